@@ -1,0 +1,227 @@
+"""Model files: versioned JSON, validated on load, written atomically.  Never pickle.
+
+A file is one JSON object::
+
+    {"format": "linreg-model", "format_version": 1, "library_version": "...",
+     "params": {...constructor parameters...},
+     "n_features_in": d, "feature_names": [...] | null, "n_targets": k | null,
+     "coef": [...], "intercept": ... , "fitted": {...solver_, n_iter_, ...}}
+
+Floats are written with ``repr`` precision, so a round trip is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION", "ModelFileError"]
+
+FORMAT = "linreg-model"
+FORMAT_VERSION = 1
+#: a model file larger than this is refused before it is parsed
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_NESTING = 32
+
+
+class ModelFileError(ValueError):
+    """A model file is corrupt, truncated, foreign, or from a newer format."""
+
+
+def _library_version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _float_list(a) -> list:
+    return np.asarray(a, dtype=np.float64).tolist()
+
+
+def to_dict(model) -> dict:
+    from sklearn.utils.validation import check_is_fitted
+    check_is_fitted(model)
+    names = getattr(model, "feature_names_in_", None)
+    coef = np.asarray(model.coef_)
+    fitted = {
+        "solver_": model.solver_,
+        "n_iter_": int(model.n_iter_),
+        "rank_": int(model.rank_),
+        "condition_number_": float(model.condition_number_),
+        "loss_history_": _float_list(model.loss_history_),
+        "grad_norm_history_": _float_list(model.grad_norm_history_),
+    }
+    for extra in getattr(model, "_persisted_attributes", ()):
+        if hasattr(model, extra):
+            fitted[extra] = getattr(model, extra)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "library_version": _library_version(),
+        "estimator": type(model).__name__,
+        "params": model.get_params(deep=False),
+        "n_features_in": int(model.n_features_in_),
+        "feature_names": None if names is None else [str(n) for n in names],
+        "n_targets": None if coef.ndim == 1 else int(coef.shape[0]),
+        "coef": _float_list(coef),
+        "intercept": _float_list(model.intercept_),
+        "fitted": fitted,
+    }
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
+    mixture: a temporary file in the same folder, flushed to disk, then renamed over."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save(model, path) -> None:
+    """Save a fitted model as JSON at ``path`` (atomically; an older file stays intact on error)."""
+    text = json.dumps(to_dict(model), allow_nan=True, indent=1)
+    try:
+        atomic_write_bytes(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise OSError(exc.errno, f"could not save the model to {str(path)!r}: {exc.strerror}; "
+                      "any previous file there is unchanged") from exc
+
+
+def _fail(path, why: str):
+    raise ModelFileError(f"{str(path)!r} is not a valid linreg model file: {why}")
+
+
+def _array(path, value, shape, what):
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        _fail(path, f"{what} is not an array of numbers")
+    if a.shape != shape:
+        _fail(path, f"{what} has shape {a.shape}, expected {shape}")
+    return a
+
+
+def _depth(obj, limit) -> int:
+    stack = [(obj, 1)]
+    deepest = 0
+    while stack:
+        o, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        if isinstance(o, dict):
+            stack.extend((v, level + 1) for v in o.values())
+        elif isinstance(o, list):
+            stack.extend((v, level + 1) for v in o if isinstance(v, (list, dict)))
+    return deepest
+
+
+def from_dict(data, path="<model>"):
+    from .estimator import LinearRegression
+
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        _fail(path, "it does not declare format 'linreg-model'")
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        _fail(path, "format_version is missing")
+    if version > FORMAT_VERSION:
+        _fail(path, f"it has format_version {version}, newer than this linreg reads "
+                    f"({FORMAT_VERSION}); upgrade linreg")
+    if version < 1:
+        _fail(path, f"format_version {version} is unknown")
+    if _depth(data, MAX_NESTING) > MAX_NESTING:
+        _fail(path, "it is nested too deeply")
+    params = data.get("params")
+    if not isinstance(params, dict):
+        _fail(path, "params are missing")
+    model = LinearRegression()
+    known = model.get_params(deep=False)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        _fail(path, f"unknown parameters {unknown}")
+    for key, value in params.items():
+        if not (value is None or isinstance(value, (str, int, float, bool))):
+            _fail(path, f"parameter {key!r} has a value of type {type(value).__name__}")
+    try:
+        model.set_params(**params)
+        model._check_params()
+    except ValueError as exc:
+        _fail(path, f"bad parameters: {exc}")
+    d = data.get("n_features_in")
+    if not isinstance(d, int) or isinstance(d, bool) or d < 1:
+        _fail(path, "n_features_in must be a positive integer")
+    k = data.get("n_targets")
+    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
+        _fail(path, "n_targets must be null or a positive integer")
+    coef_shape = (d,) if k is None else (k, d)
+    coef = data.get("coef")
+    if not isinstance(coef, list):
+        _fail(path, "coef is missing")
+    model.coef_ = _array(path, coef, coef_shape, "coef")
+    intercept = _array(path, data.get("intercept"), () if k is None else (k,), "intercept")
+    model.intercept_ = float(intercept) if k is None else intercept
+    if not (np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()):
+        _fail(path, "coef or intercept is not finite")
+    model.n_features_in_ = d
+    names = data.get("feature_names")
+    if names is not None:
+        if not isinstance(names, list) or len(names) != d or not all(isinstance(n, str) for n in names):
+            _fail(path, f"feature_names must be a list of {d} strings")
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+    fitted = data.get("fitted")
+    if not isinstance(fitted, dict):
+        _fail(path, "the fitted attributes are missing")
+    try:
+        model.solver_ = str(fitted["solver_"])
+        model.n_iter_ = int(fitted["n_iter_"])
+        model.rank_ = int(fitted["rank_"])
+        model.condition_number_ = float(fitted["condition_number_"])
+        model.loss_history_ = np.asarray(fitted["loss_history_"], dtype=np.float64).reshape(-1)
+        model.grad_norm_history_ = np.asarray(fitted["grad_norm_history_"], dtype=np.float64).reshape(-1)
+    except (KeyError, TypeError, ValueError) as exc:
+        _fail(path, f"a fitted attribute is missing or malformed ({exc})")
+    for extra in getattr(model, "_persisted_attributes", ()):
+        if extra in fitted:
+            setattr(model, extra, fitted[extra])
+    return model
+
+
+def load(path):
+    """Load a model saved by :func:`save`.  Raises :class:`ModelFileError` on a corrupt,
+    truncated, foreign or newer file; nothing in the file is ever executed."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot read model file {str(path)!r}: {exc.strerror}") from exc
+    if size > MAX_FILE_BYTES:
+        _fail(path, f"it is {size} bytes, more than the {MAX_FILE_BYTES} a model file may have")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        _fail(path, "it is not UTF-8 text (is it a different kind of file?)")
+    try:
+        data = json.loads(text, parse_constant=lambda c: _fail(path, f"it contains {c}")
+                          if c not in ("NaN", "Infinity", "-Infinity") else float(c))
+    except json.JSONDecodeError as exc:
+        _fail(path, f"it is not complete JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+                    "it may be truncated or corrupt")
+    except RecursionError:
+        _fail(path, "it is nested too deeply")
+    return from_dict(data, path)

@@ -1,0 +1,273 @@
+"""Sufficient statistics: one blocked pass over the rows, and an exact merge.
+
+Everything a batch method needs is a handful of weighted sums over the rows of
+``z = [x, y]`` (features and targets side by side)::
+
+    n_w  = Σ s_i                                  (total weight)
+    μ    = Σ s_i z_i / n_w                        (weighted means)
+    M    = Σ s_i (z_i − μ)(z_i − μ)ᵀ              (centred co-moments)
+
+``M`` holds ``G = M[:d, :d]`` (features), ``c = M[:d, d:]`` (features × targets) and
+``q = M[d:, d:]`` (targets).  They are accumulated in row blocks, each block centred on its
+own mean, and blocks are combined with Chan, Golub & LeVeque's pairwise update, so no
+catastrophic cancellation happens however large the means are.  Two ``SufficientStats``
+computed on disjoint rows merge into exactly the statistics of their union: that is what
+lets files, ``partial_fit`` and Dask partitions all feed the same solvers.
+
+The :class:`Design` then maps the statistics into the coordinates the solvers work in
+(centred when there is an intercept, scaled when standardizing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg.blas import dsyrk
+
+__all__ = ["SufficientStats", "sufficient_stats", "Design", "DesignStats", "BLOCK_ROWS"]
+
+#: rows per block of the one pass: a few MB of float64 per block, so the extra memory is
+#: bounded whatever n is, and BLAS still runs at full speed.
+BLOCK_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class SufficientStats:
+    """Weighted count, means and centred co-moments of ``z = [x, y]``.
+
+    Attributes
+    ----------
+    n_rows : int
+        Rows seen (including rows of zero weight).
+    weight_sum : float
+        ``n_w = Σ s_i``.
+    mean : ndarray of shape (d + k,)
+        ``μ = Σ s_i z_i / n_w``.
+    comoment : ndarray of shape (d + k, d + k)
+        ``M = Σ s_i (z_i − μ)(z_i − μ)ᵀ``.
+    n_features : int
+        ``d``; the remaining ``k`` columns are targets.
+    """
+
+    n_rows: int
+    weight_sum: float
+    mean: np.ndarray
+    comoment: np.ndarray
+    n_features: int
+
+    @property
+    def n_targets(self) -> int:
+        return self.mean.shape[0] - self.n_features
+
+    @property
+    def mean_x(self) -> np.ndarray:
+        return self.mean[: self.n_features]
+
+    @property
+    def mean_y(self) -> np.ndarray:
+        return self.mean[self.n_features :]
+
+    @property
+    def gram(self) -> np.ndarray:
+        """``G = Σ s_i (x_i − x̄)(x_i − x̄)ᵀ``."""
+        d = self.n_features
+        return self.comoment[:d, :d]
+
+    @property
+    def cross(self) -> np.ndarray:
+        """``c = Σ s_i (x_i − x̄)(y_i − ȳ)ᵀ``, shape (d, k)."""
+        d = self.n_features
+        return self.comoment[:d, d:]
+
+    @property
+    def target_comoment(self) -> np.ndarray:
+        """``q = Σ s_i (y_i − ȳ)(y_i − ȳ)ᵀ``, shape (k, k)."""
+        d = self.n_features
+        return self.comoment[d:, d:]
+
+    def is_finite(self) -> bool:
+        return bool(np.isfinite(self.weight_sum) and np.isfinite(self.mean).all()
+                    and np.isfinite(self.comoment).all())
+
+    def merge(self, other: "SufficientStats") -> "SufficientStats":
+        """Statistics of the union of two disjoint sets of rows (Chan et al.'s update).
+
+        ``μ = μ_a + δ n_b/n``, ``M = M_a + M_b + δ δᵀ n_a n_b / n`` with ``δ = μ_b − μ_a``.
+        """
+        if other.n_features != self.n_features or other.mean.shape != self.mean.shape:
+            raise ValueError(
+                f"cannot merge statistics of {self.n_features} features and "
+                f"{self.n_targets} targets with statistics of {other.n_features} features and "
+                f"{other.n_targets} targets"
+            )
+        if other.weight_sum == 0:
+            return SufficientStats(self.n_rows + other.n_rows, self.weight_sum, self.mean,
+                                   self.comoment, self.n_features)
+        if self.weight_sum == 0:
+            return SufficientStats(self.n_rows + other.n_rows, other.weight_sum, other.mean,
+                                   other.comoment, self.n_features)
+        na, nb = self.weight_sum, other.weight_sum
+        n = na + nb
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (nb / n)
+        comoment = self.comoment + other.comoment + np.outer(delta, delta) * (na * nb / n)
+        return SufficientStats(self.n_rows + other.n_rows, n, mean, comoment, self.n_features)
+
+    @classmethod
+    def empty(cls, n_features: int, n_targets: int) -> "SufficientStats":
+        p = n_features + n_targets
+        return cls(0, 0.0, np.zeros(p), np.zeros((p, p)), n_features)
+
+
+def _block_stats(Z: np.ndarray, w: np.ndarray | None, n_features: int) -> SufficientStats:
+    """Statistics of one block ``Z`` (float64, C-ordered, modified in place)."""
+    rows = Z.shape[0]
+    if w is None:
+        total = float(rows)
+        mean = Z.mean(axis=0)
+        Z -= mean
+    else:
+        total = float(w.sum())
+        if total == 0.0:
+            return SufficientStats(rows, 0.0, np.zeros(Z.shape[1]),
+                                   np.zeros((Z.shape[1], Z.shape[1])), n_features)
+        mean = (w @ Z) / total
+        Z -= mean
+        Z *= np.sqrt(w)[:, None]
+    # Zᵀ Z by a symmetric rank-k update: half the flops of a general product.  Z is C-ordered
+    # (rows, p), i.e. Fortran-ordered (p, rows), so BLAS reads it without a copy.
+    upper = dsyrk(1.0, Z.T, trans=0, lower=0)
+    comoment = np.triu(upper) + np.triu(upper, 1).T
+    return SufficientStats(rows, total, mean, comoment, n_features)
+
+
+def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> SufficientStats:
+    """One blocked pass over ``X`` (n, d) and ``Y`` (n, k): the :class:`SufficientStats`.
+
+    Each block is copied to float64 (so float32 or integer data is accumulated in double
+    precision), centred on its own weighted mean, and merged.  Extra memory: one block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = sufficient_stats(np.array([[1.0], [2.0], [3.0]]), np.array([[2.0], [4.0], [6.0]]))
+    >>> float(s.gram[0, 0]), float(s.cross[0, 0]), s.mean.tolist()
+    (2.0, 4.0, [2.0, 4.0])
+    """
+    n, d = X.shape
+    k = Y.shape[1]
+    total = SufficientStats.empty(d, k)
+    Z = np.empty((min(block_rows, max(n, 1)), d + k))
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        Zb = Z[: stop - start]
+        Zb[:, :d] = X[start:stop]
+        Zb[:, d:] = Y[start:stop]
+        w = None if sample_weight is None else np.asarray(sample_weight[start:stop], dtype=np.float64)
+        total = total.merge(_block_stats(Zb, w, d))
+    return total
+
+
+@dataclass(frozen=True)
+class DesignStats:
+    """The statistics in design coordinates ``x̃ = (x − shift)/scale``.
+
+    ``gram``, ``cross`` and ``target_comoment`` stay centred on the data means; ``mean_x`` is
+    the mean of ``x̃`` (zero when the design is centred, i.e. with an intercept).
+    """
+
+    weight_sum: float
+    gram: np.ndarray          # (d, d)   Σ s (x̃ − x̃̄)(x̃ − x̃̄)ᵀ
+    cross: np.ndarray         # (d, k)   Σ s (x̃ − x̃̄)(y − ȳ)ᵀ
+    target_comoment: np.ndarray  # (k, k)
+    mean_x: np.ndarray        # (d,)     x̃̄
+    mean_y: np.ndarray        # (k,)     ȳ
+    fit_intercept: bool
+
+    def uncentred_gram(self) -> np.ndarray:
+        """``Σ s x̃ x̃ᵀ = G + n_w x̃̄ x̃̄ᵀ`` (the Gram matrix the no-intercept model sees)."""
+        return self.gram + self.weight_sum * np.outer(self.mean_x, self.mean_x)
+
+    def normal_matrix(self, alpha: float) -> np.ndarray:
+        """Left side of the normal equations for θ: ``G + n_w x̃̄x̃̄ᵀ + n_w α I``.
+
+        (With an intercept, ``x̃̄ = 0`` and the intercept is eliminated exactly.)
+        """
+        A = self.uncentred_gram() if not self.fit_intercept else self.gram.copy()
+        A[np.diag_indices_from(A)] += self.weight_sum * alpha
+        return A
+
+    def normal_rhs(self) -> np.ndarray:
+        """Right side for θ: ``c + n_w x̃̄ ȳᵀ``."""
+        if self.fit_intercept:
+            return self.cross.copy()
+        return self.cross + self.weight_sum * np.outer(self.mean_x, self.mean_y)
+
+
+@dataclass(frozen=True)
+class Design:
+    """The affine change of coordinates the solvers work in: ``x̃ = (x − shift) / scale``.
+
+    With an intercept, ``shift`` is the (weighted) feature mean, so the intercept decouples
+    from the coefficients; without one, ``shift = 0``.  With ``standardize=True`` the scale is
+    the (weighted) standard deviation — the root mean square without an intercept — and 1 for
+    a column with no spread, so a constant column never divides by zero.  Otherwise 1.
+
+    A model ``ŷ = x̃ᵀθ + β`` in design coordinates is ``ŷ = xᵀw + b`` in original units with
+    ``w = θ / scale`` and ``b = β − shiftᵀ w``.
+    """
+
+    shift: np.ndarray
+    scale: np.ndarray
+    fit_intercept: bool
+    standardize: bool
+
+    @classmethod
+    def from_stats(cls, stats: SufficientStats, fit_intercept: bool, standardize: bool) -> "Design":
+        d = stats.n_features
+        n_w = stats.weight_sum
+        if fit_intercept:
+            shift = stats.mean_x.copy()
+            spread = np.diag(stats.gram) / n_w
+        else:
+            shift = np.zeros(d)
+            spread = (np.diag(stats.gram) + n_w * stats.mean_x**2) / n_w
+        if standardize:
+            scale = np.sqrt(np.maximum(spread, 0.0))
+            # a column with no spread (relative to its magnitude) is constant: leave it unscaled
+            magnitude = np.abs(stats.mean_x) + scale
+            constant = (scale <= 1e-13 * magnitude) | (scale == 0)
+            scale[constant] = 1.0
+        else:
+            scale = np.ones(d)
+        return cls(shift, scale, fit_intercept, standardize)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """``x̃ = (x − shift)/scale`` (a new float64 array)."""
+        return (np.asarray(X, dtype=np.float64) - self.shift) / self.scale
+
+    def apply(self, stats: SufficientStats) -> DesignStats:
+        """The statistics in design coordinates."""
+        s = self.scale
+        return DesignStats(
+            weight_sum=stats.weight_sum,
+            gram=stats.gram / np.outer(s, s),
+            cross=stats.cross / s[:, None],
+            target_comoment=stats.target_comoment.copy(),
+            mean_x=(stats.mean_x - self.shift) / s,
+            mean_y=stats.mean_y.copy(),
+            fit_intercept=self.fit_intercept,
+        )
+
+    def to_original(self, theta: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``w = θ/scale``, ``b = β − shiftᵀ w`` (θ of shape (d, k), β of shape (k,))."""
+        coef = theta / self.scale[:, None]
+        intercept = beta - self.shift @ coef
+        return coef, intercept
+
+    def from_original(self, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Inverse of :meth:`to_original`: ``θ = w·scale``, ``β = b + shiftᵀ w``."""
+        theta = coef * self.scale[:, None]
+        beta = intercept + self.shift @ coef
+        return theta, beta

@@ -1,0 +1,67 @@
+"""Input checks that say what is wrong and where."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["first_nonfinite", "check_finite", "column_label", "check_choice",
+           "check_nonnegative_float", "check_positive_int"]
+
+
+def column_label(j: int, feature_names=None) -> str:
+    if feature_names is not None and j < len(feature_names):
+        return f"column {j} ({feature_names[j]!r})"
+    return f"column {j}"
+
+
+def first_nonfinite(A: np.ndarray, block_rows: int = 8192) -> tuple[int, int] | None:
+    """(row, column) of the first NaN or ±inf in ``A`` (row-major order), or None.
+
+    A whole-array sum finds the common all-finite case with no temporary array; only when it
+    is not finite (which also happens when finite values overflow) are the blocks scanned.
+    """
+    if A.size == 0 or A.dtype.kind in "iub":
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(A.sum()):
+            return None
+    A2 = A.reshape(A.shape[0], -1)
+    for start in range(0, A2.shape[0], block_rows):
+        bad = ~np.isfinite(A2[start:start + block_rows])
+        if bad.any():
+            flat = int(np.argmax(bad))
+            r, c = divmod(flat, bad.shape[1])
+            return start + r, c
+    return None
+
+
+def check_finite(A: np.ndarray, name: str, feature_names=None) -> None:
+    """Raise ``ValueError`` naming the first NaN/inf in ``A`` by row and column."""
+    where = first_nonfinite(A)
+    if where is None:
+        return
+    r, c = where
+    value = A.reshape(A.shape[0], -1)[r, c]
+    kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    col = f", {column_label(c, feature_names)}" if A.ndim > 1 and (A.shape[1] > 1 or name == "X") else ""
+    raise ValueError(f"{name} contains {kind} at row {r}{col}; linreg needs finite values "
+                     "(drop or impute missing values first).")
+
+
+def check_choice(name: str, value, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
+
+
+def check_nonnegative_float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+    return float(value)
+
+
+def check_positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+    return int(value)
