@@ -135,6 +135,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         check_nonnegative_float("tol", self.tol)
 
     def _validate_training_data(self, X, y, sample_weight, reset=True):
+        y_array = np.asarray(y) if not hasattr(y, "dtype") else y
+        if getattr(y_array, "dtype", None) is not None and y_array.dtype.kind == "f" and len(y_array):
+            check_finite(np.asarray(y_array).reshape(len(y_array), -1), "y")
         X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True,
                              dtype=[np.float64, np.float32], ensure_all_finite=False)
         names = getattr(self, "feature_names_in_", None)
@@ -227,8 +230,19 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if problem.X is None:
             raise ValueError("solver='qr' needs the rows of X; this data source only provides "
                              "sufficient statistics — use solver='normal' or 'auto'")
-        return solve_qr(problem.X, problem.Y, problem.design, problem.alpha,
-                        problem.sample_weight, problem.ds.weight_sum)
+        design = problem.design
+        if design.fit_intercept:
+            # QR always works on centred columns (far better conditioned); the explicit
+            # intercept column absorbs any rounding of the means exactly.
+            centred = Design(problem.stats.mean_x.copy(), design.scale, True, design.standardize)
+        else:
+            centred = design
+        solution = solve_qr(problem.X, problem.Y, centred, problem.alpha,
+                            problem.sample_weight, problem.ds.weight_sum)
+        if centred is not design:
+            coef, intercept = centred.to_original(solution.theta, solution.beta)
+            solution.theta, solution.beta = design.from_original(coef, intercept)
+        return solution
 
     def _solve_gd(self, problem: Problem) -> Solution:
         ds, alpha = problem.ds, problem.alpha

@@ -146,7 +146,11 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
     """One blocked pass over ``X`` (n, d) and ``Y`` (n, k): the :class:`SufficientStats`.
 
     Each block is copied to float64 (so float32 or integer data is accumulated in double
-    precision), centred on its own weighted mean, and merged.  Extra memory: one block.
+    precision), shifted by one constant ``K`` for the whole pass (the first block's median:
+    a representative value that one outlier cannot move, so differences are small), centred on its own weighted
+    mean, and merged.  Merging in shifted coordinates keeps the mean differences ``δ`` of
+    Chan's update accurate even when the means are huge compared with the spread.
+    Extra memory: one block.
 
     Examples
     --------
@@ -158,15 +162,23 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
     n, d = X.shape
     k = Y.shape[1]
     total = SufficientStats.empty(d, k)
-    Z = np.empty((min(block_rows, max(n, 1)), d + k))
+    if n == 0:
+        return total
+    Z = np.empty((min(block_rows, n), d + k))
+    first = min(block_rows, n)
+    shift = np.concatenate([np.median(np.asarray(X[:first], dtype=np.float64), axis=0),
+                            np.median(np.asarray(Y[:first], dtype=np.float64), axis=0)])
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
         Zb = Z[: stop - start]
         Zb[:, :d] = X[start:stop]
         Zb[:, d:] = Y[start:stop]
+        Zb -= shift
         w = None if sample_weight is None else np.asarray(sample_weight[start:stop], dtype=np.float64)
         total = total.merge(_block_stats(Zb, w, d))
-    return total
+    if total.weight_sum == 0:
+        return total
+    return SufficientStats(total.n_rows, total.weight_sum, total.mean + shift, total.comoment, d)
 
 
 @dataclass(frozen=True)
@@ -209,10 +221,13 @@ class DesignStats:
 class Design:
     """The affine change of coordinates the solvers work in: ``x̃ = (x − shift) / scale``.
 
-    With an intercept, ``shift`` is the (weighted) feature mean, so the intercept decouples
-    from the coefficients; without one, ``shift = 0``.  With ``standardize=True`` the scale is
-    the (weighted) standard deviation — the root mean square without an intercept — and 1 for
-    a column with no spread, so a constant column never divides by zero.  Otherwise 1.
+    With ``standardize=True`` and an intercept, ``shift`` is the (weighted) feature mean, so
+    the intercept decouples from the coefficients, and ``scale`` the (weighted) standard
+    deviation; without an intercept, ``shift = 0`` and ``scale`` is the root mean square.
+    A column with no spread keeps scale 1, so a constant column never divides by zero.
+    With ``standardize=False`` the design is the raw data (``shift = 0``, ``scale = 1``), so
+    gradient descent runs the textbook updates on ``X`` itself.  (The closed forms do not
+    depend on the shift: with an intercept they eliminate it through the centred moments.)
 
     A model ``ŷ = x̃ᵀθ + β`` in design coordinates is ``ŷ = xᵀw + b`` in original units with
     ``w = θ / scale`` and ``b = β − shiftᵀ w``.
@@ -227,7 +242,7 @@ class Design:
     def from_stats(cls, stats: SufficientStats, fit_intercept: bool, standardize: bool) -> "Design":
         d = stats.n_features
         n_w = stats.weight_sum
-        if fit_intercept:
+        if fit_intercept and standardize:
             shift = stats.mean_x.copy()
             spread = np.diag(stats.gram) / n_w
         else:
