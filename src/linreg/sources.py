@@ -1,0 +1,710 @@
+"""Data sources bigger than memory: ``.npy``, Parquet and CSV files read in row blocks.
+
+A source gives the rows of ``X`` (features), ``Y`` (targets) and, optionally, sample
+weights ``s`` in blocks of about ``chunk_rows`` rows, so the memory a pass needs is bounded
+by the block size whatever the file size::
+
+    for X_block, Y_block, w_block in source.blocks():   # X (m, d), Y (m, k), w (m,) or None
+        ...
+
+Everything the batch solvers need is the :class:`~linreg.stats.SufficientStats` of the
+rows, computed in **one pass** (:meth:`Source.stats`): each block's statistics are
+computed on its own mean and merged exactly with Chan et al.'s update, so
+``LinearRegression().fit(source)`` gives the coefficients of the in-memory fit.
+
+Every block is checked as it is read.  A bad value (not a number, empty, NaN, ±inf), a
+row with the wrong number of columns, or a weight below zero raises
+:class:`MalformedDataError` naming the file, the row (0-based, counting data rows over all
+the files of the source) and the column.  Each file's size and modification time are
+recorded when the source is created and checked before every block and at the end of
+every pass: a file that changes meanwhile raises :class:`SourceChangedError` (create a new
+source to read the new contents).
+
+Shuffled passes (``blocks(shuffle=True)``, used by the stochastic solvers) visit the
+blocks in a random order and shuffle the rows *within* each block.  That is not a global
+shuffle: rows of one block stay together in an epoch.  If the file is sorted (by time, by
+target, ...), use blocks small compared with the file, or shuffle the file once first.
+
+Examples
+--------
+>>> import numpy as np, tempfile, os
+>>> from linreg import LinearRegression, sources
+>>> folder = tempfile.mkdtemp()
+>>> t = np.arange(10.0); X = np.column_stack([t, t**2]); y = X @ [1.0, -2.0] + 3.0
+>>> np.save(os.path.join(folder, "X.npy"), X); np.save(os.path.join(folder, "y.npy"), y)
+>>> src = sources.npy(os.path.join(folder, "X.npy"), os.path.join(folder, "y.npy"), chunk_rows=3)
+>>> model = LinearRegression().fit(src)
+>>> np.round(model.coef_, 10).tolist(), round(float(model.intercept_), 10)
+([1.0, -2.0], 3.0)
+"""
+
+from __future__ import annotations
+
+import csv as _csv
+import glob as _glob
+import io
+import math
+import os
+from dataclasses import dataclass
+from typing import Iterator, NamedTuple
+
+import numpy as np
+
+from .stats import SufficientStats, sufficient_stats
+from .validation import check_positive_int, first_nonfinite
+
+__all__ = ["Source", "NpySource", "ParquetSource", "CsvSource", "npy", "parquet", "csv",
+           "is_source", "Table", "MalformedDataError", "SourceChangedError",
+           "DEFAULT_CHUNK_ROWS"]
+
+#: rows per block unless told otherwise: ~50 MB of float64 at 100 columns.
+DEFAULT_CHUNK_ROWS = 65_536
+
+
+class MalformedDataError(ValueError):
+    """A value or a row of a data file cannot be used (the message names file, row, column)."""
+
+
+class SourceChangedError(RuntimeError):
+    """A file of a source changed (size or modification time) while it was being read."""
+
+
+class Table(NamedTuple):
+    """Everything a source holds, in memory: what :meth:`Source.read_all` returns."""
+
+    X: np.ndarray                 # (n, d) float64 (float32 .npy files stay float32)
+    y: np.ndarray                 # (n,) for one target, (n, k) for several
+    feature_names: list | None    # None for .npy files
+    target_name: object           # str, list of str (several targets) or None (.npy)
+
+
+def _need_pyarrow(what: str):
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            f"reading {what} files needs pyarrow, which is not installed; install the 'files' "
+            "extra: pip install 'linreg[files]'") from None
+    import pyarrow
+    return pyarrow
+
+
+@dataclass(frozen=True)
+class _FileState:
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path) -> "_FileState":
+        st = os.stat(path)
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@dataclass
+class _RawChunk:
+    """One block as read from the file(s), before conversion to float64."""
+
+    X: np.ndarray
+    Y: np.ndarray           # (m, k)
+    w: np.ndarray | None
+    first_row: int          # global data-row index of the first row
+    file: str               # where the rows came from (for messages)
+    file_row: int           # data-row index of the first row within that file
+
+
+def _label(j: int, names) -> str:
+    if names is not None and j < len(names):
+        return f"column {j} ({names[j]!r})"
+    return f"column {j}"
+
+
+def _describe(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "NaN or a missing value" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    return repr(value)
+
+
+class Source:
+    """Rows of ``X``, ``Y`` and weights, read from files in blocks.  See the module docstring.
+
+    Attributes
+    ----------
+    feature_names : list of str or None
+    target_names : list of str or None
+    n_features, n_targets : int
+    single_target : bool
+        The target was named by one string (or is a 1-D ``.npy``): ``y`` is 1-D.
+    chunk_rows : int
+    """
+
+    feature_names: list | None
+    target_names: list | None
+    n_features: int
+    n_targets: int
+    single_target: bool
+    chunk_rows: int
+    has_weights: bool = False
+
+    # -- to be provided by each kind of file
+    def _files(self) -> list:
+        raise NotImplementedError
+
+    def _chunks(self, order: np.ndarray | None) -> Iterator[_RawChunk]:
+        """Raw chunks, in file order (``order=None``) or in the given order of chunk indices."""
+        raise NotImplementedError
+
+    def _n_chunks(self) -> int:
+        raise NotImplementedError
+
+    # -- shared
+    def _snapshot(self) -> None:
+        self._states = {f: _FileState.of(f) for f in self._files()}
+
+    def check_unchanged(self) -> None:
+        """Raise :class:`SourceChangedError` if a file changed since the source was created."""
+        for f, before in self._states.items():
+            try:
+                now = _FileState.of(f)
+            except FileNotFoundError:
+                raise SourceChangedError(f"{f} was removed while it was being read") from None
+            if now != before:
+                raise SourceChangedError(
+                    f"{f} changed while it was being read (size {before.size} -> {now.size} "
+                    f"bytes, modification time {'changed' if now.mtime_ns != before.mtime_ns else 'same'}); "
+                    "the rows read so far no longer describe one data set. Create a new source "
+                    "to read the new contents.")
+
+    def _check_chunk(self, c: _RawChunk) -> None:
+        """Raise :class:`MalformedDataError` for the first non-finite value or negative weight."""
+        for A, names, what in ((c.X, self.feature_names, "feature"),
+                               (c.Y, self.target_names, "target")):
+            where = first_nonfinite(A)
+            if where is not None:
+                r, j = where
+                self._bad_value(c, r, j, names, what, A[r, j])
+        if c.w is not None:
+            where = first_nonfinite(c.w.reshape(-1, 1))
+            if where is not None:
+                self._bad_value(c, where[0], 0, [self._weight_label()], "sample weight",
+                                c.w[where[0]])
+            neg = np.flatnonzero(c.w < 0)
+            if neg.size:
+                r = int(neg[0])
+                raise MalformedDataError(
+                    f"{c.file}: row {c.file_row + r} (row {c.first_row + r} of the source), "
+                    f"sample weight {self._weight_label()!r} is {c.w[r]!r}; weights must be >= 0")
+
+    def _weight_label(self) -> str:
+        return "sample weight"
+
+    def _bad_value(self, c: _RawChunk, r: int, j: int, names, what: str, value):
+        raise MalformedDataError(
+            f"{c.file}: row {c.file_row + r} (row {c.first_row + r} of the source), {what} "
+            f"{_label(j, names)} is {_describe(value)}; linreg needs finite numbers (drop or "
+            "impute missing values first)")
+
+    def _order(self, shuffle: bool, rng: np.random.Generator) -> np.ndarray | None:
+        return rng.permutation(self._n_chunks()) if shuffle else None
+
+    def blocks(self, shuffle: bool = False, random_state=None) -> Iterator[tuple]:
+        """Yield ``(X_block, Y_block, w_block)``: float64 (float32 stays float32) ``(m, d)``,
+        float64 ``(m, k)``, and float64 ``(m,)`` or ``None``; every value checked.
+
+        With ``shuffle=True`` the blocks come in a random order and the rows of each block
+        are permuted (not a global shuffle: see the module docstring).
+        """
+        rng = np.random.default_rng(random_state)
+        for c in self._chunks(self._order(shuffle, rng)):
+            self._check_chunk(c)
+            # never hand out views of a memory map (np.array copies): the caller may keep them
+            copy = isinstance(c.X, np.memmap) or isinstance(c.Y, np.memmap)
+            conv = np.array if copy else np.asarray
+            X = conv(c.X, dtype=np.float32 if c.X.dtype == np.float32 else np.float64)
+            Y = conv(c.Y, dtype=np.float64)
+            w = None if c.w is None else np.array(c.w, dtype=np.float64)
+            if shuffle:
+                perm = rng.permutation(X.shape[0])
+                X, Y = X[perm], Y[perm]
+                w = None if w is None else w[perm]
+            yield X, Y, w
+        self.check_unchanged()
+
+    __iter__ = blocks
+
+    def stats(self) -> SufficientStats:
+        """The :class:`~linreg.stats.SufficientStats` of all rows, in one pass."""
+        total = SufficientStats.empty(self.n_features, self.n_targets)
+        for c in self._chunks(None):
+            s = sufficient_stats(c.X, c.Y, c.w)
+            if not s.is_finite() or c.w is not None:
+                self._check_chunk(c)  # names the bad value
+                if not s.is_finite():
+                    raise MalformedDataError(
+                        f"{c.file}: rows {c.file_row}–{c.file_row + c.X.shape[0] - 1}: the sums "
+                        "of squares overflow float64 (values too large); rescale the data")
+            total = total.merge(s)
+            self.n_rows = total.n_rows
+        self.check_unchanged()
+        if total.n_rows == 0:
+            raise ValueError(f"{self!r} holds no rows")
+        if total.weight_sum <= 0:
+            raise ValueError(f"{self!r}: the sample weight is zero for every row: there is "
+                             "nothing to fit")
+        return total
+
+    def read_all(self) -> Table:
+        """All rows in memory: ``(X, y, feature_names, target_name)`` (see :class:`Table`).
+
+        ``y`` is 1-D for one target.  Weights, if the source has them: :meth:`read_weights`.
+        """
+        Xs, Ys = [], []
+        for X, Y, _ in self.blocks():
+            Xs.append(X)
+            Ys.append(Y)
+        if not Xs:
+            raise ValueError(f"{self!r} holds no rows")
+        X = np.concatenate(Xs) if len(Xs) > 1 else Xs[0]
+        Y = np.concatenate(Ys) if len(Ys) > 1 else Ys[0]
+        y = Y[:, 0] if self.single_target else Y
+        names = None if self.target_names is None else (
+            self.target_names[0] if self.single_target else list(self.target_names))
+        return Table(X, y, None if self.feature_names is None else list(self.feature_names), names)
+
+    to_arrays = read_all
+
+    def read_weights(self) -> np.ndarray | None:
+        """All sample weights in memory, or ``None`` when the source has none."""
+        if not self.has_weights:
+            return None
+        return np.concatenate([w for _, _, w in self.blocks()])
+
+
+def is_source(obj) -> bool:
+    """Whether ``obj`` is a linreg data source."""
+    return isinstance(obj, Source)
+
+
+# ----------------------------------------------------------------------------- .npy
+def _npy_header(path, what: str):
+    """(shape, dtype, fortran_order, data offset) of a .npy file; refuses object arrays."""
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as e:
+        raise MalformedDataError(f"{path}: cannot be read as a numeric .npy file ({e})") from None
+    if not isinstance(arr, np.memmap):
+        raise MalformedDataError(f"{path}: not a single .npy array (an .npz archive?)")
+    info = (arr.shape, arr.dtype, bool(arr.flags.f_contiguous and not arr.flags.c_contiguous),
+            int(arr.offset))
+    del arr
+    shape, dtype = info[0], info[1]
+    if dtype.kind not in "biuf" or dtype.fields is not None:
+        raise MalformedDataError(f"{path}: {what} has dtype {dtype}, not a real number type")
+    return info
+
+
+class NpySource(Source):
+    """``.npy`` files read through per-block memory maps (never unpickled).
+
+    Each block maps only its own rows and is unmapped before the next, so the resident
+    memory stays about one block whatever the file size.
+    """
+
+    def __init__(self, X_path, y_path, chunk_rows: int = DEFAULT_CHUNK_ROWS,
+                 sample_weight_path=None):
+        self.chunk_rows = check_positive_int("chunk_rows", chunk_rows)
+        self.X_path, self.y_path = os.fspath(X_path), os.fspath(y_path)
+        self.w_path = None if sample_weight_path is None else os.fspath(sample_weight_path)
+        self._x = _npy_header(self.X_path, "X")
+        self._y = _npy_header(self.y_path, "y")
+        if len(self._x[0]) != 2:
+            raise MalformedDataError(f"{self.X_path}: X must be 2-D (rows, features), got shape "
+                                     f"{self._x[0]}")
+        if len(self._y[0]) not in (1, 2):
+            raise MalformedDataError(f"{self.y_path}: y must be 1-D or 2-D, got shape {self._y[0]}")
+        n = self._x[0][0]
+        if self._y[0][0] != n:
+            raise MalformedDataError(f"{self.y_path} has {self._y[0][0]} rows but {self.X_path} "
+                                     f"has {n}")
+        self._w = None
+        if self.w_path is not None:
+            self._w = _npy_header(self.w_path, "sample_weight")
+            if self._w[0] != (n,):
+                raise MalformedDataError(f"{self.w_path}: sample weights must have shape ({n},), "
+                                         f"got {self._w[0]}")
+        self.has_weights = self._w is not None
+        self.n_rows = n
+        self.n_features = self._x[0][1]
+        self.single_target = len(self._y[0]) == 1
+        self.n_targets = 1 if self.single_target else self._y[0][1]
+        self.feature_names = None
+        self.target_names = None
+        self._snapshot()
+
+    def __repr__(self):
+        return f"sources.npy({self.X_path!r}, {self.y_path!r}, chunk_rows={self.chunk_rows})"
+
+    def _files(self):
+        return [p for p in (self.X_path, self.y_path, self.w_path) if p is not None]
+
+    def _n_chunks(self):
+        return max(1, math.ceil(self.n_rows / self.chunk_rows))
+
+    @staticmethod
+    def _map(path, header, start, stop):
+        shape, dtype, fortran, offset = header
+        m = stop - start
+        if len(shape) == 1 or not fortran:
+            tail = tuple(shape[1:])
+            row_bytes = dtype.itemsize * int(np.prod(tail, dtype=np.int64))
+            if m == 0 or row_bytes == 0:
+                return np.empty((m,) + tail, dtype=dtype)
+            return np.memmap(path, dtype=dtype, mode="r", offset=offset + start * row_bytes,
+                             shape=(m,) + tail)
+        # Fortran order: each column's rows start:stop are contiguous
+        n, cols = shape
+        out = np.empty((m, cols), dtype=dtype)
+        for j in range(cols):
+            out[:, j] = np.memmap(path, dtype=dtype, mode="r",
+                                  offset=offset + (j * n + start) * dtype.itemsize, shape=(m,))
+        return out
+
+    def _chunks(self, order):
+        n, step = self.n_rows, self.chunk_rows
+        starts = np.arange(0, max(n, 1), step)
+        if order is not None:
+            starts = starts[order]
+        for start in starts.tolist():
+            stop = min(start + step, n)
+            self.check_unchanged()
+            X = self._map(self.X_path, self._x, start, stop)
+            Y = self._map(self.y_path, self._y, start, stop)
+            if Y.ndim == 1:
+                Y = Y.reshape(-1, 1)
+            w = None if self._w is None else self._map(self.w_path, self._w, start, stop)
+            yield _RawChunk(X, Y, w, start, self.X_path, start)
+
+    def _bad_value(self, c, r, j, names, what, value):
+        path = {"feature": self.X_path, "target": self.y_path}.get(what, self.w_path)
+        col = f", column {j}" if what != "sample weight" and (what == "feature" or
+                                                             self.n_targets > 1) else ""
+        raise MalformedDataError(
+            f"{path}: row {c.first_row + r}{col} is {_describe(value)}; linreg needs finite "
+            "numbers (drop or impute missing values first)")
+
+    def _weight_label(self):
+        return str(self.w_path)
+
+
+def npy(X_path, y_path, chunk_rows: int = DEFAULT_CHUNK_ROWS, sample_weight_path=None) -> NpySource:
+    """Rows of ``X`` and ``y`` from two ``.npy`` files (``numpy.save``), ``chunk_rows`` at a time.
+
+    ``X`` must be 2-D, ``y`` 1-D (one target) or 2-D; any real dtype (float32 is read as
+    float32, integers are converted).  Files are memory-mapped block by block with
+    ``allow_pickle=False``.
+    """
+    return NpySource(X_path, y_path, chunk_rows, sample_weight_path)
+
+
+# ----------------------------------------------------------------------------- tables
+class _TableSource(Source):
+    """Shared column logic of Parquet and CSV: target, features, drop, weight."""
+
+    def _select(self, columns: list, target, features, drop, weight, where: str) -> None:
+        if isinstance(target, str):
+            targets, self.single_target = [target], True
+        elif isinstance(target, (list, tuple)) and target and all(isinstance(t, str) for t in target):
+            targets, self.single_target = list(target), False
+        else:
+            raise ValueError(f"target={target!r} must be a column name or a list of column names")
+        drop = [] if drop is None else ([drop] if isinstance(drop, str) else list(drop))
+        for name, group in (("target", targets), ("drop", drop),
+                            ("weight", [] if weight is None else [weight])):
+            missing = [c for c in group if c not in columns]
+            if missing:
+                raise ValueError(f"{where}: {name} column(s) {missing} not found; the columns "
+                                 f"are {columns}")
+        if features is None:
+            exclude = set(targets) | set(drop) | ({weight} if weight is not None else set())
+            features = [c for c in columns if c not in exclude]
+        else:
+            features = [features] if isinstance(features, str) else list(features)
+            missing = [c for c in features if c not in columns]
+            if missing:
+                raise ValueError(f"{where}: feature column(s) {missing} not found; the columns "
+                                 f"are {columns}")
+            both = sorted(set(features) & (set(targets) | {weight}))
+            if both:
+                raise ValueError(f"column(s) {both} cannot be both a feature and the target/weight")
+        if not features:
+            raise ValueError(f"{where}: no feature columns left (target={target!r}, drop={drop})")
+        self.feature_names = features
+        self.target_names = targets
+        self.weight_name = weight
+        self.has_weights = weight is not None
+        self.n_features = len(features)
+        self.n_targets = len(targets)
+
+    def _weight_label(self):
+        return str(self.weight_name)
+
+    def _columns_to_chunk(self, getcol, rows, first_row, file, file_row) -> _RawChunk:
+        X = np.empty((rows, self.n_features))
+        for j, name in enumerate(self.feature_names):
+            X[:, j] = getcol(name)
+        Y = np.empty((rows, self.n_targets))
+        for j, name in enumerate(self.target_names):
+            Y[:, j] = getcol(name)
+        w = None if self.weight_name is None else np.asarray(getcol(self.weight_name), dtype=np.float64)
+        return _RawChunk(X, Y, w, first_row, file, file_row)
+
+
+def _expand(pattern) -> list:
+    if isinstance(pattern, (list, tuple)):
+        files = [os.fspath(p) for p in pattern]
+    else:
+        pattern = os.fspath(pattern)
+        files = sorted(_glob.glob(pattern)) if _glob.has_magic(pattern) else [pattern]
+    if not files:
+        raise FileNotFoundError(f"no file matches {pattern!r}")
+    for f in files:
+        if not os.path.isfile(f):
+            raise FileNotFoundError(f"{f} does not exist")
+    return files
+
+
+class ParquetSource(_TableSource):
+    """Parquet file(s) read row group by row group, ``chunk_rows`` rows at a time."""
+
+    def __init__(self, pattern, target, features=None, drop=None, weight=None,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS):
+        pa = _need_pyarrow("Parquet")
+        import pyarrow.parquet as pq
+        self.chunk_rows = check_positive_int("chunk_rows", chunk_rows)
+        self.pattern = pattern
+        self.paths = _expand(pattern)
+        self._snapshot()
+        units, total, columns = [], 0, None
+        for f in self.paths:
+            meta = pq.ParquetFile(f).metadata
+            schema = meta.schema.to_arrow_schema()
+            if columns is None:
+                columns = list(schema.names)
+                self._select(columns, target, features, drop, weight, f)
+            used = self.feature_names + self.target_names + ([weight] if weight else [])
+            for name in used:
+                if name not in schema.names:
+                    raise MalformedDataError(f"{f}: column {name!r} is missing (it is in "
+                                             f"{self.paths[0]})")
+                t = schema.field(name).type
+                if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+                        or pa.types.is_decimal(t)):
+                    raise MalformedDataError(f"{f}: column {name!r} holds {t}, not numbers")
+            file_row = 0
+            for g in range(meta.num_row_groups):
+                rows = meta.row_group(g).num_rows
+                units.append((f, g, total, file_row))
+                total += rows
+                file_row += rows
+        self._units = units
+        self.n_rows = total
+        self._used = used
+
+    def __repr__(self):
+        return f"sources.parquet({self.pattern!r}, target={self.target_names!r})"
+
+    def _files(self):
+        return self.paths
+
+    def _n_chunks(self):
+        return len(self._units)
+
+    def _chunks(self, order):
+        # A shuffled pass visits the row groups (of all files) in random order; each group is
+        # streamed in batches of chunk_rows, so memory stays bounded by the batch size.
+        import pyarrow.parquet as pq
+        idx = range(len(self._units)) if order is None else order.tolist()
+        open_file, pf = None, None
+        for i in idx:
+            f, g, first, file_row = self._units[i]
+            self.check_unchanged()
+            if f != open_file:
+                pf, open_file = pq.ParquetFile(f), f
+            for batch in pf.iter_batches(batch_size=self.chunk_rows, row_groups=[g],
+                                         columns=self._used, use_threads=True):
+                rows = batch.num_rows
+                yield self._columns_to_chunk(
+                    lambda name: batch.column(name).to_numpy(zero_copy_only=False),
+                    rows, first, f, file_row)
+                first += rows
+                file_row += rows
+
+
+def parquet(pattern, target, features=None, drop=None, weight=None,
+            chunk_rows: int = DEFAULT_CHUNK_ROWS) -> ParquetSource:
+    """Rows from Parquet file(s): ``pattern`` is a path, a glob (``"data/*.parquet"``, files
+    in sorted order) or a list of paths.
+
+    ``target``: the target column (or a list of them for several targets); ``features``: the
+    feature columns (default: every other column), ``drop``: columns to leave out,
+    ``weight``: a column of sample weights.  Needs pyarrow (``pip install 'linreg[files]'``).
+    """
+    return ParquetSource(pattern, target, features, drop, weight, chunk_rows)
+
+
+# ----------------------------------------------------------------------------- CSV
+class CsvSource(_TableSource):
+    """A CSV file with a header line, cut into blocks of whole lines and parsed by pyarrow.
+
+    The blocks are byte ranges ending at a line break, found on the first pass, so later
+    passes can visit them in any order.  (So a quoted field must not contain a line break.)
+    """
+
+    def __init__(self, path, target, features=None, drop=None, weight=None, delimiter=",",
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS):
+        _need_pyarrow("CSV")
+        self.chunk_rows = check_positive_int("chunk_rows", chunk_rows)
+        self.path = _expand(path)[0]
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise ValueError(f"delimiter={delimiter!r} must be one character")
+        self.delimiter = delimiter
+        self._snapshot()
+        with open(self.path, "rb") as f:
+            header = f.readline()
+            self._data_start = f.tell()
+            sample = f.read(1 << 16)
+        try:
+            text = header.decode("utf-8-sig").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise MalformedDataError(f"{self.path}: line 1 (the header) is not UTF-8 text") from None
+        self.columns = next(_csv.reader([text], delimiter=delimiter)) if text else []
+        if not self.columns:
+            raise MalformedDataError(f"{self.path}: empty file, expected a header line with "
+                                     "column names")
+        dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        if dup:
+            raise MalformedDataError(f"{self.path}: duplicate column names {dup} in the header")
+        self._select(self.columns, target, features, drop, weight, self.path)
+        self._used = self.feature_names + self.target_names + ([weight] if weight else [])
+        lines = sample.count(b"\n")
+        bytes_per_line = len(sample) / lines if lines else max(len(sample), 64)
+        self._chunk_bytes = max(256, int(bytes_per_line * self.chunk_rows))
+        self._ranges: list | None = None   # (offset, length, first_row, rows), after a pass
+        self.n_rows = None
+
+    def __repr__(self):
+        return f"sources.csv({self.path!r}, target={self.target_names!r})"
+
+    def _files(self):
+        return [self.path]
+
+    def _n_chunks(self):
+        self._index()
+        return len(self._ranges)
+
+    def _index(self):
+        if self._ranges is None:
+            for _ in self._scan(parse=False):
+                pass
+
+    def _scan(self, parse: bool):
+        """Read the file front to back in blocks of whole lines; record their ranges."""
+        ranges, first_row = [], 0
+        with open(self.path, "rb") as f:
+            f.seek(self._data_start)
+            offset = self._data_start
+            while True:
+                self.check_unchanged()
+                buf = f.read(self._chunk_bytes)
+                if not buf:
+                    break
+                if not buf.endswith(b"\n"):
+                    buf += f.readline()
+                rows = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
+                ranges.append((offset, len(buf), first_row, rows))
+                if parse:
+                    yield self._parse(buf, first_row)
+                offset += len(buf)
+                first_row += rows
+        self._ranges = ranges
+        self.n_rows = first_row
+        if not parse:
+            yield None
+
+    def _chunks(self, order):
+        if order is None:
+            yield from self._scan(parse=True)
+            return
+        self._index()
+        with open(self.path, "rb") as f:
+            for i in order.tolist():
+                offset, length, first_row, _ = self._ranges[i]
+                self.check_unchanged()
+                f.seek(offset)
+                yield self._parse(f.read(length), first_row)
+
+    def _parse(self, buf: bytes, first_row: int) -> _RawChunk:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(buf),
+                read_options=pcsv.ReadOptions(column_names=self.columns),
+                parse_options=pcsv.ParseOptions(delimiter=self.delimiter),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={c: pa.float64() for c in self._used},
+                    include_columns=self._used))
+        except pa.ArrowInvalid:
+            self._diagnose(buf, first_row)
+            raise  # pragma: no cover - _diagnose always finds the culprit
+        if any(table.column(c).null_count for c in self._used):
+            self._diagnose(buf, first_row)
+        return self._columns_to_chunk(lambda name: table.column(name).to_numpy(),
+                                      table.num_rows, first_row, self.path, first_row)
+
+    def _diagnose(self, buf: bytes, first_row: int):
+        """Find the first bad line of a block the fast parser refused, and say what is wrong."""
+        where = {c: self.columns.index(c) for c in self._used}
+        text = io.StringIO(buf.decode("utf-8", errors="replace"), newline="")
+        for i, line in enumerate(text):
+            row, lineno = first_row + i, first_row + i + 2
+            if not line.strip("\r\n"):
+                continue
+            fields = next(_csv.reader([line.rstrip("\r\n")], delimiter=self.delimiter))
+            if len(fields) != len(self.columns):
+                raise MalformedDataError(
+                    f"{self.path}: line {lineno} (row {row}) has {len(fields)} fields, expected "
+                    f"{len(self.columns)} (the header's columns)")
+            for name, j in where.items():
+                value = fields[j].strip()
+                try:
+                    x = float(value)
+                except ValueError:
+                    raise MalformedDataError(
+                        f"{self.path}: line {lineno} (row {row}), column {j} ({name!r}): "
+                        f"{'an empty value' if not value else repr(value) + ' is not a number'}"
+                        "; linreg needs finite numbers") from None
+                if not math.isfinite(x):
+                    raise MalformedDataError(
+                        f"{self.path}: line {lineno} (row {row}), column {j} ({name!r}) is "
+                        f"{value!r}; linreg needs finite numbers (drop or impute missing values "
+                        "first)")
+        raise MalformedDataError(f"{self.path}: rows {first_row}–: the CSV parser refused this "
+                                 "block (a quoted field with a line break?)")
+
+    def _bad_value(self, c, r, j, names, what, value):
+        col = self.columns.index(names[j]) if names else j
+        raise MalformedDataError(
+            f"{self.path}: line {c.first_row + r + 2} (row {c.first_row + r}), column {col} "
+            f"({names[j]!r}) is {_describe(value)}; linreg needs finite numbers")
+
+
+def csv(path, target, features=None, drop=None, weight=None, delimiter=",",
+        chunk_rows: int = DEFAULT_CHUNK_ROWS) -> CsvSource:
+    """Rows from a CSV file with a header line (parsed by pyarrow, ``chunk_rows`` at a time).
+
+    ``target``, ``features``, ``drop``, ``weight`` name columns as in :func:`parquet`.
+    Errors name the line (1-based, the header is line 1), the data row (0-based) and the
+    column.  Needs pyarrow (``pip install 'linreg[files]'``).
+    """
+    return CsvSource(path, target, features, drop, weight, delimiter, chunk_rows)
