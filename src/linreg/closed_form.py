@@ -6,6 +6,9 @@ Both minimise the objective of :mod:`linreg.objective` exactly, in design coordi
 * :func:`solve_normal_equations` solves ``(G + n_w α I) θ = c`` from the sufficient
   statistics: fast (one pass over the data, then O(d³)), and accurate to about
   ``κ(G)·ε`` relative — where ``κ(G) = κ(X̃)²``.
+* :func:`streamed_qr_factor` and :func:`solve_qr_factor` are the QR for rows that do not fit
+  in memory (TSQR): the triangular factor of ``[A, b]`` is built block by block in one pass
+  (or tree-reduced across a cluster), and the solution taken from it.
 * :func:`solve_qr` factors the weighted design ``A = √s·[1, X̃]`` (with ``√(n_w α)·I`` rows
   appended for ridge) by Householder QR, then refines the solution of the augmented system
   ``[[I, A], [Aᵀ, 0]] [r; x] = [b; 0]`` (Björck) with residuals computed in extended
@@ -25,7 +28,8 @@ import scipy.linalg
 from .stats import BLOCK_ROWS, Design, DesignStats
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
-           "NORMAL_EQUATIONS_MAX_CONDITION"]
+           "NORMAL_EQUATIONS_MAX_CONDITION", "qr_factor", "merge_qr_factors",
+           "streamed_qr_factor", "solve_qr_factor"]
 
 EPS = np.finfo(np.float64).eps
 
@@ -225,3 +229,71 @@ def _augmented_residuals(X, Y, sqrt_w, design, ridge_scale, x, r):
         f[n:] = (-rb - ld(ridge_scale) * theta).astype(np.float64)
         g[icpt:] -= ld(ridge_scale) * rb
     return f, g.astype(np.float64)
+
+
+# ----------------------------------------------------------------------------- TSQR
+def qr_factor(X, Y, design: Design, sample_weight=None) -> np.ndarray:
+    """Triangular factor ``R`` of ``[A, b] = √s·[1, X̃, y]`` for one block of rows.
+
+    ``[A, b] = Q R`` with ``R`` upper triangular of shape (min(m, p + k), p + k)
+    (``p = d + 1`` with an intercept).  Only ``R`` is kept: ``RᵀR = [A, b]ᵀ[A, b]``.
+    """
+    n = X.shape[0]
+    sqrt_w = None if sample_weight is None else np.sqrt(np.asarray(sample_weight, dtype=np.float64))
+    A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64)
+    return scipy.linalg.qr(np.hstack([A, b]), mode="r", check_finite=False)[0]
+
+
+def merge_qr_factors(R1: np.ndarray, R2: np.ndarray) -> np.ndarray:
+    """The factor of the rows of two blocks from their factors: ``R`` of ``[R1; R2]``.
+
+    (``[R1; R2]ᵀ[R1; R2] = A1ᵀA1 + A2ᵀA2``, so this is exact, and orthogonal: no squaring
+    of the condition number, unlike adding Gram matrices.)
+    """
+    return scipy.linalg.qr(np.vstack([R1, R2]), mode="r", check_finite=False)[0]
+
+
+def streamed_qr_factor(blocks, design: Design) -> np.ndarray:
+    """One pass of TSQR over ``blocks`` of ``(X, Y, w)``: the factor ``R`` of all rows."""
+    R = None
+    for X, Y, w in blocks:
+        if X.shape[0] == 0:
+            continue
+        Rb = qr_factor(X, Y, design, w)
+        R = Rb if R is None else merge_qr_factors(R, Rb)
+    if R is None:
+        raise ValueError("there are no rows to factor")
+    return R
+
+
+def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: float,
+                    n_rows: int) -> Solution:
+    """Least squares from the factor ``R = [[R₁₁, z], [0, ·]]`` of ``[A, b]``:
+    ``min ‖A x − b‖² = min ‖R₁₁ x − z‖² + const``, so ``x = R₁₁⁺ z``.
+
+    Ridge appends the rows ``√(n_w α)·[0, I | 0]`` and factors once more.  The solution
+    comes from the SVD of the small ``R₁₁``: the minimum-norm one when ``A`` is
+    rank-deficient.  Accuracy is about ``κ(A)·ε`` (backward-stable, without the iterative
+    refinement of :func:`solve_qr`, which would need more passes over the rows).
+    """
+    d = design.shift.shape[0]
+    icpt = 1 if design.fit_intercept else 0
+    p = d + icpt
+    k = R.shape[1] - p
+    if alpha > 0 and d > 0:
+        extra = np.zeros((d, p + k))
+        extra[:, icpt:p] = np.sqrt(weight_sum * alpha) * np.eye(d)
+        R = merge_qr_factors(R, extra)
+    if p == 0:
+        return Solution(np.zeros((0, k)), np.zeros(k), 0)
+    R11 = np.zeros((p, p))
+    z = np.zeros((p, k))
+    m = min(R.shape[0], p)
+    R11[:m] = R[:m, :p]
+    z[:m] = R[:m, p:]
+    U, sv, Vt = np.linalg.svd(R11)
+    tol = max(n_rows, p) * EPS * (sv[0] if sv.size else 0.0)
+    keep = int(np.sum(sv > tol))
+    x = Vt[:keep].T @ ((U[:, :keep].T @ z) / sv[:keep][:, None])
+    dependent = [j - icpt for j in _dependent(Vt[keep:].T) if j >= icpt] if keep < p else []
+    return Solution(*_split(x, icpt, k), keep - icpt, dependent, 0)

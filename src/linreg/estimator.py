@@ -12,7 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import objective
 from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
-                          solve_normal_equations, solve_qr)
+                          solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
 from .descent import full_batch_descent
 from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning
 from .optimizers import get_optimizer
@@ -36,6 +36,15 @@ class Problem:
     X: np.ndarray | None = None
     Y: np.ndarray | None = None
     sample_weight: np.ndarray | None = None
+    #: when the rows are not in memory (files, Dask): design -> triangular factor R of
+    #: √s·[1, X̃, y] over all rows (see closed_form.streamed_qr_factor), for the QR solver
+    row_factor: object = None
+
+
+def _same_param(a, b) -> bool:
+    if isinstance(a, (numbers.Real, np.number)) and isinstance(b, (numbers.Real, np.number)):
+        return float(a) == float(b)
+    return type(a) is type(b) and a == b
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):
@@ -154,23 +163,59 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return X, Y, y.ndim == 1, sample_weight
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to ``X`` (n, d) and ``y`` (n,) or (n, k); returns ``self``."""
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the model to ``X`` (n, d) and ``y`` (n,) or (n, k); returns ``self``.
+
+        ``X`` may also be a data source of :mod:`linreg.sources` (rows, targets and weights
+        all come from it, read in blocks), or a dask array (with ``y`` a dask array) or dask
+        DataFrame (with ``y`` a dask Series or the target column's name): the statistics
+        are then computed per partition on the cluster (:mod:`linreg.dask_support`).
+        """
+        from .sources import is_source
+        if is_source(X):
+            return self._fit_source(X, y, sample_weight)
+        from . import dask_support
+        if dask_support.is_dask_collection(X) or dask_support.is_dask_collection(y):
+            return dask_support.fit(self, X, y, sample_weight)
         self._check_params()
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight)
         stats = sufficient_stats(X, Y, sw)
         self._fit_problem(stats, X, Y, sw, single)
         return self
 
-    def _fit_problem(self, stats: SufficientStats, X, Y, sw, single: bool) -> None:
+    def _fit_source(self, source, y, sample_weight):
+        """Fit from a :mod:`linreg.sources` source: one pass for the statistics; a second,
+        TSQR pass only when the QR solver is chosen."""
+        if y is not None or sample_weight is not None:
+            raise ValueError("when X is a data source, the targets and sample weights come "
+                             "from it: pass y=None and sample_weight=None")
+        self._check_params()
+        stats = source.stats()
+        self._set_input_names(source.feature_names, stats.n_features)
+        self._fit_problem(stats, None, None, None, source.single_target,
+                          row_factor=lambda design: streamed_qr_factor(source.blocks(), design))
+        return self
+
+    def _set_input_names(self, names, n_features: int) -> None:
+        """``n_features_in_`` and ``feature_names_in_`` for data that did not pass through
+        ``validate_data`` (sources, Dask)."""
+        self.n_features_in_ = int(n_features)
+        if names is not None:
+            self.feature_names_in_ = np.asarray(list(names), dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _fit_problem(self, stats: SufficientStats, X, Y, sw, single: bool,
+                     row_factor=None) -> None:
         design = Design.from_stats(stats, self.fit_intercept, self.standardize)
         ds = design.apply(stats)
-        problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw)
+        problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw, row_factor)
         self.condition_number_ = condition_number(ds, problem.alpha)
         solver = self.solver
         if solver == "auto":
             solver = "normal"
-            if self.condition_number_ ** 2 > NORMAL_EQUATIONS_MAX_CONDITION and X is not None:
+            if self.condition_number_ ** 2 > NORMAL_EQUATIONS_MAX_CONDITION and (
+                    X is not None or row_factor is not None):
                 solver = "qr"
         elif solver == "normal" and 1e10 < self.condition_number_ ** 2 < np.inf:
             warnings.warn(
@@ -185,6 +230,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             self._warn_rank(solution, ds)
         coef, intercept = design.to_original(solution.theta, solution.beta)
         self.stats_ = stats
+        # the training rows, by reference (not a copy, never saved), for summary()'s residual
+        # pass; None when the rows were not in memory (sources, partial_fit, merge)
+        self._training_data = None if X is None else (X, Y, sw)
         self._set_coefficients(coef, intercept, single)
         if solver in ("normal", "qr"):
             J = objective.loss_from_stats(ds, solution.theta, solution.beta, problem.alpha)
@@ -227,7 +275,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return solve_normal_equations(problem.ds, problem.alpha)
 
     def _solve_qr(self, problem: Problem) -> Solution:
-        if problem.X is None:
+        if problem.X is None and problem.row_factor is None:
             raise ValueError("solver='qr' needs the rows of X; this data source only provides "
                              "sufficient statistics — use solver='normal' or 'auto'")
         design = problem.design
@@ -237,8 +285,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             centred = Design(problem.stats.mean_x.copy(), design.scale, True, design.standardize)
         else:
             centred = design
-        solution = solve_qr(problem.X, problem.Y, centred, problem.alpha,
-                            problem.sample_weight, problem.ds.weight_sum)
+        if problem.X is None:
+            solution = solve_qr_factor(problem.row_factor(centred), centred, problem.alpha,
+                                       problem.ds.weight_sum, problem.stats.n_rows)
+        else:
+            solution = solve_qr(problem.X, problem.Y, centred, problem.alpha,
+                                problem.sample_weight, problem.ds.weight_sum)
         if centred is not design:
             coef, intercept = centred.to_original(solution.theta, solution.beta)
             solution.theta, solution.beta = design.from_original(coef, intercept)
@@ -273,9 +325,84 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 "solution.", ConvergenceWarning, stacklevel=4)
         return Solution(result.theta, result.beta, d)
 
+    # ------------------------------------------------------------------ incremental
+    def partial_fit(self, X, y, sample_weight=None):
+        """Fit on one more chunk of rows; returns ``self``.
+
+        With ``solver`` ``"sgd"`` or ``"minibatch"``: more stochastic steps on this chunk.
+        Otherwise exact accumulation: the chunk's :class:`~linreg.stats.SufficientStats` are
+        merged into ``stats_`` and the model is re-solved from them (``"qr"`` needs all the
+        rows at once and is refused), so after any sequence of chunks ``coef_`` equals the
+        batch fit on their concatenation.  A model already fitted with :meth:`fit` continues
+        from that fit's statistics.
+        """
+        if self.solver in ("sgd", "minibatch"):
+            return self._partial_fit_stochastic(X, y, sample_weight)
+        self._check_params()
+        if self.solver == "qr":
+            raise ValueError("partial_fit cannot use solver='qr' (it needs all the rows at "
+                             "once); use solver='normal', 'auto' or 'gd', which are exact "
+                             "from the accumulated statistics")
+        first = not isinstance(getattr(self, "stats_", None), SufficientStats)
+        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
+        chunk = sufficient_stats(X, Y, sw)
+        if not first:
+            if chunk.n_targets != self.stats_.n_targets:
+                raise ValueError(f"y has {chunk.n_targets} target(s); the model was fitted "
+                                 f"with {self.stats_.n_targets}")
+            single = np.ndim(self.coef_) == 1
+        stats = chunk if first else self.stats_.merge(chunk)
+        self._fit_problem(stats, None, None, None, single)
+        return self
+
+    def merge(self, other: "LinearRegression") -> "LinearRegression":
+        """Combine with a model fitted on other (disjoint) rows: the exact joint fit.
+
+        The two models' statistics are merged (Chan et al.'s update) and the model is
+        re-solved from them, so the result equals the batch fit on both data sets together.
+        Both must be fitted, with the same parameters, features and number of targets.
+        Modifies and returns ``self``.
+        """
+        if not isinstance(other, LinearRegression):
+            raise ValueError(f"can only merge with another LinearRegression, not "
+                             f"{type(other).__name__}")
+        for name, model in (("this model", self), ("the other model", other)):
+            if not hasattr(model, "coef_"):
+                raise ValueError(f"{name} is not fitted; fit both models before merging")
+            if not isinstance(getattr(model, "stats_", None), SufficientStats):
+                raise ValueError(f"{name} has no sufficient statistics (loaded from a file, "
+                                 "or fitted stochastically), so an exact merge is impossible; "
+                                 "refit it with solver 'auto', 'normal' or 'gd'")
+        mine, theirs = self.get_params(), other.get_params()
+        differ = sorted(k for k in mine if not _same_param(mine[k], theirs[k]))
+        if differ:
+            raise ValueError("cannot merge models with different parameters: "
+                             + ", ".join(f"{k}={mine[k]!r} vs {theirs[k]!r}" for k in differ))
+        if self.n_features_in_ != other.n_features_in_:
+            raise ValueError(f"cannot merge a model of {self.n_features_in_} features with one "
+                             f"of {other.n_features_in_}")
+        a = getattr(self, "feature_names_in_", None)
+        b = getattr(other, "feature_names_in_", None)
+        if (a is None) != (b is None) or (a is not None and list(a) != list(b)):
+            raise ValueError(f"cannot merge models fitted on different features: "
+                             f"{None if a is None else list(a)} vs {None if b is None else list(b)}")
+        if np.ndim(self.coef_) != np.ndim(other.coef_) or \
+                self.stats_.n_targets != other.stats_.n_targets:
+            raise ValueError("cannot merge models with different targets (one vs several, or a "
+                             "different number)")
+        if self.solver == "qr":
+            raise ValueError("merge re-solves from the statistics; solver='qr' needs the rows. "
+                             "Use solver='auto' or 'normal'")
+        self._fit_problem(self.stats_.merge(other.stats_), None, None, None,
+                          np.ndim(self.coef_) == 1)
+        return self
+
     # ------------------------------------------------------------------ use
     def predict(self, X):
-        """``ŷ = X w + b``."""
+        """``ŷ = X w + b``.  For a dask array or DataFrame: a lazy dask collection."""
+        from . import dask_support
+        if dask_support.is_dask_collection(X):
+            return dask_support.predict(self, X)
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           ensure_all_finite=False)

@@ -1,0 +1,309 @@
+"""Fitting on Dask: dask arrays (row-chunked) and dask DataFrames, on any Dask cluster.
+
+``LinearRegression().fit(X, y)`` with dask inputs never gathers the rows.  Each partition
+(a block of rows) is turned into its :class:`~linreg.stats.SufficientStats` — the count,
+the means and the ``(d+k)×(d+k)`` co-moment matrix of ``[x, y]`` — where it lives, and the
+statistics are merged pairwise in a binary tree (Chan et al.'s exact update) on the
+cluster.  Only those small matrices travel over the network, and only the final one comes
+back to the client; the solvers then run on it locally (``"normal"``, ``"gd"``, and
+``"auto"``).  The QR solver (``"qr"``, or ``"auto"`` on an ill-conditioned design) works
+the same way with a second pass: each partition sends the ``(p+k)×(p+k)`` triangular
+factor of its rows, and the factors are merged by QR in the same kind of tree (TSQR).
+
+``predict`` on dask input returns a lazy dask array (or dask Series/DataFrame for a dask
+DataFrame), computed partition by partition on the cluster when asked for.
+
+Cost, with ``n`` rows in ``P`` partitions on ``W`` workers and ``p = d + k`` columns: the
+work is ``O(n p²)`` flops spread over the workers (``O(n p² / W)`` wall time each), plus
+``P − 1`` merges of ``O(p²)``.  The network carries ``P`` messages of ``8 p²`` bytes
+(plus the task descriptions), independent of ``n``; the tree has depth ``⌈log₂ P⌉``.
+
+Dask is an optional extra: ``pip install 'linreg[dask]'``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .closed_form import merge_qr_factors, qr_factor
+from .stats import SufficientStats, sufficient_stats
+
+__all__ = ["is_dask_collection", "fit", "predict", "dask_stats"]
+
+
+def is_dask_collection(obj) -> bool:
+    """Whether ``obj`` is a dask collection (without importing dask if it is not loaded)."""
+    if "dask" not in sys.modules or obj is None or isinstance(obj, (str, list, tuple)):
+        return False
+    import dask
+    return dask.is_dask_collection(obj)
+
+
+def _require_dask():
+    try:
+        import dask  # noqa: F401
+        import dask.array  # noqa: F401
+    except ImportError:  # pragma: no cover - only without the extra
+        raise ImportError("fitting dask collections needs dask; install the 'dask' extra: "
+                          "pip install 'linreg[dask]'") from None
+
+
+def _is_frame(obj) -> bool:
+    import dask.dataframe as dd
+    return isinstance(obj, dd.DataFrame)
+
+
+def _is_series(obj) -> bool:
+    import dask.dataframe as dd
+    return isinstance(obj, dd.Series)
+
+
+# ----------------------------------------------------------------------------- partitions
+def _bad(where: str, A, names, what, first):
+    """Raise naming the first non-finite value of ``A`` (rows labelled by ``first(r)``)."""
+    from .validation import first_nonfinite
+    hit = first_nonfinite(A)
+    if hit is None:
+        return
+    r, j = hit
+    v = A[r, j]
+    kind = "NaN or a missing value" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    col = f"column {j}" + (f" ({names[j]!r})" if names is not None else "")
+    raise ValueError(f"{where}, {first(r)}: {what} {col} is {kind}; linreg needs finite numbers "
+                     "(drop or impute missing values first)")
+
+
+def _checked_stats(X, Y, w, where: str, first, feature_names, target_names) -> SufficientStats:
+    s = sufficient_stats(X, Y, w)
+    if not s.is_finite() or w is not None:
+        _bad(where, X, feature_names, "feature", first)
+        _bad(where, Y, target_names, "target", first)
+        if w is not None:
+            _bad(where, w.reshape(-1, 1), ["sample_weight"], "sample weight", first)
+            if np.any(w < 0):
+                r = int(np.flatnonzero(w < 0)[0])
+                raise ValueError(f"{where}, {first(r)}: sample_weight is {w[r]!r}; it must be >= 0")
+        if not s.is_finite():
+            raise ValueError(f"{where}: the sums of squares overflow float64; rescale the data")
+    return s
+
+
+def _array_block(X, Y, w):
+    X = np.asarray(X)
+    Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
+    w = None if w is None else np.asarray(w, dtype=np.float64).reshape(-1)
+    return X, Y, w
+
+
+def _array_partition_stats(X, Y, w, index, first_row):
+    X, Y, w = _array_block(X, Y, w)
+    return _checked_stats(X, Y, w, f"dask partition {index}", lambda r: f"row {first_row + r}",
+                          None, None)
+
+
+def _frame_block(df, features, targets, weight):
+    X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
+    Y = df[targets].to_numpy(dtype=np.float64, na_value=np.nan)
+    w = None if weight is None else df[weight].to_numpy(dtype=np.float64, na_value=np.nan)
+    return X, Y, w
+
+
+def _frame_partition_stats(df, features, targets, weight, index):
+    X, Y, w = _frame_block(df, features, targets, weight)
+    return _checked_stats(X, Y, w, f"dask DataFrame partition {index}",
+                          lambda r: f"row {r} (index {df.index[r]!r})", features, targets)
+
+
+def _array_partition_factor(X, Y, w, design):
+    X, Y, w = _array_block(X, Y, w)
+    return qr_factor(X, Y, design, w)
+
+
+def _frame_partition_factor(df, features, targets, weight, design):
+    X, Y, w = _frame_block(df, features, targets, weight)
+    return qr_factor(X, Y, design, w)
+
+
+def _merge_stats(a: SufficientStats, b: SufficientStats) -> SufficientStats:
+    return a.merge(b)
+
+
+def _tree(items: list, merge):
+    """Pairwise (binary-tree) reduction of delayed values: depth ⌈log₂ len(items)⌉."""
+    from dask import delayed
+    merge = delayed(merge, pure=True)
+    while len(items) > 1:
+        items = [merge(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
+                 for i in range(0, len(items), 2)]
+    return items[0]
+
+
+# ----------------------------------------------------------------------------- inputs
+class _Partitions:
+    """The row partitions of the training data as delayed objects, and how to read them."""
+
+    def __init__(self, X, y, sample_weight):
+        import dask.array as da
+        from dask import delayed
+        self.delayed = delayed
+        self.feature_names = None
+        if _is_frame(X):
+            if y is None:
+                raise ValueError("fitting a dask DataFrame needs the target: fit(df, 'y') with "
+                                 "the target column's name (or a list of names), or a dask Series")
+            if sample_weight is not None and not isinstance(sample_weight, str):
+                raise ValueError("with a dask DataFrame, give sample_weight as a column name")
+            frame = X
+            if _is_series(y):
+                name = y.name if y.name is not None else "__target__"
+                if name in frame.columns:
+                    name = "__target__"
+                frame = frame.assign(**{name: y})
+                targets, self.single = [name], True
+                features = [c for c in X.columns if c != sample_weight]
+            else:
+                targets = [y] if isinstance(y, str) else list(y)
+                self.single = isinstance(y, str)
+                for t in targets + ([sample_weight] if sample_weight else []):
+                    if t not in frame.columns:
+                        raise ValueError(f"column {t!r} is not in the DataFrame; its columns are "
+                                         f"{list(frame.columns)}")
+                features = [c for c in frame.columns if c not in targets and c != sample_weight]
+            for c in features + targets + ([sample_weight] if sample_weight else []):
+                if frame.dtypes[c].kind not in "biuf":
+                    raise ValueError(f"column {c!r} has dtype {frame.dtypes[c]}, not numbers; "
+                                     "drop or encode it first")
+            if not features:
+                raise ValueError("the DataFrame has no feature columns besides the target")
+            self.feature_names = [str(c) for c in features]
+            self.n_features, self.n_targets = len(features), len(targets)
+            parts = frame.to_delayed()
+            self._stats = [delayed(_frame_partition_stats, pure=True)(p, features, targets,
+                                                                      sample_weight, i)
+                           for i, p in enumerate(parts)]
+            self._factor = lambda design: [
+                delayed(_frame_partition_factor, pure=True)(p, features, targets, sample_weight,
+                                                            design) for p in parts]
+            return
+        if not isinstance(X, da.Array):
+            raise ValueError(f"X is a {type(X).__name__}; linreg fits dask arrays and dask "
+                             "DataFrames (or numpy arrays, or linreg.sources)")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (rows, features), got {X.ndim}-D")
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"X has dtype {X.dtype}, not numbers")
+        if y is None:
+            raise ValueError("fitting a dask array needs y")
+        y = y if isinstance(y, da.Array) else da.asarray(np.asarray(y))
+        if y.ndim not in (1, 2) or y.dtype.kind not in "biuf":
+            raise ValueError(f"y must be a 1-D or 2-D array of numbers, got {y.ndim}-D {y.dtype}")
+        n = X.shape[0]
+        if not (np.isnan(n) or np.isnan(y.shape[0])) and y.shape[0] != n:
+            raise ValueError(f"X has {n} rows but y has {y.shape[0]}")
+        if np.isnan(n) or any(np.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        X = X.rechunk({1: -1})       # whole rows in each block
+        rows = X.chunks[0]
+        y = y.rechunk((rows,) + ((-1,) if y.ndim == 2 else ()))
+        if sample_weight is not None:
+            sample_weight = (sample_weight if isinstance(sample_weight, da.Array)
+                             else da.asarray(np.asarray(sample_weight, dtype=np.float64)))
+            if sample_weight.shape != (n,):
+                raise ValueError(f"sample_weight must have shape ({n},), got {sample_weight.shape}")
+            sample_weight = sample_weight.rechunk((rows,))
+        self.single = y.ndim == 1
+        self.n_features = X.shape[1]
+        self.n_targets = 1 if y.ndim == 1 else y.shape[1]
+        xs = X.to_delayed().ravel()
+        ys = y.to_delayed().ravel()
+        ws = [None] * len(xs) if sample_weight is None else sample_weight.to_delayed().ravel()
+        starts = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(int).tolist()
+        self._stats = [delayed(_array_partition_stats, pure=True)(a, b, c, i, s)
+                       for i, (a, b, c, s) in enumerate(zip(xs, ys, ws, starts))]
+        self._factor = lambda design: [delayed(_array_partition_factor, pure=True)(a, b, c, design)
+                                       for a, b, c in zip(xs, ys, ws)]
+
+    def stats(self) -> SufficientStats:
+        total = _tree(self._stats, _merge_stats).compute()
+        if total.n_rows == 0:
+            raise ValueError("the dask collection holds no rows")
+        if total.weight_sum <= 0:
+            raise ValueError("sample_weight is zero for every row: there is nothing to fit")
+        return total
+
+    def factor(self, design) -> np.ndarray:
+        return _tree(self._factor(design), merge_qr_factors).compute()
+
+
+def dask_stats(X, y, sample_weight=None) -> SufficientStats:
+    """The :class:`~linreg.stats.SufficientStats` of dask inputs, reduced on the cluster."""
+    _require_dask()
+    return _Partitions(X, y, sample_weight).stats()
+
+
+def fit(model, X, y=None, sample_weight=None):
+    """``model.fit`` for dask inputs (called by :meth:`LinearRegression.fit`)."""
+    _require_dask()
+    model._check_params()
+    parts = _Partitions(X, y, sample_weight)
+    stats = parts.stats()
+    model._set_input_names(parts.feature_names, parts.n_features)
+    model._fit_problem(stats, None, None, None, parts.single, row_factor=parts.factor)
+    return model
+
+
+# ----------------------------------------------------------------------------- predict
+def _predict_array(X, coef, intercept, single):
+    from .objective import predict as _predict
+    out = _predict(np.asarray(X, dtype=np.float64), coef, intercept)
+    return out[:, 0] if single else out
+
+
+def _predict_frame(df, features, coef, intercept, single, names):
+    import pandas as pd
+    from .objective import predict as _predict
+    out = _predict(df[features].to_numpy(dtype=np.float64), coef, intercept)
+    if single:
+        return pd.Series(out[:, 0], index=df.index, name=names)
+    return pd.DataFrame(out, index=df.index, columns=names)
+
+
+def predict(model, X):
+    """Lazy predictions ``ŷ = X w + b`` for a dask array or DataFrame."""
+    _require_dask()
+    import dask.array as da
+    from sklearn.utils.validation import check_is_fitted
+    check_is_fitted(model)
+    single = model.coef_.ndim == 1
+    coef = (model.coef_[:, None] if single else model.coef_.T).astype(np.float64)
+    intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
+    d = coef.shape[0]
+    if _is_frame(X):
+        names = getattr(model, "feature_names_in_", None)
+        features = list(names) if names is not None else list(X.columns)
+        missing = [c for c in features if c not in X.columns]
+        if missing:
+            raise ValueError(f"the DataFrame lacks the feature column(s) {missing} the model "
+                             "was fitted with")
+        if len(features) != d:
+            raise ValueError(f"X has {len(features)} feature columns, the model expects {d}")
+        if single:
+            meta = ("prediction", "f8")
+            label = "prediction"
+        else:
+            import pandas as pd
+            label = [f"prediction_{j}" for j in range(coef.shape[1])]
+            meta = pd.DataFrame({c: np.array([], dtype="f8") for c in label})
+        return X.map_partitions(_predict_frame, features, coef, intercept, single, label,
+                                meta=meta)
+    if not isinstance(X, da.Array) or X.ndim != 2:
+        raise ValueError("predict on dask input needs a 2-D dask array or a dask DataFrame")
+    if X.shape[1] != d:
+        raise ValueError(f"X has {X.shape[1]} features, the model expects {d}")
+    X = X.rechunk({1: -1})
+    if single:
+        return X.map_blocks(_predict_array, coef, intercept, True, drop_axis=1, dtype=np.float64)
+    return X.map_blocks(_predict_array, coef, intercept, False, chunks=(X.chunks[0], (coef.shape[1],)),
+                        dtype=np.float64)
