@@ -398,17 +398,101 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ use
-    def predict(self, X):
-        """``ŷ = X w + b``.  For a dask array or DataFrame: a lazy dask collection."""
+    def predict(self, X, interval=None, level=0.95):
+        """``ŷ = X w + b``.  For a dask array or DataFrame: a lazy dask collection.
+
+        With ``interval="confidence"`` (for the mean response) or ``"prediction"`` (for a new
+        observation), returns ``(ŷ, lower, upper)`` at the given ``level``, from the training
+        statistics (ordinary least squares, nonrobust; see
+        :func:`linreg.inference.prediction_interval`).  For robust intervals use
+        ``model.summary(cov_type=...).predict(X, interval, level)``.
+        """
         from . import dask_support
-        if dask_support.is_dask_collection(X):
+        if interval is None and dask_support.is_dask_collection(X):
             return dask_support.predict(self, X)
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                           ensure_all_finite=False)
         check_finite(X, "X", getattr(self, "feature_names_in_", None))
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
-        return objective.predict(np.asarray(X, dtype=np.float64), coef, self.intercept_)
+        if interval is None:
+            return objective.predict(np.asarray(X, dtype=np.float64), coef, self.intercept_)
+        from .inference import prediction_interval
+        stats = getattr(self, "stats_", None)
+        if not isinstance(stats, SufficientStats):
+            raise ValueError("prediction intervals need the training statistics, which this "
+                             "model does not have (it was loaded from a file or fitted "
+                             "stochastically); use model.summary(X=X_train, y=y_train)"
+                             ".predict(X, interval, level) instead")
+        yhat, lower, upper = prediction_interval(self, stats, X, interval, level)
+        if self.coef_.ndim == 1:
+            return yhat[:, 0], lower[:, 0], upper[:, 0]
+        return yhat, lower, upper
+
+    def summary(self, cov_type="nonrobust", X=None, y=None, sample_weight=None):
+        """Statistical inference for an unpenalized fit, like statsmodels' results.
+
+        Computed from the training statistics plus one pass over the training rows (kept by
+        reference after :meth:`fit`).  Pass ``X``, ``y`` (and ``sample_weight``) — or a
+        :mod:`linreg.sources` source as ``X`` — when the model does not hold its rows: after
+        :func:`linreg.load`, or when it was fitted from a source, with ``partial_fit`` or
+        ``merge``.  They must be the training data (checked).
+
+        Parameters
+        ----------
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+
+        Returns
+        -------
+        linreg.inference.RegressionResults
+            ``print(result)`` shows the table; ``result.params`` (intercept first),
+            ``bse``, ``pvalues``, ``conf_int()``, ``rsquared``, ``leverage``, … .
+            With several targets, a :class:`~linreg.inference.MultiOutputResults` (one
+            result, and one table, per target).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from linreg import LinearRegression
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]]); y = np.array([1.1, 2.9, 5.2, 6.8, 9.1])
+        >>> result = LinearRegression().fit(X, y).summary()
+        >>> [round(float(v), 4) for v in result.params], round(float(result.rsquared), 4)
+        ([1.02, 1.99], 0.9972)
+        """
+        from .inference import COV_TYPES, check_inference_allowed, iter_blocks, summarize
+        from .sources import is_source
+        check_is_fitted(self)
+        check_choice("cov_type", cov_type, COV_TYPES)
+        check_inference_allowed(self)
+        stats = getattr(self, "stats_", None)
+        stats = stats if isinstance(stats, SufficientStats) else None
+        target_names = None
+        if is_source(X):
+            if y is not None or sample_weight is not None:
+                raise ValueError("when X is a data source, the targets and sample weights come "
+                                 "from it: pass y=None and sample_weight=None")
+            blocks = X.blocks()
+            target_names = X.target_names
+            if stats is None:
+                stats = X.stats()
+        elif X is not None or y is not None:
+            if X is None or y is None:
+                raise ValueError("pass both X and y to summary() (or neither, to use the "
+                                 "training data the model was fitted on)")
+            Xv, Y, _, sw = self._validate_training_data(X, y, sample_weight, reset=False)
+            blocks = iter_blocks(Xv, Y, sw)
+            if stats is None:
+                stats = sufficient_stats(Xv, Y, sw)
+        else:
+            data = getattr(self, "_training_data", None)
+            if data is None or stats is None:
+                raise ValueError(
+                    "summary() needs the training rows for the residuals, and this model does "
+                    "not hold them (it was loaded from a file, or fitted from a data source, "
+                    "with partial_fit or merge): pass them, as "
+                    "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
+            blocks = iter_blocks(*data)
+        return summarize(self, blocks, stats, cov_type, target_names=target_names)
 
     def save(self, path) -> None:
         """Write the fitted model to ``path`` (JSON, versioned; atomically replaced)."""
