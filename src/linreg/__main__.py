@@ -1,3 +1,6 @@
+"""``python -m linreg ...``: the command-line tool (see :mod:`linreg.cli`)."""
+
 from .cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,14 +1,939 @@
-"""The command-line tool (thin: parses, calls the library, prints)."""
+"""The command-line tool (thin: parses, calls the library, prints).
+
+::
+
+    linreg fit data.csv --target price [--features a,b,c | --drop id] [--solver ...] -o model.json
+    linreg predict model.json new.csv -o predictions.csv [--interval prediction]
+    linreg evaluate model.json test.csv
+    linreg summary model.json [data.csv]
+    linreg plot model.json [data.csv] -o fit.png
+    linreg demo
+
+Every command is a function ``cmd_<name>(args, out) -> int``; :func:`main` parses, runs it and
+turns every expected failure (a bad file, column, value or model file) into one line on
+standard error and exit status 1 — the traceback only with ``--debug``.
+"""
 
 from __future__ import annotations
 
+import argparse
+import csv
+import io
+import json
+import math
 import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "CommandError", "read_table", "Table"]
+
+#: exit statuses
+OK, FAILED, USAGE, INTERNAL = 0, 1, 2, 3
+
+CSV_SUFFIXES = (".csv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: most coefficients a human-readable report lists before it says how many more there are
+MAX_LISTED = 25
 
 
-def main(argv=None) -> int:
+class CommandError(Exception):
+    """A failure the user can fix (bad file, column or option): reported as one line."""
+
+
+# ---------------------------------------------------------------------------------- reading
+@dataclass
+class Table:
+    """Columns read from a data file: features ``X`` (n, d), target ``y`` ((n,), (n, k) or
+    None), and their names."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: list[str]
+    target_names: list[str]
+    path: str
+
+
+def _split_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [t.strip() for t in text.split(",")]
+    if any(not n for n in names):
+        raise CommandError(f"the column list {text!r} has an empty name")
+    return names
+
+
+def _select(all_names: list[str], path: str, target: list[str] | None,
+            features: list[str] | None, drop: list[str] | None) -> tuple[list[str], list[str]]:
+    """Which columns are features and which targets; every name checked against the file."""
+    seen = set()
+    for name in all_names:
+        if name in seen:
+            raise CommandError(f"{path}: the column name {name!r} appears more than once in the header")
+        seen.add(name)
+
+    def check(names, what):
+        for name in names or ():
+            if name not in seen:
+                shown = ", ".join(all_names[:30]) + (", …" if len(all_names) > 30 else "")
+                raise CommandError(f"{path} has no column {name!r} ({what}); its columns are: {shown}")
+
+    check(target, "the --target")
+    check(features, "in --features")
+    check(drop, "in --drop")
+    if features is not None and drop is not None:
+        raise CommandError("give --features or --drop, not both")
+    target = target or []
+    if features is None:
+        excluded = set(target) | set(drop or ())
+        features = [n for n in all_names if n not in excluded]
+    both = [n for n in features if n in target]
+    if both:
+        raise CommandError(f"column {both[0]!r} is both the target and a feature")
+    if not features:
+        raise CommandError(f"{path}: no feature columns are left once the target and --drop are removed")
+    return features, target
+
+
+def _require_pyarrow():
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise CommandError("reading CSV and Parquet files needs pyarrow, an optional extra: "
+                           "pip install 'linreg[files]'") from None
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        row = next(csv.reader(f), None)
+    if row is None:
+        raise CommandError(f"{path}: the file is empty (it needs a header row of column names)")
+    return [name.strip() for name in row]
+
+
+def _first_bad_csv_row(path: Path, header: list[str], columns: list[str]) -> str:
+    """Find the first ragged row or non-numeric value (slow; only run after pyarrow failed)."""
+    index = {name: header.index(name) for name in columns}
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        for row in reader:
+            line = reader.line_num
+            if not row:
+                continue
+            if len(row) != len(header):
+                return (f"{path}: line {line} has {len(row)} fields but the header has "
+                        f"{len(header)} (a ragged row)")
+            for name, j in index.items():
+                text = row[j].strip()
+                if text.lower() in _CSV_NULLS:
+                    continue
+                try:
+                    float(text)
+                except ValueError:
+                    return (f"{path}: column {name!r} is not numeric: line {line} (data row "
+                            f"{line - 1}) holds {text[:40]!r}")
+    return ""
+
+
+_CSV_NULLS = {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan",
+              "n/a", "na", "null", "nan", "none"}
+
+
+def _read_csv(path: Path, wanted: list[str]) -> tuple[list[str], dict]:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    header = _csv_header(path)
+    return header, lambda columns: _csv_columns(path, header, columns, pa, pcsv)
+
+
+def _csv_columns(path, header, columns, pa, pcsv):
+    convert = pcsv.ConvertOptions(include_columns=columns,
+                                  column_types={name: pa.float64() for name in columns})
+    try:
+        table = pcsv.read_csv(path, convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        located = _first_bad_csv_row(path, header, columns)
+        raise CommandError(located or f"{path}: {exc}") from None
+    return {name: table.column(name) for name in columns}, table.num_rows
+
+
+def _parquet_columns(path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise CommandError(f"{path} is not a readable Parquet file: {exc}") from None
+
+    def get(columns):
+        for name in columns:
+            t = schema.field(name).type
+            if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+                    or pa.types.is_decimal(t)):
+                raise CommandError(f"{path}: column {name!r} is not numeric (it holds {t})")
+        table = pq.read_table(path, columns=columns)
+        return {name: table.column(name) for name in columns}, table.num_rows
+
+    return list(schema.names), get
+
+
+def _npy_columns(path: Path):
+    try:
+        a = np.load(path, allow_pickle=False, mmap_mode="r")
+    except ValueError as exc:
+        raise CommandError(f"{path} cannot be read safely: {exc} (linreg never loads pickled "
+                           "objects)") from None
+    if a.dtype.names:
+        names = list(a.dtype.names)
+        return names, lambda columns: ({n: a[n] for n in columns}, a.shape[0])
+    if a.ndim != 2:
+        raise CommandError(f"{path} holds an array of shape {a.shape}; linreg reads a 2-D array "
+                           "(rows × columns, named 0, 1, …) or a structured array with named fields")
+    names = [str(j) for j in range(a.shape[1])]
+    return names, lambda columns: ({n: a[:, int(n)] for n in columns}, a.shape[0])
+
+
+def _npz_columns(path: Path):
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise CommandError(f"{path} is not a readable .npz archive: {exc}") from None
+    names = list(archive.files)
+
+    def get(columns):
+        arrays = {}
+        for name in columns:
+            try:
+                a = archive[name]
+            except ValueError as exc:
+                raise CommandError(f"{path}: array {name!r} cannot be read safely: {exc}") from None
+            if a.ndim != 1:
+                raise CommandError(f"{path}: array {name!r} has shape {a.shape}; a .npz data file "
+                                   "holds one 1-D array per column")
+            arrays[name] = a
+        lengths = {len(a) for a in arrays.values()}
+        if len(lengths) > 1:
+            raise CommandError(f"{path}: the columns have different lengths {sorted(lengths)} "
+                               "(a ragged table)")
+        return arrays, lengths.pop() if lengths else 0
+
+    return names, get
+
+
+def _to_float_column(name: str, column, path, line_offset: int) -> np.ndarray:
+    """One column as float64; nulls and non-numbers reported by row."""
+    where = (lambda r: f"row {r + 1} (line {r + 1 + line_offset})") if line_offset \
+        else (lambda r: f"row {r + 1}")
+    if hasattr(column, "null_count"):  # a pyarrow ChunkedArray
+        import pyarrow.compute as pc
+        if column.null_count:
+            r = pc.index(pc.is_null(column), True).as_py()
+            raise CommandError(f"{path}: column {name!r} has a missing value (empty, NA or NaN) "
+                               f"at {where(r)}")
+        column = column.to_numpy() if column.num_chunks == 1 else np.concatenate(
+            [c.to_numpy(zero_copy_only=False) for c in column.chunks]) if column.num_chunks else np.empty(0)
+    a = np.asarray(column)
+    if a.dtype.kind not in "fiub":
+        raise CommandError(f"{path}: column {name!r} is not numeric (it holds {a.dtype})")
+    return a
+
+
+def read_table(path, target=None, features=None, drop=None, need_target: bool = True) -> Table:
+    """Read the chosen columns of a CSV, Parquet, ``.npy`` or ``.npz`` file as float64.
+
+    Parameters
+    ----------
+    path : str or Path
+    target : list of str or None
+        Target column names (one, or several for a multi-output model).
+    features, drop : list of str or None
+        The feature columns, or the columns to leave out (default: every other column).
+    need_target : bool
+        Whether the target must be present.
+
+    Raises
+    ------
+    CommandError
+        With one line naming the file, the column and (where it applies) the row: for an
+        empty file, an unknown column, a non-numeric value, a ragged row, a NaN or a missing
+        value.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder, not a data file")
+    suffix = path.suffix.lower()
+    line_offset = 0
+    if suffix in CSV_SUFFIXES:
+        _require_pyarrow()
+        if path.stat().st_size == 0:
+            raise CommandError(f"{path}: the file is empty (it needs a header row of column names)")
+        all_names, get = _read_csv(path, [])
+        line_offset = 1
+    elif suffix in PARQUET_SUFFIXES:
+        _require_pyarrow()
+        all_names, get = _parquet_columns(path)
+    elif suffix == ".npy":
+        all_names, get = _npy_columns(path)
+    elif suffix == ".npz":
+        all_names, get = _npz_columns(path)
+    else:
+        raise CommandError(f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}; "
+                           "use .csv, .parquet, .npy or .npz")
+    if need_target and not target:
+        raise CommandError("--target is needed: the name of the column to predict")
+    feature_names, target_names = _select(all_names, str(path), target, features, drop)
+    columns, n = get(feature_names + target_names)
+    if n == 0:
+        raise CommandError(f"{path} has a header but no data rows")
+    X = np.empty((n, len(feature_names)))
+    for j, name in enumerate(feature_names):
+        X[:, j] = _to_float_column(name, columns[name], path, line_offset)
+    y = None
+    if target_names:
+        Y = np.empty((n, len(target_names)))
+        for j, name in enumerate(target_names):
+            Y[:, j] = _to_float_column(name, columns[name], path, line_offset)
+        y = Y[:, 0] if len(target_names) == 1 else Y
+    _check_all_finite(X, feature_names, path, line_offset)
+    if y is not None:
+        _check_all_finite(y.reshape(n, -1), target_names, path, line_offset)
+    return Table(X, y, feature_names, target_names, str(path))
+
+
+def _check_all_finite(A: np.ndarray, names: list[str], path, line_offset: int) -> None:
+    from .validation import first_nonfinite
+
+    where = first_nonfinite(A)
+    if where is None:
+        return
+    r, c = where
+    kind = "NaN" if np.isnan(A[r, c]) else "an infinite value"
+    line = f" (line {r + 1 + line_offset})" if line_offset else ""
+    raise CommandError(f"{path}: column {names[c]!r} has {kind} at row {r + 1}{line}; "
+                       "linreg needs finite numbers (drop or impute missing values first)")
+
+
+# ---------------------------------------------------------------------------------- writing
+def _write_output(path: str, data: bytes) -> None:
+    from .persistence import atomic_write_bytes
+
+    target = Path(path)
+    if not target.parent.exists():
+        raise CommandError(f"cannot write {path}: the folder {str(target.parent)!r} does not exist")
+    try:
+        atomic_write_bytes(target, data)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}; any previous file there "
+                           "is unchanged") from None
+
+
+def _table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
+    """Predictions as CSV (floats written with round-trip precision), Parquet or .npy."""
+    suffix = Path(path).suffix.lower() if path else ".csv"
+    if suffix in PARQUET_SUFFIXES:
+        _require_pyarrow()
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        buf = io.BytesIO()
+        pq.write_table(pa.table({k: np.asarray(v) for k, v in columns.items()}), buf)
+        return buf.getvalue()
+    if suffix == ".npy":
+        buf = io.BytesIO()
+        np.save(buf, np.column_stack(list(columns.values())), allow_pickle=False)
+        return buf.getvalue()
+    names = list(columns)
+    M = np.column_stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
+    buf = io.StringIO()
+    buf.write(",".join(names) + "\n")
+    # repr-precision floats: reading the file back gives exactly the same numbers
+    np.savetxt(buf, M, delimiter=",", fmt="%.17g")
+    return buf.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------- model helpers
+def _load_model(path: str):
+    from .persistence import load
+
+    if not Path(path).exists():
+        raise CommandError(f"{path}: no such model file")
+    return load(path)
+
+
+def _model_features(model) -> list[str] | None:
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def _model_targets(model) -> list[str] | None:
+    meta = getattr(model, "metadata_", None) or {}
+    target = meta.get("target_name")
+    if target is None:
+        return None
+    return [target] if isinstance(target, str) else list(target)
+
+
+def _read_for_model(model, path, target=None, need_target=False) -> Table:
+    """Read the columns ``model`` was fitted on (by name) and, if wanted, its target."""
+    features = _model_features(model)
+    target = target or _model_targets(model)
+    if need_target and not target:
+        raise CommandError("the model file does not record its target column: give --target")
+    if features is None:
+        table = read_table(path, target=target, need_target=need_target)
+    else:
+        missing_in_file = None
+        try:
+            table = read_table(path, target=target if need_target else None, features=features,
+                               need_target=need_target)
+        except CommandError as exc:
+            missing_in_file = str(exc)
+            if " has no column " in missing_in_file and "in --features" in missing_in_file:
+                name = missing_in_file.split(" has no column ")[1].split(" (")[0]
+                raise CommandError(f"{path} has no column {name}, which the model needs "
+                                   f"(the model's features: {', '.join(features)})") from None
+            raise
+    if table.X.shape[1] != model.n_features_in_:
+        raise CommandError(f"{path} gives {table.X.shape[1]} feature columns but the model was "
+                           f"fitted on {model.n_features_in_}")
+    return table
+
+
+def _predict(model, X, **kwargs):
+    with warnings.catch_warnings():
+        # the model's feature names are matched by name when the file is read
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return model.predict(X, **kwargs)
+
+
+def training_metrics(y, y_pred) -> dict:
+    """R², RMSE and MAE (scikit-learn's definitions; averaged over targets) and n."""
+    from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+    n = int(np.shape(y)[0])
+    return {
+        "n": n,
+        "r2": float(r2_score(y, y_pred)) if n > 1 else float("nan"),
+        "rmse": float(root_mean_squared_error(y, y_pred)),
+        "mae": float(mean_absolute_error(y, y_pred)),
+    }
+
+
+def objective_text(model) -> str:
+    """The objective the model minimised, in words a reader of the model file can check."""
+    alpha = float(model.alpha)
+    text = "J(w, b) = 1/(2n) Σ (x_iᵀw + b − y_i)²"
+    if alpha > 0:
+        where = "standardized" if model.standardize else "original-unit"
+        text += f" + ({alpha:g}/2)‖w‖² on the {where} coefficients"
+    if not model.fit_intercept:
+        text += ", without intercept"
+    return text
+
+
+def _finite_or_none(x):
+    return x if isinstance(x, (int, str)) or (isinstance(x, float) and math.isfinite(x)) else None
+
+
+def _dump_json(obj, out) -> None:
+    out.write(json.dumps(obj, indent=1, allow_nan=False, default=_finite_or_none) + "\n")
+
+
+def _jsonable(x):
+    """numpy values and arrays as plain JSON values (non-finite floats as null)."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def _coefficient_rows(model, names) -> list[tuple[str, str]]:
+    coef = np.asarray(model.coef_)
+    intercept = np.atleast_1d(model.intercept_)
+    names = names or [f"x{j}" for j in range(coef.shape[-1])]
+    if coef.ndim == 1:
+        rows = [(n, f"{c:.10g}") for n, c in zip(names, coef)]
+        rows.append(("intercept", f"{intercept[0]:.10g}"))
+    else:
+        rows = [(n, "  ".join(f"{c:16.10g}" for c in coef[:, j])) for j, n in enumerate(names)]
+        rows.append(("intercept", "  ".join(f"{c:16.10g}" for c in intercept)))
+    return rows
+
+
+def _print_coefficients(model, names, out) -> None:
+    rows = _coefficient_rows(model, names)
+    width = max(len(r[0]) for r in rows)
+    shown = rows[:MAX_LISTED] + ([rows[-1]] if len(rows) > MAX_LISTED else [])
+    for name, value in shown[:-1]:
+        out.write(f"  {name:<{width}}  {value}\n")
+    if len(rows) > MAX_LISTED:
+        out.write(f"  … {len(rows) - MAX_LISTED} more (see --json)\n")
+    out.write(f"  {shown[-1][0]:<{width}}  {shown[-1][1]}\n")
+
+
+def _coefficients_json(model, names) -> dict:
+    coef = np.asarray(model.coef_)
+    names = names or [f"x{j}" for j in range(coef.shape[-1])]
+    if coef.ndim == 1:
+        return {"coef": dict(zip(names, _jsonable(coef))), "intercept": _jsonable(model.intercept_)}
+    return {"coef": {n: _jsonable(coef[:, j]) for j, n in enumerate(names)},
+            "intercept": _jsonable(model.intercept_)}
+
+
+# ---------------------------------------------------------------------------------- commands
+ITERATIVE_SOLVERS = ("gd", "sgd", "minibatch")
+
+#: command-line option → LinearRegression parameter, for the options that are passed only
+#: when given (so that the estimator's own defaults apply otherwise)
+OPTIONAL_PARAMS = {
+    "optimizer": "optimizer",
+    "batch_size": "batch_size",
+    "seed": "random_state",
+    "schedule": "schedule",
+    "early_stopping": "early_stopping",
+    "validation_fraction": "validation_fraction",
+}
+
+
+def _learning_rate(text: str):
+    if text == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a number") from None
+
+
+def _estimator_params(args) -> dict:
+    from .estimator import LinearRegression
+
+    params = {
+        "solver": args.solver,
+        "alpha": args.alpha,
+        "fit_intercept": not args.no_intercept,
+        "standardize": not args.no_standardize,
+        "learning_rate": args.learning_rate,
+        "max_iter": args.max_iter,
+        "tol": args.tol,
+    }
+    known = LinearRegression().get_params()
+    for option, param in OPTIONAL_PARAMS.items():
+        value = getattr(args, option, None)
+        if value is None or value is False:
+            continue
+        if param not in known:
+            flag = "--" + option.replace("_", "-")
+            raise CommandError(f"{flag} is not supported by this version of linreg's "
+                               "LinearRegression")
+        params[param] = value
+    return params
+
+
+def _show_warnings(caught, err) -> None:
+    seen = set()
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if text not in seen:
+            seen.add(text)
+            err.write(f"linreg: warning: {text}\n")
+
+
+def cmd_fit(args, out, err) -> int:
+    from .estimator import LinearRegression
+    from .progress import ProgressBar
+
+    table = read_table(args.data, target=_split_names(args.target),
+                       features=_split_names(args.features), drop=_split_names(args.drop))
+    params = _estimator_params(args)
+    model = LinearRegression(**params)
+    model._check_params()
+    bar = None
+    if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
+            and "callback" in model.get_params()):
+        bar = ProgressBar(int(params["max_iter"]), stream=err)
+        model.set_params(callback=bar)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(table.X, table.y)
+        finally:
+            if bar is not None:
+                bar.close()
+                model.set_params(callback=None)
+    seconds = time.perf_counter() - start
+    _show_warnings(caught, err)
+    model.feature_names_in_ = np.asarray(table.feature_names, dtype=object)
+    metrics = training_metrics(table.y, _predict(model, table.X))
+    model.metadata_ = {
+        "target_name": table.target_names[0] if len(table.target_names) == 1 else table.target_names,
+        "objective": objective_text(model),
+        "training_metrics": metrics,
+        "data_file": Path(table.path).name,
+    }
+    from .persistence import save
+    try:
+        save(model, args.output)
+    except OSError as exc:
+        raise CommandError(str(exc)) from None
+    report = {
+        "model_file": args.output,
+        "data_file": table.path,
+        "n_rows": int(table.X.shape[0]),
+        "n_features": int(table.X.shape[1]),
+        "target": model.metadata_["target_name"],
+        "solver": model.solver_,
+        "n_iter": int(model.n_iter_),
+        "final_loss": _jsonable(model.loss_history_[-1]),
+        "condition_number": _jsonable(model.condition_number_),
+        "seconds": round(seconds, 6),
+        "training_metrics": _jsonable(metrics),
+        **_coefficients_json(model, table.feature_names),
+        "warnings": [" ".join(str(w.message).split()) for w in caught],
+    }
+    if args.json:
+        _dump_json(report, out)
+    elif not args.quiet:
+        how = "closed form" if model.n_iter_ == 0 else f"{model.n_iter_} iterations"
+        out.write(f"fitted {table.X.shape[0]} rows × {table.X.shape[1]} features of {table.path}, "
+                  f"target {report['target']!r}\n")
+        out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
+                  f"{metrics['r2']:.6g}, RMSE {metrics['rmse']:.6g}, MAE {metrics['mae']:.6g}\n")
+        out.write("coefficients (original units):\n")
+        _print_coefficients(model, table.feature_names, out)
+        out.write(f"saved {args.output}\n")
+    return OK
+
+
+def cmd_predict(args, out, err) -> int:
+    model = _load_model(args.model)
+    table = _read_for_model(model, args.data, need_target=False)
+    targets = _model_targets(model) or ["y"]
+    single = np.ndim(model.coef_) == 1
+    names = ["prediction"] if single else [f"prediction_{t}" for t in targets]
+    if args.interval:
+        import inspect
+        if "interval" not in inspect.signature(model.predict).parameters:
+            raise CommandError("--interval needs a linreg whose predict() offers intervals")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y_hat, lower, upper = _predict(model, table.X, interval=args.interval, level=args.level)
+        _show_warnings(caught, err)
+        columns = {}
+        for j, name in enumerate(names):
+            pick = (lambda a: a) if single else (lambda a, j=j: np.asarray(a)[:, j])
+            columns[name] = pick(y_hat)
+            columns["lower" if single else f"lower_{targets[j]}"] = pick(lower)
+            columns["upper" if single else f"upper_{targets[j]}"] = pick(upper)
+    else:
+        y_hat = _predict(model, table.X)
+        columns = {name: (y_hat if single else y_hat[:, j]) for j, name in enumerate(names)}
+    data = _table_bytes(columns, args.output)
+    if args.output:
+        _write_output(args.output, data)
+        if not args.quiet:
+            err.write(f"wrote {table.X.shape[0]} predictions to {args.output}\n")
+    else:
+        out.write(data.decode("utf-8"))
+    return OK
+
+
+def cmd_evaluate(args, out, err) -> int:
+    model = _load_model(args.model)
+    table = _read_for_model(model, args.data, target=_split_names(args.target), need_target=True)
+    y_pred = _predict(model, table.X)
+    if np.ndim(table.y) != np.ndim(y_pred):
+        raise CommandError(f"the model predicts {np.shape(y_pred)[1:] or 1} target(s) but "
+                           f"{len(table.target_names)} target column(s) were read")
+    metrics = training_metrics(table.y, y_pred)
+    if args.json:
+        _dump_json({"data_file": table.path, "target": table.target_names, **_jsonable(metrics)}, out)
+    else:
+        out.write(f"{table.path}: n = {metrics['n']}, target {', '.join(table.target_names)}\n")
+        out.write(f"  R²    {metrics['r2']:.6g}\n  RMSE  {metrics['rmse']:.6g}\n"
+                  f"  MAE   {metrics['mae']:.6g}\n")
+    return OK
+
+
+def _result_json(result) -> dict:
+    """The numbers of an inference result (whatever of them it offers)."""
+    fields = ["params", "bse", "tvalues", "pvalues", "rsquared", "rsquared_adj", "fvalue",
+              "f_pvalue", "llf", "aic", "bic", "condition_number", "df_resid", "df_model", "nobs",
+              "cov_type"]
+    data = {}
+    for name in fields:
+        try:
+            value = getattr(result, name)
+        except (AttributeError, ValueError):
+            continue
+        data[name] = _jsonable(value)
+    if hasattr(result, "conf_int"):
+        try:
+            data["conf_int"] = _jsonable(np.asarray(result.conf_int()))
+        except (TypeError, ValueError):
+            pass
+    for name in ("term_names", "names", "exog_names"):
+        if hasattr(result, name):
+            data["terms"] = _jsonable(list(getattr(result, name)))
+            break
+    return data
+
+
+def cmd_summary(args, out, err) -> int:
+    model = _load_model(args.model)
+    names = _model_features(model)
+    meta = getattr(model, "metadata_", None) or {}
+    description = {
+        "model_file": args.model,
+        "library_version": getattr(model, "library_version_", None),
+        "target": meta.get("target_name"),
+        "objective": meta.get("objective", objective_text(model)),
+        "solver": model.solver_,
+        "n_iter": int(model.n_iter_),
+        "params": _jsonable(model.get_params()),
+        "training_metrics": _jsonable(meta.get("training_metrics")),
+        **_coefficients_json(model, names),
+    }
+    description = {k: v for k, v in description.items() if v is not None}
+    result = None
+    if args.data:
+        if not hasattr(model, "summary"):
+            raise CommandError("this version of linreg has no inference summary")
+        table = _read_for_model(model, args.data, target=_split_names(args.target), need_target=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+                result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y)
+        _show_warnings([w for w in caught if "valid feature names" not in str(w.message)], err)
+    if args.json:
+        if result is not None:
+            description["inference"] = _result_json(result)
+        _dump_json(description, out)
+        return OK
+    if result is not None:
+        out.write(str(result).rstrip("\n") + "\n")
+        return OK
+    out.write(f"{args.model}: LinearRegression, target {description.get('target', '(not recorded)')!r}\n")
+    out.write(f"objective: {description['objective']}\n")
+    how = "closed form" if model.n_iter_ == 0 else f"{model.n_iter_} iterations"
+    out.write(f"solver {model.solver_} ({how}); alpha = {model.alpha:g}, "
+              f"standardize = {model.standardize}, fit_intercept = {model.fit_intercept}\n")
+    if meta.get("training_metrics"):
+        m = meta["training_metrics"]
+        out.write(f"training data ({meta.get('data_file', '?')}, n = {m.get('n')}): R² {m.get('r2'):.6g}, "
+                  f"RMSE {m.get('rmse'):.6g}, MAE {m.get('mae'):.6g}\n")
+    out.write("coefficients (original units):\n")
+    _print_coefficients(model, names, out)
+    out.write("(standard errors, p-values and intervals need the data: linreg summary MODEL DATA)\n")
+    return OK
+
+
+def cmd_plot(args, out, err) -> int:
+    from . import plotting
+
+    figure_class = plotting.require_matplotlib()
+    model = _load_model(args.model)
+    table = None
+    if args.data:
+        table = _read_for_model(model, args.data, target=_split_names(args.target), need_target=True)
+    fig = plotting.model_figure(model, None if table is None else table.X,
+                                None if table is None else table.y, figure_class=figure_class,
+                                target_name=", ".join(_model_targets(model) or []) or None)
+    suffix = Path(args.output).suffix.lower().lstrip(".") or "png"
+    if suffix not in ("png", "svg", "pdf"):
+        raise CommandError(f"cannot write a plot as {args.output!r}: use .png, .svg or .pdf")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=suffix, dpi=plotting.DPI)
+    _write_output(args.output, buf.getvalue())
+    if not args.quiet:
+        err.write(f"wrote {args.output}\n")
+    return OK
+
+
+def cmd_demo(args, out, err) -> int:
     from .demo import run_demo
+    return run_demo(out=out)
+
+
+# ---------------------------------------------------------------------------------- parsing
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (plus a pointer to --help)."""
+
+    def error(self, message):
+        self.exit(USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _example(text: str) -> str:
+    return "example:\n  " + text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar and no report (errors and warnings still shown)")
+    common.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error")
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    parser = _Parser(prog="linreg", formatter_class=fmt,
+                     description="Linear regression from the shell: fit, inspect, plot and apply "
+                                 "a model to CSV, Parquet, .npy or .npz files.",
+                     epilog="examples:\n  linreg fit houses.csv --target price -o model.json\n"
+                            "  linreg predict model.json new.csv -o predictions.csv\n"
+                            "  linreg demo\n\nRun 'linreg COMMAND --help' for a command's options.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"linreg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    columns_help = ("comma-separated column names (a CSV header name, a Parquet column, a field "
+                    "of a structured .npy, an array of a .npz, or the index of a 2-D .npy column)")
+
+    p = sub.add_parser("fit", parents=[common], formatter_class=fmt,
+                       help="fit a model to a data file and save it",
+                       description="Fit a linear regression to DATA and save the model as JSON.",
+                       epilog=_example("linreg fit houses.csv --target price --drop id -o model.json\n"
+                                       "  linreg fit big.parquet --target y --solver gd "
+                                       "--max-iter 500 -o model.json --json"))
+    p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
+    p.add_argument("--target", required=True, help="the column to predict (" + columns_help + ")")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--features", help="the feature columns (default: all others)")
+    group.add_argument("--drop", help="columns to leave out of the features, e.g. an id")
+    p.add_argument("-o", "--output", required=True, help="where to save the model (JSON)")
+    p.add_argument("--solver", default="auto", choices=["auto", "normal", "qr", "gd", "sgd", "minibatch"],
+                   help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
+    p.add_argument("--optimizer", help="plain, momentum, nesterov or adam (iterative solvers)")
+    p.add_argument("--alpha", type=float, default=0.0, help="L2 penalty (alpha/2)‖w‖²; default 0")
+    p.add_argument("--learning-rate", type=_learning_rate, default="auto",
+                   help="step size of the iterative solvers, or 'auto' (default)")
+    p.add_argument("--batch-size", type=int, help="rows per update of minibatch")
+    p.add_argument("--max-iter", type=int, default=1000, help="most iterations/epochs; default 1000")
+    p.add_argument("--tol", type=float, default=1e-6, help="stopping tolerance; default 1e-6")
+    p.add_argument("--schedule", help="learning-rate schedule of the iterative solvers")
+    p.add_argument("--early-stopping", action="store_true",
+                   help="stop when the validation loss stops improving")
+    p.add_argument("--validation-fraction", type=float,
+                   help="share of rows held out for the validation loss")
+    p.add_argument("--no-standardize", action="store_true",
+                   help="do not scale features inside the fit (changes what --alpha means)")
+    p.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
+    p.add_argument("--seed", type=int, help="random seed of the shuffling (sgd, minibatch)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=cmd_fit)
+
+    p = sub.add_parser("predict", parents=[common], formatter_class=fmt,
+                       help="apply a saved model to a data file",
+                       description="Predict with MODEL for every row of DATA; the columns are "
+                                   "matched by name.",
+                       epilog=_example("linreg predict model.json new.csv -o predictions.csv "
+                                       "--interval prediction"))
+    p.add_argument("model", help="a model file written by 'linreg fit'")
+    p.add_argument("data", help="CSV, Parquet, .npy or .npz file with the model's feature columns")
+    p.add_argument("-o", "--output",
+                   help="where to write the predictions (.csv, .parquet or .npy); default: stdout as CSV")
+    p.add_argument("--interval", choices=["confidence", "prediction"],
+                   help="add lower and upper bounds of this interval")
+    p.add_argument("--level", type=float, default=0.95, help="interval level; default 0.95")
+    p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("evaluate", parents=[common], formatter_class=fmt,
+                       help="R², RMSE, MAE and n of a model on a data file",
+                       description="Score MODEL on DATA (which must hold the target column).",
+                       epilog=_example("linreg evaluate model.json test.csv --json"))
+    p.add_argument("model")
+    p.add_argument("data")
+    p.add_argument("--target", help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("summary", parents=[common], formatter_class=fmt,
+                       help="the model, and with data its inference table",
+                       description="Describe MODEL; given DATA, print the inference table "
+                                   "(standard errors, t, p-values, intervals, R², F, AIC/BIC).",
+                       epilog=_example("linreg summary model.json train.csv --cov-type HC3"))
+    p.add_argument("model")
+    p.add_argument("data", nargs="?")
+    p.add_argument("--target", help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
+                   help="covariance of the coefficients; default nonrobust")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(run=cmd_summary)
+
+    p = sub.add_parser("plot", parents=[common], formatter_class=fmt,
+                       help="loss curve, predicted vs actual, residuals vs fitted",
+                       description="Draw MODEL's loss curve and, given DATA, predicted vs actual "
+                                   "and residuals vs fitted, into one image.",
+                       epilog=_example("linreg plot model.json test.csv -o fit.png"))
+    p.add_argument("model")
+    p.add_argument("data", nargs="?")
+    p.add_argument("--target", help="the target column (default: the one the model was fitted on)")
+    p.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg or .pdf)")
+    p.set_defaults(run=cmd_plot)
+
+    p = sub.add_parser("demo", parents=[common], formatter_class=fmt,
+                       help="the bundled diabetes data, end to end",
+                       description="Fit the bundled diabetes data with every batch solver and "
+                                   "compare them.",
+                       epilog=_example("linreg demo"))
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def main(argv=None, stdout=None, stderr=None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["demo"]:
-        return run_demo()
-    print("usage: linreg demo", file=sys.stderr)
-    return 2
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else USAGE
+    if args.command is None:
+        parser.print_help(err)
+        return USAGE
+    from .exceptions import DivergenceError
+
+    try:
+        return args.run(args, out, err)
+    except (CommandError, ValueError, DivergenceError, OSError, ImportError, MemoryError) as exc:
+        if args.debug:
+            raise
+        if isinstance(exc, MemoryError):
+            message = "not enough memory for this data"
+        elif isinstance(exc, ImportError) and not isinstance(exc, CommandError):
+            message = _one_line(exc)
+        else:
+            message = _one_line(exc)
+        err.write(f"linreg {args.command}: error: {message}\n")
+        return FAILED
+    except KeyboardInterrupt:
+        err.write(f"linreg {args.command}: interrupted\n")
+        return 130
+    except Exception as exc:  # a bug: say so in one line, the traceback with --debug
+        if args.debug:
+            raise
+        err.write(f"linreg {args.command}: internal error ({type(exc).__name__}: {_one_line(exc)}); "
+                  "run again with --debug for the traceback\n")
+        return INTERNAL

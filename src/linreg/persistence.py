@@ -5,7 +5,8 @@ A file is one JSON object::
     {"format": "linreg-model", "format_version": 1, "library_version": "...",
      "params": {...constructor parameters...},
      "n_features_in": d, "feature_names": [...] | null, "n_targets": k | null,
-     "coef": [...], "intercept": ... , "fitted": {...solver_, n_iter_, ...}}
+     "coef": [...], "intercept": ... , "fitted": {...solver_, n_iter_, ...},
+     "metadata": {"target_name": ..., "objective": ..., "training_metrics": {...}}}  (optional)
 
 Floats are written with ``repr`` precision, so a round trip is exact.
 """
@@ -72,9 +73,55 @@ def to_dict(model) -> dict:
         "fitted": fitted,
     }
 
+        **({"metadata": check_metadata(model.metadata_)}
+           if getattr(model, "metadata_", None) is not None else {}),
 
 def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
+#: what an optional "metadata" object may hold: the target's name(s), the objective in
+#: words, the training data's file name and the model's scores on it
+METADATA_KEYS = ("target_name", "objective", "data_file", "training_metrics")
+METADATA_METRICS = ("n", "r2", "rmse", "mae")
+MAX_METADATA_TEXT = 10_000
+
+
+def check_metadata(meta, path="<model>") -> dict:
+    """Validate a model's ``metadata_``: ``target_name`` (a string or a list of strings),
+    ``objective`` and ``data_file`` (strings), ``training_metrics`` (``n``, ``r2``, ``rmse``,
+    ``mae``: numbers or null).  Every key is optional; any other key is refused."""
+    def bad(why):
+        _fail(path, f"metadata: {why}")
+
+    def text(value, what):
+        if not isinstance(value, str) or len(value) > MAX_METADATA_TEXT:
+            bad(f"{what} must be a string of at most {MAX_METADATA_TEXT} characters")
+
+    if not isinstance(meta, dict):
+        bad("it must be an object")
+    unknown = sorted(set(meta) - set(METADATA_KEYS))
+    if unknown:
+        bad(f"unknown keys {unknown}")
+    target = meta.get("target_name")
+    if isinstance(target, list):
+        if not target or len(target) > MAX_METADATA_TEXT:
+            bad("target_name must not be an empty list")
+        for t in target:
+            text(t, "each target_name")
+    elif target is not None:
+        text(target, "target_name")
+    for key in ("objective", "data_file"):
+        if key in meta:
+            text(meta[key], key)
+    metrics = meta.get("training_metrics")
+    if metrics is not None:
+        if not isinstance(metrics, dict) or set(metrics) - set(METADATA_METRICS):
+            bad(f"training_metrics must be an object with keys among {list(METADATA_METRICS)}")
+        for key, value in metrics.items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                bad(f"training_metrics.{key} must be a number or null")
+    return meta
+
+
     mixture: a temporary file in the same folder, flushed to disk, then renamed over."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
@@ -200,6 +247,8 @@ def from_dict(data, path="<model>"):
             setattr(model, extra, fitted[extra])
     return model
 
+    if data.get("metadata") is not None:
+        model.metadata_ = check_metadata(data["metadata"], path)
 
 def load(path):
     """Load a model saved by :func:`save`.  Raises :class:`ModelFileError` on a corrupt,
