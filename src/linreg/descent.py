@@ -1,35 +1,55 @@
-"""Training loops.
+"""Training loops: full-batch gradient descent and stochastic (mini-batch) gradient descent.
 
-:func:`full_batch_descent` runs any optimizer of :mod:`linreg.optimizers` on the exact
-full-batch gradient — from the sufficient statistics (O(d²k) per iteration) or from the
-rows (O(ndk)); the loop does not know which.
+One loop, :func:`train`, serves every iterative solver.  What differs between them is one
+*epoch* — a function that moves the parameters:
+
+* ``"gd"``: one step of the optimizer on the exact full-batch gradient, computed from the
+  sufficient statistics (O(d²k)) or, when there are fewer rows than features, from the rows;
+* ``"sgd"`` / ``"minibatch"``: one pass over the rows in a fresh random order, one optimizer
+  step per batch (the compiled kernel :func:`linreg.stochastic.run_epoch`).
+
+Around it the loop keeps the histories (training ``J`` and ``‖∇J‖`` of the full data, from
+the statistics, so they cost O(d²k) per epoch; the validation loss; the learning rate), the
+learning-rate schedule, early stopping, divergence handling and the callback.  Everything
+the loop needs to continue — parameters, optimizer state, random generator, epoch counter,
+best parameters — is one explicit value, :class:`TrainingState`, so ``partial_fit``, warm
+starts and checkpoints only have to keep it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from .exceptions import DivergenceError
-from .optimizers import Optimizer
+from . import objective
+from .exceptions import ConvergenceWarning, DivergenceError
+from .optimizers import Optimizer, OptimizerState, get_optimizer, scheduled_learning_rate
+from .stats import Design, sufficient_stats
+from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
 
-__all__ = ["DescentResult", "full_batch_descent", "divergence_message"]
+__all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
+           "partial_fit_epoch", "auto_learning_rate", "divergence_message", "new_state",
+           "warn_divergences", "warn_not_converged",
+           "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR"]
 
-#: the loss may grow by this factor over its starting value before training counts as diverged
+#: full-batch gradient descent counts as diverged (and raises) when the loss grows by this
+#: factor over its starting value
 DIVERGENCE_FACTOR = 1e10
-
-
-@dataclass
-class DescentResult:
-    theta: np.ndarray
-    beta: np.ndarray
-    n_iter: int
-    converged: bool
-    loss_history: list[float] = field(default_factory=list)
-    grad_norm_history: list[float] = field(default_factory=list)
-    learning_rate: float = 0.0
+#: stochastic training counts an epoch as exploded (and recovers) when the loss grows by this
+#: factor over the loss at the start of training
+EXPLOSION_FACTOR = 1e4
+#: after this many divergences in a row without an epoch that completes, give up
+MAX_DIVERGENCE_HALVINGS = 60
+#: the plateau schedule counts an epoch as an improvement when J falls by this fraction
+PLATEAU_THRESHOLD = 1e-4
+#: ... and ends training (converged) after halving the rate this many times (2⁻²⁰ ≈ 1e-6)
+MAX_PLATEAU_HALVINGS = 20
+#: the usual Adam step for the stochastic solvers (Kingma & Ba's default)
+ADAM_STOCHASTIC_LEARNING_RATE = 1e-3
 
 
 def divergence_message(method: str, iteration: int, start: float, now: float, lr: float,
@@ -42,58 +62,420 @@ def divergence_message(method: str, iteration: int, start: float, now: float, lr
             "that is safe for this data), a smaller learning rate, or standardize=True.")
 
 
-def full_batch_descent(
-    loss_fn: Callable[[np.ndarray, np.ndarray], float],
-    grad_fn: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-    theta0: np.ndarray,
-    beta0: np.ndarray,
-    fit_intercept: bool,
-    learning_rate: float,
-    max_iter: int,
-    tol: float,
-    optimizer: Optimizer,
-    lipschitz: float | None = None,
-    state: dict | None = None,
-) -> DescentResult:
-    """Minimise ``J`` with full-batch steps until ``‖∇J‖ ≤ tol·‖∇J(start)‖`` or ``max_iter``.
+# ---------------------------------------------------------------------------- state
+@dataclass
+class TrainingState:
+    """Everything training needs to continue where it stopped (arrays, numbers, a generator).
 
-    ``tol = 0`` runs exactly ``max_iter`` iterations.  ``loss_history[t]`` is ``J`` after
-    ``t`` iterations (so it starts with the loss at the starting point).
+    ``params`` is ``[θ.ravel(), β]`` in the design coordinates of ``design`` (θ of shape
+    (d, k); β has k slots and stays 0 without an intercept).  ``rng`` draws the row orders
+    (its ``bit_generator.state`` is a plain dict of integers, for saving).  The histories hold
+    one entry per completed epoch (``loss_history`` and ``grad_norm_history`` also the start).
     """
-    d, k = theta0.shape
-    n_theta = d * k
-    p = np.concatenate([theta0.ravel(), beta0 if fit_intercept else np.zeros(0)]).astype(np.float64)
-    theta = p[:n_theta].reshape(d, k)
-    beta = p[n_theta:] if fit_intercept else np.zeros(k)
-    state = optimizer.init(p.size) if state is None else state
 
-    if optimizer.name == "plain" and lipschitz and learning_rate >= 2.0 / lipschitz:
-        raise DivergenceError(
-            f"learning_rate={learning_rate:.4g} makes gradient descent diverge on this data: the "
-            f"loss's curvature is L = {lipschitz:.4g}, and plain gradient descent is stable only "
-            f"for learning_rate < 2/L = {2 / lipschitz:.4g}. Use learning_rate='auto' (1/L), a "
-            "smaller learning rate, or standardize=True.")
+    params: np.ndarray
+    optimizer: OptimizerState
+    rng: np.random.Generator
+    design: Design
+    n_targets: int
+    learning_rate: float                  # η₀ of the schedule: halved by plateau / divergence
+    epoch: int = 0                        # epochs (``"gd"``: iterations) completed
+    best_params: np.ndarray | None = None  # lowest training loss so far
+    best_loss: float = np.inf
+    epochs_without_improvement: int = 0   # for the plateau schedule
+    plateau_halvings: int = 0
+    divergences: int = 0                  # epochs that exploded and were undone
+    first_learning_rate: float = 0.0      # η₀ before any halving for divergence
+    loss_history: list = field(default_factory=list)
+    grad_norm_history: list = field(default_factory=list)
+    learning_rate_history: list = field(default_factory=list)
+    validation_loss_history: list = field(default_factory=list)
 
-    def flat_grad():
+    @property
+    def n_features(self) -> int:
+        return (self.params.size - self.n_targets) // self.n_targets
+
+    def theta_beta(self, params: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Views ``θ`` (d, k) and ``β`` (k,) into ``params`` (default: the current ones)."""
+        p = self.params if params is None else params
+        k = self.n_targets
+        return p[:-k].reshape(-1, k), p[-k:]
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The estimator's training parameters, validated."""
+
+    solver: str                 # "gd", "sgd" or "minibatch"
+    optimizer: Optimizer
+    learning_rate: object       # "auto" or float
+    schedule: str
+    power_t: float
+    decay_rate: float
+    batch_size: int
+    max_iter: int
+    tol: float
+    shuffle: bool
+    early_stopping: bool
+    validation_fraction: float
+    n_iter_no_change: int
+    callback: Callable | None
+    fit_intercept: bool
+    alpha: float
+
+
+@dataclass
+class TrainingOutcome:
+    state: TrainingState
+    theta: np.ndarray
+    beta: np.ndarray
+    converged: bool
+    stopped_early: bool
+    epochs_run: int
+    learning_rate: float        # the η₀ actually used (after any halving)
+
+
+# ---------------------------------------------------------------------------- step sizes
+def _relative_weights(sample_weight: np.ndarray | None) -> np.ndarray:
+    """``s_i/s̄`` (empty for unit weights: the kernels then skip the multiplication)."""
+    if sample_weight is None:
+        return np.empty(0)
+    s = np.asarray(sample_weight, dtype=np.float64)
+    return s / s.mean()
+
+
+def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batch_size: int,
+                       n_rows: int, max_curvature: Callable[[], float]) -> float:
+    """The step ``learning_rate="auto"`` chooses.
+
+    * ``"gd"``: ``1/L``, ``L = λ_max`` of the Hessian (:func:`objective.lipschitz_constant`);
+      (Adam: see below.)
+    * ``"sgd"``/``"minibatch"`` with batch ``B`` of ``n`` rows: ``1/L_B`` with the expected
+      smoothness of B-row sampling (Gower et al., 2019)::
+
+          L_B = (n − B)/(B(n − 1)) · L_max + n(B − 1)/(B(n − 1)) · L
+
+      where ``L_max = max_i (s_i/s̄)(‖x̃_i‖² + 1) + α`` is the largest one-sample curvature:
+      ``L_1 = L_max`` (SGD), ``L_n = L`` (full batch).
+    * momentum and Nesterov multiply the stochastic step by ``1 − μ`` (their effective step
+      is ``η/(1 − μ)``); for ``"gd"`` they keep ``1/L``, which is stable for them.
+    * Adam moves each coordinate by at most about ``η`` per step, so its step is a length:
+      ``1e-3`` for the stochastic solvers (the usual default), and for ``"gd"`` ``0.1×`` the
+      spread of the targets (``√(q/n_w)``), the scale of the solution in standardized units.
+    """
+    L = objective.lipschitz_constant(ds, alpha)
+    if optimizer.name == "adam":
+        if solver == "gd":
+            spread = float(np.sqrt(np.trace(ds.target_comoment) / ds.weight_sum
+                                   / ds.target_comoment.shape[0]))
+            return 0.1 * spread if spread > 0 else 0.1
+        return ADAM_STOCHASTIC_LEARNING_RATE
+    if solver == "gd":
+        return 1.0 / L
+    B, n = min(batch_size, n_rows), n_rows
+    L_max = max_curvature() + alpha
+    if n > 1:
+        L_B = (n - B) / (B * (n - 1)) * L_max + n * (B - 1) / (B * (n - 1)) * L
+    else:
+        L_B = L_max
+    lr = 1.0 / max(L_B, np.finfo(float).tiny)
+    if optimizer.name in ("momentum", "nesterov"):
+        lr *= 1.0 - optimizer.momentum
+    return lr
+
+
+# ---------------------------------------------------------------------------- the loop
+def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, grad_fn,
+          val_loss_fn=None, report=None, max_epochs: int | None = None,
+          lipschitz: float | None = None) -> tuple[bool, bool, int]:
+    """Run epochs until ``‖∇J‖ ≤ tol·‖∇J(start)‖``, ``max_epochs``, early stopping, the
+    plateau schedule running out, or the callback returning ``True``.
+
+    ``epoch_fn(state, learning_rate, grad)`` moves ``state.params`` (``grad`` is the full
+    gradient at the current parameters, which full-batch descent uses) and returns ``False``
+    if a non-finite value appeared.  ``loss_fn(θ, β)`` and ``grad_fn(θ, β)`` evaluate the
+    training objective.  Returns ``(converged, stopped_early, epochs_run)``.
+
+    A divergent epoch (non-finite values, or the loss growing ``EXPLOSION_FACTOR``-fold) is
+    undone for the stochastic solvers — best parameters restored, optimizer state reset,
+    learning rate halved — and raises :class:`DivergenceError` for full-batch ``"gd"``.
+    """
+    max_epochs = settings.max_iter if max_epochs is None else max_epochs
+    recover = settings.solver != "gd"
+
+    def flat_grad(theta, beta):
         gw, gb = grad_fn(theta, beta)
-        return np.concatenate([gw.ravel(), gb if fit_intercept else np.zeros(0)])
+        g = np.concatenate([gw.ravel(), gb if settings.fit_intercept else np.zeros_like(gb)])
+        return g
 
-    J0 = loss_fn(theta, beta)
-    g = flat_grad()
-    g0 = float(np.linalg.norm(g))
-    losses, norms = [J0], [g0]
-    converged = g0 == 0.0
-    t = 0
-    while not converged and t < max_iter:
-        t += 1
-        optimizer.update(p, g, state, learning_rate)
-        J = loss_fn(theta, beta)
-        if not np.isfinite(J) or J > DIVERGENCE_FACTOR * max(J0, np.finfo(float).tiny):
-            raise DivergenceError(divergence_message("gradient descent", t, J0, J, learning_rate,
-                                                     lipschitz if optimizer.name == "plain" else None))
-        g = flat_grad()
+    theta, beta = state.theta_beta()
+    J_start = loss_fn(theta, beta)
+    g = flat_grad(theta, beta)
+    if not state.loss_history:
+        state.loss_history.append(J_start)
+        state.grad_norm_history.append(float(np.linalg.norm(g)))
+        if val_loss_fn is not None:
+            state.validation_loss_history.append(val_loss_fn(theta, beta))
+        state.best_loss, state.best_params = J_start, state.params.copy()
+    g_ref = state.grad_norm_history[0]
+    converged = g_ref == 0.0
+    stopped_early = False
+    best_val = state.validation_loss_history[-1] if val_loss_fn is not None else np.inf
+    best_val_params = state.params.copy()
+    val_bad = 0
+    failures = 0
+    epochs = 0
+    tiny = np.finfo(float).tiny
+    while not converged and epochs < max_epochs:
+        lr = scheduled_learning_rate(settings.schedule, state.learning_rate, state.epoch + 1,
+                                     settings.power_t, settings.decay_rate)
+        ok = epoch_fn(state, lr, g)
+        theta, beta = state.theta_beta()
+        J = loss_fn(theta, beta) if ok and np.isfinite(state.params).all() else np.nan
+        limit = (DIVERGENCE_FACTOR if not recover else EXPLOSION_FACTOR) * max(J_start, tiny)
+        if not np.isfinite(J) or J > limit:
+            if not recover:
+                raise DivergenceError(divergence_message(
+                    "gradient descent", state.epoch + 1, J_start, J, lr,
+                    lipschitz if settings.optimizer.name == "plain" else None))
+            failures += 1
+            state.divergences += 1
+            if failures > MAX_DIVERGENCE_HALVINGS:
+                raise DivergenceError(
+                    f"{settings.solver} diverged {failures} times in a row at epoch "
+                    f"{state.epoch + 1} although the learning rate was halved each time, down "
+                    f"to {state.learning_rate:.4g}: it cannot make progress on this data. "
+                    "Check the data for extreme values, use standardize=True, or a smaller "
+                    "learning_rate.")
+            state.params[:] = state.best_params
+            state.optimizer = OptimizerState.zeros(state.params.size)
+            state.learning_rate *= 0.5
+            continue
+        failures = 0
+        state.epoch += 1
+        epochs += 1
+        g = flat_grad(theta, beta)
         gn = float(np.linalg.norm(g))
-        losses.append(J)
-        norms.append(gn)
-        converged = tol > 0 and gn <= tol * g0
-    return DescentResult(theta.copy(), beta.copy(), t, converged, losses, norms, learning_rate)
+        state.loss_history.append(J)
+        state.grad_norm_history.append(gn)
+        state.learning_rate_history.append(lr)
+        # the plateau schedule: halve when J has not improved for n_iter_no_change epochs
+        if J < state.best_loss * (1.0 - PLATEAU_THRESHOLD):
+            state.epochs_without_improvement = 0
+        else:
+            state.epochs_without_improvement += 1
+        if J < state.best_loss:
+            state.best_loss, state.best_params = J, state.params.copy()
+        if settings.schedule == "plateau" and state.epochs_without_improvement >= settings.n_iter_no_change:
+            state.learning_rate *= 0.5
+            state.plateau_halvings += 1
+            state.epochs_without_improvement = 0
+            if state.plateau_halvings >= MAX_PLATEAU_HALVINGS:
+                converged = True
+        val = None
+        if val_loss_fn is not None:
+            val = val_loss_fn(theta, beta)
+            state.validation_loss_history.append(val)
+            if val < best_val - settings.tol * abs(best_val):
+                best_val, best_val_params, val_bad = val, state.params.copy(), 0
+            else:
+                val_bad += 1
+                if val_bad >= settings.n_iter_no_change:
+                    stopped_early = True
+        converged = converged or (settings.tol > 0 and gn <= settings.tol * g_ref)
+        if settings.callback is not None:
+            coef, intercept = report(state.params) if report else (None, None)
+            info = {"epoch": state.epoch, "loss": J, "grad_norm": gn, "learning_rate": lr,
+                    "coef": coef, "intercept": intercept, "validation_loss": val}
+            if settings.callback(info) is True:
+                break
+        if stopped_early:
+            break
+    if val_loss_fn is not None:
+        # early stopping keeps the parameters with the best validation loss
+        state.params[:] = best_val_params
+    return converged, stopped_early, epochs
+
+
+# ---------------------------------------------------------------------------- epochs
+def gd_epoch(optimizer: Optimizer):
+    """One full-batch step: ``p := update(p, ∇J(p))``."""
+    def epoch(state: TrainingState, lr: float, grad: np.ndarray) -> bool:
+        optimizer.update(state.params, grad, state.optimizer, lr)
+        return True
+    return epoch
+
+
+def stochastic_epoch(X, Y, relative_weight, rows, design: Design, settings: TrainingSettings):
+    """One pass of the compiled kernel over ``X[rows]``, in a fresh order when shuffling."""
+    opt = settings.optimizer
+    batch = 1 if settings.solver == "sgd" else settings.batch_size
+    inv_scale = 1.0 / design.scale
+    shift = np.ascontiguousarray(design.shift, dtype=np.float64)
+
+    def epoch(state: TrainingState, lr: float, grad: np.ndarray) -> bool:
+        order = state.rng.permutation(rows) if settings.shuffle else rows
+        rule = (opt.code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
+        step, status = run_epoch(X, Y, relative_weight, order, shift, inv_scale, state.params,
+                                 state.optimizer.moments, state.optimizer.step, batch,
+                                 settings.alpha, settings.fit_intercept, rule)
+        state.optimizer.step = int(step)
+        return status == EPOCH_OK
+    return epoch
+
+
+# ---------------------------------------------------------------------------- from the estimator
+def _kernel_arrays(X, Y, sample_weight):
+    if X.dtype not in (np.float64, np.float32):
+        X = X.astype(np.float64)
+    X = np.ascontiguousarray(X)
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    return X, Y
+
+
+def new_state(design: Design, n_features: int, n_targets: int, seed, init=None) -> TrainingState:
+    n_params = n_features * n_targets + n_targets
+    params = np.zeros(n_params) if init is None else np.asarray(init, dtype=np.float64).copy()
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return TrainingState(params, OptimizerState.zeros(n_params), rng, design, n_targets, 0.0)
+
+
+def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
+                  report=None) -> TrainingOutcome:
+    """Train on ``problem`` (the estimator's :class:`~linreg.estimator.Problem`) from
+    ``init_params`` (``[θ.ravel(), β]`` in its design coordinates; zeros by default).
+
+    With ``early_stopping``, a random ``validation_fraction`` of the rows is held out: the
+    training loss and gradient are then those of the other rows, and the validation loss is
+    computed from the held-out rows' statistics.
+    """
+    ds, design, alpha = problem.ds, problem.design, problem.alpha
+    d, k = ds.cross.shape
+    stochastic = settings.solver != "gd"
+    if stochastic and problem.X is None:
+        raise ValueError(f"solver={settings.solver!r} needs the rows of X in memory; this data "
+                         "source provides only statistics — use solver='gd', 'normal' or 'auto'")
+    state = new_state(design, d, k, seed, init_params)
+    X, Y, sw = problem.X, problem.Y, problem.sample_weight
+    n = X.shape[0] if X is not None else int(problem.stats.n_rows)
+    train_rows = np.arange(n)
+    val_loss_fn = None
+    train_ds = ds
+    if settings.early_stopping:
+        if X is None:
+            raise ValueError("early_stopping=True needs the rows of X in memory to hold some out")
+        n_val = int(np.ceil(settings.validation_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(f"validation_fraction={settings.validation_fraction} of n={n} rows "
+                             f"leaves {n_val} validation and {n - n_val} training rows; both "
+                             "need at least one")
+        perm = state.rng.permutation(n)
+        val_rows, train_rows = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        val_sw = None if sw is None else sw[val_rows]
+        tr_sw = None if sw is None else sw[train_rows]
+        if (val_sw is not None and not val_sw.any()) or (tr_sw is not None and not tr_sw.any()):
+            raise ValueError("early_stopping: the validation or training rows all have zero "
+                             "sample_weight; use a larger validation_fraction or no early stopping")
+        val_ds = design.apply(sufficient_stats(X[val_rows], Y[val_rows], val_sw))
+        train_ds = design.apply(sufficient_stats(X[train_rows], Y[train_rows], tr_sw))
+        val_loss_fn = lambda w, b: objective.loss_from_stats(val_ds, w, b, alpha)  # noqa: E731
+
+    use_rows = X is not None and not settings.early_stopping and X.shape[0] < d
+    if use_rows:
+        Xd = design.transform(X)
+        loss_fn = lambda w, b: objective.loss(Xd, Y, w, b, alpha, sw)  # noqa: E731
+        grad_fn = lambda w, b: objective.gradient(Xd, Y, w, b, alpha, sw)  # noqa: E731
+    else:
+        loss_fn = lambda w, b: objective.loss_from_stats(train_ds, w, b, alpha)  # noqa: E731
+        grad_fn = lambda w, b: objective.gradient_from_stats(train_ds, w, b, alpha)  # noqa: E731
+
+    L = objective.lipschitz_constant(train_ds, alpha)
+    if stochastic:
+        Xk, Yk = _kernel_arrays(X, Y, sw)
+        rows = train_rows.astype(np.int64)
+        if sw is None:
+            rel = np.empty(0)
+        else:  # indexed by row of X; normalised over the training rows
+            rel = np.zeros(n)
+            rel[rows] = _relative_weights(sw[rows])
+        shift, inv_scale = design.shift.astype(np.float64), 1.0 / design.scale
+        curvature = lambda: max_sample_curvature(  # noqa: E731
+            Xk, rel, rows, shift, inv_scale, settings.fit_intercept)
+        epoch_fn = stochastic_epoch(Xk, Yk, rel, rows, design, settings)
+    else:
+        curvature = lambda: L  # noqa: E731
+        epoch_fn = gd_epoch(settings.optimizer)
+    if settings.learning_rate == "auto":
+        lr = auto_learning_rate(settings.solver, settings.optimizer, train_ds, alpha,
+                                settings.batch_size if settings.solver == "minibatch" else 1,
+                                train_rows.size, curvature)
+    else:
+        lr = float(settings.learning_rate)
+    if settings.solver == "gd" and settings.optimizer.name == "plain" and lr >= 2.0 / L:
+        raise DivergenceError(
+            f"learning_rate={lr:.4g} makes gradient descent diverge on this data: the "
+            f"loss's curvature is L = {L:.4g}, and plain gradient descent is stable only "
+            f"for learning_rate < 2/L = {2 / L:.4g}. Use learning_rate='auto' (1/L), a "
+            "smaller learning rate, or standardize=True.")
+    state.learning_rate = state.first_learning_rate = lr
+    converged, stopped_early, epochs = train(state, settings, epoch_fn, loss_fn, grad_fn,
+                                             val_loss_fn, report, lipschitz=L)
+    theta, beta = state.theta_beta()
+    return TrainingOutcome(state, theta.copy(), beta.copy(), converged, stopped_early, epochs,
+                           state.learning_rate)
+
+
+def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X, Y,
+                      sample_weight, report=None) -> tuple[bool, bool, int]:
+    """One epoch of the stochastic solver over the rows given, continuing ``state`` (its
+    design, optimizer moments, step and epoch counters and random generator); ``stats`` are
+    the statistics of all rows seen so far, for the loss history."""
+    ds = state.design.apply(stats)
+    alpha = settings.alpha
+    Xk, Yk = _kernel_arrays(X, Y, sample_weight)
+    rel = _relative_weights(sample_weight)
+    if state.learning_rate == 0.0:
+        if settings.learning_rate == "auto":
+            design = state.design
+            curvature = lambda: max_sample_curvature(  # noqa: E731
+                Xk, rel, np.arange(Xk.shape[0], dtype=np.int64),
+                design.shift.astype(np.float64), 1.0 / design.scale, settings.fit_intercept)
+            lr = auto_learning_rate(settings.solver, settings.optimizer, ds, alpha,
+                                    settings.batch_size if settings.solver == "minibatch" else 1,
+                                    Xk.shape[0], curvature)
+        else:
+            lr = float(settings.learning_rate)
+        state.learning_rate = state.first_learning_rate = lr
+    epoch_fn = stochastic_epoch(Xk, Yk, rel, np.arange(Xk.shape[0], dtype=np.int64),
+                                state.design, settings)
+    loss_fn = lambda w, b: objective.loss_from_stats(ds, w, b, alpha)  # noqa: E731
+    grad_fn = lambda w, b: objective.gradient_from_stats(ds, w, b, alpha)  # noqa: E731
+    no_stop = dataclasses.replace(settings, tol=0.0, early_stopping=False)
+    return train(state, no_stop, epoch_fn, loss_fn, grad_fn, None, report, max_epochs=1)
+
+
+def warn_divergences(settings: TrainingSettings, state: TrainingState, stacklevel: int = 5) -> None:
+    """Divergences are handled, not hidden: say how many epochs were undone."""
+    if state.divergences:
+        warnings.warn(
+            f"{settings.solver} diverged {state.divergences} time(s) (the loss became "
+            "non-finite or exploded); each time the best parameters so far were restored, the "
+            "optimizer state reset and the learning rate halved: "
+            f"{state.first_learning_rate:.4g} -> {state.learning_rate:.4g}. Consider "
+            "learning_rate='auto' or a smaller learning rate.",
+            ConvergenceWarning, stacklevel=stacklevel)
+
+
+def warn_not_converged(settings: TrainingSettings, outcome: TrainingOutcome,
+                       stacklevel: int = 5) -> None:
+    """Stopping at ``max_iter`` before ``tol`` was met is worth a :class:`ConvergenceWarning`."""
+    if outcome.converged or outcome.stopped_early or settings.tol == 0 \
+            or outcome.epochs_run < settings.max_iter:
+        return
+    h = outcome.state.grad_norm_history
+    what = "gradient descent" if settings.solver == "gd" else settings.solver
+    unit = "iterations" if settings.solver == "gd" else "epochs"
+    warnings.warn(
+        f"{what} reached max_iter={settings.max_iter} ({unit}) with the gradient norm at "
+        f"{h[-1] / h[0]:.3g} of its start (tol={settings.tol:g}); increase max_iter, or "
+        "use solver='auto' for the exact solution.", ConvergenceWarning, stacklevel=stacklevel)

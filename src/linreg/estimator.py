@@ -13,16 +13,19 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import objective
 from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
                           solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
-from .descent import full_batch_descent
+from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_epoch,
+                      warn_divergences, warn_not_converged)
 from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning
-from .optimizers import get_optimizer
+from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer
 from .stats import Design, DesignStats, SufficientStats, sufficient_stats
 from .validation import (check_choice, check_finite, check_nonnegative_float,
                          check_positive_int, column_label)
 
 __all__ = ["LinearRegression", "SOLVERS"]
 
-SOLVERS = ("auto", "normal", "qr", "gd")
+SOLVERS = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
+#: the solvers that take steps (the others solve exactly)
+ITERATIVE_SOLVERS = ("gd", "sgd", "minibatch")
 
 
 @dataclass
@@ -60,12 +63,15 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    solver : {"auto", "normal", "qr", "gd"}, default="auto"
+    solver : {"auto", "normal", "qr", "gd", "sgd", "minibatch"}, default="auto"
         ``"normal"``: the normal equations, accumulated in row blocks and solved by Cholesky.
         ``"qr"``: Householder QR with iterative refinement in extended precision, for
         ill-conditioned data.  ``"auto"``: ``"normal"``, switching to ``"qr"`` when the
         condition number says the normal equations would lose digits.  ``"gd"``: batch
-        gradient descent (from the sufficient statistics when ``n ≥ d``).
+        gradient descent (from the sufficient statistics when ``n ≥ d``).  ``"sgd"``:
+        stochastic gradient descent, one sample per update; ``"minibatch"``: one update per
+        ``batch_size`` rows (both compiled, reading the rows of ``X`` in a fresh random order
+        each epoch without copying ``X``).
     alpha : float, default=0.0
         L2 penalty ``(alpha/2)‖w‖²``.  With ``standardize=True`` it applies to the
         coefficients of the standardized features (as glmnet does), so it penalises every
@@ -76,12 +82,59 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         the fit.  A constant column is left unscaled.  Coefficients are reported in the
         original units; without a penalty the solution does not depend on this choice.
     learning_rate : "auto" or float, default="auto"
-        Step size ``η`` of ``"gd"``; ``"auto"`` is ``1/L`` with ``L`` the largest eigenvalue of
-        the loss's Hessian (the standardized Gram matrix / n_w + alpha).
+        Step size ``η₀`` of the iterative solvers.  ``"auto"`` is a step that is safe for the
+        method: ``1/L`` for ``"gd"`` (``L`` the largest eigenvalue of the loss's Hessian, the
+        standardized Gram matrix / n_w + alpha); for ``"sgd"``/``"minibatch"`` ``1/L_B`` from
+        the largest row norm (see :func:`linreg.descent.auto_learning_rate`), times
+        ``1 − momentum`` with momentum; for Adam ``1e-3`` (stochastic) or 0.1 × the spread
+        of ``y`` (``"gd"``).
     max_iter : int, default=1000
-        Iterations of ``"gd"``.
+        Iterations of ``"gd"``; epochs (passes over the data) of ``"sgd"``/``"minibatch"``.
     tol : float, default=1e-6
-        ``"gd"`` stops when ``‖∇J‖ ≤ tol·‖∇J(start)‖``; ``tol=0`` runs exactly ``max_iter``.
+        The iterative solvers stop when ``‖∇J‖ ≤ tol·‖∇J(start)‖`` (the full-data gradient,
+        from the statistics); ``tol=0`` disables stopping on tolerance.  With
+        ``early_stopping``, also the improvement the validation loss must make.
+    optimizer : {"plain", "momentum", "nesterov", "adam"}, default="plain"
+        The update rule of :mod:`linreg.optimizers` (as ``torch.optim.SGD`` and
+        ``torch.optim.Adam`` define them), for every iterative solver.
+    momentum : float, default=0.9
+        ``μ`` of ``"momentum"`` and ``"nesterov"``, in [0, 1).
+    beta1, beta2 : float, default=0.9, 0.999
+        Adam's moment decay rates, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's ``ε`` (> 0).
+    schedule : {"auto", "constant", "invscaling", "exponential", "plateau"}, default="auto"
+        Learning rate per epoch ``t = 1, 2, …``: ``"constant"`` ``η₀``; ``"invscaling"``
+        ``η₀/t^power_t``; ``"exponential"`` ``η₀·decay_rateᵗ⁻¹``; ``"plateau"`` halves the rate
+        whenever the training loss has not improved (by 0.01 %) for ``n_iter_no_change``
+        epochs, and stops after 20 halvings.  ``"auto"``: ``"constant"`` for ``"gd"``,
+        ``"plateau"`` for ``"sgd"``/``"minibatch"``.
+    power_t : float, default=0.25
+        Exponent of ``"invscaling"`` (≥ 0).
+    decay_rate : float, default=0.99
+        Factor per epoch of ``"exponential"``, in (0, 1].
+    batch_size : int, default=32
+        Rows per update of ``"minibatch"`` (1 ≤ batch_size ≤ n).
+    shuffle : bool, default=True
+        Visit the rows in a fresh random order each epoch (``"sgd"``/``"minibatch"``).
+    random_state : int or None, default=0
+        Seed of the row orders and the validation split; the same seed gives bit-identical
+        results.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows; stop when their loss has not improved by
+        ``tol`` (relative) for ``n_iter_no_change`` epochs, and keep the parameters with the
+        best validation loss.
+    validation_fraction : float, default=0.1
+        In (0, 1).
+    n_iter_no_change : int, default=5
+        Patience of early stopping and of the ``"plateau"`` schedule.
+    callback : callable or None, default=None
+        Called after each epoch (``"gd"``: iteration) with a dict ``info`` holding ``epoch``,
+        ``loss``, ``grad_norm``, ``learning_rate``, ``coef`` and ``intercept`` (in original
+        units) and ``validation_loss`` (or None); returning ``True`` stops training.  Not
+        saved in model files.
+    warm_start : bool, default=False
+        ``fit`` of an iterative solver starts from the current ``coef_``/``intercept_``.
 
     Attributes
     ----------
@@ -93,6 +146,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ``J`` after each iteration, starting with the starting point (closed forms: ``[J]``).
     grad_norm_history_ : ndarray
         ``‖∇J‖`` at the same points.
+    learning_rate_history_ : ndarray
+        Iterative solvers: the learning rate of each epoch (iteration).
+    validation_loss_history_ : ndarray
+        Iterative solvers with ``early_stopping``: validation ``J`` at the start and after each
+        epoch (empty otherwise).
+    learning_rate_ : float
+        Iterative solvers: the ``η₀`` used (after any halving after a divergence).
+    training_state_ : linreg.descent.TrainingState
+        Iterative solvers: parameters, optimizer state, random generator and counters, from
+        which ``partial_fit`` continues.
     solver_ : str
         The solver that produced the coefficients (``"auto"`` resolves to ``"normal"`` or ``"qr"``).
     condition_number_ : float
@@ -112,7 +175,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, solver="auto", alpha=0.0, fit_intercept=True, standardize=True,
-                 learning_rate="auto", max_iter=1000, tol=1e-6):
+                 learning_rate="auto", max_iter=1000, tol=1e-6, optimizer="plain",
+                 momentum=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, schedule="auto",
+                 power_t=0.25, decay_rate=0.99, batch_size=32, shuffle=True, random_state=0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
+                 callback=None, warm_start=False):
         self.solver = solver
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -120,6 +187,22 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.tol = tol
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.schedule = schedule
+        self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.callback = callback
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ checks
     def __sklearn_tags__(self):
@@ -142,6 +225,34 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                                  "finite number > 0")
         check_positive_int("max_iter", self.max_iter)
         check_nonnegative_float("tol", self.tol)
+        self._check_training_params()
+
+    def _check_training_params(self) -> None:
+        """The parameters of the iterative solvers (checked whatever the solver, so a bad
+        value is reported where it is set)."""
+        check_choice("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        check_choice("schedule", self.schedule, ("auto",) + SCHEDULES)
+        for name in ("momentum", "beta1", "beta2"):
+            value = getattr(self, name)
+            if check_nonnegative_float(name, value) >= 1:
+                raise ValueError(f"{name}={value!r} must be in [0, 1)")
+        if check_nonnegative_float("epsilon", self.epsilon) == 0:
+            raise ValueError(f"epsilon={self.epsilon!r} must be > 0")
+        check_nonnegative_float("power_t", self.power_t)
+        if not 0 < check_nonnegative_float("decay_rate", self.decay_rate) <= 1:
+            raise ValueError(f"decay_rate={self.decay_rate!r} must be in (0, 1]")
+        check_positive_int("batch_size", self.batch_size)
+        for name in ("shuffle", "early_stopping", "warm_start"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be True or False")
+        if self.random_state is not None:
+            check_positive_int("random_state", self.random_state, minimum=0)
+        if not 0 < check_nonnegative_float("validation_fraction", self.validation_fraction) < 1:
+            raise ValueError(f"validation_fraction={self.validation_fraction!r} must be in (0, 1)")
+        check_positive_int("n_iter_no_change", self.n_iter_no_change)
+        if self.callback is not None and not callable(self.callback):
+            raise ValueError(f"callback={self.callback!r} must be None or a function of one "
+                             "argument (the info dict)")
 
     def _validate_training_data(self, X, y, sample_weight, reset=True):
         y_array = np.asarray(y) if not hasattr(y, "dtype") else y
@@ -297,33 +408,109 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return solution
 
     def _solve_gd(self, problem: Problem) -> Solution:
-        ds, alpha = problem.ds, problem.alpha
-        d, k = ds.cross.shape
-        L = objective.lipschitz_constant(ds, alpha)
-        lr = 1.0 / L if self.learning_rate == "auto" else float(self.learning_rate)
-        use_rows = problem.X is not None and problem.X.shape[0] < d
-        if use_rows:
-            Xd = problem.design.transform(problem.X)
-            Y, sw = problem.Y, problem.sample_weight
-            loss_fn = lambda w, b: objective.loss(Xd, Y, w, b, alpha, sw)  # noqa: E731
-            grad_fn = lambda w, b: objective.gradient(Xd, Y, w, b, alpha, sw)  # noqa: E731
+        return self._solve_iterative(problem, "gd")
+
+    def _solve_sgd(self, problem: Problem) -> Solution:
+        return self._solve_iterative(problem, "sgd")
+
+    def _solve_minibatch(self, problem: Problem) -> Solution:
+        return self._solve_iterative(problem, "minibatch")
+
+    # ------------------------------------------------------------------ training
+    def _training_settings(self, solver: str) -> TrainingSettings:
+        schedule = self.schedule
+        if schedule == "auto":
+            schedule = "constant" if solver == "gd" else "plateau"
+        opt = get_optimizer(self.optimizer, momentum=self.momentum, beta1=self.beta1,
+                            beta2=self.beta2, epsilon=self.epsilon)
+        return TrainingSettings(
+            solver=solver, optimizer=opt, learning_rate=self.learning_rate, schedule=schedule,
+            power_t=float(self.power_t), decay_rate=float(self.decay_rate),
+            batch_size=int(self.batch_size), max_iter=int(self.max_iter), tol=float(self.tol),
+            shuffle=bool(self.shuffle), early_stopping=bool(self.early_stopping),
+            validation_fraction=float(self.validation_fraction),
+            n_iter_no_change=int(self.n_iter_no_change), callback=self.callback,
+            fit_intercept=bool(self.fit_intercept), alpha=float(self.alpha))
+
+    def _training_report(self, design: Design, n_targets: int, single: bool):
+        """``params -> (coef, intercept)`` in original units, shaped as ``coef_``/``intercept_``."""
+        def report(params):
+            theta = params[:-n_targets].reshape(-1, n_targets)
+            coef, intercept = design.to_original(theta, params[-n_targets:])
+            if not self.fit_intercept:
+                intercept = np.zeros_like(intercept)
+            if single:
+                return coef[:, 0].copy(), float(intercept[0])
+            return np.ascontiguousarray(coef.T), intercept.copy()
+        return report
+
+    def _solve_iterative(self, problem: Problem, solver: str) -> Solution:
+        d, k = problem.ds.cross.shape
+        settings = self._training_settings(solver)
+        if solver == "minibatch" and problem.X is not None:
+            n = problem.X.shape[0]
+            n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
+            if settings.batch_size > n_train:
+                raise ValueError(f"batch_size={settings.batch_size} is larger than the {n_train} "
+                                 "training rows; use a batch_size between 1 and the number of rows")
+        init = None
+        if self.warm_start and hasattr(self, "coef_"):
+            coef = np.asarray(self.coef_, dtype=np.float64)
+            coef = coef.reshape(-1, 1) if coef.ndim == 1 else coef.T
+            if coef.shape == (d, k):
+                theta, beta = problem.design.from_original(
+                    coef, np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64)))
+                init = np.concatenate([theta.ravel(), beta if self.fit_intercept else np.zeros(k)])
+        outcome = fit_iterative(problem, settings, self.random_state, init,
+                                self._training_report(problem.design, k, k == 1))
+        self._set_training_attributes(outcome.state)
+        warn_divergences(settings, outcome.state)
+        warn_not_converged(settings, outcome)
+        return Solution(outcome.theta, outcome.beta, d)
+
+    def _set_training_attributes(self, state) -> None:
+        self.training_state_ = state
+        self.n_iter_ = state.epoch
+        self.loss_history_ = np.asarray(state.loss_history, dtype=np.float64)
+        self.grad_norm_history_ = np.asarray(state.grad_norm_history, dtype=np.float64)
+        self.learning_rate_history_ = np.asarray(state.learning_rate_history, dtype=np.float64)
+        self.validation_loss_history_ = np.asarray(state.validation_loss_history, dtype=np.float64)
+        self.learning_rate_ = state.learning_rate
+
+    def _partial_fit_stochastic(self, X, y, sample_weight):
+        """One epoch of ``"sgd"``/``"minibatch"`` over these rows (in a random order when
+        ``shuffle``), continuing the optimizer state, counters and random generator of the
+        previous ``fit``/``partial_fit``.  The first call fixes the design (centring and
+        scaling) from its rows.  ``loss_history_`` gets ``J`` of all rows seen so far."""
+        self._check_params()
+        state = getattr(self, "training_state_", None)
+        first = state is None
+        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
+        chunk = sufficient_stats(X, Y, sw)
+        d, k = chunk.n_features, chunk.n_targets
+        if first:
+            stats = chunk
+            design = Design.from_stats(chunk, self.fit_intercept, self.standardize)
+            state = new_state(design, d, k, self.random_state)
         else:
-            loss_fn = lambda w, b: objective.loss_from_stats(ds, w, b, alpha)  # noqa: E731
-            grad_fn = lambda w, b: objective.gradient_from_stats(ds, w, b, alpha)  # noqa: E731
-        result = full_batch_descent(loss_fn, grad_fn, np.zeros((d, k)), np.zeros(k),
-                                    self.fit_intercept, lr, self.max_iter, self.tol,
-                                    get_optimizer("plain"), lipschitz=L)
-        self.n_iter_ = result.n_iter
-        self.loss_history_ = np.asarray(result.loss_history)
-        self.grad_norm_history_ = np.asarray(result.grad_norm_history)
-        self.learning_rate_ = lr
-        if not result.converged and self.tol > 0:
-            warnings.warn(
-                f"gradient descent reached max_iter={self.max_iter} with the gradient norm at "
-                f"{result.grad_norm_history[-1] / result.grad_norm_history[0]:.3g} of its start "
-                f"(tol={self.tol:g}); increase max_iter, or use solver='auto' for the exact "
-                "solution.", ConvergenceWarning, stacklevel=4)
-        return Solution(result.theta, result.beta, d)
+            if k != state.n_targets:
+                raise ValueError(f"y has {k} target(s); the model was fitted with {state.n_targets}")
+            single = np.ndim(self.coef_) == 1
+            stats = self.stats_.merge(chunk)
+        settings = self._training_settings(self.solver)
+        report = self._training_report(state.design, k, single)
+        partial_fit_epoch(state, settings, stats, X, Y, sw, report)
+        ds = state.design.apply(stats)
+        self.stats_ = stats
+        self.solver_ = self.solver
+        self.condition_number_ = condition_number(ds, float(self.alpha))
+        self.rank_ = d
+        theta, beta = state.theta_beta()
+        coef, intercept = state.design.to_original(theta, beta)
+        self._set_coefficients(coef, intercept, single)
+        self._set_training_attributes(state)
+        warn_divergences(settings, state, stacklevel=4)
+        return self
 
     # ------------------------------------------------------------------ incremental
     def partial_fit(self, X, y, sample_weight=None):
@@ -493,20 +680,6 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
             blocks = iter_blocks(*data)
         return summarize(self, blocks, stats, cov_type, target_names=target_names)
-
-    def plot_loss(self, X=None, y=None, ax=None):
-        """Plot the loss curve (log scale) with the closed-form optimum as a reference line
-        (from ``X``, ``y`` or the training statistics); needs matplotlib.  Returns the axes.
-        See :func:`linreg.plotting.plot_loss`."""
-        from .plotting import plot_loss
-        return plot_loss(self, X, y, ax=ax)
-
-    def plot_fit(self, X, y, axes=None):
-        """Plot predicted vs actual (with the identity line) and residuals vs fitted for
-        ``X``, ``y``; needs matplotlib.  Returns the two axes.
-        See :func:`linreg.plotting.plot_fit`."""
-        from .plotting import plot_fit
-        return plot_fit(self, X, y, axes=axes)
 
     def save(self, path) -> None:
         """Write the fitted model to ``path`` (JSON, versioned; atomically replaced)."""

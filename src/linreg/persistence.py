@@ -64,20 +64,20 @@ def to_dict(model) -> dict:
         "format_version": FORMAT_VERSION,
         "library_version": _library_version(),
         "estimator": type(model).__name__,
-        "params": model.get_params(deep=False),
+        # a callback is code, which a model file never holds: it is stored as null
+        "params": {**model.get_params(deep=False),
+                   **({"callback": None} if "callback" in model.get_params(deep=False) else {})},
         "n_features_in": int(model.n_features_in_),
         "feature_names": None if names is None else [str(n) for n in names],
         "n_targets": None if coef.ndim == 1 else int(coef.shape[0]),
         "coef": _float_list(coef),
         "intercept": _float_list(model.intercept_),
         "fitted": fitted,
-    }
-
         **({"metadata": check_metadata(model.metadata_)}
            if getattr(model, "metadata_", None) is not None else {}),
+    }
 
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
+
 #: what an optional "metadata" object may hold: the target's name(s), the objective in
 #: words, the training data's file name and the model's scores on it
 METADATA_KEYS = ("target_name", "objective", "data_file", "training_metrics")
@@ -122,6 +122,8 @@ def check_metadata(meta, path="<model>") -> dict:
     return meta
 
 
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
     mixture: a temporary file in the same folder, flushed to disk, then renamed over."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
@@ -245,10 +247,10 @@ def from_dict(data, path="<model>"):
     for extra in getattr(model, "_persisted_attributes", ()):
         if extra in fitted:
             setattr(model, extra, fitted[extra])
-    return model
-
     if data.get("metadata") is not None:
         model.metadata_ = check_metadata(data["metadata"], path)
+    return model
+
 
 def load(path):
     """Load a model saved by :func:`save`.  Raises :class:`ModelFileError` on a corrupt,
