@@ -681,6 +681,20 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             blocks = iter_blocks(*data)
         return summarize(self, blocks, stats, cov_type, target_names=target_names)
 
+    def plot_loss(self, X=None, y=None, ax=None):
+        """Plot the loss curve (log scale) with the closed-form optimum as a reference line
+        (from ``X``, ``y`` or the training statistics); needs matplotlib.  Returns the axes.
+        See :func:`linreg.plotting.plot_loss`."""
+        from .plotting import plot_loss
+        return plot_loss(self, X, y, ax=ax)
+
+    def plot_fit(self, X, y, axes=None):
+        """Plot predicted vs actual (with the identity line) and residuals vs fitted for
+        ``X``, ``y``; needs matplotlib.  Returns the two axes.
+        See :func:`linreg.plotting.plot_fit`."""
+        from .plotting import plot_fit
+        return plot_fit(self, X, y, axes=axes)
+
     def save(self, path) -> None:
         """Write the fitted model to ``path`` (JSON, versioned; atomically replaced)."""
         from .persistence import save
