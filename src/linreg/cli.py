@@ -67,7 +67,8 @@ def _split_names(text: str | None) -> list[str] | None:
 
 
 def _select(all_names: list[str], path: str, target: list[str] | None,
-            features: list[str] | None, drop: list[str] | None) -> tuple[list[str], list[str]]:
+            features: list[str] | None, drop: list[str] | None,
+            features_role: str = "in --features") -> tuple[list[str], list[str]]:
     """Which columns are features and which targets; every name checked against the file."""
     seen = set()
     for name in all_names:
@@ -82,7 +83,7 @@ def _select(all_names: list[str], path: str, target: list[str] | None,
                 raise CommandError(f"{path} has no column {name!r} ({what}); its columns are: {shown}")
 
     check(target, "the --target")
-    check(features, "in --features")
+    check(features, features_role)
     check(drop, "in --drop")
     if features is not None and drop is not None:
         raise CommandError("give --features or --drop, not both")
@@ -143,15 +144,15 @@ _CSV_NULLS = {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#
               "n/a", "na", "null", "nan", "none"}
 
 
-def _read_csv(path: Path, wanted: list[str]) -> tuple[list[str], dict]:
+def _csv_columns(path: Path):
+    header = _csv_header(path)
+    return header, lambda columns: _read_csv(path, header, columns)
+
+
+def _read_csv(path: Path, header: list[str], columns: list[str]):
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    header = _csv_header(path)
-    return header, lambda columns: _csv_columns(path, header, columns, pa, pcsv)
-
-
-def _csv_columns(path, header, columns, pa, pcsv):
     convert = pcsv.ConvertOptions(include_columns=columns,
                                   column_types={name: pa.float64() for name in columns})
     try:
@@ -244,7 +245,8 @@ def _to_float_column(name: str, column, path, line_offset: int) -> np.ndarray:
     return a
 
 
-def read_table(path, target=None, features=None, drop=None, need_target: bool = True) -> Table:
+def read_table(path, target=None, features=None, drop=None, need_target: bool = True,
+               features_role: str = "in --features") -> Table:
     """Read the chosen columns of a CSV, Parquet, ``.npy`` or ``.npz`` file as float64.
 
     Parameters
@@ -256,6 +258,8 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         The feature columns, or the columns to leave out (default: every other column).
     need_target : bool
         Whether the target must be present.
+    features_role : str
+        How an error message calls the feature list (e.g. "a feature the model needs").
 
     Raises
     ------
@@ -275,7 +279,7 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         _require_pyarrow()
         if path.stat().st_size == 0:
             raise CommandError(f"{path}: the file is empty (it needs a header row of column names)")
-        all_names, get = _read_csv(path, [])
+        all_names, get = _csv_columns(path)
         line_offset = 1
     elif suffix in PARQUET_SUFFIXES:
         _require_pyarrow()
@@ -289,7 +293,8 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
                            "use .csv, .parquet, .npy or .npz")
     if need_target and not target:
         raise CommandError("--target is needed: the name of the column to predict")
-    feature_names, target_names = _select(all_names, str(path), target, features, drop)
+    feature_names, target_names = _select(all_names, str(path), target, features, drop,
+                                          features_role)
     columns, n = get(feature_names + target_names)
     if n == 0:
         raise CommandError(f"{path} has a header but no data rows")
@@ -349,13 +354,20 @@ def _table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
         buf = io.BytesIO()
         np.save(buf, np.column_stack(list(columns.values())), allow_pickle=False)
         return buf.getvalue()
-    names = list(columns)
-    M = np.column_stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
-    buf = io.StringIO()
-    buf.write(",".join(names) + "\n")
-    # repr-precision floats: reading the file back gives exactly the same numbers
-    np.savetxt(buf, M, delimiter=",", fmt="%.17g")
-    return buf.getvalue().encode("utf-8")
+    # floats are written so that reading the file back gives exactly the same numbers:
+    # pyarrow writes the shortest such text; without it, 17 significant digits
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+    except ImportError:
+        M = np.column_stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
+        buf = io.StringIO()
+        buf.write(",".join(columns) + "\n")
+        np.savetxt(buf, M, delimiter=",", fmt="%.17g")
+        return buf.getvalue().encode("utf-8")
+    out = io.BytesIO()
+    pcsv.write_csv(pa.table({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}), out)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------- model helpers
@@ -386,20 +398,8 @@ def _read_for_model(model, path, target=None, need_target=False) -> Table:
     target = target or _model_targets(model)
     if need_target and not target:
         raise CommandError("the model file does not record its target column: give --target")
-    if features is None:
-        table = read_table(path, target=target, need_target=need_target)
-    else:
-        missing_in_file = None
-        try:
-            table = read_table(path, target=target if need_target else None, features=features,
-                               need_target=need_target)
-        except CommandError as exc:
-            missing_in_file = str(exc)
-            if " has no column " in missing_in_file and "in --features" in missing_in_file:
-                name = missing_in_file.split(" has no column ")[1].split(" (")[0]
-                raise CommandError(f"{path} has no column {name}, which the model needs "
-                                   f"(the model's features: {', '.join(features)})") from None
-            raise
+    table = read_table(path, target=target if need_target else None, features=features,
+                       need_target=need_target, features_role="a feature the model needs")
     if table.X.shape[1] != model.n_features_in_:
         raise CommandError(f"{path} gives {table.X.shape[1]} feature columns but the model was "
                            f"fitted on {model.n_features_in_}")
@@ -498,6 +498,7 @@ def _coefficients_json(model, names) -> dict:
 
 # ---------------------------------------------------------------------------------- commands
 ITERATIVE_SOLVERS = ("gd", "sgd", "minibatch")
+CLOSED_FORMS = ("normal", "qr")
 
 #: command-line option → LinearRegression parameter, for the options that are passed only
 #: when given (so that the estimator's own defaults apply otherwise)
@@ -610,7 +611,7 @@ def cmd_fit(args, out, err) -> int:
     if args.json:
         _dump_json(report, out)
     elif not args.quiet:
-        how = "closed form" if model.n_iter_ == 0 else f"{model.n_iter_} iterations"
+        how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
         out.write(f"fitted {table.X.shape[0]} rows × {table.X.shape[1]} features of {table.path}, "
                   f"target {report['target']!r}\n")
         out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
@@ -732,7 +733,7 @@ def cmd_summary(args, out, err) -> int:
         return OK
     out.write(f"{args.model}: LinearRegression, target {description.get('target', '(not recorded)')!r}\n")
     out.write(f"objective: {description['objective']}\n")
-    how = "closed form" if model.n_iter_ == 0 else f"{model.n_iter_} iterations"
+    how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
     out.write(f"solver {model.solver_} ({how}); alpha = {model.alpha:g}, "
               f"standardize = {model.standardize}, fit_intercept = {model.fit_intercept}\n")
     if meta.get("training_metrics"):
@@ -917,16 +918,24 @@ def main(argv=None, stdout=None, stderr=None) -> int:
 
     try:
         return args.run(args, out, err)
-    except (CommandError, ValueError, DivergenceError, OSError, ImportError, MemoryError) as exc:
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `linreg predict ... | head`): stop quietly
+        try:
+            import os
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return FAILED
+    except (CommandError, ValueError, DivergenceError, OSError, ImportError) as exc:
         if args.debug:
             raise
-        if isinstance(exc, MemoryError):
-            message = "not enough memory for this data"
-        elif isinstance(exc, ImportError) and not isinstance(exc, CommandError):
-            message = _one_line(exc)
-        else:
-            message = _one_line(exc)
-        err.write(f"linreg {args.command}: error: {message}\n")
+        err.write(f"linreg {args.command}: error: {_one_line(exc)}\n")
+        return FAILED
+    except MemoryError:
+        if args.debug:
+            raise
+        err.write(f"linreg {args.command}: error: not enough memory for this data\n")
         return FAILED
     except KeyboardInterrupt:
         err.write(f"linreg {args.command}: interrupted\n")

@@ -6,7 +6,11 @@ A file is one JSON object::
      "params": {...constructor parameters...},
      "n_features_in": d, "feature_names": [...] | null, "n_targets": k | null,
      "coef": [...], "intercept": ... , "fitted": {...solver_, n_iter_, ...},
-     "metadata": {"target_name": ..., "objective": ..., "training_metrics": {...}}}  (optional)
+     "metadata": {"target_name": ..., "objective": ..., "training_metrics": {...}},  (optional)
+     "training_stats": {"n_rows", "weight_sum", "mean", "comoment", "n_features"}}  (optional)
+
+The training statistics (``stats_``: (d+k)² numbers) let a loaded model give prediction
+intervals, continue ``partial_fit`` and ``merge``.
 
 Floats are written with ``repr`` precision, so a round trip is exact.
 """
@@ -75,7 +79,40 @@ def to_dict(model) -> dict:
         "fitted": fitted,
         **({"metadata": check_metadata(model.metadata_)}
            if getattr(model, "metadata_", None) is not None else {}),
+        **_stats_entry(getattr(model, "stats_", None)),
     }
+
+
+def _stats_entry(stats) -> dict:
+    from .stats import SufficientStats
+    if not isinstance(stats, SufficientStats):
+        return {}
+    return {"training_stats": {"n_rows": int(stats.n_rows), "weight_sum": float(stats.weight_sum),
+                               "mean": _float_list(stats.mean),
+                               "comoment": _float_list(stats.comoment),
+                               "n_features": int(stats.n_features)}}
+
+
+def _stats_from(path, entry, d: int, k: int):
+    """The training statistics of a model file, checked against the model's shape."""
+    from .stats import SufficientStats
+    keys = {"n_rows", "weight_sum", "mean", "comoment", "n_features"}
+    if not isinstance(entry, dict) or set(entry) != keys:
+        _fail(path, f"training_stats must be an object with the keys {sorted(keys)}")
+    n_rows, n_features, weight_sum = entry["n_rows"], entry["n_features"], entry["weight_sum"]
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < 1:
+        _fail(path, "training_stats.n_rows must be a positive integer")
+    if n_features != d or isinstance(n_features, bool):
+        _fail(path, f"training_stats.n_features must be {d}, the model's number of features")
+    if isinstance(weight_sum, bool) or not isinstance(weight_sum, (int, float)) \
+            or not math.isfinite(weight_sum) or weight_sum <= 0:
+        _fail(path, "training_stats.weight_sum must be a finite number > 0")
+    p = d + k
+    mean = _array(path, entry["mean"], (p,), "training_stats.mean")
+    comoment = _array(path, entry["comoment"], (p, p), "training_stats.comoment")
+    if not (np.isfinite(mean).all() and np.isfinite(comoment).all()):
+        _fail(path, "training_stats holds a value that is not finite")
+    return SufficientStats(n_rows, float(weight_sum), mean, comoment, d)
 
 
 #: what an optional "metadata" object may hold: the target's name(s), the objective in
@@ -249,6 +286,8 @@ def from_dict(data, path="<model>"):
             setattr(model, extra, fitted[extra])
     if data.get("metadata") is not None:
         model.metadata_ = check_metadata(data["metadata"], path)
+    if data.get("training_stats") is not None:
+        model.stats_ = _stats_from(path, data["training_stats"], d, 1 if k is None else k)
     return model
 
 
