@@ -1,0 +1,496 @@
+"""Statistical inference: every number against statsmodels (OLS/WLS, HC0–HC3), scipy and numpy."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+import statsmodels.api as sm
+from statsmodels.stats.outliers_influence import OLSInfluence
+from statsmodels.stats.stattools import durbin_watson, jarque_bera, omni_normtest
+
+import linreg
+from linreg import LinearRegression
+from linreg.inference import (MultiOutputResults, RegressionResults, iter_blocks, omnibus_test,
+                              summarize)
+
+RTOL = 1e-8
+COV_TYPES = ["nonrobust", "HC0", "HC1", "HC2", "HC3"]
+
+
+def close(actual, expected, rtol=RTOL, what=""):
+    actual = np.asarray(actual, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, (what, actual.shape, expected.shape)
+    scale = np.maximum(np.abs(expected), np.finfo(float).tiny)
+    err = np.max(np.abs(actual - expected) / scale) if actual.size else 0.0
+    assert err <= rtol, f"{what}: relative error {err:.3g} > {rtol:g}"
+
+
+# ------------------------------------------------------------------------------ datasets
+def _data(name):
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    n = 160
+    X = rng.standard_normal((n, 4)) + np.array([0.0, 1.0, -2.0, 0.5])
+    noise = rng.standard_normal(n) * (0.5 + np.abs(X[:, 0]))          # heteroscedastic
+    y = X @ np.array([1.5, -2.0, 0.3, 0.0]) + 3.0 + noise
+    w, fit_intercept = None, True
+    if name == "weighted":
+        w = rng.uniform(0.2, 3.0, n)
+    elif name == "no_intercept":
+        fit_intercept = False
+    elif name == "no_intercept_constant_column":
+        # the user added the constant column themselves (statsmodels' k_constant = 1)
+        X = np.column_stack([np.full(n, 2.0), X])
+        fit_intercept = False
+    elif name == "weighted_no_intercept":
+        w = rng.uniform(0.5, 2.0, n)
+        fit_intercept = False
+    elif name == "collinear":
+        # two features nearly a linear combination of the others (κ of the scaled design ~ 300)
+        X = np.column_stack([X, X[:, 0] - X[:, 1] + 0.01 * rng.standard_normal(n)])
+        y = y + X[:, 4]
+    return X, y, w, fit_intercept
+
+
+DATASETS = ["ols", "weighted", "no_intercept", "no_intercept_constant_column",
+            "weighted_no_intercept", "collinear"]
+
+
+def _statsmodels(X, y, w, fit_intercept, cov_type="nonrobust"):
+    exog = sm.add_constant(X, has_constant="add") if fit_intercept else X
+    model = sm.OLS(y, exog) if w is None else sm.WLS(y, exog, weights=w)
+    return model.fit(cov_type=cov_type), exog
+
+
+def _compare(r, s, rtol=RTOL, cond_rtol=RTOL):
+    close(r.params, s.params, rtol, "params")
+    close(r.bse, s.bse, rtol, "bse")
+    close(r.tvalues, s.tvalues, rtol, "tvalues")
+    close(r.pvalues, s.pvalues, rtol, "pvalues")
+    close(r.cov_params(), s.cov_params(), rtol, "cov_params")
+    close(r.conf_int(), s.conf_int(), rtol, "conf_int")
+    close(r.conf_int(0.1), s.conf_int(0.1), rtol, "conf_int(0.1)")
+    for name in ("rsquared", "rsquared_adj", "fvalue", "f_pvalue", "llf", "aic", "bic", "ssr",
+                 "ess", "scale"):
+        close(getattr(r, name), getattr(s, name), rtol, name)
+    close(r.condition_number, s.condition_number, cond_rtol, "condition_number")
+    assert r.nobs == s.nobs
+    assert r.df_resid == s.df_resid
+    assert r.df_model == s.df_model
+    assert r.k_constant == s.k_constant
+    assert r.use_t == s.use_t
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_number_matches_statsmodels(dataset, cov_type):
+    X, y, w, fit_intercept = _data(dataset)
+    model = LinearRegression(fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
+    r = model.summary(cov_type)
+    s, _ = _statsmodels(X, y, w, fit_intercept, cov_type)
+    _compare(r, s)
+
+
+@pytest.mark.parametrize("dataset", ["ols", "weighted", "no_intercept"])
+def test_residual_diagnostics_match_statsmodels(dataset):
+    X, y, w, fit_intercept = _data(dataset)
+    r = LinearRegression(fit_intercept=fit_intercept).fit(X, y, sample_weight=w).summary()
+    s, _ = _statsmodels(X, y, w, fit_intercept)
+    close(r.durbin_watson, durbin_watson(s.wresid), what="durbin_watson")
+    jb, jbp, skew, kurt = jarque_bera(s.wresid)
+    close([r.jarque_bera, r.jarque_bera_pvalue, r.skew, r.kurtosis], [jb, jbp, skew, kurt],
+          what="jarque_bera")
+    close([r.omnibus, r.omnibus_pvalue], omni_normtest(s.wresid), what="omnibus")
+    close(r.resid, s.wresid, 1e-7, "weighted residuals")
+
+
+def test_offsets_and_scales_far_apart():
+    """Raw condition number ~1e12 (huge offsets, scales 1e-3..1e4): statsmodels' own pinv of the
+    raw design loses digits here, so the trusted reference is statsmodels on an exactly
+    equivalent well-scaled design ``X' = (X − c)/s``, mapped back: θ = A θ', Cov = A Cov' Aᵀ."""
+    rng = np.random.default_rng(7)
+    n = 200
+    Z = rng.standard_normal((n, 3))
+    c, sc = np.array([1e4, -50.0, 3e5]), np.array([1e-3, 1.0, 1e4])
+    X = Z * sc + c
+    y = Z @ np.array([1.0, 2.0, 1.0]) + 7.0 + rng.standard_normal(n) * (1 + np.abs(Z[:, 0]))
+    model = LinearRegression().fit(X, y)
+    Xs = (X - c) / sc                                    # well conditioned (≈ Z)
+    # θ = A θ' for [b, w] with b = b' − Σ c_j w'_j / s_j, w = w'/s
+    A = np.zeros((4, 4))
+    A[0, 0] = 1.0
+    A[0, 1:] = -c / sc
+    A[1:, 1:] = np.diag(1.0 / sc)
+    raw, _ = _statsmodels(X, y, None, True)
+    assert raw.condition_number > 1e11
+    for cov_type in COV_TYPES:
+        r = model.summary(cov_type)
+        s, _ = _statsmodels(Xs, y, None, True, cov_type)
+        close(r.params, A @ s.params, 1e-8, "params")
+        cov = A @ s.cov_params() @ A.T
+        # entries relative to √(V_ii V_jj): off-diagonal ones come from cancellation here, so
+        # they are only determined to that scale (on both sides)
+        sd = np.sqrt(np.diag(cov))
+        err = np.max(np.abs(r.cov_params() - cov) / np.outer(sd, sd))
+        assert err <= 1e-8, f"cov: error {err:.3g} of √(V_ii V_jj)"
+        close(r.bse, np.sqrt(np.diag(cov)), 1e-8, "bse")
+        t = A @ s.params / np.sqrt(np.diag(cov))
+        dist = scipy.stats.t(r.df_resid) if r.use_t else scipy.stats.norm()
+        close(r.pvalues, 2 * dist.sf(np.abs(t)), 1e-8, "pvalues")
+        for name in ("rsquared", "rsquared_adj", "fvalue", "f_pvalue", "llf", "aic", "bic"):
+            close(getattr(r, name), getattr(s, name), 1e-8, name)
+    # the condition number is of the raw design: statsmodels' SVD of it is the reference
+    close(r.condition_number, raw.condition_number, 1e-6, "condition_number")
+    assert "condition number is large" in str(r)
+    assert "units" in str(r)       # centred and scaled, the design is fine: not collinearity
+
+
+# ------------------------------------------------------------------------------ intervals
+@pytest.mark.parametrize("dataset", ["ols", "weighted", "no_intercept"])
+@pytest.mark.parametrize("level", [0.95, 0.8])
+def test_predict_intervals_match_get_prediction(dataset, level):
+    X, y, w, fit_intercept = _data(dataset)
+    model = LinearRegression(fit_intercept=fit_intercept).fit(X, y, sample_weight=w)
+    s, exog = _statsmodels(X, y, w, fit_intercept)
+    Xnew = X[:25] * 1.3 + 0.2
+    exog_new = sm.add_constant(Xnew, has_constant="add") if fit_intercept else Xnew
+    frame = s.get_prediction(exog_new).summary_frame(alpha=1 - level)
+    yhat, lo, hi = model.predict(Xnew, interval="confidence", level=level)
+    close(yhat, frame["mean"], what="mean")
+    close(lo, frame["mean_ci_lower"], what="mean_ci_lower")
+    close(hi, frame["mean_ci_upper"], what="mean_ci_upper")
+    yhat, lo, hi = model.predict(Xnew, interval="prediction", level=level)
+    close(lo, frame["obs_ci_lower"], what="obs_ci_lower")
+    close(hi, frame["obs_ci_upper"], what="obs_ci_upper")
+    close(model.predict(Xnew), frame["mean"], what="plain predict unchanged")
+
+
+def test_robust_result_intervals_match_get_prediction():
+    X, y, w, _ = _data("weighted")
+    model = LinearRegression().fit(X, y, sample_weight=w)
+    s, exog = _statsmodels(X, y, w, True, "HC3")
+    frame = s.get_prediction(exog[:30]).summary_frame(alpha=0.1)
+    yhat, lo, hi = model.summary("HC3").predict(X[:30], interval="confidence", level=0.9)
+    close(lo, frame["mean_ci_lower"], what="mean_ci_lower")
+    close(hi, frame["mean_ci_upper"], what="mean_ci_upper")
+    yhat, lo, hi = model.summary("HC3").predict(X[:30], interval="prediction", level=0.9)
+    close(lo, frame["obs_ci_lower"], what="obs_ci_lower")
+    close(hi, frame["obs_ci_upper"], what="obs_ci_upper")
+
+
+def test_interval_arguments_are_checked():
+    X, y, _, _ = _data("ols")
+    model = LinearRegression().fit(X, y)
+    with pytest.raises(ValueError, match="interval='both' is not one of"):
+        model.predict(X, interval="both")
+    for level in (0, 1, 1.5, True, "0.9"):
+        with pytest.raises(ValueError, match="strictly between 0 and 1"):
+            model.predict(X, interval="prediction", level=level)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        model.summary().conf_int(alpha=0)
+    with pytest.raises(ValueError, match="cov_type='HC4' is not one of"):
+        model.summary("HC4")
+
+
+# ------------------------------------------------------------------------------ influence
+def test_influence_matches_statsmodels():
+    X, y, _, _ = _data("ols")
+    X, y = X[:60], y[:60]   # statsmodels' external studentization loops over the rows
+    r = LinearRegression().fit(X, y).summary()
+    s, _ = _statsmodels(X, y, None, True)
+    infl = OLSInfluence(s)
+    close(r.leverage, infl.hat_matrix_diag, what="leverage")
+    close(r.resid_studentized, infl.resid_studentized_internal, what="internal")
+    close(r.resid_studentized_external, infl.resid_studentized_external, what="external")
+    close(r.cooks_distance, infl.cooks_distance[0], what="cooks")
+
+
+def test_weighted_influence_is_that_of_the_rescaled_ols_problem():
+    """WLS is OLS on rows scaled by √s: its influence measures are the reference."""
+    X, y, w, _ = _data("weighted")
+    X, y, w = X[:60], y[:60], w[:60]
+    r = LinearRegression().fit(X, y, sample_weight=w).summary()
+    root = np.sqrt(w)
+    s = sm.OLS(y * root, sm.add_constant(X, has_constant="add") * root[:, None]).fit()
+    infl = OLSInfluence(s)
+    close(r.leverage, infl.hat_matrix_diag, what="leverage")
+    close(r.resid_studentized, infl.resid_studentized_internal, what="internal")
+    close(r.resid_studentized_external, infl.resid_studentized_external, what="external")
+    close(r.cooks_distance, infl.cooks_distance[0], what="cooks")
+
+
+# ------------------------------------------------------------------------------ solvers
+def test_gradient_descent_coefficients_converged():
+    X, y, _, _ = _data("ols")
+    model = LinearRegression(solver="gd", max_iter=20000, tol=1e-13).fit(X, y)
+    r = model.summary("HC1")
+    s, _ = _statsmodels(X, y, None, True, "HC1")
+    _compare(r, s)
+    assert r.distance_in_se < 1e-6
+    text = str(r)
+    assert "solver 'gd'" in text and f"{model.n_iter_} iterations" in text
+    assert "final gradient norm" in text
+
+
+def test_unconverged_descent_is_evaluated_at_its_own_coefficients_and_flagged():
+    X, y, _, _ = _data("ols")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegression(solver="gd", max_iter=3, tol=1e-12).fit(X, y)
+    r = model.summary()
+    exog = sm.add_constant(X)
+    theta = np.concatenate([[model.intercept_], model.coef_])
+    close(r.params, theta, 0, "params are the fitted ones")
+    close(r.ssr, np.sum((y - exog @ theta) ** 2), 1e-10, "ssr at the fitted coefficients")
+    exact = np.linalg.lstsq(exog, y, rcond=None)[0]
+    # σ² and so the standard errors are those at the fitted coefficients
+    sigma2 = np.sum((y - exog @ theta) ** 2) / (len(y) - exog.shape[1])
+    bse = np.sqrt(np.diag(sigma2 * np.linalg.inv(exog.T @ exog)))
+    close(r.bse, bse, 1e-10, "bse at the fitted coefficients")
+    close(r.distance_in_se, np.max(np.abs(theta - exact) / bse), 1e-6, "distance in se")
+    ssr_star = np.sum((y - exog @ exact) ** 2)
+    close(r.relative_loss_gap, (r.ssr - ssr_star) / ssr_star, 1e-6, "loss gap")
+    assert r.distance_in_se > 0.01
+    assert "has not converged" in str(r)
+
+
+def test_qr_solver_for_ill_conditioned_data():
+    X, y, _, _ = _data("collinear")
+    r = LinearRegression(solver="qr").fit(X, y).summary("HC2")
+    s, _ = _statsmodels(X, y, None, True, "HC2")
+    _compare(r, s)
+
+
+def test_penalized_fit_is_refused():
+    X, y, _, _ = _data("ols")
+    model = LinearRegression(alpha=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="alpha=0.1 .*penal.*Refit with alpha=0"):
+        model.summary()
+    with pytest.raises(ValueError, match="alpha=0.1"):
+        model.predict(X, interval="confidence")
+
+
+# ------------------------------------------------------------------------------ shapes & names
+@pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")
+def test_rank_deficient_design_marks_unidentified_coefficients():
+    X, y, _, _ = _data("ols")
+    Xd = np.column_stack([X, X[:, 1] + 2 * X[:, 2]])      # x4 = x1 + 2 x2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegression().fit(Xd, y)
+    r = model.summary()
+    assert r.identified.tolist() == [True, True, False, False, True, False]
+    assert np.isnan(r.bse[~r.identified]).all() and np.isnan(r.pvalues[~r.identified]).all()
+    s, _ = _statsmodels(Xd, y, None, True)
+    ok = r.identified
+    close(r.params[ok], s.params[ok], 1e-8, "identified params")
+    close(r.bse[ok], s.bse[ok], 1e-8, "identified bse")
+    close(r.rsquared, s.rsquared, 1e-10, "rsquared")
+    assert r.df_resid == s.df_resid and r.df_model == s.df_model
+    text = str(r)
+    assert text.count("not identified") == 3
+    assert "rank-deficient" in text and "x1, x2, x4" in text
+    with pytest.raises(ValueError, match="rank-deficient"):
+        model.predict(Xd, interval="confidence")
+
+
+def test_constant_column_and_intercept_are_both_unidentified():
+    X, y, _, _ = _data("ols")
+    Xc = np.column_stack([X, np.full(len(y), 5.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = LinearRegression().fit(Xc, y).summary()
+    assert r.identified.tolist() == [False, True, True, True, True, False]
+    s, _ = _statsmodels(X, y, None, True)           # the same fit without the redundant column
+    close(r.bse[1:5], s.bse[1:], 1e-8, "slopes' bse")
+
+
+def test_multi_output_one_result_and_table_per_target():
+    X, y, w, _ = _data("weighted")
+    Y = np.column_stack([y, 2 * X[:, 1] - y + np.sin(np.arange(len(y)))])
+    results = LinearRegression().fit(X, Y, sample_weight=w).summary("HC1")
+    assert isinstance(results, MultiOutputResults) and len(results) == 2
+    for j, r in enumerate(results):
+        s, _ = _statsmodels(X, Y[:, j], w, True, "HC1")
+        _compare(r, s)
+        close(r.durbin_watson, durbin_watson(s.wresid), what="dw")
+    text = str(results)
+    assert text.count("Linear regression results") == 2
+    assert "results: y0" in text and "results: y1" in text
+    frame = results.to_frame()
+    assert list(frame.index.get_level_values(0).unique()) == ["y0", "y1"]
+    yhat, lo, hi = LinearRegression().fit(X, Y, sample_weight=w).predict(X[:5], interval="confidence")
+    assert yhat.shape == lo.shape == hi.shape == (5, 2)
+    assert np.all(lo < yhat) and np.all(yhat < hi)
+
+
+def test_feature_names_from_dataframe_and_defaults():
+    X, y, _, _ = _data("ols")
+    df = pd.DataFrame(X, columns=["age", "income", "height", "score"])
+    r = LinearRegression().fit(df, y).summary()
+    assert r.param_names == ("intercept", "age", "income", "height", "score")
+    frame = r.to_frame()
+    assert list(frame.index) == list(r.param_names)
+    assert list(frame.columns[:6]) == ["coef", "std err", "t", "P>|t|", "[0.025", "0.975]"]
+    close(frame["coef"], r.params, 0, "frame coef")
+    text = str(r)
+    for name in ("intercept", "age", "income", "height", "score"):
+        assert f"\n{name} " in text
+    r2 = LinearRegression(fit_intercept=False).fit(X, y).summary()
+    assert r2.param_names == ("x0", "x1", "x2", "x3")
+
+
+def test_table_content():
+    X, y, w, _ = _data("weighted")
+    model = LinearRegression().fit(X, y, sample_weight=w)
+    r = model.summary("HC3")
+    text = str(r)
+    assert text == r.summary()
+    for label in ("R-squared:", "Adj. R-squared:", "F-statistic:", "Prob (F-statistic):",
+                  "Log-likelihood:", "AIC:", "BIC:", "Observations:", "Df residuals:",
+                  "Df model:", "Covariance type:", "HC3", "Omnibus:", "Prob(Omnibus):", "Skew:",
+                  "Kurtosis:", "Durbin-Watson:", "Jarque-Bera (JB):", "Prob(JB):", "Cond. No.",
+                  "coef", "std err", "P>|z|", "[0.025", "0.975]", "WLS",
+                  f"solver '{model.solver_}'", "final gradient norm",
+                  "Distance from the exact least-squares solution", "heteroscedasticity robust"):
+        assert label in text, label
+    for value in (f"{r.rsquared:.4f}", f"{r.rsquared_adj:.4f}", f"{r.fvalue:.4g}",
+                  f"{r.llf:.5g}", f"{r.aic:.4g}", f"{r.bic:.4g}", f"{r.durbin_watson:.3f}",
+                  f"{r.jarque_bera:.3f}", f"{r.omnibus:.3f}", f"{r.skew:.3f}",
+                  f"{r.kurtosis:.3f}", f"{r.condition_number:.3g}", str(r.nobs), str(r.df_resid)):
+        assert value in text, value
+    ci = r.conf_int()
+    line = next(ln for ln in text.splitlines() if ln.startswith("x1 "))
+    fields = line.split()
+    np.testing.assert_allclose([float(f) for f in fields[1:7]],
+                               [r.params[2], r.bse[2], r.tvalues[2], r.pvalues[2], *ci[2]],
+                               atol=6e-4)
+    assert all(len(ln) <= 78 for ln in text.splitlines())
+    # no intercept: statsmodels' uncentered R² note
+    r0 = LinearRegression(fit_intercept=False).fit(X, y).summary()
+    assert "R-squared (uncentered):" in str(r0) and "uncentered" in str(r0).split("Notes:")[1]
+    assert "P>|t|" in str(r0) and "nonrobust" in str(r0)
+
+
+def test_collinearity_note_in_plain_language():
+    X, y, _, _ = _data("ols")
+    Xc = np.column_stack([X, X[:, 0] + X[:, 1] + 1e-4 * np.cos(np.arange(len(y)))])
+    r = LinearRegression().fit(Xc, y).summary()
+    text = str(r)
+    assert "condition number is large" in text
+    assert "nearly linear combinations" in text and "collinearity" in text
+    assert "condition number is large" not in str(LinearRegression().fit(X, y).summary())
+
+
+# ------------------------------------------------------------------------------ rows & files
+def test_summary_after_load_needs_and_checks_the_training_rows(tmp_path):
+    X, y, w, _ = _data("weighted")
+    model = LinearRegression().fit(X, y, sample_weight=w)
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = linreg.load(path)
+    with pytest.raises(ValueError, match="pass them, as model.summary"):
+        loaded.summary()
+    r = loaded.summary("HC2", X=X, y=y, sample_weight=w)
+    s, _ = _statsmodels(X, y, w, True, "HC2")
+    _compare(r, s)
+    yhat, lo, hi = r.predict(X[:4], interval="prediction")
+    frame = s.get_prediction(sm.add_constant(X)[:4]).summary_frame()
+    close(lo, frame["obs_ci_lower"], what="obs lower after load")
+    # the model file keeps the training statistics: intervals need no rows
+    yhat, lo, hi = loaded.predict(X[:4], interval="prediction")
+    nonrobust, exog = _statsmodels(X, y, w, True)
+    frame = nonrobust.get_prediction(exog[:4]).summary_frame()
+    close(lo, frame["obs_ci_lower"], what="obs lower from the loaded statistics")
+    close(hi, frame["obs_ci_upper"], what="obs upper from the loaded statistics")
+    with pytest.raises(ValueError, match="not the rows the model was fitted on"):
+        loaded.summary(X=X, y=y, sample_weight=None)
+    with pytest.raises(ValueError, match="not the rows the model was fitted on"):
+        model.summary(X=X, y=y + 1.0, sample_weight=w)
+    with pytest.raises(ValueError, match="not the rows the model was fitted on"):
+        model.summary(X=X[:-1], y=y[:-1], sample_weight=w[:-1])
+    with pytest.raises(ValueError, match="pass both X and y"):
+        model.summary(X=X)
+
+
+def test_streamed_blocks_give_the_same_answers():
+    """The pass over small blocks (Durbin–Watson across block edges, merged moments)."""
+    X, y, w, _ = _data("weighted")
+    model = LinearRegression().fit(X, y, sample_weight=w)
+    blocks = iter_blocks(X, y.reshape(-1, 1), w, block_rows=7)
+    r = summarize(model, blocks, model.stats_, "HC3")
+    s, _ = _statsmodels(X, y, w, True, "HC3")
+    _compare(r, s)
+    close(r.durbin_watson, durbin_watson(s.wresid), what="dw")
+    close([r.jarque_bera, r.skew, r.kurtosis], np.array(jarque_bera(s.wresid))[[0, 2, 3]], what="jb")
+    close(r.omnibus, omni_normtest(s.wresid)[0], what="omnibus")
+    r2 = summarize(model, iter_blocks(X, y.reshape(-1, 1), w, 50), model.stats_, keep_rows=False)
+    with pytest.raises(ValueError, match="keep_rows=False"):
+        r2.leverage
+    with pytest.raises(ValueError, match="block 0 of the row source has X of shape"):
+        summarize(model, [(X[:, :2], y, w)], model.stats_)
+
+
+def test_partial_fit_model_summarized_with_explicit_rows():
+    X, y, _, _ = _data("ols")
+    model = LinearRegression()
+    model.partial_fit(X[:70], y[:70]).partial_fit(X[70:], y[70:])
+    with pytest.raises(ValueError, match="does not hold them"):
+        model.summary()
+    r = model.summary("HC0", X=X, y=y)
+    s, _ = _statsmodels(X, y, None, True, "HC0")
+    _compare(r, s)
+
+
+def test_result_is_read_only():
+    X, y, _, _ = _data("ols")
+    r = LinearRegression().fit(X, y).summary()
+    assert isinstance(r, RegressionResults)
+    with pytest.raises(AttributeError, match="read-only"):
+        r.rsquared = 1.0
+    with pytest.raises(ValueError):
+        r.params[0] = 0.0
+    cov = r.cov_params()
+    cov[0, 0] = -1.0
+    assert r.cov_params()[0, 0] > 0
+
+
+def test_to_frame_without_pandas_says_so(monkeypatch):
+    X, y, _, _ = _data("ols")
+    r = LinearRegression().fit(X, y).summary()
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match="to_frame\\(\\) needs pandas"):
+        r.to_frame()
+
+
+# ------------------------------------------------------------------------------ formulas
+@pytest.mark.parametrize("n", [8, 9, 20, 57, 500])
+def test_omnibus_formula_matches_scipy(n):
+    rng = np.random.default_rng(n)
+    for a in (rng.standard_normal(n), rng.exponential(size=n), rng.standard_t(3, size=n)):
+        k2, p = omnibus_test(n, scipy.stats.skew(a), scipy.stats.kurtosis(a, fisher=False))
+        expected = scipy.stats.normaltest(a)
+        close([k2, p], [expected.statistic, expected.pvalue], 1e-10, "omnibus")
+
+
+def test_omnibus_needs_eight_observations():
+    k2, p = omnibus_test(7, 0.1, 3.2)
+    assert np.isnan(k2) and np.isnan(p)
+
+
+def test_hand_worked_simple_regression():
+    """y = a + b x on five points, worked by hand with fractions-exact sums."""
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    y = np.array([1.1, 2.9, 5.2, 6.8, 9.1])
+    r = LinearRegression().fit(x[:, None], y).summary()
+    # Sxx = 10, Sxy = 19.9, b = 1.99, a = ȳ − b x̄ = 5.02 − 3.98 = 1.04
+    close(r.params, [1.04, 1.99], 1e-12, "params")
+    resid = y - (1.04 + 1.99 * x)
+    s2 = np.sum(resid**2) / 3
+    close(r.bse, [np.sqrt(s2 * (1 / 5 + 4 / 10)), np.sqrt(s2 / 10)], 1e-12, "bse")
+    close(r.rsquared, 1 - np.sum(resid**2) / np.sum((y - y.mean()) ** 2), 1e-12, "R²")
