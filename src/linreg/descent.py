@@ -48,8 +48,8 @@ MAX_DIVERGENCE_HALVINGS = 60
 PLATEAU_THRESHOLD = 1e-4
 #: ... and ends training (converged) after halving the rate this many times (2⁻²⁰ ≈ 1e-6)
 MAX_PLATEAU_HALVINGS = 20
-#: the usual Adam step for the stochastic solvers (Kingma & Ba's default)
-ADAM_STOCHASTIC_LEARNING_RATE = 1e-3
+#: Adam's automatic step, as a fraction of the targets' spread: full batch, stochastic
+ADAM_FULL_BATCH_STEP, ADAM_STOCHASTIC_STEP = 0.1, 0.01
 
 
 def divergence_message(method: str, iteration: int, start: float, now: float, lr: float,
@@ -159,17 +159,18 @@ def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batc
       ``L_1 = L_max`` (SGD), ``L_n = L`` (full batch).
     * momentum and Nesterov multiply the stochastic step by ``1 − μ`` (their effective step
       is ``η/(1 − μ)``); for ``"gd"`` they keep ``1/L``, which is stable for them.
-    * Adam moves each coordinate by at most about ``η`` per step, so its step is a length:
-      ``1e-3`` for the stochastic solvers (the usual default), and for ``"gd"`` ``0.1×`` the
-      spread of the targets (``√(q/n_w)``), the scale of the solution in standardized units.
+    * Adam moves each coordinate by about ``η`` per step whatever the gradient's size, so
+      its step is a length: a fraction of the targets' spread ``√(q/n_w)`` (the scale of the
+      solution in standardized units) — ``0.1×`` for ``"gd"``, ``0.01×`` for the stochastic
+      solvers (whose noise the plateau schedule then damps).  Kingma & Ba's usual ``1e-3``
+      needs far more than 200 epochs on small data.
     """
     L = objective.lipschitz_constant(ds, alpha)
     if optimizer.name == "adam":
-        if solver == "gd":
-            spread = float(np.sqrt(np.trace(ds.target_comoment) / ds.weight_sum
-                                   / ds.target_comoment.shape[0]))
-            return 0.1 * spread if spread > 0 else 0.1
-        return ADAM_STOCHASTIC_LEARNING_RATE
+        spread = float(np.sqrt(np.trace(ds.target_comoment) / ds.weight_sum
+                               / ds.target_comoment.shape[0]))
+        spread = spread if spread > 0 else 1.0
+        return (ADAM_FULL_BATCH_STEP if solver == "gd" else ADAM_STOCHASTIC_STEP) * spread
     if solver == "gd":
         return 1.0 / L
     B, n = min(batch_size, n_rows), n_rows
@@ -221,7 +222,7 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
     converged = g_ref == 0.0
     stopped_early = False
     best_val = state.validation_loss_history[-1] if val_loss_fn is not None else np.inf
-    best_val_params = state.params.copy()
+    lowest_val, lowest_val_params = best_val, state.params.copy()
     val_bad = 0
     failures = 0
     epochs = 0
@@ -231,7 +232,8 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
                                      settings.power_t, settings.decay_rate)
         ok = epoch_fn(state, lr, g)
         theta, beta = state.theta_beta()
-        J = loss_fn(theta, beta) if ok and np.isfinite(state.params).all() else np.nan
+        with np.errstate(over="ignore", invalid="ignore"):  # an exploding J is handled below
+            J = loss_fn(theta, beta) if ok and np.isfinite(state.params).all() else np.nan
         limit = (DIVERGENCE_FACTOR if not recover else EXPLOSION_FACTOR) * max(J_start, tiny)
         if not np.isfinite(J) or J > limit:
             if not recover:
@@ -276,8 +278,10 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         if val_loss_fn is not None:
             val = val_loss_fn(theta, beta)
             state.validation_loss_history.append(val)
+            if val < lowest_val:
+                lowest_val, lowest_val_params = val, state.params.copy()
             if val < best_val - settings.tol * abs(best_val):
-                best_val, best_val_params, val_bad = val, state.params.copy(), 0
+                best_val, val_bad = val, 0
             else:
                 val_bad += 1
                 if val_bad >= settings.n_iter_no_change:
@@ -292,8 +296,8 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         if stopped_early:
             break
     if val_loss_fn is not None:
-        # early stopping keeps the parameters with the best validation loss
-        state.params[:] = best_val_params
+        # early stopping keeps the parameters with the lowest validation loss
+        state.params[:] = lowest_val_params
     return converged, stopped_early, epochs
 
 
@@ -454,7 +458,7 @@ def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X
     return train(state, no_stop, epoch_fn, loss_fn, grad_fn, None, report, max_epochs=1)
 
 
-def warn_divergences(settings: TrainingSettings, state: TrainingState, stacklevel: int = 5) -> None:
+def warn_divergences(settings: TrainingSettings, state: TrainingState, stacklevel: int = 6) -> None:
     """Divergences are handled, not hidden: say how many epochs were undone."""
     if state.divergences:
         warnings.warn(
@@ -467,7 +471,7 @@ def warn_divergences(settings: TrainingSettings, state: TrainingState, stackleve
 
 
 def warn_not_converged(settings: TrainingSettings, outcome: TrainingOutcome,
-                       stacklevel: int = 5) -> None:
+                       stacklevel: int = 6) -> None:
     """Stopping at ``max_iter`` before ``tol`` was met is worth a :class:`ConvergenceWarning`."""
     if outcome.converged or outcome.stopped_early or settings.tol == 0 \
             or outcome.epochs_run < settings.max_iter:
