@@ -658,7 +658,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             if y is not None or sample_weight is not None:
                 raise ValueError("when X is a data source, the targets and sample weights come "
                                  "from it: pass y=None and sample_weight=None")
-            blocks = X.blocks()
+            blocks, rows_again = X.blocks(), X.blocks
             target_names = X.target_names
             if stats is None:
                 stats = X.stats()
@@ -668,6 +668,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                                  "training data the model was fitted on)")
             Xv, Y, _, sw = self._validate_training_data(X, y, sample_weight, reset=False)
             blocks = iter_blocks(Xv, Y, sw)
+            rows_again = lambda: iter_blocks(Xv, Y, sw)  # noqa: E731
             if stats is None:
                 stats = sufficient_stats(Xv, Y, sw)
         else:
@@ -679,7 +680,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     "with partial_fit or merge): pass them, as "
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
             blocks = iter_blocks(*data)
-        return summarize(self, blocks, stats, cov_type, target_names=target_names)
+            rows_again = lambda: iter_blocks(*data)  # noqa: E731
+        return summarize(self, blocks, stats, cov_type, target_names=target_names,
+                         rows_again=rows_again)
 
     def plot_loss(self, X=None, y=None, ax=None):
         """Plot the loss curve (log scale) with the closed-form optimum as a reference line
