@@ -26,7 +26,7 @@ bench: $(BIN)/.installed-dev
 	$(BIN)/python benchmarks/run.py
 
 fuzz: $(BIN)/.installed-dev
-	LINREG_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q tests/test_properties.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=fuzz tests/test_properties.py tests/test_model_files.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

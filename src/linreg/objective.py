@@ -102,8 +102,12 @@ def hessian_from_stats(ds: DesignStats, alpha: float = 0.0) -> np.ndarray:
 def lipschitz_constant(ds: DesignStats, alpha: float = 0.0) -> float:
     """``L = λ_max(H)``: the gradient is L-Lipschitz, so ``η = 1/L`` is a safe step and
     plain gradient descent diverges for ``η > 2/L``.  With a centred design
-    ``L = max(λ_max(G)/n_w + α, 1)``."""
+    ``L = max(λ_max(G)/n_w + α, 1)``.
+
+    ``L`` is never below the smallest normal float: when ``H = 0`` (all-zero features, no
+    intercept, no penalty) the gradient is constant and any step is safe, and a subnormal
+    ``L`` would make ``1/L`` overflow."""
     H = hessian_from_stats(ds, alpha)
     if H.size == 0:
         return 1.0
-    return float(np.linalg.eigvalsh(H)[-1])
+    return float(max(np.linalg.eigvalsh(H)[-1], np.finfo(np.float64).tiny))
