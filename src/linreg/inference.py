@@ -206,6 +206,21 @@ class GramFactor:
         self.row_factor = R11
         self.T_phi = Rinv * unscale[:, None]
 
+    def unwhiten_slopes(self, w: np.ndarray) -> np.ndarray | None:
+        """``z = T_s⁻¹ w`` for the slopes' block ``T_s`` of ``T_φ`` — a product with the
+        triangular factor itself (``C D`` or ``R₁₁ D``), no inverse; None if rank-deficient.
+
+        Then the Wald statistic ``wᵀ V_s⁻¹ w = zᵀ Ω_s⁻¹ z`` with ``Ω_s`` the slopes' block of
+        the whitened meat, which is well conditioned however collinear the features are.
+        """
+        if not self.is_full_rank():
+            return None
+        Dw = self.col_scale * w
+        if self.row_factor is not None:
+            icpt = int(self.fit_intercept)
+            return self.row_factor[icpt:, icpt:] @ Dw
+        return self.cholesky @ Dw
+
     # --------------------------------------------------------------- whitening and solves
     def whiten(self, Xc: np.ndarray) -> np.ndarray:
         """``U = [1/√n_w, (Tᵀ x̃)ᵀ]`` for the rows ``x̃ = x − shift`` of ``Xc`` (m, d): (m, r')."""
@@ -934,8 +949,11 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
         with np.errstate(divide="ignore", invalid="ignore"):
             rsquared = 1.0 - ssr / tss
             rsquared_adj = 1.0 - (nobs - k_constant) / df_resid * (1.0 - rsquared)
+        omega = None
+        if cov_type != "nonrobust":
+            omega = totals.meat[j] * (nobs / df_resid if cov_type == "HC1" else 1.0)
         fvalue, f_pvalue, f_df = _f_test(cov_type, params, cov, ess, ssr, df_model, df_resid,
-                                         fit_intercept, const_idx, unidentified)
+                                         fit_intercept, const_idx, unidentified, factor, omega)
         llf = (-0.5 * nobs * (1.0 + math.log(2.0 * math.pi * ssr / nobs))
                + 0.5 * totals.log_weight_sum) if ssr > 0 and nobs > 0 else float("inf")
         n_par = df_model + k_constant
@@ -979,9 +997,11 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
 
 
 def _f_test(cov_type, params, cov, ess, ssr, df_model, df_resid, fit_intercept, const_idx,
-            unidentified):
+            unidentified, factor=None, omega=None):
     """The F test that every slope is zero: nonrobust ``(ESS/df_model)/(SSR/df_resid)``,
-    robust the Wald form ``θ_sᵀ V_s⁻¹ θ_s / q`` (``θ_s`` the q slopes, ``V_s`` their covariance)."""
+    robust the Wald form ``F = θ_sᵀ V_s⁻¹ θ_s / q`` (``θ_s`` the q slopes, ``V_s`` their
+    covariance), computed as ``zᵀ Ω_s⁻¹ z / q`` in whitened coordinates
+    (:meth:`GramFactor.unwhiten_slopes`) when the design has full rank."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if cov_type == "nonrobust":
             if df_model <= 0:
@@ -998,6 +1018,17 @@ def _f_test(cov_type, params, cov, ess, ssr, df_model, df_resid, fit_intercept, 
     q = int(slopes.sum())
     if q == 0:
         return float("nan"), float("nan"), (0, df_resid)
+    icpt = int(fit_intercept)
+    z = None
+    if factor is not None and omega is not None and const_idx is None:
+        z = factor.unwhiten_slopes(params[icpt:])
+    if z is not None:
+        try:
+            cho = scipy.linalg.cho_factor(omega[icpt:, icpt:], lower=False, check_finite=False)
+            F = float(z @ scipy.linalg.cho_solve(cho, z, check_finite=False)) / q
+            return F, float(scipy.stats.f.sf(F, q, df_resid)), (q, df_resid)
+        except (np.linalg.LinAlgError, ValueError):
+            pass
     Vs = cov[np.ix_(slopes, slopes)]
     theta = params[slopes]
     try:
