@@ -1,0 +1,498 @@
+"""The command-line tool, through ``main(argv)`` and as a real subprocess.
+
+Trusted answers: numpy.linalg.lstsq (coefficients), scikit-learn's metrics (evaluate),
+statsmodels (prediction intervals), and the Python API on the same data (round trip).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+
+import linreg
+from linreg import LinearRegression
+from linreg.cli import main
+
+BIN = Path(sys.executable).parent
+
+
+def run(argv):
+    """(exit status, stdout, stderr) of ``main(argv)``."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_process(argv, **kwargs):
+    return subprocess.run([sys.executable, "-m", "linreg", *map(str, argv)], capture_output=True,
+                          text=True, timeout=120, **kwargs)
+
+
+def write_csv(path, header, rows):
+    lines = [",".join(header)] + [",".join(map(str, r)) for r in rows]
+    Path(path).write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def data():
+    """A small regression problem with an id column that must be dropped."""
+    rng = np.random.default_rng(5)
+    n, d = 200, 4
+    X = rng.standard_normal((n, d)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 5.0, -1.0, 2.0]
+    y = X @ [1.5, -0.2, 4.0, 0.7] + 3.0 + 0.3 * rng.standard_normal(n)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def files(data, tmp_path_factory):
+    X, y = data
+    folder = tmp_path_factory.mktemp("cli")
+    header = ["id", "a", "b", "c", "d", "price"]
+    rows = [[i, *map(repr, X[i].tolist()), repr(float(y[i]))] for i in range(len(y))]
+    train = write_csv(folder / "train.csv", header, rows)
+    new = write_csv(folder / "new.csv", ["d", "c", "b", "a"],  # another column order
+                    [[*map(repr, X[i, ::-1].tolist())] for i in range(len(y))])
+    model = folder / "model.json"
+    code, out, err = run(["fit", train, "--target", "price", "--drop", "id", "-o", model])
+    assert code == 0, err
+    return {"folder": folder, "train": train, "new": new, "model": model}
+
+
+# ------------------------------------------------------------------------------ help
+@pytest.mark.parametrize("command", ["fit", "predict", "evaluate", "summary", "plot", "demo"])
+def test_every_command_has_help_with_an_example(command):
+    code, text, _ = run([command, "--help"])
+    assert code == 0
+    assert "example:" in text and f"linreg {command}" in text.split("example:")[1]
+
+
+def test_no_command_prints_usage_and_fails():
+    code, out, err = run([])
+    assert code == 2 and "fit" in err and "predict" in err
+
+
+def test_usage_error_is_one_line(files):
+    code, out, err = run(["fit", files["train"], "-o", files["folder"] / "x.json"])
+    assert code == 2
+    assert err.count("\n") == 1 and "--target" in err
+
+
+# ------------------------------------------------------------------------------ fit / predict
+def test_fit_matches_lstsq_and_records_metadata(files, data):
+    X, y = data
+    A = np.column_stack([X, np.ones(len(y))])
+    expected = np.linalg.lstsq(A, y, rcond=None)[0]
+    model = linreg.load(files["model"])
+    np.testing.assert_allclose(model.coef_, expected[:-1], rtol=1e-9)
+    np.testing.assert_allclose(model.intercept_, expected[-1], rtol=1e-9)
+    raw = json.loads(Path(files["model"]).read_text())
+    assert raw["feature_names"] == ["a", "b", "c", "d"]
+    assert raw["metadata"]["target_name"] == "price"
+    assert raw["params"]["solver"] == "auto" and raw["fitted"]["solver_"] in ("normal", "qr")
+    assert raw["library_version"] == linreg.__version__
+    assert "J(w, b)" in raw["metadata"]["objective"]
+    metrics = raw["metadata"]["training_metrics"]
+    y_hat = A @ expected
+    assert metrics["n"] == len(y)
+    assert metrics["r2"] == pytest.approx(r2_score(y, y_hat), rel=1e-10)
+    assert metrics["rmse"] == pytest.approx(root_mean_squared_error(y, y_hat), rel=1e-9)
+    assert metrics["mae"] == pytest.approx(mean_absolute_error(y, y_hat), rel=1e-9)
+
+
+def test_fit_predict_round_trip_equals_python_api(files, data, tmp_path):
+    X, y = data
+    out = tmp_path / "pred.csv"
+    code, _, err = run(["predict", files["model"], files["new"], "-o", out])
+    assert code == 0, err
+    header = out.read_text().splitlines()[0]
+    assert header.strip('"') == "prediction"
+    got = np.loadtxt(out, delimiter=",", skiprows=1)
+    expected = LinearRegression().fit(X, y).predict(X)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_subprocess_round_trip(files, data, tmp_path):
+    """The installed `linreg` script and `python -m linreg`, as real processes."""
+    X, y = data
+    model, out = tmp_path / "m.json", tmp_path / "p.csv"
+    script = BIN / "linreg"
+    proc = subprocess.run([str(script), "fit", str(files["train"]), "--target", "price", "--drop",
+                           "id", "-o", str(model), "--quiet"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and proc.stderr == ""
+    proc = run_process(["predict", model, files["new"], "-o", out])
+    assert proc.returncode == 0, proc.stderr
+    got = np.loadtxt(out, delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(got, LinearRegression().fit(X, y).predict(X))
+
+
+def test_predict_to_stdout_and_other_formats(files, data, tmp_path):
+    X, y = data
+    expected = LinearRegression().fit(X, y).predict(X)
+    code, out, _ = run(["predict", files["model"], files["new"]])
+    assert code == 0
+    np.testing.assert_array_equal(np.loadtxt(io.StringIO(out), delimiter=",", skiprows=1), expected)
+    code, _, err = run(["predict", files["model"], files["new"], "-o", tmp_path / "p.npy"])
+    assert code == 0, err
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy")[:, 0], expected)
+    code, _, err = run(["predict", files["model"], files["new"], "-o", tmp_path / "p.parquet"])
+    assert code == 0, err
+    import pyarrow.parquet as pq
+    np.testing.assert_array_equal(pq.read_table(tmp_path / "p.parquet").column("prediction").to_numpy(),
+                                  expected)
+
+
+def test_predict_interval_matches_statsmodels(files, data, tmp_path):
+    import statsmodels.api as sm
+
+    X, y = data
+    out = tmp_path / "pi.csv"
+    code, _, err = run(["predict", files["model"], files["new"], "-o", out,
+                        "--interval", "prediction", "--level", "0.9"])
+    assert code == 0, err
+    got = np.loadtxt(out, delimiter=",", skiprows=1)
+    frame = sm.OLS(y, sm.add_constant(X)).fit().get_prediction(sm.add_constant(X)) \
+        .summary_frame(alpha=0.1)
+    np.testing.assert_allclose(got[:, 0], frame["mean"], rtol=1e-9)
+    np.testing.assert_allclose(got[:, 1], frame["obs_ci_lower"], rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(got[:, 2], frame["obs_ci_upper"], rtol=1e-8, atol=1e-9)
+
+
+def test_predict_names_the_missing_column(files, tmp_path):
+    bad = write_csv(tmp_path / "bad.csv", ["a", "b", "d"], [[1, 2, 3]])
+    code, out, err = run(["predict", files["model"], bad])
+    assert code == 1 and err.count("\n") == 1
+    assert "'c'" in err and "model needs" in err
+
+
+def test_fit_options_reach_the_estimator(files, data, tmp_path):
+    """--alpha with --no-standardize is sklearn's Ridge(alpha=n·alpha); gd converges to it."""
+    from sklearn.linear_model import Ridge
+
+    X, y = data
+    model = tmp_path / "ridge.json"
+    code, out, err = run(["fit", files["train"], "--target", "price", "--features", "a,b,c,d",
+                          "--alpha", "0.5", "--no-standardize", "--solver", "gd", "--max-iter",
+                          "100000", "--tol", "1e-12", "--learning-rate", "auto", "-o", model,
+                          "--json"])
+    assert code == 0, err
+    report = json.loads(out)
+    ridge = Ridge(alpha=0.5 * len(y)).fit(X, y)
+    np.testing.assert_allclose([report["coef"][c] for c in "abcd"], ridge.coef_, rtol=1e-6)
+    assert report["solver"] == "gd" and report["n_iter"] > 1
+    assert linreg.load(model).get_params()["alpha"] == 0.5
+
+
+def test_fit_without_intercept(files, data, tmp_path):
+    X, y = data
+    code, out, err = run(["fit", files["train"], "--target", "price", "--drop", "id",
+                          "--no-intercept", "-o", tmp_path / "m.json", "--json"])
+    assert code == 0, err
+    expected = np.linalg.lstsq(X, y, rcond=None)[0]
+    np.testing.assert_allclose([json.loads(out)["coef"][c] for c in "abcd"], expected, rtol=1e-9)
+    assert json.loads(out)["intercept"] == 0.0
+
+
+def test_multi_target_fit(files, data, tmp_path):
+    X, y = data
+    code, out, err = run(["fit", files["train"], "--target", "price,d", "--features", "a,b,c",
+                          "-o", tmp_path / "m.json", "--json"])
+    assert code == 0, err
+    A = np.column_stack([X[:, :3], np.ones(len(y))])
+    expected = np.linalg.lstsq(A, np.column_stack([y, X[:, 3]]), rcond=None)[0]
+    got = np.array([json.loads(out)["coef"][c] for c in "abc"])
+    np.testing.assert_allclose(got, expected[:3], rtol=1e-8, atol=1e-12)
+    code, out, err = run(["predict", tmp_path / "m.json", files["new"]])
+    assert code == 0 and out.splitlines()[0].replace('"', "") == "prediction_price,prediction_d"
+
+
+# ------------------------------------------------------------------------------ other formats
+def test_parquet_npy_and_npz_give_the_same_fit(files, data, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    X, y = data
+    expected = linreg.load(files["model"]).coef_
+    cols = {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "d": X[:, 3], "price": y}
+    pq.write_table(pa.table(cols), tmp_path / "t.parquet")
+    np.savez(tmp_path / "t.npz", **cols)
+    np.save(tmp_path / "t.npy", np.column_stack([X, y]))
+    structured = np.zeros(len(y), dtype=[(k, "f8") for k in cols])
+    for k, v in cols.items():
+        structured[k] = v
+    np.save(tmp_path / "s.npy", structured)
+    for path, target in (("t.parquet", "price"), ("t.npz", "price"), ("t.npy", "4"),
+                         ("s.npy", "price")):
+        code, out, err = run(["fit", tmp_path / path, "--target", target, "-o",
+                              tmp_path / "m.json", "--json"])
+        assert code == 0, (path, err)
+        np.testing.assert_allclose(list(json.loads(out)["coef"].values()), expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ bad files
+BAD_FILES = {
+    # name: (file text, --target, what the one line must mention)
+    "non-numeric": ("a,b,y\n1,2,3\n4,five,6\n", "y", ["'b'", "line 3", "'five'"]),
+    "missing target": ("a,b,c\n1,2,3\n4,5,6\n", "y", ["'y'", "no column"]),
+    "empty": ("", "y", ["empty"]),
+    "header only": ("a,b,y\n", "y", ["no data rows"]),
+    "ragged row": ("a,b,y\n1,2,3\n4,5\n7,8,9\n", "y", ["line 3", "2 fields"]),
+    "NaN": ("a,b,y\n1,2,3\n4,NaN,6\n7,8,9\n", "y", ["'b'", "row 2", "line 3"]),
+    "empty value": ("a,b,y\n1,2,3\n4,5,6\n7,,9\n", "y", ["'b'", "row 3", "line 4"]),
+    "infinite": ("a,b,y\n1,2,3\ninf,5,6\n", "y", ["'a'", "infinite", "row 2"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file_gives_one_clear_line(case, tmp_path):
+    text, target, mentions = BAD_FILES[case]
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code, out, err = run(["fit", path, "--target", target, "-o", tmp_path / "m.json"])
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("linreg fit: error: "), err
+    assert "Traceback" not in err
+    for m in mentions:
+        assert m in err, (m, err)
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize("argv, mentions", [
+    (["--features", "a,zz"], ["'zz'", "no column"]),
+    (["--drop", "nope"], ["'nope'"]),
+    (["--features", "a,y"], ["both the target and a feature"]),
+    (["--alpha", "-1"], ["alpha", ">= 0"]),
+    (["--max-iter", "0"], ["max_iter"]),
+    (["--solver", "gd", "--learning-rate", "-0.1"], ["learning_rate"]),
+])
+def test_bad_column_or_value_gives_one_clear_line(argv, mentions, tmp_path):
+    path = write_csv(tmp_path / "ok.csv", ["a", "b", "y"], [[1, 2, 3], [4, 5, 7], [7, 9, 8]])
+    code, out, err = run(["fit", path, "--target", "y", "-o", tmp_path / "m.json", *argv])
+    assert code == 1 and err.count("\n") == 1, err
+    for m in mentions:
+        assert m in err, (m, err)
+
+
+def test_bad_files_in_a_real_process_have_no_traceback(tmp_path):
+    for case in ("non-numeric", "ragged row", "NaN"):
+        text, target, mentions = BAD_FILES[case]
+        path = tmp_path / f"{case}.csv"
+        path.write_text(text)
+        proc = run_process(["fit", path, "--target", target, "-o", tmp_path / "m.json"])
+        assert proc.returncode == 1
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert mentions[0] in proc.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD_FILES["NaN"][0])
+    with pytest.raises(Exception, match="'b'"):
+        main(["fit", str(path), "--target", "y", "-o", str(tmp_path / "m.json"), "--debug"])
+
+
+def test_bad_model_file_and_unknown_extension(files, tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "linreg-model", "format_version": 1, "par')
+    code, _, err = run(["predict", broken, files["new"]])
+    assert code == 1 and err.count("\n") == 1 and "not complete JSON" in err
+    code, _, err = run(["predict", tmp_path / "absent.json", files["new"]])
+    assert code == 1 and "no such model file" in err
+    other = tmp_path / "data.xlsx"
+    other.write_text("x")
+    code, _, err = run(["fit", other, "--target", "y", "-o", tmp_path / "m.json"])
+    assert code == 1 and ".xlsx" in err and ".csv" in err
+
+
+def test_pickled_npy_is_refused(tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    code, _, err = run(["fit", tmp_path / "obj.npy", "--target", "0", "-o", tmp_path / "m.json"])
+    assert code == 1 and "pickle" in err.lower() and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------------------ atomic outputs
+def test_outputs_are_replaced_and_never_half_written(files, tmp_path):
+    out = tmp_path / "pred.csv"
+    out.write_text("old contents\n")
+    bad = write_csv(tmp_path / "bad.csv", ["a", "b", "c", "d"], [[1, 2, "x", 4]])
+    code, _, _ = run(["predict", files["model"], bad, "-o", out])
+    assert code == 1 and out.read_text() == "old contents\n"
+    code, _, err = run(["predict", files["model"], files["new"], "-o", out])
+    assert code == 0, err
+    assert out.read_text().splitlines()[0].strip('"') == "prediction"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files
+    code, _, err = run(["predict", files["model"], files["new"], "-o", tmp_path / "no" / "p.csv"])
+    assert code == 1 and "does not exist" in err
+
+
+# ------------------------------------------------------------------------------ evaluate / summary
+def test_evaluate_matches_sklearn_metrics(files, data):
+    X, y = data
+    y_hat = LinearRegression().fit(X, y).predict(X)
+    code, out, err = run(["evaluate", files["model"], files["train"], "--json"])
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["n"] == len(y)
+    assert got["r2"] == pytest.approx(r2_score(y, y_hat), rel=1e-12)
+    assert got["rmse"] == pytest.approx(root_mean_squared_error(y, y_hat), rel=1e-12)
+    assert got["mae"] == pytest.approx(mean_absolute_error(y, y_hat), rel=1e-12)
+    code, out, err = run(["evaluate", files["model"], files["train"]])
+    assert code == 0 and "R²" in out and "RMSE" in out and "MAE" in out and "n = 200" in out
+
+
+def test_evaluate_needs_the_target(files):
+    code, _, err = run(["evaluate", files["model"], files["new"]])
+    assert code == 1 and "'price'" in err and err.count("\n") == 1
+
+
+def test_summary_without_and_with_data(files, data):
+    import statsmodels.api as sm
+
+    X, y = data
+    code, out, err = run(["summary", files["model"]])
+    assert code == 0, err
+    assert "price" in out and "intercept" in out and "need the data" in out
+    code, out, err = run(["summary", files["model"], "--json"])
+    assert code == 0 and json.loads(out)["target"] == "price"
+    code, out, err = run(["summary", files["model"], files["train"], "--json", "--cov-type", "HC3"])
+    assert code == 0, err
+    inference = json.loads(out)["inference"]
+    ols = sm.OLS(y, sm.add_constant(X)).fit(cov_type="HC3")
+    np.testing.assert_allclose(inference["params"], ols.params, rtol=1e-9)
+    np.testing.assert_allclose(inference["bse"], ols.bse, rtol=1e-8)
+    assert inference["rsquared"] == pytest.approx(ols.rsquared, rel=1e-10)
+    code, out, err = run(["summary", files["model"], files["train"]])
+    assert code == 0, err
+    for name in ("a", "b", "c", "d", "R"):
+        assert name in out
+
+
+def test_demo_runs():
+    code, out, err = run(["demo"])
+    assert code == 0, err
+    assert "diabetes" in out and "R²" in out and "qr" in out
+
+
+# ------------------------------------------------------------------------------ progress bar
+def _slow_fit_argv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    y = X @ [1.0, 2.0, 3.0] + rng.standard_normal(300)
+    path = write_csv(tmp_path / "slow.csv", ["a", "b", "y"],
+                     [[repr(float(v)) for v in (X[i, 0], X[i, 1], y[i])] for i in range(300)])
+    # tol=0 runs every iteration: long enough (> the bar's 0.3 s delay) on any machine
+    return ["fit", str(path), "--target", "y", "--solver", "gd", "--tol", "0", "--max-iter",
+            "20000", "-o", str(tmp_path / "m.json")]
+
+
+def _run_with_pty_stderr(argv):
+    """Run ``python -m linreg argv`` with stderr on a pseudo-terminal; its stderr text."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "linreg", *argv], stdout=subprocess.DEVNULL,
+                            stderr=slave, stdin=subprocess.DEVNULL)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=60)
+    os.close(master)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_not_in_a_pipe(tmp_path):
+    argv = _slow_fit_argv(tmp_path)
+    code, text = _run_with_pty_stderr(argv)
+    assert code == 0, text
+    assert "epoch" in text and "it/s" in text and "loss" in text and "done in" in text
+    assert "\r" in text  # redrawn in place
+    proc = run_process(argv)  # stderr is a pipe
+    assert proc.returncode == 0 and "it/s" not in proc.stderr and "\r" not in proc.stderr
+
+
+def test_quiet_and_closed_form_have_no_progress_bar(tmp_path):
+    argv = _slow_fit_argv(tmp_path)
+    err = FakeTerminal()
+    assert main(argv, stdout=io.StringIO(), stderr=err) == 0
+    assert "it/s" in err.getvalue()  # the in-process check sees the bar too
+    err = FakeTerminal()
+    assert main(argv + ["--quiet"], stdout=io.StringIO(), stderr=err) == 0
+    assert err.getvalue() == ""
+    closed = [a for a in argv if a not in ("gd", "--solver", "--tol", "0")]
+    err = FakeTerminal()
+    assert main(closed, stdout=io.StringIO(), stderr=err) == 0
+    assert "it/s" not in err.getvalue()
+
+
+# ------------------------------------------------------------------------------ the bar itself
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_bar_line_by_hand():
+    from linreg.progress import ProgressBar
+
+    clock, out = Clock(), FakeTerminal()
+    bar = ProgressBar(100, stream=out, delay=0.3, refresh=0.1, width=10, clock=clock)
+    assert bar.enabled  # a terminal
+    clock.now = 0.2
+    bar({"epoch": 1, "loss": 2.0})
+    assert out.getvalue() == ""  # within the delay: quick fits print nothing
+    clock.now = 10.0
+    bar({"epoch": 50, "loss": 0.125})
+    # 50 epochs in 10 s: 5 it/s, 50 epochs left: at most 10 s
+    assert out.getvalue() == ("\rfitting  █████░░░░░  50% epoch 50/100  loss 0.125  5 it/s  "
+                              "≤0:00:10 left")
+    clock.now = 10.05
+    bar({"epoch": 51, "loss": 0.1})
+    assert out.getvalue().count("\r") == 1  # throttled: at most one drawing per 0.1 s
+    clock.now = 20.0
+    bar({"epoch": 80, "loss": 0.01})
+    bar.close()
+    assert out.getvalue().endswith("epoch 80/100  loss 0.01  4 it/s  done in 0:00:20\n")
+
+
+def test_progress_bar_off_when_not_a_terminal_and_never_stops_the_fit():
+    from linreg.progress import ProgressBar, format_duration, format_rate
+
+    out = io.StringIO()
+    bar = ProgressBar(10, stream=out, delay=0.0, refresh=0.0)
+    assert not bar.enabled
+    assert bar({"epoch": 3, "loss": 1.0}) is None
+    bar.close()
+    assert out.getvalue() == ""
+    assert format_duration(3725) == "1:02:05" and format_duration(float("inf")) == "?"
+    assert format_rate(2410.0) == "2.41k it/s" and format_rate(3.2e6) == "3.2M it/s"
+    with pytest.raises(ValueError, match="total"):
+        ProgressBar(0)
