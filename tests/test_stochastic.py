@@ -358,10 +358,10 @@ def test_model_file_stores_callback_as_null(tmp_path):
 # ---------------------------------------------------------------- compilation is cached
 def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
     code = ("import numpy as np, linreg\n"
-            "from linreg.stochastic import run_epoch\n"
+            "from linreg.stochastic import _batch_epoch\n"
             "X = np.random.default_rng(0).standard_normal((50, 3)); y = X.sum(1)\n"
             "linreg.LinearRegression(solver='minibatch', max_iter=2).fit(X, y)\n"
-            "print(sum(run_epoch.stats.cache_hits.values()), len(run_epoch.stats.cache_misses))\n")
+            "print(sum(_batch_epoch.stats.cache_hits.values()), len(_batch_epoch.stats.cache_misses))\n")
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
             for _ in range(2)]
     hits, misses = map(int, runs[1].stdout.split())

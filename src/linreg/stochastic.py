@@ -37,74 +37,137 @@ FAST = {"reassoc", "contract"}
 
 
 @njit(cache=True, fastmath=FAST)
-def _residual(X, Y, i, shift, inv_scale, p, d, k, xt, r):
-    """``x̃_i = (x_i − shift)/scale`` into ``xt`` and ``r = x̃_iᵀθ + β − y_i`` into ``r``."""
-    for j in range(d):
-        xt[j] = (X[i, j] - shift[j]) * inv_scale[j]
-    if k == 1:
-        acc = p[d] - Y[i, 0]
-        for j in range(d):
-            acc += xt[j] * p[j]
-        r[0] = acc
-    else:
-        for c in range(k):
-            r[c] = p[d * k + c] - Y[i, c]
-        for j in range(d):
+def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, alpha,
+                  fit_intercept, rule):
+    """``batch_size = 1``: per row, ``r = x̃ᵀθ + β − y`` (x̃ formed on the fly), then
+    ``∇_θ = x̃ r s_i/s̄ + αθ``, ``∇_β = r s_i/s̄``, then one optimizer step."""
+    code, lr, mu, beta1, beta2, eps = rule
+    d = X.shape[1]
+    k = Y.shape[1]
+    dk = d * k
+    weighted = relative_weight.shape[0] > 0
+    grad = np.zeros(p.shape[0])
+    r = np.empty(k)
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        if k == 1:
+            acc = p[d] - Y[i, 0]
+            for j in range(d):
+                acc += (X[i, j] - shift[j]) * inv_scale[j] * p[j]
+            r[0] = acc
+        else:
             for c in range(k):
-                r[c] += xt[j] * p[j * k + c]
+                r[c] = p[dk + c] - Y[i, c]
+            for j in range(d):
+                xt = (X[i, j] - shift[j]) * inv_scale[j]
+                for c in range(k):
+                    r[c] += xt * p[j * k + c]
+        for c in range(k):
+            if weighted:
+                r[c] *= relative_weight[i]
+            if not np.isfinite(r[c]):
+                return step, EPOCH_DIVERGED
+        if k == 1:
+            r0 = r[0]
+            for j in range(d):
+                grad[j] = (X[i, j] - shift[j]) * inv_scale[j] * r0 + alpha * p[j]
+        else:
+            for j in range(d):
+                xt = (X[i, j] - shift[j]) * inv_scale[j]
+                for c in range(k):
+                    grad[j * k + c] = xt * r[c] + alpha * p[j * k + c]
+        if fit_intercept:
+            for c in range(k):
+                grad[dk + c] = r[c]
+        step = apply_update(code, p, grad, moments, step, lr, mu, beta1, beta2, eps)
+    return step, EPOCH_OK
 
 
 @njit(cache=True, fastmath=FAST)
+def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, batch_size,
+                 alpha, fit_intercept, rule):
+    """``batch_size > 1``.  θ is fixed within a batch, so with ``u = θ/scale`` and
+    ``c = β − shiftᵀu`` the residual is ``r = xᵀu + c − y`` on the raw row, and
+    ``Σ x̃ r = (Σ x r − shift Σ r)/scale``: each row is read twice (residual, gradient),
+    with no transformed copy."""
+    code, lr, mu, beta1, beta2, eps = rule
+    d = X.shape[1]
+    k = Y.shape[1]
+    dk = d * k
+    weighted = relative_weight.shape[0] > 0
+    grad = np.zeros(p.shape[0])
+    u = np.empty(dk)
+    r = np.empty(k)
+    c0 = np.empty(k)
+    rsum = np.empty(k)
+    n = rows.shape[0]
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        for j in range(d):
+            for c in range(k):
+                u[j * k + c] = p[j * k + c] * inv_scale[j]
+        for c in range(k):
+            acc = p[dk + c]
+            for j in range(d):
+                acc -= shift[j] * u[j * k + c]
+            c0[c] = acc
+            rsum[c] = 0.0
+        for q in range(dk):
+            grad[q] = 0.0
+        for t in range(start, stop):
+            i = rows[t]
+            if k == 1:
+                acc = c0[0] - Y[i, 0]
+                for j in range(d):
+                    acc += X[i, j] * u[j]
+                r[0] = acc
+            else:
+                for c in range(k):
+                    r[c] = c0[c] - Y[i, c]
+                for j in range(d):
+                    for c in range(k):
+                        r[c] += X[i, j] * u[j * k + c]
+            for c in range(k):
+                if weighted:
+                    r[c] *= relative_weight[i]
+                if not np.isfinite(r[c]):
+                    return step, EPOCH_DIVERGED
+                rsum[c] += r[c]
+            if k == 1:
+                r0 = r[0]
+                for j in range(d):
+                    grad[j] += X[i, j] * r0
+            else:
+                for j in range(d):
+                    for c in range(k):
+                        grad[j * k + c] += X[i, j] * r[c]
+        inv_b = 1.0 / (stop - start)
+        for j in range(d):
+            for c in range(k):
+                q = j * k + c
+                grad[q] = (grad[q] - shift[j] * rsum[c]) * inv_scale[j] * inv_b + alpha * p[q]
+        for c in range(k):
+            grad[dk + c] = rsum[c] * inv_b if fit_intercept else 0.0
+        step = apply_update(code, p, grad, moments, step, lr, mu, beta1, beta2, eps)
+    return step, EPOCH_OK
+
+
 def run_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, batch_size,
               alpha, fit_intercept, rule):
     """One pass over ``X[rows]`` in batches of ``batch_size`` rows, updating ``p`` and the
     optimizer ``moments`` in place.
 
-    ``relative_weight`` holds ``s_i/s̄`` (empty for unit weights); ``rule`` is the tuple
-    ``(code, learning_rate, momentum, beta1, beta2, epsilon)`` of :func:`apply_update`.
-    Returns ``(step, status)``: the optimizer's step count and ``EPOCH_OK``, or
-    ``EPOCH_DIVERGED`` as soon as a residual is not finite (``p`` is then left as it was
-    before that batch's step, still finite).
+    ``relative_weight`` holds ``s_i/s̄`` indexed by row of ``X`` (empty for unit weights);
+    ``rule`` is the tuple ``(code, learning_rate, momentum, beta1, beta2, epsilon)`` of
+    :func:`apply_update`.  Returns ``(step, status)``: the optimizer's step count and
+    ``EPOCH_OK``, or ``EPOCH_DIVERGED`` as soon as a residual is not finite (``p`` is then
+    left as it was before that batch's step, still finite).
     """
-    code, lr, mu, beta1, beta2, eps = rule
-    d = X.shape[1]
-    k = Y.shape[1]
-    n_params = p.shape[0]
-    weighted = relative_weight.shape[0] > 0
-    grad = np.empty(n_params)
-    xt = np.empty(d)
-    r = np.empty(k)
-    n = rows.shape[0]
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        grad[:] = 0.0
-        for t in range(start, stop):
-            i = rows[t]
-            _residual(X, Y, i, shift, inv_scale, p, d, k, xt, r)
-            if weighted:
-                for c in range(k):
-                    r[c] *= relative_weight[i]
-            for c in range(k):
-                if not np.isfinite(r[c]):
-                    return step, EPOCH_DIVERGED
-            if k == 1:
-                r0 = r[0]
-                for j in range(d):
-                    grad[j] += xt[j] * r0
-            else:
-                for j in range(d):
-                    for c in range(k):
-                        grad[j * k + c] += xt[j] * r[c]
-            if fit_intercept:
-                for c in range(k):
-                    grad[d * k + c] += r[c]
-        inv_b = 1.0 / (stop - start)
-        for j in range(d * k):
-            grad[j] = grad[j] * inv_b + alpha * p[j]
-        for c in range(k):
-            grad[d * k + c] *= inv_b
-        step = apply_update(code, p, grad, moments, step, lr, mu, beta1, beta2, eps)
-    return step, EPOCH_OK
+    if batch_size == 1:
+        return _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step,
+                             alpha, fit_intercept, rule)
+    return _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step,
+                        batch_size, alpha, fit_intercept, rule)
 
 
 @njit(cache=True)
