@@ -536,3 +536,31 @@ def test_hand_worked_simple_regression():
     s2 = np.sum(resid**2) / 3
     close(r.bse, [np.sqrt(s2 * (1 / 5 + 4 / 10)), np.sqrt(s2 / 10)], 1e-12, "bse")
     close(r.rsquared, 1 - np.sum(resid**2) / np.sum((y - y.mean()) ** 2), 1e-12, "R²")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore:omni_normtest is not valid")
+@pytest.mark.parametrize("case", ["no_residual_df", "constant_target", "five_rows", "perfect_fit"])
+def test_degenerate_fits_give_nan_or_inf_not_errors(case):
+    rng = np.random.default_rng(3)
+    n = {"no_residual_df": 3, "five_rows": 5}.get(case, 30)
+    X = rng.standard_normal((n, 2))
+    y = {"constant_target": np.ones(n), "perfect_fit": X @ [1.0, 2.0] + 3.0}.get(
+        case, rng.standard_normal(n))
+    model = LinearRegression().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cov_type in COV_TYPES:
+            r = model.summary(cov_type)
+            text = str(r)
+    s, _ = _statsmodels(X, y, None, True)
+    if case == "no_residual_df":
+        assert r.df_resid == 0 and np.isnan(r.bse).all() and np.isnan(r.pvalues).all()
+        assert "no residual degrees of freedom" in text
+    if case == "five_rows":       # omnibus needs 8 observations, as in statsmodels
+        assert np.isnan(r.omnibus) and np.isnan(omni_normtest(s.wresid)[0])
+        close(r.jarque_bera, jarque_bera(s.wresid)[0], 1e-8, "jb")
+    if case == "constant_target":
+        assert not np.isfinite(r.rsquared) and not np.isfinite(s.rsquared)
+    if case == "perfect_fit":
+        close(r.params, [3.0, 1.0, 2.0], 1e-12, "params")
+        assert r.rsquared == pytest.approx(1.0)

@@ -508,16 +508,20 @@ def _residual_pass(blocks, coef, intercept, factor: GramFactor, cov_type: str,
         if s is not None:
             h *= s                                             # h_i = s_i ‖u_i‖²
         if robust:
-            if cov_type in ("HC0", "HC1"):
-                root_omega = None
-            elif cov_type == "HC2":
-                root_omega = 1.0 / np.sqrt(1.0 - h)
-            else:
-                root_omega = 1.0 / (1.0 - h)
+            # a row with leverage 1 (it alone determines a coefficient) makes HC2/HC3
+            # infinite, as in statsmodels
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if cov_type in ("HC0", "HC1"):
+                    root_omega = None
+                elif cov_type == "HC2":
+                    root_omega = 1.0 / np.sqrt(1.0 - h)
+                else:
+                    root_omega = 1.0 / (1.0 - h)
             for j in range(k):
                 a = R[:, j] if s is None else s * R[:, j]      # s_i r_i
                 if root_omega is not None:
-                    a = a * root_omega
+                    with np.errstate(invalid="ignore"):
+                        a = a * root_omega
                 Wa = W * a[:, None]
                 upper = dsyrk(1.0, Wa.T, trans=0, lower=0) if Wa.shape[1] else np.zeros((0, 0))
                 meat[j] += upper
@@ -927,31 +931,37 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
     results = []
     for j in range(k):
         params = np.concatenate([[intercept[j]] if fit_intercept else [], coef[:, j]])
-        ssr = float(totals.ssr[j])
+        # numpy scalars: a zero denominator (no residual degrees of freedom, a constant
+        # target) gives inf/nan, which the table reports, instead of raising
+        ssr = np.float64(totals.ssr[j])
+        dfr = np.float64(df_resid)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = ssr / df_resid if df_resid > 0 else float("nan")
+            scale = ssr / dfr if df_resid > 0 else np.float64("nan")
             if cov_type == "nonrobust":
                 cov = scale * (M @ M.T)
             else:
                 cov = M @ totals.meat[j] @ M.T
                 if cov_type == "HC1":
-                    cov = cov * (nobs / df_resid)
+                    cov = cov * (nobs / dfr)
         cov[unidentified, :] = np.nan
         cov[:, unidentified] = np.nan
+        if df_resid <= 0:
+            cov[:] = np.nan           # no residual degrees of freedom: nothing is estimable
         with np.errstate(invalid="ignore", divide="ignore"):
             bse = np.sqrt(np.diag(cov))
             tvalues = params / bse
         pvalues = _two_sided_pvalues(tvalues, df_resid, use_t)
         # sums of squares: centred TSS from the centred statistics, exact
-        q = float(stats.target_comoment[j, j])
+        q = np.float64(stats.target_comoment[j, j])
         tss = q if k_constant else q + stats.weight_sum * float(stats.mean_y[j]) ** 2
         ess = tss - ssr
         with np.errstate(divide="ignore", invalid="ignore"):
             rsquared = 1.0 - ssr / tss
-            rsquared_adj = 1.0 - (nobs - k_constant) / df_resid * (1.0 - rsquared)
+            rsquared_adj = 1.0 - (nobs - k_constant) / dfr * (1.0 - rsquared)
         omega = None
         if cov_type != "nonrobust":
-            omega = totals.meat[j] * (nobs / df_resid if cov_type == "HC1" else 1.0)
+            with np.errstate(divide="ignore"):
+                omega = totals.meat[j] * (nobs / dfr if cov_type == "HC1" else 1.0)
         fvalue, f_pvalue, f_df = _f_test(cov_type, params, cov, ess, ssr, df_model, df_resid,
                                          fit_intercept, const_idx, unidentified, factor, omega)
         llf = (-0.5 * nobs * (1.0 + math.log(2.0 * math.pi * ssr / nobs))
@@ -972,8 +982,11 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
         delta = np.concatenate([[delta_b] if fit_intercept else [], delta_w])
         with np.errstate(divide="ignore", invalid="ignore"):
             in_se = np.abs(delta[~unidentified]) / bse[~unidentified]
-            distance_se = float(np.nanmax(in_se)) if in_se.size else 0.0
-            loss_gap = excess / ssr_star if ssr_star > 0 else (0.0 if excess == 0 else float("inf"))
+            in_se = in_se[~np.isnan(in_se)]
+            distance_se = float(np.max(in_se)) if in_se.size else float("nan")
+            # relative to the optimal loss; to the total sum of squares for a (near) exact fit
+            denom = ssr_star if ssr_star > 1e-10 * tss else tss
+            loss_gap = float(excess / denom) if denom > 0 else (0.0 if excess == 0 else float("inf"))
 
         leverage = totals.leverage
         wresid = None if totals.wresid is None else totals.wresid[:, j]
@@ -1127,11 +1140,12 @@ def format_table(r: RegressionResults) -> str:
     lines += _two_columns(left, right)
     lines.append("=" * WIDTH)
     name_w = max(12, min(30, max(len(n) for n in r.param_names) + 2)) if r.param_names else 12
+    rule = max(WIDTH, name_w + 63)          # long feature names widen the coefficient rows
     ci = r.conf_int(0.05)
     stat = "t" if r.use_t else "z"
     head = (f"{'':<{name_w}}{'coef':>11}{'std err':>11}{stat:>10}{f'P>|{stat}|':>9}"
             f"{'[0.025':>11}{'0.975]':>11}")
-    lines += [head, "-" * WIDTH]
+    lines += [head, "-" * rule]
     for i, name in enumerate(r.param_names):
         label = name if len(name) <= name_w - 1 else name[: name_w - 2] + "…"
         if not r.identified[i]:
@@ -1140,7 +1154,7 @@ def format_table(r: RegressionResults) -> str:
         lines.append(f"{label:<{name_w}}{_fmt(r.params[i], 11)}{_fmt(r.bse[i], 11)}"
                      f"{r.tvalues[i]:>10.3f}{r.pvalues[i]:>9.3f}"
                      f"{_fmt(ci[i, 0], 11)}{_fmt(ci[i, 1], 11)}")
-    lines.append("=" * WIDTH)
+    lines.append("=" * rule)
     left = [("Omnibus:", _g(r.omnibus, ".3f")), ("Prob(Omnibus):", _g(r.omnibus_pvalue, ".3f")),
             ("Skew:", _g(r.skew, ".3f")), ("Kurtosis:", _g(r.kurtosis, ".3f"))]
     right = [("Durbin-Watson:", _g(r.durbin_watson, ".3f")),
@@ -1158,9 +1172,13 @@ def format_table(r: RegressionResults) -> str:
         if info["relative_grad_norm"] is not None:
             fit += f" ({info['relative_grad_norm']:.3g} of its start)"
     lines += _wrap(fit + ".")
-    lines += _wrap(f"Distance from the exact least-squares solution: at most "
-                   f"{r.distance_in_se:.3g} standard errors per coefficient; loss above the "
-                   f"optimum by {r.relative_loss_gap:.3g} (relative).")
+    if not math.isnan(r.distance_in_se):
+        lines += _wrap(f"Distance from the exact least-squares solution: at most "
+                       f"{r.distance_in_se:.3g} standard errors per coefficient; loss above "
+                       f"the optimum by {r.relative_loss_gap:.3g} (relative).")
+    else:
+        lines += _wrap(f"Distance from the exact least-squares solution: loss above the "
+                       f"optimum by {r.relative_loss_gap:.3g} (relative).")
 
     notes = []
     if r.k_constant == 0:
