@@ -564,3 +564,21 @@ def test_degenerate_fits_give_nan_or_inf_not_errors(case):
     if case == "perfect_fit":
         close(r.params, [3.0, 1.0, 2.0], 1e-12, "params")
         assert r.rsquared == pytest.approx(1.0)
+
+
+def test_model_fitted_from_a_streamed_source(tmp_path):
+    """Fitted from .npy files read in chunks: the summary reads the source again."""
+    from linreg import sources
+    X, y, w, _ = _data("weighted")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "w.npy", w)
+    source = sources.npy(tmp_path / "X.npy", tmp_path / "y.npy", chunk_rows=37,
+                         sample_weight_path=tmp_path / "w.npy")
+    model = LinearRegression().fit(source)
+    with pytest.raises(ValueError, match="does not hold them"):
+        model.summary()
+    r = model.summary("HC2", X=source)
+    s, _ = _statsmodels(X, y, w, True, "HC2")
+    _compare(r, s)
+    close(r.durbin_watson, durbin_watson(s.wresid), what="dw across chunks")
