@@ -20,6 +20,7 @@ columns that take part in the dependency named.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,10 +120,13 @@ def _intercept(ds: DesignStats, theta: np.ndarray) -> np.ndarray:
     return ds.mean_y - ds.mean_x @ theta
 
 
-def _weighted_design_block(X, Y, sqrt_w, design: Design, start, stop, dtype):
-    """Rows ``start:stop`` of ``A = √s·[1, X̃]`` and ``b = √s·y`` in the given precision."""
+def _weighted_design_block(X, Y, sqrt_w, design: Design, start, stop, dtype, y_shift=None):
+    """Rows ``start:stop`` of ``A = √s·[1, X̃]`` and ``b = √s·(y − y_shift)`` in the given
+    precision."""
     Xb = (np.asarray(X[start:stop], dtype=dtype) - design.shift.astype(dtype)) / design.scale.astype(dtype)
     Yb = np.asarray(Y[start:stop], dtype=dtype)
+    if y_shift is not None:
+        Yb = Yb - y_shift.astype(dtype)
     if design.fit_intercept:
         Xb = np.hstack([np.ones((stop - start, 1), dtype=dtype), Xb])
     if sqrt_w is not None:
@@ -140,6 +144,13 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     with the QR factors, computing the residuals ``f = b − r − A x`` and ``g = −Aᵀ r`` in
     extended precision (``numpy.longdouble``) straight from the original ``X``, so the answer
     is that of the exact transformed problem, not of its rounded copy.
+
+    With an intercept, ``y`` is shifted by its (weighted) mean first, so a large offset in
+    ``y`` does not eat the digits of the residuals.  The columns of ``A`` are equilibrated
+    (scaled to unit norm) before factoring, so the numerical rank does not depend on the
+    units of the columns: a column of values near 1e-150 next to the intercept column is not
+    mistaken for zero.  When ``A`` is rank-deficient, the minimum-norm solution is that of the
+    unequilibrated design (as :func:`solve_normal_equations` gives).
     """
     n, d = X.shape
     k = Y.shape[1]
@@ -150,7 +161,11 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     ridge = alpha > 0 and d > 0
     ridge_scale = np.sqrt(n_w * alpha) if ridge else 0.0
 
-    A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64)
+    y_shift = None
+    if design.fit_intercept and n > 0:
+        y_shift = (np.mean(np.asarray(Y, dtype=np.float64), axis=0) if sample_weight is None
+                   else np.asarray(sample_weight, dtype=np.float64) @ np.asarray(Y, dtype=np.float64) / n_w)
+    A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64, y_shift)
     if ridge:
         extra = np.zeros((d, p))
         extra[:, icpt:] = ridge_scale * np.eye(d)
@@ -159,13 +174,16 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     m = A.shape[0]
     if p == 0:
         return Solution(np.zeros((0, k)), np.zeros(k), 0)
+    col_scale = _equilibrate_columns(A)
     Q, R, perm = scipy.linalg.qr(A, mode="economic", pivoting=True, check_finite=False)
     del A
     diag = np.abs(np.diag(R))
     tol = max(m, p) * EPS * (diag[0] if diag.size else 0.0)
     rank = int(np.sum(diag > tol))
     if rank < min(m, p) or m < p:
-        # Rank-deficient: the minimum-norm solution via the SVD of R (A P = Q R).
+        # Rank-deficient: the minimum-norm solution via the SVD of R, in the units of the
+        # design (A P = Q R diag(col_scale[perm]) for the unequilibrated A).
+        R = R * col_scale[perm][None, :]
         U, sv, Vt = np.linalg.svd(R, full_matrices=True)
         rtol = max(m, p) * EPS * (sv[0] if sv.size else 0.0)
         r_keep = int(np.sum(sv > rtol))
@@ -177,30 +195,52 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
         null = np.zeros((p, p - r_keep))
         null[perm] = Vt[r_keep:].T
         dependent = [j - icpt for j in _dependent(null) if j >= icpt]
+        if y_shift is not None:
+            x[0] += y_shift
         return Solution(*_split(x, icpt, k), r_keep - icpt, dependent, 0)
 
     def solve_augmented(f, g):
-        """Corrections (δr, δx) of ``δr + A δx = f``, ``Aᵀ δr = g``, with ``A P = Q R``."""
-        u = scipy.linalg.solve_triangular(R, g[perm], trans="T", check_finite=False)
+        """Corrections (δr, δx) of ``δr + A δx = f``, ``Aᵀ δr = g``, with ``A P = Q R C``
+        (``C = diag(col_scale)``): solved for ``C δx``, with ``(AC⁻¹)ᵀ δr = C⁻¹ g``."""
+        u = scipy.linalg.solve_triangular(R, (g / col_scale[:, None])[perm], trans="T",
+                                          check_finite=False)
         Qf = Q.T @ f
         dxp = scipy.linalg.solve_triangular(R, Qf - u, check_finite=False)
         dx = np.empty_like(dxp)
         dx[perm] = dxp
-        return Q @ (u - Qf) + f, dx
+        return Q @ (u - Qf) + f, dx / col_scale[:, None]
 
     r, x = solve_augmented(b, np.zeros((p, k)))
     steps = 0
     prev = np.inf
     for steps in range(1, max_refinements + 1):
-        f, g = _augmented_residuals(X, Y, sqrt_w, design, ridge_scale if ridge else None, x, r)
+        f, g = _augmented_residuals(X, Y, sqrt_w, design, ridge_scale if ridge else None, x, r,
+                                    y_shift)
         dr, dx = solve_augmented(f, g)
         r = r + dr
         x = x + dx
-        size = np.linalg.norm(dx) / max(np.linalg.norm(x), np.finfo(float).tiny)
+        # the size of the correction in equilibrated units, where every column counts alike
+        size = (np.linalg.norm(dx * col_scale[:, None])
+                / max(np.linalg.norm(x * col_scale[:, None]), np.finfo(float).tiny))
         if size <= EPS or size >= 0.5 * prev:
             break
         prev = size
+    if y_shift is not None:
+        x[0] += y_shift
     return Solution(*_split(x, icpt, k), rank - icpt, [], steps)
+
+
+def _equilibrate_columns(A: np.ndarray) -> np.ndarray:
+    """Scale the columns of ``A`` to unit 2-norm in place; return the scales (1 for a zero
+    column).  The norm is taken after dividing by the column's largest entry, so it neither
+    overflows nor underflows whatever the magnitudes."""
+    peak = np.max(np.abs(A), axis=0) if A.shape[0] else np.ones(A.shape[1])
+    peak[~(peak > 0)] = 1.0
+    A /= peak
+    norm = np.linalg.norm(A, axis=0)
+    norm[~(norm > 0)] = 1.0
+    A /= norm
+    return peak * norm
 
 
 def _split(x, icpt, k):
@@ -208,7 +248,7 @@ def _split(x, icpt, k):
     return (x[icpt:], beta)
 
 
-def _augmented_residuals(X, Y, sqrt_w, design, ridge_scale, x, r):
+def _augmented_residuals(X, Y, sqrt_w, design, ridge_scale, x, r, y_shift=None):
     """``f = b − r − A x`` and ``g = −Aᵀ r`` in extended precision, in row blocks."""
     n = X.shape[0]
     ld = np.longdouble
@@ -217,7 +257,7 @@ def _augmented_residuals(X, Y, sqrt_w, design, ridge_scale, x, r):
     g = np.zeros(x.shape, dtype=ld)
     for start in range(0, n, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n)
-        Ab, bb = _weighted_design_block(X, Y, sqrt_w, design, start, stop, ld)
+        Ab, bb = _weighted_design_block(X, Y, sqrt_w, design, start, stop, ld, y_shift)
         rb = r[start:stop].astype(ld)
         f[start:stop] = (bb - rb - Ab @ x_ld).astype(np.float64)
         g -= Ab.T @ rb
@@ -241,7 +281,30 @@ def qr_factor(X, Y, design: Design, sample_weight=None) -> np.ndarray:
     n = X.shape[0]
     sqrt_w = None if sample_weight is None else np.sqrt(np.asarray(sample_weight, dtype=np.float64))
     A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64)
-    return scipy.linalg.qr(np.hstack([A, b]), mode="r", check_finite=False)[0]
+    return _triangular_factor(np.hstack([A, b]))
+
+
+@functools.cache
+def _blas_threads():
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController()
+
+
+def _triangular_factor(M: np.ndarray) -> np.ndarray:
+    """``R`` of ``M = Q R``, shape (min(m, n), n), by LAPACK's Householder ``geqrf``.
+
+    Run on one BLAS thread: the QR of a tall, narrow block is a long chain of small
+    matrix-vector steps, and handing each to several threads costs more than it saves
+    (10× slower on a busy 2-core machine; blocks of different partitions run in parallel
+    anyway).
+    """
+    m, n = M.shape
+    geqrf, = scipy.linalg.get_lapack_funcs(("geqrf",), (M,))
+    with _blas_threads().limit(limits=1, user_api="blas"):
+        qr, _, _, info = geqrf(np.asfortranarray(M, dtype=np.float64), overwrite_a=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"QR factorisation failed (LAPACK info={info})")
+    return np.triu(qr[: min(m, n)])
 
 
 def merge_qr_factors(R1: np.ndarray, R2: np.ndarray) -> np.ndarray:
@@ -250,7 +313,7 @@ def merge_qr_factors(R1: np.ndarray, R2: np.ndarray) -> np.ndarray:
     (``[R1; R2]ᵀ[R1; R2] = A1ᵀA1 + A2ᵀA2``, so this is exact, and orthogonal: no squaring
     of the condition number, unlike adding Gram matrices.)
     """
-    return scipy.linalg.qr(np.vstack([R1, R2]), mode="r", check_finite=False)[0]
+    return _triangular_factor(np.vstack([R1, R2]))
 
 
 def streamed_qr_factor(blocks, design: Design) -> np.ndarray:

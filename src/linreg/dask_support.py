@@ -76,7 +76,8 @@ def _bad(where: str, A, names, what, first):
 
 
 def _checked_stats(X, Y, w, where: str, first, feature_names, target_names) -> SufficientStats:
-    s = sufficient_stats(X, Y, w)
+    with np.errstate(invalid="ignore", over="ignore"):  # checked just below
+        s = sufficient_stats(X, Y, w)
     if not s.is_finite() or w is not None:
         _bad(where, X, feature_names, "feature", first)
         _bad(where, Y, target_names, "target", first)

@@ -236,7 +236,8 @@ class Source:
         """The :class:`~linreg.stats.SufficientStats` of all rows, in one pass."""
         total = SufficientStats.empty(self.n_features, self.n_targets)
         for c in self._chunks(None):
-            s = sufficient_stats(c.X, c.Y, c.w)
+            with np.errstate(invalid="ignore", over="ignore"):  # checked just below
+                s = sufficient_stats(c.X, c.Y, c.w)
             if not s.is_finite() or c.w is not None:
                 self._check_chunk(c)  # names the bad value
                 if not s.is_finite():
@@ -244,7 +245,6 @@ class Source:
                         f"{c.file}: rows {c.file_row}–{c.file_row + c.X.shape[0] - 1}: the sums "
                         "of squares overflow float64 (values too large); rescale the data")
             total = total.merge(s)
-            self.n_rows = total.n_rows
         self.check_unchanged()
         if total.n_rows == 0:
             raise ValueError(f"{self!r} holds no rows")

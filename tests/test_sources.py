@@ -1,0 +1,422 @@
+"""Streaming sources (.npy, Parquet, CSV), partial_fit and merge, against independent answers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression as SkLinearRegression
+from sklearn.linear_model import Ridge
+
+from linreg import LinearRegression, sources
+from linreg.sources import MalformedDataError, SourceChangedError
+
+from exact import exact_least_squares
+
+
+def lstsq_fit(X, Y, sample_weight=None):
+    """(coef (d, k), intercept (k,)) of weighted OLS with intercept, by numpy.linalg.lstsq."""
+    Y = Y.reshape(len(Y), -1)
+    A = np.column_stack([np.ones(len(X)), X])
+    s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight)
+    sol = np.linalg.lstsq(A * np.sqrt(s)[:, None], Y * np.sqrt(s)[:, None], rcond=None)[0]
+    return sol[1:], sol[0]
+
+
+def rel(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def make_data(n=3000, d=4, k=1, seed=0, offset=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) * np.geomspace(1, 100, d) + offset
+    W = rng.standard_normal((d, k))
+    Y = X @ W + 2.0 + rng.standard_normal((n, k))
+    return X, (Y[:, 0] if k == 1 else Y)
+
+
+@pytest.fixture
+def npy_files(tmp_path):
+    X, y = make_data(offset=1e4)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    return tmp_path / "X.npy", tmp_path / "y.npy", X, y
+
+
+# ----------------------------------------------------------------------------- .npy
+@pytest.mark.parametrize("solver", ["auto", "normal", "qr", "gd"])
+def test_npy_fit_matches_lstsq(npy_files, solver):
+    xp, yp, X, y = npy_files
+    src = sources.npy(xp, yp, chunk_rows=97)          # ~31 blocks
+    model = LinearRegression(solver=solver, max_iter=20000, tol=1e-13).fit(src)
+    coef, icpt = lstsq_fit(X, y)
+    tol = 1e-10 if solver != "gd" else 1e-8
+    assert rel(model.coef_, coef[:, 0]) < tol
+    assert abs(model.intercept_ - icpt[0]) < tol * max(1, abs(icpt[0])) * 1e3
+    assert model.n_features_in_ == 4 and not hasattr(model, "feature_names_in_")
+    assert model.stats_.n_rows == len(X)
+
+
+def test_npy_ridge_matches_sklearn(npy_files):
+    xp, yp, X, y = npy_files
+    alpha = 0.3
+    model = LinearRegression(alpha=alpha, standardize=False, solver="normal").fit(
+        sources.npy(xp, yp, chunk_rows=250))
+    qr = LinearRegression(alpha=alpha, standardize=False, solver="qr").fit(
+        sources.npy(xp, yp, chunk_rows=250))
+    ref = Ridge(alpha=alpha * len(X), solver="svd").fit(X, y)
+    assert rel(model.coef_, ref.coef_) < 1e-9
+    assert rel(qr.coef_, ref.coef_) < 1e-9
+    assert abs(qr.intercept_ - ref.intercept_) < 1e-6
+
+
+def test_npy_float32_fortran_multitarget_weights(tmp_path):
+    X, Y = make_data(n=2000, d=3, k=2, seed=1)
+    X32 = X.astype(np.float32)
+    w = np.random.default_rng(2).uniform(0, 3, len(X))
+    np.save(tmp_path / "X.npy", np.asfortranarray(X32))
+    np.save(tmp_path / "Y.npy", Y)
+    np.save(tmp_path / "w.npy", w)
+    src = sources.npy(tmp_path / "X.npy", tmp_path / "Y.npy", chunk_rows=111,
+                      sample_weight_path=tmp_path / "w.npy")
+    model = LinearRegression().fit(src)
+    coef, icpt = lstsq_fit(X32.astype(np.float64), Y, w)
+    assert model.coef_.shape == (2, 3)
+    assert rel(model.coef_, coef.T) < 1e-10
+    assert rel(model.intercept_, icpt) < 1e-10
+    table = src.read_all()
+    assert table.X.dtype == np.float32 and np.array_equal(table.X, X32)
+    assert np.array_equal(table.y, Y) and table.feature_names is None
+    assert np.array_equal(src.read_weights(), w)
+
+
+def test_npy_auto_switches_to_streamed_qr_on_ill_conditioned(tmp_path):
+    rng = np.random.default_rng(3)
+    t = rng.uniform(0, 1, 400)
+    X = np.column_stack([t, t + 1e-6 * rng.standard_normal(400), rng.standard_normal(400)])
+    y = X @ [1.0, 1.0, 1.0] + 0.01 * rng.standard_normal(400)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegression().fit(sources.npy(tmp_path / "X.npy", tmp_path / "y.npy",
+                                                   chunk_rows=37))
+    assert model.solver_ == "qr"
+    coef, icpt = exact_least_squares(X, y)
+    exact = np.array([float(c) for c in coef])
+    # κ(X̃) ≈ 1e6: QR keeps ~κ·ε ≈ 1e-10 relative accuracy, the normal equations would not
+    assert rel(model.coef_, exact) < 1e-7
+    assert abs(model.intercept_ - float(icpt)) < 1e-7
+
+
+def test_npy_bad_value_reports_file_row_column(tmp_path):
+    X, y = make_data(n=500)
+    X[321, 2] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    src = sources.npy(tmp_path / "X.npy", tmp_path / "y.npy", chunk_rows=50)
+    with pytest.raises(MalformedDataError, match=r"X\.npy: row 321, column 2 is NaN"):
+        LinearRegression().fit(src)
+    with pytest.raises(MalformedDataError, match=r"row 321, column 2"):
+        list(src.blocks())
+    y[7] = np.inf
+    X[321, 2] = 0
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    with pytest.raises(MalformedDataError, match=r"y\.npy: row 7 is inf"):
+        sources.npy(tmp_path / "X.npy", tmp_path / "y.npy", chunk_rows=50).stats()
+
+
+def test_npy_shape_and_dtype_errors(tmp_path):
+    np.save(tmp_path / "X.npy", np.zeros((10, 2)))
+    np.save(tmp_path / "y9.npy", np.zeros(9))
+    np.save(tmp_path / "X1.npy", np.zeros(10))
+    np.save(tmp_path / "s.npy", np.array(["a"] * 10))
+    np.save(tmp_path / "o.npy", np.array([object()] * 10, dtype=object), allow_pickle=True)
+    with pytest.raises(MalformedDataError, match="has 9 rows but .*X.npy has 10"):
+        sources.npy(tmp_path / "X.npy", tmp_path / "y9.npy")
+    with pytest.raises(MalformedDataError, match="must be 2-D"):
+        sources.npy(tmp_path / "X1.npy", tmp_path / "X1.npy")
+    with pytest.raises(MalformedDataError, match="not a real number type"):
+        sources.npy(tmp_path / "X.npy", tmp_path / "s.npy")
+    with pytest.raises(MalformedDataError, match="cannot be read as a numeric .npy"):
+        sources.npy(tmp_path / "X.npy", tmp_path / "o.npy")
+    with pytest.raises(ValueError, match="chunk_rows=0"):
+        sources.npy(tmp_path / "X.npy", tmp_path / "X1.npy", chunk_rows=0)
+    with pytest.raises(ValueError, match="y=None"):
+        LinearRegression().fit(sources.npy(tmp_path / "X.npy", tmp_path / "X1.npy"), np.zeros(10))
+
+
+def test_file_changed_during_fit_is_detected(npy_files):
+    xp, yp, X, y = npy_files
+    src = sources.npy(xp, yp, chunk_rows=500)
+    blocks = src.blocks()
+    next(blocks)
+    st = os.stat(xp)
+    os.utime(xp, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(SourceChangedError, match="X.npy changed while it was being read"):
+        list(blocks)
+    with pytest.raises(SourceChangedError):
+        LinearRegression().fit(src)
+
+
+def test_shuffled_blocks_visit_every_row_once(npy_files):
+    xp, yp, X, y = npy_files
+    src = sources.npy(xp, yp, chunk_rows=128)
+    order1 = [b[0][0, 0] for b in src.blocks(shuffle=True, random_state=1)]
+    order2 = [b[0][0, 0] for b in src.blocks(shuffle=True, random_state=1)]
+    order3 = [b[0][0, 0] for b in src.blocks(shuffle=True, random_state=2)]
+    assert order1 == order2 and order1 != order3
+    rows = np.concatenate([b[0] for b in src.blocks(shuffle=True, random_state=5)])
+    ys = np.concatenate([b[1][:, 0] for b in src.blocks(shuffle=True, random_state=5)])
+    key = np.lexsort(rows.T[::-1])
+    ref = np.lexsort(X.T[::-1])
+    assert np.array_equal(rows[key], X[ref]) and np.array_equal(ys[key], y[ref])
+    # within a block the rows are permuted, the block's set of rows is kept
+    first = next(src.blocks(shuffle=True, random_state=7))[0]
+    start = int(np.flatnonzero(X[:, 0] == first[0, 0])[0]) // 128 * 128
+    assert sorted(first[:, 0]) == sorted(X[start:start + len(first), 0])
+    assert not np.array_equal(first, X[start:start + len(first)])
+
+
+def test_memory_is_bounded_by_the_chunk(tmp_path):
+    """A 100 MB .npy file is fitted with far less extra resident memory than its size."""
+    n, d = 250_000, 50
+    X = np.lib.format.open_memmap(tmp_path / "X.npy", mode="w+", dtype=np.float64, shape=(n, d))
+    rng = np.random.default_rng(0)
+    for s in range(0, n, 100_000):
+        X[s:s + 100_000] = rng.standard_normal((min(100_000, n - s), d))
+    X.flush()
+    del X
+    np.save(tmp_path / "y.npy", rng.standard_normal(n))
+    np.save(tmp_path / "Xs.npy", rng.standard_normal((5000, d)))
+    np.save(tmp_path / "ys.npy", rng.standard_normal(5000))
+    script = textwrap.dedent(f"""
+        import resource, numpy as np
+        from linreg import LinearRegression, sources
+        src = sources.npy({str(tmp_path / 'X.npy')!r}, {str(tmp_path / 'y.npy')!r}, chunk_rows=5_000)
+        small = sources.npy({str(tmp_path / 'Xs.npy')!r}, {str(tmp_path / 'ys.npy')!r}, chunk_rows=500)
+        LinearRegression().fit(small)
+        LinearRegression(solver="qr").fit(small)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        LinearRegression().fit(src)
+        LinearRegression(solver="qr").fit(src)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print((after - before) * 1024)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    extra = int(out.stdout.split()[-1])
+    assert extra < 30e6, f"{extra / 1e6:.0f} MB extra for a {n * d * 8 / 1e6:.0f} MB file"
+
+
+# ----------------------------------------------------------------------------- Parquet
+@pytest.fixture
+def frame():
+    X, Y = make_data(n=2400, d=3, k=2, seed=4)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["y"], df["y2"] = Y[:, 0], Y[:, 1]
+    df["w"] = np.random.default_rng(5).uniform(0.5, 2, len(df))
+    df["id"] = np.arange(len(df))
+    return df
+
+
+def write_parquet(df, folder, parts=3, row_group_size=300):
+    for i, part in enumerate(np.array_split(np.arange(len(df)), parts)):
+        df.iloc[part].to_parquet(folder / f"part{i}.parquet", row_group_size=row_group_size)
+
+
+def test_parquet_glob_matches_sklearn(frame, tmp_path):
+    write_parquet(frame, tmp_path)
+    src = sources.parquet(str(tmp_path / "*.parquet"), target="y", drop=["y2", "id"],
+                          weight="w", chunk_rows=128)
+    model = LinearRegression().fit(src)
+    ref = SkLinearRegression().fit(frame[["a", "b", "c"]], frame["y"], sample_weight=frame["w"])
+    assert rel(model.coef_, ref.coef_) < 1e-10
+    assert abs(model.intercept_ - ref.intercept_) < 1e-9
+    assert list(model.feature_names_in_) == ["a", "b", "c"]
+    # names checked at predict time, as for a DataFrame fit
+    assert np.allclose(model.predict(frame[["a", "b", "c"]]), ref.predict(frame[["a", "b", "c"]]))
+    qr = LinearRegression(solver="qr").fit(src)
+    assert rel(qr.coef_, ref.coef_) < 1e-10
+
+
+def test_parquet_multi_target_features_and_read_all(frame, tmp_path):
+    write_parquet(frame, tmp_path, parts=2)
+    src = sources.parquet([tmp_path / "part0.parquet", tmp_path / "part1.parquet"],
+                          target=["y", "y2"], features=["c", "a"], chunk_rows=100)
+    model = LinearRegression().fit(src)
+    coef, icpt = lstsq_fit(frame[["c", "a"]].to_numpy(), frame[["y", "y2"]].to_numpy())
+    assert model.coef_.shape == (2, 2) and rel(model.coef_, coef.T) < 1e-10
+    t = src.read_all()
+    assert t.feature_names == ["c", "a"] and t.target_name == ["y", "y2"]
+    assert np.array_equal(t.X, frame[["c", "a"]].to_numpy())
+    assert np.array_equal(t.y, frame[["y", "y2"]].to_numpy())
+    assert src.stats().n_rows == len(frame)
+    shuffled = list(src.blocks(shuffle=True, random_state=0))
+    assert sum(len(b[0]) for b in shuffled) == len(frame)
+
+
+def test_parquet_errors(frame, tmp_path):
+    write_parquet(frame, tmp_path, parts=2)
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        sources.parquet(str(tmp_path / "nothing*.parquet"), target="y")
+    with pytest.raises(ValueError, match=r"target column\(s\) \['z'\] not found"):
+        sources.parquet(str(tmp_path / "*.parquet"), target="z")
+    bad = frame.copy()
+    bad.loc[1500, "b"] = np.nan
+    write_parquet(bad, tmp_path, parts=2)
+    src = sources.parquet(str(tmp_path / "*.parquet"), target="y", drop=["y2", "w", "id"],
+                          chunk_rows=64)
+    with pytest.raises(MalformedDataError,
+                       match=r"part1\.parquet: row 300 \(row 1500 of the source\), feature "
+                             r"column 1 \('b'\) is NaN or a missing value"):
+        LinearRegression().fit(src)
+    text = frame.copy()
+    text["c"] = text["c"].astype(str)
+    text.to_parquet(tmp_path / "part1.parquet")
+    with pytest.raises(MalformedDataError, match=r"part1\.parquet: column 'c' holds (large_)?string, not numbers"):
+        sources.parquet(str(tmp_path / "*.parquet"), target="y")
+
+
+# ----------------------------------------------------------------------------- CSV
+def test_csv_matches_lstsq(frame, tmp_path):
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    src = sources.csv(tmp_path / "d.csv", target="y", features=["a", "b", "c"], chunk_rows=100)
+    model = LinearRegression().fit(src)
+    coef, icpt = lstsq_fit(frame[["a", "b", "c"]].to_numpy(), frame["y"].to_numpy())
+    assert rel(model.coef_, coef[:, 0]) < 1e-10
+    assert len(src._ranges) >= 20            # many blocks
+    qr = LinearRegression(solver="qr").fit(src)
+    assert rel(qr.coef_, coef[:, 0]) < 1e-10
+    X, y, names, target = src.read_all()
+    assert names == ["a", "b", "c"] and target == "y"
+    np.testing.assert_allclose(X, frame[["a", "b", "c"]].to_numpy(), rtol=1e-15)
+    blocks = list(src.blocks(shuffle=True, random_state=3))
+    assert len(blocks) == len(src._ranges) and sum(len(b[0]) for b in blocks) == len(frame)
+
+
+@pytest.mark.parametrize("bad_line, message", [
+    ("1.0,abc,3.0,4.0\n", r"line 503 \(row 501\), column 1 \('b'\): 'abc' is not a number"),
+    ("1.0,,3.0,4.0\n", r"line 503 \(row 501\), column 1 \('b'\): an empty value"),
+    ("1.0,2.0,3.0\n", r"line 503 \(row 501\) has 3 fields, expected 4"),
+    ("1.0,2.0,3.0,4.0,5.0\n", r"line 503 \(row 501\) has 5 fields, expected 4"),
+    ("1.0,2.0,nan,4.0\n", r"line 503 \(row 501\), column 2 \('c'\) is 'nan'"),
+    ("1.0,2.0,3.0,inf\n", r"line 503 \(row 501\), column 3 \('y'\) is inf"),
+])
+def test_csv_malformed_rows(tmp_path, bad_line, message):
+    rng = np.random.default_rng(0)
+    lines = ["a,b,c,y\n"] + [",".join(f"{v:.6f}" for v in rng.standard_normal(4)) + "\n"
+                            for _ in range(1000)]
+    lines[502] = bad_line                   # file line 503, data row 501
+    (tmp_path / "bad.csv").write_text("".join(lines))
+    with pytest.raises(MalformedDataError, match=r"bad\.csv: " + message):
+        LinearRegression().fit(sources.csv(tmp_path / "bad.csv", target="y", chunk_rows=64))
+
+
+def test_csv_header_errors(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(MalformedDataError, match="empty file"):
+        sources.csv(tmp_path / "e.csv", target="y")
+    (tmp_path / "d.csv").write_text("a,a,y\n1,2,3\n")
+    with pytest.raises(MalformedDataError, match=r"duplicate column names \['a'\]"):
+        sources.csv(tmp_path / "d.csv", target="y")
+    (tmp_path / "t.csv").write_text("a;y\n1;2\n2;3\n4;4\n")
+    src = sources.csv(tmp_path / "t.csv", target="y", delimiter=";")
+    model = LinearRegression().fit(src)
+    coef, icpt = lstsq_fit(np.array([[1.0], [2.0], [4.0]]), np.array([2.0, 3.0, 4.0]))
+    assert rel(model.coef_, coef[:, 0]) < 1e-12
+
+
+def test_csv_changed_during_pass(frame, tmp_path):
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    src = sources.csv(tmp_path / "d.csv", target="y", chunk_rows=100)
+    it = src.blocks()
+    next(it)
+    with open(tmp_path / "d.csv", "a") as f:
+        f.write("1,2,3,4,5,6,7\n")
+    with pytest.raises(SourceChangedError, match="d.csv changed"):
+        list(it)
+
+
+# ----------------------------------------------------------------------------- partial_fit, merge
+def test_partial_fit_equals_batch_fit():
+    X, y = make_data(n=4000, d=5, seed=6, offset=50.0)
+    w = np.random.default_rng(7).uniform(0, 2, len(X))
+    model = LinearRegression(solver="normal")
+    cuts = [0, 1, 17, 500, 1999, 3000, 4000]          # uneven chunks, one of a single row
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")    # after one row the fit is (rightly) rank-deficient
+        for a, b in zip(cuts, cuts[1:]):
+            model.partial_fit(X[a:b], y[a:b], sample_weight=w[a:b])
+    ref = SkLinearRegression().fit(X, y, sample_weight=w)
+    assert rel(model.coef_, ref.coef_) < 1e-10
+    assert abs(model.intercept_ - ref.intercept_) < 1e-9 * abs(ref.intercept_)
+    ridge = LinearRegression(alpha=0.01, standardize=False)
+    for a, b in zip(cuts[1:], cuts[2:]):
+        ridge.partial_fit(X[a:b], y[a:b])
+    X, y = X[1:], y[1:]
+    ref = Ridge(alpha=0.01 * len(X), solver="svd").fit(X, y)
+    assert rel(ridge.coef_, ref.coef_) < 1e-10
+
+
+def test_partial_fit_continues_a_fit_and_checks_shapes():
+    X, Y = make_data(n=600, d=3, k=2, seed=8)
+    model = LinearRegression().fit(X[:200], Y[:200])
+    model.partial_fit(X[200:], Y[200:])
+    coef, icpt = lstsq_fit(X, Y)
+    assert rel(model.coef_, coef.T) < 1e-10
+    with pytest.raises(ValueError, match="3 features"):
+        model.partial_fit(X[:5, :2], Y[:5])
+    with pytest.raises(ValueError, match="1 target"):
+        model.partial_fit(X[:5], Y[:5, 0])
+    with pytest.raises(ValueError, match="partial_fit cannot use solver='qr'"):
+        LinearRegression(solver="qr").partial_fit(X, Y)
+
+
+def test_merge_is_the_joint_fit():
+    X, y = make_data(n=3000, d=4, seed=9)
+    df = pd.DataFrame(X, columns=list("abcd"))
+    a = LinearRegression().fit(df.iloc[:1000], y[:1000])
+    b = LinearRegression().fit(df.iloc[1000:], y[1000:])
+    assert a.merge(b) is a
+    ref = SkLinearRegression().fit(X, y)
+    assert rel(a.coef_, ref.coef_) < 1e-10 and abs(a.intercept_ - ref.intercept_) < 1e-9
+    assert a.stats_.n_rows == 3000
+
+
+def test_merge_with_a_model_loaded_from_file(tmp_path):
+    X, y = make_data(n=1000, d=3, seed=11)
+    LinearRegression().fit(X[:400], y[:400]).save(tmp_path / "m.json")
+    from linreg import load
+    merged = LinearRegression().fit(X[400:], y[400:]).merge(load(tmp_path / "m.json"))
+    coef, icpt = lstsq_fit(X, y)
+    assert rel(merged.coef_, coef[:, 0]) < 1e-10
+
+
+def test_merge_errors(tmp_path):
+    X, y = make_data(n=300, d=3, seed=10)
+    fitted = LinearRegression().fit(X, y)
+    with pytest.raises(ValueError, match="the other model is not fitted"):
+        LinearRegression().fit(X, y).merge(LinearRegression())
+    with pytest.raises(ValueError, match=r"different parameters: alpha=0\.0 vs 1\.0"):
+        LinearRegression().fit(X, y).merge(LinearRegression(alpha=1.0).fit(X, y))
+    with pytest.raises(ValueError, match="3 features with one of 2"):
+        LinearRegression().fit(X, y).merge(LinearRegression().fit(X[:, :2], y))
+    df = pd.DataFrame(X, columns=list("abc"))
+    with pytest.raises(ValueError, match="different features"):
+        LinearRegression().fit(df, y).merge(LinearRegression().fit(df[list("acb")], y))
+    with pytest.raises(ValueError, match="different targets"):
+        LinearRegression().fit(X, y).merge(LinearRegression().fit(X, np.c_[y, y]))
+    no_stats = LinearRegression().fit(X, y)
+    del no_stats.stats_
+    with pytest.raises(ValueError, match="no sufficient statistics"):
+        LinearRegression().fit(X, y).merge(no_stats)
+    with pytest.raises(ValueError, match="another LinearRegression"):
+        fitted.merge(Ridge())
