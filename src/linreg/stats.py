@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg.blas import dsyrk
 
-__all__ = ["SufficientStats", "sufficient_stats", "Design", "DesignStats", "BLOCK_ROWS"]
+__all__ = ["SufficientStats", "sufficient_stats", "check_representable", "Design", "DesignStats", "BLOCK_ROWS"]
 
 #: rows per block of the one pass: a few MB of float64 per block, so the extra memory is
 #: bounded whatever n is, and BLAS still runs at full speed.
@@ -178,7 +178,34 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
         total = total.merge(_block_stats(Zb, w, d))
     if total.weight_sum == 0:
         return total
-    return SufficientStats(total.n_rows, total.weight_sum, total.mean + shift, total.comoment, d)
+    total = SufficientStats(total.n_rows, total.weight_sum, total.mean + shift, total.comoment, d)
+    check_representable(total)
+    return total
+
+
+def check_representable(stats: SufficientStats) -> None:
+    """Raise ``ValueError`` when the sums of squares of some column do not fit in float64.
+
+    Values beyond about 1e154 in magnitude (relative to their column's median) have squares
+    that overflow; values below about 1e-154 have squares that underflow to zero or to
+    subnormal numbers with few significant digits.  Either way the statistics would be
+    silently wrong, so the column is named and a rescaling suggested instead.
+    """
+    d = stats.n_features
+    diag = np.diag(stats.comoment)
+    tiny = np.finfo(np.float64).tiny
+    for j in range(diag.shape[0]):
+        what = f"X column {j}" if j < d else ("y" if stats.n_targets == 1 else f"y column {j - d}")
+        if not (np.isfinite(diag[j]) and np.isfinite(stats.mean[j])):
+            raise ValueError(
+                f"{what} has values so large that their squares overflow float64 (the sum of "
+                "squares is not finite); divide it by a constant (e.g. its largest magnitude) "
+                "before fitting")
+        if j < d and (0 < diag[j] < tiny or (diag[j] == 0 and 0 < abs(stats.mean[j]) < np.sqrt(tiny))):
+            raise ValueError(
+                f"{what} has values so small (about {abs(stats.mean[j]) + np.sqrt(diag[j] / stats.weight_sum):.1e}) "
+                "that their squares underflow float64 and lose their digits; multiply it by a "
+                "constant (e.g. 1/its largest magnitude) before fitting")
 
 
 @dataclass(frozen=True)
