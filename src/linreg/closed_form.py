@@ -272,15 +272,15 @@ def _augmented_residuals(X, Y, sqrt_w, design, ridge_scale, x, r, y_shift=None):
 
 
 # ----------------------------------------------------------------------------- TSQR
-def qr_factor(X, Y, design: Design, sample_weight=None) -> np.ndarray:
-    """Triangular factor ``R`` of ``[A, b] = √s·[1, X̃, y]`` for one block of rows.
+def qr_factor(X, Y, design: Design, sample_weight=None, y_shift=None) -> np.ndarray:
+    """Triangular factor ``R`` of ``[A, b] = √s·[1, X̃, y − y_shift]`` for one block of rows.
 
     ``[A, b] = Q R`` with ``R`` upper triangular of shape (min(m, p + k), p + k)
     (``p = d + 1`` with an intercept).  Only ``R`` is kept: ``RᵀR = [A, b]ᵀ[A, b]``.
     """
     n = X.shape[0]
     sqrt_w = None if sample_weight is None else np.sqrt(np.asarray(sample_weight, dtype=np.float64))
-    A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64)
+    A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64, y_shift)
     return _triangular_factor(np.hstack([A, b]))
 
 
@@ -316,13 +316,13 @@ def merge_qr_factors(R1: np.ndarray, R2: np.ndarray) -> np.ndarray:
     return _triangular_factor(np.vstack([R1, R2]))
 
 
-def streamed_qr_factor(blocks, design: Design) -> np.ndarray:
+def streamed_qr_factor(blocks, design: Design, y_shift=None) -> np.ndarray:
     """One pass of TSQR over ``blocks`` of ``(X, Y, w)``: the factor ``R`` of all rows."""
     R = None
     for X, Y, w in blocks:
         if X.shape[0] == 0:
             continue
-        Rb = qr_factor(X, Y, design, w)
+        Rb = qr_factor(X, Y, design, w, y_shift)
         R = Rb if R is None else merge_qr_factors(R, Rb)
     if R is None:
         raise ValueError("there are no rows to factor")
@@ -330,7 +330,7 @@ def streamed_qr_factor(blocks, design: Design) -> np.ndarray:
 
 
 def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: float,
-                    n_rows: int) -> Solution:
+                    n_rows: int, y_shift=None) -> Solution:
     """Least squares from the factor ``R = [[R₁₁, z], [0, ·]]`` of ``[A, b]``:
     ``min ‖A x − b‖² = min ‖R₁₁ x − z‖² + const``, so ``x = R₁₁⁺ z``.
 
@@ -338,6 +338,8 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     comes from the SVD of the small ``R₁₁``: the minimum-norm one when ``A`` is
     rank-deficient.  Accuracy is about ``κ(A)·ε`` (backward-stable, without the iterative
     refinement of :func:`solve_qr`, which would need more passes over the rows).
+    ``y_shift`` (the target mean, with an intercept) is the shift the factor was built with:
+    it is added back to the intercept.
     """
     d = design.shift.shape[0]
     icpt = 1 if design.fit_intercept else 0
@@ -359,4 +361,6 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     keep = int(np.sum(sv > tol))
     x = Vt[:keep].T @ ((U[:, :keep].T @ z) / sv[:keep][:, None])
     dependent = [j - icpt for j in _dependent(Vt[keep:].T) if j >= icpt] if keep < p else []
+    if y_shift is not None and icpt:
+        x[0] += y_shift
     return Solution(*_split(x, icpt, k), keep - icpt, dependent, 0)

@@ -76,8 +76,13 @@ def _bad(where: str, A, names, what, first):
 
 
 def _checked_stats(X, Y, w, where: str, first, feature_names, target_names) -> SufficientStats:
-    with np.errstate(invalid="ignore", over="ignore"):  # checked just below
-        s = sufficient_stats(X, Y, w)
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):  # checked just below
+            s = sufficient_stats(X, Y, w)
+    except ValueError as e:      # values too large/small for float64 sums of squares
+        _bad(where, X, feature_names, "feature", first)
+        _bad(where, Y, target_names, "target", first)
+        raise ValueError(f"{where}: {e}") from None
     if not s.is_finite() or w is not None:
         _bad(where, X, feature_names, "feature", first)
         _bad(where, Y, target_names, "target", first)
@@ -117,14 +122,14 @@ def _frame_partition_stats(df, features, targets, weight, index):
                           lambda r: f"row {r} (index {df.index[r]!r})", features, targets)
 
 
-def _array_partition_factor(X, Y, w, design):
+def _array_partition_factor(X, Y, w, design, y_shift):
     X, Y, w = _array_block(X, Y, w)
-    return qr_factor(X, Y, design, w)
+    return qr_factor(X, Y, design, w, y_shift)
 
 
-def _frame_partition_factor(df, features, targets, weight, design):
+def _frame_partition_factor(df, features, targets, weight, design, y_shift):
     X, Y, w = _frame_block(df, features, targets, weight)
-    return qr_factor(X, Y, design, w)
+    return qr_factor(X, Y, design, w, y_shift)
 
 
 def _merge_stats(a: SufficientStats, b: SufficientStats) -> SufficientStats:
@@ -184,9 +189,9 @@ class _Partitions:
             self._stats = [delayed(_frame_partition_stats, pure=True)(p, features, targets,
                                                                       sample_weight, i)
                            for i, p in enumerate(parts)]
-            self._factor = lambda design: [
+            self._factor = lambda design, y_shift: [
                 delayed(_frame_partition_factor, pure=True)(p, features, targets, sample_weight,
-                                                            design) for p in parts]
+                                                            design, y_shift) for p in parts]
             return
         if not isinstance(X, da.Array):
             raise ValueError(f"X is a {type(X).__name__}; linreg fits dask arrays and dask "
@@ -223,8 +228,9 @@ class _Partitions:
         starts = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(int).tolist()
         self._stats = [delayed(_array_partition_stats, pure=True)(a, b, c, i, s)
                        for i, (a, b, c, s) in enumerate(zip(xs, ys, ws, starts))]
-        self._factor = lambda design: [delayed(_array_partition_factor, pure=True)(a, b, c, design)
-                                       for a, b, c in zip(xs, ys, ws)]
+        self._factor = lambda design, y_shift: [
+            delayed(_array_partition_factor, pure=True)(a, b, c, design, y_shift)
+            for a, b, c in zip(xs, ys, ws)]
 
     def stats(self) -> SufficientStats:
         total = _tree(self._stats, _merge_stats).compute()
@@ -234,8 +240,8 @@ class _Partitions:
             raise ValueError("sample_weight is zero for every row: there is nothing to fit")
         return total
 
-    def factor(self, design) -> np.ndarray:
-        return _tree(self._factor(design), merge_qr_factors).compute()
+    def factor(self, design, y_shift=None) -> np.ndarray:
+        return _tree(self._factor(design, y_shift), merge_qr_factors).compute()
 
 
 def dask_stats(X, y, sample_weight=None) -> SufficientStats:

@@ -39,8 +39,8 @@ class Problem:
     X: np.ndarray | None = None
     Y: np.ndarray | None = None
     sample_weight: np.ndarray | None = None
-    #: when the rows are not in memory (files, Dask): design -> triangular factor R of
-    #: √s·[1, X̃, y] over all rows (see closed_form.streamed_qr_factor), for the QR solver
+    #: when the rows are not in memory (files, Dask): (design, y_shift) -> triangular factor
+    #: R of √s·[1, X̃, y − y_shift] over all rows (closed_form.streamed_qr_factor), for "qr"
     row_factor: object = None
 
 
@@ -304,7 +304,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         stats = source.stats()
         self._set_input_names(source.feature_names, stats.n_features)
         self._fit_problem(stats, None, None, None, source.single_target,
-                          row_factor=lambda design: streamed_qr_factor(source.blocks(), design))
+                          row_factor=lambda design, y_shift: streamed_qr_factor(
+                              source.blocks(), design, y_shift))
         return self
 
     def _set_input_names(self, names, n_features: int) -> None:
@@ -397,8 +398,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         else:
             centred = design
         if problem.X is None:
-            solution = solve_qr_factor(problem.row_factor(centred), centred, problem.alpha,
-                                       problem.ds.weight_sum, problem.stats.n_rows)
+            # y is centred too (on its mean from the statistics), as solve_qr does
+            y_shift = problem.stats.mean_y.copy() if centred.fit_intercept else None
+            solution = solve_qr_factor(problem.row_factor(centred, y_shift), centred,
+                                       problem.alpha, problem.ds.weight_sum,
+                                       problem.stats.n_rows, y_shift)
         else:
             solution = solve_qr(problem.X, problem.Y, centred, problem.alpha,
                                 problem.sample_weight, problem.ds.weight_sum)

@@ -236,8 +236,13 @@ class Source:
         """The :class:`~linreg.stats.SufficientStats` of all rows, in one pass."""
         total = SufficientStats.empty(self.n_features, self.n_targets)
         for c in self._chunks(None):
-            with np.errstate(invalid="ignore", over="ignore"):  # checked just below
-                s = sufficient_stats(c.X, c.Y, c.w)
+            try:
+                with np.errstate(invalid="ignore", over="ignore"):  # checked just below
+                    s = sufficient_stats(c.X, c.Y, c.w)
+            except ValueError as e:      # values too large/small for float64 sums of squares
+                self._check_chunk(c)     # names a NaN/inf, if that is the cause
+                raise MalformedDataError(
+                    f"{c.file}: rows {c.file_row}–{c.file_row + c.X.shape[0] - 1}: {e}") from None
             if not s.is_finite() or c.w is not None:
                 self._check_chunk(c)  # names the bad value
                 if not s.is_finite():
