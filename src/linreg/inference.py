@@ -133,6 +133,7 @@ class GramFactor:
         self.col_scale = np.sqrt(np.where(positive, diag, 1.0))
         S = A / np.outer(self.col_scale, self.col_scale)
         self.cholesky = None
+        self._rcond = 0.0
         self.null_vectors = np.zeros((d, 0))      # null space of G, in x coordinates
         if d == 0:
             self.T = np.zeros((0, 0))
@@ -144,6 +145,7 @@ class GramFactor:
                 C = scipy.linalg.cholesky(S, lower=False, check_finite=False)
                 rcond = scipy.linalg.lapack.dpocon(C, np.linalg.norm(S, 1))[0]
                 full = bool(rcond > d * EPS)
+                self._rcond = float(rcond)
             except np.linalg.LinAlgError:
                 pass
             if full:
@@ -179,10 +181,9 @@ class GramFactor:
         return self.rank_x == self.n_features
 
     def ill_conditioned(self) -> bool:
-        """Whether ``κ(S) > 1e6`` (where ``"auto"`` fits by QR): the statistics alone then
-        leave standard errors with relative errors above ~1e-10."""
-        return self.is_full_rank() and self.n_features > 0 and \
-            self.scaled_condition_number() ** 2 > 1e6
+        """Whether ``κ₁(S) > 1e6`` (LAPACK's estimate; where ``"auto"`` fits by QR): the
+        statistics alone then leave standard errors with relative errors above ~1e-10."""
+        return self.is_full_rank() and self.n_features > 0 and self._rcond < 1e-6
 
     def design(self):
         """The centred and equilibrated coordinates ``x̃ = (x − shift)/D`` of this factor."""
@@ -444,9 +445,12 @@ class _PassTotals:
 
 
 def _residual_pass(blocks, coef, intercept, factor: GramFactor, cov_type: str,
-                   keep_rows: bool) -> _PassTotals:
+                   keep_rows: bool, need_leverage: bool = True) -> _PassTotals:
     """One pass over ``blocks``: residuals at the fitted coefficients and everything made of
-    them (SSR, HC meat, leverage, Durbin–Watson sums, moments of the weighted residuals)."""
+    them (SSR, HC meat, leverage, Durbin–Watson sums, moments of the weighted residuals).
+
+    The rows are whitened (the costly part: O(d²) a row) only for the HC meat or when
+    ``need_leverage``."""
     d, k = coef.shape
     robust = cov_type != "nonrobust"
     r_dim = factor.rank
@@ -503,10 +507,11 @@ def _residual_pass(blocks, coef, intercept, factor: GramFactor, cov_type: str,
             D = np.diff(U, axis=0)
             dw_num += np.einsum("ij,ij->j", D, D)
         last = U[-1].copy()
-        W = factor.whiten(Xc)                                  # u_i = T_φᵀ x̃_i
-        h = np.einsum("ij,ij->i", W, W)
-        if s is not None:
-            h *= s                                             # h_i = s_i ‖u_i‖²
+        if robust or need_leverage:
+            W = factor.whiten(Xc)                              # u_i = T_φᵀ x̃_i
+            h = np.einsum("ij,ij->i", W, W)
+            if s is not None:
+                h *= s                                         # h_i = s_i ‖u_i‖²
         if robust:
             # a row with leverage 1 (it alone determines a coefficient) makes HC2/HC3
             # infinite, as in statsmodels
@@ -526,16 +531,49 @@ def _residual_pass(blocks, coef, intercept, factor: GramFactor, cov_type: str,
                 upper = dsyrk(1.0, Wa.T, trans=0, lower=0) if Wa.shape[1] else np.zeros((0, 0))
                 meat[j] += upper
         if keep_rows:
-            lev_parts.append(h)
+            if robust or need_leverage:
+                lev_parts.append(h)
             res_parts.append(U)
     if meat is not None:
         meat = [np.triu(M) + np.triu(M, 1).T for M in meat]
     leverage = wresid = None
     if keep_rows:
-        leverage = np.concatenate(lev_parts) if lev_parts else np.zeros(0)
+        if robust or need_leverage:
+            leverage = np.concatenate(lev_parts) if lev_parts else np.zeros(0)
         wresid = np.concatenate(res_parts) if res_parts else np.zeros((0, k))
     return _PassTotals(n_rows, wsum, sum_x, sum_y, ssr, logw, moments, dw_num, meat,
                        leverage, wresid)
+
+
+def _leverage_pass(blocks, factor: GramFactor, n_rows: int) -> np.ndarray:
+    """``h_i = s_i ‖T_φᵀ[1, x_i − shift]‖²`` for every row of ``blocks``."""
+    parts = []
+    for Xb, _, wb in blocks:
+        W = factor.whiten(np.asarray(Xb, dtype=np.float64) - factor.shift)
+        h = np.einsum("ij,ij->i", W, W)
+        if wb is not None:
+            h *= np.asarray(wb, dtype=np.float64).reshape(-1)
+        parts.append(h)
+    h = np.concatenate(parts) if parts else np.zeros(0)
+    if h.shape[0] != n_rows:
+        raise ValueError(f"the training rows changed since the summary was computed "
+                         f"({h.shape[0]} rows now, {n_rows} then)")
+    return h
+
+
+class _LazyLeverage:
+    """Leverage computed on first use by one more pass over the rows, shared by the results
+    of all targets (the summary itself does not need it for these covariance types)."""
+
+    def __init__(self, rows_again, factor: GramFactor, n_rows: int):
+        self._rows_again, self._factor, self._n_rows = rows_again, factor, n_rows
+        self._value = None
+
+    def get(self) -> np.ndarray:
+        if self._value is None:
+            self._value = _leverage_pass(self._rows_again(), self._factor, self._n_rows)
+            self._value.flags.writeable = False
+        return self._value
 
 
 def _check_same_data(totals: _PassTotals, stats: SufficientStats, factor: GramFactor) -> None:
@@ -667,10 +705,13 @@ class RegressionResults:
 
     # ------------------------------------------------------------------ influence
     def _rows(self, what: str):
-        if self._leverage is None:
+        if self._wresid is None:
             raise ValueError(f"{what} needs per-row results, which this summary did not keep "
                              "(it was computed with keep_rows=False, e.g. for streamed data)")
-        return self._leverage, self._wresid
+        leverage = self._leverage
+        if isinstance(leverage, _LazyLeverage):
+            leverage = leverage.get()
+        return leverage, self._wresid
 
     @property
     def leverage(self) -> np.ndarray:
@@ -883,7 +924,13 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
         factor.use_row_factor(streamed_qr_factor(
             ((Xb, np.asarray(Yb, dtype=np.float64).reshape(len(Yb), -1), wb)
              for Xb, Yb, wb in rows_again()), factor.design()))
-    totals = _residual_pass(blocks, coef, intercept, factor, cov_type, keep_rows)
+    # leverage is needed by HC2/HC3; otherwise, when the rows can be read again, it is left
+    # to a pass on first use (it costs as much as the rest of the summary)
+    lazy = keep_rows and rows_again is not None and cov_type in ("nonrobust", "HC0", "HC1")
+    totals = _residual_pass(blocks, coef, intercept, factor, cov_type, keep_rows,
+                            need_leverage=keep_rows and not lazy)
+    if lazy and totals.leverage is None:
+        totals.leverage = _LazyLeverage(rows_again, factor, totals.n_rows)
     _check_same_data(totals, stats, factor)
 
     names = getattr(model, "feature_names_in_", None)
