@@ -250,6 +250,9 @@ def test_influence_matches_statsmodels():
     close(r.resid_studentized, infl.resid_studentized_internal, what="internal")
     close(r.resid_studentized_external, infl.resid_studentized_external, what="external")
     close(r.cooks_distance, infl.cooks_distance[0], what="cooks")
+    # HC3 needs the leverage in its own pass; nonrobust computes it on first use
+    close(LinearRegression().fit(X, y).summary("HC3").leverage, infl.hat_matrix_diag,
+          what="leverage from the HC3 pass")
 
 
 def test_weighted_influence_is_that_of_the_rescaled_ols_problem():
