@@ -648,7 +648,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]]); y = np.array([1.1, 2.9, 5.2, 6.8, 9.1])
         >>> result = LinearRegression().fit(X, y).summary()
         >>> [round(float(v), 4) for v in result.params], round(float(result.rsquared), 4)
-        ([1.02, 1.99], 0.9972)
+        ([1.04, 1.99], 0.9973)
         """
         from .inference import COV_TYPES, check_inference_allowed, iter_blocks, summarize
         from .sources import is_source
