@@ -304,6 +304,30 @@ def test_unconverged_descent_is_evaluated_at_its_own_coefficients_and_flagged():
     assert "has not converged" in str(r)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "minibatch"])
+def test_stochastic_solvers_summarized_at_their_coefficients(solver):
+    X, y, w, _ = _data("weighted")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegression(solver=solver, max_iter=30, random_state=0).fit(
+            X, y, sample_weight=w)
+    r = model.summary("HC1")
+    exog = sm.add_constant(X)
+    theta = np.concatenate([[model.intercept_], model.coef_])
+    close(r.params, theta, 0, "params")
+    resid = y - exog @ theta
+    close(r.ssr, np.sum(w * resid**2), 1e-10, "weighted ssr at the fitted coefficients")
+    # HC1 sandwich at these coefficients, from its definition
+    bread = np.linalg.inv(exog.T @ (w[:, None] * exog))
+    meat = (exog * (w * resid)[:, None]).T @ (exog * (w * resid)[:, None])
+    cov = bread @ meat @ bread * len(y) / (len(y) - exog.shape[1])
+    close(r.bse, np.sqrt(np.diag(cov)), 1e-9, "HC1 bse")
+    exact = sm.WLS(y, exog, weights=w).fit(cov_type="HC1")
+    close(r.distance_in_se, np.max(np.abs(theta - exact.params) / r.bse), 1e-6, "distance")
+    text = str(r)
+    assert f"solver '{solver}'" in text and f"{model.n_iter_} iteration" in text
+
+
 def test_qr_solver_for_ill_conditioned_data():
     X, y, _, _ = _data("collinear")
     r = LinearRegression(solver="qr").fit(X, y).summary("HC2")

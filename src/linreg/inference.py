@@ -93,7 +93,7 @@ def iter_blocks(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS):
 
 # ---------------------------------------------------------------------------------- bread
 class GramFactor:
-    """A factor of the weighted Gram matrix, from the sufficient statistics alone.
+    """A factor of the weighted Gram matrix: from the sufficient statistics, or the rows.
 
     In centred coordinates ``φ`` — ``φ = [b + x̄ᵀw, w]`` with an intercept, ``φ = w``
     without — the Gram matrix of the weighted design is ``A_φ = diag(n_w, G)`` (intercept)
@@ -224,7 +224,7 @@ class GramFactor:
 
     # --------------------------------------------------------------- whitening and solves
     def whiten(self, Xc: np.ndarray) -> np.ndarray:
-        """``U = [1/√n_w, (Tᵀ x̃)ᵀ]`` for the rows ``x̃ = x − shift`` of ``Xc`` (m, d): (m, r')."""
+        """``u = T_φᵀ[1, x̃]`` for each row ``x̃ = x − shift`` of ``Xc`` (m, d): shape (m, r')."""
         # T_φᵀ[1, x̃] for all rows at once.  T_φ (= diag(1/√n_w, D⁻¹C⁻¹) from the statistics)
         # is the factor the covariance matrix is made of (Cov φ = σ²T_φT_φᵀ), applied to the
         # rows: one matrix product, BLAS-3 at full speed.
