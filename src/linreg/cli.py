@@ -161,7 +161,7 @@ def _read_csv(path: Path, header: list[str], columns: list[str]):
     except pa.ArrowInvalid as exc:
         located = _first_bad_csv_row(path, header, columns)
         raise CommandError(located or f"{path}: {exc}") from None
-    return {name: table.column(name) for name in columns}, table.num_rows
+    return table, table.num_rows
 
 
 def _parquet_columns(path: Path):
@@ -180,7 +180,7 @@ def _parquet_columns(path: Path):
                     or pa.types.is_decimal(t)):
                 raise CommandError(f"{path}: column {name!r} is not numeric (it holds {t})")
         table = pq.read_table(path, columns=columns)
-        return {name: table.column(name) for name in columns}, table.num_rows
+        return table, table.num_rows
 
     return list(schema.names), get
 
@@ -228,26 +228,42 @@ def _npz_columns(path: Path):
     return names, get
 
 
-def _fill_column(out: np.ndarray, name: str, column, path, line_offset: int) -> None:
-    """Copy one column into ``out`` (a float64 column of the result, contiguous), chunk by
-    chunk; a missing value or a non-numeric type is reported by column and row."""
-    if hasattr(column, "null_count"):  # a pyarrow ChunkedArray
+def _matrix(data, names: list[str], n: int, path, line_offset: int) -> np.ndarray:
+    """The columns ``names`` of ``data`` (a pyarrow Table, or a dict of numpy columns) as one
+    row-major float64 array; a missing value or a non-numeric column is reported by name and
+    row.  Row-major so that every result is bit for bit what the Python API gives on the
+    usual row-major arrays."""
+    M = np.empty((n, len(names)))
+    if isinstance(data, dict):
+        for j, name in enumerate(names):
+            a = np.asarray(data[name])
+            if a.dtype.kind not in "fiub":
+                raise CommandError(f"{path}: column {name!r} is not numeric (it holds {a.dtype})")
+            M[:, j] = a
+        return M
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name in names:
+        column = data.column(name)
         if column.null_count:
-            import pyarrow.compute as pc
             r = pc.index(pc.is_null(column), True).as_py()
             line = f" (line {r + 1 + line_offset})" if line_offset else ""
             raise CommandError(f"{path}: column {name!r} has a missing value (empty, NA or NaN) "
                                f"at row {r + 1}{line}")
-        start = 0
-        for chunk in column.chunks:
-            values = chunk.to_numpy(zero_copy_only=False)
-            out[start:start + values.shape[0]] = values
-            start += values.shape[0]
-        return
-    a = np.asarray(column)
-    if a.dtype.kind not in "fiub":
-        raise CommandError(f"{path}: column {name!r} is not numeric (it holds {a.dtype})")
-    out[:] = a
+    table = data.select(names)
+    if any(t != pa.float64() for t in table.schema.types):
+        table = table.cast(pa.schema([pa.field(name, pa.float64()) for name in names]))
+    # a record batch (~1 MB) at a time: the strided writes stay in cache (4× faster than
+    # writing whole columns into a row-major array)
+    start = 0
+    for batch in table.to_batches():
+        rows = batch.num_rows
+        if rows:
+            np.stack([c.to_numpy(zero_copy_only=False) for c in batch.columns], axis=1,
+                     out=M[start:start + rows])
+        start += rows
+    return M
 
 
 def read_table(path, target=None, features=None, drop=None, need_target: bool = True,
@@ -303,20 +319,12 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
     columns, n = get(feature_names + target_names)
     if n == 0:
         raise CommandError(f"{path} has a header but no data rows")
-    # filled column-major (each column one contiguous copy: 5× faster than filling rows),
-    # then made row-major in one blocked copy, so that every result is bit for bit what the
-    # Python API gives on the usual row-major arrays
-    X = np.empty((n, len(feature_names)), order="F")
-    for j, name in enumerate(feature_names):
-        _fill_column(X[:, j], name, columns[name], path, line_offset)
+    X = _matrix(columns, feature_names, n, path, line_offset)
     y = None
     if target_names:
-        Y = np.empty((n, len(target_names)), order="F")
-        for j, name in enumerate(target_names):
-            _fill_column(Y[:, j], name, columns[name], path, line_offset)
-        y = Y[:, 0] if len(target_names) == 1 else np.ascontiguousarray(Y)
+        Y = _matrix(columns, target_names, n, path, line_offset)
+        y = Y[:, 0].copy() if len(target_names) == 1 else Y
     del columns
-    X = np.ascontiguousarray(X)
     _check_all_finite(X, feature_names, path, line_offset)
     if y is not None:
         _check_all_finite(y.reshape(n, -1), target_names, path, line_offset)
