@@ -650,6 +650,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         >>> [round(float(v), 4) for v in result.params], round(float(result.rsquared), 4)
         ([1.04, 1.99], 0.9973)
         """
+        from . import dask_support
         from .inference import COV_TYPES, check_inference_allowed, iter_blocks, summarize
         from .sources import is_source
         check_is_fitted(self)
@@ -666,6 +667,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             target_names = X.target_names
             if stats is None:
                 stats = X.stats()
+        elif dask_support.is_dask_collection(X) or dask_support.is_dask_collection(y):
+            # the partitions are brought to the client one at a time for the residual pass
+            parts = dask_support._Partitions(X, y, sample_weight)
+            rows_again = lambda: parts.blocks(False, None)  # noqa: E731
+            blocks = rows_again()
+            if stats is None:
+                stats = parts.stats()
         elif X is not None or y is not None:
             if X is None or y is None:
                 raise ValueError("pass both X and y to summary() (or neither, to use the "
