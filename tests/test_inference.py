@@ -607,3 +607,17 @@ def test_model_fitted_from_a_streamed_source(tmp_path):
     s, _ = _statsmodels(X, y, w, True, "HC2")
     _compare(r, s)
     close(r.durbin_watson, durbin_watson(s.wresid), what="dw across chunks")
+
+
+def test_model_fitted_on_dask_arrays():
+    """Fitted on the cluster from partition statistics; the summary's pass reads the
+    partitions one at a time."""
+    import dask.array as da
+    X, y, w, _ = _data("weighted")
+    Xd, yd, wd = da.from_array(X, chunks=(45, 4)), da.from_array(y, chunks=45), \
+        da.from_array(w, chunks=45)
+    model = LinearRegression().fit(Xd, yd, sample_weight=wd)
+    r = model.summary("HC3", X=Xd, y=yd, sample_weight=wd)
+    s, _ = _statsmodels(X, y, w, True, "HC3")
+    _compare(r, s)
+    close(r.durbin_watson, durbin_watson(s.wresid), what="dw across partitions")
