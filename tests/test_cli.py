@@ -501,3 +501,41 @@ def test_progress_bar_off_when_not_a_terminal_and_never_stops_the_fit():
     assert format_rate(2410.0) == "2.41k it/s" and format_rate(3.2e6) == "3.2M it/s"
     with pytest.raises(ValueError, match="total"):
         ProgressBar(0)
+
+
+# ------------------------------------------------------------------------------ stochastic options
+@pytest.mark.filterwarnings("ignore::linreg.ConvergenceWarning")
+def test_stochastic_options_reproduce_the_python_api(files, data, tmp_path):
+    """--solver minibatch --optimizer adam --batch-size --seed: the same model as from Python."""
+    X, y = data
+    code, out, err = run(["fit", files["train"], "--target", "price", "--drop", "id",
+                          "--solver", "minibatch", "--optimizer", "adam", "--batch-size", "16",
+                          "--seed", "7", "--max-iter", "20", "--learning-rate", "0.01",
+                          "-o", tmp_path / "m.json", "--json"])
+    assert code == 0, err
+    python = LinearRegression(solver="minibatch", optimizer="adam", batch_size=16, random_state=7,
+                              max_iter=20, learning_rate=0.01).fit(X, y)
+    np.testing.assert_array_equal([json.loads(out)["coef"][c] for c in "abcd"], python.coef_)
+    assert json.loads(out)["n_iter"] == python.n_iter_
+    code, _, err = run(["fit", files["train"], "--target", "price", "--checkpoint-every", "3",
+                        "-o", tmp_path / "m.json"])
+    assert code == 1 and "--checkpoint" in err and err.count("\n") == 1
+
+
+def test_parquet_column_types(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 50
+    rng = np.random.default_rng(1)
+    ints = np.arange(n, dtype=np.int64)
+    flags = rng.random(n) > 0.5
+    y = 2.0 * ints - 3.0 * flags + 1.0
+    pq.write_table(pa.table({"i": ints, "f": flags, "label": ["x"] * n, "y": y}), tmp_path / "t.parquet")
+    code, out, err = run(["fit", tmp_path / "t.parquet", "--target", "y", "--drop", "label",
+                          "-o", tmp_path / "m.json", "--json"])
+    assert code == 0, err
+    np.testing.assert_allclose([json.loads(out)["coef"]["i"], json.loads(out)["coef"]["f"]],
+                               [2.0, -3.0], rtol=1e-10)
+    code, out, err = run(["fit", tmp_path / "t.parquet", "--target", "y", "-o", tmp_path / "m.json"])
+    assert code == 1 and "'label'" in err and "not numeric" in err and err.count("\n") == 1

@@ -587,11 +587,21 @@ def cmd_fit(args, out, err) -> int:
             and "callback" in model.get_params()):
         bar = ProgressBar(int(params["max_iter"]), stream=err)
         model.set_params(callback=bar)
+    fit_options = {}
+    if args.checkpoint is not None:
+        import inspect
+        if "checkpoint" not in inspect.signature(model.fit).parameters:
+            raise CommandError("--checkpoint is not supported by this version of linreg")
+        fit_options["checkpoint"] = args.checkpoint
+        if args.checkpoint_every is not None:
+            fit_options["checkpoint_every"] = args.checkpoint_every
+    elif args.checkpoint_every is not None:
+        raise CommandError("--checkpoint-every needs --checkpoint FILE")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.fit(table.X, table.y)
+            model.fit(table.X, table.y, **fit_options)
         finally:
             if bar is not None:
                 bar.close()
@@ -854,6 +864,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not scale features inside the fit (changes what --alpha means)")
     p.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
     p.add_argument("--seed", type=int, help="random seed of the shuffling (sgd, minibatch)")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="save the training state to FILE as it goes, and resume from it if it "
+                        "exists (iterative solvers)")
+    p.add_argument("--checkpoint-every", type=int, metavar="K",
+                   help="epochs between two checkpoints")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=cmd_fit)
 
