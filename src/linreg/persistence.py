@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -32,6 +34,9 @@ FORMAT_VERSION = 1
 #: a model file larger than this is refused before it is parsed
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_NESTING = 32
+#: arrays + objects a model file may hold (one per row of the training statistics, plus a
+#: few): a bound on the memory parsing can take, whatever the file holds
+MAX_CONTAINERS = 100_000
 
 
 class ModelFileError(ValueError):
@@ -159,12 +164,24 @@ def check_metadata(meta, path="<model>") -> dict:
     return meta
 
 
+def _new_file_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
     mixture: a temporary file in the same folder, flushed to disk, then renamed over."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
+        # mkstemp makes the file private (0600): give it the mode of the file it replaces,
+        # or what a new file gets under the user's umask, as a plain open() would
+        os.chmod(tmp, _new_file_mode(path))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -193,6 +210,9 @@ def _fail(path, why: str):
 
 
 def _array(path, value, shape, what):
+    if isinstance(value, list) and len(value) > 2 * math.prod(shape) + 16:
+        # far too long: say so without converting millions of values first
+        _fail(path, f"{what} has {len(value)} entries, expected shape {shape}")
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -296,16 +316,27 @@ def load(path):
     truncated, foreign or newer file; nothing in the file is ever executed."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise OSError(exc.errno, f"cannot read model file {str(path)!r}: {exc.strerror}") from exc
-    if size > MAX_FILE_BYTES:
-        _fail(path, f"it is {size} bytes, more than the {MAX_FILE_BYTES} a model file may have")
-    raw = path.read_bytes()
+    if not stat.S_ISREG(info.st_mode):
+        # a FIFO would block, /dev/zero never end: only regular files are read
+        _fail(path, "it is not a regular file" + (" (it is a directory)" if stat.S_ISDIR(info.st_mode) else ""))
+    if info.st_size > MAX_FILE_BYTES:
+        _fail(path, f"it is {info.st_size} bytes, more than the {MAX_FILE_BYTES} a model file may have")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(info.st_size + 1)    # never more, even if the file grows meanwhile
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot read model file {str(path)!r}: {exc.strerror}") from exc
+    if len(raw) != info.st_size:
+        _fail(path, "it changed while it was being read")
+    _check_container_count(path, raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         _fail(path, "it is not UTF-8 text (is it a different kind of file?)")
+    del raw
     try:
         data = json.loads(text, parse_constant=lambda c: _fail(path, f"it contains {c}")
                           if c not in ("NaN", "Infinity", "-Infinity") else float(c))
@@ -314,4 +345,23 @@ def load(path):
                     "it may be truncated or corrupt")
     except RecursionError:
         _fail(path, "it is nested too deeply")
+    except ValueError as exc:   # e.g. an integer of more digits than Python converts
+        _fail(path, f"it holds a value that cannot be read ({exc})")
     return from_dict(data, path)
+
+
+def _check_container_count(path, raw: bytes) -> None:
+    """Refuse, before parsing, a file with more arrays and objects than any model has.
+
+    An empty array costs 3 bytes in the file and ~60 in memory once parsed: without this
+    check a file within the size limit could take 20 times its size in memory.  Brackets
+    inside strings (feature names) do not count.
+    """
+    count = raw.count(b"[") + raw.count(b"{")
+    if count <= MAX_CONTAINERS:
+        return
+    outside_strings = re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', raw)
+    count = outside_strings.count(b"[") + outside_strings.count(b"{")
+    if count > MAX_CONTAINERS:
+        _fail(path, f"it has too many arrays and objects ({count}; a model file has at most "
+                    f"{MAX_CONTAINERS})")
