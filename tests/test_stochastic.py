@@ -242,6 +242,26 @@ def test_gd_with_momentum_optimizers_and_callback_info():
     np.testing.assert_allclose([i["loss"] for i in seen], m.loss_history_[1:], rtol=0)
 
 
+def test_auto_schedule_is_constant_for_gd_and_plateau_for_stochastic():
+    X, y = well_conditioned(n=400, d=3, seed=26)
+    gd = LinearRegression(solver="gd", optimizer="momentum", max_iter=50, tol=0).fit(X, y)
+    assert np.all(gd.learning_rate_history_ == gd.learning_rate_history_[0])
+    sgd = LinearRegression(solver="sgd", n_iter_no_change=2, max_iter=60, tol=0).fit(X, y)
+    assert sgd.learning_rate_history_[-1] < sgd.learning_rate_history_[0]
+
+
+def test_gd_early_stopping_uses_the_held_out_rows():
+    rng = np.random.default_rng(27)
+    X = rng.standard_normal((300, 20))
+    y = X[:, 0] + rng.standard_normal(300)
+    m = LinearRegression(solver="gd", optimizer="adam", early_stopping=True, tol=1e-3,
+                         n_iter_no_change=3, max_iter=1000, random_state=1).fit(X, y)
+    val = np.sort(np.random.default_rng(1).permutation(300)[:30])
+    assert m.n_iter_ < 1000 and len(m.validation_loss_history_) == m.n_iter_ + 1
+    assert loss(X[val], y[val], m.coef_, m.intercept_) == pytest.approx(
+        m.validation_loss_history_.min(), rel=1e-9)
+
+
 def test_callback_returning_true_stops_training():
     X, y = well_conditioned(n=500, d=4, seed=17)
     m = LinearRegression(solver="sgd", max_iter=100, callback=lambda info: info["epoch"] == 3).fit(X, y)
@@ -357,12 +377,13 @@ def test_model_file_stores_callback_as_null(tmp_path):
 
 # ---------------------------------------------------------------- compilation is cached
 def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
+    X, y = well_conditioned(n=50, d=3, seed=25)
+    LinearRegression(solver="minibatch", max_iter=2).fit(X, y)    # compiled (and cached) here
     code = ("import numpy as np, linreg\n"
             "from linreg.stochastic import _batch_epoch\n"
             "X = np.random.default_rng(0).standard_normal((50, 3)); y = X.sum(1)\n"
             "linreg.LinearRegression(solver='minibatch', max_iter=2).fit(X, y)\n"
             "print(sum(_batch_epoch.stats.cache_hits.values()), len(_batch_epoch.stats.cache_misses))\n")
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-            for _ in range(2)]
-    hits, misses = map(int, runs[1].stdout.split())
-    assert hits >= 1 and misses == 0, runs[1].stdout + runs[1].stderr
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    hits, misses = map(int, run.stdout.split())
+    assert hits >= 1 and misses == 0, run.stdout + run.stderr

@@ -145,7 +145,8 @@ def _relative_weights(sample_weight: np.ndarray | None) -> np.ndarray:
 
 
 def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batch_size: int,
-                       n_rows: int, max_curvature: Callable[[], float]) -> float:
+                       n_rows: int, max_curvature: Callable[[], float] | None,
+                       lipschitz: float | None = None) -> float:
     """The step ``learning_rate="auto"`` chooses.
 
     * ``"gd"``: ``1/L``, ``L = λ_max`` of the Hessian (:func:`objective.lipschitz_constant`);
@@ -165,7 +166,7 @@ def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batc
       solvers (whose noise the plateau schedule then damps).  Kingma & Ba's usual ``1e-3``
       needs far more than 200 epochs on small data.
     """
-    L = objective.lipschitz_constant(ds, alpha)
+    L = objective.lipschitz_constant(ds, alpha) if lipschitz is None else lipschitz
     if optimizer.name == "adam":
         spread = float(np.sqrt(np.trace(ds.target_comoment) / ds.weight_sum
                                / ds.target_comoment.shape[0]))
@@ -393,7 +394,9 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
         loss_fn = lambda w, b: objective.loss_from_stats(train_ds, w, b, alpha)  # noqa: E731
         grad_fn = lambda w, b: objective.gradient_from_stats(train_ds, w, b, alpha)  # noqa: E731
 
-    L = objective.lipschitz_constant(train_ds, alpha)
+    # the curvature (an eigenvalue problem of size d) is needed for "gd" and the automatic step
+    L = (objective.lipschitz_constant(train_ds, alpha)
+         if settings.solver == "gd" or settings.learning_rate == "auto" else None)
     if stochastic:
         Xk, Yk = _kernel_arrays(X, Y, sw)
         rows = train_rows.astype(np.int64)
@@ -407,12 +410,12 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
             Xk, rel, rows, shift, inv_scale, settings.fit_intercept)
         epoch_fn = stochastic_epoch(Xk, Yk, rel, rows, design, settings)
     else:
-        curvature = lambda: L  # noqa: E731
+        curvature = None
         epoch_fn = gd_epoch(settings.optimizer)
     if settings.learning_rate == "auto":
         lr = auto_learning_rate(settings.solver, settings.optimizer, train_ds, alpha,
                                 settings.batch_size if settings.solver == "minibatch" else 1,
-                                train_rows.size, curvature)
+                                train_rows.size, curvature, L)
     else:
         lr = float(settings.learning_rate)
     if settings.solver == "gd" and settings.optimizer.name == "plain" and lr >= 2.0 / L:

@@ -131,8 +131,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     callback : callable or None, default=None
         Called after each epoch (``"gd"``: iteration) with a dict ``info`` holding ``epoch``,
         ``loss``, ``grad_norm``, ``learning_rate``, ``coef`` and ``intercept`` (in original
-        units) and ``validation_loss`` (or None); returning ``True`` stops training.  Not
-        saved in model files.
+        units; ``coef`` of shape (n_features,) when there is one target, else
+        (n_targets, n_features)) and ``validation_loss`` (or None); returning ``True`` stops
+        training.  Not saved in model files.
     warm_start : bool, default=False
         ``fit`` of an iterative solver starts from the current ``coef_``/``intercept_``.
 
