@@ -539,3 +539,48 @@ def test_parquet_column_types(tmp_path):
                                [2.0, -3.0], rtol=1e-10)
     code, out, err = run(["fit", tmp_path / "t.parquet", "--target", "y", "-o", tmp_path / "m.json"])
     assert code == 1 and "'label'" in err and "not numeric" in err and err.count("\n") == 1
+
+
+def test_outputs_get_ordinary_file_permissions(files, tmp_path):
+    """Atomic replacement writes through a private temporary file; the result must still
+    have the mode a plain write gives (or keep the mode of the file it replaces)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    fresh = tmp_path / "fresh.csv"
+    assert run(["predict", files["model"], files["new"], "-o", fresh])[0] == 0
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+    kept = tmp_path / "kept.csv"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    assert run(["predict", files["model"], files["new"], "-o", kept])[0] == 0
+    assert kept.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda m: m["metadata"].update(colour="red"), "unknown keys"),
+    (lambda m: m["metadata"].update(target_name=3), "target_name"),
+    (lambda m: m["metadata"]["training_metrics"].update(r2="high"), "training_metrics.r2"),
+    (lambda m: m["metadata"].update(objective="x" * 20_000), "objective"),
+    (lambda m: m.update(metadata=[1, 2]), "metadata"),
+    (lambda m: m["training_stats"].update(mean=[0.0]), "training_stats.mean"),
+    (lambda m: m["training_stats"].update(n_features=2), "n_features"),
+    (lambda m: m["training_stats"].update(extra=1), "training_stats"),
+])
+def test_model_file_metadata_and_statistics_are_checked_on_load(files, tmp_path, edit, message):
+    raw = json.loads(Path(files["model"]).read_text())
+    edit(raw)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(linreg.ModelFileError, match=message):
+        linreg.load(path)
+    code, _, err = run(["summary", path])
+    assert code == 1 and err.count("\n") == 1 and "not a valid linreg model file" in err
+
+
+def test_loaded_model_keeps_its_training_statistics(files, data):
+    X, y = data
+    loaded = linreg.load(files["model"])
+    fresh = LinearRegression().fit(X, y)
+    np.testing.assert_allclose(loaded.stats_.mean, fresh.stats_.mean, rtol=1e-15)
+    np.testing.assert_allclose(loaded.stats_.comoment, fresh.stats_.comoment, rtol=1e-13)
+    assert loaded.stats_.n_rows == len(y)
