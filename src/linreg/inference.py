@@ -618,8 +618,9 @@ def _check_alpha(alpha) -> float:
     return float(alpha)
 
 
-def _readonly(a):
-    a = np.array(a, dtype=np.float64) if not isinstance(a, np.ndarray) or a.dtype != bool else a.copy()
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view (no copy: per-row arrays can be large; the results own their data)."""
+    a = a.view()
     a.flags.writeable = False
     return a
 
