@@ -26,6 +26,9 @@ def close(actual, expected, rtol=RTOL, what=""):
     actual = np.asarray(actual, dtype=float)
     expected = np.asarray(expected, dtype=float)
     assert actual.shape == expected.shape, (what, actual.shape, expected.shape)
+    missing = np.isnan(expected)                   # NaN must be matched by NaN (undefined)
+    assert np.array_equal(np.isnan(actual), missing), f"{what}: NaN where not expected: {actual}"
+    actual, expected = actual[~missing], expected[~missing]
     scale = np.maximum(np.abs(expected), np.finfo(float).tiny)
     err = np.max(np.abs(actual - expected) / scale) if actual.size else 0.0
     assert err <= rtol, f"{what}: relative error {err:.3g} > {rtol:g}"
@@ -47,6 +50,12 @@ def _data(name):
         # the user added the constant column themselves (statsmodels' k_constant = 1)
         X = np.column_stack([np.full(n, 2.0), X])
         fit_intercept = False
+    elif name == "no_intercept_dummies":
+        # one-hot columns add up to one: statsmodels' implicit constant (k_constant = 1)
+        group = np.arange(n) % 3
+        X = np.column_stack([X[:, :2], np.eye(3)[group]])
+        y = X[:, 0] - X[:, 1] + group + noise
+        fit_intercept = False
     elif name == "weighted_no_intercept":
         w = rng.uniform(0.5, 2.0, n)
         fit_intercept = False
@@ -63,6 +72,7 @@ def _data(name):
 
 
 DATASETS = ["ols", "weighted", "no_intercept", "no_intercept_constant_column",
+            "no_intercept_dummies",
             "weighted_no_intercept", "collinear", "strongly_collinear"]
 
 

@@ -264,6 +264,18 @@ class GramFactor:
         """``B = (XᵀSX)⁻¹`` (``(XᵀSX)⁺`` if singular) in θ coordinates."""
         return self.covariance(np.eye(self.rank))
 
+    def spans_constant(self) -> bool:
+        """Without an intercept: whether the constant column lies in the span of ``X``
+        (e.g. one-hot columns that sum to 1), as statsmodels' implicit constant.
+
+        The share of ``1`` left unexplained by a regression on ``X`` is
+        ``1 − n_w x̄ᵀ A⁺ x̄`` (``A`` the uncentred Gram matrix); it is ~0 then.
+        """
+        if self.fit_intercept or self.n_features == 0:
+            return False
+        unexplained = 1.0 - self.weight_sum * float(self.mean_x @ self.solve(self.mean_x[:, None])[:, 0])
+        return unexplained <= 1e-10
+
     # --------------------------------------------------------------- identification
     def unidentified(self) -> np.ndarray:
         """Boolean mask over θ of the coefficients the data cannot identify.
@@ -944,11 +956,14 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
     rank = factor.rank
     unidentified = factor.unidentified()
     const_idx = None
+    implicit_constant = False
     if fit_intercept:
         k_constant = 1
     else:
+        # statsmodels' k_constant: a constant column, or columns that add up to one
         const_idx = _explicit_constant(stats)
-        k_constant = 0 if const_idx is None else 1
+        implicit_constant = const_idx is None and factor.spans_constant()
+        k_constant = 0 if const_idx is None and not implicit_constant else 1
     df_resid = nobs - rank
     df_model = rank - k_constant
     sv = factor.singular_values()
@@ -1010,8 +1025,13 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
         if cov_type != "nonrobust":
             with np.errstate(divide="ignore"):
                 omega = totals.meat[j] * (nobs / dfr if cov_type == "HC1" else 1.0)
-        fvalue, f_pvalue, f_df = _f_test(cov_type, params, cov, ess, ssr, df_model, df_resid,
-                                         fit_intercept, const_idx, unidentified, factor, omega)
+        if implicit_constant and cov_type != "nonrobust":
+            # no coefficient is "the constant" to leave out of the Wald test (statsmodels: nan)
+            fvalue, f_pvalue, f_df = float("nan"), float("nan"), (df_model, df_resid)
+        else:
+            fvalue, f_pvalue, f_df = _f_test(cov_type, params, cov, ess, ssr, df_model,
+                                             df_resid, fit_intercept, const_idx, unidentified,
+                                             factor, omega)
         llf = (-0.5 * nobs * (1.0 + math.log(2.0 * math.pi * ssr / nobs))
                + 0.5 * totals.log_weight_sum) if ssr > 0 and nobs > 0 else float("inf")
         n_par = df_model + k_constant
