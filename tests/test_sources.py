@@ -216,6 +216,34 @@ def test_memory_is_bounded_by_the_chunk(tmp_path):
     assert extra < 30e6, f"{extra / 1e6:.0f} MB extra for a {n * d * 8 / 1e6:.0f} MB file"
 
 
+@pytest.mark.parametrize("solver", ["sgd", "minibatch"])
+def test_stochastic_solvers_stream_the_file(npy_files, solver):
+    xp, yp, X, y = npy_files
+    X, y = X[:1500], y[:1500]
+    np.save(xp, X)
+    np.save(yp, y)
+    fit = lambda: LinearRegression(solver=solver, random_state=3, max_iter=25).fit(  # noqa: E731
+        sources.npy(xp, yp, chunk_rows=200))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = fit(), fit()
+    assert np.array_equal(a.coef_, b.coef_) and a.n_iter_ == 25     # reproducible
+    coef, icpt = lstsq_fit(X, y)
+    best = np.mean((X @ coef[:, 0] + icpt[0] - y) ** 2)
+    assert np.mean((a.predict(X) - y) ** 2) < 1.05 * best
+
+
+def test_summary_of_a_streamed_fit_matches_statsmodels(npy_files):
+    import statsmodels.api as sm
+    xp, yp, X, y = npy_files
+    model = LinearRegression().fit(sources.npy(xp, yp, chunk_rows=300))
+    result = model.summary()                  # reads the file again for the residuals
+    ref = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(result.params, ref.params, rtol=1e-9)
+    np.testing.assert_allclose(result.bse, ref.bse, rtol=1e-8)
+    assert abs(result.rsquared - ref.rsquared) < 1e-10
+
+
 # ----------------------------------------------------------------------------- Parquet
 @pytest.fixture
 def frame():

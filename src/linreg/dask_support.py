@@ -6,7 +6,9 @@ the means and the ``(d+k)×(d+k)`` co-moment matrix of ``[x, y]`` — where it l
 statistics are merged pairwise in a binary tree (Chan et al.'s exact update) on the
 cluster.  Only those small matrices travel over the network, and only the final one comes
 back to the client; the solvers then run on it locally (``"normal"``, ``"gd"``, and
-``"auto"``).  The QR solver (``"qr"``, or ``"auto"`` on an ill-conditioned design) works
+``"auto"``).  The stochastic solvers (``"sgd"``, ``"minibatch"``) need the rows: they visit
+the partitions in turn, each brought to the client once per epoch (in a random order, its
+rows shuffled: not a global shuffle), so they move the data over the network every epoch.  The QR solver (``"qr"``, or ``"auto"`` on an ill-conditioned design) works
 the same way with a second pass: each partition sends the ``(p+k)×(p+k)`` triangular
 factor of its rows, and the factors are merged by QR in the same kind of tree (TSQR).
 
@@ -35,9 +37,9 @@ __all__ = ["is_dask_collection", "fit", "predict", "dask_stats"]
 
 def is_dask_collection(obj) -> bool:
     """Whether ``obj`` is a dask collection (without importing dask if it is not loaded)."""
-    if "dask" not in sys.modules or obj is None or isinstance(obj, (str, list, tuple)):
+    dask = sys.modules.get("dask")
+    if dask is None or obj is None or isinstance(obj, (str, list, tuple)):
         return False
-    import dask
     return dask.is_dask_collection(obj)
 
 
@@ -116,10 +118,14 @@ def _frame_block(df, features, targets, weight):
     return X, Y, w
 
 
+def _label(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _frame_partition_stats(df, features, targets, weight, index):
     X, Y, w = _frame_block(df, features, targets, weight)
     return _checked_stats(X, Y, w, f"dask DataFrame partition {index}",
-                          lambda r: f"row {r} (index {df.index[r]!r})", features, targets)
+                          lambda r: f"row {r} (index {_label(df.index[r])!r})", features, targets)
 
 
 def _array_partition_factor(X, Y, w, design, y_shift):
@@ -192,6 +198,8 @@ class _Partitions:
             self._factor = lambda design, y_shift: [
                 delayed(_frame_partition_factor, pure=True)(p, features, targets, sample_weight,
                                                             design, y_shift) for p in parts]
+            self._rows = [delayed(_frame_block, pure=True)(p, features, targets, sample_weight)
+                          for p in parts]
             return
         if not isinstance(X, da.Array):
             raise ValueError(f"X is a {type(X).__name__}; linreg fits dask arrays and dask "
@@ -231,6 +239,7 @@ class _Partitions:
         self._factor = lambda design, y_shift: [
             delayed(_array_partition_factor, pure=True)(a, b, c, design, y_shift)
             for a, b, c in zip(xs, ys, ws)]
+        self._rows = [delayed(_array_block, pure=True)(a, b, c) for a, b, c in zip(xs, ys, ws)]
 
     def stats(self) -> SufficientStats:
         total = _tree(self._stats, _merge_stats).compute()
@@ -239,6 +248,18 @@ class _Partitions:
         if total.weight_sum <= 0:
             raise ValueError("sample_weight is zero for every row: there is nothing to fit")
         return total
+
+    def blocks(self, shuffle: bool, rng):
+        """The partitions' rows brought to the client one at a time, for the stochastic
+        solvers: in a random order with the rows of each shuffled (not a global shuffle)."""
+        rng = np.random.default_rng(rng)
+        order = rng.permutation(len(self._rows)) if shuffle else range(len(self._rows))
+        for i in order:
+            X, Y, w = self._rows[i].compute()
+            if shuffle:
+                perm = rng.permutation(X.shape[0])
+                X, Y, w = X[perm], Y[perm], None if w is None else w[perm]
+            yield X, Y, w
 
     def factor(self, design, y_shift=None) -> np.ndarray:
         return _tree(self._factor(design, y_shift), merge_qr_factors).compute()
@@ -257,7 +278,8 @@ def fit(model, X, y=None, sample_weight=None):
     parts = _Partitions(X, y, sample_weight)
     stats = parts.stats()
     model._set_input_names(parts.feature_names, parts.n_features)
-    model._fit_problem(stats, None, None, None, parts.single, row_factor=parts.factor)
+    model._fit_problem(stats, None, None, None, parts.single, row_factor=parts.factor,
+                       row_blocks=parts.blocks)
     return model
 
 

@@ -32,7 +32,7 @@ from .stats import Design, sufficient_stats
 from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
 
 __all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
-           "partial_fit_epoch", "auto_learning_rate", "divergence_message", "new_state",
+           "partial_fit_epoch", "streamed_stochastic_epoch", "auto_learning_rate", "divergence_message", "new_state",
            "warn_divergences", "warn_not_converged",
            "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR"]
 
@@ -329,6 +329,47 @@ def stochastic_epoch(X, Y, relative_weight, rows, design: Design, settings: Trai
     return epoch
 
 
+def streamed_stochastic_epoch(row_blocks, design: Design, settings: TrainingSettings,
+                              mean_weight: float):
+    """One pass of the compiled kernel over rows that are not in memory (files, Dask).
+
+    ``row_blocks(shuffle, rng)`` yields blocks ``(X, Y, w)``; with ``settings.shuffle`` the
+    source visits its blocks in a random order and permutes the rows *within* each block.
+    That is not a global shuffle: the rows of one block stay together within an epoch.  A
+    mini-batch never spans two blocks (the last batch of a block may be smaller).  Weights
+    are relative to ``mean_weight``, the mean over all rows, as in memory.
+    """
+    opt = settings.optimizer
+    batch = 1 if settings.solver == "sgd" else settings.batch_size
+    inv_scale = 1.0 / design.scale
+    shift = np.ascontiguousarray(design.shift, dtype=np.float64)
+
+    def epoch(state: TrainingState, lr: float, grad: np.ndarray) -> bool:
+        rule = (opt.code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
+        for X, Y, w in row_blocks(settings.shuffle, state.rng):
+            Xk, Yk = _kernel_arrays(X, Y, w)
+            rel = np.empty(0) if w is None else np.asarray(w, dtype=np.float64) / mean_weight
+            rows = np.arange(Xk.shape[0], dtype=np.int64)
+            step, status = run_epoch(Xk, Yk, rel, rows, shift, inv_scale, state.params,
+                                     state.optimizer.moments, state.optimizer.step, batch,
+                                     settings.alpha, settings.fit_intercept, rule)
+            state.optimizer.step = int(step)
+            if status != EPOCH_OK:
+                return False
+        return True
+
+    def max_curvature() -> float:
+        best = 0.0
+        for X, Y, w in row_blocks(False, None):
+            Xk, _ = _kernel_arrays(X, Y, w)
+            rel = np.empty(0) if w is None else np.asarray(w, dtype=np.float64) / mean_weight
+            best = max(best, max_sample_curvature(Xk, rel, np.arange(Xk.shape[0], dtype=np.int64),
+                                                  shift, inv_scale, settings.fit_intercept))
+        return best
+
+    return epoch, max_curvature
+
+
 # ---------------------------------------------------------------------------- from the estimator
 def _kernel_arrays(X, Y, sample_weight):
     if X.dtype not in (np.float64, np.float32):
@@ -357,7 +398,8 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     ds, design, alpha = problem.ds, problem.design, problem.alpha
     d, k = ds.cross.shape
     stochastic = settings.solver != "gd"
-    if stochastic and problem.X is None:
+    row_blocks = getattr(problem, "row_blocks", None)
+    if stochastic and problem.X is None and row_blocks is None:
         raise ValueError(f"solver={settings.solver!r} needs the rows of X in memory; this data "
                          "source provides only statistics — use solver='gd', 'normal' or 'auto'")
     state = new_state(design, d, k, seed, init_params)
@@ -397,7 +439,11 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     # the curvature (an eigenvalue problem of size d) is needed for "gd" and the automatic step
     L = (objective.lipschitz_constant(train_ds, alpha)
          if settings.solver == "gd" or settings.learning_rate == "auto" else None)
-    if stochastic:
+    if stochastic and X is None:
+        # rows streamed from a file or a cluster, block by block
+        epoch_fn, curvature = streamed_stochastic_epoch(
+            row_blocks, design, settings, problem.stats.weight_sum / problem.stats.n_rows)
+    elif stochastic:
         Xk, Yk = _kernel_arrays(X, Y, sw)
         rows = train_rows.astype(np.int64)
         if sw is None:

@@ -42,6 +42,9 @@ class Problem:
     #: when the rows are not in memory (files, Dask): (design, y_shift) -> triangular factor
     #: R of √s·[1, X̃, y − y_shift] over all rows (closed_form.streamed_qr_factor), for "qr"
     row_factor: object = None
+    #: when the rows are not in memory: (shuffle, rng) -> iterator of blocks (X, Y, w), for
+    #: the stochastic solvers (blocks in random order, rows shuffled within each block)
+    row_blocks: object = None
 
 
 def _same_param(a, b) -> bool:
@@ -306,7 +309,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self._set_input_names(source.feature_names, stats.n_features)
         self._fit_problem(stats, None, None, None, source.single_target,
                           row_factor=lambda design, y_shift: streamed_qr_factor(
-                              source.blocks(), design, y_shift))
+                              source.blocks(), design, y_shift),
+                          row_blocks=lambda shuffle, rng: source.blocks(shuffle, rng))
+        self._training_source = source   # for summary()'s residual pass
         return self
 
     def _set_input_names(self, names, n_features: int) -> None:
@@ -319,10 +324,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             del self.feature_names_in_
 
     def _fit_problem(self, stats: SufficientStats, X, Y, sw, single: bool,
-                     row_factor=None) -> None:
+                     row_factor=None, row_blocks=None) -> None:
         design = Design.from_stats(stats, self.fit_intercept, self.standardize)
         ds = design.apply(stats)
-        problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw, row_factor)
+        problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw, row_factor, row_blocks)
         self.condition_number_ = condition_number(ds, problem.alpha)
         solver = self.solver
         if solver == "auto":
@@ -346,6 +351,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
         # pass; None when the rows were not in memory (sources, partial_fit, merge)
         self._training_data = None if X is None else (X, Y, sw)
+        self._training_source = None
         self._set_coefficients(coef, intercept, single)
         if solver in ("normal", "qr"):
             J = objective.loss_from_stats(ds, solution.theta, solution.beta, problem.alpha)
@@ -685,6 +691,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             rows_again = lambda: iter_blocks(Xv, Y, sw)  # noqa: E731
             if stats is None:
                 stats = sufficient_stats(Xv, Y, sw)
+        elif getattr(self, "_training_source", None) is not None and stats is not None:
+            # fitted from a file source: read it again (a changed file is detected)
+            source = self._training_source
+            blocks, rows_again = source.blocks(), source.blocks
+            target_names = source.target_names
         else:
             data = getattr(self, "_training_data", None)
             if data is None or stats is None:
