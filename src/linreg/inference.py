@@ -4,7 +4,8 @@ The model is ``y_i = x_iᵀθ + ε_i`` with ``x_i = [1, x_i]`` when there is an 
 intercept first, as statsmodels orders parameters after ``add_constant``), sample weights
 ``s_i`` (``Var ε_i = σ²/s_i``), and ``X_w = S^½ X`` the weighted design.  Everything here is
 computed from the sufficient statistics (:class:`linreg.stats.SufficientStats`) plus **one**
-blocked pass over the rows for what needs the residuals::
+blocked pass over the rows for what needs the residuals (leverage, when the chosen
+covariance does not need it, is computed on first use by one more pass)::
 
     bread        B = (XᵀSX)⁻¹                       from the statistics (a factor of it)
     scale        σ² = Σ s_i r_i² / (n − p)          r = y − Xθ at the fitted θ (the pass)
@@ -12,14 +13,18 @@ blocked pass over the rows for what needs the residuals::
     HC0..HC3     Cov θ = B [Σ s_i² r_i² ω_i x_i x_iᵀ] B,   ω = 1, n/(n−p), 1/(1−h), 1/(1−h)²
     leverage     h_i = s_i x_iᵀ B x_i
 
-The bread is never inverted explicitly to solve anything: with an intercept the statistics
-give the centred Gram matrix ``G = Σ s (x − x̄)(x − x̄)ᵀ``, which is equilibrated to unit
-diagonal and Cholesky-factored, ``D⁻¹GD⁻¹ = CᵀC``.  Rows are *whitened* by a triangular
-solve, ``u = C⁻ᵀD⁻¹(x − x̄)``, so ``h = s(1/n_w + ‖u‖²)`` and the HC "meat" is accumulated in
-whitened coordinates, where it is well scaled.  Only the covariance matrix itself — an
-output — is formed from the inverse of the triangular factor.  A rank-deficient design is
-handled by an eigendecomposition instead; coefficients that the data cannot identify are
-marked (``identified`` is False, their standard errors NaN) rather than printed as numbers.
+No system is solved with an explicit inverse: with an intercept the statistics give the
+centred Gram matrix ``G = Σ s (x − x̄)(x − x̄)ᵀ``, which is equilibrated to unit diagonal and
+Cholesky-factored, ``D⁻¹GD⁻¹ = CᵀC``; the exact optimum (to say how far an iterative fit is
+from it) comes from Cholesky solves.  The covariance matrix — an output — is made of the
+inverse of the triangular factor, ``B = TTᵀ`` with ``T = D⁻¹C⁻¹``, and that same factor
+*whitens* the rows in the pass, ``u = Tᵀ(x − x̄)`` (one matrix product per block): then
+``h = s(1/n_w + ‖u‖²)`` and the HC "meat" is accumulated in whitened coordinates, where it
+is well scaled.  When the design is ill-conditioned (``κ(D⁻¹GD⁻¹) > 1e6``) and the rows can
+be read again, ``T`` comes from a TSQR factor of the rows instead of ``G`` (which squares
+the condition number).  A rank-deficient design is handled by an eigendecomposition;
+coefficients that the data cannot identify are marked (``identified`` is False, their
+standard errors NaN) rather than printed as numbers.
 
 The pass runs over any iterator of blocks ``(X_block, Y_block, w_block)`` (``w_block`` may
 be ``None``), so in-memory arrays and streamed sources feed it alike (see :func:`iter_blocks`).
