@@ -584,3 +584,27 @@ def test_loaded_model_keeps_its_training_statistics(files, data):
     np.testing.assert_allclose(loaded.stats_.mean, fresh.stats_.mean, rtol=1e-15)
     np.testing.assert_allclose(loaded.stats_.comoment, fresh.stats_.comoment, rtol=1e-13)
     assert loaded.stats_.n_rows == len(y)
+
+
+def test_summary_of_a_penalized_fit_is_refused_in_one_line(files, tmp_path):
+    model = tmp_path / "ridge.json"
+    assert run(["fit", files["train"], "--target", "price", "--drop", "id", "--alpha", "0.1",
+                "-o", model, "-q"])[0] == 0
+    code, out, err = run(["summary", model, files["train"]])
+    assert code == 1 and err.count("\n") == 1 and "alpha" in err and out == ""
+
+
+def test_summary_of_several_targets_gives_one_result_each(files, data, tmp_path):
+    import statsmodels.api as sm
+
+    X, y = data
+    model = tmp_path / "two.json"
+    assert run(["fit", files["train"], "--target", "price,d", "--features", "a,b,c",
+                "-o", model, "-q"])[0] == 0
+    code, out, err = run(["summary", model, files["train"], "--json"])
+    assert code == 0, err
+    results = json.loads(out)["inference"]
+    assert len(results) == 2
+    for result, target in zip(results, (y, X[:, 3])):
+        ols = sm.OLS(target, sm.add_constant(X[:, :3])).fit()
+        np.testing.assert_allclose(result["bse"], ols.bse, rtol=1e-8)

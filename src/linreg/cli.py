@@ -455,12 +455,13 @@ def objective_text(model) -> str:
     return text
 
 
-def _finite_or_none(x):
-    return x if isinstance(x, (int, str)) or (isinstance(x, float) and math.isfinite(x)) else None
+def _number(x) -> str:
+    return "n/a" if x is None else f"{x:.6g}"
 
 
 def _dump_json(obj, out) -> None:
-    out.write(json.dumps(obj, indent=1, allow_nan=False, default=_finite_or_none) + "\n")
+    """Strict JSON (no NaN/Infinity: they become null) on ``out``."""
+    out.write(json.dumps(_jsonable(obj), indent=1, allow_nan=False) + "\n")
 
 
 def _jsonable(x):
@@ -478,7 +479,11 @@ def _jsonable(x):
         return int(x)
     if isinstance(x, np.bool_):
         return bool(x)
-    return x
+    if x is None or isinstance(x, (str, int, bool)):
+        return x
+    if hasattr(x, "tolist"):  # e.g. a pandas Series
+        return _jsonable(x.tolist())
+    return str(x)
 
 
 def _coefficient_rows(model, names) -> list[tuple[str, str]]:
@@ -700,27 +705,25 @@ def cmd_evaluate(args, out, err) -> int:
     return OK
 
 
-def _result_json(result) -> dict:
-    """The numbers of an inference result (whatever of them it offers)."""
-    fields = ["params", "bse", "tvalues", "pvalues", "rsquared", "rsquared_adj", "fvalue",
-              "f_pvalue", "llf", "aic", "bic", "condition_number", "df_resid", "df_model", "nobs",
-              "cov_type"]
+INFERENCE_FIELDS = ("param_names", "params", "bse", "tvalues", "pvalues", "identified",
+                    "rsquared", "rsquared_adj", "fvalue", "f_pvalue", "llf", "aic", "bic", "ssr",
+                    "scale", "nobs", "df_resid", "df_model", "condition_number", "durbin_watson",
+                    "jarque_bera", "jarque_bera_pvalue", "omnibus", "omnibus_pvalue", "skew",
+                    "kurtosis", "cov_type", "target_name")
+
+
+def _result_json(result):
+    """The numbers of an inference result; a list of them for several targets."""
+    if isinstance(result, tuple):
+        return [_result_json(r) for r in result]
     data = {}
-    for name in fields:
+    for name in INFERENCE_FIELDS:
         try:
-            value = getattr(result, name)
+            data[name] = _jsonable(getattr(result, name))
         except (AttributeError, ValueError):
             continue
-        data[name] = _jsonable(value)
     if hasattr(result, "conf_int"):
-        try:
-            data["conf_int"] = _jsonable(np.asarray(result.conf_int()))
-        except (TypeError, ValueError):
-            pass
-    for name in ("term_names", "names", "exog_names"):
-        if hasattr(result, name):
-            data["terms"] = _jsonable(list(getattr(result, name)))
-            break
+        data["conf_int"] = _jsonable(np.asarray(result.conf_int()))
     return data
 
 
@@ -728,9 +731,10 @@ def cmd_summary(args, out, err) -> int:
     model = _load_model(args.model)
     names = _model_features(model)
     meta = getattr(model, "metadata_", None) or {}
+    saved_by = json.loads(Path(args.model).read_text(encoding="utf-8")).get("library_version")
     description = {
         "model_file": args.model,
-        "library_version": getattr(model, "library_version_", None),
+        "library_version": saved_by if isinstance(saved_by, str) else None,
         "target": meta.get("target_name"),
         "objective": meta.get("objective", objective_text(model)),
         "solver": model.solver_,
@@ -747,9 +751,8 @@ def cmd_summary(args, out, err) -> int:
         table = _read_for_model(model, args.data, target=_split_names(args.target), need_target=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="X does not have valid feature names")
-                result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y)
+            result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y)
+        # (the columns were matched to the model's feature names when the file was read)
         _show_warnings([w for w in caught if "valid feature names" not in str(w.message)], err)
     if args.json:
         if result is not None:
@@ -759,15 +762,17 @@ def cmd_summary(args, out, err) -> int:
     if result is not None:
         out.write(str(result).rstrip("\n") + "\n")
         return OK
-    out.write(f"{args.model}: LinearRegression, target {description.get('target', '(not recorded)')!r}\n")
+    out.write(f"{args.model}: LinearRegression, target {description.get('target', '(not recorded)')!r}"
+              f" (saved by linreg {description.get('library_version', '?')})\n")
     out.write(f"objective: {description['objective']}\n")
     how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
     out.write(f"solver {model.solver_} ({how}); alpha = {model.alpha:g}, "
               f"standardize = {model.standardize}, fit_intercept = {model.fit_intercept}\n")
     if meta.get("training_metrics"):
         m = meta["training_metrics"]
-        out.write(f"training data ({meta.get('data_file', '?')}, n = {m.get('n')}): R² {m.get('r2'):.6g}, "
-                  f"RMSE {m.get('rmse'):.6g}, MAE {m.get('mae'):.6g}\n")
+        out.write(f"training data ({meta.get('data_file', '?')}, n = {m.get('n')}): "
+                  f"R² {_number(m.get('r2'))}, RMSE {_number(m.get('rmse'))}, "
+                  f"MAE {_number(m.get('mae'))}\n")
     out.write("coefficients (original units):\n")
     _print_coefficients(model, names, out)
     out.write("(standard errors, p-values and intervals need the data: linreg summary MODEL DATA)\n")
