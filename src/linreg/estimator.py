@@ -458,12 +458,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _solve_iterative(self, problem: Problem, solver: str) -> Solution:
         d, k = problem.ds.cross.shape
         settings = self._training_settings(solver)
-        if solver == "minibatch" and problem.X is not None:
-            n = problem.X.shape[0]
+        if solver == "minibatch":
+            n = problem.X.shape[0] if problem.X is not None else int(problem.stats.n_rows)
             n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
             if settings.batch_size > n_train:
-                raise ValueError(f"batch_size={settings.batch_size} is larger than the {n_train} "
-                                 "training rows; use a batch_size between 1 and the number of rows")
+                raise ValueError(f"batch_size={settings.batch_size} is larger than the number of "
+                                 f"training rows (n_samples={n_train}); use a batch_size between 1 "
+                                 f"and {n_train}")
         init = None
         if self.warm_start and hasattr(self, "coef_"):
             coef = np.asarray(self.coef_, dtype=np.float64)
