@@ -214,12 +214,23 @@ def _array(path, value, shape, what):
         # far too long: say so without converting millions of values first
         _fail(path, f"{what} has {len(value)} entries, expected shape {shape}")
     try:
-        a = np.asarray(value, dtype=np.float64)
+        a = np.asarray(value)
     except (TypeError, ValueError):
         _fail(path, f"{what} is not an array of numbers")
+    if a.dtype.kind not in "iuf":
+        # strings ("2"), null, true/false or integers too big for 64 bits are not numbers here
+        _fail(path, f"{what} is not an array of numbers")
+    a = a.astype(np.float64)
     if a.shape != shape:
         _fail(path, f"{what} has shape {a.shape}, expected {shape}")
     return a
+
+
+def _count(value, what: str) -> int:
+    """A non-negative JSON integer (not a string, float or bool) of sane size."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
+        raise ValueError(f"{what} must be an integer >= 0, not {str(value)[:40]}")
+    return value
 
 
 def _depth(obj, limit) -> int:
@@ -294,12 +305,14 @@ def from_dict(data, path="<model>"):
         _fail(path, "the fitted attributes are missing")
     try:
         model.solver_ = str(fitted["solver_"])
-        model.n_iter_ = int(fitted["n_iter_"])
-        model.rank_ = int(fitted["rank_"])
+        model.n_iter_ = _count(fitted["n_iter_"], "n_iter_")
+        model.rank_ = _count(fitted["rank_"], "rank_")
+        if isinstance(fitted["condition_number_"], (bool, str)):
+            raise TypeError("condition_number_ must be a number")
         model.condition_number_ = float(fitted["condition_number_"])
         model.loss_history_ = np.asarray(fitted["loss_history_"], dtype=np.float64).reshape(-1)
         model.grad_norm_history_ = np.asarray(fitted["grad_norm_history_"], dtype=np.float64).reshape(-1)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         _fail(path, f"a fitted attribute is missing or malformed ({exc})")
     for extra in getattr(model, "_persisted_attributes", ()):
         if extra in fitted:
@@ -316,19 +329,25 @@ def load(path):
     truncated, foreign or newer file; nothing in the file is ever executed."""
     path = Path(path)
     try:
-        info = path.stat()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise OSError(exc.errno, f"cannot read model file {str(path)!r}: {exc.strerror}") from exc
-    if not stat.S_ISREG(info.st_mode):
-        # a FIFO would block, /dev/zero never end: only regular files are read
-        _fail(path, "it is not a regular file" + (" (it is a directory)" if stat.S_ISDIR(info.st_mode) else ""))
-    if info.st_size > MAX_FILE_BYTES:
-        _fail(path, f"it is {info.st_size} bytes, more than the {MAX_FILE_BYTES} a model file may have")
-    try:
-        with open(path, "rb") as f:
+    with os.fdopen(fd, "rb") as f:
+        # the size and kind of the file that was opened (not of whatever the path names a
+        # moment later: a concurrent save may rename a new file over it)
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            # a FIFO would block, /dev/zero never end: only regular files are read
+            _fail(path, "it is not a regular file"
+                  + (" (it is a directory)" if stat.S_ISDIR(info.st_mode) else ""))
+        if info.st_size > MAX_FILE_BYTES:
+            _fail(path, f"it is {info.st_size} bytes, more than the {MAX_FILE_BYTES} a model "
+                        "file may have")
+        try:
             raw = f.read(info.st_size + 1)    # never more, even if the file grows meanwhile
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot read model file {str(path)!r}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot read model file {str(path)!r}: {exc.strerror}") from exc
     if len(raw) != info.st_size:
         _fail(path, "it changed while it was being read")
     _check_container_count(path, raw)
