@@ -208,6 +208,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.callback = callback
         self.warm_start = warm_start
 
+    def __getstate__(self):
+        # the training rows are only referenced for summary(); copying or serializing the
+        # estimator must not carry the caller's whole data set along
+        state = super().__getstate__()
+        state.pop("_training_data", None)
+        return state
+
     # ------------------------------------------------------------------ checks
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
