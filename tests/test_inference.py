@@ -631,3 +631,16 @@ def test_model_fitted_on_dask_arrays():
     s, _ = _statsmodels(X, y, w, True, "HC3")
     _compare(r, s)
     close(r.durbin_watson, durbin_watson(s.wresid), what="dw across partitions")
+
+
+def test_copies_of_the_estimator_do_not_carry_the_training_rows():
+    import copy
+    X, y, _, _ = _data("ols")
+    model = LinearRegression().fit(X, y)
+    twin = copy.deepcopy(model)
+    assert getattr(twin, "_training_data", None) is None
+    np.testing.assert_array_equal(twin.coef_, model.coef_)
+    with pytest.raises(ValueError, match="pass them, as model.summary"):
+        twin.summary()
+    s, _ = _statsmodels(X, y, None, True)
+    _compare(twin.summary(X=X, y=y), s)
