@@ -416,6 +416,8 @@ def test_feature_names_from_dataframe_and_defaults():
     frame = r.to_frame()
     assert list(frame.index) == list(r.param_names)
     assert list(frame.columns[:6]) == ["coef", "std err", "t", "P>|t|", "[0.025", "0.975]"]
+    robust = LinearRegression().fit(df, y).summary("HC1").to_frame(alpha=0.1)
+    assert list(robust.columns[:6]) == ["coef", "std err", "z", "P>|z|", "[0.05", "0.95]"]
     close(frame["coef"], r.params, 0, "frame coef")
     text = str(r)
     for name in ("intercept", "age", "income", "height", "score"):

@@ -811,8 +811,9 @@ class RegressionResults:
                               "pvalues and conf_int() directly") from None
         ci = self.conf_int(alpha)
         lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
-        return pd.DataFrame({"coef": self.params, "std err": self.bse, "t": self.tvalues,
-                             "P>|t|": self.pvalues, lo: ci[:, 0], hi: ci[:, 1],
+        stat = "t" if self.use_t else "z"
+        return pd.DataFrame({"coef": self.params, "std err": self.bse, stat: self.tvalues,
+                             f"P>|{stat}|": self.pvalues, lo: ci[:, 0], hi: ci[:, 1],
                              "identified": self.identified},
                             index=pd.Index(list(self.param_names), name="term"))
 
