@@ -80,11 +80,21 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
     grad = np.zeros(p.shape[0])
     r = np.empty(k)
     n = rows.shape[0]
+    # the identity design (standardize=False): x̃ = x, skip the transform
+    raw = True
+    for j in range(d):
+        if shift[j] != 0.0 or inv_scale[j] != 1.0:
+            raw = False
     for t in range(n):
         if t + PREFETCH_AHEAD < n:
             _prefetch_row(X, rows[t + PREFETCH_AHEAD])
         i = rows[t]
-        if k == 1:
+        if k == 1 and raw:
+            acc = p[d] - Y[i, 0]
+            for j in range(d):
+                acc += X[i, j] * p[j]
+            r[0] = acc
+        elif k == 1:
             acc = p[d] - Y[i, 0]
             for j in range(d):
                 acc += (X[i, j] - shift[j]) * inv_scale[j] * p[j]
@@ -101,7 +111,11 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
                 r[c] *= relative_weight[i]
             if not np.isfinite(r[c]):
                 return step, EPOCH_DIVERGED
-        if k == 1:
+        if k == 1 and raw:
+            r0 = r[0]
+            for j in range(d):
+                grad[j] = X[i, j] * r0 + alpha * p[j]
+        elif k == 1:
             r0 = r[0]
             for j in range(d):
                 grad[j] = (X[i, j] - shift[j]) * inv_scale[j] * r0 + alpha * p[j]
