@@ -145,7 +145,8 @@ def test_big_data_is_subsampled_in_scatter_plots():
 @pytest.mark.parametrize("solver", ["normal", "gd"])
 def test_cli_plot_writes_a_png_of_the_expected_size(solver, csv_file, tmp_path):
     model = tmp_path / "m.json"
-    code, _, err = run(["fit", csv_file, "--target", "price", "--solver", solver, "-o", model, "-q"])
+    code, _, err = run(["fit", csv_file, "--target", "price", "--solver", solver, "--max-iter", "200",
+                        "-o", model, "-q"])
     assert code == 0, err
     png = tmp_path / "fit.png"
     code, _, err = run(["plot", model, csv_file, "-o", png])
