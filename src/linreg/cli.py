@@ -197,8 +197,10 @@ def _npy_columns(path: Path):
     if a.ndim != 2:
         raise CommandError(f"{path} holds an array of shape {a.shape}; linreg reads a 2-D array "
                            "(rows × columns, named 0, 1, …) or a structured array with named fields")
+    if a.dtype.kind not in "fiub":
+        raise CommandError(f"{path} holds {a.dtype} values, not numbers")
     names = [str(j) for j in range(a.shape[1])]
-    return names, lambda columns: ({n: a[:, int(n)] for n in columns}, a.shape[0])
+    return names, lambda columns: (a, a.shape[0])
 
 
 def _npz_columns(path: Path):
@@ -234,6 +236,11 @@ def _matrix(data, names: list[str], n: int, path, line_offset: int) -> np.ndarra
     row.  Row-major so that every result is bit for bit what the Python API gives on the
     usual row-major arrays."""
     M = np.empty((n, len(names)))
+    if isinstance(data, np.ndarray):  # a plain 2-D .npy (memory-mapped): columns by index
+        index = [int(name) for name in names]
+        for start in range(0, n, 65536):  # whole rows at a time: one sequential read
+            M[start:start + 65536] = data[start:start + 65536][:, index]
+        return M
     if isinstance(data, dict):
         for j, name in enumerate(names):
             a = np.asarray(data[name])
