@@ -9,7 +9,7 @@
     linreg plot model.json [data.csv] -o fit.png
     linreg demo
 
-Every command is a function ``cmd_<name>(args, out) -> int``; :func:`main` parses, runs it and
+Every command is a function ``cmd_<name>(args, out, err) -> int``; :func:`main` parses, runs it and
 turns every expected failure (a bad file, column, value or model file) into one line on
 standard error and exit status 1 — the traceback only with ``--debug``.
 """
@@ -589,11 +589,11 @@ def cmd_fit(args, out, err) -> int:
     from .estimator import LinearRegression
     from .progress import ProgressBar
 
-    table = read_table(args.data, target=_split_names(args.target),
-                       features=_split_names(args.features), drop=_split_names(args.drop))
     params = _estimator_params(args)
     model = LinearRegression(**params)
-    model._check_params()
+    model._check_params()  # a bad option fails before a long read, not after
+    table = read_table(args.data, target=_split_names(args.target),
+                       features=_split_names(args.features), drop=_split_names(args.drop))
     bar = None
     if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
             and "callback" in model.get_params()):
@@ -665,13 +665,16 @@ def cmd_fit(args, out, err) -> int:
 def cmd_predict(args, out, err) -> int:
     model = _load_model(args.model)
     table = _read_for_model(model, args.data, need_target=False)
-    targets = _model_targets(model) or ["y"]
     single = np.ndim(model.coef_) == 1
+    targets = _model_targets(model)
+    if single or targets is None or len(targets) != np.shape(model.coef_)[0]:
+        targets = ["y"] if single else [f"y{j}" for j in range(np.shape(model.coef_)[0])]
     names = ["prediction"] if single else [f"prediction_{t}" for t in targets]
+    if args.output and Path(args.output).suffix.lower() not in (
+            CSV_SUFFIXES + PARQUET_SUFFIXES + (".npy",)):
+        raise CommandError(f"cannot write predictions as {args.output!r}: use .csv, .parquet "
+                           "or .npy")
     if args.interval:
-        import inspect
-        if "interval" not in inspect.signature(model.predict).parameters:
-            raise CommandError("--interval needs a linreg whose predict() offers intervals")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             y_hat, lower, upper = _predict(model, table.X, interval=args.interval, level=args.level)
