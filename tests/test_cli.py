@@ -436,7 +436,7 @@ def test_progress_bar_on_a_terminal_not_in_a_pipe(tmp_path):
     argv = _slow_fit_argv(tmp_path)
     code, text = _run_with_pty_stderr(argv)
     assert code == 0, text
-    assert "epoch" in text and "it/s" in text and "loss" in text and "done in" in text
+    assert "iteration" in text and "it/s" in text and "loss" in text and "done in" in text
     assert "\r" in text  # redrawn in place
     proc = run_process(argv)  # stderr is a pipe
     assert proc.returncode == 0 and "it/s" not in proc.stderr and "\r" not in proc.stderr

@@ -597,7 +597,8 @@ def cmd_fit(args, out, err) -> int:
     bar = None
     if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
             and "callback" in model.get_params()):
-        bar = ProgressBar(int(params["max_iter"]), stream=err)
+        bar = ProgressBar(int(params["max_iter"]), stream=err,
+                          unit="iteration" if params["solver"] == "gd" else "epoch")
         model.set_params(callback=bar)
     fit_options = {}
     if args.checkpoint is not None:

@@ -4,7 +4,7 @@
 calls it after each epoch (or iteration) with a dict holding at least ``epoch`` and ``loss``.
 It draws one line, rewritten in place::
 
-    fitting  ████████████░░░░░░░░  61% epoch 610/1000  loss 1.2346e-02  2.41k it/s  ≤0:00:01 left
+    fitting  ████████████░░░░░░░░  61% epoch 610/1000  loss 0.0123456  2.41k it/s  ≤0:00:01 left
 
 The time left is an upper bound: the fit may stop earlier, when it meets ``tol``.
 
@@ -59,6 +59,8 @@ class ProgressBar:
         Characters of the bar itself.
     clock : callable, default=time.monotonic
         The time source (a parameter so that tests can drive it).
+    unit : str, default="epoch"
+        What one step of the fit is called ("iteration" for full-batch descent).
 
     Examples
     --------
@@ -72,7 +74,8 @@ class ProgressBar:
     """
 
     def __init__(self, total: int, stream=None, enabled: bool | None = None, delay: float = 0.3,
-                 refresh: float = 0.1, width: int = 20, clock=time.monotonic):
+                 refresh: float = 0.1, width: int = 20, clock=time.monotonic,
+                 unit: str = "epoch"):
         if isinstance(total, bool) or not isinstance(total, int) or total < 1:
             raise ValueError(f"total={total!r} must be an integer >= 1")
         self.total = total
@@ -88,6 +91,7 @@ class ProgressBar:
         self.refresh = refresh
         self.width = width
         self.clock = clock
+        self.unit = unit
         self.start = clock()
         self.last_draw = -math.inf
         self.drawn = False
@@ -123,8 +127,8 @@ class ProgressBar:
         left = (self.total - self.epoch) / rate if rate > 0 else math.inf
         when = (f"done in {format_duration(elapsed)}" if final
                 else f"≤{format_duration(left)} left")
-        return (f"fitting  {bar} {fraction:4.0%} epoch {self.epoch}/{self.total}  "
-                f"loss {self.loss:.5g}  {format_rate(rate)}  {when}")
+        return (f"fitting  {bar} {fraction:4.0%} {self.unit} {self.epoch}/{self.total}  "
+                f"loss {self.loss:.6g}  {format_rate(rate)}  {when}")
 
     def _draw(self, now: float) -> None:
         text = self.line(now)
