@@ -27,7 +27,7 @@ import numpy as np
 
 from . import objective
 from .exceptions import ConvergenceWarning, DivergenceError
-from .optimizers import Optimizer, OptimizerState, get_optimizer, scheduled_learning_rate
+from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .stats import Design, sufficient_stats
 from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
 
@@ -85,6 +85,12 @@ class TrainingState:
     epochs_without_improvement: int = 0   # for the plateau schedule
     plateau_halvings: int = 0
     divergences: int = 0                  # epochs that exploded and were undone
+    # early stopping: the lowest validation loss and its parameters (restored at the end),
+    # and the epochs since the validation loss last improved by more than tol
+    lowest_validation_loss: float = np.inf
+    lowest_validation_params: np.ndarray | None = None
+    best_validation_loss: float = np.inf
+    validation_epochs_without_improvement: int = 0
     first_learning_rate: float = 0.0      # η₀ before any halving for divergence
     loss_history: list = field(default_factory=list)
     grad_norm_history: list = field(default_factory=list)
@@ -217,14 +223,14 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         state.loss_history.append(J_start)
         state.grad_norm_history.append(float(np.linalg.norm(g)))
         if val_loss_fn is not None:
-            state.validation_loss_history.append(val_loss_fn(theta, beta))
+            val = val_loss_fn(theta, beta)
+            state.validation_loss_history.append(val)
+            state.best_validation_loss = state.lowest_validation_loss = val
+            state.lowest_validation_params = state.params.copy()
         state.best_loss, state.best_params = J_start, state.params.copy()
     g_ref = state.grad_norm_history[0]
     converged = g_ref == 0.0
     stopped_early = False
-    best_val = state.validation_loss_history[-1] if val_loss_fn is not None else np.inf
-    lowest_val, lowest_val_params = best_val, state.params.copy()
-    val_bad = 0
     failures = 0
     epochs = 0
     tiny = np.finfo(float).tiny
@@ -279,13 +285,15 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         if val_loss_fn is not None:
             val = val_loss_fn(theta, beta)
             state.validation_loss_history.append(val)
-            if val < lowest_val:
-                lowest_val, lowest_val_params = val, state.params.copy()
-            if val < best_val - settings.tol * abs(best_val):
-                best_val, val_bad = val, 0
+            if val < state.lowest_validation_loss:
+                state.lowest_validation_loss = val
+                state.lowest_validation_params = state.params.copy()
+            if val < state.best_validation_loss * (1.0 - settings.tol):
+                state.best_validation_loss = val
+                state.validation_epochs_without_improvement = 0
             else:
-                val_bad += 1
-                if val_bad >= settings.n_iter_no_change:
+                state.validation_epochs_without_improvement += 1
+                if state.validation_epochs_without_improvement >= settings.n_iter_no_change:
                     stopped_early = True
         converged = converged or (settings.tol > 0 and gn <= settings.tol * g_ref)
         if settings.callback is not None:
@@ -298,7 +306,7 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
             break
     if val_loss_fn is not None:
         # early stopping keeps the parameters with the lowest validation loss
-        state.params[:] = lowest_val_params
+        state.params[:] = state.lowest_validation_params
     return converged, stopped_early, epochs
 
 
