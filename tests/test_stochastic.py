@@ -405,3 +405,13 @@ def test_scikit_learn_estimator_checks(estimator):
             "check_sample_weight_equivalence_on_dense_data": "stochastic: different sampling"})
     failed = [(r["check_name"], str(r["exception"])[:300]) for r in results if r["status"] == "failed"]
     assert not failed
+
+
+def test_partial_fit_after_a_closed_form_fit_starts_afresh():
+    X, y = well_conditioned(n=300, d=3, seed=28)
+    m = LinearRegression(solver="sgd", max_iter=3, tol=0).fit(X, y)
+    m.set_params(solver="normal").fit(X, y)
+    m.set_params(solver="sgd").partial_fit(X, y)
+    fresh = LinearRegression(solver="sgd").partial_fit(X, y)
+    np.testing.assert_array_equal(m.coef_, fresh.coef_)
+    assert m.n_iter_ == 1

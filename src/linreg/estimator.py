@@ -503,7 +503,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         scaling) from its rows.  ``loss_history_`` gets ``J`` of all rows seen so far."""
         self._check_params()
         state = getattr(self, "training_state_", None)
-        first = state is None
+        # continue only what an iterative fit left (a later closed-form fit supersedes it)
+        first = state is None or getattr(self, "solver_", None) not in ITERATIVE_SOLVERS
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
         chunk = sufficient_stats(X, Y, sw)
         d, k = chunk.n_features, chunk.n_targets
