@@ -80,7 +80,7 @@ def _select(all_names: list[str], path: str, target: list[str] | None,
     def check(names, what):
         for name in names or ():
             if name not in seen:
-                shown = ", ".join(all_names[:30]) + (", …" if len(all_names) > 30 else "")
+                shown = ", ".join(map(repr, all_names[:30])) + (", …" if len(all_names) > 30 else "")
                 raise CommandError(f"{path} has no column {name!r} ({what}); its columns are: {shown}")
 
     check(target, "the --target")
@@ -113,7 +113,7 @@ def _csv_header(path: Path) -> list[str]:
         row = next(csv.reader(f), None)
     if row is None:
         raise CommandError(f"{path}: the file is empty (it needs a header row of column names)")
-    return [name.strip() for name in row]
+    return row  # exactly as pyarrow names the columns (no stripping)
 
 
 def _first_bad_csv_row(path: Path, header: list[str], columns: list[str]) -> str:
