@@ -154,15 +154,15 @@ def test_only_small_matrices_travel(client):
 
 def test_stochastic_solvers_visit_partitions(client):
     X, y = make_data(n=4000, d=3, seed=7)
-    Xd, yd = da.from_array(X, chunks=(1000, 3)), da.from_array(y, chunks=1000)
+    Xd, yd = da.from_array(X, chunks=(2000, 3)), da.from_array(y, chunks=2000)
     coef, icpt = lstsq_fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a = LinearRegression(solver="minibatch", batch_size=32, random_state=0, max_iter=20).fit(Xd, yd)
-    # stochastic: near, not at, the optimum — the mean squared error within 5% of the best
+        a = LinearRegression(solver="minibatch", batch_size=32, random_state=0, max_iter=12).fit(Xd, yd)
+    # stochastic: near, not at, the optimum — the mean squared error within 10% of the best
     best = np.mean((X @ coef[:, 0] + icpt[0] - y) ** 2)
-    assert np.mean((a.predict(X) - y) ** 2) < 1.05 * best
-    assert a.n_iter_ == 20
+    assert np.mean((a.predict(X) - y) ** 2) < 1.1 * best
+    assert a.n_iter_ == 12
 
 
 def test_errors_and_missing_dask(monkeypatch):
