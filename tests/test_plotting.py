@@ -190,3 +190,14 @@ def test_missing_matplotlib_gives_a_clear_message(csv_file, tmp_path, monkeypatc
     assert not Path(tmp_path / "p.png").exists()
     with pytest.raises(ImportError, match=r"linreg\[plot\]"):
         LinearRegression().fit([[0.0], [1.0], [3.0]], [1.0, 2.0, 2.0]).plot_loss()
+
+
+def test_demo_plot(tmp_path):
+    png = tmp_path / "demo.png"
+    code, out, err = run(["demo", "--plot", png])
+    assert code == 0, err
+    assert "R²" in out and f"wrote {png}" in out
+    shape, spread = pixels(png)
+    assert shape == (int(plotting.PANEL_SIZE[1] * plotting.DPI),
+                     int(3 * plotting.PANEL_SIZE[0] * plotting.DPI))
+    assert spread > 0.05

@@ -801,20 +801,39 @@ def cmd_plot(args, out, err) -> int:
     fig = plotting.model_figure(model, None if table is None else table.X,
                                 None if table is None else table.y, figure_class=figure_class,
                                 target_name=", ".join(_model_targets(model) or []) or None)
-    suffix = Path(args.output).suffix.lower().lstrip(".") or "png"
-    if suffix not in ("png", "svg", "pdf"):
-        raise CommandError(f"cannot write a plot as {args.output!r}: use .png, .svg or .pdf")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=suffix, dpi=plotting.DPI)
-    _write_output(args.output, buf.getvalue())
+    _save_figure(fig, args.output)
     if not args.quiet:
         err.write(f"wrote {args.output}\n")
     return OK
 
 
+def _save_figure(fig, path: str) -> None:
+    from . import plotting
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in ("png", "svg", "pdf"):
+        raise CommandError(f"cannot write a plot as {path!r}: use .png, .svg or .pdf")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=suffix, dpi=plotting.DPI)
+    _write_output(path, buf.getvalue())
+
+
 def cmd_demo(args, out, err) -> int:
-    from .demo import run_demo
-    return run_demo(out=out)
+    from .demo import load_diabetes, run_demo
+
+    code = run_demo(out=out)
+    if args.plot:
+        from . import plotting
+        from .estimator import LinearRegression
+
+        figure_class = plotting.require_matplotlib()
+        X, y, names, target = load_diabetes()
+        model = LinearRegression(solver="gd", max_iter=500, tol=0.0).fit(X, y)
+        fig = plotting.model_figure(model, X, y, figure_class=figure_class, target_name=target)
+        _save_figure(fig, args.plot)
+        out.write(f"\nwrote {args.plot}: gradient descent's loss curve (500 iterations) against "
+                  "the closed-form optimum, predicted vs actual, residuals vs fitted\n")
+    return code
 
 
 # ---------------------------------------------------------------------------------- parsing
@@ -941,7 +960,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the bundled diabetes data, end to end",
                        description="Fit the bundled diabetes data with every batch solver and "
                                    "compare them.",
-                       epilog=_example("linreg demo"))
+                       epilog=_example("linreg demo --plot diabetes.png"))
+    p.add_argument("--plot", metavar="FILE",
+                   help="also draw gradient descent's loss curve and the fit (.png, .svg, .pdf)")
     p.set_defaults(run=cmd_demo)
     return parser
 
