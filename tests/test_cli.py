@@ -614,3 +614,18 @@ def test_summary_of_several_targets_gives_one_result_each(files, data, tmp_path)
     for result, target in zip(results, (y, X[:, 3])):
         ols = sm.OLS(target, sm.add_constant(X[:, :3])).fit()
         np.testing.assert_allclose(result["bse"], ols.bse, rtol=1e-8)
+
+
+def test_missing_pyarrow_gives_a_clear_message(files, tmp_path, monkeypatch):
+    for name in list(sys.modules):
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    code, _, err = run(["fit", files["train"], "--target", "price", "-o", tmp_path / "m.json"])
+    assert code == 1 and err.count("\n") == 1 and "pip install 'linreg[files]'" in err
+    # predictions are still written exactly (17 significant digits) without pyarrow
+    from linreg.cli import _table_bytes
+    values = np.random.default_rng(2).standard_normal(50) * 1e3
+    text = _table_bytes({"prediction": values}, "p.csv").decode()
+    assert text.splitlines()[0] == "prediction"
+    np.testing.assert_array_equal(np.loadtxt(io.StringIO(text), skiprows=1), values)
