@@ -89,8 +89,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         method: ``1/L`` for ``"gd"`` (``L`` the largest eigenvalue of the loss's Hessian, the
         standardized Gram matrix / n_w + alpha); for ``"sgd"``/``"minibatch"`` ``1/L_B`` from
         the largest row norm (see :func:`linreg.descent.auto_learning_rate`), times
-        ``1 − momentum`` with momentum; for Adam ``1e-3`` (stochastic) or 0.1 × the spread
-        of ``y`` (``"gd"``).
+        ``1 − momentum`` with momentum; for Adam 0.01 × (stochastic) or 0.1 × (``"gd"``)
+        the spread of ``y``: Adam moves each coefficient by about ``η`` per step.
     max_iter : int, default=1000
         Iterations of ``"gd"``; epochs (passes over the data) of ``"sgd"``/``"minibatch"``.
     tol : float, default=1e-6
