@@ -251,6 +251,7 @@ def test_parquet_npy_and_npz_give_the_same_fit(files, data, tmp_path):
 BAD_FILES = {
     # name: (file text, --target, what the one line must mention)
     "non-numeric": ("a,b,y\n1,2,3\n4,five,6\n", "y", ["'b'", "line 3", "'five'"]),
+    "None": ("a,b,y\n1,2,3\n4,None,6\n", "y", ["'b'", "line 3", "'None'"]),
     "missing target": ("a,b,c\n1,2,3\n4,5,6\n", "y", ["'y'", "no column"]),
     "empty": ("", "y", ["empty"]),
     "header only": ("a,b,y\n", "y", ["no data rows"]),

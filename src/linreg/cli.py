@@ -130,8 +130,8 @@ def _first_bad_csv_row(path: Path, header: list[str], columns: list[str]) -> str
                 return (f"{path}: line {line} has {len(row)} fields but the header has "
                         f"{len(header)} (a ragged row)")
             for name, j in index.items():
-                text = row[j].strip()
-                if text.lower() in _CSV_NULLS:
+                text = row[j]
+                if text in _CSV_NULLS:
                     continue
                 try:
                     float(text)
@@ -141,8 +141,9 @@ def _first_bad_csv_row(path: Path, header: list[str], columns: list[str]) -> str
     return ""
 
 
-_CSV_NULLS = {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan",
-              "n/a", "na", "null", "nan", "none"}
+#: the texts pyarrow reads as a missing value (its default null_values)
+_CSV_NULLS = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+              "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"}
 
 
 def _csv_columns(path: Path):
