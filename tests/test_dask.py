@@ -121,6 +121,15 @@ def test_bad_value_in_a_partition_is_located(client):
         LinearRegression().fit(dd.from_pandas(df, npartitions=4), "y")
 
 
+def test_huge_means_keep_full_accuracy(client):
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((2000, 3)) + 1e8
+    y = X @ [1.0, 2.0, 3.0] - 6e8 + rng.standard_normal(2000)
+    model = LinearRegression().fit(da.from_array(X, chunks=(150, 3)), da.from_array(y, chunks=150))
+    coef, icpt = exact_least_squares(X, y)
+    assert rel(model.coef_, np.array([float(c) for c in coef])) < 1e-13
+
+
 def test_ill_conditioned_design_uses_tsqr_on_the_cluster(client):
     rng = np.random.default_rng(6)
     t = rng.uniform(0, 1, 600)

@@ -116,6 +116,28 @@ def test_npy_auto_switches_to_streamed_qr_on_ill_conditioned(tmp_path):
     assert abs(model.intercept_ - float(icpt)) < 1e-7
 
 
+def test_huge_means_keep_full_accuracy(tmp_path):
+    """Blocks are accumulated around one common point: with means 1e8 times the spread the
+    streamed fit is as accurate as the in-memory one (checked in exact arithmetic)."""
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((1500, 3)) + 1e8
+    y = X @ [1.0, 2.0, 3.0] - 6e8 + rng.standard_normal(1500)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    coef, icpt = exact_least_squares(X, y)
+    exact = np.array([float(c) for c in coef])
+    for solver in ("normal", "qr"):
+        model = LinearRegression(solver=solver).fit(
+            sources.npy(tmp_path / "X.npy", tmp_path / "y.npy", chunk_rows=50))
+        assert rel(model.coef_, exact) < 1e-13, solver
+
+
+def test_missing_pyarrow_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(ImportError, match=r"pip install 'linreg\[files\]'"):
+        sources.csv(tmp_path / "any.csv", target="y")
+
+
 def test_npy_bad_value_reports_file_row_column(tmp_path):
     X, y = make_data(n=500)
     X[321, 2] = np.nan

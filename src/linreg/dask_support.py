@@ -30,7 +30,8 @@ import sys
 import numpy as np
 
 from .closed_form import merge_qr_factors, qr_factor
-from .stats import SufficientStats, sufficient_stats
+from .sources import representative_point, shifted_stats, unshift
+from .stats import SufficientStats
 
 __all__ = ["is_dask_collection", "fit", "predict", "dask_stats"]
 
@@ -77,10 +78,11 @@ def _bad(where: str, A, names, what, first):
                      "(drop or impute missing values first)")
 
 
-def _checked_stats(X, Y, w, where: str, first, feature_names, target_names) -> SufficientStats:
+def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -> SufficientStats:
+    """Statistics of one partition around the common point ``K`` (checked)."""
     try:
         with np.errstate(invalid="ignore", over="ignore"):  # checked just below
-            s = sufficient_stats(X, Y, w)
+            s = shifted_stats(X, Y, w, K)
     except ValueError as e:      # values too large/small for float64 sums of squares
         _bad(where, X, feature_names, "feature", first)
         _bad(where, Y, target_names, "target", first)
@@ -105,9 +107,14 @@ def _array_block(X, Y, w):
     return X, Y, w
 
 
-def _array_partition_stats(X, Y, w, index, first_row):
+def _array_point(X, Y):
+    X, Y, _ = _array_block(X, Y, None)
+    return representative_point(X, Y)
+
+
+def _array_partition_stats(X, Y, w, K, index, first_row):
     X, Y, w = _array_block(X, Y, w)
-    return _checked_stats(X, Y, w, f"dask partition {index}", lambda r: f"row {first_row + r}",
+    return _checked_stats(X, Y, w, K, f"dask partition {index}", lambda r: f"row {first_row + r}",
                           None, None)
 
 
@@ -122,9 +129,14 @@ def _label(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _frame_partition_stats(df, features, targets, weight, index):
+def _frame_point(df, features, targets):
+    X, Y, _ = _frame_block(df, features, targets, None)
+    return representative_point(X, Y)
+
+
+def _frame_partition_stats(df, features, targets, weight, K, index):
     X, Y, w = _frame_block(df, features, targets, weight)
-    return _checked_stats(X, Y, w, f"dask DataFrame partition {index}",
+    return _checked_stats(X, Y, w, K, f"dask DataFrame partition {index}",
                           lambda r: f"row {r} (index {_label(df.index[r])!r})", features, targets)
 
 
@@ -192,8 +204,11 @@ class _Partitions:
             self.feature_names = [str(c) for c in features]
             self.n_features, self.n_targets = len(features), len(targets)
             parts = frame.to_delayed()
+            # every partition's statistics are accumulated around one point K (from the first
+            # partition), so the merges keep full accuracy; K is d + k numbers
+            self._point = delayed(_frame_point, pure=True)(parts[0], features, targets)
             self._stats = [delayed(_frame_partition_stats, pure=True)(p, features, targets,
-                                                                      sample_weight, i)
+                                                                      sample_weight, self._point, i)
                            for i, p in enumerate(parts)]
             self._factor = lambda design, y_shift: [
                 delayed(_frame_partition_factor, pure=True)(p, features, targets, sample_weight,
@@ -234,7 +249,8 @@ class _Partitions:
         ys = y.to_delayed().ravel()
         ws = [None] * len(xs) if sample_weight is None else sample_weight.to_delayed().ravel()
         starts = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(int).tolist()
-        self._stats = [delayed(_array_partition_stats, pure=True)(a, b, c, i, s)
+        self._point = delayed(_array_point, pure=True)(xs[0], ys[0])
+        self._stats = [delayed(_array_partition_stats, pure=True)(a, b, c, self._point, i, s)
                        for i, (a, b, c, s) in enumerate(zip(xs, ys, ws, starts))]
         self._factor = lambda design, y_shift: [
             delayed(_array_partition_factor, pure=True)(a, b, c, design, y_shift)
@@ -242,12 +258,13 @@ class _Partitions:
         self._rows = [delayed(_array_block, pure=True)(a, b, c) for a, b, c in zip(xs, ys, ws)]
 
     def stats(self) -> SufficientStats:
-        total = _tree(self._stats, _merge_stats).compute()
+        import dask
+        total, K = dask.compute(_tree(self._stats, _merge_stats), self._point)
         if total.n_rows == 0:
             raise ValueError("the dask collection holds no rows")
         if total.weight_sum <= 0:
             raise ValueError("sample_weight is zero for every row: there is nothing to fit")
-        return total
+        return unshift(total, K)
 
     def blocks(self, shuffle: bool, rng):
         """The partitions' rows brought to the client one at a time, for the stochastic

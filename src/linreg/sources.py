@@ -50,7 +50,7 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from .stats import SufficientStats, sufficient_stats
+from .stats import SufficientStats, check_representable, sufficient_stats
 from .validation import check_positive_int, first_nonfinite
 
 __all__ = ["Source", "NpySource", "ParquetSource", "CsvSource", "npy", "parquet", "csv",
@@ -233,12 +233,19 @@ class Source:
     __iter__ = blocks
 
     def stats(self) -> SufficientStats:
-        """The :class:`~linreg.stats.SufficientStats` of all rows, in one pass."""
+        """The :class:`~linreg.stats.SufficientStats` of all rows, in one pass.
+
+        Every block is accumulated around one point ``K`` (the median of the first rows), so
+        the merges keep full accuracy even when the means are huge next to the spread.
+        """
         total = SufficientStats.empty(self.n_features, self.n_targets)
+        K = None
         for c in self._chunks(None):
+            if K is None:
+                K = representative_point(c.X, c.Y)
             try:
                 with np.errstate(invalid="ignore", over="ignore"):  # checked just below
-                    s = sufficient_stats(c.X, c.Y, c.w)
+                    s = shifted_stats(c.X, c.Y, c.w, K)
             except ValueError as e:      # values too large/small for float64 sums of squares
                 self._check_chunk(c)     # names a NaN/inf, if that is the cause
                 raise MalformedDataError(
@@ -256,7 +263,7 @@ class Source:
         if total.weight_sum <= 0:
             raise ValueError(f"{self!r}: the sample weight is zero for every row: there is "
                              "nothing to fit")
-        return total
+        return unshift(total, K)
 
     def read_all(self) -> Table:
         """All rows in memory: ``(X, y, feature_names, target_name)`` (see :class:`Table`).
@@ -283,6 +290,45 @@ class Source:
         if not self.has_weights:
             return None
         return np.concatenate([w for _, _, w in self.blocks()])
+
+
+class _Shifted:
+    """Rows of ``A`` minus a constant row ``K``, made block by block as they are read."""
+
+    def __init__(self, A, K):
+        self.A, self.K, self.shape = A, K, A.shape
+
+    def __getitem__(self, rows):
+        return np.asarray(self.A[rows], dtype=np.float64) - self.K
+
+
+def representative_point(X, Y, rows: int = 4096) -> np.ndarray:
+    """``K``: the median of the first ``rows`` rows of ``[X, Y]``, column by column — a
+    typical value that one outlier cannot move, to accumulate the statistics around."""
+    head = [np.median(np.asarray(A[:rows], dtype=np.float64), axis=0) for A in (X, Y)]
+    K = np.concatenate(head)
+    return np.where(np.isfinite(K), K, 0.0)
+
+
+def shifted_stats(X, Y, w, K) -> SufficientStats:
+    """The statistics of ``[X, Y] − K`` (so their mean is relative to ``K``).
+
+    Blocks accumulated around one common ``K`` merge without cancellation; the total goes
+    back to the original coordinates with :func:`unshift`.
+    """
+    d = X.shape[1]
+    return sufficient_stats(_Shifted(X, K[:d]), _Shifted(Y, K[d:]), w)
+
+
+def unshift(stats: SufficientStats, K) -> SufficientStats:
+    """Statistics of ``[X, Y]`` from those of ``[X, Y] − K``: ``μ + K``; checked for
+    sums of squares that do not fit in float64."""
+    if stats.weight_sum == 0:
+        return stats
+    total = SufficientStats(stats.n_rows, stats.weight_sum, stats.mean + K, stats.comoment,
+                            stats.n_features)
+    check_representable(total)
+    return total
 
 
 def is_source(obj) -> bool:
