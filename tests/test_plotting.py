@@ -201,3 +201,21 @@ def test_demo_plot(tmp_path):
     assert shape == (int(plotting.PANEL_SIZE[1] * plotting.DPI),
                      int(3 * plotting.PANEL_SIZE[0] * plotting.DPI))
     assert spread > 0.05
+
+
+@pytest.mark.filterwarnings("ignore::linreg.ConvergenceWarning")
+def test_validation_curve_survives_the_model_file(data, tmp_path):
+    import matplotlib.pyplot as plt
+
+    import linreg
+
+    X, y = data
+    model = LinearRegression(solver="minibatch", max_iter=15, early_stopping=True,
+                             validation_fraction=0.2, n_iter_no_change=100).fit(X, y)
+    model.save(tmp_path / "m.json")
+    loaded = linreg.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(loaded.validation_loss_history_, model.validation_loss_history_)
+    np.testing.assert_array_equal(loaded.learning_rate_history_, model.learning_rate_history_)
+    ax = loaded.plot_loss(X, y)
+    assert "validation loss" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close("all")

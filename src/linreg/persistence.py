@@ -52,6 +52,10 @@ def _float_list(a) -> list:
     return np.asarray(a, dtype=np.float64).tolist()
 
 
+#: histories that iterative fits record and a model file keeps when present (for plots)
+OPTIONAL_HISTORIES = ("validation_loss_history_", "learning_rate_history_")
+
+
 def to_dict(model) -> dict:
     from sklearn.utils.validation import check_is_fitted
     check_is_fitted(model)
@@ -64,6 +68,8 @@ def to_dict(model) -> dict:
         "condition_number_": float(model.condition_number_),
         "loss_history_": _float_list(model.loss_history_),
         "grad_norm_history_": _float_list(model.grad_norm_history_),
+        **{name: _float_list(getattr(model, name)) for name in OPTIONAL_HISTORIES
+           if getattr(model, name, None) is not None},
     }
     for extra in getattr(model, "_persisted_attributes", ()):
         if hasattr(model, extra):
@@ -312,6 +318,12 @@ def from_dict(data, path="<model>"):
         model.condition_number_ = float(fitted["condition_number_"])
         model.loss_history_ = np.asarray(fitted["loss_history_"], dtype=np.float64).reshape(-1)
         model.grad_norm_history_ = np.asarray(fitted["grad_norm_history_"], dtype=np.float64).reshape(-1)
+        for name in OPTIONAL_HISTORIES:
+            if fitted.get(name) is not None:
+                history = np.asarray(fitted[name], dtype=np.float64)
+                if history.ndim != 1:
+                    raise ValueError(f"{name} must be a list of numbers")
+                setattr(model, name, history)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         _fail(path, f"a fitted attribute is missing or malformed ({exc})")
     for extra in getattr(model, "_persisted_attributes", ()):
