@@ -416,6 +416,17 @@ def test_partial_fit_equals_batch_fit():
     assert rel(ridge.coef_, ref.coef_) < 1e-10
 
 
+def test_partial_fit_keeps_full_accuracy_with_huge_means():
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((1200, 2)) + 1e8
+    y = X @ [1.0, -1.0] + 5.0 + rng.standard_normal(1200)
+    model = LinearRegression()
+    for a in range(0, 1200, 100):
+        model.partial_fit(X[a:a + 100], y[a:a + 100])
+    coef, icpt = exact_least_squares(X, y)
+    assert rel(model.coef_, np.array([float(c) for c in coef])) < 1e-12
+
+
 def test_partial_fit_continues_a_fit_and_checks_shapes():
     X, Y = make_data(n=600, d=3, k=2, seed=8)
     model = LinearRegression().fit(X[:200], Y[:200])

@@ -552,14 +552,29 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                              "from the accumulated statistics")
         first = not isinstance(getattr(self, "stats_", None), SufficientStats)
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
-        chunk = sufficient_stats(X, Y, sw)
-        if not first:
-            if chunk.n_targets != self.stats_.n_targets:
-                raise ValueError(f"y has {chunk.n_targets} target(s); the model was fitted "
+        # All chunks are accumulated around one point K (fixed by the first chunk), as one
+        # blocked pass would be, so the merges keep full accuracy however large the means.
+        from .sources import representative_point, shifted_stats, unshift
+        origin = getattr(self, "_partial_origin", None)
+        if first:
+            K = representative_point(X, Y)
+            relative = SufficientStats.empty(X.shape[1], Y.shape[1])
+        else:
+            if Y.shape[1] != self.stats_.n_targets:
+                raise ValueError(f"y has {Y.shape[1]} target(s); the model was fitted "
                                  f"with {self.stats_.n_targets}")
             single = np.ndim(self.coef_) == 1
-        stats = chunk if first else self.stats_.merge(chunk)
+            if origin is not None and origin[2] is self.stats_:
+                K, relative = origin[0], origin[1]
+            else:   # continuing a fit: around its means
+                K = self.stats_.mean.copy()
+                relative = SufficientStats(self.stats_.n_rows, self.stats_.weight_sum,
+                                           np.zeros_like(K), self.stats_.comoment,
+                                           self.stats_.n_features)
+        relative = relative.merge(shifted_stats(X, Y, sw, K))
+        stats = unshift(relative, K)
         self._fit_problem(stats, None, None, None, single)
+        self._partial_origin = (K, relative, stats)
         return self
 
     def merge(self, other: "LinearRegression") -> "LinearRegression":

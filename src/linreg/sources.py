@@ -54,7 +54,7 @@ from .stats import SufficientStats, check_representable, sufficient_stats
 from .validation import check_positive_int, first_nonfinite
 
 __all__ = ["Source", "NpySource", "ParquetSource", "CsvSource", "npy", "parquet", "csv",
-           "is_source", "Table", "MalformedDataError", "SourceChangedError",
+           "is_source", "representative_point", "shifted_stats", "unshift", "Table", "MalformedDataError", "SourceChangedError",
            "DEFAULT_CHUNK_ROWS"]
 
 #: rows per block unless told otherwise: ~50 MB of float64 at 100 columns.
