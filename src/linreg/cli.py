@@ -23,6 +23,7 @@ import io
 import json
 import math
 import sys
+import textwrap
 import time
 import warnings
 from dataclasses import dataclass
@@ -867,39 +868,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"linreg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    columns_help = ("comma-separated column names (a CSV header name, a Parquet column, a field "
-                    "of a structured .npy, an array of a .npz, or the index of a 2-D .npy column)")
+    columns_help = ("Columns are named as in the CSV header or the Parquet schema, by field in "
+                    "a structured .npy, by array in a .npz, by index (0, 1, …) in a 2-D .npy")
 
     p = sub.add_parser("fit", parents=[common], formatter_class=fmt,
                        help="fit a model to a data file and save it",
-                       description="Fit a linear regression to DATA and save the model as JSON.",
+                       description=textwrap.fill(
+                           "Fit a linear regression to DATA and save the model as JSON "
+                           "(coefficients, feature and target names, solver, objective, "
+                           "training R²/RMSE/MAE, library version). " + columns_help + ".", 79),
                        epilog=_example("linreg fit houses.csv --target price --drop id -o model.json\n"
                                        "  linreg fit big.parquet --target y --solver gd "
                                        "--max-iter 500 -o model.json --json"))
     p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
-    p.add_argument("--target", required=True, help="the column to predict (" + columns_help + ")")
+    p.add_argument("--target", required=True, metavar="COLUMN",
+                   help="the column to predict (COL1,COL2 for several targets)")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--features", help="the feature columns (default: all others)")
-    group.add_argument("--drop", help="columns to leave out of the features, e.g. an id")
-    p.add_argument("-o", "--output", required=True, help="where to save the model (JSON)")
+    group.add_argument("--features", metavar="A,B,…", help="the feature columns (default: all others)")
+    group.add_argument("--drop", metavar="A,B,…", help="columns to leave out of the features, e.g. an id")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.json",
+                   help="where to save the model (replaced atomically)")
     p.add_argument("--solver", default="auto", choices=["auto", "normal", "qr", "gd", "sgd", "minibatch"],
                    help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
-    p.add_argument("--optimizer", help="plain, momentum, nesterov or adam (iterative solvers)")
-    p.add_argument("--alpha", type=float, default=0.0, help="L2 penalty (alpha/2)‖w‖²; default 0")
-    p.add_argument("--learning-rate", type=_learning_rate, default="auto",
-                   help="step size of the iterative solvers, or 'auto' (default)")
-    p.add_argument("--batch-size", type=int, help="rows per update of minibatch")
-    p.add_argument("--max-iter", type=int, default=1000, help="most iterations/epochs; default 1000")
-    p.add_argument("--tol", type=float, default=1e-6, help="stopping tolerance; default 1e-6")
-    p.add_argument("--schedule", help="learning-rate schedule of the iterative solvers")
+    p.add_argument("--optimizer", metavar="NAME",
+                   help="plain, momentum, nesterov or adam (iterative solvers; default plain)")
+    p.add_argument("--alpha", type=float, default=0.0, metavar="A",
+                   help="L2 penalty (alpha/2)‖w‖²; default 0")
+    p.add_argument("--learning-rate", type=_learning_rate, default="auto", metavar="ETA",
+                   help="step size of the iterative solvers, or 'auto' (default: safe for the data)")
+    p.add_argument("--batch-size", type=int, metavar="B", help="rows per update of minibatch")
+    p.add_argument("--max-iter", type=int, default=1000, metavar="N",
+                   help="most iterations (gd) or epochs (sgd, minibatch); default 1000")
+    p.add_argument("--tol", type=float, default=1e-6, metavar="TOL",
+                   help="stop when ‖∇J‖ ≤ TOL·‖∇J(start)‖; default 1e-6")
+    p.add_argument("--schedule", metavar="NAME",
+                   help="learning-rate schedule: constant, invscaling, exponential or plateau")
     p.add_argument("--early-stopping", action="store_true",
-                   help="stop when the validation loss stops improving")
-    p.add_argument("--validation-fraction", type=float,
+                   help="stop when the validation loss stops improving; keep the best epoch")
+    p.add_argument("--validation-fraction", type=float, metavar="F",
                    help="share of rows held out for the validation loss")
     p.add_argument("--no-standardize", action="store_true",
                    help="do not scale features inside the fit (changes what --alpha means)")
     p.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
-    p.add_argument("--seed", type=int, help="random seed of the shuffling (sgd, minibatch)")
+    p.add_argument("--seed", type=int, metavar="S", help="random seed of the shuffling (sgd, minibatch)")
     p.add_argument("--checkpoint", metavar="FILE",
                    help="save the training state to FILE as it goes, and resume from it if it "
                         "exists (iterative solvers)")
