@@ -630,3 +630,23 @@ def test_missing_pyarrow_gives_a_clear_message(files, tmp_path, monkeypatch):
     text = _table_bytes({"prediction": values}, "p.csv").decode()
     assert text.splitlines()[0] == "prediction"
     np.testing.assert_array_equal(np.loadtxt(io.StringIO(text), skiprows=1), values)
+
+
+def test_a_failed_write_leaves_the_old_output_intact(files, tmp_path, monkeypatch):
+    import errno
+
+    out = tmp_path / "pred.csv"
+    out.write_text("old contents\n")
+
+    def full_disk(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    code, _, err = run(["predict", files["model"], files["new"], "-o", out])
+    assert code == 1 and err.count("\n") == 1
+    assert "No space left on device" in err and "unchanged" in err
+    assert out.read_text() == "old contents\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pred.csv"]  # no temporary file left
+    code, _, err = run(["fit", files["train"], "--target", "price", "-o", tmp_path / "m.json"])
+    assert code == 1 and err.count("\n") == 1 and "No space left on device" in err
+    assert not (tmp_path / "m.json").exists()
