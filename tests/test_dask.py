@@ -89,6 +89,12 @@ def test_dask_dataframe_with_target_name_and_series(client):
     assert dask.is_dask_collection(pred)
     np.testing.assert_allclose(pred.compute().to_numpy(), ref.predict(df[["a", "b", "c"]]),
                                rtol=1e-10)
+    w = np.random.default_rng(9).uniform(0, 2, len(df))
+    weighted = LinearRegression().fit(dd.from_pandas(df.assign(w=w), npartitions=3), "target",
+                                      sample_weight="w")
+    ref_w = SkLinearRegression().fit(df[["a", "b", "c"]], y, sample_weight=w)
+    assert list(weighted.feature_names_in_) == ["a", "b", "c"]
+    assert rel(weighted.coef_, ref_w.coef_) < 1e-10
     with pytest.raises(ValueError, match=r"column 'nope' is not in the DataFrame"):
         LinearRegression().fit(ddf, "nope")
     text = dd.from_pandas(df.assign(c=df["c"].astype(str)), npartitions=2)
