@@ -650,3 +650,19 @@ def test_a_failed_write_leaves_the_old_output_intact(files, tmp_path, monkeypatc
     code, _, err = run(["fit", files["train"], "--target", "price", "-o", tmp_path / "m.json"])
     assert code == 1 and err.count("\n") == 1 and "No space left on device" in err
     assert not (tmp_path / "m.json").exists()
+
+
+def test_model_without_feature_names_reads_columns_in_order(files, data, tmp_path):
+    X, y = data
+    python = LinearRegression().fit(X, y)  # plain arrays: no feature names
+    python.save(tmp_path / "plain.json")
+    code, out, err = run(["predict", tmp_path / "plain.json", files["train"], "--drop", "id,price"])
+    assert code == 0, err
+    np.testing.assert_array_equal(np.loadtxt(io.StringIO(out), delimiter=",", skiprows=1),
+                                  python.predict(X))
+    code, out, err = run(["predict", tmp_path / "plain.json", files["train"]])
+    assert code == 1 and "--drop" in err and "6 feature columns" in err
+    code, out, err = run(["evaluate", tmp_path / "plain.json", files["train"], "--target", "price",
+                          "--drop", "id", "--json"])
+    assert code == 0, err
+    assert json.loads(out)["r2"] == pytest.approx(r2_score(y, python.predict(X)), rel=1e-12)

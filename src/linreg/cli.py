@@ -419,17 +419,23 @@ def _model_targets(model) -> list[str] | None:
     return [target] if isinstance(target, str) else list(target)
 
 
-def _read_for_model(model, path, target=None, need_target=False) -> Table:
-    """Read the columns ``model`` was fitted on (by name) and, if wanted, its target."""
+def _read_for_model(model, args, need_target=False) -> Table:
+    """Read the columns ``model`` was fitted on (by name) and, if wanted, its target.  A model
+    without feature names (fitted from Python on plain arrays) takes the file's columns in
+    order, less the target and ``--drop``."""
     features = _model_features(model)
-    target = target or _model_targets(model)
+    target = _split_names(getattr(args, "target", None)) or _model_targets(model)
     if need_target and not target:
         raise CommandError("the model file does not record its target column: give --target")
-    table = read_table(path, target=target if need_target else None, features=features,
-                       need_target=need_target, features_role="a feature the model needs")
+    drop = _split_names(args.drop)
+    if features is not None and drop is not None:
+        drop = None  # the model names its columns: nothing else is read anyway
+    table = read_table(args.data, target=target if need_target else None, features=features,
+                       drop=drop, need_target=need_target,
+                       features_role="a feature the model needs")
     if table.X.shape[1] != model.n_features_in_:
-        raise CommandError(f"{path} gives {table.X.shape[1]} feature columns but the model was "
-                           f"fitted on {model.n_features_in_}")
+        raise CommandError(f"{args.data} gives {table.X.shape[1]} feature columns but the model "
+                           f"was fitted on {model.n_features_in_} (leave columns out with --drop)")
     return table
 
 
@@ -667,7 +673,7 @@ def cmd_fit(args, out, err) -> int:
 
 def cmd_predict(args, out, err) -> int:
     model = _load_model(args.model)
-    table = _read_for_model(model, args.data, need_target=False)
+    table = _read_for_model(model, args, need_target=False)
     single = np.ndim(model.coef_) == 1
     targets = _model_targets(model)
     if single or targets is None or len(targets) != np.shape(model.coef_)[0]:
@@ -703,7 +709,7 @@ def cmd_predict(args, out, err) -> int:
 
 def cmd_evaluate(args, out, err) -> int:
     model = _load_model(args.model)
-    table = _read_for_model(model, args.data, target=_split_names(args.target), need_target=True)
+    table = _read_for_model(model, args, need_target=True)
     y_pred = _predict(model, table.X)
     if np.ndim(table.y) != np.ndim(y_pred):
         raise CommandError(f"the model predicts {np.shape(y_pred)[1:] or 1} target(s) but "
@@ -761,7 +767,7 @@ def cmd_summary(args, out, err) -> int:
     if args.data:
         if not hasattr(model, "summary"):
             raise CommandError("this version of linreg has no inference summary")
-        table = _read_for_model(model, args.data, target=_split_names(args.target), need_target=True)
+        table = _read_for_model(model, args, need_target=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y)
@@ -799,7 +805,7 @@ def cmd_plot(args, out, err) -> int:
     model = _load_model(args.model)
     table = None
     if args.data:
-        table = _read_for_model(model, args.data, target=_split_names(args.target), need_target=True)
+        table = _read_for_model(model, args, need_target=True)
     fig = plotting.model_figure(model, None if table is None else table.X,
                                 None if table is None else table.y, figure_class=figure_class,
                                 target_name=", ".join(_model_targets(model) or []) or None)
@@ -929,6 +935,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="CSV, Parquet, .npy or .npz file with the model's feature columns")
     p.add_argument("-o", "--output",
                    help="where to write the predictions (.csv, .parquet or .npy); default: stdout as CSV")
+    p.add_argument("--drop", metavar="A,B,…",
+                   help="columns to leave out, for a model that does not record its feature names")
     p.add_argument("--interval", choices=["confidence", "prediction"],
                    help="add lower and upper bounds of this interval")
     p.add_argument("--level", type=float, default=0.95, help="interval level; default 0.95")
@@ -940,7 +948,10 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg evaluate model.json test.csv --json"))
     p.add_argument("model")
     p.add_argument("data")
-    p.add_argument("--target", help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--drop", metavar="A,B,…",
+                   help="columns to leave out, for a model that does not record its feature names")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(run=cmd_evaluate)
 
@@ -951,7 +962,10 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg summary model.json train.csv --cov-type HC3"))
     p.add_argument("model")
     p.add_argument("data", nargs="?")
-    p.add_argument("--target", help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--drop", metavar="A,B,…",
+                   help="columns to leave out, for a model that does not record its feature names")
     p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
     p.add_argument("--json", action="store_true", help="print as JSON")
@@ -964,7 +978,10 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg plot model.json test.csv -o fit.png"))
     p.add_argument("model")
     p.add_argument("data", nargs="?")
-    p.add_argument("--target", help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--drop", metavar="A,B,…",
+                   help="columns to leave out, for a model that does not record its feature names")
     p.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg or .pdf)")
     p.set_defaults(run=cmd_plot)
 
