@@ -6,11 +6,13 @@ the means and the ``(d+k)×(d+k)`` co-moment matrix of ``[x, y]`` — where it l
 statistics are merged pairwise in a binary tree (Chan et al.'s exact update) on the
 cluster.  Only those small matrices travel over the network, and only the final one comes
 back to the client; the solvers then run on it locally (``"normal"``, ``"gd"``, and
-``"auto"``).  The stochastic solvers (``"sgd"``, ``"minibatch"``) need the rows: they visit
-the partitions in turn, each brought to the client once per epoch (in a random order, its
-rows shuffled: not a global shuffle), so they move the data over the network every epoch.  The QR solver (``"qr"``, or ``"auto"`` on an ill-conditioned design) works
+``"auto"``).  The QR solver (``"qr"``, or ``"auto"`` on an ill-conditioned design) works
 the same way with a second pass: each partition sends the ``(p+k)×(p+k)`` triangular
 factor of its rows, and the factors are merged by QR in the same kind of tree (TSQR).
+The stochastic solvers (``"sgd"``, ``"minibatch"``) need the rows themselves: they visit
+the partitions in turn, each brought to the client once per epoch (in a random order, its
+rows shuffled: not a global shuffle), so they move all the data over the network every
+epoch — use them on Dask only when that is what you want.
 
 ``predict`` on dask input returns a lazy dask array (or dask Series/DataFrame for a dask
 DataFrame), computed partition by partition on the cluster when asked for.
@@ -351,5 +353,5 @@ def predict(model, X):
     X = X.rechunk({1: -1})
     if single:
         return X.map_blocks(_predict_array, coef, intercept, True, drop_axis=1, dtype=np.float64)
-    return X.map_blocks(_predict_array, coef, intercept, False, chunks=(X.chunks[0], (coef.shape[1],)),
-                        dtype=np.float64)
+    return X.map_blocks(_predict_array, coef, intercept, False,
+                        chunks=(X.chunks[0], (coef.shape[1],)), dtype=np.float64)

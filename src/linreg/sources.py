@@ -54,7 +54,8 @@ from .stats import SufficientStats, check_representable, sufficient_stats
 from .validation import check_positive_int, first_nonfinite
 
 __all__ = ["Source", "NpySource", "ParquetSource", "CsvSource", "npy", "parquet", "csv",
-           "is_source", "representative_point", "shifted_stats", "unshift", "Table", "MalformedDataError", "SourceChangedError",
+           "is_source", "representative_point", "shifted_stats", "unshift", "Table",
+           "MalformedDataError", "SourceChangedError",
            "DEFAULT_CHUNK_ROWS"]
 
 #: rows per block unless told otherwise: ~50 MB of float64 at 100 columns.
@@ -169,11 +170,11 @@ class Source:
             except FileNotFoundError:
                 raise SourceChangedError(f"{f} was removed while it was being read") from None
             if now != before:
+                mtime = "changed" if now.mtime_ns != before.mtime_ns else "same"
                 raise SourceChangedError(
                     f"{f} changed while it was being read (size {before.size} -> {now.size} "
-                    f"bytes, modification time {'changed' if now.mtime_ns != before.mtime_ns else 'same'}); "
-                    "the rows read so far no longer describe one data set. Create a new source "
-                    "to read the new contents.")
+                    f"bytes, modification time {mtime}); the rows read so far no longer "
+                    "describe one data set. Create a new source to read the new contents.")
 
     def _check_chunk(self, c: _RawChunk) -> None:
         """Raise :class:`MalformedDataError` for the first non-finite value or negative weight."""
@@ -464,7 +465,8 @@ class _TableSource(Source):
     def _select(self, columns: list, target, features, drop, weight, where: str) -> None:
         if isinstance(target, str):
             targets, self.single_target = [target], True
-        elif isinstance(target, (list, tuple)) and target and all(isinstance(t, str) for t in target):
+        elif (isinstance(target, (list, tuple)) and target
+              and all(isinstance(t, str) for t in target)):
             targets, self.single_target = list(target), False
         else:
             raise ValueError(f"target={target!r} must be a column name or a list of column names")
@@ -506,7 +508,8 @@ class _TableSource(Source):
         Y = np.empty((rows, self.n_targets))
         for j, name in enumerate(self.target_names):
             Y[:, j] = getcol(name)
-        w = None if self.weight_name is None else np.asarray(getcol(self.weight_name), dtype=np.float64)
+        w = (None if self.weight_name is None
+             else np.asarray(getcol(self.weight_name), dtype=np.float64))
         return _RawChunk(X, Y, w, first_row, file, file_row)
 
 
@@ -599,6 +602,8 @@ def parquet(pattern, target, features=None, drop=None, weight=None,
     ``target``: the target column (or a list of them for several targets); ``features``: the
     feature columns (default: every other column), ``drop``: columns to leave out,
     ``weight``: a column of sample weights.  Needs pyarrow (``pip install 'linreg[files]'``).
+    A shuffled pass (stochastic solvers) visits the row groups of all files in a random order
+    and shuffles the rows of each block of ``chunk_rows``.
     """
     return ParquetSource(pattern, target, features, drop, weight, chunk_rows)
 
@@ -627,7 +632,8 @@ class CsvSource(_TableSource):
         try:
             text = header.decode("utf-8-sig").rstrip("\r\n")
         except UnicodeDecodeError:
-            raise MalformedDataError(f"{self.path}: line 1 (the header) is not UTF-8 text") from None
+            raise MalformedDataError(
+                f"{self.path}: line 1 (the header) is not UTF-8 text") from None
         self.columns = next(_csv.reader([text], delimiter=delimiter)) if text else []
         if not self.columns:
             raise MalformedDataError(f"{self.path}: empty file, expected a header line with "
