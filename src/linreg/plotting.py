@@ -9,6 +9,8 @@ given; :func:`model_figure` builds the command line's figure without pyplot.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = ["require_matplotlib", "optimal_loss", "draw_loss", "draw_predicted_vs_actual",
@@ -54,14 +56,16 @@ def optimal_loss(model, X=None, y=None, sample_weight=None) -> float | None:
     params = reference.get_params()
     reference.set_params(solver="auto", **({"callback": None} if "callback" in params else {}))
     try:
-        if X is not None and y is not None:
-            reference.fit(X, y, sample_weight=sample_weight)
-        else:
-            stats = getattr(model, "stats_", None)
-            if not isinstance(stats, SufficientStats):
-                return None
-            reference._check_params()
-            reference._fit_problem(stats, None, None, None, np.ndim(model.coef_) == 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the model's own fit already said what was wrong
+            if X is not None and y is not None:
+                reference.fit(X, y, sample_weight=sample_weight)
+            else:
+                stats = getattr(model, "stats_", None)
+                if not isinstance(stats, SufficientStats):
+                    return None
+                reference._check_params()
+                reference._fit_problem(stats, None, None, None, np.ndim(model.coef_) == 1)
     except (ValueError, ArithmeticError):
         return None
     J = float(np.asarray(reference.loss_history_)[-1])
@@ -235,8 +239,6 @@ def plot_fit(model, X, y, axes=None, target_name=None):
 def model_figure(model, X=None, y=None, figure_class=None, target_name=None):
     """The command line's figure: the loss curve and, given data, predicted vs actual and
     residuals vs fitted, in one row (built without pyplot, so no display is needed)."""
-    import warnings
-
     Figure = figure_class or require_matplotlib()
     panels = 1 if X is None else 3
     fig = Figure(figsize=(PANEL_SIZE[0] * panels, PANEL_SIZE[1]), dpi=DPI, layout="constrained")
