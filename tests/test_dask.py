@@ -85,6 +85,9 @@ def test_dask_dataframe_with_target_name_and_series(client):
     assert rel(model.coef_, ref.coef_) < 1e-10 and abs(model.intercept_ - ref.intercept_) < 1e-8
     series = LinearRegression().fit(ddf[["a", "b", "c"]], ddf["target"])
     assert rel(series.coef_, ref.coef_) < 1e-10
+    unknown = LinearRegression().fit(ddf[["a", "b", "c"]].to_dask_array(),   # chunk sizes nan
+                                     ddf["target"].to_dask_array())
+    assert rel(unknown.coef_, ref.coef_) < 1e-10
     pred = model.predict(ddf)                       # lazy: nothing computed yet
     assert dask.is_dask_collection(pred)
     np.testing.assert_allclose(pred.compute().to_numpy(), ref.predict(df[["a", "b", "c"]]),

@@ -230,17 +230,22 @@ class _Partitions:
         y = y if isinstance(y, da.Array) else da.asarray(np.asarray(y))
         if y.ndim not in (1, 2) or y.dtype.kind not in "biuf":
             raise ValueError(f"y must be a 1-D or 2-D array of numbers, got {y.ndim}-D {y.dtype}")
-        n = X.shape[0]
-        if not (np.isnan(n) or np.isnan(y.shape[0])) and y.shape[0] != n:
-            raise ValueError(f"X has {n} rows but y has {y.shape[0]}")
-        if np.isnan(n) or any(np.isnan(c) for c in X.chunks[0]):
+        # unknown chunk sizes (e.g. from a DataFrame's to_dask_array()): find them first
+        if any(np.isnan(c) for c in X.chunks[0]):
             X = X.compute_chunk_sizes()
+        if any(np.isnan(c) for c in y.chunks[0]):
+            y = y.compute_chunk_sizes()
+        n = X.shape[0]
+        if y.shape[0] != n:
+            raise ValueError(f"X has {n} rows but y has {y.shape[0]}")
         X = X.rechunk({1: -1})       # whole rows in each block
         rows = X.chunks[0]
         y = y.rechunk((rows,) + ((-1,) if y.ndim == 2 else ()))
         if sample_weight is not None:
             sample_weight = (sample_weight if isinstance(sample_weight, da.Array)
                              else da.asarray(np.asarray(sample_weight, dtype=np.float64)))
+            if any(np.isnan(c) for c in sample_weight.chunks[0]):
+                sample_weight = sample_weight.compute_chunk_sizes()
             if sample_weight.shape != (n,):
                 raise ValueError(f"sample_weight must have shape ({n},), got {sample_weight.shape}")
             sample_weight = sample_weight.rechunk((rows,))
