@@ -666,3 +666,28 @@ def test_model_without_feature_names_reads_columns_in_order(files, data, tmp_pat
                           "--drop", "id", "--json"])
     assert code == 0, err
     assert json.loads(out)["r2"] == pytest.approx(r2_score(y, python.predict(X)), rel=1e-12)
+
+
+def test_warnings_are_one_line_each_and_name_the_columns(tmp_path):
+    path = write_csv(tmp_path / "dup.csv", ["a", "b", "y"],
+                     [[1, 2, 3], [2, 4, 5], [3, 6, 8], [4, 8, 8]])  # b = 2a
+    code, out, err = run(["fit", path, "--target", "y", "-o", tmp_path / "m.json", "--json"])
+    assert code == 0
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("linreg: warning: ")
+    assert "column 0 ('a')" in err and "column 1 ('b')" in err
+    assert json.loads(out)["warnings"] == [lines[0].removeprefix("linreg: warning: ")]
+
+
+@pytest.mark.parametrize("raw, mentions", [
+    (b"a,\xe9,y\n1,2,3\n", ["line 1", "UTF-8"]),
+    (b"a,b,y\n1,\x00,3\n4,5,6\n", ["'b'", "line 2"]),
+    (b'a,b,y\n1,"2,3\n4,5,6\n', ["line 3"]),
+])
+def test_malformed_csv_bytes_give_one_line(raw, mentions, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(raw)
+    code, out, err = run(["fit", path, "--target", "y", "-o", tmp_path / "m.json"])
+    assert code == 1 and err.count("\n") == 1 and "internal error" not in err, err
+    for m in mentions:
+        assert m in err

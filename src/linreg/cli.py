@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 import textwrap
 import time
@@ -110,8 +111,14 @@ def _require_pyarrow():
 
 
 def _csv_header(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
-        row = next(csv.reader(f), None)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            row = next(csv.reader(f), None)
+    except UnicodeDecodeError:
+        raise CommandError(f"{path}: line 1 (the header) is not UTF-8 text; save the file as "
+                           "UTF-8") from None
+    except csv.Error as exc:
+        raise CommandError(f"{path}: line 1 (the header) cannot be read as CSV: {exc}") from None
     if row is None:
         raise CommandError(f"{path}: the file is empty (it needs a header row of column names)")
     return row  # exactly as pyarrow names the columns (no stripping)
@@ -160,7 +167,7 @@ def _read_csv(path: Path, header: list[str], columns: list[str]):
                                   column_types={name: pa.float64() for name in columns})
     try:
         table = pcsv.read_csv(path, convert_options=convert)
-    except pa.ArrowInvalid as exc:
+    except pa.ArrowException as exc:
         located = _first_bad_csv_row(path, header, columns)
         raise CommandError(located or f"{path}: {exc}") from None
     return table, table.num_rows
@@ -584,13 +591,28 @@ def _estimator_params(args) -> dict:
     return params
 
 
-def _show_warnings(caught, err) -> None:
-    seen = set()
+def _column_label(match, names) -> str:
+    j = int(match.group(1))
+    return f"column {j} ({names[j]!r})" if j < len(names) else match.group(0)
+
+
+def _warning_texts(caught, feature_names=None) -> list[str]:
+    """Each distinct warning as one line; ``column j`` named when the names are known."""
+    texts = []
     for w in caught:
         text = " ".join(str(w.message).split())
-        if text not in seen:
-            seen.add(text)
-            err.write(f"linreg: warning: {text}\n")
+        if feature_names:
+            text = re.sub(r"\bcolumn (\d+)\b(?! \()", lambda m: _column_label(m, feature_names), text)
+        if text not in texts:
+            texts.append(text)
+    return texts
+
+
+def _show_warnings(caught, err, feature_names=None) -> list[str]:
+    texts = _warning_texts(caught, feature_names)
+    for text in texts:
+        err.write(f"linreg: warning: {text}\n")
+    return texts
 
 
 def cmd_fit(args, out, err) -> int:
@@ -628,7 +650,7 @@ def cmd_fit(args, out, err) -> int:
                 bar.close()
                 model.set_params(callback=None)
     seconds = time.perf_counter() - start
-    _show_warnings(caught, err)
+    warned = _show_warnings(caught, err, table.feature_names)
     model.feature_names_in_ = np.asarray(table.feature_names, dtype=object)
     metrics = training_metrics(table.y, _predict(model, table.X))
     model.metadata_ = {
@@ -655,7 +677,7 @@ def cmd_fit(args, out, err) -> int:
         "seconds": round(seconds, 6),
         "training_metrics": _jsonable(metrics),
         **_coefficients_json(model, table.feature_names),
-        "warnings": [" ".join(str(w.message).split()) for w in caught],
+        "warnings": warned,
     }
     if args.json:
         _dump_json(report, out)
