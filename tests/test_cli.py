@@ -691,3 +691,19 @@ def test_malformed_csv_bytes_give_one_line(raw, mentions, tmp_path):
     assert code == 1 and err.count("\n") == 1 and "internal error" not in err, err
     for m in mentions:
         assert m in err
+
+
+def test_corrupt_binary_files_give_one_line(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not really a zip archive")
+    np.save(tmp_path / "whole.npy", np.arange(300.0).reshape(100, 3))
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "whole.npy").read_bytes()[:1000])
+    pq.write_table(pa.table({"a": np.arange(100.0), "y": np.arange(100.0)}), tmp_path / "ok.parquet")
+    data = (tmp_path / "ok.parquet").read_bytes()
+    (tmp_path / "cut.parquet").write_bytes(data[: len(data) // 2])
+    for name, target in (("bad.npz", "y"), ("cut.npy", "2"), ("cut.parquet", "y")):
+        code, _, err = run(["fit", tmp_path / name, "--target", target, "-o", tmp_path / "m.json"])
+        assert code == 1 and err.count("\n") == 1 and "internal error" not in err, (name, err)
+        assert name in err

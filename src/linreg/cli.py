@@ -27,6 +27,7 @@ import sys
 import textwrap
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,7 +189,10 @@ def _parquet_columns(path: Path):
             if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
                     or pa.types.is_decimal(t)):
                 raise CommandError(f"{path}: column {name!r} is not numeric (it holds {t})")
-        table = pq.read_table(path, columns=columns)
+        try:
+            table = pq.read_table(path, columns=columns)
+        except (pa.ArrowException, OSError) as exc:
+            raise CommandError(f"{path} is not a readable Parquet file: {exc}") from None
         return table, table.num_rows
 
     return list(schema.names), get
@@ -197,9 +201,9 @@ def _parquet_columns(path: Path):
 def _npy_columns(path: Path):
     try:
         a = np.load(path, allow_pickle=False, mmap_mode="r")
-    except ValueError as exc:
-        raise CommandError(f"{path} cannot be read safely: {exc} (linreg never loads pickled "
-                           "objects)") from None
+    except (ValueError, OSError, EOFError) as exc:
+        hint = " (linreg never loads pickled objects)" if "pickle" in str(exc) else ""
+        raise CommandError(f"{path} is not a readable .npy file: {exc}{hint}") from None
     if a.dtype.names:
         names = list(a.dtype.names)
         return names, lambda columns: ({n: a[n] for n in columns}, a.shape[0])
@@ -215,7 +219,7 @@ def _npy_columns(path: Path):
 def _npz_columns(path: Path):
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise CommandError(f"{path} is not a readable .npz archive: {exc}") from None
     names = list(archive.files)
 
@@ -224,7 +228,7 @@ def _npz_columns(path: Path):
         for name in columns:
             try:
                 a = archive[name]
-            except ValueError as exc:
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
                 raise CommandError(f"{path}: array {name!r} cannot be read safely: {exc}") from None
             if a.ndim != 1:
                 raise CommandError(f"{path}: array {name!r} has shape {a.shape}; a .npz data file "
