@@ -209,7 +209,19 @@ def _target_name_of(model):
 def plot_loss(model, X=None, y=None, ax=None):
     """Draw ``model``'s loss curve (see :func:`draw_loss`) on ``ax`` (new pyplot axes if None);
     the closed-form optimum comes from ``X``, ``y`` or the model's training statistics.
-    Returns the axes."""
+    Returns the axes.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from linreg import LinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 2)); y = X @ [1.0, -2.0] + 0.1 * rng.standard_normal(100)
+    >>> ax = LinearRegression(solver="gd", max_iter=50).fit(X, y).plot_loss()
+    >>> ax.get_yscale(), ax.get_legend().get_texts()[1].get_text().startswith("closed-form optimum")
+    ('log', True)
+    """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model)
@@ -220,7 +232,18 @@ def plot_loss(model, X=None, y=None, ax=None):
 
 def plot_fit(model, X, y, axes=None, target_name=None):
     """Draw predicted vs actual and residuals vs fitted for ``X``, ``y`` side by side on
-    ``axes`` (two axes; new pyplot ones if None).  Returns the two axes."""
+    ``axes`` (two axes; new pyplot ones if None).  Returns the two axes.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from linreg import LinearRegression
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]]); y = X @ [1.0, 1.0]
+    >>> left, right = LinearRegression().fit(X, y).plot_fit(X, y)
+    >>> left.get_xlabel(), right.get_ylabel()
+    ('actual y', 'residual: actual − predicted y')
+    """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model)
