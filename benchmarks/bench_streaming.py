@@ -1,8 +1,8 @@
 """Streaming a .npy file bigger than the memory budget: peak memory and speed.
 
 * peak resident memory of ``fit(sources.npy(...))`` on a 4 GB file, measured in a fresh
-  subprocess (``resource.getrusage`` max RSS, the whole process: interpreter and libraries
-  included), next to the in-memory fit of the same file;
+  subprocess (its ``VmHWM``, the whole process: interpreter and libraries included), next
+  to the in-memory fit of the same file;
 * speed of the streamed closed form vs the in-memory closed form on the same, page-cached,
   data (target: ≥ 0.7×), with scikit-learn's in-memory ``LinearRegression`` as a peer.
 
@@ -45,14 +45,19 @@ def write_npy(folder: str, n: int, d: int) -> tuple[str, str]:
 
 
 def peak_rss_of(code: str) -> tuple[float, str]:
-    """(max resident set of a fresh interpreter running ``code``, in MB; its stdout)."""
+    """(peak resident memory of a fresh interpreter running ``code``, in MB; its stdout).
+
+    The peak is the kernel's high-water mark of the process's own memory (``VmHWM``):
+    ``getrusage(...).ru_maxrss`` would not do in a subprocess, as Linux carries the parent's
+    peak over ``fork``/``exec`` into it.
+    """
     script = code + textwrap.dedent("""
-        import resource
-        print("MAXRSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        with open("/proc/self/status") as f:
+            print("VMHWM", next(line.split()[1] for line in f if line.startswith("VmHWM:")))
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True).stdout
-    rss = int(out.split("MAXRSS")[-1].split()[0])
+    rss = int(out.split("VMHWM")[-1].split()[0]) * 1024
     return rss / 1e6, out
 
 
@@ -60,7 +65,11 @@ def main(quick: bool) -> None:
     n = 125_000 if quick else 5_000_000          # 100 MB / 4 GB of float64 at d = 100
     folder = tempfile.mkdtemp(prefix="linreg-bench-streaming-")
     try:
-        xp, yp = write_npy(folder, n, D)
+        # written by a subprocess, so this process's memory stays small
+        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, "
+                        f"{os.path.dirname(os.path.abspath(__file__))!r}); from bench_streaming "
+                        f"import write_npy; write_npy({folder!r}, {n}, {D})"], check=True)
+        xp, yp = os.path.join(folder, "X.npy"), os.path.join(folder, "y.npy")
         size_mb = os.path.getsize(xp) / 1e6
         baseline, _ = peak_rss_of("import numpy, scipy, sklearn, linreg.sources, linreg")
         stream_rss, _ = peak_rss_of(textwrap.dedent(f"""

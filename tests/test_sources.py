@@ -221,21 +221,23 @@ def test_memory_is_bounded_by_the_chunk(tmp_path):
     np.save(tmp_path / "Xs.npy", rng.standard_normal((5000, d)))
     np.save(tmp_path / "ys.npy", rng.standard_normal(5000))
     script = textwrap.dedent(f"""
-        import resource, numpy as np
+        import numpy as np
         from linreg import LinearRegression, sources
         src = sources.npy({str(tmp_path / 'X.npy')!r}, {str(tmp_path / 'y.npy')!r}, chunk_rows=5_000)
         small = sources.npy({str(tmp_path / 'Xs.npy')!r}, {str(tmp_path / 'ys.npy')!r}, chunk_rows=500)
         LinearRegression().fit(small)
         LinearRegression(solver="qr").fit(small)
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        def status(key):   # this process's own memory (ru_maxrss would include the parent's)
+            with open("/proc/self/status") as f:
+                return int(next(line.split()[1] for line in f if line.startswith(key))) * 1024
+        before = status("VmRSS:")
         LinearRegression().fit(src)
         LinearRegression(solver="qr").fit(src)
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print((after - before) * 1024)
+        print(status("VmHWM:") - before)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     extra = int(out.stdout.split()[-1])
-    assert extra < 20e6, f"{extra / 1e6:.0f} MB extra for a {n * d * 8 / 1e6:.0f} MB file"
+    assert extra < 30e6, f"{extra / 1e6:.0f} MB extra for a {n * d * 8 / 1e6:.0f} MB file"
 
 
 @pytest.mark.parametrize("solver", ["sgd", "minibatch"])

@@ -272,16 +272,30 @@ def _augmented_residuals(X, Y, sqrt_w, design, ridge_scale, x, r, y_shift=None):
 
 
 # ----------------------------------------------------------------------------- TSQR
+#: rows per step of the one-pass QR: small enough for the cache and for bounded memory
+QR_BLOCK_ROWS = 8192
+
+
 def qr_factor(X, Y, design: Design, sample_weight=None, y_shift=None) -> np.ndarray:
     """Triangular factor ``R`` of ``[A, b] = √s·[1, X̃, y − y_shift]`` for one block of rows.
 
     ``[A, b] = Q R`` with ``R`` upper triangular of shape (min(m, p + k), p + k)
     (``p = d + 1`` with an intercept).  Only ``R`` is kept: ``RᵀR = [A, b]ᵀ[A, b]``.
+    The rows are factored ``QR_BLOCK_ROWS`` at a time (each stacked under the factor so
+    far), so the temporary copies stay a few MB whatever the block size.
     """
     n = X.shape[0]
     sqrt_w = None if sample_weight is None else np.sqrt(np.asarray(sample_weight, dtype=np.float64))
-    A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64, y_shift)
-    return _triangular_factor(np.hstack([A, b]))
+    R = None
+    for start in range(0, n, QR_BLOCK_ROWS):
+        stop = min(start + QR_BLOCK_ROWS, n)
+        A, b = _weighted_design_block(X, Y, sqrt_w, design, start, stop, np.float64, y_shift)
+        rows = np.hstack([A, b]) if R is None else np.vstack([R, np.hstack([A, b])])
+        R = _triangular_factor(rows)
+    if R is None:       # no rows
+        k = 1 if np.ndim(Y) == 1 else Y.shape[1]
+        return np.zeros((0, X.shape[1] + (1 if design.fit_intercept else 0) + k))
+    return R
 
 
 @functools.cache
