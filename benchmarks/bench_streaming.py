@@ -76,6 +76,10 @@ def main(quick: bool) -> None:
             from linreg import LinearRegression, sources
             LinearRegression().fit(sources.npy({xp!r}, {yp!r}))
         """))
+        qr_rss, _ = peak_rss_of(textwrap.dedent(f"""
+            from linreg import LinearRegression, sources
+            LinearRegression(solver="qr").fit(sources.npy({xp!r}, {yp!r}))
+        """))
         memory_rss, _ = peak_rss_of(textwrap.dedent(f"""
             import numpy as np
             from linreg import LinearRegression
@@ -85,6 +89,8 @@ def main(quick: bool) -> None:
               ["how", "peak RSS (MB)", "above a bare import (MB)", "target"],
               [["linreg, sources.npy (streamed)", f"{stream_rss:,.0f}",
                 f"{stream_rss - baseline:,.0f}", "< 600 MB"],
+               ["linreg, sources.npy, solver='qr' (streamed TSQR)", f"{qr_rss:,.0f}",
+                f"{qr_rss - baseline:,.0f}", ""],
                ["linreg, np.load + fit (in memory)", f"{memory_rss:,.0f}",
                 f"{memory_rss - baseline:,.0f}", ""],
                ["python + numpy + scipy + sklearn + linreg", f"{baseline:,.0f}", "0", ""]])
