@@ -183,7 +183,7 @@ def test_file_changed_during_fit_is_detected(npy_files):
     next(blocks)
     st = os.stat(xp)
     os.utime(xp, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    with pytest.raises(SourceChangedError, match="X.npy changed while it was being read"):
+    with pytest.raises(SourceChangedError, match="X.npy changed after the source was opened"):
         list(blocks)
     with pytest.raises(SourceChangedError):
         LinearRegression().fit(src)

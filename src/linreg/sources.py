@@ -168,11 +168,11 @@ class Source:
             try:
                 now = _FileState.of(f)
             except FileNotFoundError:
-                raise SourceChangedError(f"{f} was removed while it was being read") from None
+                raise SourceChangedError(f"{f} was removed after the source was opened") from None
             if now != before:
                 mtime = "changed" if now.mtime_ns != before.mtime_ns else "same"
                 raise SourceChangedError(
-                    f"{f} changed while it was being read (size {before.size} -> {now.size} "
+                    f"{f} changed after the source was opened (size {before.size} -> {now.size} "
                     f"bytes, modification time {mtime}); the rows read so far no longer "
                     "describe one data set. Create a new source to read the new contents.")
 
