@@ -108,7 +108,7 @@ def test_closed_form_matches_lstsq(solver, fit_intercept, standardize, weighted)
     coef, intercept = lstsq_fit(X, y, s, fit_intercept)
     np.testing.assert_allclose(m.coef_, coef, rtol=1e-10)
     assert m.intercept_ == pytest.approx(float(intercept), rel=1e-10, abs=1e-12)
-    assert m.n_iter_ == 0 and m.loss_history_.shape == (1,)
+    assert m.n_iter_ == 1 and m.loss_history_.shape == (1,)
 
 
 @pytest.mark.parametrize("solver", ["normal", "qr", "gd"])
@@ -402,3 +402,37 @@ def test_no_warnings_on_ordinary_data():
         warnings.simplefilter("error")
         LinearRegression().fit(X, y)
         LinearRegression(solver="gd").fit(X, y)
+
+
+# ---------------------------------------------------------------- partial_fit with QR
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_partial_fit_qr_equals_batch_exact_answer(fit_intercept, standardize):
+    """Chunk by chunk, solver='qr' keeps a TSQR factor: the ill-conditioned polynomial design
+    still gets 9+ digits against exact rational arithmetic."""
+    from exact import correct_digits, exact_least_squares
+    x = np.arange(21.0)
+    X = np.vander(x, 6, increasing=True)[:, 1:] + 1e3
+    y = 1 + 2 * x - 0.5 * x**2 + 0.1 * x**3 + np.random.default_rng(0).standard_normal(21)
+    w = np.random.default_rng(1).uniform(0.5, 2, 21)
+    coef, intercept = exact_least_squares(X, y, sample_weight=w, fit_intercept=fit_intercept)
+    m = LinearRegression(solver="qr", fit_intercept=fit_intercept, standardize=standardize)
+    parts = np.array_split(np.arange(21), [5, 6, 15])
+    with pytest.warns(RankDeficiencyWarning):      # 5 rows cannot determine 6 parameters
+        m.partial_fit(X[parts[0]], y[parts[0]], sample_weight=w[parts[0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for part in parts[1:]:
+            m.partial_fit(X[part], y[part], sample_weight=w[part])
+    assert m.solver_ == "qr"
+    assert correct_digits(m.coef_, coef) >= 9
+    if fit_intercept:
+        assert correct_digits([m.intercept_], [intercept]) >= 9
+
+
+def test_partial_fit_qr_continues_a_fit():
+    X, y = make_data(seed=31)
+    m = LinearRegression(solver="qr").fit(X[:100], y[:100]).partial_fit(X[100:], y[100:])
+    coef, intercept = lstsq_fit(X, y)
+    np.testing.assert_allclose(m.coef_, coef, rtol=1e-10)
+    assert m.intercept_ == pytest.approx(float(intercept), rel=1e-10)

@@ -378,3 +378,29 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     if y_shift is not None and icpt:
         x[0] += y_shift
     return Solution(*_split(x, icpt, k), keep - icpt, dependent, 0)
+
+
+def reframe_qr_factor(R: np.ndarray, origin: np.ndarray, design: Design, y_shift=None) -> np.ndarray:
+    """The factor of ``√s·[1, X̃, y − y_shift]`` from the factor ``R`` of
+    ``√s·[1, X − K_x, y − K_y]`` (``origin = K = [K_x, K_y]``), with no pass over the rows.
+
+    Every column of the new matrix is a combination of the old column and the column of
+    ones, which comes first: ``[1, X̃, y − t] = [1, X − K_x, y − K_y]·T`` with ``T`` upper
+    triangular (``x̃_j = ((x_j − K_j) − (shift_j − K_j))/scale_j``).  So ``R·T`` is the new
+    factor.  Without an intercept the column of ones is dropped and the rest re-triangularised.
+    This is what lets ``partial_fit`` keep one factor while the means (and so the design's
+    centring and scaling) change with every chunk.
+    """
+    d = design.shift.shape[0]
+    p0 = R.shape[1]
+    k = p0 - 1 - d
+    Kx, Ky = origin[:d], origin[d:]
+    t = np.zeros(k) if y_shift is None else np.asarray(y_shift, dtype=np.float64)
+    T = np.eye(p0)
+    T[0, 1:1 + d] = -(design.shift - Kx) / design.scale
+    T[1:1 + d, 1:1 + d] = np.diag(1.0 / design.scale)
+    T[0, 1 + d:] = -(t - Ky)
+    RT = R @ T
+    if design.fit_intercept:
+        return RT
+    return _triangular_factor(RT[:, 1:])

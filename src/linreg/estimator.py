@@ -12,6 +12,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import objective
 from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
+                          merge_qr_factors, qr_factor, reframe_qr_factor,
                           solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
 from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_epoch,
                       warn_divergences, warn_not_converged)
@@ -145,7 +146,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int
-        Iterations run (0 for a closed form).
+        Iterations run (1 for a closed form: one solve).
     loss_history_ : ndarray
         ``J`` after each iteration, starting with the starting point (closed forms: ``[J]``).
     grad_norm_history_ : ndarray
@@ -339,9 +340,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         solver = self.solver
         if solver == "auto":
             solver = "normal"
-            if self.condition_number_ ** 2 > NORMAL_EQUATIONS_MAX_CONDITION and (
-                    X is not None or row_factor is not None):
-                solver = "qr"
+            if self.condition_number_ ** 2 > NORMAL_EQUATIONS_MAX_CONDITION:
+                if X is not None or row_factor is not None:
+                    solver = "qr"
+                elif self.condition_number_ ** 2 > 1e10:
+                    warnings.warn(
+                        f"the design's condition number is {self.condition_number_:.3g} and only "
+                        "the sufficient statistics are available here, so the normal equations "
+                        f"may lose about {2 * np.log10(self.condition_number_):.0f} of 16 digits; "
+                        "solver='qr' keeps about twice as many.", IllConditionedWarning,
+                        stacklevel=3)
         elif solver == "normal" and 1e10 < self.condition_number_ ** 2 < np.inf:
             warnings.warn(
                 f"the design's condition number is {self.condition_number_:.3g}, so the normal "
@@ -365,7 +373,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, problem.alpha)
             self.loss_history_ = np.array([J])
             self.grad_norm_history_ = np.array([np.sqrt(np.sum(gw**2) + np.sum(gb**2) * self.fit_intercept)])
-            self.n_iter_ = 0
+            self.n_iter_ = 1
 
     def _set_coefficients(self, coef, intercept, single: bool) -> None:
         if not self.fit_intercept:
@@ -538,18 +546,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         With ``solver`` ``"sgd"`` or ``"minibatch"``: more stochastic steps on this chunk.
         Otherwise exact accumulation: the chunk's :class:`~linreg.stats.SufficientStats` are
-        merged into ``stats_`` and the model is re-solved from them (``"qr"`` needs all the
-        rows at once and is refused), so after any sequence of chunks ``coef_`` equals the
-        batch fit on their concatenation.  A model already fitted with :meth:`fit` continues
-        from that fit's statistics.
+        merged into ``stats_`` and the model is re-solved from them, so after any sequence of
+        chunks ``coef_`` equals the batch fit on their concatenation.  ``"qr"`` also keeps one
+        triangular factor of all rows so far (updated chunk by chunk, TSQR), and solves from
+        it; ``"auto"`` here has only the statistics, so it solves the normal equations and
+        warns when the condition number says ``"qr"`` would keep more digits.  A model already
+        fitted with :meth:`fit` continues from that fit's statistics.
         """
         if self.solver in ("sgd", "minibatch"):
             return self._partial_fit_stochastic(X, y, sample_weight)
         self._check_params()
-        if self.solver == "qr":
-            raise ValueError("partial_fit cannot use solver='qr' (it needs all the rows at "
-                             "once); use solver='normal', 'auto' or 'gd', which are exact "
-                             "from the accumulated statistics")
         first = not isinstance(getattr(self, "stats_", None), SufficientStats)
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
         # All chunks are accumulated around one point K (fixed by the first chunk), as one
@@ -571,11 +577,37 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 relative = SufficientStats(self.stats_.n_rows, self.stats_.weight_sum,
                                            np.zeros_like(K), self.stats_.comoment,
                                            self.stats_.n_features)
+        row_factor = factor = None
+        if self.solver == "qr":
+            # QR needs more than the statistics: one triangular factor of all rows so far,
+            # kept around the same point K, updated chunk by chunk (TSQR) and re-framed to
+            # the current centring and scaling when solving.
+            factor = self._partial_qr_factor(first, origin, K)
+            chunk = qr_factor(X, Y, Design(K[:X.shape[1]], np.ones(X.shape[1]), True, False),
+                              sw, K[X.shape[1]:])
+            factor = chunk if factor is None else merge_qr_factors(factor, chunk)
+            row_factor = lambda design, y_shift: reframe_qr_factor(factor, K, design, y_shift)  # noqa: E731
         relative = relative.merge(shifted_stats(X, Y, sw, K))
         stats = unshift(relative, K)
-        self._fit_problem(stats, None, None, None, single)
+        self._fit_problem(stats, None, None, None, single, row_factor=row_factor)
         self._partial_origin = (K, relative, stats)
+        self._partial_factor = factor
         return self
+
+    def _partial_qr_factor(self, first: bool, origin, K):
+        """The QR factor of the rows before this chunk, around ``K`` (None for none)."""
+        if first:
+            return None
+        if origin is not None and origin[2] is self.stats_ and getattr(self, "_partial_factor", None) is not None:
+            return self._partial_factor
+        rows = getattr(self, "_training_data", None)
+        if rows is None:
+            raise ValueError("partial_fit with solver='qr' can continue only a model whose rows "
+                             "it has seen (a fit on in-memory arrays, or earlier partial_fit "
+                             "calls with solver='qr'); refit, or use solver='normal' or 'auto'")
+        X0, Y0, w0 = rows
+        d = X0.shape[1]
+        return qr_factor(X0, Y0, Design(K[:d], np.ones(d), True, False), w0, K[d:])
 
     def merge(self, other: "LinearRegression") -> "LinearRegression":
         """Combine with a model fitted on other (disjoint) rows: the exact joint fit.
