@@ -195,7 +195,8 @@ def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batc
 # ---------------------------------------------------------------------------- the loop
 def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, grad_fn,
           val_loss_fn=None, report=None, max_epochs: int | None = None,
-          lipschitz: float | None = None) -> tuple[bool, bool, int]:
+          lipschitz: float | None = None, on_epoch=None,
+          resumed: bool = False) -> tuple[bool, bool, int]:
     """Run epochs until ``‖∇J‖ ≤ tol·‖∇J(start)‖``, ``max_epochs``, early stopping, the
     plateau schedule running out, or the callback returning ``True``.
 
@@ -231,10 +232,18 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
     g_ref = state.grad_norm_history[0]
     converged = g_ref == 0.0
     stopped_early = False
+    if resumed:
+        # restored from a checkpoint: stop where the uninterrupted run stopped
+        converged = (converged or (settings.tol > 0
+                                   and state.grad_norm_history[-1] <= settings.tol * g_ref)
+                     or (settings.schedule == "plateau"
+                         and state.plateau_halvings >= MAX_PLATEAU_HALVINGS))
+        stopped_early = (val_loss_fn is not None and state.validation_epochs_without_improvement
+                         >= settings.n_iter_no_change)
     failures = 0
     epochs = 0
     tiny = np.finfo(float).tiny
-    while not converged and epochs < max_epochs:
+    while not converged and not stopped_early and epochs < max_epochs:
         lr = scheduled_learning_rate(settings.schedule, state.learning_rate, state.epoch + 1,
                                      settings.power_t, settings.decay_rate)
         ok = epoch_fn(state, lr, g)
@@ -296,6 +305,8 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
                 if state.validation_epochs_without_improvement >= settings.n_iter_no_change:
                     stopped_early = True
         converged = converged or (settings.tol > 0 and gn <= settings.tol * g_ref)
+        if on_epoch is not None:   # e.g. Checkpoint.after_epoch: the state is complete here
+            on_epoch(state)
         if settings.callback is not None:
             coef, intercept = report(state.params) if report else (None, None)
             info = {"epoch": state.epoch, "loss": J, "grad_norm": gn, "learning_rate": lr,
@@ -395,7 +406,7 @@ def new_state(design: Design, n_features: int, n_targets: int, seed, init=None) 
 
 
 def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
-                  report=None) -> TrainingOutcome:
+                  report=None, checkpoint=None) -> TrainingOutcome:
     """Train on ``problem`` (the estimator's :class:`~linreg.estimator.Problem`) from
     ``init_params`` (``[θ.ravel(), β]`` in its design coordinates; zeros by default).
 
@@ -479,8 +490,15 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
             f"for learning_rate < 2/L = {2 / L:.4g}. Use learning_rate='auto' (1/L), a "
             "smaller learning rate, or standardize=True.")
     state.learning_rate = state.first_learning_rate = lr
-    converged, stopped_early, epochs = train(state, settings, epoch_fn, loss_fn, grad_fn,
-                                             val_loss_fn, report, lipschitz=L)
+    # a checkpoint (linreg.checkpoint.Checkpoint) replaces the fresh state by the saved one
+    resumed = checkpoint is not None and checkpoint.restore(state)
+    converged, stopped_early, epochs = train(
+        state, settings, epoch_fn, loss_fn, grad_fn, val_loss_fn, report, lipschitz=L,
+        max_epochs=max(settings.max_iter - state.epoch, 0) if resumed else None,
+        on_epoch=None if checkpoint is None else checkpoint.after_epoch, resumed=resumed)
+    if checkpoint is not None:
+        checkpoint.save(state)
+        epochs = state.epoch if resumed else epochs
     theta, beta = state.theta_beta()
     return TrainingOutcome(state, theta.copy(), beta.copy(), converged, stopped_early, epochs,
                            state.learning_rate)

@@ -11,6 +11,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import objective
+from .checkpoint import Checkpoint
+from .checkpoint import fingerprint as checkpoint_fingerprint
 from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
                           merge_qr_factors, qr_factor, reframe_qr_factor,
                           solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
@@ -46,6 +48,8 @@ class Problem:
     #: when the rows are not in memory: (shuffle, rng) -> iterator of blocks (X, Y, w), for
     #: the stochastic solvers (blocks in random order, rows shuffled within each block)
     row_blocks: object = None
+    #: a linreg.checkpoint.Checkpoint for the iterative solvers, or None
+    checkpoint: object = None
 
 
 def _same_param(a, b) -> bool:
@@ -286,8 +290,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return X, Y, y.ndim == 1, sample_weight
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, checkpoint=None, checkpoint_every=1):
         """Fit the model to ``X`` (n, d) and ``y`` (n,) or (n, k); returns ``self``.
+
+        ``checkpoint`` (a file path; iterative solvers only) saves the training state every
+        ``checkpoint_every`` epochs and at the end, atomically; if the file exists, training
+        resumes from it and ends with the coefficients of an uninterrupted run with the same
+        ``random_state`` (see :mod:`linreg.checkpoint`).
 
         ``X`` may also be a data source of :mod:`linreg.sources` (rows, targets and weights
         all come from it, read in blocks), or a dask array (with ``y`` a dask array) or dask
@@ -295,18 +304,26 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         are then computed per partition on the cluster (:mod:`linreg.dask_support`).
         """
         from .sources import is_source
+        ckpt = None
+        if checkpoint is not None:
+            if self.solver not in ITERATIVE_SOLVERS:
+                raise ValueError(f"checkpoint is for the iterative solvers {ITERATIVE_SOLVERS}; "
+                                 f"solver={self.solver!r} has no training state to save")
+            ckpt = Checkpoint(checkpoint, checkpoint_every)
         if is_source(X):
-            return self._fit_source(X, y, sample_weight)
+            return self._fit_source(X, y, sample_weight, checkpoint=ckpt)
         from . import dask_support
         if dask_support.is_dask_collection(X) or dask_support.is_dask_collection(y):
+            if ckpt is not None:
+                raise ValueError("checkpoint is not supported for dask collections")
             return dask_support.fit(self, X, y, sample_weight)
         self._check_params()
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight)
         stats = sufficient_stats(X, Y, sw)
-        self._fit_problem(stats, X, Y, sw, single)
+        self._fit_problem(stats, X, Y, sw, single, checkpoint=ckpt)
         return self
 
-    def _fit_source(self, source, y, sample_weight):
+    def _fit_source(self, source, y, sample_weight, checkpoint=None):
         """Fit from a :mod:`linreg.sources` source: one pass for the statistics; a second,
         TSQR pass only when the QR solver is chosen."""
         if y is not None or sample_weight is not None:
@@ -318,7 +335,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self._fit_problem(stats, None, None, None, source.single_target,
                           row_factor=lambda design, y_shift: streamed_qr_factor(
                               source.blocks(), design, y_shift),
-                          row_blocks=lambda shuffle, rng: source.blocks(shuffle, rng))
+                          row_blocks=lambda shuffle, rng: source.blocks(shuffle, rng),
+                          checkpoint=checkpoint)
         self._training_source = source   # for summary()'s residual pass
         return self
 
@@ -332,10 +350,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             del self.feature_names_in_
 
     def _fit_problem(self, stats: SufficientStats, X, Y, sw, single: bool,
-                     row_factor=None, row_blocks=None) -> None:
+                     row_factor=None, row_blocks=None, checkpoint=None) -> None:
         design = Design.from_stats(stats, self.fit_intercept, self.standardize)
         ds = design.apply(stats)
-        problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw, row_factor, row_blocks)
+        problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw, row_factor, row_blocks,
+                          checkpoint)
         self.condition_number_ = condition_number(ds, problem.alpha)
         solver = self.solver
         if solver == "auto":
@@ -488,8 +507,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 theta, beta = problem.design.from_original(
                     coef, np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64)))
                 init = np.concatenate([theta.ravel(), beta if self.fit_intercept else np.zeros(k)])
+        if problem.checkpoint is not None:
+            problem.checkpoint.fingerprint = checkpoint_fingerprint(
+                settings, problem.stats, problem.design, self.random_state)
         outcome = fit_iterative(problem, settings, self.random_state, init,
-                                self._training_report(problem.design, k, k == 1))
+                                self._training_report(problem.design, k, k == 1),
+                                checkpoint=problem.checkpoint)
         self._set_training_attributes(outcome.state)
         warn_divergences(settings, outcome.state)
         warn_not_converged(settings, outcome)
