@@ -179,3 +179,43 @@ def test_bad_checkpoint_every(tmp_path, every):
     X, y = data()
     with pytest.raises(ValueError, match="checkpoint_every"):
         LinearRegression(solver="gd").fit(X, y, checkpoint=tmp_path / "c.ckpt", checkpoint_every=every)
+
+
+def test_cli_fit_with_checkpoint_killed_and_resumed(tmp_path):
+    """``linreg fit --checkpoint``: the same guarantee through the command line."""
+    import linreg.checkpoint
+    from linreg import cli, load
+    X, y = data(4, n=2000)
+    csv_path = tmp_path / "train.csv"
+    np.savetxt(csv_path, np.column_stack([X, y]), delimiter=",", comments="",
+               header=",".join([f"x{j}" for j in range(X.shape[1])] + ["y"]))
+    args = ["fit", str(csv_path), "--target", "y", "--solver", "sgd", "--seed", "3",
+            "--max-iter", "60", "--tol", "0", "-q"]
+    assert cli.main(args + ["-o", str(tmp_path / "reference.json")]) == 0
+    ckpt = tmp_path / "run.ckpt"
+    pid = os.fork()
+    if pid == 0:  # slowed down (in this child only), then killed
+        try:
+            save = linreg.checkpoint.Checkpoint.after_epoch
+
+            def slow(self, state):
+                save(self, state)
+                time.sleep(0.02)
+
+            linreg.checkpoint.Checkpoint.after_epoch = slow
+            cli.main(args + ["-o", str(tmp_path / "killed.json"), "--checkpoint", str(ckpt)])
+        finally:
+            os._exit(0)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (ckpt.exists() and checkpoint_epoch(ckpt) >= 5):
+            time.sleep(0.005)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert 5 <= checkpoint_epoch(ckpt) < 60
+    assert not (tmp_path / "killed.json").exists()
+    assert cli.main(args + ["-o", str(tmp_path / "resumed.json"), "--checkpoint", str(ckpt)]) == 0
+    reference, resumed = load(tmp_path / "reference.json"), load(tmp_path / "resumed.json")
+    np.testing.assert_array_equal(resumed.coef_, reference.coef_)
+    assert resumed.intercept_ == reference.intercept_
