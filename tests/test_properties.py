@@ -331,6 +331,47 @@ def test_well_conditioned_fit_equals_lstsq(solver, p):
         assert np.allclose(b, ref_b, rtol=1e-8, atol=1e-8 * (np.abs(xbar) @ np.abs(ref) + 1e-300))
 
 
+STOCHASTIC = ["sgd", "minibatch"]
+
+
+def _loss(p: Problem, coef2d, intercept) -> float:
+    """``J`` at the given coefficients (in numpy; the penalty on the design coefficients)."""
+    s, n_w, xbar, ybar, Xc, Yc = _centring(p)
+    X, Y = p.X.astype(np.float64), _as_2d(p.y)
+    b = np.atleast_1d(np.asarray(intercept, dtype=np.float64)) if p.fit_intercept else 0.0
+    R = X @ coef2d + b - Y
+    spread = np.sqrt(s @ (Xc * Xc) / n_w)
+    constant = (spread <= 1e-13 * (np.abs(xbar) + spread)) | (spread == 0)
+    scale = np.where(constant, 1.0, spread) if p.standardize else np.ones_like(spread)
+    theta = coef2d * scale[:, None]
+    return float(s @ np.sum(R * R, axis=1) / (2 * n_w) + 0.5 * p.alpha * np.sum(theta * theta))
+
+
+@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("optimizer", ["plain", "adam"])
+@given(p=problems(max_n=400, max_d=30), data=st.data())
+def test_stochastic_is_finite_and_no_worse_than_its_start_or_says_so(solver, optimizer, p, data):
+    """sgd / minibatch: finite coefficients, a loss no higher than at the start (zero
+    coefficients, intercept 0), or a clear error or warning — never NaN."""
+    batch = data.draw(st.integers(1, max(1, min(32, p.X.shape[0]))))
+    params = dict(max_iter=15, random_state=data.draw(st.integers(0, 2**16)), optimizer=optimizer)
+    if solver == "minibatch":
+        params["batch_size"] = batch
+    try:
+        model, caught = fit(p, solver, **params)
+    except (ValueError, ArithmeticError) as exc:
+        assert str(exc)
+        note(f"error: {exc}")
+        return
+    check_shapes_and_finite(p, model)
+    C = _coef_2d(model)
+    J = _loss(p, C, model.intercept_)
+    J0 = _loss(p, np.zeros_like(C), np.zeros(C.shape[1]))
+    note(f"J={J:.6g} J0={J0:.6g} warnings={caught}")
+    if ConvergenceWarning not in caught:
+        assert J <= J0 * (1 + 1e-9) + 1e-300, f"J went from {J0:.6g} to {J:.6g} without a warning"
+
+
 # ---------------------------------------------------------------------------- metamorphic
 def solution_rtol(p: Problem, solver: str) -> float:
     """How far two backward-stable answers to (exactly) equivalent problems may differ,
