@@ -294,7 +294,7 @@ def from_dict(data, path="<model>"):
     coef_shape = (d,) if k is None else (k, d)
     coef = data.get("coef")
     if not isinstance(coef, list):
-        _fail(path, "coef is missing")
+        _fail(path, "coef is missing or not an array")
     model.coef_ = _array(path, coef, coef_shape, "coef")
     intercept = _array(path, data.get("intercept"), () if k is None else (k,), "intercept")
     model.intercept_ = float(intercept) if k is None else intercept
