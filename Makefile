@@ -26,7 +26,7 @@ bench: $(BIN)/.installed-dev
 	$(BIN)/python benchmarks/run.py
 
 fuzz: $(BIN)/.installed-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=fuzz tests/test_properties.py tests/test_model_files.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=fuzz tests/test_properties.py tests/test_model_files.py tests/test_readers_fuzz.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -312,7 +312,7 @@ def test_training_stats_of_the_wrong_shape(tmp_path):
         assert "training_stats" in msg
 
 
-@settings(max_examples=60)
+@settings(max_examples=2 * settings.default.max_examples)  # scales with the profile
 @given(cut=st.floats(0.0, 1.0, exclude_max=True), flip=st.integers(0, 255), pos=st.floats(0, 1))
 def test_truncated_or_corrupted_files_never_load_silently_wrong(tmp_path_factory, cut, flip, pos):
     """Any truncation is refused; any single corrupted byte is refused or loads a model that

@@ -84,7 +84,8 @@ MUTATIONS = st.one_of(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6 * settings.default.max_examples,  # scales with the profile
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=st.lists(MUTATIONS, min_size=1, max_size=3), seed=st.integers(0, 50))
 def test_mutated_csv_is_refused_clearly_or_read_exactly(tmp_path, mutations, seed):
     raw = good_csv(seed=seed)
@@ -188,7 +189,8 @@ def good_parquet(tmp_path):
     return path
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=2 * settings.default.max_examples,  # scales with the profile
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["truncate", "replace", "zero-run"]), where=st.floats(0, 1),
        byte=st.integers(0, 255))
 def test_corrupted_parquet_is_an_error_or_finite(good_parquet, tmp_path, kind, where, byte):
