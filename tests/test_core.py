@@ -436,3 +436,36 @@ def test_partial_fit_qr_continues_a_fit():
     coef, intercept = lstsq_fit(X, y)
     np.testing.assert_allclose(m.coef_, coef, rtol=1e-10)
     assert m.intercept_ == pytest.approx(float(intercept), rel=1e-10)
+
+
+# ---------------------------------------------------------------- the raw-moment fast path
+def _exact_comoment(Z):
+    """Centred co-moments in exact rational arithmetic (the data's floats taken exactly)."""
+    from fractions import Fraction
+    cols = [[Fraction(float(v)) for v in Z[:, j]] for j in range(Z.shape[1])]
+    n = Z.shape[0]
+    means = [sum(c) / n for c in cols]
+    return np.array([[float(sum((a - ma) * (b - mb) for a, b in zip(ca, cb)))
+                      for cb, mb in zip(cols, means)] for ca, ma in zip(cols, means)])
+
+
+@pytest.mark.parametrize("offset, late_shift", [(3.0, 0.0), (0.0, 50.0), (1e6, 0.0)])
+def test_statistics_accurate_on_every_path(offset, late_shift):
+    """Means within a few spreads take the raw-moment path; a first block that looks centred
+    but later rows far off (sorted data), or large means, take the centred path.  Either way
+    the co-moments match exact rational arithmetic."""
+    rng = np.random.default_rng(32)
+    X = rng.standard_normal((3000, 3)) + offset
+    X[2000:] += late_shift
+    Y = rng.standard_normal((3000, 1)) + offset
+    stats = sufficient_stats(X, Y, block_rows=1000)
+    exact = _exact_comoment(np.hstack([X, Y]))
+    scale = np.sqrt(np.outer(np.diag(exact), np.diag(exact)))
+    assert np.max(np.abs(stats.comoment - exact) / scale) < 1e-13
+
+
+def test_nan_found_after_the_fast_statistics_pass():
+    X, y = make_data(seed=33)
+    X[150, 4] = np.nan
+    with pytest.raises(ValueError, match="NaN at row 150, column 4"):
+        LinearRegression().fit(X, y)

@@ -95,7 +95,6 @@ def solve_normal_equations(ds: DesignStats, alpha: float = 0.0) -> Solution:
         return Solution(theta, _intercept(ds, theta), 0)
     S, scale = _scaled_normal_matrix(ds, alpha)
     rhs_s = rhs / scale[:, None]
-    ev_max = np.linalg.norm(S, 2) if d else 0.0
     try:
         cho = scipy.linalg.cho_factor(S, lower=False, check_finite=False)
         rcond = scipy.linalg.lapack.dpocon(cho[0], np.linalg.norm(S, 1))[0]
@@ -108,7 +107,7 @@ def solve_normal_equations(ds: DesignStats, alpha: float = 0.0) -> Solution:
     # Singular: minimum-norm solution of the (unequilibrated) normal equations.
     A = ds.normal_matrix(alpha)
     ev, V = np.linalg.eigh(A)
-    tol = max(ev[-1], ev_max) * d * EPS * 10
+    tol = ev[-1] * d * EPS * 10
     keep = ev > tol
     theta = V[:, keep] @ ((V[:, keep].T @ rhs) / ev[keep][:, None])
     return Solution(theta, _intercept(ds, theta), int(keep.sum()), _dependent(V[:, ~keep]))

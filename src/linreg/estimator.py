@@ -270,14 +270,14 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             raise ValueError(f"callback={self.callback!r} must be None or a function of one "
                              "argument (the info dict)")
 
-    def _validate_training_data(self, X, y, sample_weight, reset=True):
+    def _validate_training_data(self, X, y, sample_weight, reset=True, finite_X=True):
         y_array = np.asarray(y) if not hasattr(y, "dtype") else y
         if getattr(y_array, "dtype", None) is not None and y_array.dtype.kind == "f" and len(y_array):
             check_finite(np.asarray(y_array).reshape(len(y_array), -1), "y")
         X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True,
                              dtype=[np.float64, np.float32], ensure_all_finite=False)
-        names = getattr(self, "feature_names_in_", None)
-        check_finite(X, "X", names)
+        if finite_X:
+            check_finite(X, "X", getattr(self, "feature_names_in_", None))
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         Y = np.asarray(Y, dtype=np.float64)
         check_finite(Y, "y")
@@ -318,10 +318,23 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 raise ValueError("checkpoint is not supported for dask collections")
             return dask_support.fit(self, X, y, sample_weight)
         self._check_params()
-        X, Y, single, sw = self._validate_training_data(X, y, sample_weight)
-        stats = sufficient_stats(X, Y, sw)
+        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, finite_X=False)
+        stats = self._training_stats(X, Y, sw)
         self._fit_problem(stats, X, Y, sw, single, checkpoint=ckpt)
         return self
+
+    def _training_stats(self, X, Y, sw) -> SufficientStats:
+        """The statistics pass, which also serves as the check for NaN/inf in ``X``: a
+        non-finite value makes the sums non-finite, and only then are the rows scanned to
+        say where it is (so clean data is read once, not twice)."""
+        try:
+            stats = sufficient_stats(X, Y, sw)
+        except ValueError:
+            check_finite(X, "X", getattr(self, "feature_names_in_", None))
+            raise
+        if not stats.is_finite():
+            check_finite(X, "X", getattr(self, "feature_names_in_", None))
+        return stats
 
     def _fit_source(self, source, y, sample_weight, checkpoint=None):
         """Fit from a :mod:`linreg.sources` source: one pass for the statistics; a second,

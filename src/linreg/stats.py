@@ -142,11 +142,65 @@ def _block_stats(Z: np.ndarray, w: np.ndarray | None, n_features: int) -> Suffic
     return SufficientStats(rows, total, mean, comoment, n_features)
 
 
+#: the raw-moment fast path is taken only while every column's mean stays within this many
+#: standard deviations of zero: centring raw sums then cancels at most log10(1 + 10²) ≈ 2
+#: digits, and the result stays as accurate as the centred path's.
+RAW_MOMENTS_MAX_OFFSET = 10.0
+
+
+def _raw_moment_stats(X, Y, block_rows: int) -> SufficientStats | None:
+    """The statistics from raw sums ``Σ x xᵀ``, ``Σ x [y, 1]ᵀ``, ``Σ [y, 1][y, 1]ᵀ``, read by
+    BLAS straight from the rows of a float64 ``X`` (no copy, no per-block centring), then
+    centred once: ``M = Σ z zᵀ − n_w μ μᵀ``.
+
+    That subtraction cancels digits when a mean is large compared with the spread, so this
+    path is tried only when the first block's means are within ``RAW_MOMENTS_MAX_OFFSET``
+    standard deviations of zero, and its result is kept only if the whole data's are too;
+    otherwise ``None`` (the caller takes the centred path).
+    """
+    n, d = X.shape
+    k = Y.shape[1]
+    head = np.concatenate([X[:block_rows], Y[:block_rows]], axis=1)
+    spread = head.std(axis=0)
+    if not np.all(np.abs(head.mean(axis=0)) <= RAW_MOMENTS_MAX_OFFSET * spread):
+        return None
+    S = np.zeros((d, d), order="F")
+    XtB = np.zeros((d, k + 1))
+    BtB = np.zeros((k + 1, k + 1))
+    B = np.empty((min(block_rows, n), k + 1))
+    B[:, k] = 1.0
+    for start in range(0, n, block_rows):
+        stop = min(start + block_rows, n)
+        Xb = X[start:stop]
+        Bb = B[: stop - start]
+        Bb[:, :k] = Y[start:stop]
+        # Xbᵀ Xb: C-ordered Xb is Fortran-ordered Xbᵀ, so BLAS reads it in place
+        S = dsyrk(1.0, Xb.T, c=S, beta=1.0, trans=0, lower=0, overwrite_c=1)
+        XtB += Xb.T @ Bb
+        BtB += Bb.T @ Bb
+    raw = np.empty((d + k, d + k))
+    raw[:d, :d] = np.triu(S) + np.triu(S, 1).T
+    raw[:d, d:] = XtB[:, :k]
+    raw[d:, :d] = XtB[:, :k].T
+    raw[d:, d:] = BtB[:k, :k]
+    total = float(n)
+    mean = np.concatenate([XtB[:, k], BtB[:k, k]]) / total
+    comoment = raw - total * np.outer(mean, mean)
+    with np.errstate(invalid="ignore"):
+        centred = np.diag(comoment)
+        if not (np.all(np.isfinite(raw)) and
+                np.all(total * mean**2 <= RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(centred, 0.0))):
+            return None
+    return SufficientStats(n, total, mean, comoment, d)
+
+
 def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> SufficientStats:
     """One blocked pass over ``X`` (n, d) and ``Y`` (n, k): the :class:`SufficientStats`.
 
-    Each block is copied to float64 (so float32 or integer data is accumulated in double
-    precision), shifted by one constant ``K`` for the whole pass (the first block's median:
+    Unweighted float64 data whose means are within a few standard deviations of zero take a
+    fast path (:func:`_raw_moment_stats`: BLAS on the rows in place, checked afterwards).
+    Otherwise each block is copied to float64 (so float32 or integer data is accumulated in
+    double precision), shifted by one constant ``K`` for the whole pass (the first block's median:
     a representative value that one outlier cannot move, so differences are small), centred on its own weighted
     mean, and merged.  Merging in shifted coordinates keeps the mean differences ``δ`` of
     Chan's update accurate even when the means are huge compared with the spread.
@@ -164,6 +218,11 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
     total = SufficientStats.empty(d, k)
     if n == 0:
         return total
+    if (sample_weight is None and isinstance(X, np.ndarray) and X.dtype == np.float64
+            and X.flags.c_contiguous and d > 0):
+        fast = _raw_moment_stats(X, np.asarray(Y, dtype=np.float64), block_rows)
+        if fast is not None:
+            return fast
     Z = np.empty((min(block_rows, n), d + k))
     first = min(block_rows, n)
     shift = np.concatenate([np.median(np.asarray(X[:first], dtype=np.float64), axis=0),
