@@ -439,8 +439,8 @@ def test_partial_fit_continues_a_fit_and_checks_shapes():
         model.partial_fit(X[:5, :2], Y[:5])
     with pytest.raises(ValueError, match="1 target"):
         model.partial_fit(X[:5], Y[:5, 0])
-    with pytest.raises(ValueError, match="partial_fit cannot use solver='qr'"):
-        LinearRegression(solver="qr").partial_fit(X, Y)
+    qr = LinearRegression(solver="qr").partial_fit(X[:300], Y[:300]).partial_fit(X[300:], Y[300:])
+    assert qr.solver_ == "qr" and rel(qr.coef_, coef.T) < 1e-10
 
 
 def test_merge_is_the_joint_fit():
