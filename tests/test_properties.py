@@ -394,10 +394,19 @@ def solution_rtol(p: Problem, solver: str) -> float:
     return 1e-10 + 1e3 * eps * bound
 
 
-def _intercepts_close(p: Problem, a, b, rtol):
-    """Intercepts agree to ``rtol`` relative to the terms of ``b = ȳ − x̄ᵀw``."""
+def _intercept_size(p: Problem, coef2d) -> np.ndarray:
+    """The size the intercept's rounding errors are relative to: the terms of
+    ``b = ȳ − x̄ᵀw``, plus ``Σ_j |x̄_j|/σ_j · ‖w∘σ‖`` — a coefficient is accurate to a
+    fraction of ‖w∘σ‖/σ_j, and that error reaches ``b`` multiplied by ``x̄_j``."""
     s, n_w, xbar, ybar, *_ = _centring(p)
-    size = np.abs(ybar) + np.abs(xbar) @ np.abs(_coef_2d(a)) + np.abs(a.intercept_)
+    sigma = _column_spread(p)
+    u = np.linalg.norm(coef2d * sigma[:, None], axis=0)
+    return np.abs(ybar) + np.abs(xbar) @ np.abs(coef2d) + (np.abs(xbar) / sigma).sum() * u
+
+
+def _intercepts_close(p: Problem, a, b, rtol):
+    """Intercepts agree to ``rtol`` relative to :func:`_intercept_size`."""
+    size = _intercept_size(p, _coef_2d(a)) + np.abs(a.intercept_)
     return np.all(np.abs(np.atleast_1d(a.intercept_) - np.atleast_1d(b.intercept_))
                   <= rtol * size + 1e-300)
 
@@ -470,8 +479,7 @@ def test_adding_a_constant_to_y_shifts_only_the_intercept(solver, p, shift):
     rtol = solution_rtol(p, solver) + rounding
     spread = np.linalg.norm(_coef_2d(a)) + np.std(y)
     assert np.linalg.norm(_coef_2d(b) - _coef_2d(a)) <= rtol * spread
-    _, _, xbar, ybar, *_ = _centring(p)
-    size = np.abs(ybar) + abs(shift) + np.abs(xbar) @ np.abs(_coef_2d(a)) + spread
+    size = _intercept_size(p, _coef_2d(a)) + abs(shift) + spread
     assert np.all(np.abs(np.atleast_1d(b.intercept_) - shift - np.atleast_1d(a.intercept_))
                   <= rtol * size)
 
