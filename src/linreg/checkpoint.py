@@ -46,8 +46,8 @@ _SCALARS = ("learning_rate", "epoch", "best_loss", "epochs_without_improvement",
             "validation_epochs_without_improvement", "first_learning_rate")
 _INTEGERS = {"epoch", "epochs_without_improvement", "plateau_halvings", "divergences",
              "validation_epochs_without_improvement"}
-_HISTORIES = ("loss_history", "grad_norm_history", "learning_rate_history",
-              "validation_loss_history")
+_HISTORIES = ("loss_history", "grad_norm_history", "scaled_grad_norm_history",
+              "learning_rate_history", "validation_loss_history")
 
 
 def _digest(*arrays) -> str:

@@ -94,6 +94,8 @@ class TrainingState:
     first_learning_rate: float = 0.0      # η₀ before any halving for divergence
     loss_history: list = field(default_factory=list)
     grad_norm_history: list = field(default_factory=list)
+    # ‖∇J‖ in units of each parameter's curvature: what the stopping rule compares
+    scaled_grad_norm_history: list = field(default_factory=list)
     learning_rate_history: list = field(default_factory=list)
     validation_loss_history: list = field(default_factory=list)
 
@@ -203,12 +205,29 @@ def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batc
 
 
 # ---------------------------------------------------------------------------- the loop
+def gradient_scale(ds, alpha: float, k: int) -> np.ndarray:
+    """``D^{-1/2}``, flat like ``[θ.ravel(), β]``: one over the square root of the Hessian's
+    diagonal (``G_jj/n_w + x̄_j² + α`` for ``θ_j``, 1 for ``β``); 1 where it is 0."""
+    curvature = np.diag(objective.hessian_from_stats(ds, alpha))[: ds.gram.shape[0]]
+    with np.errstate(divide="ignore", over="ignore"):
+        inv = np.where(curvature > 0, 1.0 / np.sqrt(curvature), 1.0)
+    inv = np.where(np.isfinite(inv), inv, 1.0)
+    return np.concatenate([np.repeat(inv, k), np.ones(k)])
+
+
 def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, grad_fn,
           val_loss_fn=None, report=None, max_epochs: int | None = None,
           lipschitz: float | None = None, on_epoch=None,
-          resumed: bool = False) -> tuple[bool, bool, int]:
-    """Run epochs until ``‖∇J‖ ≤ tol·‖∇J(start)‖``, ``max_epochs``, early stopping, the
-    plateau schedule running out, or the callback returning ``True``.
+          resumed: bool = False, gradient_scale=None) -> tuple[bool, bool, int]:
+    """Run epochs until ``‖D^{-1/2}∇J‖ ≤ tol·‖D^{-1/2}∇J(start)‖``, ``max_epochs``, early
+    stopping, the plateau schedule running out, or the callback returning ``True``.
+
+    ``D`` is the diagonal of the Hessian (``gradient_scale = D^{-1/2}``, flat like the
+    parameters; ``None`` means ``D = I``).  Measuring the gradient in units of each
+    parameter's curvature makes the rule independent of the columns' units: on a raw design
+    whose columns are ~1e150 the coefficients' gradients dwarf the intercept's, and a plain
+    norm would call an untouched intercept converged.  (For a standardized design ``D`` is
+    ``(1 + α)·I`` and this is the plain relative gradient norm.)
 
     ``epoch_fn(state, learning_rate, grad)`` moves ``state.params`` (``grad`` is the full
     gradient at the current parameters, which full-batch descent uses) and returns ``False``
@@ -230,22 +249,25 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
     theta, beta = state.theta_beta()
     J_start = loss_fn(theta, beta)
     g = flat_grad(theta, beta)
+    scale = np.ones_like(g) if gradient_scale is None else gradient_scale
     if not state.loss_history:
         state.loss_history.append(J_start)
         state.grad_norm_history.append(_norm(g))
+        state.scaled_grad_norm_history.append(_norm(g * scale))
         if val_loss_fn is not None:
             val = val_loss_fn(theta, beta)
             state.validation_loss_history.append(val)
             state.best_validation_loss = state.lowest_validation_loss = val
             state.lowest_validation_params = state.params.copy()
         state.best_loss, state.best_params = J_start, state.params.copy()
-    g_ref = state.grad_norm_history[0]
+    scaled = state.scaled_grad_norm_history or state.grad_norm_history
+    g_ref = scaled[0]
     converged = g_ref == 0.0
     stopped_early = False
     if resumed:
         # restored from a checkpoint: stop where the uninterrupted run stopped
         converged = (converged or (settings.tol > 0
-                                   and state.grad_norm_history[-1] <= settings.tol * g_ref)
+                                   and scaled[-1] <= settings.tol * g_ref)
                      or (settings.schedule == "plateau"
                          and state.plateau_halvings >= MAX_PLATEAU_HALVINGS))
         stopped_early = (val_loss_fn is not None and state.validation_epochs_without_improvement
@@ -284,8 +306,10 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         epochs += 1
         g = flat_grad(theta, beta)
         gn = _norm(g)
+        gs = _norm(g * scale)
         state.loss_history.append(J)
         state.grad_norm_history.append(gn)
+        state.scaled_grad_norm_history.append(gs)
         state.learning_rate_history.append(lr)
         # the plateau schedule: halve when J has not improved for n_iter_no_change epochs
         if J < state.best_loss * (1.0 - PLATEAU_THRESHOLD):
@@ -314,7 +338,7 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
                 state.validation_epochs_without_improvement += 1
                 if state.validation_epochs_without_improvement >= settings.n_iter_no_change:
                     stopped_early = True
-        converged = converged or (settings.tol > 0 and gn <= settings.tol * g_ref)
+        converged = converged or (settings.tol > 0 and gs <= settings.tol * g_ref)
         if on_epoch is not None:   # e.g. Checkpoint.after_epoch: the state is complete here
             on_epoch(state)
         if settings.callback is not None:
@@ -505,7 +529,8 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     converged, stopped_early, epochs = train(
         state, settings, epoch_fn, loss_fn, grad_fn, val_loss_fn, report, lipschitz=L,
         max_epochs=max(settings.max_iter - state.epoch, 0) if resumed else None,
-        on_epoch=None if checkpoint is None else checkpoint.after_epoch, resumed=resumed)
+        on_epoch=None if checkpoint is None else checkpoint.after_epoch, resumed=resumed,
+        gradient_scale=gradient_scale(train_ds, alpha, state.n_targets))
     if checkpoint is not None:
         checkpoint.save(state)
         epochs = state.epoch if resumed else epochs
@@ -561,10 +586,11 @@ def warn_not_converged(settings: TrainingSettings, outcome: TrainingOutcome,
     if outcome.converged or outcome.stopped_early or settings.tol == 0 \
             or outcome.epochs_run < settings.max_iter:
         return
-    h = outcome.state.grad_norm_history
+    h = outcome.state.scaled_grad_norm_history or outcome.state.grad_norm_history
     what = "gradient descent" if settings.solver == "gd" else settings.solver
     unit = "iterations" if settings.solver == "gd" else "epochs"
     warnings.warn(
-        f"{what} reached max_iter={settings.max_iter} ({unit}) with the gradient norm at "
-        f"{h[-1] / h[0]:.3g} of its start (tol={settings.tol:g}); increase max_iter, or "
+        f"{what} reached max_iter={settings.max_iter} ({unit}) with the gradient norm (in "
+        f"units of each parameter's curvature) at {h[-1] / h[0]:.3g} of its start "
+        f"(tol={settings.tol:g}); increase max_iter, use standardize=True, or "
         "use solver='auto' for the exact solution.", ConvergenceWarning, stacklevel=stacklevel)
