@@ -23,7 +23,8 @@ DEFAULT_EXAMPLES = 25
 FUZZ_EXAMPLES = 1000
 
 _common = dict(deadline=None, derandomize=False, print_blob=True,
-               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                      HealthCheck.filter_too_much])
 
 settings.register_profile("default", max_examples=DEFAULT_EXAMPLES, **_common)
 settings.register_profile("fuzz", max_examples=FUZZ_EXAMPLES, **_common)
