@@ -127,3 +127,23 @@ def test_saving_one_model_from_many_threads_to_one_file_never_tears_it(tmp_path)
     final = linreg.load(path)
     assert any(np.array_equal(final.coef_, m.coef_) for m in models)
     assert list(tmp_path.glob("*.tmp")) == []
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC3"])
+def test_summaries_from_many_threads_equal_sequential(cov_type):
+    """Inference (standard errors, tests, the text table) on one model from many threads."""
+    X, y = make(n=1500, d=5)
+    model = LinearRegression().fit(X, y)
+    expected = model.summary(cov_type=cov_type)
+    results = run_in_threads(lambda i: [model.summary(cov_type=cov_type) for _ in range(3)],
+                             range(N_THREADS))
+    for per_round in results:
+        for got in per_round:
+            np.testing.assert_array_equal(got.bse, expected.bse)
+            np.testing.assert_array_equal(got.params, expected.params)
+            assert str(got) == str(expected)
+    # and the standard errors are statsmodels' (an independent implementation)
+    import statsmodels.api as sm
+    ref = sm.OLS(y, sm.add_constant(X)).fit(cov_type=cov_type)   # intercept first, as ours
+    np.testing.assert_allclose(expected.params, ref.params, rtol=1e-10)
+    np.testing.assert_allclose(expected.bse, ref.bse, rtol=1e-8)
