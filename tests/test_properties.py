@@ -600,3 +600,34 @@ def test_too_large_learning_rate_is_an_error_never_nan(solver, p, factor):
         assert "learning_rate" in str(exc)
         return
     check_shapes_and_finite(p, model)
+
+
+# ---------------------------------------------------------------------------- files
+@pytest.mark.parametrize("solver", ["normal", "qr", "gd"])
+@given(p=problems(kinds=("gaussian", "integers", "sparse"), max_n=600, max_d=20,
+                  alphas=(0.0, 1.0), well_conditioned=True),
+       chunk_rows=st.integers(1, 700))
+def test_fit_from_npy_files_in_any_block_size_equals_the_in_memory_fit(tmp_path_factory, solver,
+                                                                        p, chunk_rows):
+    """The same problem streamed from .npy files in blocks of any size gives the in-memory
+    coefficients (statistics merged exactly; TSQR for "qr")."""
+    from linreg import sources
+    folder = tmp_path_factory.mktemp("npy")
+    np.save(folder / "X.npy", p.X)
+    np.save(folder / "y.npy", p.y)
+    w_path = None
+    if p.sample_weight is not None:
+        w_path = folder / "w.npy"
+        np.save(w_path, p.sample_weight)
+    src = sources.npy(folder / "X.npy", folder / "y.npy", chunk_rows=chunk_rows,
+                      sample_weight_path=w_path)
+    params = {"max_iter": 200, "tol": 0.0} if solver == "gd" else {}
+    in_memory, _ = fit(p, solver, **params)
+    model = LinearRegression(solver=solver, fit_intercept=p.fit_intercept,
+                             standardize=p.standardize, alpha=p.alpha, **params)
+    with time_limit(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(src)
+    rtol = 1e-7 if solver == "gd" else solution_rtol(p, solver)
+    assert _close(p, _coef_2d(model), _coef_2d(in_memory), 10 * rtol)
+    assert _intercepts_close(p, model, in_memory, 10 * rtol)
