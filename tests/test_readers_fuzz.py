@@ -43,8 +43,10 @@ def reference_parse(raw: bytes):
     except UnicodeDecodeError:
         return None
     rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
-    if not rows or rows[0] != ["a", "b", "y"]:
+    # the header may be mangled too: any 3 distinct names, one of them the target "y"
+    if not rows or len(rows[0]) != 3 or rows[0].count("y") != 1 or len(set(rows[0])) != 3:
         return None
+    target = rows[0].index("y")
     data = []
     for r in rows[1:]:
         if len(r) != 3:
@@ -59,7 +61,7 @@ def reference_parse(raw: bytes):
     if not data:
         return None
     a = np.array(data)
-    return a[:, :2], a[:, 2]
+    return np.delete(a, target, axis=1), a[:, target]
 
 
 def read_or_error(path):
