@@ -707,3 +707,19 @@ def test_corrupt_binary_files_give_one_line(tmp_path):
         code, _, err = run(["fit", tmp_path / name, "--target", target, "-o", tmp_path / "m.json"])
         assert code == 1 and err.count("\n") == 1 and "internal error" not in err, (name, err)
         assert name in err
+
+
+def test_read_table_from_python(files, data):
+    from linreg.io import DataFileError, read_table
+
+    X, y = data
+    table = read_table(files["train"], target="price", drop="id")
+    np.testing.assert_array_equal(table.X, X)
+    np.testing.assert_array_equal(table.y, y)
+    assert table.feature_names == ["a", "b", "c", "d"] and table.target_names == ["price"]
+    only = read_table(files["new"], features=["a", "b", "c", "d"])
+    assert only.y is None
+    np.testing.assert_array_equal(only.X, X)
+    with pytest.raises(DataFileError, match="no column 'zz'"):
+        read_table(files["train"], target="zz")
+    assert issubclass(DataFileError, ValueError)
