@@ -253,3 +253,28 @@ def test_parquet_with_many_columns_opens_in_bounded_time(tmp_path):
 
     out = _in_child_with_limits(attempt, 10, 4 * 2**30)
     assert out.startswith("OK opened"), out
+
+
+@settings(max_examples=4 * settings.default.max_examples,  # scales with the profile
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=st.lists(MUTATIONS, min_size=1, max_size=3), seed=st.integers(0, 50))
+def test_mutated_csv_through_read_table_is_refused_clearly_or_read_exactly(tmp_path, mutations, seed):
+    """The whole-file reader of the command line (linreg.io.read_table), same property."""
+    from linreg.io import read_table
+    raw = good_csv(seed=seed)
+    for kind, where, what in mutations:
+        i = int(where * len(raw))
+        raw = {"truncate": lambda: raw[:i], "insert": lambda: raw[:i] + what + raw[i:],
+               "replace": lambda: raw[:i] + what + raw[i + 1:],
+               "delete": lambda: raw[:i] + raw[i + 1:]}[kind]()
+    path = tmp_path / "data.csv"
+    path.write_bytes(raw)
+    try:
+        table = read_table(path, target=["y"])
+    except ValueError as exc:
+        assert str(path) in str(exc), str(exc)
+        return
+    ref = reference_parse(raw)
+    assert ref is not None, f"read_table read a file Python's csv module refuses: {raw[:200]!r}"
+    np.testing.assert_array_equal(table.X, ref[0])
+    np.testing.assert_array_equal(table.y, ref[1])
