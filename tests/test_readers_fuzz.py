@@ -278,3 +278,37 @@ def test_mutated_csv_through_read_table_is_refused_clearly_or_read_exactly(tmp_p
     assert ref is not None, f"read_table read a file Python's csv module refuses: {raw[:200]!r}"
     np.testing.assert_array_equal(table.X, ref[0])
     np.testing.assert_array_equal(table.y, ref[1])
+
+
+class _Trap:
+    """Unpickling this creates a marker file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        from pathlib import Path
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.parametrize("kind", ["npz", "npy"])
+def test_data_files_with_pickles_are_refused_and_never_unpickled(tmp_path, kind):
+    """.npy/.npz data files holding pickled objects: a clear error, nothing executed (the
+    command line's reader and the streaming source)."""
+    from linreg.io import read_table
+    marker = tmp_path / "code-ran"
+    objects = np.array([_Trap(marker)] * 3, dtype=object)
+    if kind == "npz":
+        path = tmp_path / "data.npz"
+        np.savez(path, X=objects, y=np.ones(3))
+        readers = [lambda: read_table(path, target=["y"])]
+    else:
+        path, y_path = tmp_path / "X.npy", tmp_path / "y.npy"
+        np.save(path, objects.reshape(3, 1), allow_pickle=True)
+        np.save(y_path, np.ones(3))
+        readers = [lambda: read_table(path), lambda: sources.npy(path, y_path)]
+    for read in readers:
+        with pytest.raises(ValueError) as err:
+            read()
+        assert str(path) in str(err.value)
+    assert not marker.exists()
