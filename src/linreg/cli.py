@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import io
 import json
 import math
@@ -28,14 +27,11 @@ import sys
 import textwrap
 import time
 import warnings
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .io import (CSV_SUFFIXES, PARQUET_SUFFIXES, DataFileError, Table, _require_pyarrow,
-                 read_table)
+from .io import CSV_SUFFIXES, PARQUET_SUFFIXES, Table, _require_pyarrow, read_table
 
 __all__ = ["main", "build_parser", "CommandError"]
 
