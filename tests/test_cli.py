@@ -723,3 +723,21 @@ def test_read_table_from_python(files, data):
     with pytest.raises(DataFileError, match="no column 'zz'"):
         read_table(files["train"], target="zz")
     assert issubclass(DataFileError, ValueError)
+
+
+def test_too_many_columns_are_refused_before_reading(tmp_path, monkeypatch):
+    import linreg.cli
+
+    path = write_csv(tmp_path / "wide.csv", [f"c{j}" for j in range(6)] + ["y"],
+                     [list(range(7)), list(range(1, 8))])
+    monkeypatch.setattr(linreg.cli, "_most_columns", lambda: 5)
+    code, _, err = run(["fit", path, "--target", "y", "-o", tmp_path / "m.json"])
+    assert code == 1 and err.count("\n") == 1
+    assert "7 columns are chosen, more than the 5" in err and "--features" in err
+    assert run(["fit", path, "--target", "y", "--features", "c0,c1", "-o", tmp_path / "m.json",
+                "-q"])[0] == 0
+    # the real limit: what 8·p² bytes of statistics allow in this machine's memory
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    monkeypatch.undo()
+    limit = linreg.cli._most_columns()
+    assert 8 * limit ** 2 <= memory < 8 * (limit + 1) ** 2

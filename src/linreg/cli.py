@@ -311,6 +311,17 @@ def _show_warnings(caught, err, feature_names=None) -> list[str]:
     return texts
 
 
+def _most_columns() -> int | None:
+    """Every solver starts from the (d+k)×(d+k) statistics of [X, y] (8 bytes each): the
+    most columns whose statistics fit in this machine's memory (None if unknown)."""
+    import os
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return int(math.isqrt(memory // 8))
+
+
 def cmd_fit(args, out, err) -> int:
     from .estimator import LinearRegression
     from .progress import ProgressBar
@@ -319,7 +330,8 @@ def cmd_fit(args, out, err) -> int:
     model = LinearRegression(**params)
     model._check_params()  # a bad option fails before a long read, not after
     table = read_table(args.data, target=_split_names(args.target),
-                       features=_split_names(args.features), drop=_split_names(args.drop))
+                       features=_split_names(args.features), drop=_split_names(args.drop),
+                       need_target=True, max_columns=_most_columns())
     bar = None
     if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
             and "callback" in model.get_params()):

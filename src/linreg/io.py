@@ -105,7 +105,8 @@ def _csv_header(path: Path) -> list[str]:
 
 def _first_bad_csv_row(path: Path, header: list[str], columns: list[str]) -> str:
     """Find the first ragged row or non-numeric value (slow; only run after pyarrow failed)."""
-    index = {name: header.index(name) for name in columns}
+    position = {name: j for j, name in enumerate(header)}
+    index = {name: position[name] for name in columns}
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
         reader = csv.reader(f)
         next(reader, None)
@@ -144,8 +145,12 @@ def _read_csv(path: Path, header: list[str], columns: list[str]):
 
     convert = pcsv.ConvertOptions(include_columns=columns,
                                   column_types={name: pa.float64() for name in columns})
+    # a parse block must hold whole rows: widen it for very wide files (pyarrow's default,
+    # 1 MB, is less than one row of a file with a few hundred thousand columns)
+    header_bytes = sum(len(name.encode("utf-8")) + 1 for name in header)
+    read = pcsv.ReadOptions(block_size=int(min(max(1 << 20, 16 * header_bytes), 1 << 30)))
     try:
-        table = pcsv.read_csv(path, convert_options=convert)
+        table = pcsv.read_csv(path, read_options=read, convert_options=convert)
     except pa.ArrowException as exc:
         located = _first_bad_csv_row(path, header, columns)
         raise DataFileError(located or f"{path}: {exc}") from None
@@ -271,7 +276,7 @@ def _names(value) -> list[str] | None:
 
 
 def read_table(path, target=None, features=None, drop=None, need_target: bool = False,
-               features_role: str = "a feature") -> Table:
+               features_role: str = "a feature", max_columns: int | None = None) -> Table:
     """Read the chosen columns of a CSV, Parquet, ``.npy`` or ``.npz`` file as float64.
 
     Parameters
@@ -285,6 +290,9 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         Whether the target must be present.
     features_role : str
         How an error message calls the feature list (e.g. "a feature the model needs").
+    max_columns : int, optional
+        Refuse, before reading any row, more chosen columns than this (e.g. more than the
+        statistics of a fit can hold in memory).
 
     Raises
     ------
@@ -321,6 +329,12 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         raise DataFileError("a target column is needed: the name of the column to predict")
     feature_names, target_names = _select(all_names, str(path), target, features, drop,
                                           features_role)
+    chosen = len(feature_names) + len(target_names)
+    if max_columns is not None and chosen > max_columns:
+        raise DataFileError(
+            f"{path}: {chosen} columns are chosen, more than the {max_columns} whose "
+            f"{max_columns}×{max_columns} statistics fit in this machine's memory; choose fewer "
+            "columns (--features)")
     columns, n = get(feature_names + target_names)
     if n == 0:
         raise DataFileError(f"{path} has a header but no data rows")
