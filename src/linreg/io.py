@@ -109,23 +109,26 @@ def _first_bad_csv_row(path: Path, header: list[str], columns: list[str]) -> str
     index = {name: position[name] for name in columns}
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
         reader = csv.reader(f)
-        next(reader, None)
-        for row in reader:
-            line = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(header):
-                return (f"{path}: line {line} has {len(row)} fields but the header has "
-                        f"{len(header)} (a ragged row)")
-            for name, j in index.items():
-                text = row[j]
-                if text in _CSV_NULLS:
+        try:
+            next(reader, None)
+            for row in reader:
+                line = reader.line_num
+                if not row:
                     continue
-                try:
-                    float(text)
-                except ValueError:
-                    return (f"{path}: column {name!r} is not numeric: line {line} (data row "
-                            f"{line - 1}) holds {text[:40]!r}")
+                if len(row) != len(header):
+                    return (f"{path}: line {line} has {len(row)} fields but the header has "
+                            f"{len(header)} (a ragged row)")
+                for name, j in index.items():
+                    text = row[j]
+                    if text in _CSV_NULLS:
+                        continue
+                    try:
+                        float(text)
+                    except ValueError:
+                        return (f"{path}: column {name!r} is not numeric: line {line} (data "
+                                f"row {line - 1}) holds {text[:40]!r}")
+        except csv.Error as exc:
+            return f"{path}: line {reader.line_num + 1} is not valid CSV ({exc})"
     return ""
 
 
