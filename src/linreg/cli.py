@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .io import CSV_SUFFIXES, PARQUET_SUFFIXES, Table, _require_pyarrow, read_table
+from .validation import most_columns as _most_columns
 
 __all__ = ["main", "build_parser", "CommandError"]
 
@@ -309,17 +310,6 @@ def _show_warnings(caught, err, feature_names=None) -> list[str]:
     for text in texts:
         err.write(f"linreg: warning: {text}\n")
     return texts
-
-
-def _most_columns() -> int | None:
-    """Every solver starts from the (d+k)×(d+k) statistics of [X, y] (8 bytes each): the
-    most columns whose statistics fit in this machine's memory (None if unknown)."""
-    import os
-    try:
-        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-    return int(math.isqrt(memory // 8))
 
 
 def cmd_fit(args, out, err) -> int:

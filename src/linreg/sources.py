@@ -45,13 +45,14 @@ import glob as _glob
 import io
 import math
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator, NamedTuple
 
 import numpy as np
 
 from .stats import SufficientStats, check_representable, sufficient_stats
-from .validation import check_positive_int, first_nonfinite
+from .validation import check_positive_int, first_nonfinite, most_columns
 
 __all__ = ["Source", "NpySource", "ParquetSource", "CsvSource", "npy", "parquet", "csv",
            "is_source", "representative_point", "shifted_stats", "unshift", "Table",
@@ -332,6 +333,17 @@ def unshift(stats: SufficientStats, K) -> SufficientStats:
     return total
 
 
+def _check_width(n_columns: int, where: str, how: str) -> None:
+    """Refuse, before reading any row, more columns than the (d+k)×(d+k) statistics of a fit
+    can hold in this machine's memory."""
+    limit = most_columns()
+    if limit is not None and n_columns > limit:
+        raise ValueError(
+            f"{where}: {n_columns} columns are chosen, more than the {limit} whose "
+            f"{limit}×{limit} statistics fit in this machine's memory; choose fewer columns "
+            f"({how})")
+
+
 def is_source(obj) -> bool:
     """Whether ``obj`` is a linreg data source."""
     return isinstance(obj, Source)
@@ -389,6 +401,8 @@ class NpySource(Source):
         self.n_features = self._x[0][1]
         self.single_target = len(self._y[0]) == 1
         self.n_targets = 1 if self.single_target else self._y[0][1]
+        _check_width(self.n_features + self.n_targets, self.X_path,
+                     "a .npy file of fewer columns")
         self.feature_names = None
         self.target_names = None
         self._snapshot()
@@ -471,26 +485,28 @@ class _TableSource(Source):
         else:
             raise ValueError(f"target={target!r} must be a column name or a list of column names")
         drop = [] if drop is None else ([drop] if isinstance(drop, str) else list(drop))
+        known = set(columns)
         for name, group in (("target", targets), ("drop", drop),
                             ("weight", [] if weight is None else [weight])):
-            missing = [c for c in group if c not in columns]
+            missing = [c for c in group if c not in known]
             if missing:
                 raise ValueError(f"{where}: {name} column(s) {missing} not found; the columns "
-                                 f"are {columns}")
+                                 f"are {_shown(columns)}")
         if features is None:
             exclude = set(targets) | set(drop) | ({weight} if weight is not None else set())
             features = [c for c in columns if c not in exclude]
         else:
             features = [features] if isinstance(features, str) else list(features)
-            missing = [c for c in features if c not in columns]
+            missing = [c for c in features if c not in known]
             if missing:
-                raise ValueError(f"{where}: feature column(s) {missing} not found; the columns "
-                                 f"are {columns}")
+                raise ValueError(f"{where}: feature column(s) {missing[:30]} not found; the "
+                                 f"columns are {_shown(columns)}")
             both = sorted(set(features) & (set(targets) | {weight}))
             if both:
                 raise ValueError(f"column(s) {both} cannot be both a feature and the target/weight")
         if not features:
             raise ValueError(f"{where}: no feature columns left (target={target!r}, drop={drop})")
+        _check_width(len(features) + len(targets), where, "features=[...] or drop=[...]")
         self.feature_names = features
         self.target_names = targets
         self.weight_name = weight
@@ -511,6 +527,13 @@ class _TableSource(Source):
         w = (None if self.weight_name is None
              else np.asarray(getcol(self.weight_name), dtype=np.float64))
         return _RawChunk(X, Y, w, first_row, file, file_row)
+
+
+def _shown(columns: list) -> str:
+    """The column names for a message: all of them, or the first 30 of a wide file."""
+    if len(columns) <= 30:
+        return repr(list(columns))
+    return repr(list(columns[:30]))[:-1] + f", … ({len(columns)} columns)]"
 
 
 def _expand(pattern) -> list:
@@ -540,17 +563,23 @@ class ParquetSource(_TableSource):
         self._snapshot()
         units, total, columns = [], 0, None
         for f in self.paths:
-            meta = pq.ParquetFile(f).metadata
-            schema = meta.schema.to_arrow_schema()
+            try:
+                with pq.ParquetFile(f) as pf:
+                    meta = pf.metadata
+                    schema = meta.schema.to_arrow_schema()
+            except (pa.ArrowException, OSError) as exc:
+                raise _not_parquet(f, exc) from None
+            names = schema.names            # a new list at every access: read it once
             if columns is None:
-                columns = list(schema.names)
+                columns = list(names)
                 self._select(columns, target, features, drop, weight, f)
             used = self.feature_names + self.target_names + ([weight] if weight else [])
+            position = {name: i for i, name in enumerate(names)}
             for name in used:
-                if name not in schema.names:
+                if name not in position:
                     raise MalformedDataError(f"{f}: column {name!r} is missing (it is in "
                                              f"{self.paths[0]})")
-                t = schema.field(name).type
+                t = schema.field(position[name]).type
                 if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
                         or pa.types.is_decimal(t)):
                     raise MalformedDataError(f"{f}: column {name!r} holds {t}, not numbers")
@@ -576,22 +605,54 @@ class ParquetSource(_TableSource):
     def _chunks(self, order):
         # A shuffled pass visits the row groups (of all files) in random order; each group is
         # streamed in batches of chunk_rows, so memory stays bounded by the batch size.
+        import pyarrow as pa
         import pyarrow.parquet as pq
         idx = range(len(self._units)) if order is None else order.tolist()
         open_file, pf = None, None
-        for i in idx:
-            f, g, first, file_row = self._units[i]
-            self.check_unchanged()
-            if f != open_file:
-                pf, open_file = pq.ParquetFile(f), f
-            for batch in pf.iter_batches(batch_size=self.chunk_rows, row_groups=[g],
-                                         columns=self._used, use_threads=True):
-                rows = batch.num_rows
-                yield self._columns_to_chunk(
-                    lambda name: batch.column(name).to_numpy(zero_copy_only=False),
-                    rows, first, f, file_row)
-                first += rows
-                file_row += rows
+        try:
+            for i in idx:
+                f, g, first, file_row = self._units[i]
+                self.check_unchanged()
+                if f != open_file:
+                    if pf is not None:
+                        pf.close()
+                    pf, open_file = None, f
+                    try:
+                        pf = pq.ParquetFile(f)
+                    except (pa.ArrowException, OSError) as exc:
+                        raise _not_parquet(f, exc) from None
+                batches = pf.iter_batches(batch_size=self.chunk_rows, row_groups=[g],
+                                          columns=self._used, use_threads=True)
+                while True:
+                    try:
+                        batch = next(batches, None)
+                    except (pa.ArrowException, OSError) as exc:
+                        raise _not_parquet(f, exc, f" (row group {g}, from row {file_row})"
+                                           ) from None
+                    if batch is None:
+                        break
+                    rows = batch.num_rows
+                    yield self._columns_to_chunk(
+                        lambda name: batch.column(name).to_numpy(zero_copy_only=False),
+                        rows, first, f, file_row)
+                    first += rows
+                    file_row += rows
+        finally:
+            if pf is not None:
+                pf.close()
+
+
+def _not_parquet(path, exc, where: str = "") -> MalformedDataError:
+    """A file pyarrow cannot read as Parquet: the error names the file (and where in it)."""
+    reason = " ".join(str(exc).split())      # pyarrow's messages span lines: keep one
+    return MalformedDataError(f"{path} is not a readable Parquet file{where}: {reason}")
+
+
+def _csv_reason(exc: Exception) -> str:
+    """The csv module's complaint, without its hint about opening files (a stray carriage
+    return inside a line is what it means for a file read line by line)."""
+    text = str(exc).split(" - do you need")[0]
+    return text + " (a stray carriage return, \\r?)" if "new-line character" in text else text
 
 
 def parquet(pattern, target, features=None, drop=None, weight=None,
@@ -633,16 +694,27 @@ class CsvSource(_TableSource):
             text = header.decode("utf-8-sig").rstrip("\r\n")
         except UnicodeDecodeError:
             raise MalformedDataError(
-                f"{self.path}: line 1 (the header) is not UTF-8 text") from None
-        self.columns = next(_csv.reader([text], delimiter=delimiter)) if text else []
+                f"{self.path}: line 1 (the header) is not UTF-8 text; save the file as "
+                "UTF-8") from None
+        try:
+            self.columns = next(_csv.reader([text], delimiter=delimiter)) if text else []
+        except _csv.Error as exc:
+            raise MalformedDataError(
+                f"{self.path}: line 1 (the header) cannot be read as CSV: "
+                f"{_csv_reason(exc)}") from None
         if not self.columns:
             raise MalformedDataError(f"{self.path}: empty file, expected a header line with "
                                      "column names")
-        dup = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        dup = sorted(c for c, times in Counter(self.columns).items() if times > 1)
         if dup:
-            raise MalformedDataError(f"{self.path}: duplicate column names {dup} in the header")
+            raise MalformedDataError(f"{self.path}: duplicate column names {dup[:30]} in the "
+                                     "header")
         self._select(self.columns, target, features, drop, weight, self.path)
         self._used = self.feature_names + self.target_names + ([weight] if weight else [])
+        self._position = {c: j for j, c in enumerate(self.columns)}
+        # a parse block must hold whole rows: widen it for very wide files (pyarrow's
+        # default, 1 MB, is less than one row of a file with a few hundred thousand columns)
+        self._block_size = int(min(max(1 << 20, 16 * len(header)), 1 << 30))
         lines = sample.count(b"\n")
         bytes_per_line = len(sample) / lines if lines else max(len(sample), 64)
         self._chunk_bytes = max(256, int(bytes_per_line * self.chunk_rows))
@@ -706,7 +778,8 @@ class CsvSource(_TableSource):
         try:
             table = pcsv.read_csv(
                 pa.BufferReader(buf),
-                read_options=pcsv.ReadOptions(column_names=self.columns),
+                read_options=pcsv.ReadOptions(column_names=self.columns,
+                                              block_size=self._block_size),
                 parse_options=pcsv.ParseOptions(delimiter=self.delimiter),
                 convert_options=pcsv.ConvertOptions(
                     column_types={c: pa.float64() for c in self._used},
@@ -721,13 +794,18 @@ class CsvSource(_TableSource):
 
     def _diagnose(self, buf: bytes, first_row: int):
         """Find the first bad line of a block the fast parser refused, and say what is wrong."""
-        where = {c: self.columns.index(c) for c in self._used}
+        where = {c: self._position[c] for c in self._used}
         text = io.StringIO(buf.decode("utf-8", errors="replace"), newline="")
         for i, line in enumerate(text):
             row, lineno = first_row + i, first_row + i + 2
             if not line.strip("\r\n"):
                 continue
-            fields = next(_csv.reader([line.rstrip("\r\n")], delimiter=self.delimiter))
+            try:
+                fields = next(_csv.reader([line.rstrip("\r\n")], delimiter=self.delimiter))
+            except _csv.Error as exc:
+                raise MalformedDataError(
+                    f"{self.path}: line {lineno} (row {row}) is not valid CSV "
+                    f"({_csv_reason(exc)})") from None
             if len(fields) != len(self.columns):
                 raise MalformedDataError(
                     f"{self.path}: line {lineno} (row {row}) has {len(fields)} fields, expected "
@@ -750,7 +828,7 @@ class CsvSource(_TableSource):
                                  "block (a quoted field with a line break?)")
 
     def _bad_value(self, c, r, j, names, what, value):
-        col = self.columns.index(names[j]) if names else j
+        col = self._position[names[j]] if names else j
         raise MalformedDataError(
             f"{self.path}: line {c.first_row + r + 2} (row {c.first_row + r}), column {col} "
             f"({names[j]!r}) is {_describe(value)}; linreg needs finite numbers")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+import os
 
 import numpy as np
 
 __all__ = ["first_nonfinite", "check_finite", "column_label", "check_choice",
-           "check_nonnegative_float", "check_positive_int"]
+           "check_nonnegative_float", "check_positive_int", "most_columns"]
 
 
 def column_label(j: int, feature_names=None) -> str:
@@ -65,3 +67,13 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
     return int(value)
+
+
+def most_columns() -> int | None:
+    """Every solver starts from the (d+k)×(d+k) statistics of [X, y] (8 bytes each): the
+    most columns whose statistics fit in this machine's memory (None if unknown)."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return int(math.isqrt(memory // 8))
