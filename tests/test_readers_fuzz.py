@@ -43,13 +43,14 @@ def reference_parse(raw: bytes):
     except UnicodeDecodeError:
         return None
     rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
-    # the header may be mangled too: any 3 distinct names, one of them the target "y"
-    if not rows or len(rows[0]) != 3 or rows[0].count("y") != 1 or len(set(rows[0])) != 3:
+    # the header may be mangled too: any ≥ 2 distinct names, one of them the target "y"
+    width = len(rows[0]) if rows else 0
+    if width < 2 or rows[0].count("y") != 1 or len(set(rows[0])) != width:
         return None
     target = rows[0].index("y")
     data = []
     for r in rows[1:]:
-        if len(r) != 3:
+        if len(r) != width:
             return None
         try:
             vals = [float(v) for v in r]

@@ -11,6 +11,8 @@ from .exceptions import (ConvergenceWarning, DivergenceError, IllConditionedWarn
                          RankDeficiencyWarning)
 from .persistence import ModelFileError, load
 from .stats import SufficientStats, sufficient_stats
+from . import sources
+from .inference import MultiOutputResults, RegressionResults
 
 __all__ = [
     "LinearRegression",
@@ -22,5 +24,8 @@ __all__ = [
     "RankDeficiencyWarning",
     "SufficientStats",
     "sufficient_stats",
+    "sources",
+    "RegressionResults",
+    "MultiOutputResults",
     "__version__",
 ]
