@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg.blas import dsyrk
 
-__all__ = ["SufficientStats", "sufficient_stats", "check_representable", "Design", "DesignStats", "BLOCK_ROWS"]
+__all__ = ["SufficientStats", "sufficient_stats", "raw_moment_stats", "check_representable", "Design", "DesignStats", "BLOCK_ROWS"]
 
 #: rows per block of the one pass: a few MB of float64 per block, so the extra memory is
 #: bounded whatever n is, and BLAS still runs at full speed.
@@ -148,7 +148,7 @@ def _block_stats(Z: np.ndarray, w: np.ndarray | None, n_features: int) -> Suffic
 RAW_MOMENTS_MAX_OFFSET = 10.0
 
 
-def _raw_moment_stats(X, Y, block_rows: int) -> SufficientStats | None:
+def raw_moment_stats(X, Y, block_rows: int = BLOCK_ROWS) -> SufficientStats | None:
     """The statistics from raw sums ``Σ x xᵀ``, ``Σ x [y, 1]ᵀ``, ``Σ [y, 1][y, 1]ᵀ``, read by
     BLAS straight from the rows of a float64 ``X`` (no copy, no per-block centring), then
     centred once: ``M = Σ z zᵀ − n_w μ μᵀ``.
@@ -199,7 +199,7 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
     """One blocked pass over ``X`` (n, d) and ``Y`` (n, k): the :class:`SufficientStats`.
 
     Unweighted float64 data whose means are within a few standard deviations of zero take a
-    fast path (:func:`_raw_moment_stats`: BLAS on the rows in place, checked afterwards).
+    fast path (:func:`raw_moment_stats`: BLAS on the rows in place, checked afterwards).
     Otherwise each block is copied to float64 (so float32 or integer data is accumulated in
     double precision), shifted by one constant ``K`` for the whole pass (the first block's median:
     a representative value that one outlier cannot move, so differences are small), centred on its own weighted
@@ -221,7 +221,7 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
         return total
     if (sample_weight is None and isinstance(X, np.ndarray) and X.dtype == np.float64
             and X.flags.c_contiguous and d > 0):
-        fast = _raw_moment_stats(X, np.asarray(Y, dtype=np.float64), block_rows)
+        fast = raw_moment_stats(X, np.asarray(Y, dtype=np.float64), block_rows)
         if fast is not None:
             return fast
     Z = np.empty((min(block_rows, n), d + k))
