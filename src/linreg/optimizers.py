@@ -66,11 +66,18 @@ class Optimizer(NamedTuple):
 
 
 # ---------------------------------------------------------------------------- the rules
+@njit(cache=True, inline="always")
+def plain_step(value, gradient, lr):
+    """The textbook step for one parameter: ``p := p − η ∂J/∂p``."""
+    return value - lr * gradient
+
+
 @njit(cache=True)
 def plain_update(p, grad, lr):
-    """The textbook step: ``p := p − η ∇J`` (``w := w − η ∇_w J``, ``b := b − η ∇_b J``)."""
+    """The textbook step: ``p := p − η ∇J`` (``w := w − η ∇_w J``, ``b := b − η ∇_b J``),
+    one :func:`plain_step` per parameter."""
     for j in range(p.shape[0]):
-        p[j] -= lr * grad[j]
+        p[j] = plain_step(p[j], grad[j], lr)
 
 
 @njit(cache=True)

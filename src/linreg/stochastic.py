@@ -28,7 +28,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .optimizers import apply_update
+from .optimizers import PLAIN, apply_update, plain_step
 
 __all__ = ["run_epoch", "max_sample_curvature", "EPOCH_OK", "EPOCH_DIVERGED"]
 
@@ -71,7 +71,8 @@ def _prefetch_row(typingctx, X, i):
 def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, alpha,
                   fit_intercept, rule):
     """``batch_size = 1``: per row, ``r = x̃ᵀθ + β − y`` (x̃ formed on the fly), then
-    ``∇_θ = x̃ r s_i/s̄ + αθ``, ``∇_β = r s_i/s̄``, then one optimizer step."""
+    ``∇_θ = x̃ r s_i/s̄ + αθ``, ``∇_β = r s_i/s̄``, then one optimizer step (for plain SGD
+    with one target, fused with the gradient: one pass over the row instead of two)."""
     code, lr, mu, beta1, beta2, eps = rule
     d = X.shape[1]
     k = Y.shape[1]
@@ -111,6 +112,20 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
                 r[c] *= relative_weight[i]
             if not np.isfinite(r[c]):
                 return step, EPOCH_DIVERGED
+        if k == 1 and code == PLAIN:
+            # plain SGD, one target: each parameter's step straight from its gradient
+            # component, so the gradient is never stored and re-read
+            r0 = r[0]
+            if raw:
+                for j in range(d):
+                    p[j] = plain_step(p[j], X[i, j] * r0 + alpha * p[j], lr)
+            else:
+                for j in range(d):
+                    p[j] = plain_step(p[j], (X[i, j] - shift[j]) * inv_scale[j] * r0 + alpha * p[j], lr)
+            if fit_intercept:
+                p[d] = plain_step(p[d], r0, lr)
+            step += 1
+            continue
         if k == 1 and raw:
             r0 = r[0]
             for j in range(d):
