@@ -38,7 +38,7 @@ EPOCH_OK, EPOCH_DIVERGED = 0, 1
 #: behave as IEEE says, which the divergence check needs.
 FAST = {"reassoc", "contract"}
 #: rows ahead whose loading is started while the current one is used
-PREFETCH_AHEAD = 4
+PREFETCH_AHEAD = 12
 
 
 @intrinsic
