@@ -1,4 +1,5 @@
-"""Exact least squares in rational arithmetic: the trusted answer for the accuracy tests."""
+"""Trusted references for the tests: exact least squares in rational arithmetic, and
+numpy.linalg.lstsq."""
 
 from __future__ import annotations
 
@@ -56,3 +57,18 @@ def correct_digits(estimate, exact) -> float:
             digits = np.inf if rel == 0 else -np.log10(float(rel))
         worst = min(worst, digits)
     return worst
+
+
+def lstsq_fit(X, Y, sample_weight=None):
+    """(coef (d, k), intercept (k,)) of weighted OLS with intercept, by numpy.linalg.lstsq."""
+    Y = Y.reshape(len(Y), -1)
+    A = np.column_stack([np.ones(len(X)), X])
+    s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight)
+    sol = np.linalg.lstsq(A * np.sqrt(s)[:, None], Y * np.sqrt(s)[:, None], rcond=None)[0]
+    return sol[1:], sol[0]
+
+
+def rel(a, b):
+    """Largest absolute difference relative to the largest entry of the reference ``b``."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))

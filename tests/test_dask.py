@@ -18,7 +18,7 @@ from dask.distributed import Client, LocalCluster, wait
 
 from linreg import LinearRegression, dask_support
 
-from exact import exact_least_squares
+from exact import exact_least_squares, lstsq_fit, rel
 
 
 @pytest.fixture(scope="module")
@@ -27,19 +27,6 @@ def client():
                       dashboard_address=None, memory_limit="1GiB") as cluster:
         with Client(cluster) as c:
             yield c
-
-
-def lstsq_fit(X, Y, sample_weight=None):
-    Y = Y.reshape(len(Y), -1)
-    A = np.column_stack([np.ones(len(X)), X])
-    s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight)
-    sol = np.linalg.lstsq(A * np.sqrt(s)[:, None], Y * np.sqrt(s)[:, None], rcond=None)[0]
-    return sol[1:], sol[0]
-
-
-def rel(a, b):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
 
 
 def make_data(n=6000, d=5, k=1, seed=0):

@@ -17,21 +17,7 @@ from sklearn.linear_model import Ridge
 from linreg import LinearRegression, sources
 from linreg.sources import MalformedDataError, SourceChangedError
 
-from exact import exact_least_squares
-
-
-def lstsq_fit(X, Y, sample_weight=None):
-    """(coef (d, k), intercept (k,)) of weighted OLS with intercept, by numpy.linalg.lstsq."""
-    Y = Y.reshape(len(Y), -1)
-    A = np.column_stack([np.ones(len(X)), X])
-    s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight)
-    sol = np.linalg.lstsq(A * np.sqrt(s)[:, None], Y * np.sqrt(s)[:, None], rcond=None)[0]
-    return sol[1:], sol[0]
-
-
-def rel(a, b):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+from exact import exact_least_squares, lstsq_fit, rel
 
 
 def make_data(n=3000, d=4, k=1, seed=0, offset=0.0):

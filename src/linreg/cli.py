@@ -576,6 +576,14 @@ def _example(text: str) -> str:
     return "example:\n  " + text
 
 
+def _add_model_columns(p: argparse.ArgumentParser) -> None:
+    """--target and --drop for the commands that apply a saved model to a data file."""
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--drop", metavar="A,B,…",
+                   help="columns to leave out, for a model that does not record its feature names")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true",
@@ -668,10 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg evaluate model.json test.csv --json"))
     p.add_argument("model")
     p.add_argument("data")
-    p.add_argument("--target", metavar="COLUMN",
-                   help="the target column (default: the one the model was fitted on)")
-    p.add_argument("--drop", metavar="A,B,…",
-                   help="columns to leave out, for a model that does not record its feature names")
+    _add_model_columns(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(run=cmd_evaluate)
 
@@ -682,10 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg summary model.json train.csv --cov-type HC3"))
     p.add_argument("model")
     p.add_argument("data", nargs="?")
-    p.add_argument("--target", metavar="COLUMN",
-                   help="the target column (default: the one the model was fitted on)")
-    p.add_argument("--drop", metavar="A,B,…",
-                   help="columns to leave out, for a model that does not record its feature names")
+    _add_model_columns(p)
     p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
     p.add_argument("--json", action="store_true", help="print as JSON")
@@ -698,10 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg plot model.json test.csv -o fit.png"))
     p.add_argument("model")
     p.add_argument("data", nargs="?")
-    p.add_argument("--target", metavar="COLUMN",
-                   help="the target column (default: the one the model was fitted on)")
-    p.add_argument("--drop", metavar="A,B,…",
-                   help="columns to leave out, for a model that does not record its feature names")
+    _add_model_columns(p)
     p.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg or .pdf)")
     p.set_defaults(run=cmd_plot)
 
