@@ -22,7 +22,11 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest -q
 
-bench: $(BIN)/.installed-dev
+$(BIN)/.installed-bench: pyproject.toml $(BIN)/.installed-dev
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
+
+bench: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/run.py
 
 fuzz: $(BIN)/.installed-dev
