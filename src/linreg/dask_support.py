@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 from .closed_form import merge_qr_factors, qr_factor
-from .sources import representative_point, shifted_stats, unshift
+from .stats import representative_point, shifted_stats, unshift
 from .stats import SufficientStats
 
 __all__ = ["is_dask_collection", "fit", "predict", "dask_stats"]

@@ -596,7 +596,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
         # All chunks are accumulated around one point K (fixed by the first chunk), as one
         # blocked pass would be, so the merges keep full accuracy however large the means.
-        from .sources import representative_point, shifted_stats, unshift
+        from .stats import representative_point, shifted_stats, unshift
         origin = getattr(self, "_partial_origin", None)
         if first:
             K = representative_point(X, Y)

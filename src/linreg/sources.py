@@ -51,7 +51,8 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from .stats import SufficientStats, check_representable, raw_moment_stats, sufficient_stats
+from .stats import (SufficientStats, representative_point,
+                    shifted_stats, unshift)
 from .validation import check_positive_int, first_nonfinite, most_columns
 
 __all__ = ["Source", "NpySource", "ParquetSource", "CsvSource", "npy", "parquet", "csv",
@@ -292,52 +293,6 @@ class Source:
         if not self.has_weights:
             return None
         return np.concatenate([w for _, _, w in self.blocks()])
-
-
-class _Shifted:
-    """Rows of ``A`` minus a constant row ``K``, made block by block as they are read."""
-
-    def __init__(self, A, K):
-        self.A, self.K, self.shape = A, K, A.shape
-
-    def __getitem__(self, rows):
-        return np.asarray(self.A[rows], dtype=np.float64) - self.K
-
-
-def representative_point(X, Y, rows: int = 4096) -> np.ndarray:
-    """``K``: the median of the first ``rows`` rows of ``[X, Y]``, column by column — a
-    typical value that one outlier cannot move, to accumulate the statistics around."""
-    head = [np.median(np.asarray(A[:rows], dtype=np.float64), axis=0) for A in (X, Y)]
-    K = np.concatenate(head)
-    return np.where(np.isfinite(K), K, 0.0)
-
-
-def shifted_stats(X, Y, w, K) -> SufficientStats:
-    """The statistics of ``[X, Y] − K`` (so their mean is relative to ``K``).
-
-    Blocks accumulated around one common ``K`` merge without cancellation; the total goes
-    back to the original coordinates with :func:`unshift`.
-    """
-    d = X.shape[1]
-    if (w is None and isinstance(X, np.ndarray) and X.dtype == np.float64
-            and X.flags.c_contiguous and X.shape[0] > 0 and X.shape[1] > 0):
-        # means within a few spreads of zero: raw BLAS moments on the block in place (no
-        # copy); their mean, moved to K, is as accurate as the shifted pass's
-        fast = raw_moment_stats(X, np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1))
-        if fast is not None:
-            return SufficientStats(fast.n_rows, fast.weight_sum, fast.mean - K, fast.comoment, d)
-    return sufficient_stats(_Shifted(X, K[:d]), _Shifted(Y, K[d:]), w)
-
-
-def unshift(stats: SufficientStats, K) -> SufficientStats:
-    """Statistics of ``[X, Y]`` from those of ``[X, Y] − K``: ``μ + K``; checked for
-    sums of squares that do not fit in float64."""
-    if stats.weight_sum == 0:
-        return stats
-    total = SufficientStats(stats.n_rows, stats.weight_sum, stats.mean + K, stats.comoment,
-                            stats.n_features)
-    check_representable(total)
-    return total
 
 
 def _check_width(n_columns: int, where: str, how: str) -> None:

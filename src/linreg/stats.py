@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg.blas import dsyrk
 
-__all__ = ["SufficientStats", "sufficient_stats", "raw_moment_stats", "check_representable", "Design", "DesignStats", "BLOCK_ROWS"]
+__all__ = ["SufficientStats", "sufficient_stats", "shifted_stats", "unshift",
+           "representative_point", "raw_moment_stats", "check_representable", "Design", "DesignStats", "BLOCK_ROWS"]
 
 #: rows per block of the one pass: a few MB of float64 per block, so the extra memory is
 #: bounded whatever n is, and BLAS still runs at full speed.
@@ -214,31 +215,68 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
     >>> float(s.gram[0, 0]), float(s.cross[0, 0]), s.mean.tolist()
     (2.0, 4.0, [2.0, 4.0])
     """
+    if X.shape[0] == 0:
+        return SufficientStats.empty(X.shape[1], Y.shape[1])
+    fast = _fast_stats(X, Y, sample_weight, block_rows)
+    if fast is not None:     # means in original units straight from the sums: no round trip via K
+        return fast
+    K = representative_point(X, Y, block_rows)
+    return unshift(shifted_stats(X, Y, sample_weight, K, block_rows), K)
+
+
+def _fast_stats(X, Y, sample_weight, block_rows: int) -> SufficientStats | None:
+    """:func:`raw_moment_stats` where it applies (unweighted, C-ordered float64 rows), else None."""
+    if (sample_weight is None and isinstance(X, np.ndarray) and X.dtype == np.float64
+            and X.flags.c_contiguous and X.shape[0] > 0 and X.shape[1] > 0):
+        return raw_moment_stats(X, np.asarray(Y, dtype=np.float64), block_rows)
+    return None
+
+
+def representative_point(X, Y, rows: int = BLOCK_ROWS) -> np.ndarray:
+    """``K``: the median of the first ``rows`` rows of ``[X, Y]``, column by column — a
+    typical value that one outlier cannot move, to accumulate the statistics around."""
+    head = [np.median(np.asarray(A[:rows], dtype=np.float64), axis=0) for A in (X, Y)]
+    K = np.concatenate(head)
+    return np.where(np.isfinite(K), K, 0.0)
+
+
+def shifted_stats(X, Y, sample_weight, K, block_rows: int = BLOCK_ROWS) -> SufficientStats:
+    """The statistics of ``[X, Y] − K`` (their mean relative to ``K``), in one blocked pass.
+
+    Blocks (and chunks of files, Dask partitions, ``partial_fit`` calls) accumulated around
+    one common ``K`` merge without cancellation; :func:`unshift` adds ``K`` back.  Unweighted
+    float64 rows near zero take :func:`raw_moment_stats` (BLAS on the rows in place);
+    otherwise each block is copied to float64, shifted by ``K``, centred on its own mean and
+    merged with Chan's update.
+    """
     n, d = X.shape
     k = Y.shape[1]
     total = SufficientStats.empty(d, k)
     if n == 0:
         return total
-    if (sample_weight is None and isinstance(X, np.ndarray) and X.dtype == np.float64
-            and X.flags.c_contiguous and d > 0):
-        fast = raw_moment_stats(X, np.asarray(Y, dtype=np.float64), block_rows)
-        if fast is not None:
-            return fast
+    fast = _fast_stats(X, Y, sample_weight, block_rows)
+    if fast is not None:
+        return SufficientStats(fast.n_rows, fast.weight_sum, fast.mean - K, fast.comoment, d)
     Z = np.empty((min(block_rows, n), d + k))
-    first = min(block_rows, n)
-    shift = np.concatenate([np.median(np.asarray(X[:first], dtype=np.float64), axis=0),
-                            np.median(np.asarray(Y[:first], dtype=np.float64), axis=0)])
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
         Zb = Z[: stop - start]
         Zb[:, :d] = X[start:stop]
         Zb[:, d:] = Y[start:stop]
-        Zb -= shift
+        Zb -= K
         w = None if sample_weight is None else np.asarray(sample_weight[start:stop], dtype=np.float64)
         total = total.merge(_block_stats(Zb, w, d))
-    if total.weight_sum == 0:
-        return total
-    total = SufficientStats(total.n_rows, total.weight_sum, total.mean + shift, total.comoment, d)
+    check_representable(total)
+    return total
+
+
+def unshift(stats: SufficientStats, K) -> SufficientStats:
+    """Statistics of ``[X, Y]`` from those of ``[X, Y] − K``: ``μ + K``; checked for
+    sums of squares that do not fit in float64."""
+    if stats.weight_sum == 0:
+        return stats
+    total = SufficientStats(stats.n_rows, stats.weight_sum, stats.mean + K, stats.comoment,
+                            stats.n_features)
     check_representable(total)
     return total
 
