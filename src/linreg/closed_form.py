@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg
 
+from .parallel import blas_controller
 from .stats import BLOCK_ROWS, Design, DesignStats
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
@@ -297,12 +298,6 @@ def qr_factor(X, Y, design: Design, sample_weight=None, y_shift=None) -> np.ndar
     return R
 
 
-@functools.cache
-def _blas_threads():
-    from threadpoolctl import ThreadpoolController
-    return ThreadpoolController()
-
-
 def _triangular_factor(M: np.ndarray) -> np.ndarray:
     """``R`` of ``M = Q R``, shape (min(m, n), n), by LAPACK's Householder ``geqrf``.
 
@@ -313,7 +308,7 @@ def _triangular_factor(M: np.ndarray) -> np.ndarray:
     """
     m, n = M.shape
     geqrf, = scipy.linalg.get_lapack_funcs(("geqrf",), (M,))
-    with _blas_threads().limit(limits=1, user_api="blas"):
+    with blas_controller().limit(limits=1, user_api="blas"):
         qr, _, _, info = geqrf(np.asfortranarray(M, dtype=np.float64), overwrite_a=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"QR factorisation failed (LAPACK info={info})")

@@ -20,10 +20,12 @@ The :class:`Design` then maps the statistics into the coordinates the solvers wo
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg.blas import dsyrk
+
+from .parallel import map_row_pieces
 
 __all__ = ["SufficientStats", "sufficient_stats", "shifted_stats", "unshift",
            "representative_point", "raw_moment_stats", "check_representable", "Design", "DesignStats", "BLOCK_ROWS"]
@@ -136,11 +138,9 @@ def _block_stats(Z: np.ndarray, w: np.ndarray | None, n_features: int) -> Suffic
         mean = (w @ Z) / total
         Z -= mean
         Z *= np.sqrt(w)[:, None]
-    # Zᵀ Z by a symmetric rank-k update: half the flops of a general product.  Z is C-ordered
-    # (rows, p), i.e. Fortran-ordered (p, rows), so BLAS reads it without a copy.
-    upper = dsyrk(1.0, Z.T, trans=0, lower=0)
-    comoment = np.triu(upper) + np.triu(upper, 1).T
-    return SufficientStats(rows, total, mean, comoment, n_features)
+    # Zᵀ Z: NumPy recognises the transposed pair and runs a symmetric rank-k update (half
+    # the flops of a general product), reading the C-ordered Z without a copy
+    return SufficientStats(rows, total, mean, Z.T @ Z, n_features)
 
 
 #: the raw-moment fast path is taken only while every column's mean stays within this many
@@ -149,10 +149,31 @@ def _block_stats(Z: np.ndarray, w: np.ndarray | None, n_features: int) -> Suffic
 RAW_MOMENTS_MAX_OFFSET = 10.0
 
 
+def _raw_sums(X, Y, start: int, stop: int, block_rows: int):
+    """``Σ x xᵀ``, ``Σ x bᵀ`` and ``Σ b bᵀ`` over rows ``start:stop``, ``b = [y, 1]``: BLAS
+    on the rows of ``X`` in place, one block at a time."""
+    d, k = X.shape[1], Y.shape[1]
+    XtX = np.zeros((d, d))
+    XtB = np.zeros((d, k + 1))
+    BtB = np.zeros((k + 1, k + 1))
+    B = np.empty((min(block_rows, stop - start), k + 1))
+    B[:, k] = 1.0
+    for lo in range(start, stop, block_rows):
+        hi = min(lo + block_rows, stop)
+        Xb = X[lo:hi]
+        Bb = B[: hi - lo]
+        Bb[:, :k] = Y[lo:hi]
+        XtX += Xb.T @ Xb        # NumPy sees Xbᵀ Xb and runs a symmetric rank-k update
+        XtB += Xb.T @ Bb
+        BtB += Bb.T @ Bb
+    return XtX, XtB, BtB
+
+
 def raw_moment_stats(X, Y, block_rows: int = BLOCK_ROWS) -> SufficientStats | None:
     """The statistics from raw sums ``Σ x xᵀ``, ``Σ x [y, 1]ᵀ``, ``Σ [y, 1][y, 1]ᵀ``, read by
-    BLAS straight from the rows of a float64 ``X`` (no copy, no per-block centring), then
-    centred once: ``M = Σ z zᵀ − n_w μ μᵀ``.
+    BLAS straight from the rows of a float64 ``X`` (no copy, no per-block centring; the
+    pieces of the rows on several threads, :mod:`linreg.parallel`), then centred once:
+    ``M = Σ z zᵀ − n_w μ μᵀ``.
 
     That subtraction cancels digits when a mean is large compared with the spread, so this
     path is tried only when the first block's means are within ``RAW_MOMENTS_MAX_OFFSET``
@@ -166,22 +187,11 @@ def raw_moment_stats(X, Y, block_rows: int = BLOCK_ROWS) -> SufficientStats | No
         spread = head.std(axis=0)
         if not np.all(np.abs(head.mean(axis=0)) <= RAW_MOMENTS_MAX_OFFSET * spread):
             return None
-    S = np.zeros((d, d), order="F")
-    XtB = np.zeros((d, k + 1))
-    BtB = np.zeros((k + 1, k + 1))
-    B = np.empty((min(block_rows, n), k + 1))
-    B[:, k] = 1.0
-    for start in range(0, n, block_rows):
-        stop = min(start + block_rows, n)
-        Xb = X[start:stop]
-        Bb = B[: stop - start]
-        Bb[:, :k] = Y[start:stop]
-        # Xbᵀ Xb: C-ordered Xb is Fortran-ordered Xbᵀ, so BLAS reads it in place
-        S = dsyrk(1.0, Xb.T, c=S, beta=1.0, trans=0, lower=0, overwrite_c=1)
-        XtB += Xb.T @ Bb
-        BtB += Bb.T @ Bb
+    with np.errstate(over="ignore", invalid="ignore"):   # judged below: non-finite → None
+        parts = map_row_pieces(lambda lo, hi: _raw_sums(X, Y, lo, hi, block_rows), n, block_rows)
+    XtX, XtB, BtB = (functools.reduce(np.add, sums) for sums in zip(*parts))
     raw = np.empty((d + k, d + k))
-    raw[:d, :d] = np.triu(S) + np.triu(S, 1).T
+    raw[:d, :d] = XtX
     raw[:d, d:] = XtB[:, :k]
     raw[d:, :d] = XtB[:, :k].T
     raw[d:, d:] = BtB[:k, :k]
@@ -257,15 +267,21 @@ def shifted_stats(X, Y, sample_weight, K, block_rows: int = BLOCK_ROWS) -> Suffi
     fast = _fast_stats(X, Y, sample_weight, block_rows)
     if fast is not None:
         return SufficientStats(fast.n_rows, fast.weight_sum, fast.mean - K, fast.comoment, d)
-    Z = np.empty((min(block_rows, n), d + k))
-    for start in range(0, n, block_rows):
-        stop = min(start + block_rows, n)
-        Zb = Z[: stop - start]
-        Zb[:, :d] = X[start:stop]
-        Zb[:, d:] = Y[start:stop]
-        Zb -= K
-        w = None if sample_weight is None else np.asarray(sample_weight[start:stop], dtype=np.float64)
-        total = total.merge(_block_stats(Zb, w, d))
+
+    def piece(start: int, stop: int) -> SufficientStats:
+        part = SufficientStats.empty(d, k)
+        Z = np.empty((min(block_rows, stop - start), d + k))
+        for lo in range(start, stop, block_rows):
+            hi = min(lo + block_rows, stop)
+            Zb = Z[: hi - lo]
+            Zb[:, :d] = X[lo:hi]
+            Zb[:, d:] = Y[lo:hi]
+            Zb -= K
+            w = None if sample_weight is None else np.asarray(sample_weight[lo:hi], dtype=np.float64)
+            part = part.merge(_block_stats(Zb, w, d))
+        return part
+
+    total = functools.reduce(SufficientStats.merge, map_row_pieces(piece, n, block_rows), total)
     check_representable(total)
     return total
 

@@ -1,0 +1,114 @@
+"""The statistics pass on several threads: the same bits on any number of workers, BLAS on one
+thread inside each, errors and numpy.errstate carried across."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
+
+import linreg.parallel as parallel
+from linreg import LinearRegression
+from linreg.stats import sufficient_stats
+
+
+@given(n=st.integers(1, 10**6), block_rows=st.integers(1, 5000))
+def test_pieces_are_whole_blocks_covering_every_row_once(n, block_rows):
+    pieces = parallel.row_pieces(n, block_rows)
+    assert pieces[0][0] == 0 and pieces[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:]))          # contiguous
+    assert all(stop > start for start, stop in pieces)                  # none empty
+    assert all(start % block_rows == 0 for start, _ in pieces)          # whole blocks
+    assert len(pieces) == min(-(-n // block_rows), parallel.MAX_PIECES)
+    sizes = [-(-(stop - start) // block_rows) for start, stop in pieces]
+    assert max(sizes) - min(sizes) <= 1                                 # balanced
+
+
+@pytest.fixture
+def workers(monkeypatch):
+    """Set how many threads the pass may use, whatever this machine has."""
+    def use(count):
+        monkeypatch.setattr(parallel, "blas_threads", lambda: count)
+    return use
+
+
+def _data(offset, n=5000, d=7):
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((n, d)) * np.arange(1, d + 1) + offset
+    Y = rng.standard_normal((n, 2)) + X[:, :2] @ np.array([[1.0, -2.0], [0.5, 3.0]])
+    return X, Y
+
+
+@pytest.mark.parametrize("offset, weighted", [(0.0, False), (1e6, False), (0.0, True)],
+                         ids=["raw-moments", "centred", "weighted"])
+def test_same_bits_on_one_thread_and_on_four(workers, offset, weighted):
+    X, Y = _data(offset)
+    w = np.random.default_rng(12).uniform(0.1, 2.0, len(X)) if weighted else None
+    workers(1)
+    one = sufficient_stats(X, Y, w, block_rows=100)
+    workers(4)
+    four = sufficient_stats(X, Y, w, block_rows=100)
+    assert np.array_equal(one.comoment, four.comoment)
+    assert np.array_equal(one.mean, four.mean)
+    assert (one.n_rows, one.weight_sum) == (four.n_rows, four.weight_sum)
+    # and right: against numpy on the whole centred matrix
+    Z = np.hstack([X, Y])
+    ws = np.ones(len(X)) if w is None else w
+    mean = ws @ Z / ws.sum()
+    C = (Z - mean) * np.sqrt(ws)[:, None]
+    exact = C.T @ C
+    scale = np.sqrt(np.outer(np.diag(exact), np.diag(exact)))
+    assert np.max(np.abs(four.comoment - exact) / scale) < 1e-12
+    np.testing.assert_allclose(four.mean, mean, rtol=1e-12, atol=1e-9)
+
+
+def test_a_large_fit_gives_the_same_coefficients_on_any_number_of_threads(workers):
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((3 * 4096 + 17, 5))
+    y = X @ np.arange(1.0, 6.0) + rng.standard_normal(len(X))
+    workers(1)
+    one = LinearRegression().fit(X, y)
+    workers(3)
+    three = LinearRegression().fit(X, y)
+    assert np.array_equal(one.coef_, three.coef_) and one.intercept_ == three.intercept_
+
+
+def test_workers_run_blas_on_one_thread_and_the_setting_comes_back():
+    seen = []
+
+    def piece(start, stop):
+        seen.append(parallel.blas_threads())
+        return stop - start
+
+    with threadpool_limits(2, user_api="blas"):
+        if parallel.blas_threads() < 2:
+            pytest.fail("no BLAS library found by threadpoolctl: the limit cannot be shown")
+        assert sum(parallel.map_row_pieces(piece, 1000, 10)) == 1000
+        assert parallel.blas_threads() == 2
+    assert set(seen) == {1}
+
+
+def test_an_error_in_a_piece_reaches_the_caller(workers):
+    workers(2)
+
+    def piece(start, stop):
+        if start >= 500:
+            raise ValueError(f"bad row {start}")
+        return stop - start
+
+    with pytest.raises(ValueError, match="bad row 500"):
+        parallel.map_row_pieces(piece, 1000, 100)
+
+
+def test_errstate_of_the_caller_holds_in_the_workers(workers):
+    workers(2)
+
+    def piece(start, stop):
+        return np.float64(1e308) * 10.0      # overflows
+
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        parallel.map_row_pieces(piece, 1000, 100)
+    with np.errstate(over="ignore"):
+        assert np.isinf(parallel.map_row_pieces(piece, 1000, 100)).all()
