@@ -20,7 +20,6 @@ columns that take part in the dependency named.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
