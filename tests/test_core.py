@@ -195,6 +195,22 @@ def test_collinear_columns_are_named_and_minimum_norm(solver):
     np.testing.assert_allclose(m.predict(Xd), Xd @ ref + (y.mean() - Xd.mean(0) @ ref), rtol=1e-9)
 
 
+def test_more_features_than_rows_says_so_and_keeps_the_warning_short():
+    rng = np.random.default_rng(15)
+    X, y = rng.standard_normal((30, 200)), rng.standard_normal(30)
+    with pytest.warns(RankDeficiencyWarning) as caught:
+        m = LinearRegression(standardize=False).fit(X, y)
+    message = str(caught[0].message)
+    assert "30 rows cannot determine 201 parameters" in message
+    assert "column 0, column 1," in message and "column 9 and 190 more" in message
+    assert "column 10," not in message and len(message) < 500
+    assert m.rank_ == 29
+    # the minimum-norm interpolant, as numpy.linalg.lstsq gives it
+    Xc = X - X.mean(axis=0)
+    np.testing.assert_allclose(m.coef_, np.linalg.lstsq(Xc, y - y.mean(), rcond=None)[0],
+                               rtol=1e-7, atol=1e-9)
+
+
 def test_collinear_names_come_from_dataframe_columns():
     pd = pytest.importorskip("pandas")
     X, y = make_data(seed=14, d=3)

@@ -31,6 +31,12 @@ SOLVERS = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
 ITERATIVE_SOLVERS = ("gd", "sgd", "minibatch")
 
 
+def _listed(labels: list[str], limit: int = 10) -> str:
+    """``a, b, c`` — at most ``limit`` of them, then how many more."""
+    shown = ", ".join(labels[:limit])
+    return shown if len(labels) <= limit else f"{shown} and {len(labels) - limit} more"
+
+
 @dataclass
 class Problem:
     """What a solver gets: the statistics, the design, and the rows where there are rows."""
@@ -392,7 +398,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.solver_ = solver
         self.rank_ = solution.rank
         if solution.dependent_columns or solution.rank < stats.n_features:
-            self._warn_rank(solution, ds)
+            self._warn_rank(solution, ds, stats.n_rows)
         coef, intercept = design.to_original(solution.theta, solution.beta)
         self.stats_ = stats
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
@@ -417,7 +423,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             self.coef_ = np.ascontiguousarray(coef.T)
             self.intercept_ = intercept.copy()
 
-    def _warn_rank(self, solution: Solution, ds: DesignStats) -> None:
+    def _warn_rank(self, solution: Solution, ds: DesignStats, n_rows: int) -> None:
         names = getattr(self, "feature_names_in_", None)
         d = ds.gram.shape[0]
         constant = [j for j in range(d) if ds.gram[j, j] <= 1e-13 * max(1.0, ds.gram.diagonal().max())
@@ -426,13 +432,15 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         parts = []
         if constant:
             parts.append("constant (so indistinguishable from the intercept): "
-                         + ", ".join(column_label(j, names) for j in constant))
+                         + _listed([column_label(j, names) for j in constant]))
         if dependent:
             parts.append("linearly dependent on each other: "
-                         + ", ".join(column_label(j, names) for j in dependent))
+                         + _listed([column_label(j, names) for j in dependent]))
         detail = "; ".join(parts) if parts else "(the dependent columns could not be isolated)"
+        n_params = d + bool(ds.fit_intercept)
+        why = (f"{n_rows} rows cannot determine {n_params} parameters. " if n_rows < n_params else "")
         warnings.warn(
-            f"X is rank-deficient (rank {solution.rank} < {d} features). Columns {detail}. "
+            f"X is rank-deficient (rank {solution.rank} < {d} features). {why}Columns {detail}. "
             "Their individual coefficients are not identifiable; returning the minimum-norm "
             "solution.", RankDeficiencyWarning, stacklevel=4)
 
