@@ -386,6 +386,184 @@ def test_summary_without_and_with_data(files, data):
         assert name in out
 
 
+# ------------------------------------------------------------------------------ sample weights
+@pytest.fixture(scope="module")
+def weighted(data, tmp_path_factory):
+    """The training data with two weight columns (w, and another, u, for --weight overrides)
+    and a fitted weighted model."""
+    X, y = data
+    rng = np.random.default_rng(11)
+    w = rng.uniform(0.2, 3.0, len(y))
+    u = rng.uniform(0.5, 1.5, len(y))
+    folder = tmp_path_factory.mktemp("weighted")
+    header = ["id", "a", "b", "w", "c", "d", "u", "price"]
+    rows = [[i, *map(repr, X[i, :2].tolist()), repr(float(w[i])), *map(repr, X[i, 2:].tolist()),
+             repr(float(u[i])), repr(float(y[i]))] for i in range(len(y))]
+    train = write_csv(folder / "weighted.csv", header, rows)
+    model = folder / "weighted.json"
+    code, out, err = run(["fit", train, "--target", "price", "--drop", "id,u", "--weight", "w",
+                          "-o", model, "--json"])
+    assert code == 0, err
+    return {"train": train, "model": model, "w": w, "u": u, "report": json.loads(out),
+            "folder": folder}
+
+
+def weighted_lstsq(X, y, w):
+    A = np.column_stack([X, np.ones(len(y))])
+    return np.linalg.lstsq(A * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+
+
+def test_weighted_fit_matches_weighted_lstsq_and_records_the_weight(weighted, data):
+    X, y = data
+    w = weighted["w"]
+    expected = weighted_lstsq(X, y, w)
+    model = linreg.load(weighted["model"])
+    np.testing.assert_allclose(model.coef_, expected[:-1], rtol=1e-9)
+    np.testing.assert_allclose(model.intercept_, expected[-1], rtol=1e-9)
+    # the weight column is never a feature, and the model file names it
+    raw = json.loads(Path(weighted["model"]).read_text())
+    assert raw["feature_names"] == ["a", "b", "c", "d"]
+    assert raw["metadata"]["weight_name"] == "w" and raw["metadata"]["target_name"] == "price"
+    report = weighted["report"]
+    assert report["weight"] == "w"
+    y_hat = np.column_stack([X, np.ones(len(y))]) @ expected
+    metrics = raw["metadata"]["training_metrics"]
+    assert metrics["r2"] == pytest.approx(r2_score(y, y_hat, sample_weight=w), rel=1e-10)
+    assert metrics["rmse"] == pytest.approx(root_mean_squared_error(y, y_hat, sample_weight=w),
+                                            rel=1e-9)
+    assert metrics["mae"] == pytest.approx(mean_absolute_error(y, y_hat, sample_weight=w), rel=1e-9)
+    assert report["training_metrics"] == metrics
+    code, out, err = run(["fit", weighted["train"], "--target", "price", "--drop", "id,u",
+                          "--weight", "w", "-o", weighted["folder"] / "again.json"])
+    assert code == 0 and "weighted by 'w'" in out
+
+
+def test_weighted_summary_matches_statsmodels_wls(weighted, data):
+    import statsmodels.api as sm
+
+    X, y = data
+    w = weighted["w"]
+    for cov_type in ("nonrobust", "HC1"):
+        code, out, err = run(["summary", weighted["model"], weighted["train"], "--json",
+                              "--cov-type", cov_type])
+        assert code == 0, err
+        described = json.loads(out)
+        assert described["weight"] == "w"
+        inference = described["inference"]
+        wls = sm.WLS(y, sm.add_constant(X), weights=w).fit(cov_type=cov_type)
+        np.testing.assert_allclose(inference["params"], wls.params, rtol=1e-9)
+        np.testing.assert_allclose(inference["bse"], wls.bse, rtol=1e-8)
+        np.testing.assert_allclose(inference["pvalues"], wls.pvalues, rtol=1e-6, atol=1e-300)
+        assert inference["rsquared"] == pytest.approx(wls.rsquared, rel=1e-10)
+        assert inference["llf"] == pytest.approx(wls.llf, rel=1e-10)
+        assert inference["fvalue"] == pytest.approx(wls.fvalue, rel=1e-8)
+    code, out, err = run(["summary", weighted["model"], weighted["train"]])
+    assert code == 0, err
+    assert "WLS" in out and "sample weights" in out
+
+
+def test_weighted_evaluate_matches_sklearn_and_hand_formulas(weighted, data):
+    X, y = data
+    w = weighted["w"]
+    y_hat = linreg.load(weighted["model"]).predict(X)
+    code, out, err = run(["evaluate", weighted["model"], weighted["train"], "--json"])
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["weight"] == "w" and got["n"] == len(y)
+    assert got["r2"] == pytest.approx(r2_score(y, y_hat, sample_weight=w), rel=1e-12)
+    assert got["rmse"] == pytest.approx(root_mean_squared_error(y, y_hat, sample_weight=w),
+                                        rel=1e-12)
+    assert got["mae"] == pytest.approx(mean_absolute_error(y, y_hat, sample_weight=w), rel=1e-12)
+    # the weighted definitions, by hand
+    mean_w = np.sum(w * y) / np.sum(w)
+    r2 = 1 - np.sum(w * (y - y_hat) ** 2) / np.sum(w * (y - mean_w) ** 2)
+    assert got["r2"] == pytest.approx(r2, rel=1e-12)
+    assert got["rmse"] == pytest.approx(np.sqrt(np.sum(w * (y - y_hat) ** 2) / np.sum(w)), rel=1e-12)
+    assert got["mae"] == pytest.approx(np.sum(w * np.abs(y - y_hat)) / np.sum(w), rel=1e-12)
+    # unweighted it would differ: the weights were used
+    assert got["rmse"] != pytest.approx(root_mean_squared_error(y, y_hat), rel=1e-6)
+    code, out, err = run(["evaluate", weighted["model"], weighted["train"]])
+    assert code == 0 and "weighted by w" in out
+
+
+def test_weight_option_overrides_the_model_s_column(weighted, data, tmp_path):
+    import statsmodels.api as sm
+
+    X, y = data
+    u = weighted["u"]
+    y_hat = linreg.load(weighted["model"]).predict(X)
+    code, out, err = run(["evaluate", weighted["model"], weighted["train"], "--weight", "u",
+                          "--json"])
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["weight"] == "u"
+    assert got["rmse"] == pytest.approx(root_mean_squared_error(y, y_hat, sample_weight=u),
+                                        rel=1e-12)
+    # summary's data must be the training data: the same weights under another name work …
+    renamed = Path(weighted["train"]).read_text().replace(",w,", ",training_weight,", 1)
+    (tmp_path / "renamed.csv").write_text(renamed)
+    code, out, err = run(["summary", weighted["model"], tmp_path / "renamed.csv", "--json",
+                          "--weight", "training_weight"])
+    assert code == 0, err
+    wls = sm.WLS(y, sm.add_constant(X), weights=weighted["w"]).fit()
+    np.testing.assert_allclose(json.loads(out)["inference"]["bse"], wls.bse, rtol=1e-8)
+    # … other weights are not the training data, and the model's column must be in the file
+    code, out, err = run(["summary", weighted["model"], weighted["train"], "--weight", "u"])
+    assert code == 1 and err.count("\n") == 1 and "training data" in err, err
+    code, out, err = run(["summary", weighted["model"], tmp_path / "renamed.csv"])
+    assert code == 1 and err.count("\n") == 1 and "'w'" in err and "renamed.csv" in err, err
+
+
+BAD_WEIGHTS = {
+    # name: (file text, what the one line must mention besides the file and the column 'w')
+    "missing": ("a,v,y\n1,1,2\n2,1,5\n3,1,7\n", ["no column"]),
+    "non-numeric": ("a,w,y\n1,1,2\n2,x,5\n3,1,7\n", ["line 3", "'x'"]),
+    "negative": ("a,w,y\n1,1,2\n2,-1.5,5\n3,1,7\n", ["line 3", "-1.5", ">= 0"]),
+    "NaN": ("a,w,y\n1,1,2\n2,1,5\n3,nan,7\n", ["line 4"]),
+    "empty": ("a,w,y\n1,1,2\n2,,5\n3,1,7\n", ["line 3"]),
+    "infinite": ("a,w,y\n1,inf,2\n2,1,5\n3,1,7\n", ["line 2", "inf"]),
+    "all zero": ("a,w,y\n1,0,2\n2,0,5\n3,0.0,7\n", ["zero in every row", "lines 2–4"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_WEIGHTS))
+def test_bad_weight_column_gives_one_clear_line(case, tmp_path):
+    text, mentions = BAD_WEIGHTS[case]
+    path = tmp_path / "weights.csv"
+    path.write_text(text)
+    code, out, err = run(["fit", path, "--target", "y", "--weight", "w", "-o", tmp_path / "m.json"])
+    assert code == 1 and err.count("\n") == 1 and err.startswith("linreg fit: error: "), err
+    for m in [str(path), "'w'", *mentions]:
+        assert m in err, (m, err)
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_weight_column_is_never_a_feature_or_the_target(tmp_path):
+    path = write_csv(tmp_path / "ok.csv", ["a", "w", "y"], [[1, 1, 3], [2, 2, 5], [3, 1, 8]])
+    for argv in (["--features", "a,w"], ["--target", "w"]):
+        code, out, err = run(["fit", path, "--target", "y", "--weight", "w",
+                              "-o", tmp_path / "m.json", *argv])
+        assert code == 1 and err.count("\n") == 1 and "'w'" in err and "weights" in err, err
+
+
+def test_weighted_fit_and_evaluate_as_real_processes(weighted, data, tmp_path):
+    X, y = data
+    w = weighted["w"]
+    model = tmp_path / "m.json"
+    proc = run_process(["fit", weighted["train"], "--target", "price", "--drop", "id,u",
+                        "--weight", "w", "-o", model, "--quiet"])
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    proc = run_process(["evaluate", model, weighted["train"], "--json"])
+    assert proc.returncode == 0, proc.stderr
+    y_hat = np.column_stack([X, np.ones(len(y))]) @ weighted_lstsq(X, y, w)
+    assert json.loads(proc.stdout)["r2"] == pytest.approx(r2_score(y, y_hat, sample_weight=w),
+                                                         rel=1e-10)
+    proc = run_process(["fit", weighted["train"], "--target", "price", "--weight", "nope",
+                        "-o", model])
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "'nope'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_demo_runs():
     code, out, err = run(["demo"])
     assert code == 0, err

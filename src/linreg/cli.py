@@ -2,10 +2,11 @@
 
 ::
 
-    linreg fit data.csv --target price [--features a,b,c | --drop id] [--solver ...] -o model.json
+    linreg fit data.csv --target price [--features a,b,c | --drop id] [--weight w] \
+        [--solver ...] -o model.json
     linreg predict model.json new.csv -o predictions.csv [--interval prediction]
-    linreg evaluate model.json test.csv
-    linreg summary model.json [data.csv]
+    linreg evaluate model.json test.csv [--weight w]
+    linreg summary model.json [data.csv] [--weight w]
     linreg plot model.json [data.csv] -o fit.png
     linreg demo
 
@@ -123,10 +124,18 @@ def _model_targets(model) -> list[str] | None:
     return [target] if isinstance(target, str) else list(target)
 
 
-def _read_for_model(model, args, need_target=False) -> Table:
-    """Read the columns ``model`` was fitted on (by name) and, if wanted, its target.  A model
-    without feature names (fitted from Python on plain arrays) takes the file's columns in
-    order, less the target and ``--drop``."""
+def _model_weight(model, args) -> str | None:
+    """The sample-weight column: ``--weight``, else the one the model was fitted with."""
+    given = getattr(args, "weight", None)
+    if given is not None:
+        return given
+    return (getattr(model, "metadata_", None) or {}).get("weight_name")
+
+
+def _read_for_model(model, args, need_target=False, weighted=False) -> Table:
+    """Read the columns ``model`` was fitted on (by name) and, if wanted, its target and (with
+    ``weighted``) its sample weights.  A model without feature names (fitted from Python on
+    plain arrays) takes the file's columns in order, less the target, weights and ``--drop``."""
     features = _model_features(model)
     target = _split_names(getattr(args, "target", None)) or _model_targets(model)
     if need_target and not target:
@@ -136,7 +145,8 @@ def _read_for_model(model, args, need_target=False) -> Table:
         drop = None  # the model names its columns: nothing else is read anyway
     table = read_table(args.data, target=target if need_target else None, features=features,
                        drop=drop, need_target=need_target,
-                       features_role="a feature the model needs")
+                       features_role="a feature the model needs",
+                       weight=_model_weight(model, args) if weighted else None)
     if table.X.shape[1] != model.n_features_in_:
         raise CommandError(f"{args.data} gives {table.X.shape[1]} feature columns but the model "
                            f"was fitted on {model.n_features_in_} (leave columns out with --drop)")
@@ -150,15 +160,17 @@ def _predict(model, X, **kwargs):
         return model.predict(X, **kwargs)
 
 
-def training_metrics(y, y_pred) -> dict:
-    """R², RMSE and MAE (scikit-learn's definitions; averaged over targets) and n."""
+def training_metrics(y, y_pred, sample_weight=None) -> dict:
+    """R², RMSE and MAE (scikit-learn's definitions, weighted by ``sample_weight`` when given;
+    averaged over targets) and n."""
     from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
     n = int(np.shape(y)[0])
+    w = {"sample_weight": sample_weight}
     return {
         "n": n,
-        "r2": float(r2_score(y, y_pred)) if n > 1 else float("nan"),
-        "rmse": float(root_mean_squared_error(y, y_pred)),
-        "mae": float(mean_absolute_error(y, y_pred)),
+        "r2": float(r2_score(y, y_pred, **w)) if n > 1 else float("nan"),
+        "rmse": float(root_mean_squared_error(y, y_pred, **w)),
+        "mae": float(mean_absolute_error(y, y_pred, **w)),
     }
 
 
@@ -321,7 +333,7 @@ def cmd_fit(args, out, err) -> int:
     model._check_params()  # a bad option fails before a long read, not after
     table = read_table(args.data, target=_split_names(args.target),
                        features=_split_names(args.features), drop=_split_names(args.drop),
-                       need_target=True, max_columns=_most_columns())
+                       need_target=True, max_columns=_most_columns(), weight=args.weight)
     bar = None
     if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
             and "callback" in model.get_params()):
@@ -342,7 +354,7 @@ def cmd_fit(args, out, err) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.fit(table.X, table.y, **fit_options)
+            model.fit(table.X, table.y, sample_weight=table.weights, **fit_options)
         finally:
             if bar is not None:
                 bar.close()
@@ -350,9 +362,10 @@ def cmd_fit(args, out, err) -> int:
     seconds = time.perf_counter() - start
     warned = _show_warnings(caught, err, table.feature_names)
     model.feature_names_in_ = np.asarray(table.feature_names, dtype=object)
-    metrics = training_metrics(table.y, _predict(model, table.X))
+    metrics = training_metrics(table.y, _predict(model, table.X), table.weights)
     model.metadata_ = {
         "target_name": table.target_names[0] if len(table.target_names) == 1 else table.target_names,
+        **({"weight_name": table.weight_name} if table.weight_name is not None else {}),
         "objective": objective_text(model),
         "training_metrics": metrics,
         "data_file": Path(table.path).name,
@@ -368,6 +381,7 @@ def cmd_fit(args, out, err) -> int:
         "n_rows": int(table.X.shape[0]),
         "n_features": int(table.X.shape[1]),
         "target": model.metadata_["target_name"],
+        "weight": table.weight_name,
         "solver": model.solver_,
         "n_iter": int(model.n_iter_),
         "final_loss": _jsonable(model.loss_history_[-1]),
@@ -381,8 +395,9 @@ def cmd_fit(args, out, err) -> int:
         _dump_json(report, out)
     elif not args.quiet:
         how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
+        weighted = "" if table.weight_name is None else f", weighted by {table.weight_name!r}"
         out.write(f"fitted {table.X.shape[0]} rows × {table.X.shape[1]} features of {table.path}, "
-                  f"target {report['target']!r}\n")
+                  f"target {report['target']!r}{weighted}\n")
         out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
                   f"{metrics['r2']:.6g}, RMSE {metrics['rmse']:.6g}, MAE {metrics['mae']:.6g}\n")
         out.write("coefficients (original units):\n")
@@ -429,16 +444,19 @@ def cmd_predict(args, out, err) -> int:
 
 def cmd_evaluate(args, out, err) -> int:
     model = _load_model(args.model)
-    table = _read_for_model(model, args, need_target=True)
+    table = _read_for_model(model, args, need_target=True, weighted=True)
     y_pred = _predict(model, table.X)
     if np.ndim(table.y) != np.ndim(y_pred):
         raise CommandError(f"the model predicts {np.shape(y_pred)[1:] or 1} target(s) but "
                            f"{len(table.target_names)} target column(s) were read")
-    metrics = training_metrics(table.y, y_pred)
+    metrics = training_metrics(table.y, y_pred, table.weights)
     if args.json:
-        _dump_json({"data_file": table.path, "target": table.target_names, **_jsonable(metrics)}, out)
+        _dump_json({"data_file": table.path, "target": table.target_names,
+                    "weight": table.weight_name, **_jsonable(metrics)}, out)
     else:
-        out.write(f"{table.path}: n = {metrics['n']}, target {', '.join(table.target_names)}\n")
+        weighted = "" if table.weight_name is None else f", weighted by {table.weight_name}"
+        out.write(f"{table.path}: n = {metrics['n']}, target {', '.join(table.target_names)}"
+                  f"{weighted}\n")
         out.write(f"  R²    {metrics['r2']:.6g}\n  RMSE  {metrics['rmse']:.6g}\n"
                   f"  MAE   {metrics['mae']:.6g}\n")
     return OK
@@ -475,6 +493,7 @@ def cmd_summary(args, out, err) -> int:
         "model_file": args.model,
         "library_version": saved_by if isinstance(saved_by, str) else None,
         "target": meta.get("target_name"),
+        "weight": meta.get("weight_name"),
         "objective": meta.get("objective", objective_text(model)),
         "solver": model.solver_,
         "n_iter": int(model.n_iter_),
@@ -487,10 +506,11 @@ def cmd_summary(args, out, err) -> int:
     if args.data:
         if not hasattr(model, "summary"):
             raise CommandError("this version of linreg has no inference summary")
-        table = _read_for_model(model, args, need_target=True)
+        table = _read_for_model(model, args, need_target=True, weighted=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y)
+            result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y,
+                                   sample_weight=table.weights)
         # (the columns were matched to the model's feature names when the file was read)
         _show_warnings([w for w in caught if "valid feature names" not in str(w.message)], err)
     if args.json:
@@ -584,6 +604,12 @@ def _add_model_columns(p: argparse.ArgumentParser) -> None:
                    help="columns to leave out, for a model that does not record its feature names")
 
 
+def _add_weight(p: argparse.ArgumentParser) -> None:
+    """--weight for the commands whose numbers depend on the sample weights."""
+    p.add_argument("--weight", metavar="COLUMN",
+                   help="the sample-weight column (default: the one the model was fitted with)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true",
@@ -620,6 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--features", metavar="A,B,…", help="the feature columns (default: all others)")
     group.add_argument("--drop", metavar="A,B,…", help="columns to leave out of the features, e.g. an id")
+    p.add_argument("--weight", metavar="COLUMN",
+                   help="a column of sample weights (>= 0, not all zero; never a feature); "
+                        "recorded in the model, so evaluate and summary use it too")
     p.add_argument("-o", "--output", required=True, metavar="MODEL.json",
                    help="where to save the model (replaced atomically)")
     p.add_argument("--solver", default="auto", choices=["auto", "normal", "qr", "gd", "sgd", "minibatch"],
@@ -672,11 +701,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", parents=[common], formatter_class=fmt,
                        help="R², RMSE, MAE and n of a model on a data file",
-                       description="Score MODEL on DATA (which must hold the target column).",
+                       description="Score MODEL on DATA (which must hold the target column); "
+                                   "weighted by the model's sample-weight column, if it has one.",
                        epilog=_example("linreg evaluate model.json test.csv --json"))
     p.add_argument("model")
     p.add_argument("data")
     _add_model_columns(p)
+    _add_weight(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.set_defaults(run=cmd_evaluate)
 
@@ -688,6 +719,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("data", nargs="?")
     _add_model_columns(p)
+    _add_weight(p)
     p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
     p.add_argument("--json", action="store_true", help="print as JSON")

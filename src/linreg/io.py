@@ -39,18 +39,21 @@ class DataFileError(ValueError):
 @dataclass
 class Table:
     """Columns read from a data file: features ``X`` (n, d), target ``y`` ((n,), (n, k) or
-    None), and their names."""
+    None), sample ``weights`` ((n,) or None), and their names."""
 
     X: np.ndarray
     y: np.ndarray | None
     feature_names: list[str]
     target_names: list[str]
     path: str
+    weights: np.ndarray | None = None
+    weight_name: str | None = None
 
 
 def _select(all_names: list[str], path: str, target: list[str] | None,
             features: list[str] | None, drop: list[str] | None,
-            features_role: str = "a feature") -> tuple[list[str], list[str]]:
+            features_role: str = "a feature",
+            weight: str | None = None) -> tuple[list[str], list[str]]:
     """Which columns are features and which targets; every name checked against the file."""
     seen = set()
     for name in all_names:
@@ -65,17 +68,21 @@ def _select(all_names: list[str], path: str, target: list[str] | None,
                 raise DataFileError(f"{path} has no column {name!r} ({what}); its columns are: {shown}")
 
     check(target, "the target")
+    check([weight] if weight is not None else None, "the sample weights")
     check(features, features_role)
     check(drop, "to drop")
     if features is not None and drop is not None:
         raise DataFileError("give features or drop, not both")
     target = target or []
     if features is None:
-        excluded = set(target) | set(drop or ())
+        excluded = set(target) | set(drop or ()) | {weight}
         features = [n for n in all_names if n not in excluded]
     both = [n for n in features if n in target]
     if both:
         raise DataFileError(f"column {both[0]!r} is both the target and a feature")
+    if weight is not None and (weight in features or weight in target):
+        role = "a feature" if weight in features else "the target"
+        raise DataFileError(f"column {weight!r} is both the sample weights and {role}")
     if not features:
         raise DataFileError(f"{path}: no feature columns are left once the target and the dropped columns are removed")
     return features, target
@@ -279,7 +286,8 @@ def _names(value) -> list[str] | None:
 
 
 def read_table(path, target=None, features=None, drop=None, need_target: bool = False,
-               features_role: str = "a feature", max_columns: int | None = None) -> Table:
+               features_role: str = "a feature", max_columns: int | None = None,
+               weight: str | None = None) -> Table:
     """Read the chosen columns of a CSV, Parquet, ``.npy`` or ``.npz`` file as float64.
 
     Parameters
@@ -296,13 +304,15 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
     max_columns : int, optional
         Refuse, before reading any row, more chosen columns than this (e.g. more than the
         statistics of a fit can hold in memory).
+    weight : str, optional
+        A column of sample weights (never also a feature): finite, >= 0 and not all zero.
 
     Raises
     ------
     DataFileError
         With one line naming the file, the column and (where it applies) the row: for an
         empty file, an unknown column, a non-numeric value, a ragged row, a NaN or a missing
-        value.
+        value; for a negative weight, or weights that are zero in every row.
     """
     target, features, drop = (_names(target), _names(features), _names(drop))
     path = Path(path)
@@ -331,14 +341,15 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
     if need_target and not target:
         raise DataFileError("a target column is needed: the name of the column to predict")
     feature_names, target_names = _select(all_names, str(path), target, features, drop,
-                                          features_role)
+                                          features_role, weight)
     chosen = len(feature_names) + len(target_names)
     if max_columns is not None and chosen > max_columns:
         raise DataFileError(
             f"{path}: {chosen} columns are chosen, more than the {max_columns} whose "
             f"{max_columns}×{max_columns} statistics fit in this machine's memory; choose fewer "
             "columns (--features)")
-    columns, n = get(feature_names + target_names)
+    weight_names = [] if weight is None else [weight]
+    columns, n = get(feature_names + target_names + weight_names)
     if n == 0:
         raise DataFileError(f"{path} has a header but no data rows")
     X = _matrix(columns, feature_names, n, path, line_offset)
@@ -346,11 +357,31 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
     if target_names:
         Y = _matrix(columns, target_names, n, path, line_offset)
         y = Y[:, 0].copy() if len(target_names) == 1 else Y
+    w = None if weight is None else _matrix(columns, weight_names, n, path, line_offset)
     del columns
     _check_all_finite(X, feature_names, path, line_offset)
     if y is not None:
         _check_all_finite(y.reshape(n, -1), target_names, path, line_offset)
-    return Table(X, y, feature_names, target_names, str(path))
+    if w is not None:
+        _check_all_finite(w, weight_names, path, line_offset)
+        w = _checked_weights(w[:, 0], weight, path, line_offset)
+    return Table(X, y, feature_names, target_names, str(path), w, weight)
+
+
+def _checked_weights(w: np.ndarray, name: str, path, line_offset: int) -> np.ndarray:
+    """``w`` if every weight is >= 0 and one at least is positive; else the error names the
+    column and the first negative row (or, for all zeros, the rows)."""
+    negative = np.flatnonzero(w < 0)
+    if negative.size:
+        r = int(negative[0])
+        line = f" (line {r + 1 + line_offset})" if line_offset else ""
+        raise DataFileError(f"{path}: column {name!r} holds the sample weight {w[r]:g} at row "
+                           f"{r + 1}{line}; sample weights must be >= 0")
+    if not np.any(w > 0):
+        lines = f" (lines {1 + line_offset}–{len(w) + line_offset})" if line_offset else ""
+        raise DataFileError(f"{path}: column {name!r} of sample weights is zero in every row, "
+                           f"rows 1–{len(w)}{lines}: there is nothing to fit")
+    return w
 
 
 def _check_all_finite(A: np.ndarray, names: list[str], path, line_offset: int) -> None:

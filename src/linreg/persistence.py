@@ -126,17 +126,18 @@ def _stats_from(path, entry, d: int, k: int):
     return SufficientStats(n_rows, float(weight_sum), mean, comoment, d)
 
 
-#: what an optional "metadata" object may hold: the target's name(s), the objective in
-#: words, the training data's file name and the model's scores on it
-METADATA_KEYS = ("target_name", "objective", "data_file", "training_metrics")
+#: what an optional "metadata" object may hold: the target's name(s), the sample-weight
+#: column, the objective in words, the training data's file name and the model's scores on it
+METADATA_KEYS = ("target_name", "weight_name", "objective", "data_file", "training_metrics")
 METADATA_METRICS = ("n", "r2", "rmse", "mae")
 MAX_METADATA_TEXT = 10_000
 
 
 def check_metadata(meta, path="<model>") -> dict:
     """Validate a model's ``metadata_``: ``target_name`` (a string or a list of strings),
-    ``objective`` and ``data_file`` (strings), ``training_metrics`` (``n``, ``r2``, ``rmse``,
-    ``mae``: numbers or null).  Every key is optional; any other key is refused."""
+    ``weight_name``, ``objective`` and ``data_file`` (strings), ``training_metrics`` (``n``,
+    ``r2``, ``rmse``, ``mae``: numbers or null).  Every key is optional; any other key is
+    refused."""
     def bad(why):
         _fail(path, f"metadata: {why}")
 
@@ -157,7 +158,7 @@ def check_metadata(meta, path="<model>") -> dict:
             text(t, "each target_name")
     elif target is not None:
         text(target, "target_name")
-    for key in ("objective", "data_file"):
+    for key in ("weight_name", "objective", "data_file"):
         if key in meta:
             text(meta[key], key)
     metrics = meta.get("training_metrics")
