@@ -112,3 +112,39 @@ def test_errstate_of_the_caller_holds_in_the_workers(workers):
         parallel.map_row_pieces(piece, 1000, 100)
     with np.errstate(over="ignore"):
         assert np.isinf(parallel.map_row_pieces(piece, 1000, 100)).all()
+
+
+# ------------------------------------------------------------------ the one-pass QR factor
+def _same_factor(R, M):
+    """R is a QR factor of M: RᵀR = MᵀM, and |R| equals numpy's |R| (rows differ only in sign)."""
+    ref = np.linalg.qr(M, mode="r")
+    assert R.shape == ref.shape
+    np.testing.assert_allclose(np.abs(R), np.abs(ref), rtol=1e-9, atol=1e-12 * np.abs(ref).max())
+    assert np.allclose(np.tril(R, -1), 0.0)
+
+
+@pytest.mark.parametrize("rows1, rows2", [(9, 40), (9, 3), (2, 3), (0, 12), (12, 0)])
+def test_merging_factors_equals_factoring_the_stacked_rows(rows1, rows2):
+    from linreg.closed_form import merge_qr_factors
+    rng = np.random.default_rng(rows1 * 100 + rows2)
+    M1, M2 = rng.standard_normal((rows1, 6)), rng.standard_normal((rows2, 6)) * 1e3
+    R1 = np.linalg.qr(M1, mode="r")
+    _same_factor(merge_qr_factors(R1, M2), np.vstack([M1, M2]))                     # rows
+    _same_factor(merge_qr_factors(R1, np.linalg.qr(M2, mode="r")), np.vstack([M1, M2]))  # factor
+
+
+def test_the_qr_factor_of_many_pieces_is_the_factor_of_all_rows(workers, monkeypatch):
+    import linreg.closed_form as cf
+    from linreg.stats import Design
+    monkeypatch.setattr(cf, "QR_BLOCK_ROWS", 50)
+    rng = np.random.default_rng(14)
+    X, y = rng.standard_normal((5000, 4)) + 3.0, rng.standard_normal(5000)
+    w = rng.uniform(0.5, 2.0, 5000)
+    design = Design(X.mean(axis=0), X.std(axis=0), True, True)
+    factors = []
+    for count in (1, 4):
+        workers(count)
+        factors.append(cf.qr_factor(X, y[:, None], design, w, np.array([y.mean()])))
+    assert np.array_equal(factors[0], factors[1])            # the same bits on any thread count
+    A = np.sqrt(w)[:, None] * np.column_stack([np.ones(5000), (X - X.mean(0)) / X.std(0), y - y.mean()])
+    _same_factor(factors[1], A)
