@@ -386,6 +386,56 @@ def test_summary_without_and_with_data(files, data):
         assert name in out
 
 
+# ------------------------------------------------------------------------------ the target's name
+def test_summary_table_is_titled_with_the_target_column(files, data, tmp_path):
+    X, y = data
+    code, out, err = run(["summary", files["model"], files["train"]])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].strip() == "Linear regression results: price"
+    assert lines[2].split()[:3] == ["Dep.", "variable:", "price"]
+    code, out, err = run(["summary", files["model"], files["train"], "--json"])
+    assert code == 0 and json.loads(out)["inference"]["target_name"] == "price"
+    # several targets: one table each, under each column's name
+    two = tmp_path / "two.json"
+    assert run(["fit", files["train"], "--target", "price,d", "--features", "a,b,c",
+                "-o", two, "-q"])[0] == 0
+    code, out, err = run(["summary", two, files["train"], "--json"])
+    assert code == 0, err
+    assert [r["target_name"] for r in json.loads(out)["inference"]] == ["price", "d"]
+    # a model saved from Python on plain arrays records no target: --target names it
+    LinearRegression().fit(X, y).save(tmp_path / "plain.json")
+    code, out, err = run(["summary", tmp_path / "plain.json", files["train"], "--target", "price",
+                          "--drop", "id"])
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "Linear regression results: price"
+
+
+def test_python_summary_uses_the_name_y_carries(data, files):
+    import pandas as pd
+    import statsmodels.api as sm
+
+    X, y = data
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    price = pd.Series(y, name="price")
+    model = LinearRegression().fit(frame, price)
+    result = model.summary(X=frame, y=price)
+    # statsmodels takes the dependent variable's name from the Series the same way
+    reference = sm.OLS(price, sm.add_constant(frame)).fit()
+    assert result.target_name == reference.model.endog_names == "price"
+    assert str(result).splitlines()[0].strip() == "Linear regression results: price"
+    np.testing.assert_allclose(result.bse, reference.bse, rtol=1e-8)
+    assert model.summary(X=frame, y=price, target_names="cost").target_name == "cost"
+    both = pd.DataFrame({"price": y, "d": X[:, 3]})
+    two = LinearRegression().fit(frame[list("abc")], both)
+    assert [r.target_name for r in two.summary(X=frame[list("abc")], y=both)] == ["price", "d"]
+    with pytest.raises(ValueError, match="names 1 target"):
+        two.summary(X=frame[list("abc")], y=both, target_names=["price"])
+    # unnamed data keeps the old titles; a saved model with a recorded target uses it
+    assert LinearRegression().fit(X, y).summary().target_name == "y"
+    assert linreg.load(files["model"]).summary(X=X, y=y).target_name == "price"
+
+
 # ------------------------------------------------------------------------------ sample weights
 @pytest.fixture(scope="module")
 def weighted(data, tmp_path_factory):

@@ -510,7 +510,7 @@ def cmd_summary(args, out, err) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y,
-                                   sample_weight=table.weights)
+                                   sample_weight=table.weights, target_names=table.target_names)
         # (the columns were matched to the model's feature names when the file was read)
         _show_warnings([w for w in caught if "valid feature names" not in str(w.message)], err)
     if args.json:

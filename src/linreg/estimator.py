@@ -727,7 +727,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             return yhat[:, 0], lower[:, 0], upper[:, 0]
         return yhat, lower, upper
 
-    def summary(self, cov_type="nonrobust", X=None, y=None, sample_weight=None):
+    def summary(self, cov_type="nonrobust", X=None, y=None, sample_weight=None,
+                target_names=None):
         """Statistical inference for an unpenalized fit, like statsmodels' results.
 
         Computed from the training statistics plus one pass over the training rows (kept by
@@ -740,6 +741,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+        target_names : str or list of str, optional
+            The target's name(s) in the tables.  Default: the name ``y`` carries (a pandas
+            Series' name, a DataFrame's columns), a source's target columns, the target name a
+            saved model records, else ``"y"``.
 
         Returns
         -------
@@ -759,20 +764,21 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ([1.04, 1.99], 0.9973)
         """
         from . import dask_support
-        from .inference import COV_TYPES, check_inference_allowed, iter_blocks, summarize
+        from .inference import (COV_TYPES, check_inference_allowed, iter_blocks, summarize,
+                                target_names_of)
         from .sources import is_source
         check_is_fitted(self)
         check_choice("cov_type", cov_type, COV_TYPES)
         check_inference_allowed(self)
         stats = getattr(self, "stats_", None)
         stats = stats if isinstance(stats, SufficientStats) else None
-        target_names = None
+        names = target_names_of(y)     # a pandas y's name(s); a source's target columns below
         if is_source(X):
             if y is not None or sample_weight is not None:
                 raise ValueError("when X is a data source, the targets and sample weights come "
                                  "from it: pass y=None and sample_weight=None")
             blocks, rows_again = X.blocks(), X.blocks
-            target_names = X.target_names
+            names = X.target_names
             if stats is None:
                 stats = X.stats()
         elif dask_support.is_dask_collection(X) or dask_support.is_dask_collection(y):
@@ -795,7 +801,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             # fitted from a file source: read it again (a changed file is detected)
             source = self._training_source
             blocks, rows_again = source.blocks(), source.blocks
-            target_names = source.target_names
+            names = source.target_names
         else:
             data = getattr(self, "_training_data", None)
             if data is None or stats is None:
@@ -806,8 +812,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
             blocks = iter_blocks(*data)
             rows_again = lambda: iter_blocks(*data)  # noqa: E731
-        return summarize(self, blocks, stats, cov_type, target_names=target_names,
-                         rows_again=rows_again)
+        return summarize(self, blocks, stats, cov_type, rows_again=rows_again,
+                         target_names=names if target_names is None else target_names)
 
     def plot_loss(self, X=None, y=None, ax=None):
         """Plot the loss curve (log scale) with the closed-form optimum as a reference line

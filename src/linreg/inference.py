@@ -57,6 +57,7 @@ __all__ = [
     "GramFactor",
     "iter_blocks",
     "summarize",
+    "target_names_of",
     "prediction_interval",
     "ssr_from_stats",
     "omnibus_test",
@@ -885,6 +886,30 @@ def _coefficients(model):
     return coef, intercept
 
 
+def target_names_of(y) -> list[str] | None:
+    """The names a target carries: a pandas (or dask) Series' ``name``, a DataFrame's columns;
+    None for arrays and for names that are not all strings (as scikit-learn treats
+    ``feature_names_in_``)."""
+    columns = getattr(y, "columns", None)
+    if columns is not None:
+        names = list(columns)
+    elif getattr(y, "ndim", None) == 1 and hasattr(y, "name"):
+        names = [y.name]
+    else:
+        return None
+    return names if names and all(isinstance(n, str) for n in names) else None
+
+
+def _recorded_target_names(model, k: int) -> list[str] | None:
+    """The target name(s) a model records in its ``metadata_`` (a saved model's file), if
+    there are ``k`` of them."""
+    recorded = (getattr(model, "metadata_", None) or {}).get("target_name")
+    if recorded is None:
+        return None
+    names = [recorded] if isinstance(recorded, str) else list(recorded)
+    return names if len(names) == k else None
+
+
 def check_inference_allowed(model) -> None:
     """Refuse OLS inference for a penalized fit."""
     alpha = float(getattr(model, "alpha", 0.0) or 0.0)
@@ -913,6 +938,9 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
     keep_rows : bool
         Keep leverage and residuals per row (needed for influence measures; 16 bytes a row).
     target_names : list of str, optional
+        The targets' names, for the tables.  Default: the ``target_name`` recorded in the
+        model's ``metadata_`` (as a model fitted by ``linreg fit`` has), else ``"y"`` (one
+        target) or ``"y0"``, ``"y1"``, … .
     use_t : bool, optional
         Student's t (True) or normal (False) reference distribution for the coefficient tests
         and intervals.  Default as statsmodels: t for "nonrobust", normal for the
@@ -956,7 +984,13 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
     feature_names = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(d)]
     param_names = tuple((["intercept"] if fit_intercept else []) + feature_names)
     if target_names is None:
+        target_names = _recorded_target_names(model, k)
+    if target_names is None:
         target_names = ["y"] if k == 1 else [f"y{j}" for j in range(k)]
+    target_names = [target_names] if isinstance(target_names, str) else list(target_names)
+    if len(target_names) != k:
+        raise ValueError(f"target_names={target_names!r} names {len(target_names)} target(s), "
+                         f"but the model has {k}")
 
     nobs = totals.n_rows
     rank = factor.rank
