@@ -90,6 +90,44 @@ def test_workers_run_blas_on_one_thread_and_the_setting_comes_back():
     assert set(seen) == {1}
 
 
+@pytest.mark.parametrize("outer_limit", [False, True])
+def test_overlapping_limits_from_several_threads_leave_the_setting_as_it_was(outer_limit):
+    """Two threads each limit BLAS and leave in the opposite order (as Dask tasks may), with
+    and without a limit held by the main thread: afterwards BLAS has the threads it had."""
+    import threading
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with parallel.one_blas_thread():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with parallel.one_blas_thread():
+            second_in.set()
+            first_out.wait(5)
+
+    def run():
+        before = parallel.blas_threads()
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert first_out.is_set() and second_in.is_set()
+        assert parallel.blas_threads() == before
+
+    if outer_limit:
+        with threadpool_limits(2, user_api="blas"):
+            run()
+    else:
+        run()
+    with parallel.one_blas_thread():          # and the main thread can still limit it
+        assert parallel.blas_threads() == 1
+
+
 def test_an_error_in_a_piece_reaches_the_caller(workers):
     workers(2)
 

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.lapack
 
-from .parallel import blas_controller, map_row_pieces
+from .parallel import map_row_pieces, one_blas_thread
 from .stats import BLOCK_ROWS, Design, DesignStats
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
@@ -319,7 +319,7 @@ def _triangular_factor(M: np.ndarray) -> np.ndarray:
     """
     m, n = M.shape
     geqrf, = scipy.linalg.get_lapack_funcs(("geqrf",), (M,))
-    with blas_controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         qr, _, _, info = geqrf(np.asfortranarray(M, dtype=np.float64), overwrite_a=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"QR factorisation failed (LAPACK info={info})")
@@ -347,7 +347,7 @@ def merge_qr_factors(R1: np.ndarray, R2: np.ndarray) -> np.ndarray:
     A = np.zeros((c, c), order="F")
     A[: R1.shape[0]] = R1       # zero rows below keep the triangle: RᵀR unchanged
     B = np.asfortranarray(R2, dtype=np.float64)
-    with blas_controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         A, _, _, info = scipy.linalg.lapack.dtpqrt(0, min(TPQRT_BLOCK, c), A, B,
                                                    overwrite_a=True, overwrite_b=True)
     if info != 0:

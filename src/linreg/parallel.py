@@ -17,13 +17,15 @@ on sixteen.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
-__all__ = ["row_pieces", "map_row_pieces", "blas_controller", "blas_threads"]
+__all__ = ["row_pieces", "map_row_pieces", "blas_controller", "blas_threads", "one_blas_thread"]
 
 T = TypeVar("T")
 
@@ -43,6 +45,44 @@ def blas_threads() -> int:
     """How many threads BLAS may use now (1 when no BLAS is found)."""
     libs = blas_controller().select(user_api="blas").lib_controllers
     return max((lib.num_threads for lib in libs), default=1)
+
+
+_limit_lock = threading.Lock()
+_limit_depth = 0
+_limiter = None
+
+
+def _release_openblas_control() -> None:
+    """threadpoolctl (≥ 3.8) lets one Python thread at a time change OpenBLAS's setting (the
+    first to limit it); free that role so whichever thread ends the last pass can restore."""
+    from threadpoolctl import OpenBLASController
+    OpenBLASController.clear_controlling_thread(force=True)
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread inside the block; the setting from before back when the last of
+    any overlapping blocks ends.
+
+    Several threads may be inside at once (Dask tasks, a user's threads, nested passes), and
+    leave in any order: the first to enter limits BLAS, the last to leave restores it — from
+    whichever thread that is — so no thread leaves BLAS at the "1" another thread set.
+    """
+    global _limit_depth, _limiter
+    with _limit_lock:
+        if _limit_depth == 0:
+            _limiter = blas_controller().limit(limits=1, user_api="blas")
+        _limit_depth += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_depth -= 1
+            if _limit_depth == 0:
+                _release_openblas_control()
+                _limiter.restore_original_limits()
+                _release_openblas_control()
+                _limiter = None
 
 
 def row_pieces(n: int, block_rows: int) -> list[tuple[int, int]]:
@@ -70,6 +110,6 @@ def map_row_pieces(fn: Callable[[int, int], T], n: int, block_rows: int) -> list
     workers = min(len(pieces), blas_threads(), os.cpu_count() or 1)
     if workers <= 1:
         return [fn(start, stop) for start, stop in pieces]
-    with blas_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
         context = contextvars.copy_context()
         return list(pool.map(lambda piece: context.copy().run(fn, *piece), pieces))
