@@ -256,9 +256,10 @@ BAD_FILES = {
     "empty": ("", "y", ["empty"]),
     "header only": ("a,b,y\n", "y", ["no data rows"]),
     "ragged row": ("a,b,y\n1,2,3\n4,5\n7,8,9\n", "y", ["line 3", "2 fields"]),
-    "NaN": ("a,b,y\n1,2,3\n4,NaN,6\n7,8,9\n", "y", ["'b'", "row 2", "line 3"]),
-    "empty value": ("a,b,y\n1,2,3\n4,5,6\n7,,9\n", "y", ["'b'", "row 3", "line 4"]),
-    "infinite": ("a,b,y\n1,2,3\ninf,5,6\n", "y", ["'a'", "infinite", "row 2"]),
+    # rows are counted from 0, as in linreg.sources; lines from 1 (the header is line 1)
+    "NaN": ("a,b,y\n1,2,3\n4,NaN,6\n7,8,9\n", "y", ["'b'", "line 3 (row 1)", "'NaN'"]),
+    "empty value": ("a,b,y\n1,2,3\n4,5,6\n7,,9\n", "y", ["'b'", "line 4 (row 2)", "empty"]),
+    "infinite": ("a,b,y\n1,2,3\ninf,5,6\n", "y", ["'a'", "is inf", "line 3 (row 1)"]),
 }
 
 
@@ -910,7 +911,7 @@ def test_warnings_are_one_line_each_and_name_the_columns(tmp_path):
 @pytest.mark.parametrize("raw, mentions", [
     (b"a,\xe9,y\n1,2,3\n", ["line 1", "UTF-8"]),
     (b"a,b,y\n1,\x00,3\n4,5,6\n", ["'b'", "line 2"]),
-    (b'a,b,y\n1,"2,3\n4,5,6\n', ["line 3"]),
+    (b'a,b,y\n1,"2,3\n4,5,6\n', ["line 2", "2 fields"]),  # the row the quote opens
 ])
 def test_malformed_csv_bytes_give_one_line(raw, mentions, tmp_path):
     path = tmp_path / "bad.csv"

@@ -106,7 +106,7 @@ def test_mutated_csv_is_refused_clearly_or_read_exactly(tmp_path, mutations, see
     path.write_bytes(raw)
     outcome = read_or_error(path)
     if outcome[0] == "error":
-        assert str(path) in outcome[1] or "holds no rows" in outcome[1], outcome[1]
+        assert str(path) in outcome[1], outcome[1]
         return
     ref = reference_parse(raw)
     assert ref is not None, f"linreg read a file Python's csv module refuses: {raw[:200]!r}"
@@ -122,9 +122,9 @@ def test_mutated_csv_is_refused_clearly_or_read_exactly(tmp_path, mutations, see
     ("unclosed quote", b'a,b,y\n1,2,3\n"2,1,4\n3,5,1\n4,4,4\n', "line 3"),
     ("unclosed quote at the end", b'a,b,y\n1,2,3\n2,1,4\n3,5,"1\n', "quoted field"),
     ("empty file", b"", "empty file"),
-    ("header only", b"a,b,y\n", "no rows"),
+    ("header only", b"a,b,y\n", "no data rows"),
     ("binary junk", b"\xff\xfe" + bytes(range(256)) * 8, "not UTF-8"),
-    ("control characters", bytes(range(1, 256)), "not found"),
+    ("control characters", bytes(range(1, 256)), "has no column 'y'"),
     ("NaN value", b"a,b,y\n1,2,3\nnan,1,4\n", "finite"),
     ("missing target column", b"a,b,z\n1,2,3\n", "y"),
 ])
@@ -134,7 +134,7 @@ def test_malformed_csv_gives_a_clear_error(tmp_path, name, content, message):
     with pytest.raises(ValueError) as err:
         LinearRegression().fit(sources.csv(path, target="y"))
     assert message in str(err.value)
-    assert str(path) in str(err.value) or "no rows" in str(err.value)
+    assert str(path) in str(err.value)
 
 
 def _in_child_with_limits(fn, seconds, max_bytes):

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import CSV_SUFFIXES, PARQUET_SUFFIXES, Table, _require_pyarrow, read_table
+from .io import CSV_SUFFIXES, PARQUET_SUFFIXES, Table, read_table
+from .sources import _need_pyarrow
 from .validation import most_columns as _most_columns
 
 __all__ = ["main", "build_parser", "CommandError"]
@@ -76,7 +77,7 @@ def _table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
     """Predictions as CSV (floats written with round-trip precision), Parquet or .npy."""
     suffix = Path(path).suffix.lower() if path else ".csv"
     if suffix in PARQUET_SUFFIXES:
-        _require_pyarrow()
+        _need_pyarrow("Parquet")
         import pyarrow as pa
         import pyarrow.parquet as pq
         buf = io.BytesIO()
