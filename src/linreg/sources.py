@@ -734,8 +734,7 @@ class CsvSource(_TableSource):
 
     The blocks are byte ranges ending at a line break, found on the first pass, so later
     passes can visit them in any order.  (So a quoted field must not contain a line break.)
-    With ``chunk_rows=None`` the whole file is one block, parsed in place from a memory map
-    by pyarrow's threads.
+    With ``chunk_rows=None`` the whole file is one block, read and parsed by pyarrow's threads.
     """
 
     def __init__(self, path, target, features=None, drop=None, weight=None, delimiter=",",
@@ -821,8 +820,7 @@ class CsvSource(_TableSource):
             yield None
 
     def _scan_whole(self, parse: bool):
-        """The whole file as one block, parsed from a memory map (no copy of the text)."""
-        import pyarrow as pa
+        """The whole file as one block, read and parsed by pyarrow's threads."""
         self.check_unchanged()
         length = self._states[self.path].size - self._data_start
         self._ranges, self.n_rows = [], 0
@@ -837,9 +835,7 @@ class CsvSource(_TableSource):
             self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
             yield None
             return
-        with pa.memory_map(self.path) as mapped:
-            mapped.seek(self._data_start)
-            chunk = self._parse(mapped.read_buffer(length), 0)
+        chunk = self._parse(None, 0)
         self._ranges, self.n_rows = [(self._data_start, length, 0, chunk.X.shape[0])], chunk.X.shape[0]
         yield chunk
 
@@ -855,14 +851,20 @@ class CsvSource(_TableSource):
                 f.seek(offset)
                 yield self._parse(f.read(length), first_row)
 
-    def _parse(self, buf, first_row: int) -> _RawChunk:
-        """Parse ``buf`` (bytes or a pyarrow Buffer of whole lines, ``first_row`` the data row
-        of its first line) into a block; a block the parser refuses is diagnosed line by line."""
+    def _parse(self, buf: bytes | None, first_row: int) -> _RawChunk:
+        """Parse ``buf`` (whole lines, ``first_row`` the data row of the first; None: all the
+        lines below the header, read from the file) into a block; a block the parser refuses
+        is diagnosed line by line."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
+        if buf is None:
+            data = pa.OSFile(self.path)
+            data.seek(self._data_start)
+        else:
+            data = pa.BufferReader(buf)
         try:
             table = pcsv.read_csv(
-                pa.BufferReader(buf),
+                data,
                 read_options=pcsv.ReadOptions(column_names=self.columns,
                                               block_size=self._block_size),
                 parse_options=pcsv.ParseOptions(delimiter=self.delimiter),
@@ -872,14 +874,21 @@ class CsvSource(_TableSource):
         except pa.ArrowInvalid:
             self._diagnose(buf, first_row)
             raise  # pragma: no cover - _diagnose always finds the culprit
+        finally:
+            data.close()
         if any(table.column(c).null_count for c in self._used):
             self._diagnose(buf, first_row)
         return self._arrow_to_chunk(table, first_row, self.path, first_row)
 
-    def _diagnose(self, buf, first_row: int):
-        """Find the first bad line of a block the fast parser refused, and say what is wrong."""
+    def _diagnose(self, buf: bytes | None, first_row: int):
+        """Find the first bad line of a block the fast parser refused, and say what is wrong
+        (``buf`` None: all the lines below the header)."""
+        if buf is None:
+            with open(self.path, "rb") as f:
+                f.seek(self._data_start)
+                buf = f.read()
         where = {c: self._position[c] for c in self._used}
-        text = io.StringIO(bytes(buf).decode("utf-8", errors="replace"), newline="")
+        text = io.StringIO(buf.decode("utf-8", errors="replace"), newline="")
         for i, line in enumerate(text):
             row, lineno = first_row + i, first_row + i + 2
             if not line.strip("\r\n"):
