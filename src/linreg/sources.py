@@ -567,26 +567,28 @@ class _TableSource(Source):
 
 def _arrow_rows(data, names: list, rows: int) -> np.ndarray:
     """The columns ``names`` of a pyarrow Table or RecordBatch as one row-major float64 array,
-    a record batch at a time: the strided writes stay in cache (4× faster than writing whole
-    columns into a row-major array).  Missing values become NaN."""
+    about 1 MB of rows at a time: the strided writes stay in cache (4× faster than writing
+    whole columns into a row-major array).  Missing values become NaN."""
     import pyarrow as pa
 
     out = np.empty((rows, len(names)))
     if not names or not rows:
         return out
+    step = max(1, (1 << 20) // (8 * len(names)))      # rows of about 1 MB of the output
     batches = data.to_batches() if isinstance(data, pa.Table) else [data]
     start = 0
     for batch in batches:
-        m = batch.num_rows
-        if m:
+        for offset in range(0, batch.num_rows, step):
+            piece = batch.slice(offset, step)          # no copy
+            m = piece.num_rows
             columns = []
             for name in names:
-                c = batch.column(name)
+                c = piece.column(name)
                 if c.type != pa.float64():
                     c = c.cast(pa.float64())
                 columns.append(c.to_numpy(zero_copy_only=False))
             np.stack(columns, axis=1, out=out[start:start + m])
-        start += m
+            start += m
     return out
 
 
@@ -1035,11 +1037,15 @@ class ArraySource(_TableSource):
             stop = min(start + step, self.n_rows)
             self.check_unchanged()
             if self._matrix is not None:
-                # whole rows at a time (one sequential read), then the chosen columns
-                picked = self._matrix[start:stop][:, [int(name) for name in self._used]]
-                block = {name: picked[:, j] for j, name in enumerate(self._used)}
-            else:
-                block = {name: a[start:stop] for name, a in self._arrays.items()}
+                # whole rows at a time (one sequential read), the chosen columns copied out
+                # into memory (so no view of the memory map is handed out)
+                rows = self._matrix[start:stop]
+                pick = lambda names: rows[:, [int(n) for n in names]].view(np.ndarray)  # noqa: E731
+                w = None if self.weight_name is None else pick([self.weight_name])[:, 0]
+                yield _RawChunk(pick(self.feature_names), pick(self.target_names), w, start,
+                                self.path, start)
+                continue
+            block = {name: a[start:stop] for name, a in self._arrays.items()}
             yield self._columns_to_chunk(block.__getitem__, stop - start, start, self.path, start)
 
 
