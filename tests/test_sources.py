@@ -503,6 +503,8 @@ def test_from_file_reads_every_format_the_same(frame, tmp_path, chunk_rows):
         np.testing.assert_array_equal(y, frame["y"].to_numpy(), err_msg=kind)
         np.testing.assert_array_equal(src.read_weights(), frame["w"].to_numpy(), err_msg=kind)
         assert names == [name(c) for c in "abc"] and target == name("y")
+        shuffled = np.concatenate([b[0] for b in src.blocks(shuffle=True, random_state=1)])
+        assert sorted(shuffled[:, 0]) == sorted(frame["a"]), kind    # every row, once
 
 
 def test_read_table_is_the_source_read_whole(frame, tmp_path):

@@ -20,10 +20,11 @@ column.
 
 :func:`from_file` opens any of the formats by its extension (CSV, Parquet, ``.npy``,
 ``.npz``), with or without a target column; ``chunk_rows=None`` reads the whole file as one
-block, the fastest way when it fits in memory (what :func:`linreg.io.read_table` does).  Each file's size and modification time are
-recorded when the source is created and checked before every block and at the end of
-every pass: a file that changes meanwhile raises :class:`SourceChangedError` (create a new
-source to read the new contents).
+block, the fastest way when it fits in memory (what :func:`linreg.io.read_table` does).
+
+Each file's size and modification time are recorded when the source is created and checked
+before every block and at the end of every pass: a file that changes meanwhile raises
+:class:`SourceChangedError` (create a new source to read the new contents).
 
 Shuffled passes (``blocks(shuffle=True)``, used by the stochastic solvers) visit the
 blocks in a random order and shuffle the rows *within* each block.  That is not a global
@@ -225,8 +226,8 @@ class Source:
             "needs finite numbers (drop or impute missing values first)")
 
     def _no_rows(self) -> MalformedDataError:
-        return MalformedDataError(f"{' and '.join(map(str, self._files()))}: no data rows "
-                                  "(the file holds column names but no values)")
+        return MalformedDataError(f"{' and '.join(map(str, self._files()))}: no data rows to "
+                                  "read")
 
     def _all_zero_weights(self, n_rows: int) -> MalformedDataError:
         return MalformedDataError(
@@ -341,7 +342,7 @@ def _check_width(n_columns: int, where: str, how: str, limit: int | None = None)
     (d+k)×(d+k) statistics of a fit can hold in this machine's memory)."""
     limit = most_columns() if limit is None else limit
     if limit is not None and n_columns > limit:
-        raise ValueError(
+        raise MalformedDataError(
             f"{where}: {n_columns} columns are chosen, more than the {limit} whose "
             f"{limit}×{limit} statistics fit in this machine's memory; choose fewer columns "
             f"({how})")
@@ -838,7 +839,8 @@ class CsvSource(_TableSource):
             yield None
             return
         chunk = self._parse(None, 0)
-        self._ranges, self.n_rows = [(self._data_start, length, 0, chunk.X.shape[0])], chunk.X.shape[0]
+        self.n_rows = chunk.X.shape[0]
+        self._ranges = [(self._data_start, length, 0, self.n_rows)]
         yield chunk
 
     def _chunks(self, order):
