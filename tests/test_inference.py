@@ -455,6 +455,19 @@ def test_feature_names_from_dataframe_and_defaults():
     assert r2.param_names == ("x0", "x1", "x2", "x3")
 
 
+def test_the_target_name_of_a_pandas_fit_titles_the_summary():
+    X, y, _, _ = _data("ols")
+    df = pd.DataFrame(X, columns=["age", "income", "height", "score"])
+    target = pd.Series(y, name="price")
+    model = LinearRegression()
+    r = model.fit(df, target).summary()       # no arguments: the training rows
+    s = sm.OLS(target, sm.add_constant(df)).fit()
+    assert r.target_name == s.model.endog_names == "price"
+    assert "price" in str(r).splitlines()[2]
+    # refitted on plain arrays, the model forgets it
+    assert model.fit(X, y).summary().target_name == "y"
+
+
 def test_table_content():
     X, y, w, _ = _data("weighted")
     model = LinearRegression().fit(X, y, sample_weight=w)

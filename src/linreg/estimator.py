@@ -327,6 +327,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight, finite_X=False)
         stats = self._training_stats(X, Y, sw)
         self._fit_problem(stats, X, Y, sw, single, checkpoint=ckpt)
+        from .inference import target_names_of
+        # the name(s) a pandas y carries, for summary() on the training rows
+        self._training_target_names = target_names_of(y)
         return self
 
     def _training_stats(self, X, Y, sw) -> SufficientStats:
@@ -812,6 +815,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
             blocks = iter_blocks(*data)
             rows_again = lambda: iter_blocks(*data)  # noqa: E731
+            names = getattr(self, "_training_target_names", None)
         return summarize(self, blocks, stats, cov_type, rows_again=rows_again,
                          target_names=names if target_names is None else target_names)
 
