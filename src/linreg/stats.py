@@ -147,6 +147,8 @@ def _block_stats(Z: np.ndarray, w: np.ndarray | None, n_features: int) -> Suffic
 #: standard deviations of zero: centring raw sums then cancels at most log10(1 + 10²) ≈ 2
 #: digits, and the result stays as accurate as the centred path's.
 RAW_MOMENTS_MAX_OFFSET = 10.0
+#: rows of the first look that decides whether to try the raw-moment path
+RAW_MOMENTS_HEAD_ROWS = 256
 
 
 def _raw_sums(X, Y, start: int, stop: int, block_rows: int):
@@ -176,13 +178,15 @@ def raw_moment_stats(X, Y, block_rows: int = BLOCK_ROWS) -> SufficientStats | No
     ``M = Σ z zᵀ − n_w μ μᵀ``.
 
     That subtraction cancels digits when a mean is large compared with the spread, so this
-    path is tried only when the first block's means are within ``RAW_MOMENTS_MAX_OFFSET``
+    path is tried only when the first rows' means are within ``RAW_MOMENTS_MAX_OFFSET``
     standard deviations of zero, and its result is kept only if the whole data's are too;
     otherwise ``None`` (the caller takes the centred path).
     """
     n, d = X.shape
     k = Y.shape[1]
-    head = np.concatenate([X[:block_rows], Y[:block_rows]], axis=1)
+    # a cheap look at the first rows decides whether to try (the check after the pass decides
+    # whether to keep): 256 rows say "within 10 spreads" as well as 4096, at 1/16 of the cost
+    head = np.concatenate([X[:RAW_MOMENTS_HEAD_ROWS], Y[:RAW_MOMENTS_HEAD_ROWS]], axis=1)
     with np.errstate(all="ignore"):
         spread = head.std(axis=0)
         if not np.all(np.abs(head.mean(axis=0)) <= RAW_MOMENTS_MAX_OFFSET * spread):
