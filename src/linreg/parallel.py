@@ -25,9 +25,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, TypeVar
 
-__all__ = ["row_pieces", "map_row_pieces", "blas_controller", "blas_threads", "one_blas_thread"]
+__all__ = ["row_pieces", "map_row_pieces", "map_in_threads", "blas_controller", "blas_threads", "one_blas_thread"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: at most this many pieces per pass: enough to keep many cores busy and balanced, few
 #: enough that combining them costs nothing next to the pass
@@ -98,18 +99,30 @@ def row_pieces(n: int, block_rows: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
+def map_in_threads(fn: Callable[[T], R], items: list[T], workers: int) -> list[R]:
+    """``[fn(item) for item in items]`` in order, on up to ``workers`` threads (in the caller's
+    thread when one suffices).  Each call runs in a copy of the caller's context, so
+    ``numpy.errstate`` around the call holds inside the workers; an exception in any call is
+    raised here."""
+    workers = min(len(items), workers)
+    if workers <= 1:
+        return [fn(item) for item in items]
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda item: context.copy().run(fn, item), items))
+
+
 def map_row_pieces(fn: Callable[[int, int], T], n: int, block_rows: int) -> list[T]:
     """``[fn(start, stop) for each piece]`` in piece order, the pieces run on up to
     :func:`blas_threads` threads with BLAS on one thread each.
 
     A single piece (small data) or a single allowed thread runs in the caller's thread with
-    BLAS left as it is.  An exception in any piece is raised here.  Each piece runs in a copy
-    of the caller's context, so ``numpy.errstate`` around the call holds inside the workers.
+    BLAS left as it is.  An exception in any piece is raised here, and ``numpy.errstate``
+    around the call holds inside the workers (:func:`map_in_threads`).
     """
     pieces = row_pieces(n, block_rows)
     workers = min(len(pieces), blas_threads(), os.cpu_count() or 1)
     if workers <= 1:
         return [fn(start, stop) for start, stop in pieces]
-    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
-        context = contextvars.copy_context()
-        return list(pool.map(lambda piece: context.copy().run(fn, *piece), pieces))
+    with one_blas_thread():
+        return map_in_threads(lambda piece: fn(*piece), pieces, workers)
