@@ -589,3 +589,17 @@ def test_npy_and_npz_tables_give_clear_errors(tmp_path):
             sources.from_file(tmp_path / name, target="y", **options)
     src = sources.from_file(tmp_path / "text.npy", target="y", drop="s")
     assert src.read_all().X.tolist() == [[1.0]] * 3
+
+
+def test_a_header_quote_never_closed_is_refused(tmp_path):
+    """Python's csv module reads ``a,b,"y`` and the lines below as one field that never ends;
+    linreg must not take the header as a, b, y (a case the CSV fuzzer found)."""
+    import csv as _csv
+    import io as _io
+    path = tmp_path / "q.csv"
+    text = 'a,b,"y\n0.126,-0.132,0.6986\n0.64,0.105,0.9883\n'
+    path.write_text(text)
+    with pytest.raises(_csv.Error):
+        list(_csv.reader(_io.StringIO(text, newline=""), strict=True))
+    with pytest.raises(ValueError, match=r"q\.csv: line 1 \(the header\).*never closed"):
+        sources.csv(path, target="y")

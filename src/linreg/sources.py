@@ -715,6 +715,8 @@ def _csv_reason(exc: Exception) -> str:
     """The csv module's complaint, without its hint about opening files (a stray carriage
     return inside a line is what it means for a file read line by line)."""
     text = str(exc).split(" - do you need")[0]
+    if "unexpected end of data" in text:
+        return text + " (a quote that is never closed)"
     return text + " (a stray carriage return, \\r?)" if "new-line character" in text else text
 
 
@@ -761,7 +763,9 @@ class CsvSource(_TableSource):
                 f"{self.path}: line 1 (the header) is not UTF-8 text; save the file as "
                 "UTF-8") from None
         try:
-            self.columns = next(_csv.reader([text], delimiter=delimiter)) if text else []
+            # strict: a quote never closed on the header line is an error, not a name
+            self.columns = (next(_csv.reader([text], delimiter=delimiter, strict=True))
+                            if text else [])
         except _csv.Error as exc:
             raise MalformedDataError(
                 f"{self.path}: line 1 (the header) cannot be read as CSV: "
