@@ -29,7 +29,6 @@ from . import objective
 from .exceptions import ConvergenceWarning, DivergenceError
 from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .stats import Design, sufficient_stats
-from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
 
 __all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
            "partial_fit_epoch", "streamed_stochastic_epoch", "auto_learning_rate", "divergence_message", "new_state",
@@ -366,6 +365,7 @@ def gd_epoch(optimizer: Optimizer):
 
 def stochastic_epoch(X, Y, relative_weight, rows, design: Design, settings: TrainingSettings):
     """One pass of the compiled kernel over ``X[rows]``, in a fresh order when shuffling."""
+    from .stochastic import EPOCH_OK, run_epoch
     opt = settings.optimizer
     batch = 1 if settings.solver == "sgd" else settings.batch_size
     inv_scale = 1.0 / design.scale
@@ -392,6 +392,7 @@ def streamed_stochastic_epoch(row_blocks, design: Design, settings: TrainingSett
     mini-batch never spans two blocks (the last batch of a block may be smaller).  Weights
     are relative to ``mean_weight``, the mean over all rows, as in memory.
     """
+    from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
     opt = settings.optimizer
     batch = 1 if settings.solver == "sgd" else settings.batch_size
     inv_scale = 1.0 / design.scale
@@ -448,6 +449,7 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     training loss and gradient are then those of the other rows, and the validation loss is
     computed from the held-out rows' statistics.
     """
+    from .stochastic import max_sample_curvature
     ds, design, alpha = problem.ds, problem.design, problem.alpha
     d, k = ds.cross.shape
     stochastic = settings.solver != "gd"
@@ -544,6 +546,7 @@ def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X
     """One epoch of the stochastic solver over the rows given, continuing ``state`` (its
     design, optimizer moments, step and epoch counters and random generator); ``stats`` are
     the statistics of all rows seen so far, for the loss history."""
+    from .stochastic import max_sample_curvature
     ds = state.design.apply(stats)
     alpha = settings.alpha
     Xk, Yk = _kernel_arrays(X, Y, sample_weight)

@@ -6,9 +6,10 @@ Parameters are one flat float64 vector ``p`` (the coefficients, then the interce
 ``update(p, grad, state, learning_rate)`` applies one step to ``p`` and ``state`` in place.
 Because the state is a value, warm starts, ``partial_fit``, checkpoints and tests come for free.
 
-Each rule is one compiled function whose docstring shows its equations; the compiled
-stochastic loops of :mod:`linreg.stochastic` call the very same functions (through
-:func:`apply_update`), so Python and compiled training take identical steps.  The rules are
+Each rule is one compiled function whose docstring shows its equations, in
+:mod:`linreg.update_rules` (loaded with numba on first use; its names are also reachable
+here); the compiled stochastic loops of :mod:`linreg.stochastic` call the very same
+functions (through ``apply_update``), so Python and compiled training take identical steps.  The rules are
 the published ones, exactly as ``torch.optim.SGD(momentum, nesterov)`` and
 ``torch.optim.Adam`` define them (no dampening, no weight decay: the L2 penalty is part of
 the gradient).
@@ -19,12 +20,10 @@ schedules.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
-from numba import njit
 
 __all__ = ["Optimizer", "OptimizerState", "plain", "momentum", "nesterov", "adam",
            "get_optimizer", "OPTIMIZERS", "plain_update", "momentum_update", "nesterov_update",
@@ -66,86 +65,26 @@ class Optimizer(NamedTuple):
 
 
 # ---------------------------------------------------------------------------- the rules
-@njit(cache=True, inline="always")
-def plain_step(value, gradient, lr):
-    """The textbook step for one parameter: ``p := p − η ∂J/∂p``."""
-    return value - lr * gradient
-
-
-@njit(cache=True)
-def plain_update(p, grad, lr):
-    """The textbook step: ``p := p − η ∇J`` (``w := w − η ∇_w J``, ``b := b − η ∇_b J``),
-    one :func:`plain_step` per parameter."""
-    for j in range(p.shape[0]):
-        p[j] = plain_step(p[j], grad[j], lr)
-
-
-@njit(cache=True)
-def momentum_update(p, grad, velocity, lr, mu):
-    """Heavy-ball momentum, as ``torch.optim.SGD(momentum=μ)``::
-
-        v := μ v + ∇J          (v starts at 0, so the first v is ∇J)
-        p := p − η v
-    """
-    for j in range(p.shape[0]):
-        velocity[j] = mu * velocity[j] + grad[j]
-        p[j] -= lr * velocity[j]
-
-
-@njit(cache=True)
-def nesterov_update(p, grad, velocity, lr, mu):
-    """Nesterov momentum, as ``torch.optim.SGD(momentum=μ, nesterov=True)``::
-
-        v := μ v + ∇J
-        p := p − η (∇J + μ v)
-    """
-    for j in range(p.shape[0]):
-        velocity[j] = mu * velocity[j] + grad[j]
-        p[j] -= lr * (grad[j] + mu * velocity[j])
-
-
-@njit(cache=True)
-def adam_update(p, grad, m, v, step, lr, beta1, beta2, eps):
-    """Adam (Kingma & Ba), as ``torch.optim.Adam``; ``step = t`` counts from 1::
-
-        m := β₁ m + (1 − β₁) ∇J
-        v := β₂ v + (1 − β₂) ∇J²
-        p := p − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
-    """
-    step_size = lr / (1.0 - beta1 ** step)
-    root_correction = math.sqrt(1.0 - beta2 ** step)
-    for j in range(p.shape[0]):
-        g = grad[j]
-        m[j] = beta1 * m[j] + (1.0 - beta1) * g
-        v[j] = beta2 * v[j] + (1.0 - beta2) * g * g
-        p[j] -= step_size * m[j] / (math.sqrt(v[j]) / root_correction + eps)
-
-
 #: the compiled loops name a rule by this number (numba cannot pass the functions cheaply)
 PLAIN, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
 
+#: the compiled rules, loaded with numba on first use (:mod:`linreg.update_rules`)
+RULES = ("plain_step", "plain_update", "momentum_update", "nesterov_update", "adam_update",
+         "apply_update")
 
-@njit(cache=True)
-def apply_update(code, p, grad, moments, step, lr, mu, beta1, beta2, eps):
-    """One step of rule ``code`` (``PLAIN``, ``MOMENTUM``, ``NESTEROV`` or ``ADAM``) on ``p``
-    and ``moments`` in place; ``step`` is the number of steps taken before this one.
-    Returns the new step count."""
-    step += 1
-    if code == MOMENTUM:
-        momentum_update(p, grad, moments[0], lr, mu)
-    elif code == NESTEROV:
-        nesterov_update(p, grad, moments[0], lr, mu)
-    elif code == ADAM:
-        adam_update(p, grad, moments[0], moments[1], step, lr, beta1, beta2, eps)
-    else:
-        plain_update(p, grad, lr)
-    return step
+
+def __getattr__(name: str):
+    if name in RULES:
+        from . import update_rules
+        return getattr(update_rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------- the pairs
 def _make(name: str, code: int, momentum: float = 0.0, beta1: float = 0.9,
           beta2: float = 0.999, epsilon: float = 1e-8) -> Optimizer:
     def update(p: np.ndarray, grad: np.ndarray, state: OptimizerState, lr: float) -> None:
+        from .update_rules import apply_update
         state.step = int(apply_update(code, p, np.ascontiguousarray(grad, dtype=np.float64),
                                       state.moments, state.step, float(lr), float(momentum),
                                       float(beta1), float(beta2), float(epsilon)))

@@ -11,7 +11,7 @@ the per-sample gradients of :mod:`linreg.objective`'s ``J``::
 
 with ``s̄`` the mean sample weight, so each is an unbiased estimate of the full gradient
 ``∇J``.  ``batch_size = 1`` is plain SGD (one sample per update).  The step itself is
-:func:`linreg.optimizers.apply_update` — the same compiled function the full-batch loop uses.
+:func:`linreg.update_rules.apply_update` — the same compiled function the full-batch loop uses.
 
 Parameters travel as one flat vector ``p = [θ.ravel(), β]`` (θ of shape (d, k), row-major;
 ``β`` always has ``k`` slots and stays 0 without an intercept).
@@ -28,7 +28,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .optimizers import PLAIN, apply_update, plain_step
+from .optimizers import PLAIN
+from .update_rules import apply_update, plain_step
 
 __all__ = ["run_epoch", "max_sample_curvature", "EPOCH_OK", "EPOCH_DIVERGED"]
 
