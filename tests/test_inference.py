@@ -664,8 +664,8 @@ def test_model_fitted_from_a_streamed_source(tmp_path):
 
 
 def test_model_fitted_on_dask_arrays():
-    """Fitted on the cluster from partition statistics; the summary's pass reads the
-    partitions one at a time."""
+    """Fitted from partition statistics; the summary's pass runs on each partition and merges
+    their totals (here with dask's local scheduler)."""
     import dask.array as da
     X, y, w, _ = _data("weighted")
     Xd, yd, wd = da.from_array(X, chunks=(45, 4)), da.from_array(y, chunks=45), \
@@ -688,3 +688,47 @@ def test_copies_of_the_estimator_do_not_carry_the_training_rows():
         twin.summary()
     s, _ = _statsmodels(X, y, None, True)
     _compare(twin.summary(X=X, y=y), s)
+
+
+class _Partitioned:
+    """Rows in partitions processed by ``map_blocks`` (as dask_support's partitions are)."""
+
+    def __init__(self, X, y, w, sizes):
+        edges = np.cumsum([0] + list(sizes))
+        assert edges[-1] == len(X)
+        self.parts = [(X[a:b], y[a:b].reshape(-1, 1), None if w is None else w[a:b])
+                      for a, b in zip(edges[:-1], edges[1:])]
+        self.calls = 0
+
+    def map_blocks(self, func):
+        self.calls += 1
+        return [func(part, i) for i, part in enumerate(self.parts)]
+
+    def factor(self, design):
+        from linreg.closed_form import streamed_qr_factor
+        return streamed_qr_factor(self.parts, design)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC2"])
+def test_partitioned_rows_merge_their_totals_in_order(cov_type):
+    """Partitions of every size (empty, one row, more than a block) give statsmodels'
+    numbers, Durbin–Watson across their edges included; nonrobust leaves the leverage to a
+    pass over the partitions on first use, HC2 computes it in the pass."""
+    X, y, w, _ = _data("weighted")
+    X, y, w = np.vstack([X] * 30), np.concatenate([y] * 30), np.concatenate([w] * 30)
+    parts = _Partitioned(X, y, w, [0, 1, 5000, 0, 2, len(X) - 5003])
+    model = LinearRegression().fit(X, y, sample_weight=w)
+    r = summarize(model, parts, model.stats_, cov_type)
+    s, exog = _statsmodels(X, y, w, True, cov_type)
+    _compare(r, s)
+    close(r.durbin_watson, durbin_watson(s.wresid), what="dw")
+    close([r.jarque_bera, r.skew, r.kurtosis], np.array(jarque_bera(s.wresid))[[0, 2, 3]], what="jb")
+    assert parts.calls == 1
+    root = np.sqrt(w)
+    hat = OLSInfluence(sm.OLS(y * root, exog * root[:, None]).fit()).hat_matrix_diag
+    close(r.leverage, hat, what="leverage")
+    assert parts.calls == (2 if cov_type == "nonrobust" else 1)
+    close(r.resid, s.wresid, 1e-7, "weighted residuals")
+    parts.parts[2] = (X[:5000, :2], y[:5000], w[:5000])
+    with pytest.raises(ValueError, match="block 2 of the row source has X of shape"):
+        summarize(model, parts, model.stats_, cov_type)

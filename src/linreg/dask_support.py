@@ -9,10 +9,14 @@ back to the client; the solvers then run on it locally (``"normal"``, ``"gd"``, 
 ``"auto"``).  The QR solver (``"qr"``, or ``"auto"`` on an ill-conditioned design) works
 the same way with a second pass: each partition sends the ``(p+k)×(p+k)`` triangular
 factor of its rows, and the factors are merged by QR in the same kind of tree (TSQR).
-The stochastic solvers (``"sgd"``, ``"minibatch"``) need the rows themselves: they visit
-the partitions in turn, each brought to the client once per epoch (in a random order, its
-rows shuffled: not a global shuffle), so they move all the data over the network every
-epoch — use them on Dask only when that is what you want.
+``LinearRegression.summary`` on dask inputs makes its residual pass the same way: each
+partition computes its partial totals where it lives (sums, moments, HC meat, its first and
+last weighted residual for the Durbin–Watson terms across partition edges) and only those,
+with the per-row leverage and residuals the influence measures need, come back to be merged
+in partition order.  The stochastic solvers (``"sgd"``, ``"minibatch"``) need the rows
+themselves: they visit the partitions in turn, each brought to the client once per epoch
+(in a random order, its rows shuffled: not a global shuffle), so they move all the data
+over the network every epoch — use them on Dask only when that is what you want.
 
 ``predict`` on dask input returns a lazy dask array (or dask Series/DataFrame for a dask
 DataFrame), computed partition by partition on the cluster when asked for.
@@ -104,7 +108,8 @@ def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -
 
 def _array_block(X, Y, w):
     X = np.asarray(X)
-    Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], -1)
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y.reshape(X.shape[0], 1 if Y.ndim == 1 else Y.shape[1])   # an empty partition too
     w = None if w is None else np.asarray(w, dtype=np.float64).reshape(-1)
     return X, Y, w
 
@@ -286,7 +291,22 @@ class _Partitions:
             yield X, Y, w
 
     def factor(self, design, y_shift=None) -> np.ndarray:
+        """The TSQR factor of all rows: each partition's factor computed where it lives,
+        merged in a binary tree on the cluster; only the final factor comes back."""
         return _tree(self._factor(design, y_shift), merge_qr_factors).compute()
+
+    def map_blocks(self, func) -> list:
+        """``[func((X, Y, w), index) for each partition]``, in partition order.
+
+        Each call runs on the cluster, where the partition's rows are (``X`` (m, d) and
+        ``Y`` (m, k) float arrays, ``w`` (m,) or None); only the results come back to the
+        client, so ``func`` should return something small (the summary's residual pass
+        returns its partial totals).  ``func`` travels with every task: keep its bound
+        arguments small too.
+        """
+        import dask
+        tasks = [self.delayed(func, pure=False)(rows, i) for i, rows in enumerate(self._rows)]
+        return list(dask.compute(*tasks))
 
 
 def dask_stats(X, y, sample_weight=None) -> SufficientStats:

@@ -785,12 +785,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             if stats is None:
                 stats = X.stats()
         elif dask_support.is_dask_collection(X) or dask_support.is_dask_collection(y):
-            # the partitions are brought to the client one at a time for the residual pass
-            parts = dask_support._Partitions(X, y, sample_weight)
-            rows_again = lambda: parts.blocks(False, None)  # noqa: E731
-            blocks = rows_again()
+            # the residual pass runs on the workers: each partition sends back its totals
+            blocks = dask_support._Partitions(X, y, sample_weight)
+            rows_again = None
             if stats is None:
-                stats = parts.stats()
+                stats = blocks.stats()
         elif X is not None or y is not None:
             if X is None or y is None:
                 raise ValueError("pass both X and y to summary() (or neither, to use the "

@@ -28,6 +28,11 @@ standard errors NaN) rather than printed as numbers.
 
 The pass runs over any iterator of blocks ``(X_block, Y_block, w_block)`` (``w_block`` may
 be ``None``), so in-memory arrays and streamed sources feed it alike (see :func:`iter_blocks`).
+Each block yields mergeable totals (sums, moments, HC meat, and its first and last weighted
+residual, so that Durbin–Watson's terms across block edges can be added), merged in row
+order.  For dask inputs the same per-block code runs on the workers, one task a partition,
+and only the partitions' totals (and per-row leverage and residuals, for the influence
+measures) come back to the client.
 
 Numbers match statsmodels' ``OLS``/``WLS`` results (``cov_type`` "nonrobust", "HC0"–"HC3"):
 R² is uncentred without a constant, AIC/BIC count ``df_model + k_constant`` parameters, and
@@ -38,6 +43,7 @@ deliberate difference: with weights, the log-likelihood always includes ``½ Σ 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -448,7 +454,39 @@ def _block_moments(U):
 
 # ---------------------------------------------------------------------------------- the pass
 @dataclass
+class _PassSpec:
+    """What every block of the residual pass needs: the fitted coefficients, the factor that
+    whitens the rows, and what to compute.  Small (``O(d² + dk)``): it is sent to the Dask
+    workers with each partition's task."""
+
+    coef: np.ndarray           # (d, k)
+    intercept: np.ndarray      # (k,)
+    factor: GramFactor
+    cov_type: str
+    keep_rows: bool
+    need_leverage: bool
+
+    @property
+    def robust(self) -> bool:
+        return self.cov_type != "nonrobust"
+
+    @property
+    def whitens(self) -> bool:
+        """Whether the rows are whitened (the costly part: ``O(d²)`` a row)."""
+        return self.robust or self.need_leverage
+
+
+@dataclass
 class _PassTotals:
+    """What the residual pass accumulates over a run of consecutive rows.
+
+    Totals of two runs merge exactly (:meth:`merge`, the later run second): the sums add, the
+    moments merge by Pébay's formulas, and the Durbin–Watson sum gains the one term across
+    the boundary, ``(u_first(later) − u_last(earlier))²``.  A block of rows (or a Dask
+    partition, where it lives) makes its own totals; only these travel.  :func:`_finish`
+    turns the merged totals into the final ones.
+    """
+
     n_rows: int
     weight_sum: float
     sum_x: np.ndarray          # Σ s (x − shift)
@@ -456,10 +494,166 @@ class _PassTotals:
     ssr: np.ndarray            # Σ s r²                    per target
     log_weight_sum: float      # Σ log s
     moments: tuple             # of u = √s r                per target
-    dw_num: np.ndarray         # Σ (u_i − u_{i−1})²         per target
-    meat: list | None          # Σ s² r² ω u uᵀ (whitened)  per target
-    leverage: np.ndarray | None
-    wresid: np.ndarray | None
+    dw_num: np.ndarray         # Σ (u_i − u_{i−1})²         per target, within the run
+    first_u: np.ndarray | None     # u of the run's first row (None for no rows)
+    last_u: np.ndarray | None      # u of the run's last row
+    meat: list | None          # Σ s² r² ω u uᵀ (whitened)  per target (upper triangle until
+    #                            finished)
+    leverage: list | np.ndarray | None   # per-row h: the blocks' parts until finished
+    wresid: list | np.ndarray | None     # per-row √s r: the blocks' parts until finished
+
+    @classmethod
+    def empty(cls, spec: _PassSpec) -> "_PassTotals":
+        d, k = spec.coef.shape
+        r_dim = spec.factor.rank
+        return cls(0, 0.0, np.zeros(d), np.zeros(k), np.zeros(k), 0.0,
+                   (0, np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)), np.zeros(k),
+                   None, None,
+                   [np.zeros((r_dim, r_dim)) for _ in range(k)] if spec.robust else None,
+                   [] if spec.keep_rows and spec.whitens else None,
+                   [] if spec.keep_rows else None)
+
+    def merge(self, later: "_PassTotals") -> "_PassTotals":
+        """Add the totals of the rows that come right after these (in place; returns self)."""
+        if later.n_rows == 0:
+            return self
+        if self.n_rows == 0:
+            self.dw_num = self.dw_num + later.dw_num
+            self.first_u = later.first_u
+        else:
+            self.dw_num = self.dw_num + later.dw_num + (later.first_u - self.last_u) ** 2
+        self.last_u = later.last_u
+        self.n_rows += later.n_rows
+        self.weight_sum += later.weight_sum
+        self.log_weight_sum += later.log_weight_sum
+        self.sum_x = self.sum_x + later.sum_x
+        self.sum_y = self.sum_y + later.sum_y
+        self.ssr = self.ssr + later.ssr
+        self.moments = _merge_moments(self.moments, later.moments)
+        if self.meat is not None:
+            self.meat = [a + b for a, b in zip(self.meat, later.meat)]
+        if self.leverage is not None:
+            self.leverage.extend(later.leverage)
+        if self.wresid is not None:
+            self.wresid.extend(later.wresid)
+        return self
+
+
+def _checked_block(block, index: int, d: int, k: int):
+    """``(X, Y, s)`` of one block as float arrays (``Y`` (m, k), ``s`` None or (m,)), checked."""
+    try:
+        Xb, Yb, wb = block
+    except (TypeError, ValueError):
+        raise ValueError(f"block {index} of the row source is not a tuple "
+                         "(X_block, Y_block, w_block)") from None
+    Xb = np.asarray(Xb, dtype=np.float64)
+    Yb = np.asarray(Yb, dtype=np.float64)
+    m = Xb.shape[0] if Xb.ndim else 0
+    if Yb.ndim == 1:
+        Yb = Yb.reshape(-1, 1)
+    if Xb.ndim != 2 or Xb.shape[1] != d or Yb.shape != (m, k):
+        raise ValueError(
+            f"block {index} of the row source has X of shape {Xb.shape} and y of shape "
+            f"{Yb.shape}; the model expects {d} feature(s) and {k} target(s) per row")
+    s = None
+    if wb is not None:
+        s = np.asarray(wb, dtype=np.float64).reshape(-1)
+        if s.shape[0] != m:
+            raise ValueError(f"block {index} has {s.shape[0]} weights for {m} rows")
+    return Xb, Yb, s
+
+
+def _whitened(Xc: np.ndarray, s, factor: GramFactor):
+    """``(W, h)``: the whitened rows ``u_i = T_φᵀ x̃_i`` and the leverage ``h_i = s_i ‖u_i‖²``."""
+    W = factor.whiten(Xc)
+    h = np.einsum("ij,ij->i", W, W)
+    if s is not None:
+        h *= s
+    return W, h
+
+
+def _block_totals(Xb: np.ndarray, Yb: np.ndarray, s, spec: _PassSpec) -> _PassTotals:
+    """The totals of one checked block of rows (see :func:`_checked_block`)."""
+    totals = _PassTotals.empty(spec)
+    m, k = Yb.shape
+    if m == 0:
+        return totals
+    factor = spec.factor
+    R = Yb - (Xb @ spec.coef + spec.intercept)                 # residuals r = y − ŷ
+    Xc = Xb - factor.shift
+    if s is None:
+        totals.weight_sum = float(m)
+        totals.sum_x = Xc.sum(axis=0)
+        totals.sum_y = Yb.sum(axis=0)
+        U = R
+    else:
+        totals.weight_sum = float(s.sum())
+        with np.errstate(divide="ignore"):
+            totals.log_weight_sum = float(np.log(s).sum())
+        totals.sum_x = s @ Xc
+        totals.sum_y = s @ Yb
+        U = R * np.sqrt(s)[:, None]                            # weighted residuals √s r
+    totals.n_rows = m
+    totals.ssr = np.einsum("ij,ij->j", U, U)
+    totals.moments = _block_moments(U)
+    if m > 1:
+        D = np.diff(U, axis=0)
+        totals.dw_num = np.einsum("ij,ij->j", D, D)
+    totals.first_u, totals.last_u = U[0].copy(), U[-1].copy()
+    if spec.whitens:
+        W, h = _whitened(Xc, s, factor)
+    if spec.robust:
+        # a row with leverage 1 (it alone determines a coefficient) makes HC2/HC3
+        # infinite, as in statsmodels
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if spec.cov_type in ("HC0", "HC1"):
+                root_omega = None
+            elif spec.cov_type == "HC2":
+                root_omega = 1.0 / np.sqrt(1.0 - h)
+            else:
+                root_omega = 1.0 / (1.0 - h)
+        for j in range(k):
+            a = R[:, j] if s is None else s * R[:, j]          # s_i r_i
+            if root_omega is not None:
+                with np.errstate(invalid="ignore"):
+                    a = a * root_omega
+            Wa = W * a[:, None]
+            if Wa.shape[1]:
+                totals.meat[j] = dsyrk(1.0, Wa.T, trans=0, lower=0)    # upper triangle
+    if spec.keep_rows:
+        if spec.whitens:
+            totals.leverage.append(h)
+        totals.wresid.append(U)
+    return totals
+
+
+def _accumulate(blocks, spec: _PassSpec) -> _PassTotals:
+    """The merged totals of ``blocks`` (an iterable of ``(X, Y, w)``, in row order)."""
+    d, k = spec.coef.shape
+    totals = _PassTotals.empty(spec)
+    for index, block in enumerate(blocks):
+        totals.merge(_block_totals(*_checked_block(block, index, d, k), spec))
+    return totals
+
+
+def _partition_totals(block, index: int, spec: _PassSpec) -> _PassTotals:
+    """The totals of one partition ``(X, Y, w)``, computed where it lives (a Dask task), a
+    few thousand rows at a time; partition ``index`` names it in error messages."""
+    d, k = spec.coef.shape
+    X, Y, s = _checked_block(block, index, d, k)
+    return _accumulate(iter_blocks(X, Y, s), spec)
+
+
+def _finish(totals: _PassTotals) -> _PassTotals:
+    """Symmetric meat matrices and per-row arrays from the merged totals."""
+    if totals.meat is not None:
+        totals.meat = [np.triu(M) + np.triu(M, 1).T for M in totals.meat]
+    if isinstance(totals.leverage, list):
+        totals.leverage = np.concatenate(totals.leverage) if totals.leverage else np.zeros(0)
+    if isinstance(totals.wresid, list):
+        k = totals.ssr.shape[0]
+        totals.wresid = np.concatenate(totals.wresid) if totals.wresid else np.zeros((0, k))
+    return totals
 
 
 def _residual_pass(blocks, coef, intercept, factor: GramFactor, cov_type: str,
@@ -467,130 +661,61 @@ def _residual_pass(blocks, coef, intercept, factor: GramFactor, cov_type: str,
     """One pass over ``blocks``: residuals at the fitted coefficients and everything made of
     them (SSR, HC meat, leverage, Durbin–Watson sums, moments of the weighted residuals).
 
-    The rows are whitened (the costly part: O(d²) a row) only for the HC meat or when
-    ``need_leverage``."""
-    d, k = coef.shape
-    robust = cov_type != "nonrobust"
-    r_dim = factor.rank
-    n_rows, wsum, logw = 0, 0.0, 0.0
-    sum_x, sum_y = np.zeros(d), np.zeros(k)
-    ssr, dw_num = np.zeros(k), np.zeros(k)
-    moments = (0, np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k))
-    meat = [np.zeros((r_dim, r_dim)) for _ in range(k)] if robust else None
-    lev_parts, res_parts = [], []
-    last = None
-    for index, block in enumerate(blocks):
-        try:
-            Xb, Yb, wb = block
-        except (TypeError, ValueError):
-            raise ValueError(f"block {index} of the row source is not a tuple "
-                             "(X_block, Y_block, w_block)") from None
-        Xb = np.asarray(Xb, dtype=np.float64)
-        Yb = np.asarray(Yb, dtype=np.float64)
-        m = Xb.shape[0]
-        if Yb.ndim == 1:
-            Yb = Yb.reshape(-1, 1)
-        if Xb.ndim != 2 or Xb.shape[1] != d or Yb.shape != (m, k):
-            raise ValueError(
-                f"block {index} of the row source has X of shape {Xb.shape} and y of shape "
-                f"{Yb.shape}; the model expects {d} feature(s) and {k} target(s) per row")
-        if m == 0:
-            continue
-        if wb is None:
-            s = None
-            wsum += m
-        else:
-            s = np.asarray(wb, dtype=np.float64).reshape(-1)
-            if s.shape[0] != m:
-                raise ValueError(f"block {index} has {s.shape[0]} weights for {m} rows")
-            wsum += float(s.sum())
-            with np.errstate(divide="ignore"):
-                logw += float(np.log(s).sum())
-        n_rows += m
-        R = Yb - (Xb @ coef + intercept)                       # residuals r = y − ŷ
-        Xc = Xb - factor.shift
-        if s is None:
-            sum_x += Xc.sum(axis=0)
-            sum_y += Yb.sum(axis=0)
-            U = R
-        else:
-            sum_x += s @ Xc
-            sum_y += s @ Yb
-            U = R * np.sqrt(s)[:, None]                        # weighted residuals √s r
-        ssr += np.einsum("ij,ij->j", U, U)
-        moments = _merge_moments(moments, _block_moments(U))
-        if last is not None:
-            dw_num += (U[0] - last) ** 2
-        if m > 1:
-            D = np.diff(U, axis=0)
-            dw_num += np.einsum("ij,ij->j", D, D)
-        last = U[-1].copy()
-        if robust or need_leverage:
-            W = factor.whiten(Xc)                              # u_i = T_φᵀ x̃_i
-            h = np.einsum("ij,ij->i", W, W)
-            if s is not None:
-                h *= s                                         # h_i = s_i ‖u_i‖²
-        if robust:
-            # a row with leverage 1 (it alone determines a coefficient) makes HC2/HC3
-            # infinite, as in statsmodels
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if cov_type in ("HC0", "HC1"):
-                    root_omega = None
-                elif cov_type == "HC2":
-                    root_omega = 1.0 / np.sqrt(1.0 - h)
-                else:
-                    root_omega = 1.0 / (1.0 - h)
-            for j in range(k):
-                a = R[:, j] if s is None else s * R[:, j]      # s_i r_i
-                if root_omega is not None:
-                    with np.errstate(invalid="ignore"):
-                        a = a * root_omega
-                Wa = W * a[:, None]
-                upper = dsyrk(1.0, Wa.T, trans=0, lower=0) if Wa.shape[1] else np.zeros((0, 0))
-                meat[j] += upper
-        if keep_rows:
-            if robust or need_leverage:
-                lev_parts.append(h)
-            res_parts.append(U)
-    if meat is not None:
-        meat = [np.triu(M) + np.triu(M, 1).T for M in meat]
-    leverage = wresid = None
-    if keep_rows:
-        if robust or need_leverage:
-            leverage = np.concatenate(lev_parts) if lev_parts else np.zeros(0)
-        wresid = np.concatenate(res_parts) if res_parts else np.zeros((0, k))
-    return _PassTotals(n_rows, wsum, sum_x, sum_y, ssr, logw, moments, dw_num, meat,
-                       leverage, wresid)
+    ``blocks`` is an iterable of ``(X, Y, w)`` in row order, or a partitioned collection
+    (a ``map_blocks(func)`` method that returns ``func(block, index)`` of every partition, in
+    order, computed where the partition lives: see :mod:`linreg.dask_support`).  Either way
+    each block's totals come from :func:`_block_totals` and are merged in row order
+    (:meth:`_PassTotals.merge`); for partitions only their totals travel.  The rows are
+    whitened (the costly part: O(d²) a row) only for the HC meat or when ``need_leverage``.
+    """
+    spec = _PassSpec(coef, intercept, factor, cov_type, keep_rows, need_leverage)
+    if _is_partitioned(blocks):
+        totals = _PassTotals.empty(spec)
+        for part in blocks.map_blocks(functools.partial(_partition_totals, spec=spec)):
+            totals.merge(part)
+    else:
+        totals = _accumulate(blocks, spec)
+    return _finish(totals)
 
 
-def _leverage_pass(blocks, factor: GramFactor, n_rows: int) -> np.ndarray:
+def _is_partitioned(blocks) -> bool:
+    """Whether ``blocks`` is a partitioned collection whose blocks are processed in place."""
+    return callable(getattr(blocks, "map_blocks", None)) and callable(getattr(blocks, "factor",
+                                                                              None))
+
+
+def _leverage_pass(blocks, factor: GramFactor) -> np.ndarray:
     """``h_i = s_i ‖T_φᵀ[1, x_i − shift]‖²`` for every row of ``blocks``."""
     parts = []
     for Xb, _, wb in blocks:
-        W = factor.whiten(np.asarray(Xb, dtype=np.float64) - factor.shift)
-        h = np.einsum("ij,ij->i", W, W)
-        if wb is not None:
-            h *= np.asarray(wb, dtype=np.float64).reshape(-1)
-        parts.append(h)
-    h = np.concatenate(parts) if parts else np.zeros(0)
-    if h.shape[0] != n_rows:
-        raise ValueError(f"the training rows changed since the summary was computed "
-                         f"({h.shape[0]} rows now, {n_rows} then)")
-    return h
+        s = None if wb is None else np.asarray(wb, dtype=np.float64).reshape(-1)
+        parts.append(_whitened(np.asarray(Xb, dtype=np.float64) - factor.shift, s, factor)[1])
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _partition_leverage(block, index: int, factor: GramFactor) -> np.ndarray:
+    """The leverage of one partition's rows, computed where it lives (a Dask task)."""
+    X, Y, w = block
+    return _leverage_pass(iter_blocks(np.asarray(X), np.asarray(Y), w), factor)
 
 
 class _LazyLeverage:
-    """Leverage computed on first use by one more pass over the rows, shared by the results
-    of all targets (the summary itself does not need it for these covariance types)."""
+    """Leverage computed on first use by one more pass over the rows (on the workers, for
+    partitioned rows), shared by the results of all targets (the summary itself does not
+    need it for these covariance types)."""
 
-    def __init__(self, rows_again, factor: GramFactor, n_rows: int):
-        self._rows_again, self._factor, self._n_rows = rows_again, factor, n_rows
+    def __init__(self, compute, n_rows: int):
+        self._compute, self._n_rows = compute, n_rows
         self._value = None
 
     def get(self) -> np.ndarray:
         if self._value is None:
-            self._value = _leverage_pass(self._rows_again(), self._factor, self._n_rows)
-            self._value.flags.writeable = False
+            h = self._compute()
+            if h.shape[0] != self._n_rows:
+                raise ValueError(f"the training rows changed since the summary was computed "
+                                 f"({h.shape[0]} rows now, {self._n_rows} then)")
+            h.flags.writeable = False
+            self._value = h
         return self._value
 
 
@@ -930,8 +1055,16 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
     model : fitted estimator
         Needs ``coef_``, ``intercept_``, ``fit_intercept`` (and ``alpha``, which must be 0);
         optionally ``feature_names_in_``, ``solver_``, ``n_iter_``, ``grad_norm_history_``.
-    blocks : iterable of (X_block, Y_block, w_block)
-        The training rows, in order (Durbin–Watson depends on the order).
+    blocks : iterable of (X_block, Y_block, w_block), or partitioned rows
+        The training rows, in order (Durbin–Watson depends on the order).  Or a
+        partitioned collection (the partitions of dask inputs,
+        ``linreg.dask_support._Partitions``): an object with ``map_blocks(func)``, which
+        returns ``func((X, Y, w), index)`` of every partition in order, computed where the
+        partition lives, and ``factor(design)``, the TSQR factor of the rows reduced the same
+        way.  Each partition then sends back only its totals (sums, moments, HC meat, its
+        first and last weighted residual for Durbin–Watson; ``O(d² k)`` numbers), and with
+        ``keep_rows`` its per-row leverage and weighted residuals; the rows themselves never
+        leave the workers.  They can be read again (``rows_again`` is not needed).
     stats : SufficientStats
         The statistics of the same rows (checked during the pass).
     cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}
@@ -966,18 +1099,31 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
                          f"{stats.n_targets} targets, but the model has {d} and {k}")
     fit_intercept = bool(model.fit_intercept)
     factor = GramFactor(stats, fit_intercept)
-    if rows_again is not None and factor.ill_conditioned():
-        from .closed_form import streamed_qr_factor
-        factor.use_row_factor(streamed_qr_factor(
-            ((Xb, np.asarray(Yb, dtype=np.float64).reshape(len(Yb), -1), wb)
-             for Xb, Yb, wb in rows_again()), factor.design()))
+    partitioned = _is_partitioned(blocks)
+    if factor.ill_conditioned():
+        if partitioned:
+            # each partition's factor computed where it lives, merged in a tree (TSQR)
+            factor.use_row_factor(blocks.factor(factor.design()))
+        elif rows_again is not None:
+            from .closed_form import streamed_qr_factor
+            factor.use_row_factor(streamed_qr_factor(
+                ((Xb, np.asarray(Yb, dtype=np.float64).reshape(len(Yb), -1), wb)
+                 for Xb, Yb, wb in rows_again()), factor.design()))
     # leverage is needed by HC2/HC3; otherwise, when the rows can be read again, it is left
     # to a pass on first use (it costs as much as the rest of the summary)
-    lazy = keep_rows and rows_again is not None and cov_type in ("nonrobust", "HC0", "HC1")
+    lazy = (keep_rows and (partitioned or rows_again is not None)
+            and cov_type in ("nonrobust", "HC0", "HC1"))
     totals = _residual_pass(blocks, coef, intercept, factor, cov_type, keep_rows,
                             need_leverage=keep_rows and not lazy)
     if lazy and totals.leverage is None:
-        totals.leverage = _LazyLeverage(rows_again, factor, totals.n_rows)
+        if partitioned:
+            def again():
+                parts = blocks.map_blocks(functools.partial(_partition_leverage, factor=factor))
+                return np.concatenate(parts) if parts else np.zeros(0)
+        else:
+            def again():
+                return _leverage_pass(rows_again(), factor)
+        totals.leverage = _LazyLeverage(again, totals.n_rows)
     _check_same_data(totals, stats, factor)
 
     names = getattr(model, "feature_names_in_", None)
