@@ -485,3 +485,22 @@ def test_nan_found_after_the_fast_statistics_pass():
     X[150, 4] = np.nan
     with pytest.raises(ValueError, match="NaN at row 150, column 4"):
         LinearRegression().fit(X, y)
+
+
+def test_warnings_point_at_the_callers_line(tmp_path):
+    """Whichever path leads to a warning (arrays, a file source, an iterative solver), it is
+    attributed to the line that called linreg, not to a line inside linreg."""
+    from linreg import sources
+    X = np.random.default_rng(16).standard_normal((5, 8))
+    y = np.ones(5)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    calls = [lambda: LinearRegression().fit(X, y),
+             lambda: LinearRegression().fit(sources.npy(tmp_path / "X.npy", tmp_path / "y.npy")),
+             lambda: LinearRegression(solver="gd", max_iter=2).fit(X[:, :2], X[:, 0] + 1)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught, "expected a warning"
+        assert {w.filename for w in caught} == {__file__}, [(w.filename, w.lineno) for w in caught]

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 from . import objective
-from .exceptions import ConvergenceWarning, DivergenceError
+from .exceptions import ConvergenceWarning, DivergenceError, warn_user
 from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .stats import Design, sufficient_stats
 
@@ -571,20 +571,19 @@ def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X
     return train(state, no_stop, epoch_fn, loss_fn, grad_fn, None, report, max_epochs=1)
 
 
-def warn_divergences(settings: TrainingSettings, state: TrainingState, stacklevel: int = 6) -> None:
+def warn_divergences(settings: TrainingSettings, state: TrainingState) -> None:
     """Divergences are handled, not hidden: say how many epochs were undone."""
     if state.divergences:
-        warnings.warn(
+        warn_user(
             f"{settings.solver} diverged {state.divergences} time(s) (the loss became "
             "non-finite or exploded); each time the best parameters so far were restored, the "
             "optimizer state reset and the learning rate halved: "
             f"{state.first_learning_rate:.4g} -> {state.learning_rate:.4g}. Consider "
             "learning_rate='auto' or a smaller learning rate.",
-            ConvergenceWarning, stacklevel=stacklevel)
+            ConvergenceWarning)
 
 
-def warn_not_converged(settings: TrainingSettings, outcome: TrainingOutcome,
-                       stacklevel: int = 6) -> None:
+def warn_not_converged(settings: TrainingSettings, outcome: TrainingOutcome) -> None:
     """Stopping at ``max_iter`` before ``tol`` was met is worth a :class:`ConvergenceWarning`."""
     if outcome.converged or outcome.stopped_early or settings.tol == 0 \
             or outcome.epochs_run < settings.max_iter:
@@ -592,8 +591,8 @@ def warn_not_converged(settings: TrainingSettings, outcome: TrainingOutcome,
     h = outcome.state.scaled_grad_norm_history or outcome.state.grad_norm_history
     what = "gradient descent" if settings.solver == "gd" else settings.solver
     unit = "iterations" if settings.solver == "gd" else "epochs"
-    warnings.warn(
+    warn_user(
         f"{what} reached max_iter={settings.max_iter} ({unit}) with the gradient norm (in "
         f"units of each parameter's curvature) at {h[-1] / h[0]:.3g} of its start "
         f"(tol={settings.tol:g}); increase max_iter, use standardize=True, or "
-        "use solver='auto' for the exact solution.", ConvergenceWarning, stacklevel=stacklevel)
+        "use solver='auto' for the exact solution.", ConvergenceWarning)

@@ -18,7 +18,7 @@ from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_nu
                           solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
 from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_epoch,
                       warn_divergences, warn_not_converged)
-from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning
+from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning, warn_user
 from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer
 from .stats import Design, DesignStats, SufficientStats, sufficient_stats
 from .validation import (check_choice, check_finite, check_nonnegative_float,
@@ -385,18 +385,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 if X is not None or row_factor is not None:
                     solver = "qr"
                 elif self.condition_number_ ** 2 > 1e10:
-                    warnings.warn(
+                    warn_user(
                         f"the design's condition number is {self.condition_number_:.3g} and only "
                         "the sufficient statistics are available here, so the normal equations "
                         f"may lose about {2 * np.log10(self.condition_number_):.0f} of 16 digits; "
-                        "solver='qr' keeps about twice as many.", IllConditionedWarning,
-                        stacklevel=3)
+                        "solver='qr' keeps about twice as many.", IllConditionedWarning)
         elif solver == "normal" and 1e10 < self.condition_number_ ** 2 < np.inf:
-            warnings.warn(
+            warn_user(
                 f"the design's condition number is {self.condition_number_:.3g}, so the normal "
                 f"equations may lose about {2 * np.log10(self.condition_number_):.0f} of 16 "
                 "digits; solver='qr' (or 'auto') keeps about twice as many.",
-                IllConditionedWarning, stacklevel=3)
+                IllConditionedWarning)
         solution = getattr(self, f"_solve_{solver}")(problem)
         self.solver_ = solver
         self.rank_ = solution.rank
@@ -442,10 +441,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         detail = "; ".join(parts) if parts else "(the dependent columns could not be isolated)"
         n_params = d + bool(ds.fit_intercept)
         why = (f"{n_rows} rows cannot determine {n_params} parameters. " if n_rows < n_params else "")
-        warnings.warn(
+        warn_user(
             f"X is rank-deficient (rank {solution.rank} < {d} features). {why}Columns {detail}. "
             "Their individual coefficients are not identifiable; returning the minimum-norm "
-            "solution.", RankDeficiencyWarning, stacklevel=4)
+            "solution.", RankDeficiencyWarning)
 
     # ------------------------------------------------------------------ solvers
     def _solve_normal(self, problem: Problem) -> Solution:
@@ -584,7 +583,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         coef, intercept = state.design.to_original(theta, beta)
         self._set_coefficients(coef, intercept, single)
         self._set_training_attributes(state)
-        warn_divergences(settings, state, stacklevel=4)
+        warn_divergences(settings, state)
         return self
 
     # ------------------------------------------------------------------ incremental

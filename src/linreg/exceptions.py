@@ -1,8 +1,26 @@
-"""Warnings and errors linreg raises."""
+"""Warnings and errors linreg raises, and :func:`warn_user`, which points warnings at the
+caller's line."""
+
+import os
+import sys
+import warnings
 
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "RankDeficiencyWarning", "IllConditionedWarning"]
+__all__ = ["ConvergenceWarning", "DivergenceError", "RankDeficiencyWarning", "IllConditionedWarning",
+           "warn_user"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` attributed to the first frame outside linreg — the user's own line,
+    whichever path (array, file source, Dask, ``partial_fit``, the CLI) led to the warning."""
+    level, frame = 2, sys._getframe(1)      # stacklevel 2: the caller of warn_user
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):
