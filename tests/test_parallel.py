@@ -186,3 +186,35 @@ def test_the_qr_factor_of_many_pieces_is_the_factor_of_all_rows(workers, monkeyp
     assert np.array_equal(factors[0], factors[1])            # the same bits on any thread count
     A = np.sqrt(w)[:, None] * np.column_stack([np.ones(5000), (X - X.mean(0)) / X.std(0), y - y.mean()])
     _same_factor(factors[1], A)
+
+
+# ------------------------------------------------------------------ the summary's residual pass
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC3"])
+def test_summary_on_pieces_of_rows_equals_statsmodels_on_any_thread_count(workers, cov_type):
+    """The residual pass runs on pieces of rows (3 blocks and a bit here), merged in row order:
+    every number equals statsmodels WLS, and the bits do not depend on the thread count."""
+    import statsmodels.api as sm
+    rng = np.random.default_rng(17)
+    n = 3 * 4096 + 5
+    X = rng.standard_normal((n, 4)) + [0.0, 1.0, -2.0, 0.5]
+    y = X @ np.array([1.5, -2.0, 0.3, 0.0]) + 3.0 + rng.standard_normal(n) * (0.5 + np.abs(X[:, 0]))
+    w = rng.uniform(0.2, 3.0, n)
+    results = []
+    for count in (1, 4):
+        workers(count)
+        results.append(LinearRegression().fit(X, y, sample_weight=w).summary(cov_type))
+    one, four = results
+    for name in ("params", "bse", "pvalues", "resid", "leverage"):
+        assert np.array_equal(getattr(one, name), getattr(four, name)), name
+    assert (one.durbin_watson, one.jarque_bera, one.fvalue) == (four.durbin_watson,
+                                                               four.jarque_bera, four.fvalue)
+    s = sm.WLS(y, sm.add_constant(X), weights=w).fit(cov_type=cov_type)
+    np.testing.assert_allclose(four.params, s.params, rtol=1e-10)
+    np.testing.assert_allclose(four.bse, s.bse, rtol=1e-8)
+    np.testing.assert_allclose(four.pvalues, s.pvalues, rtol=1e-7, atol=1e-300)
+    np.testing.assert_allclose([four.rsquared, four.fvalue, four.llf],
+                               [s.rsquared, s.fvalue, s.llf], rtol=1e-9)
+    from statsmodels.stats.stattools import durbin_watson
+    assert four.durbin_watson == pytest.approx(durbin_watson(s.wresid), rel=1e-10)
+    Q = np.linalg.qr(np.sqrt(w)[:, None] * sm.add_constant(X))[0]     # leverage: ‖row of Q‖²
+    np.testing.assert_allclose(four.leverage, np.einsum("ij,ij->i", Q, Q), rtol=1e-8)

@@ -766,8 +766,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ([1.04, 1.99], 0.9973)
         """
         from . import dask_support
-        from .inference import (COV_TYPES, check_inference_allowed, iter_blocks, summarize,
-                                target_names_of)
+        from .inference import (COV_TYPES, RowPieces, check_inference_allowed, iter_blocks,
+                                summarize, target_names_of)
         from .sources import is_source
         check_is_fitted(self)
         check_choice("cov_type", cov_type, COV_TYPES)
@@ -794,7 +794,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 raise ValueError("pass both X and y to summary() (or neither, to use the "
                                  "training data the model was fitted on)")
             Xv, Y, _, sw = self._validate_training_data(X, y, sample_weight, reset=False)
-            blocks = iter_blocks(Xv, Y, sw)
+            blocks = RowPieces(Xv, Y, sw)       # the pass on pieces of rows, on threads
             rows_again = lambda: iter_blocks(Xv, Y, sw)  # noqa: E731
             if stats is None:
                 stats = sufficient_stats(Xv, Y, sw)
@@ -811,7 +811,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     "not hold them (it was loaded from a file, or fitted from a data source, "
                     "with partial_fit or merge): pass them, as "
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
-            blocks = iter_blocks(*data)
+            blocks = RowPieces(*data)
             rows_again = lambda: iter_blocks(*data)  # noqa: E731
             names = getattr(self, "_training_target_names", None)
         return summarize(self, blocks, stats, cov_type, rows_again=rows_again,

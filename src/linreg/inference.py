@@ -103,6 +103,38 @@ def iter_blocks(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS):
                None if sample_weight is None else sample_weight[start:stop])
 
 
+class RowPieces:
+    """In-memory rows as a partitioned collection for :func:`summarize`: the residual pass
+    (and the leverage and TSQR passes) run on pieces of whole blocks side by side
+    (:func:`linreg.parallel.map_row_pieces`), their totals merged in row order — the same
+    code and the same merge as Dask partitions, on this machine's threads."""
+
+    def __init__(self, X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS):
+        self.X, self.Y, self.sample_weight, self.block_rows = X, Y, sample_weight, block_rows
+
+    def __iter__(self):
+        return iter_blocks(self.X, self.Y, self.sample_weight, self.block_rows)
+
+    def map_blocks(self, func) -> list:
+        """``[func((X, Y, w), index) for each piece]``, in row order."""
+        from .parallel import map_row_pieces, row_pieces
+        index = {start: i for i, (start, _) in
+                 enumerate(row_pieces(self.X.shape[0], self.block_rows))}
+        w = self.sample_weight
+
+        def piece(start: int, stop: int):
+            return func((self.X[start:stop], self.Y[start:stop],
+                         None if w is None else w[start:stop]), index[start])
+
+        return map_row_pieces(piece, self.X.shape[0], self.block_rows)
+
+    def factor(self, design, y_shift=None) -> np.ndarray:
+        """The TSQR factor of all rows (:func:`linreg.closed_form.qr_factor`, on threads)."""
+        from .closed_form import qr_factor
+        return qr_factor(self.X, np.asarray(self.Y, dtype=np.float64).reshape(self.X.shape[0], -1),
+                         design, self.sample_weight, y_shift)
+
+
 # ---------------------------------------------------------------------------------- bread
 class GramFactor:
     """A factor of the weighted Gram matrix: from the sufficient statistics, or the rows.
