@@ -235,7 +235,7 @@ def sufficient_stats(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS) -> 
     if fast is not None:     # means in original units straight from the sums: no round trip via K
         return fast
     K = representative_point(X, Y, block_rows)
-    return unshift(shifted_stats(X, Y, sample_weight, K, block_rows), K)
+    return unshift(_centred_stats(X, Y, sample_weight, K, block_rows), K)
 
 
 def _fast_stats(X, Y, sample_weight, block_rows: int) -> SufficientStats | None:
@@ -263,14 +263,21 @@ def shifted_stats(X, Y, sample_weight, K, block_rows: int = BLOCK_ROWS) -> Suffi
     otherwise each block is copied to float64, shifted by ``K``, centred on its own mean and
     merged with Chan's update.
     """
-    n, d = X.shape
-    k = Y.shape[1]
-    total = SufficientStats.empty(d, k)
-    if n == 0:
-        return total
+    if X.shape[0] == 0:
+        return SufficientStats.empty(X.shape[1], Y.shape[1])
     fast = _fast_stats(X, Y, sample_weight, block_rows)
     if fast is not None:
-        return SufficientStats(fast.n_rows, fast.weight_sum, fast.mean - K, fast.comoment, d)
+        return SufficientStats(fast.n_rows, fast.weight_sum, fast.mean - K, fast.comoment,
+                               fast.n_features)
+    return _centred_stats(X, Y, sample_weight, K, block_rows)
+
+
+def _centred_stats(X, Y, sample_weight, K, block_rows: int) -> SufficientStats:
+    """The centred path of :func:`shifted_stats` (no fast-path attempt): each block copied to
+    float64, shifted by ``K``, centred on its own mean and merged with Chan's update, pieces of
+    blocks on several threads."""
+    n, d = X.shape
+    k = Y.shape[1]
 
     def piece(start: int, stop: int) -> SufficientStats:
         part = SufficientStats.empty(d, k)
@@ -285,7 +292,8 @@ def shifted_stats(X, Y, sample_weight, K, block_rows: int = BLOCK_ROWS) -> Suffi
             part = part.merge(_block_stats(Zb, w, d))
         return part
 
-    total = functools.reduce(SufficientStats.merge, map_row_pieces(piece, n, block_rows), total)
+    total = functools.reduce(SufficientStats.merge, map_row_pieces(piece, n, block_rows),
+                             SufficientStats.empty(d, k))
     check_representable(total)
     return total
 
