@@ -51,7 +51,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import scipy.stats
-from scipy.linalg.blas import dsyrk
 
 from .stats import BLOCK_ROWS, SufficientStats
 
@@ -529,8 +528,7 @@ class _PassTotals:
     dw_num: np.ndarray         # Σ (u_i − u_{i−1})²         per target, within the run
     first_u: np.ndarray | None     # u of the run's first row (None for no rows)
     last_u: np.ndarray | None      # u of the run's last row
-    meat: list | None          # Σ s² r² ω u uᵀ (whitened)  per target (upper triangle until
-    #                            finished)
+    meat: list | None          # Σ s² r² ω u uᵀ (whitened)  per target
     leverage: list | np.ndarray | None   # per-row h: the blocks' parts until finished
     wresid: list | np.ndarray | None     # per-row √s r: the blocks' parts until finished
 
@@ -651,7 +649,9 @@ def _block_totals(Xb: np.ndarray, Yb: np.ndarray, s, spec: _PassSpec) -> _PassTo
                     a = a * root_omega
             Wa = W * a[:, None]
             if Wa.shape[1]:
-                totals.meat[j] = dsyrk(1.0, Wa.T, trans=0, lower=0)    # upper triangle
+                # NumPy runs Waᵀ Wa as a symmetric rank-k update and, unlike SciPy's
+                # dsyrk wrapper, releases the GIL: pieces of rows run side by side
+                totals.meat[j] = Wa.T @ Wa
     if spec.keep_rows:
         if spec.whitens:
             totals.leverage.append(h)
@@ -677,9 +677,7 @@ def _partition_totals(block, index: int, spec: _PassSpec) -> _PassTotals:
 
 
 def _finish(totals: _PassTotals) -> _PassTotals:
-    """Symmetric meat matrices and per-row arrays from the merged totals."""
-    if totals.meat is not None:
-        totals.meat = [np.triu(M) + np.triu(M, 1).T for M in totals.meat]
+    """Per-row arrays from the merged totals."""
     if isinstance(totals.leverage, list):
         totals.leverage = np.concatenate(totals.leverage) if totals.leverage else np.zeros(0)
     if isinstance(totals.wresid, list):
