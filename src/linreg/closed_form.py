@@ -293,20 +293,19 @@ def qr_factor(X, Y, design: Design, sample_weight=None, y_shift=None) -> np.ndar
     n = X.shape[0]
     sqrt_w = None if sample_weight is None else np.sqrt(np.asarray(sample_weight, dtype=np.float64))
 
+    k = 1 if np.ndim(Y) == 1 else Y.shape[1]
+    no_rows = np.zeros((0, X.shape[1] + (1 if design.fit_intercept else 0) + k))
+
     def piece(start: int, stop: int) -> np.ndarray:
-        R = None
+        R = no_rows
         for lo in range(start, stop, QR_BLOCK_ROWS):
             hi = min(lo + QR_BLOCK_ROWS, stop)
             A, b = _weighted_design_block(X, Y, sqrt_w, design, lo, hi, np.float64, y_shift)
-            rows = np.hstack([A, b])
-            R = _triangular_factor(rows) if R is None else merge_qr_factors(R, rows)
+            R = merge_qr_factors(R, np.hstack([A, b]))
         return R
 
-    if n == 0:
-        k = 1 if np.ndim(Y) == 1 else Y.shape[1]
-        return np.zeros((0, X.shape[1] + (1 if design.fit_intercept else 0) + k))
     # pieces of rows on several threads (linreg.parallel), their factors stacked in order
-    return functools.reduce(merge_qr_factors, map_row_pieces(piece, n, QR_BLOCK_ROWS))
+    return functools.reduce(merge_qr_factors, map_row_pieces(piece, n, QR_BLOCK_ROWS), no_rows)
 
 
 def _triangular_factor(M: np.ndarray) -> np.ndarray:

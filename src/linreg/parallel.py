@@ -92,9 +92,13 @@ def row_pieces(n: int, block_rows: int) -> list[tuple[int, int]]:
 
     >>> row_pieces(10, 4)
     [(0, 4), (4, 8), (8, 10)]
+    >>> row_pieces(0, 4)
+    []
     """
     n_blocks = -(-n // block_rows)
     count = min(n_blocks, MAX_PIECES)
+    if count == 0:
+        return []
     edges = [min(n, (i * n_blocks // count) * block_rows) for i in range(count + 1)]
     return list(zip(edges[:-1], edges[1:]))
 
