@@ -31,7 +31,7 @@ from .parallel import map_row_pieces, one_blas_thread
 from .stats import BLOCK_ROWS, Design, DesignStats
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
-           "NORMAL_EQUATIONS_MAX_CONDITION", "qr_factor", "merge_qr_factors",
+           "NORMAL_EQUATIONS_MAX_CONDITION", "qr_factor", "qr_factor_around", "merge_qr_factors",
            "streamed_qr_factor", "solve_qr_factor"]
 
 EPS = np.finfo(np.float64).eps
@@ -402,6 +402,13 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     if y_shift is not None and icpt:
         x[0] += y_shift
     return Solution(*_split(x, icpt, k), keep - icpt, dependent, 0)
+
+
+def qr_factor_around(X, Y, origin: np.ndarray, sample_weight=None) -> np.ndarray:
+    """The factor of ``√s·[1, X − K_x, y − K_y]`` (``origin = K = [K_x, K_y]``): rows kept
+    around one fixed point, which :func:`reframe_qr_factor` maps to any design later."""
+    d = X.shape[1]
+    return qr_factor(X, Y, Design(origin[:d], np.ones(d), True, False), sample_weight, origin[d:])
 
 
 def reframe_qr_factor(R: np.ndarray, origin: np.ndarray, design: Design, y_shift=None) -> np.ndarray:

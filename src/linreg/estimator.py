@@ -14,7 +14,7 @@ from . import objective
 from .checkpoint import Checkpoint
 from .checkpoint import fingerprint as checkpoint_fingerprint
 from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
-                          merge_qr_factors, qr_factor, reframe_qr_factor,
+                          merge_qr_factors, qr_factor_around, reframe_qr_factor,
                           solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
 from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_epoch,
                       warn_divergences, warn_not_converged)
@@ -629,8 +629,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             # kept around the same point K, updated chunk by chunk (TSQR) and re-framed to
             # the current centring and scaling when solving.
             factor = self._partial_qr_factor(first, origin, K)
-            chunk = qr_factor(X, Y, Design(K[:X.shape[1]], np.ones(X.shape[1]), True, False),
-                              sw, K[X.shape[1]:])
+            chunk = qr_factor_around(X, Y, K, sw)
             factor = chunk if factor is None else merge_qr_factors(factor, chunk)
             row_factor = lambda design, y_shift: reframe_qr_factor(factor, K, design, y_shift)  # noqa: E731
         relative = relative.merge(shifted_stats(X, Y, sw, K))
@@ -652,8 +651,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                              "it has seen (a fit on in-memory arrays, or earlier partial_fit "
                              "calls with solver='qr'); refit, or use solver='normal' or 'auto'")
         X0, Y0, w0 = rows
-        d = X0.shape[1]
-        return qr_factor(X0, Y0, Design(K[:d], np.ones(d), True, False), w0, K[d:])
+        return qr_factor_around(X0, Y0, K, w0)
 
     def merge(self, other: "LinearRegression") -> "LinearRegression":
         """Combine with a model fitted on other (disjoint) rows: the exact joint fit.
@@ -766,8 +764,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ([1.04, 1.99], 0.9973)
         """
         from . import dask_support
-        from .inference import (COV_TYPES, RowPieces, check_inference_allowed, iter_blocks,
-                                summarize, target_names_of)
+        from .inference import (COV_TYPES, RowPieces, check_inference_allowed, summarize,
+                                target_names_of)
         from .sources import is_source
         check_is_fitted(self)
         check_choice("cov_type", cov_type, COV_TYPES)
@@ -795,7 +793,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                                  "training data the model was fitted on)")
             Xv, Y, _, sw = self._validate_training_data(X, y, sample_weight, reset=False)
             blocks = RowPieces(Xv, Y, sw)       # the pass on pieces of rows, on threads
-            rows_again = lambda: iter_blocks(Xv, Y, sw)  # noqa: E731
+            rows_again = None                   # (a partitioned collection reads itself again)
             if stats is None:
                 stats = sufficient_stats(Xv, Y, sw)
         elif getattr(self, "_training_source", None) is not None and stats is not None:
@@ -812,7 +810,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     "with partial_fit or merge): pass them, as "
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
             blocks = RowPieces(*data)
-            rows_again = lambda: iter_blocks(*data)  # noqa: E731
+            rows_again = None
             names = getattr(self, "_training_target_names", None)
         return summarize(self, blocks, stats, cov_type, rows_again=rows_again,
                          target_names=names if target_names is None else target_names)
