@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from linreg import LinearRegression
+from traps import PickleTrap
 
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
@@ -128,15 +129,6 @@ def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path, content):
         LinearRegression(solver="gd", max_iter=3).fit(X, y, checkpoint=path)
 
 
-class _Trap:
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        from pathlib import Path
-        return (Path.touch, (Path(self.marker),))
-
-
 def test_a_pickle_in_a_checkpoint_is_never_unpickled(tmp_path):
     X, y = data()
     path = tmp_path / "run.ckpt"
@@ -144,7 +136,7 @@ def test_a_pickle_in_a_checkpoint_is_never_unpickled(tmp_path):
     with np.load(path, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     marker = tmp_path / "code-ran"
-    arrays["params"] = np.array([_Trap(marker)], dtype=object)
+    arrays["params"] = np.array([PickleTrap(marker)], dtype=object)
     with open(path, "wb") as f:
         np.savez(f, **arrays)
     with pytest.raises(ValueError, match="not a usable linreg checkpoint"):

@@ -195,16 +195,10 @@ def _summary_data(weighted, seed=11, n=230, d=4):
 
 def _compare_with_statsmodels(r, X, y, w, cov_type, fit_intercept=True, f_pvalue_digits=None):
     from statsmodels.stats.outliers_influence import OLSInfluence
-    from statsmodels.stats.stattools import durbin_watson, jarque_bera, omni_normtest
-    from test_inference import _compare, _statsmodels, close
+    from test_inference import _compare, _statsmodels, close, compare_residual_diagnostics
     s, exog = _statsmodels(X, y, w, fit_intercept, cov_type)
     _compare(r, s, f_pvalue_digits=f_pvalue_digits)
-    close(r.durbin_watson, durbin_watson(s.wresid), what="durbin_watson across partitions")
-    jb, jbp, skew, kurt = jarque_bera(s.wresid)
-    close([r.jarque_bera, r.jarque_bera_pvalue, r.skew, r.kurtosis], [jb, jbp, skew, kurt],
-          what="jarque_bera")
-    close([r.omnibus, r.omnibus_pvalue], omni_normtest(s.wresid), what="omnibus")
-    close(r.resid, s.wresid, 1e-7, "weighted residuals")
+    compare_residual_diagnostics(r, s)          # Durbin–Watson across partitions included
     # WLS is OLS on rows scaled by √s: its hat matrix is the reference for the leverage
     import statsmodels.api as sm
     root = np.ones(len(y)) if w is None else np.sqrt(w)

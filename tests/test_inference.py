@@ -177,17 +177,23 @@ def test_robust_f_and_standard_errors_exact_on_collinear_data():
     close(r.params, [float(t) for t in theta], 1e-9, "params vs exact")
 
 
-@pytest.mark.parametrize("dataset", ["ols", "weighted", "no_intercept"])
-def test_residual_diagnostics_match_statsmodels(dataset):
-    X, y, w, fit_intercept = _data(dataset)
-    r = LinearRegression(fit_intercept=fit_intercept).fit(X, y, sample_weight=w).summary()
-    s, _ = _statsmodels(X, y, w, fit_intercept)
+def compare_residual_diagnostics(r, s):
+    """Durbin–Watson, Jarque–Bera, omnibus and the weighted residuals of ``r`` against those
+    statsmodels computes from its results ``s``."""
     close(r.durbin_watson, durbin_watson(s.wresid), what="durbin_watson")
     jb, jbp, skew, kurt = jarque_bera(s.wresid)
     close([r.jarque_bera, r.jarque_bera_pvalue, r.skew, r.kurtosis], [jb, jbp, skew, kurt],
           what="jarque_bera")
     close([r.omnibus, r.omnibus_pvalue], omni_normtest(s.wresid), what="omnibus")
     close(r.resid, s.wresid, 1e-7, "weighted residuals")
+
+
+@pytest.mark.parametrize("dataset", ["ols", "weighted", "no_intercept"])
+def test_residual_diagnostics_match_statsmodels(dataset):
+    X, y, w, fit_intercept = _data(dataset)
+    r = LinearRegression(fit_intercept=fit_intercept).fit(X, y, sample_weight=w).summary()
+    s, _ = _statsmodels(X, y, w, fit_intercept)
+    compare_residual_diagnostics(r, s)
 
 
 def test_offsets_and_scales_far_apart():

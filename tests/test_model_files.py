@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import linreg
 from linreg import LinearRegression, ModelFileError
 from linreg import persistence
+from traps import PickleTrap
 
 HERE = Path(__file__).parent
 
@@ -69,20 +70,12 @@ def bounded_load(path, max_seconds=10.0, max_bytes=None):
 
 
 # ------------------------------------------------------------------ nothing is executed
-class _Trap:
-    """Unpickling this creates a marker file: proof that code ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (Path.touch, (Path(self.marker),))
 
 
 def test_pickle_inside_npz_is_refused_and_never_unpickled(tmp_path):
     marker = tmp_path / "code-ran"
     path = tmp_path / "model.npz"
-    np.savez(path, coef=np.array([_Trap(marker)], dtype=object), intercept=np.zeros(1))
+    np.savez(path, coef=np.array([PickleTrap(marker)], dtype=object), intercept=np.zeros(1))
     # sanity: the trap does fire when unpickled on purpose
     with np.load(path, allow_pickle=True) as z:
         z["coef"]
@@ -98,7 +91,7 @@ def test_raw_pickle_is_refused_and_never_unpickled(tmp_path):
     marker = tmp_path / "code-ran"
     for protocol in (0, pickle.HIGHEST_PROTOCOL):   # protocol 0 is ASCII text
         path = tmp_path / f"model-{protocol}.json"
-        path.write_bytes(pickle.dumps(_Trap(marker), protocol=protocol))
+        path.write_bytes(pickle.dumps(PickleTrap(marker), protocol=protocol))
         bounded_load(path)
         assert not marker.exists()
 

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
 pa = pytest.importorskip("pyarrow")
 import pyarrow.parquet as pq  # noqa: E402
+from traps import PickleTrap  # noqa: E402
 
 
 def good_csv(n=30, seed=0) -> bytes:
@@ -87,11 +88,8 @@ MUTATIONS = st.one_of(
 )
 
 
-@settings(max_examples=6 * settings.default.max_examples,  # scales with the profile
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(mutations=st.lists(MUTATIONS, min_size=1, max_size=3), seed=st.integers(0, 50))
-def test_mutated_csv_is_refused_clearly_or_read_exactly(tmp_path, mutations, seed):
-    raw = good_csv(seed=seed)
+def mutated(raw: bytes, mutations) -> bytes:
+    """``raw`` after each ``(kind, where, what)`` of :data:`MUTATIONS` in turn."""
     for kind, where, what in mutations:
         i = int(where * len(raw))
         if kind == "truncate":
@@ -102,6 +100,14 @@ def test_mutated_csv_is_refused_clearly_or_read_exactly(tmp_path, mutations, see
             raw = raw[:i] + what + raw[i + 1:]
         else:
             raw = raw[:i] + raw[i + 1:]
+    return raw
+
+
+@settings(max_examples=6 * settings.default.max_examples,  # scales with the profile
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=st.lists(MUTATIONS, min_size=1, max_size=3), seed=st.integers(0, 50))
+def test_mutated_csv_is_refused_clearly_or_read_exactly(tmp_path, mutations, seed):
+    raw = mutated(good_csv(seed=seed), mutations)
     path = tmp_path / "data.csv"
     path.write_bytes(raw)
     outcome = read_or_error(path)
@@ -262,12 +268,7 @@ def test_parquet_with_many_columns_opens_in_bounded_time(tmp_path):
 def test_mutated_csv_through_read_table_is_refused_clearly_or_read_exactly(tmp_path, mutations, seed):
     """The whole-file reader of the command line (linreg.io.read_table), same property."""
     from linreg.io import read_table
-    raw = good_csv(seed=seed)
-    for kind, where, what in mutations:
-        i = int(where * len(raw))
-        raw = {"truncate": lambda: raw[:i], "insert": lambda: raw[:i] + what + raw[i:],
-               "replace": lambda: raw[:i] + what + raw[i + 1:],
-               "delete": lambda: raw[:i] + raw[i + 1:]}[kind]()
+    raw = mutated(good_csv(seed=seed), mutations)
     path = tmp_path / "data.csv"
     path.write_bytes(raw)
     try:
@@ -281,24 +282,13 @@ def test_mutated_csv_through_read_table_is_refused_clearly_or_read_exactly(tmp_p
     np.testing.assert_array_equal(table.y, ref[1])
 
 
-class _Trap:
-    """Unpickling this creates a marker file: proof that code ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        from pathlib import Path
-        return (Path.touch, (Path(self.marker),))
-
-
 @pytest.mark.parametrize("kind", ["npz", "npy"])
 def test_data_files_with_pickles_are_refused_and_never_unpickled(tmp_path, kind):
     """.npy/.npz data files holding pickled objects: a clear error, nothing executed (the
     command line's reader and the streaming source)."""
     from linreg.io import read_table
     marker = tmp_path / "code-ran"
-    objects = np.array([_Trap(marker)] * 3, dtype=object)
+    objects = np.array([PickleTrap(marker)] * 3, dtype=object)
     if kind == "npz":
         path = tmp_path / "data.npz"
         np.savez(path, X=objects, y=np.ones(3))
