@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 
-def _solve(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
+def solve_exact(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
     """Gauss–Jordan elimination with exact fractions (A square, nonsingular)."""
     n = len(A)
     M = [row[:] + [b[i]] for i, row in enumerate(A)]
@@ -39,7 +39,7 @@ def exact_least_squares(X, y, sample_weight=None, fit_intercept=True, alpha=Frac
     off = 1 if fit_intercept else 0
     for j in range(off, p):
         A[j][j] += sw * Fraction(alpha)
-    sol = _solve(A, rhs)
+    sol = solve_exact(A, rhs)
     intercept = sol[0] if fit_intercept else Fraction(0)
     return sol[off:], intercept
 

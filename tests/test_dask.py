@@ -315,3 +315,19 @@ def test_summary_never_brings_partition_rows_to_the_client(client):
     s = sm.OLS(y, sm.add_constant(X)).fit(cov_type="HC3")
     np.testing.assert_allclose(r.bse, s.bse, rtol=1e-8)
     np.testing.assert_allclose(nonrobust.bse, sm.OLS(y, sm.add_constant(X)).fit().bse, rtol=1e-8)
+
+
+def test_dummies_that_repeat_the_intercept_on_dask(client):
+    """The penguins fit with every species dummy and the intercept: the same rank decision,
+    warning and summary as in memory and as statsmodels (issue: dummies that repeat the
+    intercept)."""
+    from linreg import RankDeficiencyWarning
+    from test_rank import check_estimable, penguin_design, statsmodels_fit
+    X, y = penguin_design()
+    cols = ["species_Chinstrap", "species_Gentoo", "flipper_length_mm", "species_Adelie"]
+    frame = dd.from_pandas(pd.concat([X[cols], y], axis=1), npartitions=4)
+    with pytest.warns(RankDeficiencyWarning, match="the intercept and"):
+        model = LinearRegression().fit(frame, "body_mass_g")
+    r = model.summary(X=frame, y="body_mass_g")
+    check_estimable(r, model, X[cols], y, statsmodels_fit(X[cols], y), 2)
+    assert r.identified.tolist() == [False, False, False, True, False]

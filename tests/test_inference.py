@@ -149,7 +149,7 @@ def test_every_number_matches_statsmodels(dataset, cov_type):
 def test_robust_f_and_standard_errors_exact_on_collinear_data():
     """HC0 covariance and Wald F of the strongly collinear design in exact rational arithmetic."""
     from fractions import Fraction
-    from exact import _solve
+    from exact import solve_exact
     X, y, _, _ = _data("strongly_collinear")
     X, y = X[:50], y[:50]
     model = LinearRegression().fit(X, y)
@@ -158,19 +158,19 @@ def test_robust_f_and_standard_errors_exact_on_collinear_data():
     yf = [Fraction(float(v)) for v in y]
     n, p = len(rows), len(rows[0])
     A = [[sum(rw[a] * rw[b] for rw in rows) for b in range(p)] for a in range(p)]
-    theta = _solve(A, [sum(rw[a] * yi for rw, yi in zip(rows, yf)) for a in range(p)])
+    theta = solve_exact(A, [sum(rw[a] * yi for rw, yi in zip(rows, yf)) for a in range(p)])
     # residuals at linreg's own coefficients (the statistics are evaluated there)
     fitted = [Fraction(float(v)) for v in r.params]
     res = [yi - sum(c * x for c, x in zip(fitted, rw)) for rw, yi in zip(rows, yf)]
     meat = [[sum(e * e * rw[a] * rw[b] for rw, e in zip(rows, res)) for b in range(p)]
             for a in range(p)]
-    B = [_solve(A, [Fraction(int(i == j)) for i in range(p)]) for j in range(p)]   # columns
+    B = [solve_exact(A, [Fraction(int(i == j)) for i in range(p)]) for j in range(p)]   # columns
     BM = [[sum(B[k][a] * meat[k][b] for k in range(p)) for b in range(p)] for a in range(p)]
     V = [[sum(BM[a][k] * B[b][k] for k in range(p)) for b in range(p)] for a in range(p)]
     close(r.bse, [float(V[a][a]) ** 0.5 for a in range(p)], 1e-10, "exact HC0 bse")
     close(r.cov_params(), [[float(v) for v in row] for row in V], 1e-8, "exact HC0 cov element-wise")
     Vs = [row[1:] for row in V[1:]]
-    z = _solve(Vs, fitted[1:])
+    z = solve_exact(Vs, fitted[1:])
     F = sum(t * zi for t, zi in zip(fitted[1:], z)) / (p - 1)
     close(r.fvalue, float(F), 1e-10, "exact robust F")
     close(r.f_pvalue, scipy.stats.f.sf(float(F), p - 1, n - p), 1e-8, "f_pvalue")

@@ -83,18 +83,25 @@ def _dependent(null_vectors: np.ndarray, tol: float = 1e-6) -> list[int]:
     return [int(j) for j in np.flatnonzero(weight > tol)]
 
 
-def solve_normal_equations(ds: DesignStats, alpha: float = 0.0) -> Solution:
+def solve_normal_equations(ds: DesignStats, alpha: float = 0.0, identification=None,
+                           design_scale=None) -> Solution:
     """Solve ``(G + n_w x̄x̄ᵀ + n_w α I) θ = c + n_w x̄ȳᵀ`` by Cholesky; ``β = ȳ − x̄ᵀθ``.
 
     (With an intercept the design is centred, ``x̄ = 0``, and this is ``(G + n_w α I) θ = c``.)
-    The matrix is equilibrated to unit diagonal first.  When it is singular to working
-    precision, the minimum-norm solution is taken from its eigendecomposition instead.
+    The matrix is equilibrated to unit diagonal first.  When ``identification`` (the rank
+    decision of :func:`linreg.rank.identify`) says the unpenalized design is rank-deficient,
+    the minimum-norm solution is taken from its eigendecomposition instead
+    (``design_scale``: the design's column scales, ``θ = scale·w``).
     """
     d, k = ds.cross.shape
     rhs = ds.normal_rhs()
     if d == 0:
         theta = np.zeros((0, k))
         return Solution(theta, _intercept(ds, theta), 0)
+    if alpha == 0 and identification is not None and not identification.full_rank:
+        theta = identification.minimum_norm(rhs, design_scale)
+        return Solution(theta, _intercept(ds, theta), identification.rank_x,
+                        identification.dependent_features)
     S, scale = _scaled_normal_matrix(ds, alpha)
     rhs_s = rhs / scale[:, None]
     try:
@@ -106,7 +113,8 @@ def solve_normal_equations(ds: DesignStats, alpha: float = 0.0) -> Solution:
         return Solution(theta, _intercept(ds, theta), d)
     except np.linalg.LinAlgError:
         pass
-    # Singular: minimum-norm solution of the (unequilibrated) normal equations.
+    # Singular to working precision although no rank decision says so (a penalty too small
+    # to matter, or no decision given): the minimum-norm solution of the unequilibrated system.
     A = ds.normal_matrix(alpha)
     ev, V = np.linalg.eigh(A)
     tol = ev[-1] * d * EPS * 10
@@ -137,7 +145,8 @@ def _weighted_design_block(X, Y, sqrt_w, design: Design, start, stop, dtype, y_s
 
 
 def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
-             weight_sum: float | None = None, max_refinements: int = 10) -> Solution:
+             weight_sum: float | None = None, max_refinements: int = 10,
+             n_null: int | None = None) -> Solution:
     """Least squares by Householder QR of ``A = √s·[1, X̃]`` with iterative refinement.
 
     Ridge is the same least-squares problem with rows ``√(n_w α)·[0, I]`` appended.
@@ -151,7 +160,9 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     (scaled to unit norm) before factoring, so the numerical rank does not depend on the
     units of the columns: a column of values near 1e-150 next to the intercept column is not
     mistaken for zero.  When ``A`` is rank-deficient, the minimum-norm solution is that of the
-    unequilibrated design (as :func:`solve_normal_equations` gives).
+    unequilibrated design (as :func:`solve_normal_equations` gives).  ``n_null``, the number of
+    null directions the rank decision (:func:`linreg.rank.identify`) found, decides the rank
+    of an unpenalized fit; without it the pivoted factor's diagonal does.
     """
     n, d = X.shape
     k = Y.shape[1]
@@ -181,13 +192,16 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     diag = np.abs(np.diag(R))
     tol = max(m, p) * EPS * (diag[0] if diag.size else 0.0)
     rank = int(np.sum(diag > tol))
+    decided = n_null is not None and not ridge
+    if decided:
+        rank = p - n_null
     if rank < min(m, p) or m < p:
         # Rank-deficient: the minimum-norm solution via the SVD of R, in the units of the
         # design (A P = Q R diag(col_scale[perm]) for the unequilibrated A).
         R = R * col_scale[perm][None, :]
         U, sv, Vt = np.linalg.svd(R, full_matrices=True)
         rtol = max(m, p) * EPS * (sv[0] if sv.size else 0.0)
-        r_keep = int(np.sum(sv > rtol))
+        r_keep = rank if decided else int(np.sum(sv > rtol))
         coeffs = Q.T @ b
         Uk = U[:, :r_keep]
         xp = Vt[:r_keep].T @ ((Uk.T @ coeffs[: U.shape[0]]) / sv[:r_keep][:, None])
@@ -368,7 +382,7 @@ def streamed_qr_factor(blocks, design: Design, y_shift=None) -> np.ndarray:
 
 
 def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: float,
-                    n_rows: int, y_shift=None) -> Solution:
+                    n_rows: int, y_shift=None, n_null: int | None = None) -> Solution:
     """Least squares from the factor ``R = [[R₁₁, z], [0, ·]]`` of ``[A, b]``:
     ``min ‖A x − b‖² = min ‖R₁₁ x − z‖² + const``, so ``x = R₁₁⁺ z``.
 
@@ -377,7 +391,8 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     rank-deficient.  Accuracy is about ``κ(A)·ε`` (backward-stable, without the iterative
     refinement of :func:`solve_qr`, which would need more passes over the rows).
     ``y_shift`` (the target mean, with an intercept) is the shift the factor was built with:
-    it is added back to the intercept.
+    it is added back to the intercept.  ``n_null`` (from :func:`linreg.rank.identify`)
+    decides the rank of an unpenalized fit, as in :func:`solve_qr`.
     """
     d = design.shift.shape[0]
     icpt = 1 if design.fit_intercept else 0
@@ -396,7 +411,7 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     z[:m] = R[:m, p:]
     U, sv, Vt = np.linalg.svd(R11)
     tol = max(n_rows, p) * EPS * (sv[0] if sv.size else 0.0)
-    keep = int(np.sum(sv > tol))
+    keep = p - n_null if n_null is not None and alpha == 0 else int(np.sum(sv > tol))
     x = Vt[:keep].T @ ((U[:, :keep].T @ z) / sv[:keep][:, None])
     dependent = [j - icpt for j in _dependent(Vt[keep:].T) if j >= icpt] if keep < p else []
     if y_shift is not None and icpt:

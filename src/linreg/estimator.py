@@ -20,6 +20,7 @@ from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_ep
                       warn_divergences, warn_not_converged)
 from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning, warn_user
 from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer
+from .rank import Identification, identify_stats
 from .stats import Design, DesignStats, SufficientStats, sufficient_stats
 from .validation import (check_choice, check_finite, check_nonnegative_float,
                          check_positive_int, column_label)
@@ -56,6 +57,8 @@ class Problem:
     row_blocks: object = None
     #: a linreg.checkpoint.Checkpoint for the iterative solvers, or None
     checkpoint: object = None
+    #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
+    identification: Identification | None = None
 
 
 def _same_param(a, b) -> bool:
@@ -174,9 +177,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     solver_ : str
         The solver that produced the coefficients (``"auto"`` resolves to ``"normal"`` or ``"qr"``).
     condition_number_ : float
-        2-norm condition number of the column-equilibrated design (``inf`` if rank-deficient).
+        2-norm condition number of the column-equilibrated design, centred when there is an
+        intercept (``inf`` if rank-deficient).
     rank_ : int
-        Numerical rank of the design (features only).
+        Numerical rank of the design (features only; centred when there is an intercept).
+        Every solver, the :class:`~linreg.exceptions.RankDeficiencyWarning` and
+        :meth:`summary` share one decision (:func:`linreg.rank.identify`): a singular value
+        of the centred, equilibrated design below ``1e-6`` of the largest counts as zero.
     n_features_in_, feature_names_in_ : as in scikit-learn.
 
     Examples
@@ -375,9 +382,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                      row_factor=None, row_blocks=None, checkpoint=None) -> None:
         design = Design.from_stats(stats, self.fit_intercept, self.standardize)
         ds = design.apply(stats)
+        identification = identify_stats(stats, self.fit_intercept)
         problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw, row_factor, row_blocks,
-                          checkpoint)
-        self.condition_number_ = condition_number(ds, problem.alpha)
+                          checkpoint, identification)
+        self.condition_number_ = (identification.condition_number if problem.alpha == 0
+                                  else condition_number(ds, problem.alpha))
         solver = self.solver
         if solver == "auto":
             solver = "normal"
@@ -398,9 +407,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 IllConditionedWarning)
         solution = getattr(self, f"_solve_{solver}")(problem)
         self.solver_ = solver
-        self.rank_ = solution.rank
-        if solution.dependent_columns or solution.rank < stats.n_features:
-            self._warn_rank(solution, ds, stats.n_rows)
+        self.rank_ = identification.rank_x
+        if problem.alpha == 0 and not identification.full_rank:
+            self._warn_rank(identification, stats)
         coef, intercept = design.to_original(solution.theta, solution.beta)
         self.stats_ = stats
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
@@ -425,30 +434,50 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             self.coef_ = np.ascontiguousarray(coef.T)
             self.intercept_ = intercept.copy()
 
-    def _warn_rank(self, solution: Solution, ds: DesignStats, n_rows: int) -> None:
+    def _warn_rank(self, identification: Identification, stats: SufficientStats) -> None:
+        """The :class:`RankDeficiencyWarning`, worded from the rank decision: the constant
+        columns, the columns that repeat the intercept (add up to a constant), the others,
+        and the usual fix."""
         names = getattr(self, "feature_names_in_", None)
-        d = ds.gram.shape[0]
-        constant = [j for j in range(d) if ds.gram[j, j] <= 1e-13 * max(1.0, ds.gram.diagonal().max())
-                    and ds.fit_intercept]
-        dependent = [j for j in solution.dependent_columns if j not in constant]
-        parts = []
+        d = stats.n_features
+        constant = ([int(j) for j in np.flatnonzero(identification.constant)]
+                    if self.fit_intercept else [])
+        dependent = [j for j in identification.dependent_features if j not in constant]
+        with_intercept = identification.intercept_with_columns(
+            stats.mean_x, np.diag(stats.gram), stats.weight_sum)
+        parts, fixes = [], []
         if constant:
             parts.append("constant (so indistinguishable from the intercept): "
                          + _listed([column_label(j, names) for j in constant]))
-        if dependent:
-            parts.append("linearly dependent on each other: "
-                         + _listed([column_label(j, names) for j in dependent]))
-        detail = "; ".join(parts) if parts else "(the dependent columns could not be isolated)"
-        n_params = d + bool(ds.fit_intercept)
-        why = (f"{n_rows} rows cannot determine {n_params} parameters. " if n_rows < n_params else "")
+            fixes.append("drop the constant column" + ("s" if len(constant) > 1 else ""))
+        if dependent and with_intercept:
+            parts.append("the intercept and " + _listed([column_label(j, names) for j in dependent])
+                         + " are linearly dependent: some of these columns add up to a constant "
+                         "(the intercept's column of ones), as dummy columns for every level of "
+                         "a categorical do")
+            fixes.append("drop one column of each such set — for dummy columns, one level of "
+                         "each categorical, e.g. pd.get_dummies(..., drop_first=True) — or fit "
+                         "without the intercept")
+        elif dependent:
+            parts.append(_listed([column_label(j, names) for j in dependent])
+                         + " are linearly dependent on each other")
+            fixes.append("drop one column of each dependent set")
+        if not parts:
+            parts.append("the dependent columns could not be isolated")
+        n_params = d + bool(self.fit_intercept)
+        why = (f"{stats.n_rows} rows cannot determine {n_params} parameters. "
+               if stats.n_rows < n_params else "")
+        fix = f" To identify every coefficient, {'; '.join(fixes)}." if fixes and not why else ""
         warn_user(
-            f"X is rank-deficient (rank {solution.rank} < {d} features). {why}Columns {detail}. "
-            "Their individual coefficients are not identifiable; returning the minimum-norm "
-            "solution.", RankDeficiencyWarning)
+            f"X is rank-deficient (rank {identification.rank_x} < {d} features): "
+            f"{'; '.join(parts)}. {why}Their individual coefficients "
+            f"are not identifiable; returning the minimum-norm solution.{fix}",
+            RankDeficiencyWarning)
 
     # ------------------------------------------------------------------ solvers
     def _solve_normal(self, problem: Problem) -> Solution:
-        return solve_normal_equations(problem.ds, problem.alpha)
+        return solve_normal_equations(problem.ds, problem.alpha, problem.identification,
+                                      problem.design.scale)
 
     def _solve_qr(self, problem: Problem) -> Solution:
         if problem.X is None and problem.row_factor is None:
@@ -466,10 +495,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             y_shift = problem.stats.mean_y.copy() if centred.fit_intercept else None
             solution = solve_qr_factor(problem.row_factor(centred, y_shift), centred,
                                        problem.alpha, problem.ds.weight_sum,
-                                       problem.stats.n_rows, y_shift)
+                                       problem.stats.n_rows, y_shift,
+                                       n_null=problem.identification.n_null)
         else:
             solution = solve_qr(problem.X, problem.Y, centred, problem.alpha,
-                                problem.sample_weight, problem.ds.weight_sum)
+                                problem.sample_weight, problem.ds.weight_sum,
+                                n_null=problem.identification.n_null)
         if centred is not design:
             coef, intercept = centred.to_original(solution.theta, solution.beta)
             solution.theta, solution.beta = design.from_original(coef, intercept)
@@ -577,8 +608,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ds = state.design.apply(stats)
         self.stats_ = stats
         self.solver_ = self.solver
-        self.condition_number_ = condition_number(ds, float(self.alpha))
-        self.rank_ = d
+        identification = identify_stats(stats, self.fit_intercept)
+        self.condition_number_ = (identification.condition_number if float(self.alpha) == 0
+                                  else condition_number(ds, float(self.alpha)))
+        self.rank_ = identification.rank_x
         theta, beta = state.theta_beta()
         coef, intercept = state.design.to_original(theta, beta)
         self._set_coefficients(coef, intercept, single)

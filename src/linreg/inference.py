@@ -52,6 +52,7 @@ import numpy as np
 import scipy.linalg
 import scipy.stats
 
+from .rank import identify_stats
 from .stats import BLOCK_ROWS, SufficientStats
 
 __all__ = [
@@ -144,8 +145,9 @@ class GramFactor:
     It is equilibrated, ``S = D⁻¹GD⁻¹`` with ``D = √diag(G)``, and factored:
 
     * full rank: ``S = CᵀC`` (Cholesky), so ``G⁻¹ = TTᵀ`` with ``T = D⁻¹C⁻¹``;
-    * rank-deficient: ``S = VΛVᵀ``, keeping the ``r`` eigenvalues above ``10·d·ε·λ_max``,
-      so ``G⁺ = TTᵀ`` with ``T = D⁻¹V_rΛ_r^{-½}``.
+    * rank-deficient: ``S = VΛVᵀ``, keeping the ``r`` directions the rank decision
+      (:func:`linreg.rank.identify`, shared with the fit) identifies, so ``G⁺ = TTᵀ`` with
+      ``T = D⁻¹V_rΛ_r^{-½}``.
 
     ``whiten(x − shift) = T_φᵀ[1, x − shift]`` with ``T_φ = diag(1/√n_w, T)`` (just ``T``
     without an intercept): then ``h_i = s_i ‖u_i‖²`` and ``Cov φ = T_φ Ω T_φᵀ`` for a meat
@@ -171,42 +173,34 @@ class GramFactor:
             self.shift = np.zeros(d)
             A = stats.gram + n_w * np.outer(self.mean_x, self.mean_x)
         self.gram = A
-        diag = np.diag(A).copy()
-        positive = diag > 0
-        self.col_scale = np.sqrt(np.where(positive, diag, 1.0))
-        S = A / np.outer(self.col_scale, self.col_scale)
+        # the rank decision the fit made too (linreg.rank): the same identified set, rank
+        # and degrees of freedom whatever the solver, the column order or where the rows are
+        self.identification = identify_stats(stats, self.fit_intercept)
+        self.col_scale = self.identification.col_scale
         self.cholesky = None
         self._rcond = 0.0
-        self.null_vectors = np.zeros((d, 0))      # null space of G, in x coordinates
+        self.null_vectors = self.identification.null_vectors   # null space of G, x coordinates
+        self.rank_x = self.identification.rank_x
+        self._S_eigenvalues = self.identification.eigenvalues
         if d == 0:
             self.T = np.zeros((0, 0))
-            self.rank_x = 0
-            self._S_eigenvalues = np.zeros(0)
+        elif self.identification.full_rank:
+            S = A / np.outer(self.col_scale, self.col_scale)
+            C = scipy.linalg.cholesky(S, lower=False, check_finite=False)
+            self._rcond = float(scipy.linalg.lapack.dpocon(C, np.linalg.norm(S, 1))[0])
+            self.cholesky = C
+            # T = D⁻¹ C⁻¹: the inverse of the triangular factor, used only to form the
+            # covariance matrix (an output), never to solve a system.
+            Cinv = scipy.linalg.solve_triangular(C, np.eye(d), lower=False, check_finite=False)
+            self.T = Cinv / self.col_scale[:, None]
+            self._S_eigenvalues = None
         else:
-            full = False
-            try:
-                C = scipy.linalg.cholesky(S, lower=False, check_finite=False)
-                rcond = scipy.linalg.lapack.dpocon(C, np.linalg.norm(S, 1))[0]
-                full = bool(rcond > d * EPS)
-                self._rcond = float(rcond)
-            except np.linalg.LinAlgError:
-                pass
-            if full:
-                self.cholesky = C
-                self.rank_x = d
-                # T = D⁻¹ C⁻¹: the inverse of the triangular factor, used only to form the
-                # covariance matrix (an output), never to solve a system.
-                Cinv = scipy.linalg.solve_triangular(C, np.eye(d), lower=False, check_finite=False)
-                self.T = Cinv / self.col_scale[:, None]
-                self._S_eigenvalues = None
-            else:
-                ev, V = np.linalg.eigh(S)
-                tol = max(ev[-1], 0.0) * d * EPS * 10
-                keep = ev > tol
-                self.rank_x = int(keep.sum())
-                self.T = (V[:, keep] / np.sqrt(ev[keep])) / self.col_scale[:, None]
-                self.null_vectors = V[:, ~keep] / self.col_scale[:, None]
-                self._S_eigenvalues = ev
+            # G⁺ = TTᵀ over the identified directions: T = D⁻¹ V_r Λ_r^{-½} (constant columns:
+            # zero rows)
+            V, lam = self.identification.range_basis()
+            free = self.identification.free
+            self.T = np.zeros((d, lam.shape[0]))
+            self.T[free] = (V / np.sqrt(lam)) / self.col_scale[free][:, None]
         self.rank = self.rank_x + self.fit_intercept
         self.row_factor = None
         self.T_phi = self._phi_from_T()
@@ -321,23 +315,9 @@ class GramFactor:
 
     # --------------------------------------------------------------- identification
     def unidentified(self) -> np.ndarray:
-        """Boolean mask over θ of the coefficients the data cannot identify.
-
-        ``θ_j`` is identified iff ``e_j`` is orthogonal to the null space of ``X``.  A null
-        vector ``v`` of ``G`` is ``[−x̄ᵀv, v]`` in θ (with an intercept); the test is made
-        with columns scaled to unit norm, after orthonormalising the null basis.
-        """
-        p = self.n_features + self.fit_intercept
-        if self.null_vectors.shape[1] == 0:
-            return np.zeros(p, dtype=bool)
-        N = self.null_vectors
-        if self.fit_intercept:
-            N = np.vstack([-(self.mean_x @ N)[None, :], N])
-        col_norm = np.sqrt(np.concatenate([[self.weight_sum], np.diag(self.gram)
-                                           + self.weight_sum * self.mean_x**2])
-                           if self.fit_intercept else np.diag(self.gram))
-        Q, _ = np.linalg.qr(N * col_norm[:, None])
-        return np.linalg.norm(Q, axis=1) > 1e-6
+        """Boolean mask over θ of the coefficients the data cannot identify (the rank
+        decision's, :attr:`linreg.rank.Identification.unidentified`)."""
+        return self.identification.unidentified.copy()
 
     # --------------------------------------------------------------- conditioning
     def singular_values(self) -> np.ndarray:
@@ -359,9 +339,11 @@ class GramFactor:
         if self.cholesky is not None:
             F = self.cholesky * self.col_scale[None, :]
         else:
-            S = self.gram / np.outer(self.col_scale, self.col_scale)
-            ev, V = np.linalg.eigh(S)
-            F = (np.sqrt(np.maximum(ev, 0.0))[:, None] * V.T) * self.col_scale[None, :]
+            # FᵀF = G over the identified directions; the null ones are zero rows
+            V, lam = self.identification.range_basis()
+            free = self.identification.free
+            F = np.zeros((d, d))
+            F[: lam.shape[0], free] = (np.sqrt(lam)[:, None] * V.T) * self.col_scale[free][None, :]
         if self.fit_intercept:
             M = np.zeros((d + 1, d + 1))
             M[0, 0] = math.sqrt(self.weight_sum)
