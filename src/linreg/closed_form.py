@@ -89,6 +89,9 @@ def solve_normal_equations(ds: DesignStats, alpha: float = 0.0) -> Solution:
     (With an intercept the design is centred, ``x̄ = 0``, and this is ``(G + n_w α I) θ = c``.)
     The matrix is equilibrated to unit diagonal first.  When it is singular to working
     precision, the minimum-norm solution is taken from its eigendecomposition instead.
+
+    Equals :func:`linreg.textbook.normal_equation` on the design's rows (tested in
+    tests/test_textbook.py).
     """
     d, k = ds.cross.shape
     rhs = ds.normal_rhs()
@@ -139,6 +142,8 @@ def _weighted_design_block(X, Y, sqrt_w, design: Design, start, stop, dtype, y_s
 def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
              weight_sum: float | None = None, max_refinements: int = 10) -> Solution:
     """Least squares by Householder QR of ``A = √s·[1, X̃]`` with iterative refinement.
+    Equals :func:`linreg.textbook.normal_equation` on the design's rows (tested in
+    tests/test_textbook.py).
 
     Ridge is the same least-squares problem with rows ``√(n_w α)·[0, I]`` appended.
     The refinement solves the augmented system ``r + A x = b``, ``Aᵀ r = 0`` for corrections
