@@ -1,5 +1,5 @@
 """Stochastic training ("sgd", "minibatch") and the optimizers on every iterative solver:
-convergence to numpy.linalg.lstsq, steps equal to hand-written textbook SGD and to PyTorch,
+convergence to numpy.linalg.lstsq, steps equal to linreg.textbook's and to PyTorch,
 determinism, partial_fit, early stopping, divergence recovery, callback, parameter checks."""
 
 import subprocess
@@ -12,7 +12,7 @@ import torch
 from sklearn.base import clone
 
 import linreg
-from linreg import ConvergenceWarning, DivergenceError, LinearRegression
+from linreg import ConvergenceWarning, DivergenceError, LinearRegression, textbook
 
 SOLVERS = ("gd", "sgd", "minibatch")
 OPTIMIZERS = ("plain", "momentum", "nesterov", "adam")
@@ -97,9 +97,12 @@ def test_ridge_penalty_matches_sklearn_ridge():
 
 
 # ---------------------------------------------------------------- the steps themselves
-def test_one_sgd_epoch_is_the_textbook_loop():
-    """shuffle=False, standardize=False: one epoch is, sample by sample,
-    r = xᵀw + b − y;  w := w − η (x r + αw);  b := b − η r  (written out here in Python)."""
+def test_one_weighted_sgd_epoch_is_the_textbook_step_scaled_by_the_relative_weight():
+    """shuffle=False, standardize=False: one epoch is, sample by sample, the textbook's
+    one-sample gradient (x r, r) with r = xᵀw + b − y — scaled by s_i/s̄, linreg's weighting
+    of a stochastic step, which is not in the textbook — plus the penalty's αw:
+    w := w − η (x r s_i/s̄ + αw);  b := b − η r s_i/s̄.  (Unweighted, the epoch is exactly
+    textbook.sgd_epoch: tests/test_textbook.py.)"""
     X, y = well_conditioned(n=60, d=3, seed=6)
     s = np.random.default_rng(7).uniform(0.5, 2.0, 60)
     lr, alpha = 0.01, 0.1
@@ -107,8 +110,8 @@ def test_one_sgd_epoch_is_the_textbook_loop():
                          alpha=alpha, max_iter=1, tol=0).fit(X, y, sample_weight=s)
     w, b, s_rel = np.zeros(3), 0.0, s / s.mean()
     for i in range(60):
-        r = (X[i] @ w + b - y[i]) * s_rel[i]
-        w, b = w - lr * (X[i] * r + alpha * w), b - lr * r
+        grad_w, grad_b = textbook.gradients(X[i:i + 1], y[i:i + 1], w, b)
+        w, b = w - lr * (s_rel[i] * grad_w + alpha * w), b - lr * s_rel[i] * grad_b
     np.testing.assert_allclose(m.coef_, w, rtol=1e-12)
     assert m.intercept_ == pytest.approx(b, rel=1e-12)
 

@@ -92,6 +92,9 @@ def solve_normal_equations(ds: DesignStats, alpha: float = 0.0, identification=N
     decision of :func:`linreg.rank.identify`) says the unpenalized design is rank-deficient,
     the minimum-norm solution is taken from its eigendecomposition instead
     (``design_scale``: the design's column scales, ``θ = scale·w``).
+
+    Equals :func:`linreg.textbook.normal_equation` on the design's rows (tested in
+    tests/test_textbook.py).
     """
     d, k = ds.cross.shape
     rhs = ds.normal_rhs()
@@ -148,6 +151,8 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
              weight_sum: float | None = None, max_refinements: int = 10,
              n_null: int | None = None) -> Solution:
     """Least squares by Householder QR of ``A = √s·[1, X̃]`` with iterative refinement.
+    Equals :func:`linreg.textbook.normal_equation` on the design's rows (tested in
+    tests/test_textbook.py).
 
     Ridge is the same least-squares problem with rows ``√(n_w α)·[0, I]`` appended.
     The refinement solves the augmented system ``r + A x = b``, ``Aᵀ r = 0`` for corrections

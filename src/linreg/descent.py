@@ -356,7 +356,11 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
 
 # ---------------------------------------------------------------------------- epochs
 def gd_epoch(optimizer: Optimizer):
-    """One full-batch step: ``p := update(p, ∇J(p))``."""
+    """One full-batch step: ``p := update(p, ∇J(p))``.
+
+    Equals :func:`linreg.textbook.gd_step` (plain; momentum, Nesterov, Adam: the textbook's
+    ``momentum_step``, ``nesterov_step``, ``adam_step`` on ``textbook.gradients``), tested
+    in tests/test_textbook.py."""
     def epoch(state: TrainingState, lr: float, grad: np.ndarray) -> bool:
         optimizer.update(state.params, grad, state.optimizer, lr)
         return True
@@ -364,7 +368,11 @@ def gd_epoch(optimizer: Optimizer):
 
 
 def stochastic_epoch(X, Y, relative_weight, rows, design: Design, settings: TrainingSettings):
-    """One pass of the compiled kernel over ``X[rows]``, in a fresh order when shuffling."""
+    """One pass of the compiled kernel over ``X[rows]``, in a fresh order when shuffling.
+
+    Unweighted and plain, equals :func:`linreg.textbook.sgd_epoch` (``"sgd"``) or
+    :func:`linreg.textbook.minibatch_epoch` (``"minibatch"``) on the design's rows, in the
+    same order (tested in tests/test_textbook.py)."""
     from .stochastic import EPOCH_OK, run_epoch
     opt = settings.optimizer
     batch = 1 if settings.solver == "sgd" else settings.batch_size

@@ -31,7 +31,9 @@ __all__ = [
 
 
 def predict(X: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The model: ``ŷ = X w + b``."""
+    """The model: ``ŷ = X w + b``.
+
+    Equals :func:`linreg.textbook.predict` (tested in tests/test_textbook.py)."""
     return X @ w + b
 
 
@@ -43,7 +45,10 @@ def _weights(n: int, sample_weight) -> tuple[np.ndarray, float]:
 
 
 def loss(X, Y, w, b, alpha: float = 0.0, sample_weight=None) -> float:
-    """``J(w, b) = 1/(2 n_w) Σ s_i (ŷ_i − y_i)² + (α/2)‖w‖²``."""
+    """``J(w, b) = 1/(2 n_w) Σ s_i (ŷ_i − y_i)² + (α/2)‖w‖²``.
+
+    Equals :func:`linreg.textbook.loss`, summed over the targets (tested in
+    tests/test_textbook.py)."""
     s, n_w = _weights(X.shape[0], sample_weight)
     r = predict(X, w, b) - Y
     return float(s @ np.sum(r * r, axis=1) / (2.0 * n_w) + 0.5 * alpha * np.sum(w * w))
@@ -53,6 +58,9 @@ def gradient(X, Y, w, b, alpha: float = 0.0, sample_weight=None) -> tuple[np.nda
     """``∇_w J = Xᵀ S (Xw + b − y)/n_w + α w``, ``∇_b J = Σ s_i (ŷ_i − y_i)/n_w``.
 
     (With unit weights: ``∇_w J = Xᵀ(Xw + b − y)/n + αw`` and ``∇_b J = mean(ŷ − y)``.)
+
+    Equals :func:`linreg.textbook.gradients`, one column per target (tested in
+    tests/test_textbook.py).
     """
     s, n_w = _weights(X.shape[0], sample_weight)
     r = (predict(X, w, b) - Y) * s[:, None]
@@ -65,6 +73,8 @@ def loss_from_stats(ds: DesignStats, w, b, alpha: float = 0.0) -> float:
         J = [tr(wᵀG w) − 2 tr(cᵀw) + tr(q)] / (2 n_w) + ‖e‖²/2 + (α/2)‖w‖²
 
     (``G``, ``c``, ``q`` centred on the means, so nothing large cancels.)
+
+    Equals :func:`linreg.textbook.loss` on the design's rows (tested in tests/test_textbook.py).
     """
     Gw = ds.gram @ w
     quad = np.sum(w * Gw) - 2.0 * np.sum(ds.cross * w) + np.trace(ds.target_comoment)
@@ -76,6 +86,9 @@ def gradient_from_stats(ds: DesignStats, w, b, alpha: float = 0.0) -> tuple[np.n
     """The same gradient as :func:`gradient`, from the statistics::
 
         ∇_w J = (G w − c)/n_w + x̄ eᵀ + α w,     ∇_b J = e,     e = x̄ᵀw + b − ȳ
+
+    Equals :func:`linreg.textbook.gradients` on the design's rows (tested in
+    tests/test_textbook.py).
     """
     e = ds.mean_x @ w + b - ds.mean_y
     return (ds.gram @ w - ds.cross) / ds.weight_sum + np.outer(ds.mean_x, e) + alpha * w, e

@@ -94,22 +94,30 @@ def _make(name: str, code: int, momentum: float = 0.0, beta1: float = 0.9,
 
 
 def plain(**_ignored) -> Optimizer:
-    """Plain gradient descent (:func:`plain_update`): no state."""
+    """Plain gradient descent (:func:`plain_update`): no state.
+
+    Equals the update of :func:`linreg.textbook.gd_step` (tested in tests/test_textbook.py)."""
     return _make("plain", PLAIN)
 
 
 def momentum(momentum: float = 0.9, **_ignored) -> Optimizer:
-    """Heavy-ball momentum (:func:`momentum_update`)."""
+    """Heavy-ball momentum (:func:`momentum_update`).
+
+    Equals :func:`linreg.textbook.momentum_step` (tested in tests/test_textbook.py)."""
     return _make("momentum", MOMENTUM, momentum=momentum)
 
 
 def nesterov(momentum: float = 0.9, **_ignored) -> Optimizer:
-    """Nesterov momentum (:func:`nesterov_update`)."""
+    """Nesterov momentum (:func:`nesterov_update`).
+
+    Equals :func:`linreg.textbook.nesterov_step` (tested in tests/test_textbook.py)."""
     return _make("nesterov", NESTEROV, momentum=momentum)
 
 
 def adam(beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8, **_ignored) -> Optimizer:
-    """Adam (:func:`adam_update`)."""
+    """Adam (:func:`adam_update`).
+
+    Equals :func:`linreg.textbook.adam_step` (tested in tests/test_textbook.py)."""
     return _make("adam", ADAM, beta1=beta1, beta2=beta2, epsilon=epsilon)
 
 

@@ -384,6 +384,9 @@ class Design:
 
     A model ``ŷ = x̃ᵀθ + β`` in design coordinates is ``ŷ = xᵀw + b`` in original units with
     ``w = θ / scale`` and ``b = β − shiftᵀ w``.
+
+    With ``standardize=True`` and an intercept, ``shift`` and ``scale`` equal
+    :func:`linreg.textbook.standardize` (tested in tests/test_textbook.py).
     """
 
     shift: np.ndarray

@@ -73,7 +73,10 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
                   fit_intercept, rule):
     """``batch_size = 1``: per row, ``r = x̃ᵀθ + β − y`` (x̃ formed on the fly), then
     ``∇_θ = x̃ r s_i/s̄ + αθ``, ``∇_β = r s_i/s̄``, then one optimizer step (for plain SGD
-    with one target, fused with the gradient: one pass over the row instead of two)."""
+    with one target, fused with the gradient: one pass over the row instead of two).
+
+    Unweighted and plain, equals :func:`linreg.textbook.sgd_epoch` on the design's rows
+    (tested in tests/test_textbook.py)."""
     code, lr, mu, beta1, beta2, eps = rule
     d = X.shape[1]
     k = Y.shape[1]
@@ -153,7 +156,10 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
     """``batch_size > 1``.  θ is fixed within a batch, so with ``u = θ/scale`` and
     ``c = β − shiftᵀu`` the residual is ``r = xᵀu + c − y`` on the raw row, and
     ``Σ x̃ r = (Σ x r − shift Σ r)/scale``: each row is read twice (residual, gradient),
-    with no transformed copy."""
+    with no transformed copy.
+
+    Unweighted and plain, equals :func:`linreg.textbook.minibatch_epoch` on the design's rows
+    (tested in tests/test_textbook.py)."""
     code, lr, mu, beta1, beta2, eps = rule
     d = X.shape[1]
     k = Y.shape[1]

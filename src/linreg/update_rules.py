@@ -28,7 +28,9 @@ def plain_step(value, gradient, lr):
 @njit(cache=True)
 def plain_update(p, grad, lr):
     """The textbook step: ``p := p − η ∇J`` (``w := w − η ∇_w J``, ``b := b − η ∇_b J``),
-    one :func:`plain_step` per parameter."""
+    one :func:`plain_step` per parameter.
+
+    Equals the update of :func:`linreg.textbook.gd_step` (tested in tests/test_textbook.py)."""
     for j in range(p.shape[0]):
         p[j] = plain_step(p[j], grad[j], lr)
 
@@ -39,6 +41,8 @@ def momentum_update(p, grad, velocity, lr, mu):
 
         v := μ v + ∇J          (v starts at 0, so the first v is ∇J)
         p := p − η v
+
+    Equals :func:`linreg.textbook.momentum_step` (tested in tests/test_textbook.py).
     """
     for j in range(p.shape[0]):
         velocity[j] = mu * velocity[j] + grad[j]
@@ -51,6 +55,8 @@ def nesterov_update(p, grad, velocity, lr, mu):
 
         v := μ v + ∇J
         p := p − η (∇J + μ v)
+
+    Equals :func:`linreg.textbook.nesterov_step` (tested in tests/test_textbook.py).
     """
     for j in range(p.shape[0]):
         velocity[j] = mu * velocity[j] + grad[j]
@@ -64,6 +70,8 @@ def adam_update(p, grad, m, v, step, lr, beta1, beta2, eps):
         m := β₁ m + (1 − β₁) ∇J
         v := β₂ v + (1 − β₂) ∇J²
         p := p − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+
+    Equals :func:`linreg.textbook.adam_step` (tested in tests/test_textbook.py).
     """
     step_size = lr / (1.0 - beta1 ** step)
     root_correction = math.sqrt(1.0 - beta2 ** step)
