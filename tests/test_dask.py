@@ -17,6 +17,7 @@ import dask.dataframe as dd
 from dask.distributed import Client, LocalCluster, wait
 
 from linreg import LinearRegression, dask_support
+from linreg.rows.dask import DaskRows
 
 from exact import exact_least_squares, lstsq_fit, rel
 
@@ -178,7 +179,7 @@ def test_errors_and_missing_dask(monkeypatch):
         LinearRegression().fit(da.from_array(X, chunks=50), da.from_array(y[:99], chunks=50))
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(ImportError, match=r"pip install 'linreg\[dask\]'"):
-        dask_support._require_dask()
+        dask_support.require_dask()
     assert not dask_support.is_dask_collection(X)
 
 
@@ -240,8 +241,8 @@ def test_summary_of_an_ill_conditioned_design_uses_the_partitions_factors(client
     workers), which keeps the standard errors to statsmodels' digits."""
     from test_inference import _data
     factored = []
-    tsqr = dask_support._Partitions.factor
-    monkeypatch.setattr(dask_support._Partitions, "factor",
+    tsqr = DaskRows.qr_factor
+    monkeypatch.setattr(DaskRows, "qr_factor",
                         lambda self, *a, **kw: factored.append(a) or tsqr(self, *a, **kw))
     X, y, w, _ = _data("strongly_collinear")
     Xd, yd = da.from_array(X, chunks=(35, 5)), da.from_array(y, chunks=35)
@@ -294,7 +295,7 @@ def test_summary_never_brings_partition_rows_to_the_client(client):
 
     with dask.config.set(scheduler=recording_get):
         # the detector sees rows when they do come to the client (a stochastic solver's visit)
-        next(dask_support._Partitions(Xd, yd, None).blocks(False, None))
+        next(DaskRows(Xd, yd, None).blocks(False, None))
         assert [a.shape for a in row_blocks()] == [(rows, d)]
         received.clear()
         r = model.summary("HC3", X=Xd, y=yd)

@@ -16,7 +16,8 @@ from statsmodels.stats.stattools import durbin_watson, jarque_bera, omni_normtes
 
 import linreg
 from linreg import LinearRegression
-from linreg.inference import (MultiOutputResults, RegressionResults, iter_blocks, omnibus_test,
+from linreg.rows import MemoryRows, Rows
+from linreg.inference import (MultiOutputResults, RegressionResults, omnibus_test,
                               summarize)
 
 RTOL = 1e-8
@@ -551,18 +552,19 @@ def test_streamed_blocks_give_the_same_answers():
     """The pass over small blocks (Durbin–Watson across block edges, merged moments)."""
     X, y, w, _ = _data("weighted")
     model = LinearRegression().fit(X, y, sample_weight=w)
-    blocks = iter_blocks(X, y.reshape(-1, 1), w, block_rows=7)
+    blocks = MemoryRows(X, y.reshape(-1, 1), w, block_rows=7)
     r = summarize(model, blocks, model.stats_, "HC3")
     s, _ = _statsmodels(X, y, w, True, "HC3")
     _compare(r, s)
     close(r.durbin_watson, durbin_watson(s.wresid), what="dw")
     close([r.jarque_bera, r.skew, r.kurtosis], np.array(jarque_bera(s.wresid))[[0, 2, 3]], what="jb")
     close(r.omnibus, omni_normtest(s.wresid)[0], what="omnibus")
-    r2 = summarize(model, iter_blocks(X, y.reshape(-1, 1), w, 50), model.stats_, keep_rows=False)
+    r2 = summarize(model, MemoryRows(X, y.reshape(-1, 1), w, block_rows=50), model.stats_,
+                   keep_rows=False)
     with pytest.raises(ValueError, match="keep_rows=False"):
         r2.leverage
     with pytest.raises(ValueError, match="block 0 of the row source has X of shape"):
-        summarize(model, [(X[:, :2], y, w)], model.stats_)
+        summarize(model, _Partitioned(X[:, :2], y, w, [len(X)]), model.stats_)
 
 
 def test_partial_fit_model_summarized_with_explicit_rows():
@@ -696,7 +698,7 @@ def test_copies_of_the_estimator_do_not_carry_the_training_rows():
     _compare(twin.summary(X=X, y=y), s)
 
 
-class _Partitioned:
+class _Partitioned(Rows):
     """Rows in partitions processed by ``map_blocks`` (as dask_support's partitions are)."""
 
     def __init__(self, X, y, w, sizes):
@@ -706,13 +708,15 @@ class _Partitioned:
                       for a, b in zip(edges[:-1], edges[1:])]
         self.calls = 0
 
+    def stats(self):
+        raise AssertionError("the summary takes the statistics it is given")
+
+    def blocks(self, shuffle=False, rng=None):
+        return iter(self.parts)
+
     def map_blocks(self, func):
         self.calls += 1
         return [func(part, i) for i, part in enumerate(self.parts)]
-
-    def factor(self, design):
-        from linreg.closed_form import streamed_qr_factor
-        return streamed_qr_factor(self.parts, design)
 
 
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC2"])

@@ -365,7 +365,7 @@ def test_sgd_needs_rows():
     X, y = well_conditioned(n=100, d=3, seed=23)
     m = LinearRegression(solver="sgd")
     with pytest.raises(ValueError, match="needs the rows of X"):
-        m._fit_problem(linreg.sufficient_stats(X, y[:, None]), None, None, None, True)
+        m.solve_from_stats(linreg.sufficient_stats(X, y[:, None]))
 
 
 def test_model_file_stores_callback_as_null(tmp_path):

@@ -331,7 +331,7 @@ def cmd_fit(args, out, err) -> int:
 
     params = _estimator_params(args)
     model = LinearRegression(**params)
-    model._check_params()  # a bad option fails before a long read, not after
+    model.check_params()  # a bad option fails before a long read, not after
     table = read_table(args.data, target=_split_names(args.target),
                        features=_split_names(args.features), drop=_split_names(args.drop),
                        need_target=True, max_columns=_most_columns(), weight=args.weight)

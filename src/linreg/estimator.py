@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from dataclasses import dataclass
@@ -14,14 +15,17 @@ from . import objective
 from .checkpoint import Checkpoint
 from .checkpoint import fingerprint as checkpoint_fingerprint
 from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
-                          merge_qr_factors, qr_factor_around, reframe_qr_factor,
-                          solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
+                          solve_normal_equations, solve_qr, solve_qr_factor)
 from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_epoch,
                       warn_divergences, warn_not_converged)
 from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning, warn_user
 from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer
 from .rank import Identification, identify_stats
-from .stats import Design, DesignStats, SufficientStats, sufficient_stats
+from .dask_support import is_dask_collection
+from .rows.dask import DaskRows
+from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
+from .sources import is_source
+from .stats import Design, DesignStats, SufficientStats, representative_point, sufficient_stats
 from .validation import (check_choice, check_finite, check_nonnegative_float,
                          check_positive_int, column_label)
 
@@ -40,25 +44,38 @@ def _listed(labels: list[str], limit: int = 10) -> str:
 
 @dataclass
 class Problem:
-    """What a solver gets: the statistics, the design, and the rows where there are rows."""
+    """What a solver gets: the statistics, the design, the rank decision and the rows
+    (:class:`linreg.rows.Rows`: in memory, in files, on Dask, or only their statistics)."""
 
     stats: SufficientStats
     design: Design
     ds: DesignStats
     alpha: float
-    X: np.ndarray | None = None
-    Y: np.ndarray | None = None
-    sample_weight: np.ndarray | None = None
-    #: when the rows are not in memory (files, Dask): (design, y_shift) -> triangular factor
-    #: R of √s·[1, X̃, y − y_shift] over all rows (closed_form.streamed_qr_factor), for "qr"
-    row_factor: object = None
-    #: when the rows are not in memory: (shuffle, rng) -> iterator of blocks (X, Y, w), for
-    #: the stochastic solvers (blocks in random order, rows shuffled within each block)
-    row_blocks: object = None
+    rows: Rows
+    #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
+    identification: Identification
     #: a linreg.checkpoint.Checkpoint for the iterative solvers, or None
     checkpoint: object = None
-    #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
-    identification: Identification | None = None
+
+    # the rows in memory, for the solvers that read them in place (None otherwise)
+    @property
+    def X(self):
+        arrays = self.rows.arrays()
+        return None if arrays is None else arrays[0]
+
+    @property
+    def Y(self):
+        arrays = self.rows.arrays()
+        return None if arrays is None else arrays[1]
+
+    @property
+    def sample_weight(self):
+        arrays = self.rows.arrays()
+        return None if arrays is None else arrays[2]
+
+    def row_blocks(self, shuffle: bool, rng):
+        """Blocks ``(X, Y, w)`` of rows that are not in memory (files, Dask)."""
+        return self.rows.blocks(shuffle, rng)
 
 
 def _same_param(a, b) -> bool:
@@ -230,7 +247,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         # the training rows are only referenced for summary(); copying or serializing the
         # estimator must not carry the caller's whole data set along
         state = super().__getstate__()
-        state.pop("_training_data", None)
+        state.pop("_training_rows", None)
         return state
 
     # ------------------------------------------------------------------ checks
@@ -240,7 +257,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = True
         return tags
 
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
         check_choice("solver", self.solver, SOLVERS)
         check_nonnegative_float("alpha", self.alpha)
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
@@ -315,58 +332,24 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         all come from it, read in blocks), or a dask array (with ``y`` a dask array) or dask
         DataFrame (with ``y`` a dask Series or the target column's name): the statistics
         are then computed per partition on the cluster (:mod:`linreg.dask_support`).
+        Whatever the input, it becomes one :class:`linreg.rows.Rows` here, and the rest of
+        the fit asks it for what it needs.
         """
-        from .sources import is_source
         ckpt = None
         if checkpoint is not None:
             if self.solver not in ITERATIVE_SOLVERS:
                 raise ValueError(f"checkpoint is for the iterative solvers {ITERATIVE_SOLVERS}; "
                                  f"solver={self.solver!r} has no training state to save")
             ckpt = Checkpoint(checkpoint, checkpoint_every)
-        if is_source(X):
-            return self._fit_source(X, y, sample_weight, checkpoint=ckpt)
-        from . import dask_support
-        if dask_support.is_dask_collection(X) or dask_support.is_dask_collection(y):
-            if ckpt is not None:
-                raise ValueError("checkpoint is not supported for dask collections")
-            return dask_support.fit(self, X, y, sample_weight)
-        self._check_params()
-        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, finite_X=False)
-        stats = self._training_stats(X, Y, sw)
-        self._fit_problem(stats, X, Y, sw, single, checkpoint=ckpt)
-        from .inference import target_names_of
-        # the name(s) a pandas y carries, for summary() on the training rows
-        self._training_target_names = target_names_of(y)
-        return self
-
-    def _training_stats(self, X, Y, sw) -> SufficientStats:
-        """The statistics pass, which also serves as the check for NaN/inf in ``X``: a
-        non-finite value makes the sums non-finite, and only then are the rows scanned to
-        say where it is (so clean data is read once, not twice)."""
-        try:
-            stats = sufficient_stats(X, Y, sw)
-        except ValueError:
-            check_finite(X, "X", getattr(self, "feature_names_in_", None))
-            raise
-        if not stats.is_finite():
-            check_finite(X, "X", getattr(self, "feature_names_in_", None))
-        return stats
-
-    def _fit_source(self, source, y, sample_weight, checkpoint=None):
-        """Fit from a :mod:`linreg.sources` source: one pass for the statistics; a second,
-        TSQR pass only when the QR solver is chosen."""
-        if y is not None or sample_weight is not None:
-            raise ValueError("when X is a data source, the targets and sample weights come "
-                             "from it: pass y=None and sample_weight=None")
-        self._check_params()
-        stats = source.stats()
-        self._set_input_names(source.feature_names, stats.n_features)
-        self._fit_problem(stats, None, None, None, source.single_target,
-                          row_factor=lambda design, y_shift: streamed_qr_factor(
-                              source.blocks(), design, y_shift),
-                          row_blocks=lambda shuffle, rng: source.blocks(shuffle, rng),
-                          checkpoint=checkpoint)
-        self._training_source = source   # for summary()'s residual pass
+        self.check_params()
+        rows = as_rows(X, y, sample_weight, validate=functools.partial(
+            self._validate_training_data, finite_X=False))
+        if ckpt is not None and isinstance(rows, DaskRows):
+            raise ValueError("checkpoint is not supported for dask collections")
+        stats = rows.stats()
+        if not isinstance(rows, MemoryRows):      # validate_data recorded them for arrays
+            self._set_input_names(rows.feature_names, stats.n_features)
+        self._fit_problem(stats, rows, checkpoint=ckpt)
         return self
 
     def _set_input_names(self, names, n_features: int) -> None:
@@ -378,20 +361,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    def _fit_problem(self, stats: SufficientStats, X, Y, sw, single: bool,
-                     row_factor=None, row_blocks=None, checkpoint=None) -> None:
+    def _fit_problem(self, stats: SufficientStats, rows: Rows, checkpoint=None) -> None:
         design = Design.from_stats(stats, self.fit_intercept, self.standardize)
         ds = design.apply(stats)
         identification = identify_stats(stats, self.fit_intercept)
-        problem = Problem(stats, design, ds, float(self.alpha), X, Y, sw, row_factor, row_blocks,
-                          checkpoint, identification)
+        problem = Problem(stats, design, ds, float(self.alpha), rows, identification, checkpoint)
         self.condition_number_ = (identification.condition_number if problem.alpha == 0
                                   else condition_number(ds, problem.alpha))
         solver = self.solver
         if solver == "auto":
             solver = "normal"
             if self.condition_number_ ** 2 > NORMAL_EQUATIONS_MAX_CONDITION:
-                if X is not None or row_factor is not None:
+                if rows.has_factor():
                     solver = "qr"
                 elif self.condition_number_ ** 2 > 1e10:
                     warn_user(
@@ -413,10 +394,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         coef, intercept = design.to_original(solution.theta, solution.beta)
         self.stats_ = stats
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
-        # pass; None when the rows were not in memory (sources, partial_fit, merge)
-        self._training_data = None if X is None else (X, Y, sw)
-        self._training_source = None
-        self._set_coefficients(coef, intercept, single)
+        # pass (statistics only after partial_fit and merge)
+        self._training_rows = rows
+        self._set_coefficients(coef, intercept, rows.single_target)
         if solver in ("normal", "qr"):
             J = objective.loss_from_stats(ds, solution.theta, solution.beta, problem.alpha)
             gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, problem.alpha)
@@ -480,9 +460,6 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                                       problem.design.scale)
 
     def _solve_qr(self, problem: Problem) -> Solution:
-        if problem.X is None and problem.row_factor is None:
-            raise ValueError("solver='qr' needs the rows of X; this data source only provides "
-                             "sufficient statistics — use solver='normal' or 'auto'")
         design = problem.design
         if design.fit_intercept:
             # QR always works on centred columns (far better conditioned); the explicit
@@ -490,16 +467,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             centred = Design(problem.stats.mean_x.copy(), design.scale, True, design.standardize)
         else:
             centred = design
-        if problem.X is None:
-            # y is centred too (on its mean from the statistics), as solve_qr does
+        arrays = problem.rows.arrays()
+        if arrays is None:
+            # one more pass (TSQR) where the rows are; y is centred too (on its mean from the
+            # statistics), as solve_qr does
             y_shift = problem.stats.mean_y.copy() if centred.fit_intercept else None
-            solution = solve_qr_factor(problem.row_factor(centred, y_shift), centred,
+            solution = solve_qr_factor(problem.rows.qr_factor(centred, y_shift), centred,
                                        problem.alpha, problem.ds.weight_sum,
                                        problem.stats.n_rows, y_shift,
                                        n_null=problem.identification.n_null)
-        else:
-            solution = solve_qr(problem.X, problem.Y, centred, problem.alpha,
-                                problem.sample_weight, problem.ds.weight_sum,
+        else:       # in memory: QR with iterative refinement from the rows themselves
+            X, Y, sw = arrays
+            solution = solve_qr(X, Y, centred, problem.alpha, sw, problem.ds.weight_sum,
                                 n_null=problem.identification.n_null)
         if centred is not design:
             coef, intercept = centred.to_original(solution.theta, solution.beta)
@@ -586,7 +565,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         ``shuffle``), continuing the optimizer state, counters and random generator of the
         previous ``fit``/``partial_fit``.  The first call fixes the design (centring and
         scaling) from its rows.  ``loss_history_`` gets ``J`` of all rows seen so far."""
-        self._check_params()
+        self.check_params()
         state = getattr(self, "training_state_", None)
         # continue only what an iterative fit left (a later closed-form fit supersedes it)
         first = state is None or getattr(self, "solver_", None) not in ITERATIVE_SOLVERS
@@ -634,57 +613,43 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """
         if self.solver in ("sgd", "minibatch"):
             return self._partial_fit_stochastic(X, y, sample_weight)
-        self._check_params()
+        self.check_params()
         first = not isinstance(getattr(self, "stats_", None), SufficientStats)
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
-        # All chunks are accumulated around one point K (fixed by the first chunk), as one
-        # blocked pass would be, so the merges keep full accuracy however large the means.
-        from .stats import representative_point, shifted_stats, unshift
-        origin = getattr(self, "_partial_origin", None)
+        with_factor = self.solver == "qr"
+        accumulated = getattr(self, "_training_rows", None)
         if first:
-            K = representative_point(X, Y)
-            relative = SufficientStats.empty(X.shape[1], Y.shape[1])
+            # all chunks are accumulated around one point K fixed by the first chunk
+            accumulated = AccumulatedRows(representative_point(X, Y),
+                                          SufficientStats.empty(X.shape[1], Y.shape[1]),
+                                          single_target=single)
         else:
             if Y.shape[1] != self.stats_.n_targets:
                 raise ValueError(f"y has {Y.shape[1]} target(s); the model was fitted "
                                  f"with {self.stats_.n_targets}")
-            single = np.ndim(self.coef_) == 1
-            if origin is not None and origin[2] is self.stats_:
-                K, relative = origin[0], origin[1]
-            else:   # continuing a fit: around its means
-                K = self.stats_.mean.copy()
-                relative = SufficientStats(self.stats_.n_rows, self.stats_.weight_sum,
-                                           np.zeros_like(K), self.stats_.comoment,
-                                           self.stats_.n_features)
-        row_factor = factor = None
-        if self.solver == "qr":
-            # QR needs more than the statistics: one triangular factor of all rows so far,
-            # kept around the same point K, updated chunk by chunk (TSQR) and re-framed to
-            # the current centring and scaling when solving.
-            factor = self._partial_qr_factor(first, origin, K)
-            chunk = qr_factor_around(X, Y, K, sw)
-            factor = chunk if factor is None else merge_qr_factors(factor, chunk)
-            row_factor = lambda design, y_shift: reframe_qr_factor(factor, K, design, y_shift)  # noqa: E731
-        relative = relative.merge(shifted_stats(X, Y, sw, K))
-        stats = unshift(relative, K)
-        self._fit_problem(stats, None, None, None, single, row_factor=row_factor)
-        self._partial_origin = (K, relative, stats)
-        self._partial_factor = factor
+            if not isinstance(accumulated, AccumulatedRows):
+                accumulated = self._continued(accumulated, with_factor)
+        accumulated = accumulated.add(X, Y, sw, with_factor)
+        self._fit_problem(accumulated.stats(), accumulated)
         return self
 
-    def _partial_qr_factor(self, first: bool, origin, K):
-        """The QR factor of the rows before this chunk, around ``K`` (None for none)."""
-        if first:
-            return None
-        if origin is not None and origin[2] is self.stats_ and getattr(self, "_partial_factor", None) is not None:
-            return self._partial_factor
-        rows = getattr(self, "_training_data", None)
-        if rows is None:
-            raise ValueError("partial_fit with solver='qr' can continue only a model whose rows "
-                             "it has seen (a fit on in-memory arrays, or earlier partial_fit "
-                             "calls with solver='qr'); refit, or use solver='normal' or 'auto'")
-        X0, Y0, w0 = rows
-        return qr_factor_around(X0, Y0, K, w0)
+    def _continued(self, rows, with_factor: bool) -> AccumulatedRows:
+        """``partial_fit`` after ``fit``, ``merge`` or loading: the accumulation starts from the
+        model's statistics, around their means (and, for ``"qr"``, from a factor of its rows,
+        which it must still hold)."""
+        K = self.stats_.mean.copy()
+        relative = SufficientStats(self.stats_.n_rows, self.stats_.weight_sum, np.zeros_like(K),
+                                   self.stats_.comoment, self.stats_.n_features)
+        factor = None
+        if with_factor:
+            if rows is None or not rows.has_factor():
+                raise ValueError("partial_fit with solver='qr' can continue only a model whose "
+                                 "rows it has seen (a fit on in-memory arrays or a data source, "
+                                 "or earlier partial_fit calls with solver='qr'); refit, or use "
+                                 "solver='normal' or 'auto'")
+            d = self.stats_.n_features
+            factor = rows.qr_factor(Design(K[:d], np.ones(d), True, False), K[d:])
+        return AccumulatedRows(K, relative, factor, np.ndim(self.coef_) == 1)
 
     def merge(self, other: "LinearRegression") -> "LinearRegression":
         """Combine with a model fitted on other (disjoint) rows: the exact joint fit.
@@ -724,8 +689,22 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if self.solver == "qr":
             raise ValueError("merge re-solves from the statistics; solver='qr' needs the rows. "
                              "Use solver='auto' or 'normal'")
-        self._fit_problem(self.stats_.merge(other.stats_), None, None, None,
-                          np.ndim(self.coef_) == 1)
+        return self.solve_from_stats(self.stats_.merge(other.stats_), np.ndim(self.coef_) == 1)
+
+    def solve_from_stats(self, stats: SufficientStats, single_target: bool = True):
+        """Fit from the sufficient statistics alone, with no rows: the exact solution of
+        every closed-form solver (``"qr"`` needs the rows) and the full-batch descent of
+        ``"gd"``.  What :meth:`merge` and the plots' optimum use; returns ``self``.
+
+        ``single_target``: report ``coef_`` 1-D (one target).  :meth:`summary` then needs
+        the rows passed to it.
+        """
+        self.check_params()
+        if not isinstance(stats, SufficientStats):
+            raise ValueError(f"stats must be linreg.stats.SufficientStats, not {type(stats).__name__}")
+        if not hasattr(self, "n_features_in_"):
+            self.n_features_in_ = stats.n_features
+        self._fit_problem(stats, StatsRows(stats, single_target))
         return self
 
     # ------------------------------------------------------------------ use
@@ -796,57 +775,30 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         >>> [round(float(v), 4) for v in result.params], round(float(result.rsquared), 4)
         ([1.04, 1.99], 0.9973)
         """
-        from . import dask_support
-        from .inference import (COV_TYPES, RowPieces, check_inference_allowed, summarize,
-                                target_names_of)
-        from .sources import is_source
+        from .inference import COV_TYPES, check_inference_allowed, summarize
         check_is_fitted(self)
         check_choice("cov_type", cov_type, COV_TYPES)
         check_inference_allowed(self)
         stats = getattr(self, "stats_", None)
         stats = stats if isinstance(stats, SufficientStats) else None
-        names = target_names_of(y)     # a pandas y's name(s); a source's target columns below
-        if is_source(X):
-            if y is not None or sample_weight is not None:
-                raise ValueError("when X is a data source, the targets and sample weights come "
-                                 "from it: pass y=None and sample_weight=None")
-            blocks, rows_again = X.blocks(), X.blocks
-            names = X.target_names
-            if stats is None:
-                stats = X.stats()
-        elif dask_support.is_dask_collection(X) or dask_support.is_dask_collection(y):
-            # the residual pass runs on the workers: each partition sends back its totals
-            blocks = dask_support._Partitions(X, y, sample_weight)
-            rows_again = None
-            if stats is None:
-                stats = blocks.stats()
-        elif X is not None or y is not None:
-            if X is None or y is None:
+        if X is not None or y is not None:
+            if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
                 raise ValueError("pass both X and y to summary() (or neither, to use the "
                                  "training data the model was fitted on)")
-            Xv, Y, _, sw = self._validate_training_data(X, y, sample_weight, reset=False)
-            blocks = RowPieces(Xv, Y, sw)       # the pass on pieces of rows, on threads
-            rows_again = None                   # (a partitioned collection reads itself again)
-            if stats is None:
-                stats = sufficient_stats(Xv, Y, sw)
-        elif getattr(self, "_training_source", None) is not None and stats is not None:
-            # fitted from a file source: read it again (a changed file is detected)
-            source = self._training_source
-            blocks, rows_again = source.blocks(), source.blocks
-            names = source.target_names
+            rows = as_rows(X, y, sample_weight, validate=functools.partial(
+                self._validate_training_data, reset=False))
         else:
-            data = getattr(self, "_training_data", None)
-            if data is None or stats is None:
+            rows = getattr(self, "_training_rows", None)
+            if rows is None or stats is None or isinstance(rows, StatsRows):
                 raise ValueError(
                     "summary() needs the training rows for the residuals, and this model does "
-                    "not hold them (it was loaded from a file, or fitted from a data source, "
-                    "with partial_fit or merge): pass them, as "
+                    "not hold them (it was loaded from a file, or fitted with partial_fit or "
+                    "merge): pass them, as "
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
-            blocks = RowPieces(*data)
-            rows_again = None
-            names = getattr(self, "_training_target_names", None)
-        return summarize(self, blocks, stats, cov_type, rows_again=rows_again,
-                         target_names=names if target_names is None else target_names)
+        if stats is None:
+            stats = rows.stats()
+        return summarize(self, rows, stats, cov_type,
+                         target_names=rows.target_names if target_names is None else target_names)
 
     def plot_loss(self, X=None, y=None, ax=None):
         """Plot the loss curve (log scale) with the closed-form optimum as a reference line

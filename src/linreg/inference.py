@@ -26,13 +26,11 @@ the condition number).  A rank-deficient design is handled by an eigendecomposit
 coefficients that the data cannot identify are marked (``identified`` is False, their
 standard errors NaN) rather than printed as numbers.
 
-The pass runs over any iterator of blocks ``(X_block, Y_block, w_block)`` (``w_block`` may
-be ``None``), so in-memory arrays and streamed sources feed it alike (see :func:`iter_blocks`).
-Each block yields mergeable totals (sums, moments, HC meat, and its first and last weighted
-residual, so that Durbin–Watson's terms across block edges can be added), merged in row
-order.  For dask inputs the same per-block code runs on the workers, one task a partition,
-and only the partitions' totals (and per-row leverage and residuals, for the influence
-measures) come back to the client.
+The pass runs over the training rows wherever they live (:class:`linreg.rows.Rows`: in
+memory, files, Dask): each block, where it lives (threads in memory, workers on Dask), yields
+mergeable totals (sums, moments, HC meat, and its first and last weighted residual, so that
+Durbin–Watson's terms across block edges can be added), merged in row order; only the
+totals (and per-row leverage and residuals, for the influence measures) travel.
 
 Numbers match statsmodels' ``OLS``/``WLS`` results (``cov_type`` "nonrobust", "HC0"–"HC3"):
 R² is uncentred without a constant, AIC/BIC count ``df_model + k_constant`` parameters, and
@@ -101,38 +99,6 @@ def iter_blocks(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS):
         stop = min(start + block_rows, n)
         yield (X[start:stop], Y[start:stop],
                None if sample_weight is None else sample_weight[start:stop])
-
-
-class RowPieces:
-    """In-memory rows as a partitioned collection for :func:`summarize`: the residual pass
-    (and the leverage and TSQR passes) run on pieces of whole blocks side by side
-    (:func:`linreg.parallel.map_row_pieces`), their totals merged in row order — the same
-    code and the same merge as Dask partitions, on this machine's threads."""
-
-    def __init__(self, X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS):
-        self.X, self.Y, self.sample_weight, self.block_rows = X, Y, sample_weight, block_rows
-
-    def __iter__(self):
-        return iter_blocks(self.X, self.Y, self.sample_weight, self.block_rows)
-
-    def map_blocks(self, func) -> list:
-        """``[func((X, Y, w), index) for each piece]``, in row order."""
-        from .parallel import map_row_pieces, row_pieces
-        index = {start: i for i, (start, _) in
-                 enumerate(row_pieces(self.X.shape[0], self.block_rows))}
-        w = self.sample_weight
-
-        def piece(start: int, stop: int):
-            return func((self.X[start:stop], self.Y[start:stop],
-                         None if w is None else w[start:stop]), index[start])
-
-        return map_row_pieces(piece, self.X.shape[0], self.block_rows)
-
-    def factor(self, design, y_shift=None) -> np.ndarray:
-        """The TSQR factor of all rows (:func:`linreg.closed_form.qr_factor`, on threads)."""
-        from .closed_form import qr_factor
-        return qr_factor(self.X, np.asarray(self.Y, dtype=np.float64).reshape(self.X.shape[0], -1),
-                         design, self.sample_weight, y_shift)
 
 
 # ---------------------------------------------------------------------------------- bread
@@ -668,32 +634,21 @@ def _finish(totals: _PassTotals) -> _PassTotals:
     return totals
 
 
-def _residual_pass(blocks, coef, intercept, factor: GramFactor, cov_type: str,
+def _residual_pass(rows, coef, intercept, factor: GramFactor, cov_type: str,
                    keep_rows: bool, need_leverage: bool = True) -> _PassTotals:
-    """One pass over ``blocks``: residuals at the fitted coefficients and everything made of
+    """One pass over ``rows``: residuals at the fitted coefficients and everything made of
     them (SSR, HC meat, leverage, Durbin–Watson sums, moments of the weighted residuals).
 
-    ``blocks`` is an iterable of ``(X, Y, w)`` in row order, or a partitioned collection
-    (a ``map_blocks(func)`` method that returns ``func(block, index)`` of every partition, in
-    order, computed where the partition lives: see :mod:`linreg.dask_support`).  Either way
-    each block's totals come from :func:`_block_totals` and are merged in row order
-    (:meth:`_PassTotals.merge`); for partitions only their totals travel.  The rows are
-    whitened (the costly part: O(d²) a row) only for the HC meat or when ``need_leverage``.
+    Each block's totals come from :func:`_block_totals`, computed where the block lives
+    (:meth:`linreg.rows.Rows.map_blocks`), and are merged in row order
+    (:meth:`_PassTotals.merge`); only the totals travel.  The rows are whitened (the costly
+    part: O(d²) a row) only for the HC meat or when ``need_leverage``.
     """
     spec = _PassSpec(coef, intercept, factor, cov_type, keep_rows, need_leverage)
-    if _is_partitioned(blocks):
-        totals = _PassTotals.empty(spec)
-        for part in blocks.map_blocks(functools.partial(_partition_totals, spec=spec)):
-            totals.merge(part)
-    else:
-        totals = _accumulate(blocks, spec)
+    totals = _PassTotals.empty(spec)
+    for part in rows.map_blocks(functools.partial(_partition_totals, spec=spec)):
+        totals.merge(part)
     return _finish(totals)
-
-
-def _is_partitioned(blocks) -> bool:
-    """Whether ``blocks`` is a partitioned collection whose blocks are processed in place."""
-    return callable(getattr(blocks, "map_blocks", None)) and callable(getattr(blocks, "factor",
-                                                                              None))
 
 
 def _leverage_pass(blocks, factor: GramFactor) -> np.ndarray:
@@ -1057,9 +1012,8 @@ def check_inference_allowed(model) -> None:
             "so linreg does not print them. Refit with alpha=0 to get a summary.")
 
 
-def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust",
-              keep_rows: bool = True, target_names=None, use_t: bool | None = None,
-              rows_again=None):
+def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
+              keep_rows: bool = True, target_names=None, use_t: bool | None = None):
     """Inference for a fitted least-squares ``model`` from ``stats`` plus one pass over ``blocks``.
 
     Parameters
@@ -1067,16 +1021,15 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
     model : fitted estimator
         Needs ``coef_``, ``intercept_``, ``fit_intercept`` (and ``alpha``, which must be 0);
         optionally ``feature_names_in_``, ``solver_``, ``n_iter_``, ``grad_norm_history_``.
-    blocks : iterable of (X_block, Y_block, w_block), or partitioned rows
-        The training rows, in order (Durbin–Watson depends on the order).  Or a
-        partitioned collection (the partitions of dask inputs,
-        ``linreg.dask_support._Partitions``): an object with ``map_blocks(func)``, which
-        returns ``func((X, Y, w), index)`` of every partition in order, computed where the
-        partition lives, and ``factor(design)``, the TSQR factor of the rows reduced the same
-        way.  Each partition then sends back only its totals (sums, moments, HC meat, its
-        first and last weighted residual for Durbin–Watson; ``O(d² k)`` numbers), and with
-        ``keep_rows`` its per-row leverage and weighted residuals; the rows themselves never
-        leave the workers.  They can be read again (``rows_again`` is not needed).
+    rows : linreg.rows.Rows
+        The training rows, wherever they live.  The pass asks them to run each block's part
+        where the block is (:meth:`~linreg.rows.Rows.map_blocks`: threads in memory, workers
+        on Dask) and merges the blocks' totals in row order (sums, moments, HC meat, each
+        block's first and last weighted residual for Durbin–Watson; ``O(d² k)`` numbers), with
+        ``keep_rows`` its per-row leverage and weighted residuals.  For an ill-conditioned
+        design (``κ(S) > 1e6``) the bread is taken from their TSQR factor
+        (:meth:`~linreg.rows.Rows.qr_factor`, one more pass) instead of the statistics, which
+        keeps standard errors accurate to about ``√κ(S)·ε`` instead of ``κ(S)·ε``.
     stats : SufficientStats
         The statistics of the same rows (checked during the pass).
     cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}
@@ -1090,12 +1043,6 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
         Student's t (True) or normal (False) reference distribution for the coefficient tests
         and intervals.  Default as statsmodels: t for "nonrobust", normal for the
         heteroscedasticity-robust (large-sample) covariances.
-    rows_again : callable, optional
-        Returns a fresh iterator over the same blocks.  Given, and the design is
-        ill-conditioned (``κ(S) > 1e6``), the bread is taken from a TSQR factor of the rows
-        (one more pass) instead of the statistics, which keeps standard errors accurate to
-        about ``√κ(S)·ε`` instead of ``κ(S)·ε``.
-
     Returns
     -------
     RegressionResults, or MultiOutputResults when the model has several targets.
@@ -1111,30 +1058,18 @@ def summarize(model, blocks, stats: SufficientStats, cov_type: str = "nonrobust"
                          f"{stats.n_targets} targets, but the model has {d} and {k}")
     fit_intercept = bool(model.fit_intercept)
     factor = GramFactor(stats, fit_intercept)
-    partitioned = _is_partitioned(blocks)
     if factor.ill_conditioned():
-        if partitioned:
-            # each partition's factor computed where it lives, merged in a tree (TSQR)
-            factor.use_row_factor(blocks.factor(factor.design()))
-        elif rows_again is not None:
-            from .closed_form import streamed_qr_factor
-            factor.use_row_factor(streamed_qr_factor(
-                ((Xb, np.asarray(Yb, dtype=np.float64).reshape(len(Yb), -1), wb)
-                 for Xb, Yb, wb in rows_again()), factor.design()))
-    # leverage is needed by HC2/HC3; otherwise, when the rows can be read again, it is left
-    # to a pass on first use (it costs as much as the rest of the summary)
-    lazy = (keep_rows and (partitioned or rows_again is not None)
-            and cov_type in ("nonrobust", "HC0", "HC1"))
-    totals = _residual_pass(blocks, coef, intercept, factor, cov_type, keep_rows,
+        # each block's factor computed where it lives, merged in order (TSQR)
+        factor.use_row_factor(rows.qr_factor(factor.design()))
+    # leverage is needed by HC2/HC3; otherwise it is left to a pass on first use (it costs
+    # as much as the rest of the summary)
+    lazy = keep_rows and cov_type in ("nonrobust", "HC0", "HC1")
+    totals = _residual_pass(rows, coef, intercept, factor, cov_type, keep_rows,
                             need_leverage=keep_rows and not lazy)
     if lazy and totals.leverage is None:
-        if partitioned:
-            def again():
-                parts = blocks.map_blocks(functools.partial(_partition_leverage, factor=factor))
-                return np.concatenate(parts) if parts else np.zeros(0)
-        else:
-            def again():
-                return _leverage_pass(rows_again(), factor)
+        def again():
+            parts = rows.map_blocks(functools.partial(_partition_leverage, factor=factor))
+            return np.concatenate(parts) if parts else np.zeros(0)
         totals.leverage = _LazyLeverage(again, totals.n_rows)
     _check_same_data(totals, stats, factor)
 

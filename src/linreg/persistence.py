@@ -283,7 +283,7 @@ def from_dict(data, path="<model>"):
             _fail(path, f"parameter {key!r} has a value of type {type(value).__name__}")
     try:
         model.set_params(**params)
-        model._check_params()
+        model.check_params()
     except ValueError as exc:
         _fail(path, f"bad parameters: {exc}")
     d = data.get("n_features_in")

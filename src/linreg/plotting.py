@@ -64,8 +64,7 @@ def optimal_loss(model, X=None, y=None, sample_weight=None) -> float | None:
                 stats = getattr(model, "stats_", None)
                 if not isinstance(stats, SufficientStats):
                     return None
-                reference._check_params()
-                reference._fit_problem(stats, None, None, None, np.ndim(model.coef_) == 1)
+                reference.solve_from_stats(stats, np.ndim(model.coef_) == 1)
     except (ValueError, ArithmeticError):
         return None
     J = float(np.asarray(reference.loss_history_)[-1])

@@ -1,0 +1,118 @@
+"""The :class:`Rows` interface, and the rows that are only statistics (``merge``) or an
+accumulation of them (``partial_fit``).  See :mod:`linreg.rows`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from ..stats import SufficientStats
+
+__all__ = ["Rows", "NoRowsError", "StatsRows", "AccumulatedRows"]
+
+
+class NoRowsError(ValueError):
+    """The rows were asked for, but only statistics (or a factor) of them are kept."""
+
+
+class Rows(ABC):
+    """The training rows, wherever they live (see the module docstring)."""
+
+    feature_names: list[str] | None = None
+    target_names: list[str] | None = None
+    n_features: int
+    n_targets: int
+    #: the target was one column (a 1-D ``y``, one target name): coefficients are 1-D
+    single_target: bool = True
+
+    @abstractmethod
+    def stats(self) -> SufficientStats:
+        """The checked sufficient statistics of all rows."""
+
+    def arrays(self) -> tuple | None:
+        """``(X, Y, w)`` when the rows are in memory, else ``None``."""
+        return None
+
+    @abstractmethod
+    def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        """Blocks ``(X, Y, w)`` of the rows, in order (or shuffled: blocks in a random order,
+        the rows of each permuted)."""
+
+    def map_blocks(self, fn: Callable) -> list:
+        """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are."""
+        return [fn(block, i) for i, block in enumerate(self.blocks())]
+
+    def has_factor(self) -> bool:
+        """Whether :meth:`qr_factor` can be had (rows to read, or a factor kept)."""
+        return True
+
+    def qr_factor(self, design, y_shift=None) -> np.ndarray:
+        """The triangular factor of ``√s·[1, X̃, y − y_shift]`` over all rows (one pass)."""
+        from ..closed_form import streamed_qr_factor
+        return streamed_qr_factor(self.blocks(), design, y_shift)
+
+
+class StatsRows(Rows):
+    """No rows at all: only their statistics (after ``merge``)."""
+
+    def __init__(self, stats: SufficientStats, single_target: bool = True):
+        self._stats = stats
+        self.n_features, self.n_targets = stats.n_features, stats.n_targets
+        self.single_target = single_target
+
+    def stats(self) -> SufficientStats:
+        return self._stats
+
+    def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        raise NoRowsError("this needs the rows of X, and only their sufficient statistics are "
+                          "available here (after merge or partial_fit); pass the rows")
+
+    def map_blocks(self, fn: Callable) -> list:
+        return list(self.blocks())
+
+    def has_factor(self) -> bool:
+        return False
+
+    def qr_factor(self, design, y_shift=None) -> np.ndarray:
+        raise NoRowsError("solver='qr' needs the rows of X; only their sufficient statistics "
+                          "are available here — use solver='normal' or 'auto'")
+
+
+class AccumulatedRows(StatsRows):
+    """What ``partial_fit`` keeps of the chunks so far: their statistics relative to one
+    fixed point ``K`` (so merging chunks keeps full accuracy however large the means), and,
+    for ``solver="qr"``, one triangular factor of them around ``K``, re-framed to any design
+    without a pass (:func:`linreg.closed_form.reframe_qr_factor`)."""
+
+    def __init__(self, origin: np.ndarray, relative: SufficientStats, factor=None,
+                 single_target: bool = True):
+        from ..stats import unshift
+        super().__init__(unshift(relative, origin), single_target)
+        self.origin, self.relative, self.factor = origin, relative, factor
+
+    def add(self, X, Y, sample_weight, with_factor: bool) -> "AccumulatedRows":
+        """The accumulation with one more chunk (a new object)."""
+        from ..closed_form import merge_qr_factors, qr_factor_around
+        from ..stats import shifted_stats
+        factor = None
+        if with_factor:
+            if self.factor is None and self.relative.n_rows > 0:
+                raise NoRowsError(
+                    "partial_fit with solver='qr' can continue only a model whose rows it has "
+                    "seen (a fit on in-memory arrays or a data source, or earlier partial_fit "
+                    "calls with solver='qr'); refit, or use solver='normal' or 'auto'")
+            chunk = qr_factor_around(X, Y, self.origin, sample_weight)
+            factor = chunk if self.factor is None else merge_qr_factors(self.factor, chunk)
+        relative = self.relative.merge(shifted_stats(X, Y, sample_weight, self.origin))
+        return AccumulatedRows(self.origin, relative, factor, self.single_target)
+
+    def has_factor(self) -> bool:
+        return self.factor is not None
+
+    def qr_factor(self, design, y_shift=None) -> np.ndarray:
+        from ..closed_form import reframe_qr_factor
+        if self.factor is None:
+            return super().qr_factor(design, y_shift)
+        return reframe_qr_factor(self.factor, self.origin, design, y_shift)

@@ -1,0 +1,259 @@
+"""Rows of dask arrays and dask DataFrames (:class:`DaskRows`): every pass runs on the
+workers, partition by partition, and only small results travel (see
+:mod:`linreg.dask_support` for the whole story)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..closed_form import merge_qr_factors, qr_factor
+from ..dask_support import is_dask_frame, is_dask_series
+from ..stats import SufficientStats, representative_point, shifted_stats, unshift
+from .base import Rows
+
+__all__ = ["DaskRows"]
+
+
+# ----------------------------------------------------------------------------- partitions
+def _bad(where: str, A, names, what, first):
+    """Raise naming the first non-finite value of ``A`` (rows labelled by ``first(r)``)."""
+    from ..validation import first_nonfinite
+    hit = first_nonfinite(A)
+    if hit is None:
+        return
+    r, j = hit
+    v = A[r, j]
+    kind = "NaN or a missing value" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    col = f"column {j}" + (f" ({names[j]!r})" if names is not None else "")
+    raise ValueError(f"{where}, {first(r)}: {what} {col} is {kind}; linreg needs finite numbers "
+                     "(drop or impute missing values first)")
+
+
+def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -> SufficientStats:
+    """Statistics of one partition around the common point ``K`` (checked)."""
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):  # checked just below
+            s = shifted_stats(X, Y, w, K)
+    except ValueError as e:      # values too large/small for float64 sums of squares
+        _bad(where, X, feature_names, "feature", first)
+        _bad(where, Y, target_names, "target", first)
+        raise ValueError(f"{where}: {e}") from None
+    if not s.is_finite() or w is not None:
+        _bad(where, X, feature_names, "feature", first)
+        _bad(where, Y, target_names, "target", first)
+        if w is not None:
+            _bad(where, w.reshape(-1, 1), ["sample_weight"], "sample weight", first)
+            if np.any(w < 0):
+                r = int(np.flatnonzero(w < 0)[0])
+                raise ValueError(f"{where}, {first(r)}: sample_weight is {w[r]!r}; it must be >= 0")
+        if not s.is_finite():
+            raise ValueError(f"{where}: the sums of squares overflow float64; rescale the data")
+    return s
+
+
+def _array_block(X, Y, w):
+    X = np.asarray(X)
+    Y = np.asarray(Y, dtype=np.float64)
+    Y = Y.reshape(X.shape[0], 1 if Y.ndim == 1 else Y.shape[1])   # an empty partition too
+    w = None if w is None else np.asarray(w, dtype=np.float64).reshape(-1)
+    return X, Y, w
+
+
+def _array_point(X, Y):
+    X, Y, _ = _array_block(X, Y, None)
+    return representative_point(X, Y)
+
+
+def _array_partition_stats(X, Y, w, K, index, first_row):
+    X, Y, w = _array_block(X, Y, w)
+    return _checked_stats(X, Y, w, K, f"dask partition {index}", lambda r: f"row {first_row + r}",
+                          None, None)
+
+
+def _frame_block(df, features, targets, weight):
+    X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
+    Y = df[targets].to_numpy(dtype=np.float64, na_value=np.nan)
+    w = None if weight is None else df[weight].to_numpy(dtype=np.float64, na_value=np.nan)
+    return X, Y, w
+
+
+def _label(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _frame_point(df, features, targets):
+    X, Y, _ = _frame_block(df, features, targets, None)
+    return representative_point(X, Y)
+
+
+def _frame_partition_stats(df, features, targets, weight, K, index):
+    X, Y, w = _frame_block(df, features, targets, weight)
+    return _checked_stats(X, Y, w, K, f"dask DataFrame partition {index}",
+                          lambda r: f"row {r} (index {_label(df.index[r])!r})", features, targets)
+
+
+def _array_partition_factor(X, Y, w, design, y_shift):
+    X, Y, w = _array_block(X, Y, w)
+    return qr_factor(X, Y, design, w, y_shift)
+
+
+def _frame_partition_factor(df, features, targets, weight, design, y_shift):
+    X, Y, w = _frame_block(df, features, targets, weight)
+    return qr_factor(X, Y, design, w, y_shift)
+
+
+def _merge_stats(a: SufficientStats, b: SufficientStats) -> SufficientStats:
+    return a.merge(b)
+
+
+def _tree(items: list, merge):
+    """Pairwise (binary-tree) reduction of delayed values: depth ⌈log₂ len(items)⌉."""
+    from dask import delayed
+    merge = delayed(merge, pure=True)
+    while len(items) > 1:
+        items = [merge(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
+                 for i in range(0, len(items), 2)]
+    return items[0]
+
+
+# ----------------------------------------------------------------------------- inputs
+class DaskRows(Rows):
+    """The rows of dask arrays or a dask DataFrame (:class:`linreg.rows.Rows`): partitions as
+    delayed objects, each turned into what is asked of it where it lives."""
+
+    def __init__(self, X, y, sample_weight):
+        import dask.array as da
+        from dask import delayed
+        self.delayed = delayed
+        self.feature_names = None
+        if is_dask_frame(X):
+            if y is None:
+                raise ValueError("fitting a dask DataFrame needs the target: fit(df, 'y') with "
+                                 "the target column's name (or a list of names), or a dask Series")
+            if sample_weight is not None and not isinstance(sample_weight, str):
+                raise ValueError("with a dask DataFrame, give sample_weight as a column name")
+            frame = X
+            if is_dask_series(y):
+                name = y.name if y.name is not None else "__target__"
+                if name in frame.columns:
+                    name = "__target__"
+                frame = frame.assign(**{name: y})
+                targets, self.single_target = [name], True
+                features = [c for c in X.columns if c != sample_weight]
+            else:
+                targets = [y] if isinstance(y, str) else list(y)
+                self.single_target = isinstance(y, str)
+                for t in targets + ([sample_weight] if sample_weight else []):
+                    if t not in frame.columns:
+                        raise ValueError(f"column {t!r} is not in the DataFrame; its columns are "
+                                         f"{list(frame.columns)}")
+                features = [c for c in frame.columns if c not in targets and c != sample_weight]
+            for c in features + targets + ([sample_weight] if sample_weight else []):
+                if frame.dtypes[c].kind not in "biuf":
+                    raise ValueError(f"column {c!r} has dtype {frame.dtypes[c]}, not numbers; "
+                                     "drop or encode it first")
+            if not features:
+                raise ValueError("the DataFrame has no feature columns besides the target")
+            self.feature_names = [str(c) for c in features]
+            self.target_names = ([str(t) for t in targets]
+                                 if all(isinstance(t, str) for t in targets) else None)
+            if is_dask_series(y) and not isinstance(y.name, str):
+                self.target_names = None
+            self.n_features, self.n_targets = len(features), len(targets)
+            parts = frame.to_delayed()
+            # every partition's statistics are accumulated around one point K (from the first
+            # partition), so the merges keep full accuracy; K is d + k numbers
+            self._point = delayed(_frame_point, pure=True)(parts[0], features, targets)
+            self._stats = [delayed(_frame_partition_stats, pure=True)(p, features, targets,
+                                                                      sample_weight, self._point, i)
+                           for i, p in enumerate(parts)]
+            self._factor = lambda design, y_shift: [
+                delayed(_frame_partition_factor, pure=True)(p, features, targets, sample_weight,
+                                                            design, y_shift) for p in parts]
+            self._rows = [delayed(_frame_block, pure=True)(p, features, targets, sample_weight)
+                          for p in parts]
+            return
+        if not isinstance(X, da.Array):
+            raise ValueError(f"X is a {type(X).__name__}; linreg fits dask arrays and dask "
+                             "DataFrames (or numpy arrays, or linreg.sources)")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (rows, features), got {X.ndim}-D")
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"X has dtype {X.dtype}, not numbers")
+        if y is None:
+            raise ValueError("fitting a dask array needs y")
+        y = y if isinstance(y, da.Array) else da.asarray(np.asarray(y))
+        if y.ndim not in (1, 2) or y.dtype.kind not in "biuf":
+            raise ValueError(f"y must be a 1-D or 2-D array of numbers, got {y.ndim}-D {y.dtype}")
+        # unknown chunk sizes (e.g. from a DataFrame's to_dask_array()): find them first
+        if any(np.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        if any(np.isnan(c) for c in y.chunks[0]):
+            y = y.compute_chunk_sizes()
+        n = X.shape[0]
+        if y.shape[0] != n:
+            raise ValueError(f"X has {n} rows but y has {y.shape[0]}")
+        X = X.rechunk({1: -1})       # whole rows in each block
+        rows = X.chunks[0]
+        y = y.rechunk((rows,) + ((-1,) if y.ndim == 2 else ()))
+        if sample_weight is not None:
+            sample_weight = (sample_weight if isinstance(sample_weight, da.Array)
+                             else da.asarray(np.asarray(sample_weight, dtype=np.float64)))
+            if any(np.isnan(c) for c in sample_weight.chunks[0]):
+                sample_weight = sample_weight.compute_chunk_sizes()
+            if sample_weight.shape != (n,):
+                raise ValueError(f"sample_weight must have shape ({n},), got {sample_weight.shape}")
+            sample_weight = sample_weight.rechunk((rows,))
+        self.single_target = y.ndim == 1
+        self.n_features = X.shape[1]
+        self.n_targets = 1 if y.ndim == 1 else y.shape[1]
+        xs = X.to_delayed().ravel()
+        ys = y.to_delayed().ravel()
+        ws = [None] * len(xs) if sample_weight is None else sample_weight.to_delayed().ravel()
+        starts = np.concatenate([[0], np.cumsum(rows)[:-1]]).astype(int).tolist()
+        self._point = delayed(_array_point, pure=True)(xs[0], ys[0])
+        self._stats = [delayed(_array_partition_stats, pure=True)(a, b, c, self._point, i, s)
+                       for i, (a, b, c, s) in enumerate(zip(xs, ys, ws, starts))]
+        self._factor = lambda design, y_shift: [
+            delayed(_array_partition_factor, pure=True)(a, b, c, design, y_shift)
+            for a, b, c in zip(xs, ys, ws)]
+        self._rows = [delayed(_array_block, pure=True)(a, b, c) for a, b, c in zip(xs, ys, ws)]
+
+    def stats(self) -> SufficientStats:
+        import dask
+        total, K = dask.compute(_tree(self._stats, _merge_stats), self._point)
+        if total.n_rows == 0:
+            raise ValueError("the dask collection holds no rows")
+        if total.weight_sum <= 0:
+            raise ValueError("sample_weight is zero for every row: there is nothing to fit")
+        return unshift(total, K)
+
+    def blocks(self, shuffle: bool = False, rng=None):
+        """The partitions' rows brought to the client one at a time, for the stochastic
+        solvers: in a random order with the rows of each shuffled (not a global shuffle)."""
+        rng = np.random.default_rng(rng)
+        order = rng.permutation(len(self._rows)) if shuffle else range(len(self._rows))
+        for i in order:
+            X, Y, w = self._rows[i].compute()
+            if shuffle:
+                perm = rng.permutation(X.shape[0])
+                X, Y, w = X[perm], Y[perm], None if w is None else w[perm]
+            yield X, Y, w
+
+    def qr_factor(self, design, y_shift=None) -> np.ndarray:
+        """The TSQR factor of all rows: each partition's factor computed where it lives,
+        merged in a binary tree on the cluster; only the final factor comes back."""
+        return _tree(self._factor(design, y_shift), merge_qr_factors).compute()
+
+    def map_blocks(self, func) -> list:
+        """``[func((X, Y, w), index) for each partition]``, in partition order.
+
+        Each call runs on the cluster, where the partition's rows are (``X`` (m, d) and
+        ``Y`` (m, k) float arrays, ``w`` (m,) or None); only the results come back to the
+        client, so ``func`` should return something small (the summary's residual pass
+        returns its partial totals).  ``func`` travels with every task: keep its bound
+        arguments small too.
+        """
+        import dask
+        tasks = [self.delayed(func, pure=False)(rows, i) for i, rows in enumerate(self._rows)]
+        return list(dask.compute(*tasks))

@@ -1,0 +1,27 @@
+"""Rows read from files by a :mod:`linreg.sources` source (:class:`SourceRows`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..stats import SufficientStats
+from .base import Rows
+
+__all__ = ["SourceRows"]
+
+
+class SourceRows(Rows):
+    """Rows read from files by a :mod:`linreg.sources` source, a block at a time (a changed
+    file is detected at the end of every pass)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.n_features, self.n_targets = source.n_features, source.n_targets
+        self.single_target = source.single_target
+        self.feature_names, self.target_names = source.feature_names, source.target_names
+
+    def stats(self) -> SufficientStats:
+        return self.source.stats()
+
+    def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        return self.source.blocks(shuffle, rng)
