@@ -76,6 +76,10 @@ def test_dask_dataframe_with_target_name_and_series(client):
     unknown = LinearRegression().fit(ddf[["a", "b", "c"]].to_dask_array(),   # chunk sizes nan
                                      ddf["target"].to_dask_array())
     assert rel(unknown.coef_, ref.coef_) < 1e-10
+    # the training rows stay on the cluster: summary() needs no arguments
+    r = model.summary()
+    assert r.target_name == "target" and r.param_names == ("intercept", "a", "b", "c")
+    np.testing.assert_allclose(r.params, [ref.intercept_, *ref.coef_], rtol=1e-9)
     pred = model.predict(ddf)                       # lazy: nothing computed yet
     assert dask.is_dask_collection(pred)
     np.testing.assert_allclose(pred.compute().to_numpy(), ref.predict(df[["a", "b", "c"]]),

@@ -429,6 +429,24 @@ def test_partial_fit_continues_a_fit_and_checks_shapes():
     assert qr.solver_ == "qr" and rel(qr.coef_, coef.T) < 1e-10
 
 
+
+def test_partial_fit_qr_continues_a_fit_from_a_file(tmp_path):
+    """The QR factor of the rows so far comes from the source (one more pass over the file),
+    then each chunk is stacked under it: the joint fit's exact answer."""
+    X, y = make_data(n=900, d=3, seed=18)
+    np.save(tmp_path / "X.npy", X[:600])
+    np.save(tmp_path / "y.npy", y[:600])
+    model = LinearRegression(solver="qr").fit(sources.npy(tmp_path / "X.npy", tmp_path / "y.npy",
+                                                          chunk_rows=128))
+    model.partial_fit(X[600:], y[600:])
+    coef, icpt = lstsq_fit(X, y)
+    assert model.solver_ == "qr" and model.stats_.n_rows == 900
+    assert rel(model.coef_, coef[:, 0]) < 1e-10 and abs(model.intercept_ - icpt[0]) < 1e-8
+    merged = LinearRegression().fit(X[:10], y[:10])
+    merged.merge(LinearRegression().fit(X[10:20], y[10:20]))
+    with pytest.raises(ValueError, match="can continue only a model whose rows it has seen"):
+        merged.set_params(solver="qr").partial_fit(X[20:], y[20:])
+
 def test_merge_is_the_joint_fit():
     X, y = make_data(n=3000, d=4, seed=9)
     df = pd.DataFrame(X, columns=list("abcd"))
