@@ -12,7 +12,8 @@ from sklearn.linear_model import Ridge, SGDRegressor
 import linreg
 from linreg import (ConvergenceWarning, DivergenceError, LinearRegression, RankDeficiencyWarning,
                     objective, textbook)
-from linreg.stats import Design, SufficientStats, sufficient_stats
+from linreg.design import Design
+from linreg.stats import SufficientStats, sufficient_stats
 
 
 def make_data(n=200, d=5, k=None, seed=0, shift=3.0):

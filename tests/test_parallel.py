@@ -173,7 +173,7 @@ def test_merging_factors_equals_factoring_the_stacked_rows(rows1, rows2):
 
 def test_the_qr_factor_of_many_pieces_is_the_factor_of_all_rows(workers, monkeypatch):
     import linreg.closed_form as cf
-    from linreg.stats import Design
+    from linreg.design import Design
     monkeypatch.setattr(cf, "QR_BLOCK_ROWS", 50)
     rng = np.random.default_rng(14)
     X, y = rng.standard_normal((5000, 4)) + 3.0, rng.standard_normal(5000)

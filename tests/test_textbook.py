@@ -5,7 +5,7 @@ arithmetic (a hand-worked example and tests/exact.py), numpy.linalg.lstsq, PyTor
 and optimizers, scikit-learn's StandardScaler, and its own runnable examples.  Then each fast
 path of linreg — objective.py, the compiled update rules (update_rules.py through
 optimizers.py), the training loops (descent.py, the kernels of stochastic.py), the closed
-forms (closed_form.py) and the design (stats.Design) — is compared with the textbook
+forms (closed_form.py) and the design (design.Design) — is compared with the textbook
 function its docstring names.
 
 How linreg's settings line up with the textbook (so the comparisons can be exact):
@@ -30,7 +30,8 @@ from sklearn.preprocessing import StandardScaler
 
 from linreg import LinearRegression, objective, textbook
 from linreg.optimizers import get_optimizer
-from linreg.stats import Design, sufficient_stats
+from linreg.design import Design
+from linreg.stats import sufficient_stats
 
 OPTIMIZERS = ("plain", "momentum", "nesterov", "adam")
 
@@ -439,7 +440,7 @@ def test_standardized_ridge_is_the_normal_equation_on_standardized_rows(solver):
 
 
 def test_design_standardization_equals_textbook_standardize():
-    """stats.Design (standardize=True, intercept): shift = mean, scale = the 1/n standard
+    """design.Design (standardize=True, intercept): shift = mean, scale = the 1/n standard
     deviation, 1 for a constant column; Design.transform(X) is the textbook's Z."""
     X, y = make_data(n=70, d=3, seed=28)
     X = np.column_stack([X * [1.0, 1e3, 1e-3], np.full(70, -3.5)])

@@ -1,7 +1,7 @@
 """Closed-form solutions: the normal equations (Cholesky) and QR with iterative refinement.
 
 Both minimise the objective of :mod:`linreg.objective` exactly, in design coordinates
-``x̃ = (x − shift)/scale`` (see :class:`linreg.stats.Design`).  Neither ever forms an inverse.
+``x̃ = (x − shift)/scale`` (see :class:`linreg.design.Design`).  Neither ever forms an inverse.
 
 * :func:`solve_normal_equations` solves ``(G + n_w α I) θ = c`` from the sufficient
   statistics: fast (one pass over the data, then O(d³)), and accurate to about
@@ -28,7 +28,8 @@ import scipy.linalg
 import scipy.linalg.lapack
 
 from .parallel import map_row_pieces, one_blas_thread
-from .stats import BLOCK_ROWS, Design, DesignStats
+from .design import Design, DesignStats
+from .stats import BLOCK_ROWS
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
            "NORMAL_EQUATIONS_MAX_CONDITION", "qr_factor", "qr_factor_around", "merge_qr_factors",

@@ -28,7 +28,8 @@ import numpy as np
 from . import objective
 from .exceptions import ConvergenceWarning, DivergenceError, warn_user
 from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
-from .stats import Design, sufficient_stats
+from .design import Design
+from .stats import sufficient_stats
 
 __all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
            "partial_fit_epoch", "streamed_stochastic_epoch", "auto_learning_rate", "divergence_message", "new_state",

@@ -25,7 +25,8 @@ from .dask_support import is_dask_collection
 from .rows.dask import DaskRows
 from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
 from .sources import is_source
-from .stats import Design, DesignStats, SufficientStats, representative_point, sufficient_stats
+from .design import Design, DesignStats
+from .stats import SufficientStats, representative_point, sufficient_stats
 from .validation import (check_choice, check_finite, check_nonnegative_float,
                          check_positive_int, column_label)
 

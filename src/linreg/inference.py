@@ -190,7 +190,7 @@ class GramFactor:
 
     def design(self):
         """The centred and equilibrated coordinates ``x̃ = (x − shift)/D`` of this factor."""
-        from .stats import Design
+        from .design import Design
         return Design(self.shift.copy(), self.col_scale.copy(), self.fit_intercept, True)
 
     def use_row_factor(self, R: np.ndarray) -> None:

@@ -9,7 +9,7 @@ targets the squares and ``‖w‖²`` are summed over them).  The functions here
 parameters in the coordinates the solver works in: ``w`` of shape (d, k), ``b`` of shape (k,).
 
 Two ways to evaluate the same quantities are given: from the rows (what the textbook writes),
-and from the sufficient statistics (:class:`linreg.stats.DesignStats`), which costs O(d²k)
+and from the sufficient statistics (:class:`linreg.design.DesignStats`), which costs O(d²k)
 instead of a pass over the data.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .stats import DesignStats
+from .design import DesignStats
 
 __all__ = [
     "predict",

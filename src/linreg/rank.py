@@ -30,24 +30,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .design import constant_columns
+
 __all__ = ["RANK_TOLERANCE", "Identification", "constant_columns", "identify", "identify_stats"]
 
 #: a singular value of the centred, column-equilibrated design below this fraction of the
 #: largest counts as zero (eigenvalues of the equilibrated Gram below its square)
 RANK_TOLERANCE = 1e-6
-#: a column counts as constant when its spread is below this fraction of its magnitude
-CONSTANT_TOLERANCE = 1e-13
 #: a parameter takes part in a dependency when the orthonormal null basis (in units where
 #: every column of ``[1, X]`` has norm 1) has an entry of at least this size in its row
 INVOLVED_TOLERANCE = 1e-6
-
-
-def constant_columns(mean_x: np.ndarray, spread: np.ndarray) -> np.ndarray:
-    """Mask of the columns with no spread: standard deviation at most ``1e-13`` of the
-    column's magnitude ``|mean| + spread`` (so rounding in the centred sums of a constant
-    column never passes for variation)."""
-    spread = np.asarray(spread, dtype=np.float64)
-    return (spread <= CONSTANT_TOLERANCE * (np.abs(mean_x) + spread)) | (spread == 0)
 
 
 @dataclass(frozen=True)

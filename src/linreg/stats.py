@@ -14,8 +14,8 @@ catastrophic cancellation happens however large the means are.  Two ``Sufficient
 computed on disjoint rows merge into exactly the statistics of their union: that is what
 lets files, ``partial_fit`` and Dask partitions all feed the same solvers.
 
-The :class:`Design` then maps the statistics into the coordinates the solvers work in
-(centred when there is an intercept, scaled when standardizing).
+:class:`linreg.design.Design` then maps the statistics into the coordinates the solvers
+work in (centred when there is an intercept, scaled when standardizing).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 from .parallel import map_row_pieces
 
 __all__ = ["SufficientStats", "sufficient_stats", "shifted_stats", "unshift",
-           "representative_point", "raw_moment_stats", "check_representable", "Design", "DesignStats", "BLOCK_ROWS"]
+           "representative_point", "raw_moment_stats", "check_representable", "BLOCK_ROWS"]
 
 #: rows per block of the one pass: a few MB of float64 per block, so the extra memory is
 #: bounded whatever n is, and BLAS still runs at full speed.
@@ -332,113 +332,3 @@ def check_representable(stats: SufficientStats) -> None:
                 f"{what} has values so small (about {abs(stats.mean[j]) + np.sqrt(diag[j] / stats.weight_sum):.1e}) "
                 "that their squares underflow float64 and lose their digits; multiply it by a "
                 "constant (e.g. 1/its largest magnitude) before fitting")
-
-
-@dataclass(frozen=True)
-class DesignStats:
-    """The statistics in design coordinates ``x̃ = (x − shift)/scale``.
-
-    ``gram``, ``cross`` and ``target_comoment`` stay centred on the data means; ``mean_x`` is
-    the mean of ``x̃`` (zero when the design is centred, i.e. with an intercept).
-    """
-
-    weight_sum: float
-    gram: np.ndarray          # (d, d)   Σ s (x̃ − x̃̄)(x̃ − x̃̄)ᵀ
-    cross: np.ndarray         # (d, k)   Σ s (x̃ − x̃̄)(y − ȳ)ᵀ
-    target_comoment: np.ndarray  # (k, k)
-    mean_x: np.ndarray        # (d,)     x̃̄
-    mean_y: np.ndarray        # (k,)     ȳ
-    fit_intercept: bool
-
-    def uncentred_gram(self) -> np.ndarray:
-        """``Σ s x̃ x̃ᵀ = G + n_w x̃̄ x̃̄ᵀ`` (the Gram matrix the no-intercept model sees)."""
-        return self.gram + self.weight_sum * np.outer(self.mean_x, self.mean_x)
-
-    def normal_matrix(self, alpha: float) -> np.ndarray:
-        """Left side of the normal equations for θ: ``G + n_w x̃̄x̃̄ᵀ + n_w α I``.
-
-        (With an intercept, ``x̃̄ = 0`` and the intercept is eliminated exactly.)
-        """
-        A = self.uncentred_gram() if not self.fit_intercept else self.gram.copy()
-        A[np.diag_indices_from(A)] += self.weight_sum * alpha
-        return A
-
-    def normal_rhs(self) -> np.ndarray:
-        """Right side for θ: ``c + n_w x̃̄ ȳᵀ``."""
-        if self.fit_intercept:
-            return self.cross.copy()
-        return self.cross + self.weight_sum * np.outer(self.mean_x, self.mean_y)
-
-
-@dataclass(frozen=True)
-class Design:
-    """The affine change of coordinates the solvers work in: ``x̃ = (x − shift) / scale``.
-
-    With ``standardize=True`` and an intercept, ``shift`` is the (weighted) feature mean, so
-    the intercept decouples from the coefficients, and ``scale`` the (weighted) standard
-    deviation; without an intercept, ``shift = 0`` and ``scale`` is the root mean square.
-    A column with no spread keeps scale 1, so a constant column never divides by zero.
-    With ``standardize=False`` the design is the raw data (``shift = 0``, ``scale = 1``), so
-    gradient descent runs the textbook updates on ``X`` itself.  (The closed forms do not
-    depend on the shift: with an intercept they eliminate it through the centred moments.)
-
-    A model ``ŷ = x̃ᵀθ + β`` in design coordinates is ``ŷ = xᵀw + b`` in original units with
-    ``w = θ / scale`` and ``b = β − shiftᵀ w``.
-
-    With ``standardize=True`` and an intercept, ``shift`` and ``scale`` equal
-    :func:`linreg.textbook.standardize` (tested in tests/test_textbook.py).
-    """
-
-    shift: np.ndarray
-    scale: np.ndarray
-    fit_intercept: bool
-    standardize: bool
-
-    @classmethod
-    def from_stats(cls, stats: SufficientStats, fit_intercept: bool, standardize: bool) -> "Design":
-        d = stats.n_features
-        n_w = stats.weight_sum
-        if fit_intercept and standardize:
-            shift = stats.mean_x.copy()
-            spread = np.diag(stats.gram) / n_w
-        else:
-            shift = np.zeros(d)
-            spread = (np.diag(stats.gram) + n_w * stats.mean_x**2) / n_w
-        if standardize:
-            scale = np.sqrt(np.maximum(spread, 0.0))
-            # a column with no spread (relative to its magnitude) is constant: leave it unscaled
-            magnitude = np.abs(stats.mean_x) + scale
-            constant = (scale <= 1e-13 * magnitude) | (scale == 0)
-            scale[constant] = 1.0
-        else:
-            scale = np.ones(d)
-        return cls(shift, scale, fit_intercept, standardize)
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """``x̃ = (x − shift)/scale`` (a new float64 array)."""
-        return (np.asarray(X, dtype=np.float64) - self.shift) / self.scale
-
-    def apply(self, stats: SufficientStats) -> DesignStats:
-        """The statistics in design coordinates."""
-        s = self.scale
-        return DesignStats(
-            weight_sum=stats.weight_sum,
-            gram=stats.gram / np.outer(s, s),
-            cross=stats.cross / s[:, None],
-            target_comoment=stats.target_comoment.copy(),
-            mean_x=(stats.mean_x - self.shift) / s,
-            mean_y=stats.mean_y.copy(),
-            fit_intercept=self.fit_intercept,
-        )
-
-    def to_original(self, theta: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``w = θ/scale``, ``b = β − shiftᵀ w`` (θ of shape (d, k), β of shape (k,))."""
-        coef = theta / self.scale[:, None]
-        intercept = beta - self.shift @ coef
-        return coef, intercept
-
-    def from_original(self, coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Inverse of :meth:`to_original`: ``θ = w·scale``, ``β = b + shiftᵀ w``."""
-        theta = coef * self.scale[:, None]
-        beta = intercept + self.shift @ coef
-        return theta, beta
