@@ -35,6 +35,7 @@ import numpy as np
 from .io import CSV_SUFFIXES, PARQUET_SUFFIXES, Table, read_table
 from .sources import _need_pyarrow
 from .validation import most_columns as _most_columns
+from .validation import name_list
 
 __all__ = ["main", "build_parser", "CommandError"]
 
@@ -119,10 +120,7 @@ def _model_features(model) -> list[str] | None:
 
 def _model_targets(model) -> list[str] | None:
     meta = getattr(model, "metadata_", None) or {}
-    target = meta.get("target_name")
-    if target is None:
-        return None
-    return [target] if isinstance(target, str) else list(target)
+    return name_list(meta.get("target_name"))
 
 
 def _model_weight(model, args) -> str | None:

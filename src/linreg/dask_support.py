@@ -38,6 +38,7 @@ import numpy as np
 from .closed_form import merge_qr_factors, qr_factor
 from .stats import representative_point, shifted_stats, unshift
 from .stats import SufficientStats
+from .validation import name_list
 
 __all__ = ["is_dask_collection", "fit", "predict", "dask_stats"]
 
@@ -195,7 +196,7 @@ class _Partitions:
                 targets, self.single = [name], True
                 features = [c for c in X.columns if c != sample_weight]
             else:
-                targets = [y] if isinstance(y, str) else list(y)
+                targets = name_list(y)
                 self.single = isinstance(y, str)
                 for t in targets + ([sample_weight] if sample_weight else []):
                     if t not in frame.columns:

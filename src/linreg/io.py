@@ -27,6 +27,7 @@ import numpy as np
 
 from .sources import (CSV_SUFFIXES, PARQUET_SUFFIXES, MalformedDataError, _check_width,
                       from_file)
+from .validation import name_list
 
 __all__ = ["read_table", "Table", "DataFileError", "CSV_SUFFIXES", "PARQUET_SUFFIXES"]
 
@@ -47,12 +48,6 @@ class Table:
     path: str
     weights: np.ndarray | None = None
     weight_name: str | None = None
-
-
-def _names(value) -> list[str] | None:
-    if value is None or isinstance(value, list):
-        return value
-    return [value] if isinstance(value, str) else list(value)
 
 
 def read_table(path, target=None, features=None, drop=None, need_target: bool = False,
@@ -85,7 +80,7 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         non-numeric value, a ragged row, a NaN or a missing value, a negative weight, or
         weights that are zero in every row.
     """
-    target, features, drop = (_names(target), _names(features), _names(drop))
+    target, features, drop = name_list(target), name_list(features), name_list(drop)
     if need_target and not target:
         raise DataFileError("a target column is needed: the name of the column to predict")
     source = from_file(path, target=target, features=features, drop=drop, weight=weight,

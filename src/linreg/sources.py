@@ -61,7 +61,7 @@ import numpy as np
 from .parallel import map_in_threads
 from .stats import (SufficientStats, representative_point,
                     shifted_stats, unshift)
-from .validation import check_positive_int, first_nonfinite, most_columns
+from .validation import check_positive_int, first_nonfinite, most_columns, name_list
 
 __all__ = ["Source", "NpySource", "ParquetSource", "CsvSource", "ArraySource", "npy",
            "parquet", "csv", "arrays", "from_file", "is_source", "representative_point",
@@ -502,9 +502,8 @@ class _TableSource(Source):
         else:
             raise ValueError(f"target={target!r} must be a column name, a list of column names "
                              "or None")
-        drop = [] if drop is None else ([drop] if isinstance(drop, str) else list(drop))
-        if features is not None:
-            features = [features] if isinstance(features, str) else list(features)
+        drop = name_list(drop) or []
+        features = name_list(features)
         known = set(columns)
         for group, role in ((targets, "the target"), ([] if weight is None else [weight],
                             "the sample weights"), (features or [], features_role),
