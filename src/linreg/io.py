@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sources import (CSV_SUFFIXES, PARQUET_SUFFIXES, MalformedDataError, _check_width,
-                      from_file)
+from .sources import CSV_SUFFIXES, PARQUET_SUFFIXES, MalformedDataError, from_file
+from .sources.base import check_width
 from .validation import name_list
 
 __all__ = ["read_table", "Table", "DataFileError", "CSV_SUFFIXES", "PARQUET_SUFFIXES"]
@@ -86,8 +86,8 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
     source = from_file(path, target=target, features=features, drop=drop, weight=weight,
                        chunk_rows=None, features_role=features_role)
     if max_columns is not None:
-        _check_width(source.n_features + source.n_targets, str(path), "--features", max_columns)
-    X, Y, w = source._gather()
+        check_width(source.n_features + source.n_targets, str(path), "--features", max_columns)
+    X, Y, w = source.gather()
     y = None
     if source.n_targets:
         y = Y[:, 0].copy() if source.n_targets == 1 else Y
