@@ -621,3 +621,25 @@ def test_a_header_quote_never_closed_is_refused(tmp_path):
         list(_csv.reader(_io.StringIO(text, newline=""), strict=True))
     with pytest.raises(ValueError, match=r"q\.csv: line 1 \(the header\).*never closed"):
         sources.csv(path, target="y")
+
+
+def test_the_package_keeps_every_public_name_and_says_which_npy_reader_is_which(tmp_path):
+    """sources.py became a package: every name it exported is still exported, and the two
+    ``.npy`` readers have names that say which is which (their old names still work)."""
+    from linreg.validation import name_list
+    exported = {"Source", "NpySource", "ParquetSource", "CsvSource", "ArraySource", "npy",
+                "parquet", "csv", "arrays", "from_file", "is_source", "representative_point",
+                "shifted_stats", "unshift", "Table", "MalformedDataError", "SourceChangedError",
+                "DEFAULT_CHUNK_ROWS", "CSV_SUFFIXES", "PARQUET_SUFFIXES"}
+    assert set(sources.__all__) == exported
+    assert all(hasattr(sources, name) for name in exported)
+    np.save(tmp_path / "X.npy", np.ones((4, 2)))
+    np.save(tmp_path / "y.npy", np.ones(4))
+    pair = sources.npy(tmp_path / "X.npy", tmp_path / "y.npy")
+    table = sources.from_file(tmp_path / "X.npy", target="1")
+    assert sources.NpySource is sources.NpyXYSource and isinstance(pair, sources.NpyXYSource)
+    assert sources.ArraySource is sources.NpyColumnsSource
+    assert isinstance(table, sources.NpyColumnsSource) and table.feature_names == ["0"]
+    assert name_list(None) is None and name_list("y") == ["y"]
+    names = ["a", "b"]
+    assert name_list(("a", "b")) == names and name_list(names) is not names

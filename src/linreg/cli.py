@@ -33,8 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from .io import CSV_SUFFIXES, PARQUET_SUFFIXES, Table, read_table
-from .sources import _need_pyarrow
+from .sources.arrow import need_pyarrow
 from .validation import most_columns as _most_columns
+from .validation import name_list
 
 __all__ = ["main", "build_parser", "CommandError"]
 
@@ -77,7 +78,7 @@ def _table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
     """Predictions as CSV (floats written with round-trip precision), Parquet or .npy."""
     suffix = Path(path).suffix.lower() if path else ".csv"
     if suffix in PARQUET_SUFFIXES:
-        _need_pyarrow("Parquet")
+        need_pyarrow("Parquet")
         import pyarrow as pa
         import pyarrow.parquet as pq
         buf = io.BytesIO()
@@ -119,10 +120,7 @@ def _model_features(model) -> list[str] | None:
 
 def _model_targets(model) -> list[str] | None:
     meta = getattr(model, "metadata_", None) or {}
-    target = meta.get("target_name")
-    if target is None:
-        return None
-    return [target] if isinstance(target, str) else list(target)
+    return name_list(meta.get("target_name"))
 
 
 def _model_weight(model, args) -> str | None:

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sources import (CSV_SUFFIXES, PARQUET_SUFFIXES, MalformedDataError, _check_width,
-                      from_file)
+from .sources import CSV_SUFFIXES, PARQUET_SUFFIXES, MalformedDataError, from_file
+from .sources.base import check_width
+from .validation import name_list
 
 __all__ = ["read_table", "Table", "DataFileError", "CSV_SUFFIXES", "PARQUET_SUFFIXES"]
 
@@ -47,12 +48,6 @@ class Table:
     path: str
     weights: np.ndarray | None = None
     weight_name: str | None = None
-
-
-def _names(value) -> list[str] | None:
-    if value is None or isinstance(value, list):
-        return value
-    return [value] if isinstance(value, str) else list(value)
 
 
 def read_table(path, target=None, features=None, drop=None, need_target: bool = False,
@@ -85,14 +80,14 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         non-numeric value, a ragged row, a NaN or a missing value, a negative weight, or
         weights that are zero in every row.
     """
-    target, features, drop = (_names(target), _names(features), _names(drop))
+    target, features, drop = name_list(target), name_list(features), name_list(drop)
     if need_target and not target:
         raise DataFileError("a target column is needed: the name of the column to predict")
     source = from_file(path, target=target, features=features, drop=drop, weight=weight,
                        chunk_rows=None, features_role=features_role)
     if max_columns is not None:
-        _check_width(source.n_features + source.n_targets, str(path), "--features", max_columns)
-    X, Y, w = source._gather()
+        check_width(source.n_features + source.n_targets, str(path), "--features", max_columns)
+    X, Y, w = source.gather()
     y = None
     if source.n_targets:
         y = Y[:, 0].copy() if source.n_targets == 1 else Y

@@ -9,13 +9,21 @@ import os
 import numpy as np
 
 __all__ = ["first_nonfinite", "check_finite", "column_label", "check_choice",
-           "check_nonnegative_float", "check_positive_int", "most_columns"]
+           "check_nonnegative_float", "check_positive_int", "most_columns", "name_list"]
 
 
 def column_label(j: int, feature_names=None) -> str:
     if feature_names is not None and j < len(feature_names):
         return f"column {j} ({feature_names[j]!r})"
     return f"column {j}"
+
+
+def name_list(value) -> list | None:
+    """One name or several as a new list: ``None`` stays ``None``, a string ``s`` is ``[s]``,
+    any other iterable of names is ``list(value)``."""
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
 
 
 def first_nonfinite(A: np.ndarray, block_rows: int = 8192) -> tuple[int, int] | None:

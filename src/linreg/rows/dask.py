@@ -9,6 +9,7 @@ import numpy as np
 from ..closed_form import merge_qr_factors, qr_factor
 from ..dask_support import is_dask_frame, is_dask_series
 from ..stats import SufficientStats, representative_point, shifted_stats, unshift
+from ..validation import name_list
 from .base import Rows
 
 __all__ = ["DaskRows"]
@@ -141,7 +142,7 @@ class DaskRows(Rows):
                 targets, self.single_target = [name], True
                 features = [c for c in X.columns if c != sample_weight]
             else:
-                targets = [y] if isinstance(y, str) else list(y)
+                targets = name_list(y)
                 self.single_target = isinstance(y, str)
                 for t in targets + ([sample_weight] if sample_weight else []):
                     if t not in frame.columns:

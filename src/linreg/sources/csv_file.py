@@ -1,0 +1,251 @@
+"""A CSV file with a header line: blocks of whole lines parsed by pyarrow; a block the parser
+refuses is read again line by line to say which line, which column and what is wrong."""
+
+from __future__ import annotations
+
+import csv as _csv
+import io
+import math
+
+from .arrow import ArrowColumnSource, need_pyarrow
+from .base import (
+    DEFAULT_CHUNK_ROWS,
+    NEEDS_FINITE,
+    MalformedDataError,
+    RawChunk,
+    checked_chunk_rows,
+    describe_value,
+)
+from .columns import expand_paths
+
+__all__ = ["CsvSource", "csv"]
+
+
+class CsvSource(ArrowColumnSource):
+    """A CSV file with a header line, cut into blocks of whole lines and parsed by pyarrow.
+
+    The blocks are byte ranges ending at a line break, found on the first pass, so later
+    passes can visit them in any order.  (So a quoted field must not contain a line break.)
+    With ``chunk_rows=None`` the whole file is one block, read and parsed by pyarrow's threads.
+    """
+
+    def __init__(self, path, target, features=None, drop=None, weight=None, delimiter=",",
+                 chunk_rows: int | None = DEFAULT_CHUNK_ROWS, features_role: str = "a feature"):
+        need_pyarrow("CSV")
+        self.chunk_rows = checked_chunk_rows(chunk_rows)
+        self.path = expand_paths(path)[0]
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise ValueError(f"delimiter={delimiter!r} must be one character")
+        self.delimiter = delimiter
+        self._snapshot()
+        with open(self.path, "rb") as f:
+            header = f.readline()
+            self._data_start = f.tell()
+            sample = f.read(1 << 16)
+        try:
+            text = header.decode("utf-8-sig").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise MalformedDataError(
+                f"{self.path}: line 1 (the header) is not UTF-8 text; save the file as "
+                "UTF-8") from None
+        try:
+            # strict: a quote never closed on the header line is an error, not a name
+            self.columns = (next(_csv.reader([text], delimiter=delimiter, strict=True))
+                            if text else [])
+        except _csv.Error as exc:
+            raise MalformedDataError(
+                f"{self.path}: line 1 (the header) cannot be read as CSV: "
+                f"{_csv_reason(exc)}") from None
+        if not self.columns:
+            raise MalformedDataError(f"{self.path}: empty file, expected a header line with "
+                                     "column names")
+        self._select(self.columns, target, features, drop, weight, self.path, features_role)
+        self._position = {c: j for j, c in enumerate(self.columns)}
+        # a parse block must hold whole rows: widen it for very wide files (pyarrow's
+        # default, 1 MB, is less than one row of a file with a few hundred thousand columns)
+        self._block_size = int(min(max(1 << 20, 16 * len(header)), 1 << 30))
+        lines = sample.count(b"\n")
+        bytes_per_line = len(sample) / lines if lines else max(len(sample), 64)
+        self._chunk_bytes = (None if self.chunk_rows is None
+                             else max(256, int(bytes_per_line * self.chunk_rows)))
+        self._ranges: list | None = None   # (offset, length, first_row, rows), after a pass
+        self.n_rows = None
+
+    def __repr__(self):
+        return f"sources.csv({self.path!r}, target={self.target_names!r})"
+
+    def _files(self):
+        return [self.path]
+
+    def _n_chunks(self):
+        self._index()
+        return len(self._ranges)
+
+    def _index(self):
+        if self._ranges is None:
+            for _ in self._scan(parse=False):
+                pass
+
+    def _scan(self, parse: bool):
+        """Read the file front to back in blocks of whole lines; record their ranges."""
+        if self._chunk_bytes is None:
+            yield from self._scan_whole(parse)
+            return
+        ranges, first_row = [], 0
+        with open(self.path, "rb") as f:
+            f.seek(self._data_start)
+            offset = self._data_start
+            while True:
+                self.check_unchanged()
+                buf = f.read(self._chunk_bytes)
+                if not buf:
+                    break
+                if not buf.endswith(b"\n"):
+                    buf += f.readline()
+                rows = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
+                ranges.append((offset, len(buf), first_row, rows))
+                if parse:
+                    yield self._parse(buf, first_row)
+                offset += len(buf)
+                first_row += rows
+        self._ranges = ranges
+        self.n_rows = first_row
+        if not parse:
+            yield None
+
+    def _scan_whole(self, parse: bool):
+        """The whole file as one block, read and parsed by pyarrow's threads."""
+        self.check_unchanged()
+        length = self._states[self.path].size - self._data_start
+        self._ranges, self.n_rows = [], 0
+        if length <= 0:
+            if not parse:
+                yield None
+            return
+        if not parse:
+            with open(self.path, "rb") as f:
+                f.seek(self._data_start)
+                rows = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
+            self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
+            yield None
+            return
+        chunk = self._parse(None, 0)
+        self.n_rows = chunk.X.shape[0]
+        self._ranges = [(self._data_start, length, 0, self.n_rows)]
+        yield chunk
+
+    def _chunks(self, order):
+        if order is None:
+            yield from self._scan(parse=True)
+            return
+        self._index()
+        with open(self.path, "rb") as f:
+            for i in order.tolist():
+                offset, length, first_row, _ = self._ranges[i]
+                self.check_unchanged()
+                f.seek(offset)
+                yield self._parse(f.read(length), first_row)
+
+    def _parse(self, buf: bytes | None, first_row: int) -> RawChunk:
+        """Parse ``buf`` (whole lines, ``first_row`` the data row of the first; None: all the
+        lines below the header, read from the file) into a block; a block the parser refuses
+        is diagnosed line by line."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+        if buf is None:
+            data = pa.OSFile(self.path)
+            data.seek(self._data_start)
+        else:
+            data = pa.BufferReader(buf)
+        try:
+            table = pcsv.read_csv(
+                data,
+                read_options=pcsv.ReadOptions(column_names=self.columns,
+                                              block_size=self._block_size),
+                parse_options=pcsv.ParseOptions(delimiter=self.delimiter),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={c: pa.float64() for c in self._used},
+                    include_columns=self._used))
+        except pa.ArrowInvalid:
+            self._diagnose(buf, first_row)
+            raise  # pragma: no cover - _diagnose always finds the culprit
+        finally:
+            data.close()
+        if any(table.column(c).null_count for c in self._used):
+            self._diagnose(buf, first_row)
+        return self._arrow_to_chunk(table, first_row, self.path, first_row)
+
+    def _diagnose(self, buf: bytes | None, first_row: int):
+        """Find the first bad line of a block the fast parser refused, and say what is wrong
+        (``buf`` None: all the lines below the header)."""
+        if buf is None:
+            with open(self.path, "rb") as f:
+                f.seek(self._data_start)
+                buf = f.read()
+        where = {c: self._position[c] for c in self._used}
+        text = io.StringIO(buf.decode("utf-8", errors="replace"), newline="")
+        for i, line in enumerate(text):
+            row, lineno = first_row + i, first_row + i + 2
+            if not line.strip("\r\n"):
+                continue
+            try:
+                fields = next(_csv.reader([line.rstrip("\r\n")], delimiter=self.delimiter))
+            except _csv.Error as exc:
+                raise MalformedDataError(
+                    f"{self.path}: line {lineno} (row {row}) is not valid CSV "
+                    f"({_csv_reason(exc)})") from None
+            if len(fields) != len(self.columns):
+                raise MalformedDataError(
+                    f"{self.path}: line {lineno} (row {row}) has {len(fields)} fields, expected "
+                    f"{len(self.columns)} (the header's columns)")
+            for name, j in where.items():
+                value = fields[j].strip()
+                try:
+                    x = float(value)
+                except ValueError:
+                    raise MalformedDataError(
+                        f"{self.path}: line {lineno} (row {row}), column {j} ({name!r}): "
+                        f"{'an empty value' if not value else repr(value) + ' is not a number'}"
+                        "; linreg needs finite numbers") from None
+                if not math.isfinite(x):
+                    raise MalformedDataError(
+                        f"{self.path}: line {lineno} (row {row}), column {j} ({name!r}) is "
+                        f"{value!r}; {NEEDS_FINITE}")
+        raise MalformedDataError(f"{self.path}: rows {first_row}–: the CSV parser refused this "
+                                 "block (a quoted field with a line break?)")
+
+    def _where(self, c, r):
+        return f"{self.path}: line {c.first_row + r + 2} (row {c.first_row + r})"
+
+    def _bad_value(self, c, r, j, names, what, value):
+        col = self._position[names[j]] if names else j
+        raise MalformedDataError(
+            f"{self._where(c, r)}, column {col} ({names[j]!r}) is {describe_value(value)}; "
+            "linreg needs finite numbers")
+
+    def _all_zero_weights(self, n_rows: int) -> MalformedDataError:
+        return MalformedDataError(
+            f"{self.path}: the sample weights ({self.weight_name!r}) are zero in every row, "
+            f"lines 2–{n_rows + 1} (rows 0–{n_rows - 1}): there is nothing to fit")
+
+
+def _csv_reason(exc: Exception) -> str:
+    """The csv module's complaint, without its hint about opening files (a stray carriage
+    return inside a line is what it means for a file read line by line)."""
+    text = str(exc).split(" - do you need")[0]
+    if "unexpected end of data" in text:
+        return text + " (a quote that is never closed)"
+    return text + " (a stray carriage return, \\r?)" if "new-line character" in text else text
+
+
+def csv(path, target, features=None, drop=None, weight=None, delimiter=",",
+        chunk_rows: int | None = DEFAULT_CHUNK_ROWS) -> CsvSource:
+    """Rows from a CSV file with a header line (parsed by pyarrow, ``chunk_rows`` at a time).
+
+    ``target``, ``features``, ``drop``, ``weight`` name columns as in
+    :func:`linreg.sources.parquet`.
+    Errors name the line (1-based, the header is line 1), the data row (0-based) and the
+    column.  ``chunk_rows=None`` parses the whole file as one block.  Needs pyarrow
+    (``pip install 'linreg[files]'``).
+    """
+    return CsvSource(path, target, features, drop, weight, delimiter, chunk_rows)

@@ -1,0 +1,62 @@
+"""One file of any format linreg reads, its reader chosen by the file name's extension."""
+
+from __future__ import annotations
+
+import os
+
+from .base import DEFAULT_CHUNK_ROWS, MalformedDataError, Source
+from .csv_file import CsvSource
+from .numpy_files import NpyColumnsSource
+from .parquet_files import ParquetSource
+
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "from_file"]
+
+#: the file name extensions :func:`from_file` reads as CSV and as Parquet
+CSV_SUFFIXES = (".csv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def from_file(path, target=None, features=None, drop=None, weight=None,
+              chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
+              features_role: str = "a feature") -> Source:
+    """A source for one file of any format linreg reads, chosen by its extension: CSV
+    (``.csv``, ``.txt``), Parquet (``.parquet``, ``.pq``), ``.npy`` or ``.npz``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    target : str, list of str or None
+        The target column(s); None for a file read for prediction (no target).
+    features, drop : list of str, optional
+        The feature columns, or the columns to leave out (default: every column that is not
+        the target or the weight).
+    weight : str, optional
+        A column of sample weights (>= 0, never a feature).
+    chunk_rows : int or None
+        Rows per block; None reads the whole file as one block.
+    features_role : str
+        How an error message calls a listed feature (e.g. "a feature the model needs").
+
+    Raises
+    ------
+    MalformedDataError
+        Naming the file (and the column): no such file, an unknown extension, an unreadable
+        file, a column that is missing or not numeric.
+    """
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise MalformedDataError(f"{p}: no such file")
+    if os.path.isdir(p):
+        raise MalformedDataError(f"{p} is a folder, not a data file")
+    suffix = os.path.splitext(p)[1].lower()
+    if suffix in CSV_SUFFIXES:
+        make = CsvSource
+    elif suffix in PARQUET_SUFFIXES:
+        make = ParquetSource
+    elif suffix in (".npy", ".npz"):
+        make = NpyColumnsSource
+    else:
+        raise MalformedDataError(f"{p}: cannot tell the format from the extension "
+                                 f"{suffix or '(none)'!r}; use .csv, .parquet, .npy or .npz")
+    return make(p, target, features, drop, weight, chunk_rows=chunk_rows,
+                features_role=features_role)
