@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import objective
 from .checkpoint import Checkpoint
@@ -27,7 +27,7 @@ from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
 from .sources import is_source
 from .design import Design, DesignStats
 from .stats import SufficientStats, representative_point, sufficient_stats
-from .validation import (check_choice, check_finite, check_nonnegative_float,
+from .validation import (check_choice, check_sample_weight, check_finite, check_nonnegative_float,
                          check_positive_int, column_label)
 
 __all__ = ["LinearRegression", "SOLVERS"]
@@ -313,9 +313,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Y = np.asarray(Y, dtype=np.float64)
         check_finite(Y, "y")
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                                 ensure_non_negative=True)
-            check_finite(sample_weight, "sample_weight")
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight is zero for every row: there is nothing to fit")
         return X, Y, y.ndim == 1, sample_weight

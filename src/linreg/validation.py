@@ -9,7 +9,8 @@ import os
 import numpy as np
 
 __all__ = ["first_nonfinite", "check_finite", "column_label", "check_choice",
-           "check_nonnegative_float", "check_positive_int", "most_columns", "name_list"]
+           "check_nonnegative_float", "check_positive_int", "check_sample_weight",
+           "most_columns", "name_list"]
 
 
 def column_label(j: int, feature_names=None) -> str:
@@ -58,6 +59,29 @@ def check_finite(A: np.ndarray, name: str, feature_names=None) -> None:
     col = f", {column_label(c, feature_names)}" if A.ndim > 1 and (A.shape[1] > 1 or name == "X") else ""
     raise ValueError(f"{name} contains {kind} at row {r}{col}; linreg needs finite values "
                      "(drop or impute missing values first).")
+
+
+def check_sample_weight(sample_weight, n_rows: int) -> np.ndarray:
+    """Sample weights as a new float64 array of shape ``(n_rows,)``: one number means the
+    same weight for every row.  Refuses a wrong shape, non-numbers, NaN/inf and negative
+    weights, naming the row."""
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        return np.full(n_rows, float(sample_weight))
+    try:
+        w = np.array(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be numbers (one per row), not "
+                         f"{type(sample_weight).__name__}") from None
+    if w.shape != (n_rows,):
+        raise ValueError(f"sample_weight has shape {w.shape}; expected ({n_rows},): one weight "
+                         "for each row of X")
+    check_finite(w, "sample_weight")
+    negative = np.flatnonzero(w < 0)
+    if negative.size:
+        r = int(negative[0])
+        raise ValueError(f"Negative values in data passed to sample_weight: {w[r]!r} at row {r}; "
+                         "weights must be >= 0")
+    return w
 
 
 def check_choice(name: str, value, choices) -> None:
