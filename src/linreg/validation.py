@@ -79,7 +79,7 @@ def check_sample_weight(sample_weight, n_rows: int) -> np.ndarray:
     negative = np.flatnonzero(w < 0)
     if negative.size:
         r = int(negative[0])
-        raise ValueError(f"Negative values in data passed to sample_weight: {w[r]!r} at row {r}; "
+        raise ValueError(f"Negative values in data passed to sample_weight: {float(w[r])!r} at row {r}; "
                          "weights must be >= 0")
     return w
 
