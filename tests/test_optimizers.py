@@ -121,7 +121,7 @@ def test_state_is_an_explicit_value():
     p, s = np.zeros(3), opt.init(3)
     for _ in range(5):
         opt.update(p, rng.standard_normal(3), s, 0.1)
-    p2, s2 = p.copy(), s.copy()
+    p2, s2 = p.copy(), OptimizerState(s.moments.copy(), s.step)
     g = rng.standard_normal(3)
     opt.update(p, g, s, 0.1)
     opt.update(p2, g, s2, 0.1)
@@ -151,3 +151,11 @@ def test_schedules_by_hand_and_against_torch():
         sched.step()
     with pytest.raises(ValueError, match="schedule='cosine' is not one of"):
         scheduled_learning_rate("cosine", 0.5, 1)
+
+
+def test_a_misspelled_hyperparameter_is_an_error_not_dropped():
+    with pytest.raises(TypeError, match=r"unknown optimizer hyperparameter\(s\) \['monentum'\]"):
+        get_optimizer("momentum", monentum=0.5)
+    # each rule takes the ones it uses: Adam ignores momentum, plain takes none
+    assert get_optimizer("adam", momentum=0.5, beta1=0.8).beta1 == 0.8
+    assert get_optimizer("plain", momentum=0.5, epsilon=1e-3).name == "plain"

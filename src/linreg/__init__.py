@@ -6,10 +6,10 @@ honest diagnostics.
 
 __version__ = "0.1.0"
 
-from .estimator import LinearRegression
+from .estimator import LinearRegression, load
 from .exceptions import (ConvergenceWarning, DivergenceError, IllConditionedWarning,
                          RankDeficiencyWarning)
-from .persistence import ModelFileError, load
+from .persistence import ModelFileError
 from .stats import SufficientStats, sufficient_stats
 from . import sources
 from .inference import MultiOutputResults, RegressionResults

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .optimizers import OptimizerState
-from .persistence import atomic_write_bytes
+from .fileio import atomic_write_bytes
 
 __all__ = ["Checkpoint", "CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "fingerprint"]
 

@@ -30,7 +30,7 @@ from .stats import SufficientStats, representative_point, sufficient_stats
 from .validation import (check_choice, check_sample_weight, check_finite, check_nonnegative_float,
                          check_positive_int, column_label)
 
-__all__ = ["LinearRegression", "SOLVERS"]
+__all__ = ["LinearRegression", "SOLVERS", "load"]
 
 SOLVERS = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
 #: the solvers that take steps (the others solve exactly)
@@ -817,3 +817,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """Write the fitted model to ``path`` (JSON, versioned; atomically replaced)."""
         from .persistence import save
         save(self, path)
+
+
+def load(path) -> LinearRegression:
+    """Load a model saved by :meth:`LinearRegression.save`.  Raises
+    :class:`~linreg.persistence.ModelFileError` on a corrupt, truncated, foreign or newer
+    file; nothing in the file is ever executed (:mod:`linreg.persistence`)."""
+    from .persistence import read_model
+    return read_model(path, LinearRegression)

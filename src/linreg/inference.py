@@ -788,14 +788,11 @@ class RegressionResults:
     cov_type : str
     """
 
-    _frozen = False
-
     def __init__(self, **values):
         for key, value in values.items():
             if isinstance(value, np.ndarray):
                 value = _readonly(value)
             object.__setattr__(self, key, value)
-        object.__setattr__(self, "_frozen", True)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is read-only: {name!r} cannot be set")

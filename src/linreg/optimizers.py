@@ -20,6 +20,7 @@ schedules.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -45,9 +46,6 @@ class OptimizerState:
     @classmethod
     def zeros(cls, n_params: int) -> "OptimizerState":
         return cls(np.zeros((2, n_params)), 0)
-
-    def copy(self) -> "OptimizerState":
-        return OptimizerState(self.moments.copy(), self.step)
 
 
 class Optimizer(NamedTuple):
@@ -93,28 +91,28 @@ def _make(name: str, code: int, momentum: float = 0.0, beta1: float = 0.9,
                      float(beta2), float(epsilon))
 
 
-def plain(**_ignored) -> Optimizer:
+def plain() -> Optimizer:
     """Plain gradient descent (:func:`plain_update`): no state.
 
     Equals the update of :func:`linreg.textbook.gd_step` (tested in tests/test_textbook.py)."""
     return _make("plain", PLAIN)
 
 
-def momentum(momentum: float = 0.9, **_ignored) -> Optimizer:
+def momentum(momentum: float = 0.9) -> Optimizer:
     """Heavy-ball momentum (:func:`momentum_update`).
 
     Equals :func:`linreg.textbook.momentum_step` (tested in tests/test_textbook.py)."""
     return _make("momentum", MOMENTUM, momentum=momentum)
 
 
-def nesterov(momentum: float = 0.9, **_ignored) -> Optimizer:
+def nesterov(momentum: float = 0.9) -> Optimizer:
     """Nesterov momentum (:func:`nesterov_update`).
 
     Equals :func:`linreg.textbook.nesterov_step` (tested in tests/test_textbook.py)."""
     return _make("nesterov", NESTEROV, momentum=momentum)
 
 
-def adam(beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8, **_ignored) -> Optimizer:
+def adam(beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> Optimizer:
     """Adam (:func:`adam_update`).
 
     Equals :func:`linreg.textbook.adam_step` (tested in tests/test_textbook.py)."""
@@ -124,12 +122,23 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8, **_ign
 OPTIMIZERS = {"plain": plain, "momentum": momentum, "nesterov": nesterov, "adam": adam}
 
 
+#: every hyperparameter some rule takes
+HYPERPARAMETERS = ("momentum", "beta1", "beta2", "epsilon")
+
+
 def get_optimizer(name: str, **hyper) -> Optimizer:
     """The optimizer called ``name`` with hyperparameters ``momentum``, ``beta1``, ``beta2``,
-    ``epsilon`` (each rule takes the ones it uses)."""
+    ``epsilon``: each rule takes the ones it uses, and a name that no rule takes (a
+    misspelling) is an error, not silently dropped."""
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer={name!r} is not one of {sorted(OPTIMIZERS)}")
-    return OPTIMIZERS[name](**hyper)
+    unknown = sorted(set(hyper) - set(HYPERPARAMETERS))
+    if unknown:
+        raise TypeError(f"unknown optimizer hyperparameter(s) {unknown}; the rules take "
+                        f"{list(HYPERPARAMETERS)}")
+    factory = OPTIMIZERS[name]
+    taken = inspect.signature(factory).parameters
+    return factory(**{key: value for key, value in hyper.items() if key in taken})
 
 
 # ---------------------------------------------------------------------------- schedules

@@ -22,12 +22,13 @@ import math
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION", "ModelFileError"]
+from .fileio import atomic_write_bytes
+
+__all__ = ["save", "read_model", "FORMAT", "FORMAT_VERSION", "ModelFileError"]
 
 FORMAT = "linreg-model"
 FORMAT_VERSION = 1
@@ -71,9 +72,6 @@ def to_dict(model) -> dict:
         **{name: _float_list(getattr(model, name)) for name in OPTIONAL_HISTORIES
            if getattr(model, name, None) is not None},
     }
-    for extra in getattr(model, "_persisted_attributes", ()):
-        if hasattr(model, extra):
-            fitted[extra] = getattr(model, extra)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -171,37 +169,6 @@ def check_metadata(meta, path="<model>") -> dict:
     return meta
 
 
-def _new_file_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a
-    mixture: a temporary file in the same folder, flushed to disk, then renamed over."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        # mkstemp makes the file private (0600): give it the mode of the file it replaces,
-        # or what a new file gets under the user's umask, as a plain open() would
-        os.chmod(tmp, _new_file_mode(path))
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def save(model, path) -> None:
     """Save a fitted model as JSON at ``path`` (atomically; an older file stays intact on error)."""
     text = json.dumps(to_dict(model), allow_nan=True, indent=1)
@@ -255,8 +222,9 @@ def _depth(obj, limit) -> int:
     return deepest
 
 
-def from_dict(data, path="<model>"):
-    from .estimator import LinearRegression
+def from_dict(data, path="<model>", model_class=None):
+    """The model a file's JSON describes, as a ``model_class`` (the estimator class)."""
+    LinearRegression = model_class
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         _fail(path, "it does not declare format 'linreg-model'")
@@ -327,9 +295,6 @@ def from_dict(data, path="<model>"):
                 setattr(model, name, history)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
         _fail(path, f"a fitted attribute is missing or malformed ({exc})")
-    for extra in getattr(model, "_persisted_attributes", ()):
-        if extra in fitted:
-            setattr(model, extra, fitted[extra])
     if data.get("metadata") is not None:
         model.metadata_ = check_metadata(data["metadata"], path)
     if data.get("training_stats") is not None:
@@ -337,8 +302,9 @@ def from_dict(data, path="<model>"):
     return model
 
 
-def load(path):
-    """Load a model saved by :func:`save`.  Raises :class:`ModelFileError` on a corrupt,
+def read_model(path, model_class):
+    """Load a model saved by :func:`save`, as a ``model_class`` (the estimator's class: see
+    :func:`linreg.estimator.load`).  Raises :class:`ModelFileError` on a corrupt,
     truncated, foreign or newer file; nothing in the file is ever executed."""
     path = Path(path)
     try:
@@ -379,7 +345,7 @@ def load(path):
         _fail(path, "it is nested too deeply")
     except ValueError as exc:   # e.g. an integer of more digits than Python converts
         _fail(path, f"it holds a value that cannot be read ({exc})")
-    return from_dict(data, path)
+    return from_dict(data, path, model_class)
 
 
 def _check_container_count(path, raw: bytes) -> None:

@@ -270,7 +270,6 @@ class Source:
             self.target_names[0] if self.single_target else list(self.target_names))
         return Table(X, y, None if self.feature_names is None else list(self.feature_names), names)
 
-    to_arrays = read_all
 
     def read_weights(self) -> np.ndarray | None:
         """All sample weights in memory, or ``None`` when the source has none."""
