@@ -72,6 +72,7 @@ def bounded_load(path, max_seconds=10.0, max_bytes=None):
 # ------------------------------------------------------------------ nothing is executed
 
 
+@pytest.mark.resources
 def test_pickle_inside_npz_is_refused_and_never_unpickled(tmp_path):
     marker = tmp_path / "code-ran"
     path = tmp_path / "model.npz"
@@ -86,6 +87,7 @@ def test_pickle_inside_npz_is_refused_and_never_unpickled(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.resources
 def test_raw_pickle_is_refused_and_never_unpickled(tmp_path):
     import pickle
     marker = tmp_path / "code-ran"
@@ -96,6 +98,7 @@ def test_raw_pickle_is_refused_and_never_unpickled(tmp_path):
         assert not marker.exists()
 
 
+@pytest.mark.resources
 def test_code_like_values_are_refused_not_evaluated(tmp_path):
     marker = tmp_path / "code-ran"
     payload = {"py/object": "pathlib.Path.touch", "args": [str(marker)]}
@@ -108,6 +111,7 @@ def test_code_like_values_are_refused_not_evaluated(tmp_path):
 
 # ------------------------------------------------------------------ malformed structure
 @pytest.mark.parametrize("depth", [40, 1_000, 200_000])
+@pytest.mark.resources
 def test_deeply_nested_json(tmp_path, depth):
     data = model_dict()
     text = json.dumps(data)
@@ -166,6 +170,7 @@ def _load_measured(path):
     return f"{seconds}\n{extra}\n{outcome}"
 
 
+@pytest.mark.resources
 @pytest.mark.parametrize("kind", ["numbers", "containers", "string"])
 def test_enormous_json_is_refused_within_bounded_memory(tmp_path, kind):
     """A 12–24 MB file built to blow up when parsed: refused in seconds, with extra memory
@@ -190,6 +195,7 @@ def test_enormous_json_is_refused_within_bounded_memory(tmp_path, kind):
     assert int(extra) < 6 * size + 64 * 2**20, f"{int(extra) / 2**20:.0f} MiB for {size / 2**20:.0f} MiB"
 
 
+@pytest.mark.resources
 def test_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
     monkeypatch.setattr(persistence, "MAX_FILE_BYTES", 1000)
     path = write_json(tmp_path / "m.json", model_dict(feature_names=None, padding="x" * 2000))
@@ -198,6 +204,7 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("special", ["/dev/zero", "/dev/urandom", "fifo", "directory"])
+@pytest.mark.resources
 def test_special_files_are_refused_without_reading_forever(tmp_path, special):
     if special == "fifo":
         path = tmp_path / "fifo.json"
@@ -250,6 +257,7 @@ def test_special_files_are_refused_without_reading_forever(tmp_path, special):
     ({"fitted": {"solver_": "qr"}}, "fitted attribute is missing or malformed"),
     ({"fitted": None}, "fitted attributes are missing"),
 ])
+@pytest.mark.resources
 def test_wrong_shapes_types_and_versions(tmp_path, changes, message):
     data = model_dict()
     if "params" in changes and changes["params"] is not None:
@@ -262,6 +270,7 @@ def test_wrong_shapes_types_and_versions(tmp_path, changes, message):
     assert message in msg
 
 
+@pytest.mark.resources
 def test_integer_with_too_many_digits(tmp_path):
     """Python refuses to convert integers of more than 4300 digits: a clear error too."""
     text = json.dumps(model_dict()).replace('"n_features_in": 3', '"n_features_in": ' + "9" * 5000)
@@ -295,6 +304,7 @@ def test_fitted_attributes_of_the_wrong_kind(tmp_path, field, value):
         assert np.isfinite(getattr(model, field))
 
 
+@pytest.mark.resources
 def test_training_stats_of_the_wrong_shape(tmp_path):
     data = model_dict()
     stats = data["training_stats"]

@@ -202,6 +202,7 @@ def good_parquet(tmp_path):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["truncate", "replace", "zero-run"]), where=st.floats(0, 1),
        byte=st.integers(0, 255))
+@pytest.mark.resources
 def test_corrupted_parquet_is_an_error_or_finite(good_parquet, tmp_path, kind, where, byte):
     raw = good_parquet.read_bytes()
     i = int(where * (len(raw) - 1))

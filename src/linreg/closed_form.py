@@ -333,8 +333,7 @@ def _triangular_factor(M: np.ndarray) -> np.ndarray:
 
     Run on one BLAS thread: the QR of a tall, narrow block is a long chain of small
     matrix-vector steps, and handing each to several threads costs more than it saves
-    (10× slower on a busy 2-core machine; blocks of different partitions run in parallel
-    anyway).
+    (blocks of different partitions run in parallel anyway).
     """
     m, n = M.shape
     geqrf, = scipy.linalg.get_lapack_funcs(("geqrf",), (M,))
@@ -353,7 +352,7 @@ def merge_qr_factors(R1: np.ndarray, R2: np.ndarray) -> np.ndarray:
     or a block of the design itself: this is also the step of the one-pass QR.
 
     LAPACK's ``tpqrt`` (QR of a triangle stacked on a rectangle) does it with Householder
-    reflections that leave the zeros of ``R1`` alone: 3× faster than ``geqrf`` of the
+    reflections that leave the zeros of ``R1`` alone: faster than ``geqrf`` of the
     stacked rows on tall blocks.  Shape (c, c) for ``c`` columns, or fewer rows when
     ``[R1; R2]`` has fewer.
     """

@@ -3,10 +3,8 @@
 A pass over ``X`` splits its rows into contiguous *pieces* whose results combine exactly —
 raw sums add, :class:`~linreg.stats.SufficientStats` merge — so the pieces can run side by
 side.  Each worker calls BLAS on one thread: a block is a few MB, and splitting one small
-BLAS call over threads costs more in synchronisation than it gains (measured: a 1,000,000 × 100
-Gram pass takes 0.47 s with two BLAS threads per block, 0.36 s with one, and 0.26 s with
-two workers of one BLAS thread each).  NumPy releases the GIL inside BLAS, so Python
-threads suffice.
+BLAS call over threads costs more in synchronisation than it gains (the README's benchmark
+section has the figures).  NumPy releases the GIL inside BLAS, so Python threads suffice.
 
 How many workers: as many threads as BLAS may use (``OMP_NUM_THREADS``,
 ``OPENBLAS_NUM_THREADS``, or ``threadpoolctl.threadpool_limits`` around the fit), so limiting

@@ -47,7 +47,7 @@ def _prefetch_row(typingctx, X, i):
     """Ask the CPU to start loading row ``i`` of the C-contiguous 2-D array ``X`` into the
     cache (``llvm.prefetch``, one hint per 64-byte line; a hint never faults).  The rows come
     in random order, which the hardware prefetcher cannot guess: this hides most of the
-    memory latency (an SGD epoch runs about 1.5× faster)."""
+    memory latency (figures in the README's benchmark section)."""
     def codegen(context, builder, signature, args):
         xty = signature.args[0]
         ary = context.make_array(xty)(context, builder, args[0])

@@ -39,7 +39,7 @@ class ArrowColumnSource(ColumnSource):
 
 def arrow_rows(data, names: list, rows: int) -> np.ndarray:
     """The columns ``names`` of a pyarrow Table or RecordBatch as one row-major float64 array,
-    a record batch at a time through Arrow's own row-major conversion (``to_tensor``: 3× faster
+    a record batch at a time through Arrow's own row-major conversion (``to_tensor``, faster
     than stacking the columns from Python), batches side by side on Arrow's number of
     threads.  Missing values become NaN."""
     import pyarrow as pa
