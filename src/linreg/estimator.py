@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,10 +15,12 @@ from .checkpoint import fingerprint as checkpoint_fingerprint
 from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
                           merge_qr_factors, qr_factor_around, reframe_qr_factor,
                           solve_normal_equations, solve_qr, solve_qr_factor, streamed_qr_factor)
-from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_epoch,
-                      warn_divergences, warn_not_converged)
-from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning, warn_user
-from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer
+from .descent import (TrainingSettings, fit_iterative, learning_rate_exhausted, new_state,
+                      partial_fit_epoch)
+from .exceptions import IllConditionedWarning, RankDeficiencyWarning, warn_user
+from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer, scheduled_learning_rate
+from .stopping import divergence_warning, optimality_gap, stop_warning
+from .stopping import warn as warn_stopping
 from .stats import Design, DesignStats, SufficientStats, sufficient_stats
 from .validation import (check_choice, check_finite, check_nonnegative_float,
                          check_positive_int, column_label)
@@ -121,7 +122,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Learning rate per epoch ``t = 1, 2, …``: ``"constant"`` ``η₀``; ``"invscaling"``
         ``η₀/t^power_t``; ``"exponential"`` ``η₀·decay_rateᵗ⁻¹``; ``"plateau"`` halves the rate
         whenever the training loss has not improved (by 0.01 %) for ``n_iter_no_change``
-        epochs, and stops after 20 halvings.  ``"auto"``: ``"constant"`` for ``"gd"``,
+        epochs, and after 20 halvings (``η₀·2⁻²⁰ ≈ 1e-6 η₀``) stops: the learning rate is
+        exhausted, which is not convergence (``stop_reason_ = "learning_rate_exhausted"``,
+        with a :class:`ConvergenceWarning`).  ``"auto"``: ``"constant"`` for ``"gd"``,
         ``"plateau"`` for ``"sgd"``/``"minibatch"``.
     power_t : float, default=0.25
         Exponent of ``"invscaling"`` (≥ 0).
@@ -167,7 +170,28 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Iterative solvers with ``early_stopping``: validation ``J`` at the start and after each
         epoch (empty otherwise).
     learning_rate_ : float
-        Iterative solvers: the ``η₀`` used (after any halving after a divergence).
+        Iterative solvers: the initial rate ``η₀`` used — ``learning_rate``, or the step
+        ``"auto"`` chose — halved once for each divergence that was undone (``"sgd"``,
+        ``"minibatch"``), never by the schedule.
+    final_learning_rate_ : float
+        Iterative solvers: the rate the next epoch would use (what ``partial_fit`` continues
+        with): ``η₀`` after every halving, of the plateau schedule too, with the schedule
+        applied.  After ``"learning_rate_exhausted"`` it is ``η₀·2⁻²⁰`` (plateau).
+    stop_reason_ : str or None
+        Why the fit stopped: ``"tolerance"`` (the gradient reached ``tol``: converged),
+        ``"max_iter"``, ``"validation_plateau"`` (early stopping),
+        ``"learning_rate_exhausted"`` (the plateau schedule halved the rate 20 times),
+        ``"callback"`` (it returned True), ``"partial_fit"`` (the one epoch of a stochastic
+        ``partial_fit`` call), or ``"exact"`` for a closed form (``"normal"``, ``"qr"``,
+        ``"auto"``); None for a model file that did not record it.  In words:
+        ``linreg.stopping.STOP_REASONS``.  Every reason but ``"tolerance"``, ``"exact"`` and
+        ``"partial_fit"`` comes with one :class:`ConvergenceWarning` that says how far the fit
+        is from the exact optimum (the relative loss gap ``(J − J*)/J*`` and, without a
+        penalty, the largest distance of a coefficient in standard errors) and what would get
+        closer; a callback's stop (asked for) states the gap without advice; with ``tol=0``
+        (exactly ``max_iter`` epochs, asked for) and on a ``"tolerance"`` stop the warning
+        comes only when the loss is 1 % or more above the optimum.  So no fit ends 1 % above
+        the optimum without a warning.
     training_state_ : linreg.descent.TrainingState
         Iterative solvers: parameters, optimizer state, random generator and counters, from
         which ``partial_fit`` continues.
@@ -409,6 +433,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self._training_source = None
         self._set_coefficients(coef, intercept, single)
         if solver in ("normal", "qr"):
+            self.stop_reason_ = "exact"
             J = objective.loss_from_stats(ds, solution.theta, solution.beta, problem.alpha)
             gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, problem.alpha)
             self.loss_history_ = np.array([J])
@@ -536,19 +561,28 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         outcome = fit_iterative(problem, settings, self.random_state, init,
                                 self._training_report(problem.design, k, k == 1),
                                 checkpoint=problem.checkpoint)
-        self._set_training_attributes(outcome.state)
-        warn_divergences(settings, outcome.state)
-        warn_not_converged(settings, outcome)
+        self._set_training_attributes(outcome.state, settings, outcome.stop_reason)
+        warn_stopping(divergence_warning(settings, outcome.state))
+        # how far from the optimum of all the rows (as summary() measures it)
+        gap = optimality_gap(problem.ds, problem.design, outcome.theta, outcome.beta,
+                             problem.alpha, int(problem.stats.n_rows))
+        warn_stopping(stop_warning(outcome.stop_reason, settings, outcome.state, gap))
         return Solution(outcome.theta, outcome.beta, d)
 
-    def _set_training_attributes(self, state) -> None:
+    def _set_training_attributes(self, state, settings: TrainingSettings, stop_reason: str) -> None:
         self.training_state_ = state
         self.n_iter_ = state.epoch
+        self.stop_reason_ = stop_reason
         self.loss_history_ = np.asarray(state.loss_history, dtype=np.float64)
         self.grad_norm_history_ = np.asarray(state.grad_norm_history, dtype=np.float64)
         self.learning_rate_history_ = np.asarray(state.learning_rate_history, dtype=np.float64)
         self.validation_loss_history_ = np.asarray(state.validation_loss_history, dtype=np.float64)
-        self.learning_rate_ = state.learning_rate
+        # η₀ after the halvings that undid divergences (each exact: a power of two), but not
+        # those of the plateau schedule, which belong to the final rate
+        self.learning_rate_ = float(np.ldexp(state.first_learning_rate, -state.divergences))
+        self.final_learning_rate_ = scheduled_learning_rate(
+            settings.schedule, state.learning_rate, state.epoch + 1, settings.power_t,
+            settings.decay_rate)
 
     def _partial_fit_stochastic(self, X, y, sample_weight):
         """One epoch of ``"sgd"``/``"minibatch"`` over these rows (in a random order when
@@ -573,7 +607,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             stats = self.stats_.merge(chunk)
         settings = self._training_settings(self.solver)
         report = self._training_report(state.design, k, single)
-        partial_fit_epoch(state, settings, stats, X, Y, sw, report)
+        exhausted_before = learning_rate_exhausted(settings, state)
+        stop_reason, _ = partial_fit_epoch(state, settings, stats, X, Y, sw, report)
         ds = state.design.apply(stats)
         self.stats_ = stats
         self.solver_ = self.solver
@@ -582,8 +617,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         theta, beta = state.theta_beta()
         coef, intercept = state.design.to_original(theta, beta)
         self._set_coefficients(coef, intercept, single)
-        self._set_training_attributes(state)
-        warn_divergences(settings, state)
+        self._set_training_attributes(state, settings, stop_reason)
+        warn_stopping(divergence_warning(settings, state))
+        if stop_reason == "learning_rate_exhausted" and not exhausted_before:
+            # said once, on the call that exhausted the rate (later calls take tiny steps)
+            gap = optimality_gap(ds, state.design, theta, beta, float(self.alpha),
+                                 int(stats.n_rows))
+            warn_stopping(stop_warning(stop_reason, settings, state, gap))
         return self
 
     # ------------------------------------------------------------------ incremental
