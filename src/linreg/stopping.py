@@ -12,7 +12,8 @@ is quadratic with ``∇J(θ*) = 0``::
 (``H`` the Hessian of :func:`linreg.objective.hessian_from_stats`; computed from ``δ``, so a
 gap of 1e-12 is not lost to cancellation).  The warning reports ``(J − J*)/J*`` and, for an
 unpenalized fit, the largest distance of a coefficient from ``θ*`` in its standard errors
-(``σ² = 2 n_w J*/(n − p)``, ``Cov θ = σ² A⁻¹`` with ``A`` the normal matrix).  Only if the
+(``σ² = 2 n_w J/(n − p)`` at the fit, as ``summary()`` takes it, ``Cov θ = σ² A⁻¹`` with
+``A`` the normal matrix).  Only if the
 optimum cannot be computed does it fall back to the last epoch's relative improvement of ``J``.
 
 The policy (documented in the estimator's ``stop_reason_``):
@@ -57,10 +58,10 @@ __all__ = [
 #: every value ``stop_reason_`` takes, and what it means in words
 STOP_REASONS = {
     "tolerance": "converged: the gradient reached the tolerance",
-    "max_iter": "stopped at the iteration limit, before the gradient reached the tolerance",
-    "validation_plateau": "stopped early: the validation loss stopped improving",
-    "learning_rate_exhausted": ("learning rate exhausted: the plateau schedule halved it until "
-                                "its steps were too small to make progress (not convergence)"),
+    "max_iter": "reached the iteration limit before converging",
+    "validation_plateau": "early stopping: the validation loss stopped improving",
+    "learning_rate_exhausted": ("learning rate exhausted: halved until its steps were too small "
+                                "to make progress, not converged"),
     "callback": "stopped by the callback",
     "partial_fit": "one epoch of partial_fit, as asked",
     "exact": "exact solution (closed form)",
@@ -121,15 +122,17 @@ def optimality_gap(ds: DesignStats, design: Design, theta: np.ndarray, beta: np.
         return None
     distance = math.nan
     if alpha == 0 and not exact_fit and best.rank == ds.gram.shape[0]:
-        distance = _distance_in_se(ds, design, best, d_theta, d_beta, n_rows)
+        distance = _distance_in_se(ds, design, theta, beta, d_theta, d_beta, n_rows)
     return OptimalityGap(relative, distance, exact_fit)
 
 
-def _distance_in_se(ds: DesignStats, design: Design, best, d_theta, d_beta, n_rows: int) -> float:
+def _distance_in_se(ds: DesignStats, design: Design, theta, beta, d_theta, d_beta,
+                    n_rows: int) -> float:
     """``max |δ|/se`` over the coefficients and (with one) the intercept in original units.
 
     ``se(θ_j)² = σ²[A⁻¹]_jj`` (``A = G``, centred, with an intercept; ``G + n_w x̄x̄ᵀ``
-    without), ``σ²_k = Σ s r²/(n − p)`` at the optimum.  The ratio ``δ_j/se_j`` does not
+    without), ``σ²_k = Σ s r²/(n − p)`` at the fitted ``(θ, β)`` — the standard errors
+    ``summary()`` prints for this fit, so the two report the same distance.  The ratio ``δ_j/se_j`` does not
     depend on the column's scale, so the design coordinates serve.  The original intercept
     is ``b = a − uᵀθ`` with ``a = β + x̄ᵀθ`` (independent of θ, variance ``σ²/n_w``) and
     ``u = mean/scale``, so ``se(b)² = σ²(1/n_w + uᵀA⁻¹u)`` and ``δb = δβ − (shift/scale)ᵀδθ``.
@@ -150,7 +153,7 @@ def _distance_in_se(ds: DesignStats, design: Design, best, d_theta, d_beta, n_ro
     # A⁻¹ = E⁻¹ R⁻¹ R⁻ᵀ E⁻¹ (E the equilibration): its diagonal and quadratic forms
     diag_inv = np.sum(R_inv * R_inv, axis=1) / equilibrate**2
     residual_ss = np.array([2.0 * ds.weight_sum * objective.loss_from_stats(
-        ds, best.theta[:, [j]], best.beta[[j]], 0.0) for j in range(k)])
+        ds, theta[:, [j]], beta[[j]], 0.0) for j in range(k)])
     sigma2 = residual_ss / (n_rows - p)                            # (k,)
     distances = np.abs(d_theta) / np.sqrt(np.outer(diag_inv, sigma2))
     if ds.fit_intercept:
