@@ -566,7 +566,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         # how far from the optimum of all the rows (as summary() measures it)
         gap = optimality_gap(problem.ds, problem.design, outcome.theta, outcome.beta,
                              problem.alpha, int(problem.stats.n_rows))
-        warn_stopping(stop_warning(outcome.stop_reason, settings, outcome.state, gap))
+        warn_stopping(stop_warning(outcome.stop_reason, settings, outcome.state, gap, problem.ds))
         return Solution(outcome.theta, outcome.beta, d)
 
     def _set_training_attributes(self, state, settings: TrainingSettings, stop_reason: str) -> None:

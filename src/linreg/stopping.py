@@ -137,7 +137,7 @@ def _distance_in_se(ds: DesignStats, design: Design, theta, beta, d_theta, d_bet
     is ``b = a − uᵀθ`` with ``a = β + x̄ᵀθ`` (independent of θ, variance ``σ²/n_w``) and
     ``u = mean/scale``, so ``se(b)² = σ²(1/n_w + uᵀA⁻¹u)`` and ``δb = δβ − (shift/scale)ᵀδθ``.
     """
-    d, k = d_theta.shape
+    d = d_theta.shape[0]
     p = d + int(ds.fit_intercept)
     if n_rows <= p or d == 0:
         return math.nan
@@ -152,9 +152,11 @@ def _distance_in_se(ds: DesignStats, design: Design, theta, beta, d_theta, d_bet
     R_inv = scipy.linalg.solve_triangular(R, np.eye(d), lower=False)
     # A⁻¹ = E⁻¹ R⁻¹ R⁻ᵀ E⁻¹ (E the equilibration): its diagonal and quadratic forms
     diag_inv = np.sum(R_inv * R_inv, axis=1) / equilibrate**2
-    residual_ss = np.array([2.0 * ds.weight_sum * objective.loss_from_stats(
-        ds, theta[:, [j]], beta[[j]], 0.0) for j in range(k)])
-    sigma2 = residual_ss / (n_rows - p)                            # (k,)
+    # Σ s r² per target: θᵀGθ − 2cᵀθ + q (centred) + n_w e², e the error at the mean
+    centred = (np.sum(theta * (ds.gram @ theta), axis=0) - 2.0 * np.sum(ds.cross * theta, axis=0)
+               + np.diag(ds.target_comoment))
+    at_mean = ds.mean_x @ theta + beta - ds.mean_y
+    sigma2 = (np.maximum(centred, 0.0) + ds.weight_sum * at_mean**2) / (n_rows - p)   # (k,)
     distances = np.abs(d_theta) / np.sqrt(np.outer(diag_inv, sigma2))
     if ds.fit_intercept:
         u = (ds.mean_x + design.shift / design.scale) / equilibrate
@@ -189,32 +191,50 @@ def _gap_text(gap: OptimalityGap | None, loss_history) -> str:
     return text
 
 
-def _more_iterations(settings, state) -> int:
-    """A ``max_iter`` worth suggesting: for ``"gd"`` the iterations the recent rate of
-    decrease of the scaled gradient needs to reach ``tol`` (the slowest mode dominates late,
-    so the rate over the last half of the run, not the whole), with a margin; otherwise, or
-    when the rate says nothing, twice ``max_iter``."""
+def _more_iterations(settings, state, ds: DesignStats | None) -> int:
+    """A ``max_iter`` worth suggesting after stopping at ``max_iter`` (with a 10 % margin,
+    rounded up to two significant digits; never less than twice ``max_iter``).
+
+    Plain full-batch descent with a constant step ``η`` shrinks every eigen-component of the
+    gradient by at least ``1 − ηλ_min`` per iteration (``λ_min`` of the Hessian, from the
+    statistics), so the factor ``ρ = ‖g‖/(tol·‖g₀‖)`` still to go takes at most
+    ``ln ρ / −ln(1 − ηλ_min)`` more iterations — a bound, and a close one, because late in a
+    run the slowest component is what is left (the real diamonds table: 1,000 iterations, then
+    this says 3,200; it needs 2,832).  Other optimizers: the rate of the last half of the
+    run, extrapolated.  The stochastic solvers: twice ``max_iter``.
+    """
     twice = 2 * settings.max_iter
     h = state.scaled_grad_norm_history or state.grad_norm_history
     t = len(h) - 1
-    if settings.solver != "gd" or settings.tol <= 0 or t < 2 or not h[0] > 0:
+    if settings.solver != "gd" or settings.tol <= 0 or t < 2 or not h[0] > 0 or not h[-1] > 0:
         return twice
-    half = t // 2
-    ratio = h[-1] / h[-1 - half] if h[-1 - half] > 0 else math.nan
-    needed = h[-1] / (settings.tol * h[0])
-    if not (0 < ratio < 1) or not math.isfinite(needed):
+    to_go = h[-1] / (settings.tol * h[0])
+    remaining = math.nan
+    if settings.optimizer.name == "plain" and settings.schedule == "constant" and ds is not None:
+        with np.errstate(all="ignore"):
+            smallest = float(np.linalg.eigvalsh(objective.hessian_from_stats(ds, settings.alpha))[0])
+        shrink = 1.0 - state.learning_rate * smallest
+        if 0.0 < shrink < 1.0:
+            remaining = math.log(to_go) / -math.log(shrink)
+    else:
+        half = t // 2
+        ratio = h[-1] / h[-1 - half]
+        if 0.0 < ratio < 1.0:
+            remaining = math.log(to_go) / -math.log(ratio) * half
+    if not (math.isfinite(remaining) and remaining > 0):
         return twice
-    remaining = math.log(needed) / -math.log(ratio) * half
-    total = 1.2 * (t + max(remaining, 0.0))
+    total = 1.1 * (t + remaining)
     digits = 10 ** max(int(math.log10(total)) - 1, 0)        # two significant digits, up
     return max(twice, int(math.ceil(total / digits) * digits))
 
 
-def stop_warning(reason: str, settings, state, gap: OptimalityGap | None) -> ConvergenceWarning | None:
+def stop_warning(reason: str, settings, state, gap: OptimalityGap | None,
+                 ds: DesignStats | None = None) -> ConvergenceWarning | None:
     """The warning an iterative fit that stopped for ``reason`` deserves (None: none), by the
     policy of this module's docstring.  ``settings`` are the run's
     :class:`~linreg.descent.TrainingSettings`, ``state`` its final
-    :class:`~linreg.descent.TrainingState`."""
+    :class:`~linreg.descent.TrainingState`, ``ds`` the statistics it trained on (for the
+    iterations to suggest)."""
     far = gap is not None and gap.relative_loss >= GAP_WORTH_A_WARNING
     if reason in ("partial_fit", "exact") or (reason == "tolerance" and not far):
         return None
@@ -248,7 +268,7 @@ def stop_warning(reason: str, settings, state, gap: OptimalityGap | None) -> Con
         head = f"{what} was stopped by the callback after {n} {unit}, as it asked;"
     # (head holds the parameter fields; the gap's words are literal text)
     text = f"{head} {m.text(_gap_text(gap, state.loss_history))}."
-    advice = [] if reason == "callback" else _advice(m, reason, settings, state)
+    advice = [] if reason == "callback" else _advice(m, reason, settings, state, ds)
     if advice:
         text += " To get closer: " + ", ".join(advice[:-1]) + (" or " if len(advice) > 1 else "") \
             + advice[-1] + "."
@@ -258,7 +278,7 @@ def stop_warning(reason: str, settings, state, gap: OptimalityGap | None) -> Con
                               else gap.distance_in_se)
 
 
-def _advice(m: MessageBuilder, reason: str, settings, state) -> list[str]:
+def _advice(m: MessageBuilder, reason: str, settings, state, ds) -> list[str]:
     """Only what fits: ``standardize=True`` only when it is off, Nesterov only for plain
     full-batch descent, more ``max_iter`` only when it was the limit."""
     advice = []
@@ -271,7 +291,7 @@ def _advice(m: MessageBuilder, reason: str, settings, state) -> list[str]:
         advice.append(f"{m.setting('optimizer', 'nesterov')} (far fewer iterations when the "
                       "features are correlated)")
     if reason == "max_iter":
-        advice.append(m.setting("max_iter", _more_iterations(settings, state)))
+        advice.append(m.setting("max_iter", _more_iterations(settings, state, ds)))
     if reason == "validation_plateau":
         advice.append(f"{m.setting('early_stopping', False)} (train until the gradient "
                       "tolerance)")
