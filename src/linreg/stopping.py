@@ -169,9 +169,14 @@ def _distance_in_se(ds: DesignStats, design: Design, theta, beta, d_theta, d_bet
 
 
 # ---------------------------------------------------------------------------- the words
-def _relative(gap: float) -> str:
-    """A relative gap for people: ``10.5 %``, ``0.033 %``, ``9.5e-07``."""
-    return f"{100 * gap:.3g} %" if gap >= 1e-4 else f"{gap:.2g} (relative)"
+def _above(gap: float, reference: str) -> str:
+    """A relative gap for people: ``10.5 % above …``, ``9.5e-07 (relative) above …``,
+    ``468 times …``."""
+    if gap >= 1:
+        return f"{1 + gap:.3g} times {reference}"
+    if gap >= 1e-4:
+        return f"{100 * gap:.3g} % above {reference}"
+    return f"{gap:.2g} (relative) above {reference}"
 
 
 def _gap_text(gap: OptimalityGap | None, loss_history) -> str:
@@ -183,9 +188,9 @@ def _gap_text(gap: OptimalityGap | None, loss_history) -> str:
         return "the exact optimum could not be computed"
     if gap.versus_constant_model:
         text = (f"the optimum fits the data exactly, and the loss is above it by "
-                f"{_relative(gap.relative_loss)} of the constant model's loss")
+                f"{gap.relative_loss:.3g} of the constant model's loss")
     else:
-        text = f"the loss is {_relative(gap.relative_loss)} above the exact optimum"
+        text = f"the loss is {_above(gap.relative_loss, 'the exact optimum')}"
     if math.isfinite(gap.distance_in_se):
         text += f", the coefficients up to {gap.distance_in_se:.3g} standard errors from it"
     return text
@@ -242,30 +247,37 @@ def stop_warning(reason: str, settings, state, gap: OptimalityGap | None,
         return None
     m = MessageBuilder()
     what = "gradient descent" if settings.solver == "gd" else settings.solver
-    unit = "iterations" if settings.solver == "gd" else "epochs"
     n = state.epoch
+
+    def units(count: int) -> str:
+        word = "iteration" if settings.solver == "gd" else "epoch"
+        return f"{word}{'s' if count != 1 else ''}"
+
     h = state.scaled_grad_norm_history or state.grad_norm_history
     ratio = h[-1] / h[0] if len(h) and h[0] > 0 else 0.0
     at = (f" (it is at {ratio:.3g} of its start, in units of each parameter's curvature)"
           if ratio > 0 else "")
     tol = m.setting("tol", settings.tol)
     if reason == "tolerance":
-        head = f"{what} reached {tol} after {n} {unit}, but"
+        head = f"{what} reached {tol} after {n} {units(n)}, but"
     elif reason == "max_iter" and settings.tol == 0:
-        head = f"{what} ran {m.setting('max_iter', settings.max_iter)} {unit} ({tol}: no stopping rule), and"
+        head = (f"{what} ran {m.setting('max_iter', settings.max_iter)} {units(settings.max_iter)} "
+                f"({tol}: no stopping rule), and")
     elif reason == "max_iter":
-        head = f"{what} stopped at {m.setting('max_iter', settings.max_iter)} {unit} before the gradient reached {tol}{at}:"
+        head = (f"{what} stopped at {m.setting('max_iter', settings.max_iter)} "
+                f"{units(settings.max_iter)} before the gradient reached {tol}{at}:")
     elif reason == "learning_rate_exhausted":
-        head = (f"{what} stopped after {n} {unit} with its learning rate exhausted, not "
+        head = (f"{what} stopped after {n} {units(n)} with its learning rate exhausted, not "
                 f"converged: the plateau schedule halved it {state.plateau_halvings} times "
                 f"(to {state.learning_rate:.3g}), too small to make progress, before the "
                 f"gradient reached {tol}{at};")
     elif reason == "validation_plateau":
-        head = (f"{what} stopped early after {n} {unit}: the validation loss did not improve "
-                f"by {tol} (relative) for {settings.n_iter_no_change} {unit} in a row, and the "
+        head = (f"{what} stopped early after {n} {units(n)}: the validation loss did not "
+                f"improve by {tol} (relative) for {settings.n_iter_no_change} "
+                f"{units(settings.n_iter_no_change)} in a row, and the "
                 "parameters of its best epoch were kept;")
     else:  # "callback"
-        head = f"{what} was stopped by the callback after {n} {unit}, as it asked;"
+        head = f"{what} was stopped by the callback after {n} {units(n)}, as it asked;"
     # (head holds the parameter fields; the gap's words are literal text)
     text = f"{head} {m.text(_gap_text(gap, state.loss_history))}."
     advice = [] if reason == "callback" else _advice(m, reason, settings, state, ds)
