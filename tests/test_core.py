@@ -14,6 +14,11 @@ from linreg import (ConvergenceWarning, DivergenceError, LinearRegression, RankD
                     objective)
 from linreg.stats import Design, SufficientStats, sufficient_stats
 
+#: tests that stop training short of the optimum on purpose (a few epochs for a trajectory,
+#: determinism, counters or files; a callback; early stopping): the ConvergenceWarning that
+#: says so is right, and tests/test_stopping.py checks it; these tests check other things
+STOPPED_ON_PURPOSE = pytest.mark.filterwarnings("ignore::linreg.ConvergenceWarning")
+
 
 def make_data(n=200, d=5, k=None, seed=0, shift=3.0):
     rng = np.random.default_rng(seed)
@@ -246,6 +251,7 @@ def test_gd_from_rows_when_features_outnumber_rows():
     np.testing.assert_allclose(m.coef_, exact.coef_, rtol=1e-6, atol=1e-10)
 
 
+@STOPPED_ON_PURPOSE
 def test_gd_plain_update_is_the_textbook_step():
     """One iteration from zero is w = −η ∇J(0), b = −η mean(−y), by hand."""
     X = np.array([[1.0], [2.0], [3.0]])
@@ -279,6 +285,7 @@ def test_too_large_learning_rate_is_a_clear_error_not_nan():
         LinearRegression(solver="gd", learning_rate=0.5, standardize=False).fit(X * 100, y)
 
 
+@STOPPED_ON_PURPOSE
 def test_auto_learning_rate_is_one_over_L():
     X, y = make_data(seed=20)
     m = LinearRegression(solver="gd", max_iter=5, tol=0).fit(X, y)
