@@ -231,6 +231,24 @@ def test_final_learning_rate_follows_the_schedule():
     assert model.final_learning_rate_ == pytest.approx(0.01 / np.sqrt(7), rel=1e-15)
 
 
+@pytest.mark.parametrize("params", [{"solver": "sgd", "standardize": False},
+                                    {"solver": "gd", "optimizer": "plain", "max_iter": 30}],
+                         ids=["sgd-raw", "gd"])
+def test_a_file_source_fit_stops_and_warns_the_same_way(tmp_path, params):
+    """Rows streamed from .npy files go through the same loop: the same reason, and the gap
+    against numpy.linalg.lstsq of all the rows."""
+    from linreg import sources
+    X, y = diamonds_like(1500, seed=25)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    source = sources.npy(tmp_path / "X.npy", tmp_path / "y.npy", chunk_rows=400)
+    model, caught = fit_recording(LinearRegression(**params), source)
+    assert model.stop_reason_ == ("learning_rate_exhausted" if params["solver"] == "sgd" else "max_iter")
+    warning = only_warning(caught)
+    assert warning.stop_reason == model.stop_reason_
+    assert warning.relative_loss_gap == pytest.approx(relative_gap(model, X, y), rel=1e-6)
+
+
 # ---------------------------------------------------------------- never 1 % above silently
 @pytest.mark.parametrize("params", [
     {"solver": "sgd"},
