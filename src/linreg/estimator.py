@@ -190,8 +190,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         penalty, the largest distance of a coefficient in standard errors) and what would get
         closer; a callback's stop (asked for) states the gap without advice; with ``tol=0``
         (exactly ``max_iter`` epochs, asked for) and on a ``"tolerance"`` stop the warning
-        comes only when the loss is 1 % or more above the optimum.  So no fit ends 1 % above
-        the optimum without a warning.
+        comes only when the loss is 1 % or more above the optimum.  So no ``fit`` ends 1 %
+        above the optimum without a warning.  ``partial_fit`` (one epoch per call, by design)
+        warns once, on the call whose epoch exhausts the learning rate.
     training_state_ : linreg.descent.TrainingState
         Iterative solvers: parameters, optimizer state, random generator and counters, from
         which ``partial_fit`` continues.
