@@ -300,8 +300,11 @@ def _advice(m: MessageBuilder, reason: str, settings, state, ds) -> list[str]:
     if reason == "tolerance":
         advice.append(f"a smaller tolerance, e.g. {m.setting('tol', settings.tol / 100)}")
     if settings.solver == "gd" and settings.optimizer.name == "plain":
-        advice.append(f"{m.setting('optimizer', 'nesterov')} (far fewer iterations when the "
-                      "features are correlated)")
+        # Nesterov is stable at the automatic step 1/L, not at every step plain descent takes
+        automatic = isinstance(settings.learning_rate, str)
+        step = "" if automatic else f" with {m.setting('learning_rate', 'auto')}"
+        advice.append(f"{m.setting('optimizer', 'nesterov')}{step} (far fewer iterations when "
+                      "the features are correlated)")
     if reason == "max_iter":
         advice.append(m.setting("max_iter", _more_iterations(settings, state, ds)))
     if reason == "validation_plateau":
