@@ -231,7 +231,9 @@ def test_gd_reaches_the_closed_form(standardize, fit_intercept):
     X, y = make_data(seed=15)
     kw = dict(standardize=standardize, fit_intercept=fit_intercept)
     exact = LinearRegression(**kw).fit(X, y)
-    gd = LinearRegression(solver="gd", tol=1e-10, max_iter=200_000, **kw).fit(X, y)
+    # plain descent, whose loss decreases monotonically (checked below; the default
+    # optimizer="auto" is Nesterov for gd: see test_default_gd_is_nesterov_...)
+    gd = LinearRegression(solver="gd", optimizer="plain", tol=1e-10, max_iter=200_000, **kw).fit(X, y)
     np.testing.assert_allclose(gd.coef_, exact.coef_, rtol=1e-6)
     assert gd.intercept_ == pytest.approx(exact.intercept_, rel=1e-6, abs=1e-9)
     # the history is J per iteration, starting at w = 0, b = 0, and decreasing
@@ -241,6 +243,35 @@ def test_gd_reaches_the_closed_form(standardize, fit_intercept):
     assert gd.loss_history_[0] == pytest.approx(objective.loss(Xd, y[:, None], np.zeros((5, 1)), np.zeros(1)))
     assert np.all(np.diff(gd.loss_history_) <= 1e-12 * gd.loss_history_[0])
     assert gd.loss_history_[-1] == pytest.approx(exact.loss_history_[0], rel=1e-9)
+
+
+@STOPPED_ON_PURPOSE
+@pytest.mark.parametrize("standardize", [True, False])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_default_gd_is_nesterov_and_reaches_the_closed_form(standardize, fit_intercept):
+    """optimizer="auto": Nesterov for gd with the automatic step (the same trajectory, to the
+    bit, as optimizer="nesterov"), in far fewer iterations than plain descent; plain with a
+    chosen learning rate, and for the stochastic solvers."""
+    X, y = make_data(seed=15)
+    X[:, 1] = X[:, 0] + 0.1 * X[:, 1]                # correlated: where momentum pays
+    kw = dict(standardize=standardize, fit_intercept=fit_intercept, tol=1e-10, max_iter=200_000)
+    exact = LinearRegression(standardize=standardize, fit_intercept=fit_intercept).fit(X, y)
+    default = LinearRegression(solver="gd", **kw).fit(X, y)
+    np.testing.assert_allclose(default.coef_, exact.coef_, rtol=1e-6)
+    assert default.intercept_ == pytest.approx(exact.intercept_, rel=1e-6, abs=1e-9)
+    assert default.stop_reason_ == "tolerance"
+    nesterov = LinearRegression(solver="gd", optimizer="nesterov", **kw).fit(X, y)
+    np.testing.assert_array_equal(default.loss_history_, nesterov.loss_history_)
+    plain = LinearRegression(solver="gd", optimizer="plain", **kw).fit(X, y)
+    assert default.n_iter_ * 5 < plain.n_iter_
+    lr = 0.5 * plain.learning_rate_
+    chosen = LinearRegression(solver="gd", learning_rate=lr, max_iter=50, tol=0).fit(X, y)
+    by_hand = LinearRegression(solver="gd", optimizer="plain", learning_rate=lr, max_iter=50,
+                               tol=0).fit(X, y)
+    np.testing.assert_array_equal(chosen.loss_history_, by_hand.loss_history_)
+    sgd = LinearRegression(solver="sgd", max_iter=3, tol=0).fit(X, y)
+    sgd_plain = LinearRegression(solver="sgd", optimizer="plain", max_iter=3, tol=0).fit(X, y)
+    np.testing.assert_array_equal(sgd.loss_history_, sgd_plain.loss_history_)
 
 
 def test_gd_from_rows_when_features_outnumber_rows():

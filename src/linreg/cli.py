@@ -702,7 +702,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", default="auto", choices=["auto", "normal", "qr", "gd", "sgd", "minibatch"],
                    help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
     p.add_argument("--optimizer", metavar="NAME",
-                   help="plain, momentum, nesterov or adam (iterative solvers; default plain)")
+                   help="auto, plain, momentum, nesterov or adam (iterative solvers; default auto: "
+                        "nesterov for gd with an automatic learning rate, else plain)")
     p.add_argument("--alpha", type=float, default=0.0, metavar="A",
                    help="L2 penalty (alpha/2)‖w‖²; default 0")
     p.add_argument("--learning-rate", type=_learning_rate, default="auto", metavar="ETA",
