@@ -186,18 +186,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Why the fit stopped: ``"tolerance"`` (the gradient reached ``tol``: converged),
         ``"max_iter"``, ``"validation_plateau"`` (early stopping),
         ``"learning_rate_exhausted"`` (the plateau schedule halved the rate 20 times),
-        ``"callback"`` (it returned True), ``"partial_fit"`` (the one epoch of a stochastic
-        ``partial_fit`` call), or ``"exact"`` for a closed form (``"normal"``, ``"qr"``,
-        ``"auto"``); None for a model file that did not record it.  In words:
-        ``linreg.stopping.STOP_REASONS``.  Every reason but ``"tolerance"``, ``"exact"`` and
-        ``"partial_fit"`` comes with one :class:`ConvergenceWarning` that says how far the fit
-        is from the exact optimum (the relative loss gap ``(J − J*)/J*`` and, without a
-        penalty, the largest distance of a coefficient in standard errors) and what would get
-        closer; a callback's stop (asked for) states the gap without advice; with ``tol=0``
-        (exactly ``max_iter`` epochs, asked for) and on a ``"tolerance"`` stop the warning
-        comes only when the loss is 1 % or more above the optimum.  So no ``fit`` ends 1 %
-        above the optimum without a warning.  ``partial_fit`` (one epoch per call, by design)
-        warns once, on the call whose epoch exhausts the learning rate.
+        ``"callback"`` (it returned True), ``"partial_fit"`` (a stochastic ``partial_fit``
+        call's one epoch) or ``"exact"`` (a closed form); None for a model file that did not
+        record it.  Every stop but the tolerance gives one :class:`ConvergenceWarning` with the
+        distance from the exact optimum and advice; the policy, and its exceptions (``tol=0``,
+        a callback, ``partial_fit``), is in :mod:`linreg.stopping`.  No ``fit`` ends 1 % or
+        more above the optimum without a warning.
     training_state_ : linreg.descent.TrainingState
         Iterative solvers: parameters, optimizer state, random generator and counters, from
         which ``partial_fit`` continues.
