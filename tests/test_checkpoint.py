@@ -16,6 +16,11 @@ import pytest
 from linreg import LinearRegression
 from traps import PickleTrap
 
+#: tests that stop training short of the optimum on purpose (a few epochs for a trajectory,
+#: determinism, counters or files; a callback; early stopping): the ConvergenceWarning that
+#: says so is right, and tests/test_stopping.py checks it; these tests check other things
+STOPPED_ON_PURPOSE = pytest.mark.filterwarnings("ignore::linreg.ConvergenceWarning")
+
 pytestmark = pytest.mark.usefixtures("single_threaded_blas")
 
 CASES = {
@@ -45,6 +50,7 @@ def slow_epochs(info):
     time.sleep(0.01)
 
 
+@STOPPED_ON_PURPOSE
 @pytest.mark.parametrize("case", list(CASES))
 def test_fit_killed_mid_run_resumes_to_the_uninterrupted_coefficients(tmp_path, case):
     X, y = data()
@@ -83,6 +89,7 @@ def test_fit_killed_mid_run_resumes_to_the_uninterrupted_coefficients(tmp_path, 
     assert np.max(np.abs(resumed.coef_ - exact[1:])) < 0.2 * np.max(np.abs(exact[1:]))
 
 
+@STOPPED_ON_PURPOSE
 def test_resuming_a_finished_run_returns_it_unchanged(tmp_path):
     X, y = data(1)
     path = tmp_path / "run.ckpt"
@@ -92,6 +99,7 @@ def test_resuming_a_finished_run_returns_it_unchanged(tmp_path):
     assert again.n_iter_ == first.n_iter_
 
 
+@STOPPED_ON_PURPOSE
 def test_a_finished_run_can_be_continued_for_more_epochs(tmp_path):
     """max_iter is not part of the fingerprint: 10 epochs, then 10 more == 20 at once."""
     X, y = data(2)
@@ -109,6 +117,7 @@ def test_a_finished_run_can_be_continued_for_more_epochs(tmp_path):
     {"random_state": 1},
     {"batch_size": 8},
 ])
+@STOPPED_ON_PURPOSE
 def test_a_checkpoint_of_another_problem_is_refused(tmp_path, change):
     X, y = data(0)
     path = tmp_path / "run.ckpt"
@@ -129,6 +138,7 @@ def test_a_corrupt_checkpoint_is_a_clear_error(tmp_path, content):
         LinearRegression(solver="gd", max_iter=3).fit(X, y, checkpoint=path)
 
 
+@STOPPED_ON_PURPOSE
 def test_a_pickle_in_a_checkpoint_is_never_unpickled(tmp_path):
     X, y = data()
     path = tmp_path / "run.ckpt"
@@ -144,6 +154,7 @@ def test_a_pickle_in_a_checkpoint_is_never_unpickled(tmp_path):
     assert not marker.exists()
 
 
+@STOPPED_ON_PURPOSE
 def test_a_newer_checkpoint_format_is_refused(tmp_path):
     X, y = data()
     path = tmp_path / "run.ckpt"

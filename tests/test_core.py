@@ -15,6 +15,11 @@ from linreg import (ConvergenceWarning, DivergenceError, LinearRegression, RankD
 from linreg.design import Design
 from linreg.stats import SufficientStats, sufficient_stats
 
+#: tests that stop training short of the optimum on purpose (a few epochs for a trajectory,
+#: determinism, counters or files; a callback; early stopping): the ConvergenceWarning that
+#: says so is right, and tests/test_stopping.py checks it; these tests check other things
+STOPPED_ON_PURPOSE = pytest.mark.filterwarnings("ignore::linreg.ConvergenceWarning")
+
 
 def make_data(n=200, d=5, k=None, seed=0, shift=3.0):
     rng = np.random.default_rng(seed)
@@ -230,7 +235,9 @@ def test_gd_reaches_the_closed_form(standardize, fit_intercept):
     X, y = make_data(seed=15)
     kw = dict(standardize=standardize, fit_intercept=fit_intercept)
     exact = LinearRegression(**kw).fit(X, y)
-    gd = LinearRegression(solver="gd", tol=1e-10, max_iter=200_000, **kw).fit(X, y)
+    # plain descent, whose loss decreases monotonically (checked below; the default
+    # optimizer="auto" is Nesterov for gd: see test_default_gd_is_nesterov_...)
+    gd = LinearRegression(solver="gd", optimizer="plain", tol=1e-10, max_iter=200_000, **kw).fit(X, y)
     np.testing.assert_allclose(gd.coef_, exact.coef_, rtol=1e-6)
     assert gd.intercept_ == pytest.approx(exact.intercept_, rel=1e-6, abs=1e-9)
     # the history is J per iteration, starting at w = 0, b = 0, and decreasing
@@ -242,6 +249,35 @@ def test_gd_reaches_the_closed_form(standardize, fit_intercept):
     assert gd.loss_history_[-1] == pytest.approx(exact.loss_history_[0], rel=1e-9)
 
 
+@STOPPED_ON_PURPOSE
+@pytest.mark.parametrize("standardize", [True, False])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_default_gd_is_nesterov_and_reaches_the_closed_form(standardize, fit_intercept):
+    """optimizer="auto": Nesterov for gd with the automatic step (the same trajectory, to the
+    bit, as optimizer="nesterov"), in far fewer iterations than plain descent; plain with a
+    chosen learning rate, and for the stochastic solvers."""
+    X, y = make_data(seed=15)
+    X[:, 1] = X[:, 0] + 0.1 * X[:, 1]                # correlated: where momentum pays
+    kw = dict(standardize=standardize, fit_intercept=fit_intercept, tol=1e-10, max_iter=200_000)
+    exact = LinearRegression(standardize=standardize, fit_intercept=fit_intercept).fit(X, y)
+    default = LinearRegression(solver="gd", **kw).fit(X, y)
+    np.testing.assert_allclose(default.coef_, exact.coef_, rtol=1e-6)
+    assert default.intercept_ == pytest.approx(exact.intercept_, rel=1e-6, abs=1e-9)
+    assert default.stop_reason_ == "tolerance"
+    nesterov = LinearRegression(solver="gd", optimizer="nesterov", **kw).fit(X, y)
+    np.testing.assert_array_equal(default.loss_history_, nesterov.loss_history_)
+    plain = LinearRegression(solver="gd", optimizer="plain", **kw).fit(X, y)
+    assert default.n_iter_ * 5 < plain.n_iter_
+    lr = 0.5 * plain.learning_rate_
+    chosen = LinearRegression(solver="gd", learning_rate=lr, max_iter=50, tol=0).fit(X, y)
+    by_hand = LinearRegression(solver="gd", optimizer="plain", learning_rate=lr, max_iter=50,
+                               tol=0).fit(X, y)
+    np.testing.assert_array_equal(chosen.loss_history_, by_hand.loss_history_)
+    sgd = LinearRegression(solver="sgd", max_iter=3, tol=0).fit(X, y)
+    sgd_plain = LinearRegression(solver="sgd", optimizer="plain", max_iter=3, tol=0).fit(X, y)
+    np.testing.assert_array_equal(sgd.loss_history_, sgd_plain.loss_history_)
+
+
 def test_gd_from_rows_when_features_outnumber_rows():
     rng = np.random.default_rng(16)
     X, y = rng.standard_normal((20, 40)), rng.standard_normal(20)
@@ -250,6 +286,7 @@ def test_gd_from_rows_when_features_outnumber_rows():
     np.testing.assert_allclose(m.coef_, exact.coef_, rtol=1e-6, atol=1e-10)
 
 
+@STOPPED_ON_PURPOSE
 def test_gd_plain_update_is_the_textbook_step():
     """One iteration from zero is w = −η ∇J(0), b = −η mean(−y), by hand."""
     X = np.array([[1.0], [2.0], [3.0]])
@@ -283,6 +320,7 @@ def test_too_large_learning_rate_is_a_clear_error_not_nan():
         LinearRegression(solver="gd", learning_rate=0.5, standardize=False).fit(X * 100, y)
 
 
+@STOPPED_ON_PURPOSE
 def test_auto_learning_rate_is_one_over_L():
     X, y = make_data(seed=20)
     m = LinearRegression(solver="gd", max_iter=5, tol=0).fit(X, y)

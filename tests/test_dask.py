@@ -172,7 +172,22 @@ def test_stochastic_solvers_visit_partitions(client):
     # stochastic: near, not at, the optimum — the mean squared error within 10% of the best
     best = np.mean((X @ coef[:, 0] + icpt[0] - y) ** 2)
     assert np.mean((a.predict(X) - y) ** 2) < 1.1 * best
-    assert a.n_iter_ == 12
+    assert a.n_iter_ == 12 and a.stop_reason_ == "max_iter"
+
+
+def test_a_dask_fit_says_why_it_stopped_and_how_far(client):
+    """The same loop as in memory: the reason, and the gap against numpy.linalg.lstsq."""
+    from linreg import ConvergenceWarning
+    X, y = make_data(n=4000, d=3, seed=8)
+    X[:, 1] = X[:, 0] + 0.3 * X[:, 1]
+    Xd, yd = da.from_array(X, chunks=(1000, 3)), da.from_array(y, chunks=1000)
+    with pytest.warns(ConvergenceWarning, match="stopped at max_iter=5 iterations") as caught:
+        model = LinearRegression(solver="gd", optimizer="plain", max_iter=5).fit(Xd, yd)
+    assert model.stop_reason_ == "max_iter"
+    coef, icpt = lstsq_fit(X, y)
+    best = np.mean((X @ coef[:, 0] + icpt[0] - y) ** 2)
+    gap = (np.mean((model.predict(X) - y) ** 2) - best) / best
+    assert caught[0].message.relative_loss_gap == pytest.approx(gap, rel=1e-6)
 
 
 def test_errors_and_missing_dask(monkeypatch):

@@ -309,7 +309,7 @@ def test_well_conditioned_fit_equals_lstsq(solver, p):
             if p.fit_intercept:
                 D = np.hstack([r, D])
         assume(np.linalg.cond(D) < 8)
-    params = {"max_iter": 5000, "tol": 1e-9} if solver == "gd" else {}
+    params = {"max_iter": 5000, "tol": 1e-12} if solver == "gd" else {}
     model, caught = fit(p, solver, **params)
     check_shapes_and_finite(p, model)
     assert ConvergenceWarning not in caught

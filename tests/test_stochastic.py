@@ -14,6 +14,11 @@ from sklearn.base import clone
 import linreg
 from linreg import ConvergenceWarning, DivergenceError, LinearRegression, textbook
 
+#: tests that stop training short of the optimum on purpose (a few epochs for a trajectory,
+#: determinism, counters or files; a callback; early stopping): the ConvergenceWarning that
+#: says so is right, and tests/test_stopping.py checks it; these tests check other things
+STOPPED_ON_PURPOSE = pytest.mark.filterwarnings("ignore::linreg.ConvergenceWarning")
+
 SOLVERS = ("gd", "sgd", "minibatch")
 OPTIMIZERS = ("plain", "momentum", "nesterov", "adam")
 
@@ -97,6 +102,7 @@ def test_ridge_penalty_matches_sklearn_ridge():
 
 
 # ---------------------------------------------------------------- the steps themselves
+@STOPPED_ON_PURPOSE
 def test_one_weighted_sgd_epoch_is_the_textbook_step_scaled_by_the_relative_weight():
     """shuffle=False, standardize=False: one epoch is, sample by sample, the textbook's
     one-sample gradient (x r, r) with r = xᵀw + b − y — scaled by s_i/s̄, linreg's weighting
@@ -116,6 +122,7 @@ def test_one_weighted_sgd_epoch_is_the_textbook_step_scaled_by_the_relative_weig
     assert m.intercept_ == pytest.approx(b, rel=1e-12)
 
 
+@STOPPED_ON_PURPOSE
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 def test_minibatch_epoch_matches_torch(optimizer):
     """shuffle=False, standardize=False, batch 8: torch.nn.Linear (zero init) with
@@ -153,6 +160,7 @@ def test_float32_X_is_read_without_conversion_and_gives_the_float64_answer():
 
 
 # ---------------------------------------------------------------- determinism, partial_fit
+@STOPPED_ON_PURPOSE
 @pytest.mark.parametrize("solver", ("sgd", "minibatch"))
 def test_same_random_state_is_bit_identical(solver):
     X, y = well_conditioned(n=500, d=4, seed=10)
@@ -166,6 +174,7 @@ def test_same_random_state_is_bit_identical(solver):
     assert not np.array_equal(a.coef_, c.coef_)
 
 
+@STOPPED_ON_PURPOSE
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("solver", ("sgd", "minibatch"))
 def test_partial_fit_in_one_call_is_one_epoch_of_fit(solver, optimizer):
@@ -187,6 +196,7 @@ def test_partial_fit_in_one_call_is_one_epoch_of_fit(solver, optimizer):
                                                       rel=1e-9)
 
 
+@STOPPED_ON_PURPOSE
 def test_partial_fit_over_chunks_converges():
     X, y = well_conditioned(n=4000, d=5, seed=12)
     m = LinearRegression(solver="minibatch", optimizer="adam")
@@ -210,6 +220,7 @@ def test_warm_start_continues_from_the_previous_solution():
 
 
 # ---------------------------------------------------------------- schedules and histories
+@STOPPED_ON_PURPOSE
 def test_schedules_give_the_documented_learning_rates():
     X, y = well_conditioned(n=400, d=3, seed=14)
     kw = dict(solver="minibatch", max_iter=6, tol=0, learning_rate=0.01)
@@ -223,11 +234,13 @@ def test_schedules_give_the_documented_learning_rates():
 
 def test_plateau_halves_when_the_loss_stalls_and_then_stops():
     X, y = well_conditioned(n=400, d=3, seed=15)
-    m = LinearRegression(solver="sgd", schedule="plateau", n_iter_no_change=2, max_iter=500).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="learning rate exhausted"):
+        m = LinearRegression(solver="sgd", schedule="plateau", n_iter_no_change=2, max_iter=500).fit(X, y)
     rates = m.learning_rate_history_
     ratios = rates[1:] / rates[:-1]
     assert set(np.unique(ratios)) <= {0.5, 1.0} and np.sum(ratios == 0.5) == 19
-    assert m.n_iter_ < 500          # stopped after 20 halvings, without a warning
+    # stopped after 20 halvings: the rate is exhausted, which is said (not called convergence)
+    assert m.n_iter_ < 500 and m.stop_reason_ == "learning_rate_exhausted"
 
 
 def test_gd_with_momentum_optimizers_and_callback_info():
@@ -245,6 +258,7 @@ def test_gd_with_momentum_optimizers_and_callback_info():
     np.testing.assert_allclose([i["loss"] for i in seen], m.loss_history_[1:], rtol=0)
 
 
+@STOPPED_ON_PURPOSE
 def test_auto_schedule_is_constant_for_gd_and_plateau_for_stochastic():
     X, y = well_conditioned(n=400, d=3, seed=26)
     gd = LinearRegression(solver="gd", optimizer="momentum", max_iter=50, tol=0).fit(X, y)
@@ -253,6 +267,7 @@ def test_auto_schedule_is_constant_for_gd_and_plateau_for_stochastic():
     assert sgd.learning_rate_history_[-1] < sgd.learning_rate_history_[0]
 
 
+@STOPPED_ON_PURPOSE
 def test_gd_early_stopping_uses_the_held_out_rows():
     rng = np.random.default_rng(27)
     X = rng.standard_normal((300, 20))
@@ -265,6 +280,7 @@ def test_gd_early_stopping_uses_the_held_out_rows():
         m.validation_loss_history_.min(), rel=1e-9)
 
 
+@STOPPED_ON_PURPOSE
 def test_callback_returning_true_stops_training():
     X, y = well_conditioned(n=500, d=4, seed=17)
     m = LinearRegression(solver="sgd", max_iter=100, callback=lambda info: info["epoch"] == 3).fit(X, y)
@@ -272,6 +288,7 @@ def test_callback_returning_true_stops_training():
 
 
 # ---------------------------------------------------------------- early stopping
+@STOPPED_ON_PURPOSE
 def test_early_stopping_restores_the_best_validation_parameters():
     X, y = well_conditioned(n=1000, d=8, noise=2.0, seed=18)
     m = LinearRegression(solver="sgd", optimizer="momentum", early_stopping=True, tol=1e-2,
@@ -368,6 +385,7 @@ def test_sgd_needs_rows():
         m.solve_from_stats(linreg.sufficient_stats(X, y[:, None]))
 
 
+@STOPPED_ON_PURPOSE
 def test_model_file_stores_callback_as_null(tmp_path):
     X, y = well_conditioned(n=200, d=3, seed=24)
     m = LinearRegression(solver="minibatch", optimizer="adam", max_iter=5, tol=0,
@@ -410,6 +428,7 @@ def test_scikit_learn_estimator_checks(estimator):
     assert not failed
 
 
+@STOPPED_ON_PURPOSE
 def test_partial_fit_after_a_closed_form_fit_starts_afresh():
     X, y = well_conditioned(n=300, d=3, seed=28)
     m = LinearRegression(solver="sgd", max_iter=3, tol=0).fit(X, y)

@@ -265,6 +265,41 @@ OPTIONAL_PARAMS = {
 }
 
 
+#: how the command line sets an estimator parameter, for messages that name one (a warning's
+#: advice, an error): an option taking the value, or a switch for one value.  Messages keep
+#: their parameter settings apart (linreg.exceptions.ParameterWording), and this is the one
+#: place they are worded for the command line.
+PARAMETER_OPTIONS = {"solver": "--solver", "optimizer": "--optimizer", "alpha": "--alpha",
+                     "learning_rate": "--learning-rate", "batch_size": "--batch-size",
+                     "max_iter": "--max-iter", "tol": "--tol", "schedule": "--schedule",
+                     "validation_fraction": "--validation-fraction", "random_state": "--seed"}
+PARAMETER_SWITCHES = {("standardize", True): "leaving out --no-standardize",
+                      ("standardize", False): "--no-standardize",
+                      ("fit_intercept", True): "leaving out --no-intercept",
+                      ("fit_intercept", False): "--no-intercept",
+                      ("early_stopping", True): "--early-stopping",
+                      ("early_stopping", False): "leaving out --early-stopping"}
+
+
+def cli_setting(name: str, value) -> str:
+    """A parameter setting as the command line spells it: ``--max-iter 3000``,
+    ``--solver auto``, ``leaving out --no-standardize``; a parameter the command line does
+    not set keeps its Python spelling."""
+    from .exceptions import python_setting
+    if isinstance(value, (bool, np.bool_)) and (name, bool(value)) in PARAMETER_SWITCHES:
+        return PARAMETER_SWITCHES[(name, bool(value))]
+    if name in PARAMETER_OPTIONS:
+        shown = format(value, "g") if isinstance(value, float) else str(value)
+        return f"{PARAMETER_OPTIONS[name]} {shown}"
+    return python_setting(name, value)
+
+
+def _message(item) -> str:
+    """A warning's or an error's text, its parameter settings worded for the command line."""
+    from .exceptions import ParameterWording
+    return item.worded(cli_setting) if isinstance(item, ParameterWording) else str(item)
+
+
 def _learning_rate(text: str):
     if text == "auto":
         return "auto"
@@ -301,7 +336,7 @@ def _warning_texts(caught, feature_names=None) -> list[str]:
     """Each distinct warning as one line; ``column j`` named when the names are known."""
     texts = []
     for w in caught:
-        text = " ".join(str(w.message).split())
+        text = " ".join(_message(w.message).split())
         if feature_names:
             text = re.sub(r"\bcolumn (\d+)\b(?! \()", lambda m: _column_label(m, feature_names), text)
         if text not in texts:
@@ -314,6 +349,14 @@ def _show_warnings(caught, err, feature_names=None) -> list[str]:
     for text in texts:
         err.write(f"linreg: warning: {text}\n")
     return texts
+
+
+def _stop_line(model) -> str:
+    """How an iterative fit stopped, in words, as a line (empty for a closed form, or a model
+    file that did not record it)."""
+    from .stopping import describe_stop
+    words = describe_stop(getattr(model, "stop_reason_", None))
+    return "" if model.solver_ in CLOSED_FORMS or words is None else f"stopped: {words}\n"
 
 
 def cmd_fit(args, out, err) -> int:
@@ -373,6 +416,7 @@ def cmd_fit(args, out, err) -> int:
         "weight": table.weight_name,
         "solver": model.solver_,
         "n_iter": int(model.n_iter_),
+        "stop_reason": getattr(model, "stop_reason_", None),
         "final_loss": _jsonable(model.loss_history_[-1]),
         "condition_number": _jsonable(model.condition_number_),
         "seconds": round(seconds, 6),
@@ -389,6 +433,7 @@ def cmd_fit(args, out, err) -> int:
                   f"target {report['target']!r}{weighted}\n")
         out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
                   f"{metrics['r2']:.6g}, RMSE {metrics['rmse']:.6g}, MAE {metrics['mae']:.6g}\n")
+        out.write(_stop_line(model))
         out.write("coefficients (original units):\n")
         _print_coefficients(model, table.feature_names, out)
         out.write(f"saved {args.output}\n")
@@ -486,6 +531,7 @@ def cmd_summary(args, out, err) -> int:
         "objective": meta.get("objective", objective_text(model)),
         "solver": model.solver_,
         "n_iter": int(model.n_iter_),
+        "stop_reason": getattr(model, "stop_reason_", None),
         "params": _jsonable(model.get_params()),
         "training_metrics": _jsonable(meta.get("training_metrics")),
         **_coefficients_json(model, names),
@@ -514,6 +560,7 @@ def cmd_summary(args, out, err) -> int:
     how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
     out.write(f"solver {model.solver_} ({how}); alpha = {model.alpha:g}, "
               f"standardize = {model.standardize}, fit_intercept = {model.fit_intercept}\n")
+    out.write(_stop_line(model))
     if meta.get("training_metrics"):
         m = meta["training_metrics"]
         out.write(f"training data ({meta.get('data_file', '?')}, n = {m.get('n')}): "
@@ -641,7 +688,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", default="auto", choices=["auto", "normal", "qr", "gd", "sgd", "minibatch"],
                    help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
     p.add_argument("--optimizer", metavar="NAME",
-                   help="plain, momentum, nesterov or adam (iterative solvers; default plain)")
+                   help="auto, plain, momentum, nesterov or adam (iterative solvers; default auto: "
+                        "nesterov for gd with an automatic learning rate, else plain)")
     p.add_argument("--alpha", type=float, default=0.0, metavar="A",
                    help="L2 penalty (alpha/2)‖w‖²; default 0")
     p.add_argument("--learning-rate", type=_learning_rate, default="auto", metavar="ETA",
@@ -735,7 +783,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return " ".join(_message(exc).split()) or type(exc).__name__
 
 
 def main(argv=None, stdout=None, stderr=None) -> int:

@@ -19,22 +19,20 @@ starts and checkpoints only have to keep it.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from . import objective
-from .exceptions import ConvergenceWarning, DivergenceError, warn_user
+from .exceptions import DivergenceError
 from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .design import Design
 from .stats import sufficient_stats
 
 __all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
            "partial_fit_epoch", "streamed_stochastic_epoch", "auto_learning_rate", "divergence_message", "new_state",
-           "warn_divergences", "warn_not_converged",
-           "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR"]
+           "learning_rate_exhausted", "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR", "MAX_PLATEAU_HALVINGS"]
 
 #: full-batch gradient descent counts as diverged (and raises) when the loss grows by this
 #: factor over its starting value
@@ -46,7 +44,8 @@ EXPLOSION_FACTOR = 1e4
 MAX_DIVERGENCE_HALVINGS = 60
 #: the plateau schedule counts an epoch as an improvement when J falls by this fraction
 PLATEAU_THRESHOLD = 1e-4
-#: ... and ends training (converged) after halving the rate this many times (2⁻²⁰ ≈ 1e-6)
+#: ... and ends training after halving the rate this many times (2⁻²⁰ ≈ 1e-6 of η₀): the
+#: steps are then too small to make progress — "learning_rate_exhausted", not convergence
 MAX_PLATEAU_HALVINGS = 20
 #: Adam's automatic step, as a fraction of the targets' spread: full batch, stochastic
 ADAM_FULL_BATCH_STEP, ADAM_STOCHASTIC_STEP = 0.1, 0.01
@@ -78,7 +77,7 @@ class TrainingState:
     rng: np.random.Generator
     design: Design
     n_targets: int
-    learning_rate: float                  # η₀ of the schedule: halved by plateau / divergence
+    learning_rate: float                  # the schedule's base rate: η₀, halved by plateau / divergence
     epoch: int = 0                        # epochs (``"gd"``: iterations) completed
     best_params: np.ndarray | None = None  # lowest training loss so far
     best_loss: float = np.inf
@@ -147,10 +146,8 @@ class TrainingOutcome:
     state: TrainingState
     theta: np.ndarray
     beta: np.ndarray
-    converged: bool
-    stopped_early: bool
+    stop_reason: str            # one of linreg.stopping.STOP_REASONS
     epochs_run: int
-    learning_rate: float        # the η₀ actually used (after any halving)
 
 
 # ---------------------------------------------------------------------------- step sizes
@@ -232,7 +229,10 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
     ``epoch_fn(state, learning_rate, grad)`` moves ``state.params`` (``grad`` is the full
     gradient at the current parameters, which full-batch descent uses) and returns ``False``
     if a non-finite value appeared.  ``loss_fn(θ, β)`` and ``grad_fn(θ, β)`` evaluate the
-    training objective.  Returns ``(converged, stopped_early, epochs_run)``.
+    training objective.  Returns ``(stop_reason, epochs_run)``, the reason one of
+    ``"tolerance"``, ``"max_iter"``, ``"validation_plateau"``, ``"learning_rate_exhausted"``
+    or ``"callback"`` (:data:`linreg.stopping.STOP_REASONS`; when several hold at the same
+    epoch, the first of these).
 
     A divergent epoch (non-finite values, or the loss growing ``EXPLOSION_FACTOR``-fold) is
     undone for the stochastic solvers — best parameters restored, optimizer state reset,
@@ -263,19 +263,17 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
     scaled = state.scaled_grad_norm_history or state.grad_norm_history
     g_ref = scaled[0]
     converged = g_ref == 0.0
-    stopped_early = False
+    exhausted = stopped_early = stopped_by_callback = False
     if resumed:
         # restored from a checkpoint: stop where the uninterrupted run stopped
-        converged = (converged or (settings.tol > 0
-                                   and scaled[-1] <= settings.tol * g_ref)
-                     or (settings.schedule == "plateau"
-                         and state.plateau_halvings >= MAX_PLATEAU_HALVINGS))
+        converged = converged or (settings.tol > 0 and scaled[-1] <= settings.tol * g_ref)
+        exhausted = learning_rate_exhausted(settings, state)
         stopped_early = (val_loss_fn is not None and state.validation_epochs_without_improvement
                          >= settings.n_iter_no_change)
     failures = 0
     epochs = 0
     tiny = np.finfo(float).tiny
-    while not converged and not stopped_early and epochs < max_epochs:
+    while not (converged or exhausted or stopped_early) and epochs < max_epochs:
         lr = scheduled_learning_rate(settings.schedule, state.learning_rate, state.epoch + 1,
                                      settings.power_t, settings.decay_rate)
         ok = epoch_fn(state, lr, g)
@@ -322,8 +320,7 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
             state.learning_rate *= 0.5
             state.plateau_halvings += 1
             state.epochs_without_improvement = 0
-            if state.plateau_halvings >= MAX_PLATEAU_HALVINGS:
-                converged = True
+            exhausted = state.plateau_halvings >= MAX_PLATEAU_HALVINGS
         val = None
         if val_loss_fn is not None:
             val = val_loss_fn(theta, beta)
@@ -346,13 +343,23 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
             info = {"epoch": state.epoch, "loss": J, "grad_norm": gn, "learning_rate": lr,
                     "coef": coef, "intercept": intercept, "validation_loss": val}
             if settings.callback(info) is True:
+                stopped_by_callback = True
                 break
-        if stopped_early:
-            break
     if val_loss_fn is not None:
         # early stopping keeps the parameters with the lowest validation loss
         state.params[:] = state.lowest_validation_params
-    return converged, stopped_early, epochs
+    for reason, happened in (("tolerance", converged), ("validation_plateau", stopped_early),
+                             ("learning_rate_exhausted", exhausted),
+                             ("callback", stopped_by_callback)):
+        if happened:
+            return reason, epochs
+    return "max_iter", epochs
+
+
+def learning_rate_exhausted(settings: TrainingSettings, state: TrainingState) -> bool:
+    """The plateau schedule has halved the rate ``MAX_PLATEAU_HALVINGS`` times: its steps are
+    now too small (≈ 1e-6 η₀) to make progress, whatever the gradient says."""
+    return settings.schedule == "plateau" and state.plateau_halvings >= MAX_PLATEAU_HALVINGS
 
 
 # ---------------------------------------------------------------------------- epochs
@@ -537,7 +544,7 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     state.learning_rate = state.first_learning_rate = lr
     # a checkpoint (linreg.checkpoint.Checkpoint) replaces the fresh state by the saved one
     resumed = checkpoint is not None and checkpoint.restore(state)
-    converged, stopped_early, epochs = train(
+    stop_reason, epochs = train(
         state, settings, epoch_fn, loss_fn, grad_fn, val_loss_fn, report, lipschitz=L,
         max_epochs=max(settings.max_iter - state.epoch, 0) if resumed else None,
         on_epoch=None if checkpoint is None else checkpoint.after_epoch, resumed=resumed,
@@ -546,15 +553,18 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
         checkpoint.save(state)
         epochs = state.epoch if resumed else epochs
     theta, beta = state.theta_beta()
-    return TrainingOutcome(state, theta.copy(), beta.copy(), converged, stopped_early, epochs,
-                           state.learning_rate)
+    return TrainingOutcome(state, theta.copy(), beta.copy(), stop_reason, epochs)
 
 
 def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X, Y,
-                      sample_weight, report=None) -> tuple[bool, bool, int]:
+                      sample_weight, report=None) -> tuple[str, int]:
     """One epoch of the stochastic solver over the rows given, continuing ``state`` (its
     design, optimizer moments, step and epoch counters and random generator); ``stats`` are
-    the statistics of all rows seen so far, for the loss history."""
+    the statistics of all rows seen so far, for the loss history.
+
+    Returns ``(stop_reason, epochs_run)``: ``"partial_fit"`` (the one epoch was run, as
+    asked), ``"callback"``, or ``"learning_rate_exhausted"`` once the plateau schedule has
+    halved the rate ``MAX_PLATEAU_HALVINGS`` times (later calls still take their tiny steps)."""
     from .stochastic import max_sample_curvature
     ds = state.design.apply(stats)
     alpha = settings.alpha
@@ -577,31 +587,7 @@ def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X
     loss_fn = lambda w, b: objective.loss_from_stats(ds, w, b, alpha)  # noqa: E731
     grad_fn = lambda w, b: objective.gradient_from_stats(ds, w, b, alpha)  # noqa: E731
     no_stop = dataclasses.replace(settings, tol=0.0, early_stopping=False)
-    return train(state, no_stop, epoch_fn, loss_fn, grad_fn, None, report, max_epochs=1)
-
-
-def warn_divergences(settings: TrainingSettings, state: TrainingState) -> None:
-    """Divergences are handled, not hidden: say how many epochs were undone."""
-    if state.divergences:
-        warn_user(
-            f"{settings.solver} diverged {state.divergences} time(s) (the loss became "
-            "non-finite or exploded); each time the best parameters so far were restored, the "
-            "optimizer state reset and the learning rate halved: "
-            f"{state.first_learning_rate:.4g} -> {state.learning_rate:.4g}. Consider "
-            "learning_rate='auto' or a smaller learning rate.",
-            ConvergenceWarning)
-
-
-def warn_not_converged(settings: TrainingSettings, outcome: TrainingOutcome) -> None:
-    """Stopping at ``max_iter`` before ``tol`` was met is worth a :class:`ConvergenceWarning`."""
-    if outcome.converged or outcome.stopped_early or settings.tol == 0 \
-            or outcome.epochs_run < settings.max_iter:
-        return
-    h = outcome.state.scaled_grad_norm_history or outcome.state.grad_norm_history
-    what = "gradient descent" if settings.solver == "gd" else settings.solver
-    unit = "iterations" if settings.solver == "gd" else "epochs"
-    warn_user(
-        f"{what} reached max_iter={settings.max_iter} ({unit}) with the gradient norm (in "
-        f"units of each parameter's curvature) at {h[-1] / h[0]:.3g} of its start "
-        f"(tol={settings.tol:g}); increase max_iter, use standardize=True, or "
-        "use solver='auto' for the exact solution.", ConvergenceWarning)
+    reason, epochs = train(state, no_stop, epoch_fn, loss_fn, grad_fn, None, report, max_epochs=1)
+    if learning_rate_exhausted(settings, state):
+        return "learning_rate_exhausted", epochs
+    return ("partial_fit" if reason == "max_iter" else reason), epochs

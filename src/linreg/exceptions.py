@@ -1,5 +1,12 @@
 """Warnings and errors linreg raises, and :func:`warn_user`, which points warnings at the
-caller's line."""
+caller's line.
+
+A message that names the estimator's parameters (``max_iter=3000``, ``solver='auto'``) is
+kept as a template with the parameters beside it (:class:`ParameterWording`), so that each
+interface words them its own way: ``str()`` gives Python's keywords, and the command line
+passes its own ``setting(name, value)`` to :meth:`ParameterWording.worded` to get its flags
+(``--max-iter 3000``, ``--solver auto``).  One message, one place; no second copy per interface.
+"""
 
 import os
 import sys
@@ -7,13 +14,68 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 
-__all__ = ["ConvergenceWarning", "DivergenceError", "RankDeficiencyWarning", "IllConditionedWarning",
-           "warn_user"]
+__all__ = [
+    "ConvergenceWarning",
+    "DivergenceError",
+    "IllConditionedWarning",
+    "ParameterWording",
+    "PenalizedInferenceError",
+    "RankDeficiencyWarning",
+    "python_setting",
+    "warn_user",
+]
+
+
+def python_setting(name: str, value) -> str:
+    """How Python code sets an estimator parameter: ``max_iter=3000``, ``solver='auto'``,
+    ``tol=1e-08``, ``standardize=True``."""
+    if isinstance(value, float):
+        return f"{name}={value:g}"
+    return f"{name}={value!r}"
+
+
+class ParameterWording:
+    """A message whose parameter settings are worded by the interface that shows it.
+
+    ``template`` is a :meth:`str.format` string whose fields are keys of ``parameters``,
+    each ``(parameter name, value)``; literal braces are doubled.  ``worded(setting)`` fills
+    each field with ``setting(name, value)``; ``str()`` uses :func:`python_setting`.
+    """
+
+    template: str = ""
+    parameters: dict | None = None
+
+    def worded(self, setting=python_setting) -> str:
+        if not self.parameters:
+            return self.template
+        return self.template.format(**{key: setting(name, value)
+                                       for key, (name, value) in self.parameters.items()})
+
+    def __str__(self) -> str:
+        return self.worded()
+
+
+class MessageBuilder:
+    """Builds a :class:`ParameterWording` template: ``text(...)`` adds literal text,
+    ``setting(name, value)`` returns the field that stands for that parameter setting."""
+
+    def __init__(self):
+        self.parameters = {}
+
+    def setting(self, name: str, value) -> str:
+        key = f"p{len(self.parameters)}"
+        self.parameters[key] = (name, value)
+        return "{" + key + "}"
+
+    @staticmethod
+    def text(literal: str) -> str:
+        """``literal`` safe inside the template (braces doubled)."""
+        return literal.replace("{", "{{").replace("}", "}}")
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def warn_user(message: str, category: type[Warning]) -> None:
+def warn_user(message: "str | Warning", category: type[Warning]) -> None:
     """``warnings.warn`` attributed to the first frame outside linreg — the user's own line,
     whichever path (array, file source, Dask, ``partial_fit``, the CLI) led to the warning."""
     level, frame = 2, sys._getframe(1)      # stacklevel 2: the caller of warn_user
@@ -23,10 +85,26 @@ def warn_user(message: str, category: type[Warning]) -> None:
     warnings.warn(message, category, stacklevel=level)
 
 
-class ConvergenceWarning(_SklearnConvergenceWarning):
-    """An iterative solver stopped at ``max_iter`` before meeting ``tol``.
+class ConvergenceWarning(ParameterWording, _SklearnConvergenceWarning):
+    """An iterative solver stopped short of the optimum, or had to undo diverging epochs.
 
-    A subclass of scikit-learn's, so tools that filter that one filter this one too."""
+    A subclass of scikit-learn's, so tools that filter that one filter this one too.
+    Besides the message it carries what the message says, for programs: ``stop_reason``
+    (one of :data:`linreg.stopping.STOP_REASONS`, or None), ``relative_loss_gap``
+    (``(J − J*)/J*``, None when unknown) and ``distance_in_se`` (the largest distance of a
+    coefficient from the exact optimum in standard errors, None when unknown); and
+    ``template``/``parameters`` (see :class:`ParameterWording`).
+    """
+
+    def __init__(self, message: str = "", *, parameters: dict | None = None,
+                 stop_reason: str | None = None, relative_loss_gap: float | None = None,
+                 distance_in_se: float | None = None):
+        self.template = message
+        self.parameters = dict(parameters or {})
+        self.stop_reason = stop_reason
+        self.relative_loss_gap = relative_loss_gap
+        self.distance_in_se = distance_in_se
+        super().__init__(self.worded())
 
 
 class DivergenceError(ArithmeticError):
@@ -40,3 +118,12 @@ class RankDeficiencyWarning(UserWarning):
 
 class IllConditionedWarning(UserWarning):
     """The chosen solver loses many digits on this design; ``solver="qr"`` would not."""
+
+
+class PenalizedInferenceError(ParameterWording, ValueError):
+    """Ordinary-least-squares inference was asked of a penalized fit (``alpha > 0``)."""
+
+    def __init__(self, message: str = "", *, parameters: dict | None = None):
+        self.template = message
+        self.parameters = dict(parameters or {})
+        super().__init__(self.worded())

@@ -51,7 +51,9 @@ import scipy.linalg
 import scipy.stats
 
 from .rank import identify_stats
+from .exceptions import MessageBuilder, PenalizedInferenceError
 from .stats import BLOCK_ROWS, SufficientStats
+from .stopping import describe_stop
 
 __all__ = [
     "COV_TYPES",
@@ -1003,10 +1005,12 @@ def check_inference_allowed(model) -> None:
     """Refuse OLS inference for a penalized fit."""
     alpha = float(getattr(model, "alpha", 0.0) or 0.0)
     if alpha > 0:
-        raise ValueError(
-            f"this model was fitted with alpha={alpha:g} (an L2 penalty). Standard errors, "
-            "t-values and p-values of ordinary least squares do not hold for a penalized fit, "
-            "so linreg does not print them. Refit with alpha=0 to get a summary.")
+        m = MessageBuilder()
+        raise PenalizedInferenceError(
+            f"this model was fitted with {m.setting('alpha', alpha)} (an L2 penalty). Standard "
+            "errors, t-values and p-values of ordinary least squares do not hold for a "
+            f"penalized fit, so linreg does not print them. Refit with {m.setting('alpha', 0)} "
+            "to get a summary.", parameters=m.parameters)
 
 
 def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
@@ -1260,7 +1264,8 @@ def _fit_info(model) -> dict:
         if len(norms) > 1 and norms[0] > 0:
             rel = float(norms[-1] / norms[0])
     return {"solver": solver, "n_iter": None if n_iter is None else int(n_iter),
-            "grad_norm": grad, "relative_grad_norm": rel}
+            "grad_norm": grad, "relative_grad_norm": rel,
+            "stop_reason": getattr(model, "stop_reason_", None)}
 
 
 def prediction_interval(model, stats: SufficientStats, X, interval: str, level: float = 0.95):
@@ -1369,6 +1374,8 @@ def format_table(r: RegressionResults) -> str:
         fit += f", final gradient norm {info['grad_norm']:.3g}"
         if info["relative_grad_norm"] is not None:
             fit += f" ({info['relative_grad_norm']:.3g} of its start)"
+    if info.get("stop_reason") is not None:
+        fit += f"; {describe_stop(info['stop_reason'])}"
     lines += _wrap(fit + ".")
     if not math.isnan(r.distance_in_se):
         lines += _wrap(f"Distance from the exact least-squares solution: at most "

@@ -5,12 +5,14 @@ A file is one JSON object::
     {"format": "linreg-model", "format_version": 1, "library_version": "...",
      "params": {...constructor parameters...},
      "n_features_in": d, "feature_names": [...] | null, "n_targets": k | null,
-     "coef": [...], "intercept": ... , "fitted": {...solver_, n_iter_, ...},
+     "coef": [...], "intercept": ... , "fitted": {...solver_, n_iter_, stop_reason_, ...},
      "metadata": {"target_name": ..., "objective": ..., "training_metrics": {...}},  (optional)
      "training_stats": {"n_rows", "weight_sum", "mean", "comoment", "n_features"}}  (optional)
 
 The training statistics (``stats_``: (d+k)² numbers) let a loaded model give prediction
-intervals, continue ``partial_fit`` and ``merge``.
+intervals, continue ``partial_fit`` and ``merge``.  ``stop_reason_`` is optional (files
+written before it existed lack it): a missing one loads as ``"exact"`` for a closed-form
+solver and as None (not recorded) for an iterative one.
 
 Floats are written with ``repr`` precision, so a round trip is exact.
 """
@@ -69,6 +71,8 @@ def to_dict(model) -> dict:
         "condition_number_": float(model.condition_number_),
         "loss_history_": _float_list(model.loss_history_),
         "grad_norm_history_": _float_list(model.grad_norm_history_),
+        **({"stop_reason_": model.stop_reason_}
+           if getattr(model, "stop_reason_", None) is not None else {}),
         **{name: _float_list(getattr(model, name)) for name in OPTIONAL_HISTORIES
            if getattr(model, name, None) is not None},
     }
@@ -200,6 +204,19 @@ def _array(path, value, shape, what):
     return a
 
 
+def _stop_reason(value, solver: str) -> str | None:
+    """``stop_reason_``: one of ``linreg.stopping.STOP_REASONS``; when absent (an older
+    file), ``"exact"`` for a closed form, else None (not recorded)."""
+    from .estimator import ITERATIVE_SOLVERS
+    from .stopping import STOP_REASONS
+    if value is None:
+        return None if solver in ITERATIVE_SOLVERS else "exact"
+    if not isinstance(value, str) or value not in STOP_REASONS:
+        raise ValueError(f"stop_reason_ must be one of {sorted(STOP_REASONS)} or null, "
+                         f"not {str(value)[:40]!r}")
+    return value
+
+
 def _count(value, what: str) -> int:
     """A non-negative JSON integer (not a string, float or bool) of sane size."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
@@ -287,6 +304,7 @@ def from_dict(data, path="<model>", model_class=None):
         model.condition_number_ = float(fitted["condition_number_"])
         model.loss_history_ = np.asarray(fitted["loss_history_"], dtype=np.float64).reshape(-1)
         model.grad_norm_history_ = np.asarray(fitted["grad_norm_history_"], dtype=np.float64).reshape(-1)
+        model.stop_reason_ = _stop_reason(fitted.get("stop_reason_"), model.solver_)
         for name in OPTIONAL_HISTORIES:
             if fitted.get(name) is not None:
                 history = np.asarray(fitted[name], dtype=np.float64)
