@@ -690,8 +690,9 @@ def test_copies_of_the_estimator_do_not_carry_the_training_rows():
     X, y, _, _ = _data("ols")
     model = LinearRegression().fit(X, y)
     twin = copy.deepcopy(model)
-    assert getattr(model, "_training_rows", None) is not None
     assert getattr(twin, "_training_rows", None) is None
+    assert getattr(model, "_training_rows", None) is not None      # the original keeps them
+    model.summary()
     np.testing.assert_array_equal(twin.coef_, model.coef_)
     with pytest.raises(ValueError, match="pass them, as model.summary"):
         twin.summary()

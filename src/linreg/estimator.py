@@ -271,7 +271,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def __getstate__(self):
         # the training rows are only referenced for summary(); copying or serializing the
         # estimator must not carry the caller's whole data set along
-        state = super().__getstate__()
+        # (a copy: object.__getstate__ hands out the instance's own __dict__, and popping from
+        # it would take the rows from the original model too)
+        state = dict(super().__getstate__())
         state.pop("_training_rows", None)
         return state
 
