@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .io import CSV_SUFFIXES, PARQUET_SUFFIXES, Table, read_table
+from .solvers import ITERATIVE_SOLVERS, SOLVER_NAMES
 from .sources.arrow import need_pyarrow
 from .validation import most_columns as _most_columns
 from .validation import name_list
@@ -250,7 +251,6 @@ def _coefficients_json(model, names) -> dict:
 
 
 # ---------------------------------------------------------------------------------- commands
-ITERATIVE_SOLVERS = ("gd", "sgd", "minibatch")
 CLOSED_FORMS = ("normal", "qr")
 
 #: command-line option → LinearRegression parameter, for the options that are passed only
@@ -685,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "recorded in the model, so evaluate and summary use it too")
     p.add_argument("-o", "--output", required=True, metavar="MODEL.json",
                    help="where to save the model (replaced atomically)")
-    p.add_argument("--solver", default="auto", choices=["auto", "normal", "qr", "gd", "sgd", "minibatch"],
+    p.add_argument("--solver", default="auto", choices=list(SOLVER_NAMES),
                    help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
     p.add_argument("--optimizer", metavar="NAME",
                    help="auto, plain, momentum, nesterov or adam (iterative solvers; default auto: "

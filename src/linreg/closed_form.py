@@ -51,6 +51,10 @@ class Solution:
     rank: int
     dependent_columns: list[int] = field(default_factory=list)  # columns in a dependency
     refinement_steps: int = 0
+    #: the iterative solvers' linreg.descent.TrainingOutcome (state, why it stopped), and the
+    #: TrainingSettings it ran with
+    training: object = None
+    settings: object = None
 
 
 def _scaled_normal_matrix(ds: DesignStats, alpha: float) -> tuple[np.ndarray, np.ndarray]:

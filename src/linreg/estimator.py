@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -12,72 +11,28 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import objective
 from .checkpoint import Checkpoint
-from .checkpoint import fingerprint as checkpoint_fingerprint
-from .closed_form import (NORMAL_EQUATIONS_MAX_CONDITION, Solution, condition_number,
-                          solve_normal_equations, solve_qr, solve_qr_factor)
+from .closed_form import condition_number
 from .dask_support import is_dask_collection
-from .descent import (TrainingSettings, fit_iterative, learning_rate_exhausted, new_state,
-                      partial_fit_epoch)
-from .design import Design, DesignStats
-from .exceptions import IllConditionedWarning, RankDeficiencyWarning, warn_user
-from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer, scheduled_learning_rate
-from .rank import Identification, identify_stats
+from .descent import learning_rate_exhausted, new_state, partial_fit_epoch
+from .design import Design
+from .exceptions import RankDeficiencyWarning, warn_user
+from .optimizers import OPTIMIZERS, SCHEDULES
+from .rank import identify_stats, rank_deficiency_message
 from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
 from .rows.dask import DaskRows
+from .solvers import ITERATIVE_SOLVERS, SOLVER_NAMES, SOLVERS, choose, make_problem
+from .solvers.iterative import (report_function, training_attributes, training_settings,
+                                warm_start_params)
 from .sources import is_source
 from .stats import SufficientStats, representative_point, sufficient_stats
-from .stopping import divergence_warning, optimality_gap, stop_warning
+from .stopping import optimality_gap, stop_warning
+from .stopping import divergence_warning
 from .stopping import warn as warn_stopping
 from .validation import (check_choice, check_finite, check_nonnegative_float, check_sample_weight,
-                         check_positive_int, column_label)
+                         check_positive_int)
 
-__all__ = ["LinearRegression", "SOLVERS", "load"]
+__all__ = ["LinearRegression", "load"]
 
-SOLVERS = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
-#: the solvers that take steps (the others solve exactly)
-ITERATIVE_SOLVERS = ("gd", "sgd", "minibatch")
-
-
-def _listed(labels: list[str], limit: int = 10) -> str:
-    """``a, b, c`` — at most ``limit`` of them, then how many more."""
-    shown = ", ".join(labels[:limit])
-    return shown if len(labels) <= limit else f"{shown} and {len(labels) - limit} more"
-
-
-@dataclass
-class Problem:
-    """What a solver gets: the statistics, the design, the rank decision and the rows
-    (:class:`linreg.rows.Rows`: in memory, in files, on Dask, or only their statistics)."""
-
-    stats: SufficientStats
-    design: Design
-    ds: DesignStats
-    alpha: float
-    rows: Rows
-    #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
-    identification: Identification
-    #: a linreg.checkpoint.Checkpoint for the iterative solvers, or None
-    checkpoint: object = None
-
-    # the rows in memory, for the solvers that read them in place (None otherwise)
-    @property
-    def X(self):
-        arrays = self.rows.arrays()
-        return None if arrays is None else arrays[0]
-
-    @property
-    def Y(self):
-        arrays = self.rows.arrays()
-        return None if arrays is None else arrays[1]
-
-    @property
-    def sample_weight(self):
-        arrays = self.rows.arrays()
-        return None if arrays is None else arrays[2]
-
-    def row_blocks(self, shuffle: bool, rng):
-        """Blocks ``(X, Y, w)`` of rows that are not in memory (files, Dask)."""
-        return self.rows.blocks(shuffle, rng)
 
 
 def _same_param(a, b) -> bool:
@@ -238,7 +193,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     (2.0, 1.0)
     """
 
-    def __init__(self, solver="auto", alpha=0.0, fit_intercept=True, standardize=True,
+    def __init__(self, *, solver="auto", alpha=0.0, fit_intercept=True, standardize=True,
                  learning_rate="auto", max_iter=1000, tol=1e-6, optimizer="auto",
                  momentum=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, schedule="auto",
                  power_t=0.25, decay_rate=0.99, batch_size=32, shuffle=True, random_state=0,
@@ -285,7 +240,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return tags
 
     def check_params(self) -> None:
-        check_choice("solver", self.solver, SOLVERS)
+        check_choice("solver", self.solver, SOLVER_NAMES)
         check_nonnegative_float("alpha", self.alpha)
         if not isinstance(self.fit_intercept, (bool, np.bool_)):
             raise ValueError(f"fit_intercept={self.fit_intercept!r} must be True or False")
@@ -387,42 +342,41 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             del self.feature_names_in_
 
     def _fit_problem(self, stats: SufficientStats, rows: Rows, checkpoint=None) -> None:
-        design = Design.from_stats(stats, self.fit_intercept, self.standardize)
-        ds = design.apply(stats)
-        identification = identify_stats(stats, self.fit_intercept)
-        problem = Problem(stats, design, ds, float(self.alpha), rows, identification, checkpoint)
+        """Solve from ``stats`` (and ``rows``, where the solver needs them) and set the fitted
+        attributes: the problem, the rank decision, the solver from the registry."""
+        problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha)
+        identification = problem.identification
         self.condition_number_ = (identification.condition_number if problem.alpha == 0
-                                  else condition_number(ds, problem.alpha))
-        solver = self.solver
-        if solver == "auto":
-            solver = "normal"
-            if self.condition_number_ ** 2 > NORMAL_EQUATIONS_MAX_CONDITION:
-                if rows.has_factor():
-                    solver = "qr"
-                elif self.condition_number_ ** 2 > 1e10:
-                    warn_user(
-                        f"the design's condition number is {self.condition_number_:.3g} and only "
-                        "the sufficient statistics are available here, so the normal equations "
-                        f"may lose about {2 * np.log10(self.condition_number_):.0f} of 16 digits; "
-                        "solver='qr' keeps about twice as many.", IllConditionedWarning)
-        elif solver == "normal" and 1e10 < self.condition_number_ ** 2 < np.inf:
-            warn_user(
-                f"the design's condition number is {self.condition_number_:.3g}, so the normal "
-                f"equations may lose about {2 * np.log10(self.condition_number_):.0f} of 16 "
-                "digits; solver='qr' (or 'auto') keeps about twice as many.",
-                IllConditionedWarning)
-        solution = getattr(self, f"_solve_{solver}")(problem)
+                                  else condition_number(problem.ds, problem.alpha))
+        solver = choose(self.solver, self.condition_number_, rows.has_factor())
+        if solver in ITERATIVE_SOLVERS:
+            k = stats.n_targets
+            problem.training = training_settings(self.get_params(), solver)
+            problem.seed, problem.checkpoint = self.random_state, checkpoint
+            problem.report = report_function(problem.design, k, k == 1, self.fit_intercept)
+            if self.warm_start and hasattr(self, "coef_"):
+                problem.init = warm_start_params(self.coef_, self.intercept_, problem.design,
+                                                 self.fit_intercept)
+        solution = SOLVERS[solver](problem)
         self.solver_ = solver
         self.rank_ = identification.rank_x
         if problem.alpha == 0 and not identification.full_rank:
-            self._warn_rank(identification, stats)
-        coef, intercept = design.to_original(solution.theta, solution.beta)
+            warn_user(rank_deficiency_message(identification, stats,
+                                              getattr(self, "feature_names_in_", None),
+                                              self.fit_intercept), RankDeficiencyWarning)
+        coef, intercept = problem.design.to_original(solution.theta, solution.beta)
         self.stats_ = stats
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
         # pass (statistics only after partial_fit and merge)
         self._training_rows = rows
         self._set_coefficients(coef, intercept, rows.single_target)
-        if solver in ("normal", "qr"):
+        if solution.training is not None:
+            outcome = solution.training
+            for name, value in training_attributes(outcome.state, solution.settings,
+                                                   outcome.stop_reason).items():
+                setattr(self, name, value)
+        else:
+            ds = problem.ds
             self.stop_reason_ = "exact"
             J = objective.loss_from_stats(ds, solution.theta, solution.beta, problem.alpha)
             gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, problem.alpha)
@@ -439,165 +393,6 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         else:
             self.coef_ = np.ascontiguousarray(coef.T)
             self.intercept_ = intercept.copy()
-
-    def _warn_rank(self, identification: Identification, stats: SufficientStats) -> None:
-        """The :class:`RankDeficiencyWarning`, worded from the rank decision: the constant
-        columns, the columns that repeat the intercept (add up to a constant), the others,
-        and the usual fix."""
-        names = getattr(self, "feature_names_in_", None)
-        d = stats.n_features
-        constant = ([int(j) for j in np.flatnonzero(identification.constant)]
-                    if self.fit_intercept else [])
-        dependent = [j for j in identification.dependent_features if j not in constant]
-        with_intercept = identification.intercept_with_columns(
-            stats.mean_x, np.diag(stats.gram), stats.weight_sum)
-        parts, fixes = [], []
-        if constant:
-            parts.append("constant (so indistinguishable from the intercept): "
-                         + _listed([column_label(j, names) for j in constant]))
-            fixes.append("drop the constant column" + ("s" if len(constant) > 1 else ""))
-        if dependent and with_intercept:
-            parts.append("the intercept and " + _listed([column_label(j, names) for j in dependent])
-                         + " are linearly dependent: some of these columns add up to a constant "
-                         "(the intercept's column of ones), as dummy columns for every level of "
-                         "a categorical do")
-            fixes.append("drop one column of each such set — for dummy columns, one level of "
-                         "each categorical, e.g. pd.get_dummies(..., drop_first=True) — or fit "
-                         "without the intercept")
-        elif dependent:
-            parts.append(_listed([column_label(j, names) for j in dependent])
-                         + " are linearly dependent on each other")
-            fixes.append("drop one column of each dependent set")
-        if not parts:
-            parts.append("the dependent columns could not be isolated")
-        n_params = d + bool(self.fit_intercept)
-        why = (f"{stats.n_rows} rows cannot determine {n_params} parameters. "
-               if stats.n_rows < n_params else "")
-        fix = f" To identify every coefficient, {'; '.join(fixes)}." if fixes and not why else ""
-        warn_user(
-            f"X is rank-deficient (rank {identification.rank_x} < {d} features): "
-            f"{'; '.join(parts)}. {why}Their individual coefficients "
-            f"are not identifiable; returning the minimum-norm solution.{fix}",
-            RankDeficiencyWarning)
-
-    # ------------------------------------------------------------------ solvers
-    def _solve_normal(self, problem: Problem) -> Solution:
-        return solve_normal_equations(problem.ds, problem.alpha, problem.identification,
-                                      problem.design.scale)
-
-    def _solve_qr(self, problem: Problem) -> Solution:
-        design = problem.design
-        if design.fit_intercept:
-            # QR always works on centred columns (far better conditioned); the explicit
-            # intercept column absorbs any rounding of the means exactly.
-            centred = Design(problem.stats.mean_x.copy(), design.scale, True, design.standardize)
-        else:
-            centred = design
-        arrays = problem.rows.arrays()
-        if arrays is None:
-            # one more pass (TSQR) where the rows are; y is centred too (on its mean from the
-            # statistics), as solve_qr does
-            y_shift = problem.stats.mean_y.copy() if centred.fit_intercept else None
-            solution = solve_qr_factor(problem.rows.qr_factor(centred, y_shift), centred,
-                                       problem.alpha, problem.ds.weight_sum,
-                                       problem.stats.n_rows, y_shift,
-                                       n_null=problem.identification.n_null)
-        else:       # in memory: QR with iterative refinement from the rows themselves
-            X, Y, sw = arrays
-            solution = solve_qr(X, Y, centred, problem.alpha, sw, problem.ds.weight_sum,
-                                n_null=problem.identification.n_null)
-        if centred is not design:
-            coef, intercept = centred.to_original(solution.theta, solution.beta)
-            solution.theta, solution.beta = design.from_original(coef, intercept)
-        return solution
-
-    def _solve_gd(self, problem: Problem) -> Solution:
-        return self._solve_iterative(problem, "gd")
-
-    def _solve_sgd(self, problem: Problem) -> Solution:
-        return self._solve_iterative(problem, "sgd")
-
-    def _solve_minibatch(self, problem: Problem) -> Solution:
-        return self._solve_iterative(problem, "minibatch")
-
-    # ------------------------------------------------------------------ training
-    def _training_settings(self, solver: str) -> TrainingSettings:
-        schedule = self.schedule
-        if schedule == "auto":
-            schedule = "constant" if solver == "gd" else "plateau"
-        optimizer = self.optimizer
-        if optimizer == "auto":
-            automatic_step = isinstance(self.learning_rate, str) and self.learning_rate == "auto"
-            optimizer = "nesterov" if solver == "gd" and automatic_step else "plain"
-        opt = get_optimizer(optimizer, momentum=self.momentum, beta1=self.beta1,
-                            beta2=self.beta2, epsilon=self.epsilon)
-        return TrainingSettings(
-            solver=solver, optimizer=opt, learning_rate=self.learning_rate, schedule=schedule,
-            power_t=float(self.power_t), decay_rate=float(self.decay_rate),
-            batch_size=int(self.batch_size), max_iter=int(self.max_iter), tol=float(self.tol),
-            shuffle=bool(self.shuffle), early_stopping=bool(self.early_stopping),
-            validation_fraction=float(self.validation_fraction),
-            n_iter_no_change=int(self.n_iter_no_change), callback=self.callback,
-            fit_intercept=bool(self.fit_intercept), alpha=float(self.alpha))
-
-    def _training_report(self, design: Design, n_targets: int, single: bool):
-        """``params -> (coef, intercept)`` in original units, shaped as ``coef_``/``intercept_``."""
-        def report(params):
-            theta = params[:-n_targets].reshape(-1, n_targets)
-            coef, intercept = design.to_original(theta, params[-n_targets:])
-            if not self.fit_intercept:
-                intercept = np.zeros_like(intercept)
-            if single:
-                return coef[:, 0].copy(), float(intercept[0])
-            return np.ascontiguousarray(coef.T), intercept.copy()
-        return report
-
-    def _solve_iterative(self, problem: Problem, solver: str) -> Solution:
-        d, k = problem.ds.cross.shape
-        settings = self._training_settings(solver)
-        if solver == "minibatch":
-            n = problem.X.shape[0] if problem.X is not None else int(problem.stats.n_rows)
-            n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
-            if settings.batch_size > n_train:
-                raise ValueError(f"batch_size={settings.batch_size} is larger than the number of "
-                                 f"training rows (n_samples={n_train}); use a batch_size between 1 "
-                                 f"and {n_train}")
-        init = None
-        if self.warm_start and hasattr(self, "coef_"):
-            coef = np.asarray(self.coef_, dtype=np.float64)
-            coef = coef.reshape(-1, 1) if coef.ndim == 1 else coef.T
-            if coef.shape == (d, k):
-                theta, beta = problem.design.from_original(
-                    coef, np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64)))
-                init = np.concatenate([theta.ravel(), beta if self.fit_intercept else np.zeros(k)])
-        if problem.checkpoint is not None:
-            problem.checkpoint.fingerprint = checkpoint_fingerprint(
-                settings, problem.stats, problem.design, self.random_state)
-        outcome = fit_iterative(problem, settings, self.random_state, init,
-                                self._training_report(problem.design, k, k == 1),
-                                checkpoint=problem.checkpoint)
-        self._set_training_attributes(outcome.state, settings, outcome.stop_reason)
-        warn_stopping(divergence_warning(settings, outcome.state))
-        # how far from the optimum of all the rows (as summary() measures it)
-        gap = optimality_gap(problem.ds, problem.design, outcome.theta, outcome.beta,
-                             problem.alpha, int(problem.stats.n_rows))
-        warn_stopping(stop_warning(outcome.stop_reason, settings, outcome.state, gap, problem.ds))
-        return Solution(outcome.theta, outcome.beta, d)
-
-    def _set_training_attributes(self, state, settings: TrainingSettings, stop_reason: str) -> None:
-        self.training_state_ = state
-        self.n_iter_ = state.epoch
-        self.stop_reason_ = stop_reason
-        self.loss_history_ = np.asarray(state.loss_history, dtype=np.float64)
-        self.grad_norm_history_ = np.asarray(state.grad_norm_history, dtype=np.float64)
-        self.learning_rate_history_ = np.asarray(state.learning_rate_history, dtype=np.float64)
-        self.validation_loss_history_ = np.asarray(state.validation_loss_history, dtype=np.float64)
-        # η₀ after the halvings that undid divergences (each exact: a power of two), but not
-        # those of the plateau schedule, which belong to the final rate
-        self.learning_rate_ = float(np.ldexp(state.first_learning_rate, -state.divergences))
-        self.final_learning_rate_ = scheduled_learning_rate(
-            settings.schedule, state.learning_rate, state.epoch + 1, settings.power_t,
-            settings.decay_rate)
 
     def _partial_fit_stochastic(self, X, y, sample_weight):
         """One epoch of ``"sgd"``/``"minibatch"`` over these rows (in a random order when
@@ -620,8 +415,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 raise ValueError(f"y has {k} target(s); the model was fitted with {state.n_targets}")
             single = np.ndim(self.coef_) == 1
             stats = self.stats_.merge(chunk)
-        settings = self._training_settings(self.solver)
-        report = self._training_report(state.design, k, single)
+        settings = training_settings(self.get_params(), self.solver)
+        report = report_function(state.design, k, single, self.fit_intercept)
         exhausted_before = learning_rate_exhausted(settings, state)
         stop_reason, _ = partial_fit_epoch(state, settings, stats, X, Y, sw, report)
         ds = state.design.apply(stats)
@@ -634,7 +429,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         theta, beta = state.theta_beta()
         coef, intercept = state.design.to_original(theta, beta)
         self._set_coefficients(coef, intercept, single)
-        self._set_training_attributes(state, settings, stop_reason)
+        for name, value in training_attributes(state, settings, stop_reason).items():
+            setattr(self, name, value)
         warn_stopping(divergence_warning(settings, state))
         if stop_reason == "learning_rate_exhausted" and not exhausted_before:
             # said once, on the call that exhausted the rate (later calls take tiny steps)

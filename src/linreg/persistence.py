@@ -207,7 +207,7 @@ def _array(path, value, shape, what):
 def _stop_reason(value, solver: str) -> str | None:
     """``stop_reason_``: one of ``linreg.stopping.STOP_REASONS``; when absent (an older
     file), ``"exact"`` for a closed form, else None (not recorded)."""
-    from .estimator import ITERATIVE_SOLVERS
+    from .solvers import ITERATIVE_SOLVERS
     from .stopping import STOP_REASONS
     if value is None:
         return None if solver in ITERATIVE_SOLVERS else "exact"

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .design import constant_columns
+from .validation import column_label, listed
 
 __all__ = ["RANK_TOLERANCE", "Identification", "constant_columns", "identify", "identify_stats"]
 
@@ -159,6 +160,46 @@ class Identification:
         theta[free] = (V @ ((V.T @ (normal_rhs[free] / D[:, None])) / lam[:, None])) / D[:, None]
         Q, _ = np.linalg.qr(self.null_vectors * scale[:, None])
         return theta - Q @ (Q.T @ theta)
+
+
+def rank_deficiency_message(identification: Identification, stats, feature_names,
+                            fit_intercept: bool) -> str:
+    """The :class:`~linreg.exceptions.RankDeficiencyWarning`'s text, worded from the rank
+    decision: the constant columns, the columns that repeat the intercept (add up to a
+    constant), the others, and the usual fix."""
+    names = feature_names
+    d = stats.n_features
+    constant = ([int(j) for j in np.flatnonzero(identification.constant)]
+                if fit_intercept else [])
+    dependent = [j for j in identification.dependent_features if j not in constant]
+    with_intercept = identification.intercept_with_columns(
+        stats.mean_x, np.diag(stats.gram), stats.weight_sum)
+    parts, fixes = [], []
+    if constant:
+        parts.append("constant (so indistinguishable from the intercept): "
+                     + listed([column_label(j, names) for j in constant]))
+        fixes.append("drop the constant column" + ("s" if len(constant) > 1 else ""))
+    if dependent and with_intercept:
+        parts.append("the intercept and " + listed([column_label(j, names) for j in dependent])
+                     + " are linearly dependent: some of these columns add up to a constant "
+                     "(the intercept's column of ones), as dummy columns for every level of "
+                     "a categorical do")
+        fixes.append("drop one column of each such set — for dummy columns, one level of "
+                     "each categorical, e.g. pd.get_dummies(..., drop_first=True) — or fit "
+                     "without the intercept")
+    elif dependent:
+        parts.append(listed([column_label(j, names) for j in dependent])
+                     + " are linearly dependent on each other")
+        fixes.append("drop one column of each dependent set")
+    if not parts:
+        parts.append("the dependent columns could not be isolated")
+    n_params = d + bool(fit_intercept)
+    why = (f"{stats.n_rows} rows cannot determine {n_params} parameters. "
+           if stats.n_rows < n_params else "")
+    fix = f" To identify every coefficient, {'; '.join(fixes)}." if fixes and not why else ""
+    return (f"X is rank-deficient (rank {identification.rank_x} < {d} features): "
+            f"{'; '.join(parts)}. {why}Their individual coefficients "
+            f"are not identifiable; returning the minimum-norm solution.{fix}")
 
 
 def identify_stats(stats, fit_intercept: bool) -> Identification:

@@ -10,13 +10,19 @@ import numpy as np
 
 __all__ = ["first_nonfinite", "check_finite", "column_label", "check_choice",
            "check_nonnegative_float", "check_positive_int", "check_sample_weight",
-           "most_columns", "name_list"]
+           "most_columns", "name_list", "listed"]
 
 
 def column_label(j: int, feature_names=None) -> str:
     if feature_names is not None and j < len(feature_names):
         return f"column {j} ({feature_names[j]!r})"
     return f"column {j}"
+
+
+def listed(labels: list[str], limit: int = 10) -> str:
+    """``a, b, c`` — at most ``limit`` of them, then how many more."""
+    shown = ", ".join(labels[:limit])
+    return shown if len(labels) <= limit else f"{shown} and {len(labels) - limit} more"
 
 
 def name_list(value) -> list | None:

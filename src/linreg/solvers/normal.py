@@ -1,0 +1,17 @@
+"""``solver="normal"``: the normal equations from the sufficient statistics."""
+
+from __future__ import annotations
+
+from ..closed_form import Solution, solve_normal_equations
+from .problem import Problem
+
+__all__ = ["solve"]
+
+
+def solve(problem: Problem) -> Solution:
+    """``(G + n_w α I) θ = c`` by Cholesky (:func:`linreg.closed_form.solve_normal_equations`),
+    the minimum-norm solution when the rank decision says the design is rank-deficient.
+
+    Equals :func:`linreg.textbook.normal_equation` (tested in tests/test_textbook.py)."""
+    return solve_normal_equations(problem.ds, problem.alpha, problem.identification,
+                                  problem.design.scale)

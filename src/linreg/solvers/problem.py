@@ -1,0 +1,64 @@
+"""What every solver gets (:class:`Problem`) and how one is made from the statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..design import Design, DesignStats
+from ..rank import Identification, identify_stats
+from ..rows import Rows
+from ..stats import SufficientStats
+
+__all__ = ["Problem", "make_problem"]
+
+
+@dataclass
+class Problem:
+    """What a solver gets: the statistics, the design, the rank decision and the rows
+    (:class:`linreg.rows.Rows`: in memory, in files, on Dask, or only their statistics),
+    and, for the iterative solvers, how to train (``training``: a
+    :class:`linreg.descent.TrainingSettings`; ``seed``, ``init`` the starting parameters
+    ``[θ.ravel(), β]`` or None, ``report`` ``params -> (coef, intercept)`` in original units
+    for the callback, ``checkpoint`` a :class:`linreg.checkpoint.Checkpoint` or None)."""
+
+    stats: SufficientStats
+    design: Design
+    ds: DesignStats
+    alpha: float
+    rows: Rows
+    #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
+    identification: Identification
+    training: object = None
+    seed: int | None = 0
+    init: object = None
+    report: object = None
+    checkpoint: object = None
+
+    # the rows in memory, for the solvers that read them in place (None otherwise)
+    @property
+    def X(self):
+        arrays = self.rows.arrays()
+        return None if arrays is None else arrays[0]
+
+    @property
+    def Y(self):
+        arrays = self.rows.arrays()
+        return None if arrays is None else arrays[1]
+
+    @property
+    def sample_weight(self):
+        arrays = self.rows.arrays()
+        return None if arrays is None else arrays[2]
+
+    def row_blocks(self, shuffle: bool, rng):
+        """Blocks ``(X, Y, w)`` of rows that are not in memory (files, Dask)."""
+        return self.rows.blocks(shuffle, rng)
+
+
+def make_problem(stats: SufficientStats, rows: Rows, fit_intercept: bool, standardize: bool,
+                 alpha: float) -> Problem:
+    """The design (centring and scaling) from the statistics, the statistics in its
+    coordinates, and the rank decision."""
+    design = Design.from_stats(stats, fit_intercept, standardize)
+    return Problem(stats, design, design.apply(stats), float(alpha), rows,
+                   identify_stats(stats, fit_intercept))
