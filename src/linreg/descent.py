@@ -28,10 +28,11 @@ from . import objective
 from .exceptions import DivergenceError
 from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .design import Design
+from .epochs import gd_epoch, memory_kernel_rows, stochastic_epoch, streamed_kernel_rows
 from .stats import sufficient_stats
 
 __all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
-           "partial_fit_epoch", "streamed_stochastic_epoch", "auto_learning_rate", "divergence_message", "new_state",
+           "partial_fit_epoch", "auto_learning_rate", "divergence_message", "new_state",
            "learning_rate_exhausted", "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR", "MAX_PLATEAU_HALVINGS"]
 
 #: full-batch gradient descent counts as diverged (and raises) when the loss grows by this
@@ -151,14 +152,6 @@ class TrainingOutcome:
 
 
 # ---------------------------------------------------------------------------- step sizes
-def _relative_weights(sample_weight: np.ndarray | None) -> np.ndarray:
-    """``s_i/s̄`` (empty for unit weights: the kernels then skip the multiplication)."""
-    if sample_weight is None:
-        return np.empty(0)
-    s = np.asarray(sample_weight, dtype=np.float64)
-    return s / s.mean()
-
-
 def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batch_size: int,
                        n_rows: int, max_curvature: Callable[[], float] | None,
                        lipschitz: float | None = None) -> float:
@@ -362,93 +355,7 @@ def learning_rate_exhausted(settings: TrainingSettings, state: TrainingState) ->
     return settings.schedule == "plateau" and state.plateau_halvings >= MAX_PLATEAU_HALVINGS
 
 
-# ---------------------------------------------------------------------------- epochs
-def gd_epoch(optimizer: Optimizer):
-    """One full-batch step: ``p := update(p, ∇J(p))``.
-
-    Equals :func:`linreg.textbook.gd_step` (plain; momentum, Nesterov, Adam: the textbook's
-    ``momentum_step``, ``nesterov_step``, ``adam_step`` on ``textbook.gradients``), tested
-    in tests/test_textbook.py."""
-    def epoch(state: TrainingState, lr: float, grad: np.ndarray) -> bool:
-        optimizer.update(state.params, grad, state.optimizer, lr)
-        return True
-    return epoch
-
-
-def stochastic_epoch(X, Y, relative_weight, rows, design: Design, settings: TrainingSettings):
-    """One pass of the compiled kernel over ``X[rows]``, in a fresh order when shuffling.
-
-    Unweighted and plain, equals :func:`linreg.textbook.sgd_epoch` (``"sgd"``) or
-    :func:`linreg.textbook.minibatch_epoch` (``"minibatch"``) on the design's rows, in the
-    same order (tested in tests/test_textbook.py)."""
-    from .stochastic import EPOCH_OK, run_epoch
-    opt = settings.optimizer
-    batch = 1 if settings.solver == "sgd" else settings.batch_size
-    inv_scale = 1.0 / design.scale
-    shift = np.ascontiguousarray(design.shift, dtype=np.float64)
-
-    def epoch(state: TrainingState, lr: float, grad: np.ndarray) -> bool:
-        order = state.rng.permutation(rows) if settings.shuffle else rows
-        rule = (opt.code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
-        step, status = run_epoch(X, Y, relative_weight, order, shift, inv_scale, state.params,
-                                 state.optimizer.moments, state.optimizer.step, batch,
-                                 settings.alpha, settings.fit_intercept, rule)
-        state.optimizer.step = int(step)
-        return status == EPOCH_OK
-    return epoch
-
-
-def streamed_stochastic_epoch(row_blocks, design: Design, settings: TrainingSettings,
-                              mean_weight: float):
-    """One pass of the compiled kernel over rows that are not in memory (files, Dask).
-
-    ``row_blocks(shuffle, rng)`` yields blocks ``(X, Y, w)``; with ``settings.shuffle`` the
-    source visits its blocks in a random order and permutes the rows *within* each block.
-    That is not a global shuffle: the rows of one block stay together within an epoch.  A
-    mini-batch never spans two blocks (the last batch of a block may be smaller).  Weights
-    are relative to ``mean_weight``, the mean over all rows, as in memory.
-    """
-    from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
-    opt = settings.optimizer
-    batch = 1 if settings.solver == "sgd" else settings.batch_size
-    inv_scale = 1.0 / design.scale
-    shift = np.ascontiguousarray(design.shift, dtype=np.float64)
-
-    def epoch(state: TrainingState, lr: float, grad: np.ndarray) -> bool:
-        rule = (opt.code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
-        for X, Y, w in row_blocks(settings.shuffle, state.rng):
-            Xk, Yk = _kernel_arrays(X, Y, w)
-            rel = np.empty(0) if w is None else np.asarray(w, dtype=np.float64) / mean_weight
-            rows = np.arange(Xk.shape[0], dtype=np.int64)
-            step, status = run_epoch(Xk, Yk, rel, rows, shift, inv_scale, state.params,
-                                     state.optimizer.moments, state.optimizer.step, batch,
-                                     settings.alpha, settings.fit_intercept, rule)
-            state.optimizer.step = int(step)
-            if status != EPOCH_OK:
-                return False
-        return True
-
-    def max_curvature() -> float:
-        best = 0.0
-        for X, Y, w in row_blocks(False, None):
-            Xk, _ = _kernel_arrays(X, Y, w)
-            rel = np.empty(0) if w is None else np.asarray(w, dtype=np.float64) / mean_weight
-            best = max(best, max_sample_curvature(Xk, rel, np.arange(Xk.shape[0], dtype=np.int64),
-                                                  shift, inv_scale, settings.fit_intercept))
-        return best
-
-    return epoch, max_curvature
-
-
 # ---------------------------------------------------------------------------- from the estimator
-def _kernel_arrays(X, Y, sample_weight):
-    if X.dtype not in (np.float64, np.float32):
-        X = X.astype(np.float64)
-    X = np.ascontiguousarray(X)
-    Y = np.ascontiguousarray(Y, dtype=np.float64)
-    return X, Y
-
-
 def new_state(design: Design, n_features: int, n_targets: int, seed, init=None) -> TrainingState:
     n_params = n_features * n_targets + n_targets
     params = np.zeros(n_params) if init is None else np.asarray(init, dtype=np.float64).copy()
@@ -465,16 +372,12 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     training loss and gradient are then those of the other rows, and the validation loss is
     computed from the held-out rows' statistics.
     """
-    from .stochastic import max_sample_curvature
     ds, design, alpha = problem.ds, problem.design, problem.alpha
     d, k = ds.cross.shape
     stochastic = settings.solver != "gd"
-    row_blocks = getattr(problem, "row_blocks", None)
-    if stochastic and problem.X is None and row_blocks is None:
-        raise ValueError(f"solver={settings.solver!r} needs the rows of X in memory; this data "
-                         "source provides only statistics — use solver='gd', 'normal' or 'auto'")
     state = new_state(design, d, k, seed, init_params)
-    X, Y, sw = problem.X, problem.Y, problem.sample_weight
+    arrays = problem.rows.arrays()
+    X, Y, sw = arrays if arrays is not None else (None, None, None)
     n = X.shape[0] if X is not None else int(problem.stats.n_rows)
     train_rows = np.arange(n)
     val_loss_fn = None
@@ -510,22 +413,13 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     # the curvature (an eigenvalue problem of size d) is needed for "gd" and the automatic step
     L = (objective.lipschitz_constant(train_ds, alpha)
          if settings.solver == "gd" or settings.learning_rate == "auto" else None)
-    if stochastic and X is None:
-        # rows streamed from a file or a cluster, block by block
-        epoch_fn, curvature = streamed_stochastic_epoch(
-            row_blocks, design, settings, problem.stats.weight_sum / problem.stats.n_rows)
-    elif stochastic:
-        Xk, Yk = _kernel_arrays(X, Y, sw)
-        rows = train_rows.astype(np.int64)
-        if sw is None:
-            rel = np.empty(0)
-        else:  # indexed by row of X; normalised over the training rows
-            rel = np.zeros(n)
-            rel[rows] = _relative_weights(sw[rows])
-        shift, inv_scale = design.shift.astype(np.float64), 1.0 / design.scale
-        curvature = lambda: max_sample_curvature(  # noqa: E731
-            Xk, rel, rows, shift, inv_scale, settings.fit_intercept)
-        epoch_fn = stochastic_epoch(Xk, Yk, rel, rows, design, settings)
+    if stochastic:
+        # the rows as the compiled kernel reads them: in memory (the training rows, in a fresh
+        # order each epoch), or block by block where they live (files, a cluster)
+        kernel_rows = (memory_kernel_rows(X, Y, sw, train_rows) if X is not None else
+                       streamed_kernel_rows(problem.rows,
+                                            problem.stats.weight_sum / problem.stats.n_rows))
+        epoch_fn, curvature = stochastic_epoch(kernel_rows, design, settings)
     else:
         curvature = None
         epoch_fn = gd_epoch(settings.optimizer)
@@ -565,25 +459,18 @@ def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X
     Returns ``(stop_reason, epochs_run)``: ``"partial_fit"`` (the one epoch was run, as
     asked), ``"callback"``, or ``"learning_rate_exhausted"`` once the plateau schedule has
     halved the rate ``MAX_PLATEAU_HALVINGS`` times (later calls still take their tiny steps)."""
-    from .stochastic import max_sample_curvature
     ds = state.design.apply(stats)
     alpha = settings.alpha
-    Xk, Yk = _kernel_arrays(X, Y, sample_weight)
-    rel = _relative_weights(sample_weight)
+    kernel_rows = memory_kernel_rows(X, Y, sample_weight, np.arange(X.shape[0]))
+    epoch_fn, curvature = stochastic_epoch(kernel_rows, state.design, settings)
     if state.learning_rate == 0.0:
         if settings.learning_rate == "auto":
-            design = state.design
-            curvature = lambda: max_sample_curvature(  # noqa: E731
-                Xk, rel, np.arange(Xk.shape[0], dtype=np.int64),
-                design.shift.astype(np.float64), 1.0 / design.scale, settings.fit_intercept)
             lr = auto_learning_rate(settings.solver, settings.optimizer, ds, alpha,
                                     settings.batch_size if settings.solver == "minibatch" else 1,
-                                    Xk.shape[0], curvature)
+                                    X.shape[0], curvature)
         else:
             lr = float(settings.learning_rate)
         state.learning_rate = state.first_learning_rate = lr
-    epoch_fn = stochastic_epoch(Xk, Yk, rel, np.arange(Xk.shape[0], dtype=np.int64),
-                                state.design, settings)
     loss_fn = lambda w, b: objective.loss_from_stats(ds, w, b, alpha)  # noqa: E731
     grad_fn = lambda w, b: objective.gradient_from_stats(ds, w, b, alpha)  # noqa: E731
     no_stop = dataclasses.replace(settings, tol=0.0, early_stopping=False)

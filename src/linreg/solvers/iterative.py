@@ -82,7 +82,7 @@ def solve(problem: Problem) -> Solution:
     settings: TrainingSettings = problem.training
     d, _ = problem.ds.cross.shape
     if settings.solver == "minibatch":
-        n = problem.X.shape[0] if problem.X is not None else int(problem.stats.n_rows)
+        n = int(problem.stats.n_rows)
         n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
         if settings.batch_size > n_train:
             raise ValueError(f"batch_size={settings.batch_size} is larger than the number of "

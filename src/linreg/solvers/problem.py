@@ -34,26 +34,6 @@ class Problem:
     report: object = None
     checkpoint: object = None
 
-    # the rows in memory, for the solvers that read them in place (None otherwise)
-    @property
-    def X(self):
-        arrays = self.rows.arrays()
-        return None if arrays is None else arrays[0]
-
-    @property
-    def Y(self):
-        arrays = self.rows.arrays()
-        return None if arrays is None else arrays[1]
-
-    @property
-    def sample_weight(self):
-        arrays = self.rows.arrays()
-        return None if arrays is None else arrays[2]
-
-    def row_blocks(self, shuffle: bool, rng):
-        """Blocks ``(X, Y, w)`` of rows that are not in memory (files, Dask)."""
-        return self.rows.blocks(shuffle, rng)
-
 
 def make_problem(stats: SufficientStats, rows: Rows, fit_intercept: bool, standardize: bool,
                  alpha: float) -> Problem:
