@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -13,32 +12,22 @@ from . import objective
 from .checkpoint import Checkpoint
 from .closed_form import condition_number
 from .dask_support import is_dask_collection
-from .descent import learning_rate_exhausted, new_state, partial_fit_epoch
-from .design import Design
 from .exceptions import RankDeficiencyWarning, warn_user
-from .optimizers import OPTIMIZERS, SCHEDULES
-from .rank import identify_stats, rank_deficiency_message
+from .incremental import check_mergeable
+from .params import check_params
+from .rank import rank_deficiency_message
 from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
 from .rows.dask import DaskRows
-from .solvers import ITERATIVE_SOLVERS, SOLVER_NAMES, SOLVERS, choose, make_problem
-from .solvers.iterative import (report_function, training_attributes, training_settings,
+from .solvers import ITERATIVE_SOLVERS, SOLVERS, choose, make_problem
+from .solvers.iterative import (partial_fit_chunk, report_function, training_attributes,
+                                training_settings,
                                 warm_start_params)
 from .sources import is_source
-from .stats import SufficientStats, representative_point, sufficient_stats
-from .stopping import optimality_gap, stop_warning
-from .stopping import divergence_warning
-from .stopping import warn as warn_stopping
-from .validation import (check_choice, check_finite, check_nonnegative_float, check_sample_weight,
-                         check_positive_int)
+from .stats import SufficientStats, representative_point
+from .validation import check_choice, check_finite, check_sample_weight
 
 __all__ = ["LinearRegression", "load"]
 
-
-
-def _same_param(a, b) -> bool:
-    if isinstance(a, (numbers.Real, np.number)) and isinstance(b, (numbers.Real, np.number)):
-        return float(a) == float(b)
-    return type(a) is type(b) and a == b
 
 
 class LinearRegression(RegressorMixin, BaseEstimator):
@@ -240,47 +229,10 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return tags
 
     def check_params(self) -> None:
-        check_choice("solver", self.solver, SOLVER_NAMES)
-        check_nonnegative_float("alpha", self.alpha)
-        if not isinstance(self.fit_intercept, (bool, np.bool_)):
-            raise ValueError(f"fit_intercept={self.fit_intercept!r} must be True or False")
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise ValueError(f"standardize={self.standardize!r} must be True or False")
-        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
-            if (isinstance(self.learning_rate, (bool, str)) or not isinstance(self.learning_rate, numbers.Real)
-                    or not np.isfinite(self.learning_rate) or self.learning_rate <= 0):
-                raise ValueError(f"learning_rate={self.learning_rate!r} must be 'auto' or a "
-                                 "finite number > 0")
-        check_positive_int("max_iter", self.max_iter)
-        check_nonnegative_float("tol", self.tol)
-        self._check_training_params()
-
-    def _check_training_params(self) -> None:
-        """The parameters of the iterative solvers (checked whatever the solver, so a bad
-        value is reported where it is set)."""
-        check_choice("optimizer", self.optimizer, ("auto", *OPTIMIZERS))
-        check_choice("schedule", self.schedule, ("auto",) + SCHEDULES)
-        for name in ("momentum", "beta1", "beta2"):
-            value = getattr(self, name)
-            if check_nonnegative_float(name, value) >= 1:
-                raise ValueError(f"{name}={value!r} must be in [0, 1)")
-        if check_nonnegative_float("epsilon", self.epsilon) == 0:
-            raise ValueError(f"epsilon={self.epsilon!r} must be > 0")
-        check_nonnegative_float("power_t", self.power_t)
-        if not 0 < check_nonnegative_float("decay_rate", self.decay_rate) <= 1:
-            raise ValueError(f"decay_rate={self.decay_rate!r} must be in (0, 1]")
-        check_positive_int("batch_size", self.batch_size)
-        for name in ("shuffle", "early_stopping", "warm_start"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name}={getattr(self, name)!r} must be True or False")
-        if self.random_state is not None:
-            check_positive_int("random_state", self.random_state, minimum=0)
-        if not 0 < check_nonnegative_float("validation_fraction", self.validation_fraction) < 1:
-            raise ValueError(f"validation_fraction={self.validation_fraction!r} must be in (0, 1)")
-        check_positive_int("n_iter_no_change", self.n_iter_no_change)
-        if self.callback is not None and not callable(self.callback):
-            raise ValueError(f"callback={self.callback!r} must be None or a function of one "
-                             "argument (the info dict)")
+        """Raise ``ValueError`` naming the first parameter with a value it cannot take
+        (:func:`linreg.params.check_params`; the iterative solvers' parameters are checked
+        whatever the solver, so a bad value is reported where it is set)."""
+        check_params(self.get_params())
 
     def _validate_training_data(self, X, y, sample_weight, reset=True, finite_X=True):
         y_array = np.asarray(y) if not hasattr(y, "dtype") else y
@@ -402,41 +354,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.check_params()
         state = getattr(self, "training_state_", None)
         # continue only what an iterative fit left (a later closed-form fit supersedes it)
-        first = state is None or getattr(self, "solver_", None) not in ITERATIVE_SOLVERS
-        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
-        chunk = sufficient_stats(X, Y, sw)
-        d, k = chunk.n_features, chunk.n_targets
-        if first:
-            stats = chunk
-            design = Design.from_stats(chunk, self.fit_intercept, self.standardize)
-            state = new_state(design, d, k, self.random_state)
-        else:
-            if k != state.n_targets:
-                raise ValueError(f"y has {k} target(s); the model was fitted with {state.n_targets}")
+        if getattr(self, "solver_", None) not in ITERATIVE_SOLVERS:
+            state = None
+        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=state is None)
+        if state is not None:
             single = np.ndim(self.coef_) == 1
-            stats = self.stats_.merge(chunk)
-        settings = training_settings(self.get_params(), self.solver)
-        report = report_function(state.design, k, single, self.fit_intercept)
-        exhausted_before = learning_rate_exhausted(settings, state)
-        stop_reason, _ = partial_fit_epoch(state, settings, stats, X, Y, sw, report)
-        ds = state.design.apply(stats)
-        self.stats_ = stats
+        chunk = partial_fit_chunk(state, None if state is None else self.stats_,
+                                  self.get_params(), X, Y, sw, single)
         self.solver_ = self.solver
-        identification = identify_stats(stats, self.fit_intercept)
-        self.condition_number_ = (identification.condition_number if float(self.alpha) == 0
-                                  else condition_number(ds, float(self.alpha)))
-        self.rank_ = identification.rank_x
-        theta, beta = state.theta_beta()
-        coef, intercept = state.design.to_original(theta, beta)
-        self._set_coefficients(coef, intercept, single)
-        for name, value in training_attributes(state, settings, stop_reason).items():
+        self._set_coefficients(chunk.pop("coef"), chunk.pop("intercept"), single)
+        for name, value in chunk.items():
             setattr(self, name, value)
-        warn_stopping(divergence_warning(settings, state))
-        if stop_reason == "learning_rate_exhausted" and not exhausted_before:
-            # said once, on the call that exhausted the rate (later calls take tiny steps)
-            gap = optimality_gap(ds, state.design, theta, beta, float(self.alpha),
-                                 int(stats.n_rows))
-            warn_stopping(stop_warning(stop_reason, settings, state, gap))
         return self
 
     # ------------------------------------------------------------------ incremental
@@ -469,28 +397,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 raise ValueError(f"y has {Y.shape[1]} target(s); the model was fitted "
                                  f"with {self.stats_.n_targets}")
             if not isinstance(accumulated, AccumulatedRows):
-                accumulated = self._continued(accumulated, with_factor)
+                accumulated = AccumulatedRows.continuing(self.stats_, accumulated, with_factor,
+                                                         np.ndim(self.coef_) == 1)
         accumulated = accumulated.add(X, Y, sw, with_factor)
         self._fit_problem(accumulated.stats(), accumulated)
         return self
-
-    def _continued(self, rows, with_factor: bool) -> AccumulatedRows:
-        """``partial_fit`` after ``fit``, ``merge`` or loading: the accumulation starts from the
-        model's statistics, around their means (and, for ``"qr"``, from a factor of its rows,
-        which it must still hold)."""
-        K = self.stats_.mean.copy()
-        relative = SufficientStats(self.stats_.n_rows, self.stats_.weight_sum, np.zeros_like(K),
-                                   self.stats_.comoment, self.stats_.n_features)
-        factor = None
-        if with_factor:
-            if rows is None or not rows.has_factor():
-                raise ValueError("partial_fit with solver='qr' can continue only a model whose "
-                                 "rows it has seen (a fit on in-memory arrays or a data source, "
-                                 "or earlier partial_fit calls with solver='qr'); refit, or use "
-                                 "solver='normal' or 'auto'")
-            d = self.stats_.n_features
-            factor = rows.qr_factor(Design(K[:d], np.ones(d), True, False), K[d:])
-        return AccumulatedRows(K, relative, factor, np.ndim(self.coef_) == 1)
 
     def merge(self, other: "LinearRegression") -> "LinearRegression":
         """Combine with a model fitted on other (disjoint) rows: the exact joint fit.
@@ -500,36 +411,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         Both must be fitted, with the same parameters, features and number of targets.
         Modifies and returns ``self``.
         """
-        if not isinstance(other, LinearRegression):
-            raise ValueError(f"can only merge with another LinearRegression, not "
-                             f"{type(other).__name__}")
-        for name, model in (("this model", self), ("the other model", other)):
-            if not hasattr(model, "coef_"):
-                raise ValueError(f"{name} is not fitted; fit both models before merging")
-            if not isinstance(getattr(model, "stats_", None), SufficientStats):
-                raise ValueError(f"{name} has no sufficient statistics (loaded from a file, "
-                                 "or fitted stochastically), so an exact merge is impossible; "
-                                 "refit it with solver 'auto', 'normal' or 'gd'")
-        mine, theirs = self.get_params(), other.get_params()
-        differ = sorted(k for k in mine if not _same_param(mine[k], theirs[k]))
-        if differ:
-            raise ValueError("cannot merge models with different parameters: "
-                             + ", ".join(f"{k}={mine[k]!r} vs {theirs[k]!r}" for k in differ))
-        if self.n_features_in_ != other.n_features_in_:
-            raise ValueError(f"cannot merge a model of {self.n_features_in_} features with one "
-                             f"of {other.n_features_in_}")
-        a = getattr(self, "feature_names_in_", None)
-        b = getattr(other, "feature_names_in_", None)
-        if (a is None) != (b is None) or (a is not None and list(a) != list(b)):
-            raise ValueError(f"cannot merge models fitted on different features: "
-                             f"{None if a is None else list(a)} vs {None if b is None else list(b)}")
-        if np.ndim(self.coef_) != np.ndim(other.coef_) or \
-                self.stats_.n_targets != other.stats_.n_targets:
-            raise ValueError("cannot merge models with different targets (one vs several, or a "
-                             "different number)")
-        if self.solver == "qr":
-            raise ValueError("merge re-solves from the statistics; solver='qr' needs the rows. "
-                             "Use solver='auto' or 'normal'")
+        check_mergeable(self, other)
         return self.solve_from_stats(self.stats_.merge(other.stats_), np.ndim(self.coef_) == 1)
 
     def solve_from_stats(self, stats: SufficientStats, single_target: bool = True):

@@ -92,6 +92,27 @@ class AccumulatedRows(StatsRows):
         super().__init__(unshift(relative, origin), single_target)
         self.origin, self.relative, self.factor = origin, relative, factor
 
+    @classmethod
+    def continuing(cls, stats: SufficientStats, rows, with_factor: bool,
+                   single_target: bool) -> "AccumulatedRows":
+        """``partial_fit`` after ``fit``, ``merge`` or loading: the accumulation starts from
+        the model's statistics, around their means (and, for ``"qr"``, from a factor of the
+        model's ``rows``, which must still be there)."""
+        from ..design import Design
+        K = stats.mean.copy()
+        relative = SufficientStats(stats.n_rows, stats.weight_sum, np.zeros_like(K),
+                                   stats.comoment, stats.n_features)
+        factor = None
+        if with_factor:
+            if rows is None or not rows.has_factor():
+                raise NoRowsError("partial_fit with solver='qr' can continue only a model whose "
+                                  "rows it has seen (a fit on in-memory arrays or a data source, "
+                                  "or earlier partial_fit calls with solver='qr'); refit, or use "
+                                  "solver='normal' or 'auto'")
+            d = stats.n_features
+            factor = rows.qr_factor(Design(K[:d], np.ones(d), True, False), K[d:])
+        return cls(K, relative, factor, single_target)
+
     def add(self, X, Y, sample_weight, with_factor: bool) -> "AccumulatedRows":
         """The accumulation with one more chunk (a new object)."""
         from ..closed_form import merge_qr_factors, qr_factor_around

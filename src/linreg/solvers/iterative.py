@@ -20,7 +20,7 @@ from ..stopping import warn as warn_stopping
 from .problem import Problem
 
 __all__ = ["solve", "training_settings", "report_function", "warm_start_params",
-           "training_attributes"]
+           "training_attributes", "partial_fit_chunk"]
 
 
 def training_settings(params: dict, solver: str) -> TrainingSettings:
@@ -117,3 +117,44 @@ def training_attributes(state, settings: TrainingSettings, stop_reason: str) -> 
             settings.schedule, state.learning_rate, state.epoch + 1, settings.power_t,
             settings.decay_rate),
     }
+
+
+def partial_fit_chunk(state, stats, params: dict, X, Y, sample_weight, single: bool) -> dict:
+    """One stochastic epoch over a chunk of rows (``partial_fit``), continuing ``state``
+    (None: the first chunk, which fixes the design from its rows); ``stats`` are those of
+    the rows before (None for the first chunk).  Returns the model's new attributes
+    (``coef``/``intercept`` in original units, ``stats_``, ``rank_``, ``condition_number_``,
+    the training attributes).  Warns once, on the call that exhausts the learning rate."""
+    from ..closed_form import condition_number
+    from ..descent import learning_rate_exhausted, new_state, partial_fit_epoch
+    from ..rank import identify_stats
+    from ..stats import sufficient_stats
+    chunk = sufficient_stats(X, Y, sample_weight)
+    d, k = chunk.n_features, chunk.n_targets
+    if state is None:
+        stats = chunk
+        design = Design.from_stats(chunk, params["fit_intercept"], params["standardize"])
+        state = new_state(design, d, k, params["random_state"])
+    else:
+        if k != state.n_targets:
+            raise ValueError(f"y has {k} target(s); the model was fitted with {state.n_targets}")
+        stats = stats.merge(chunk)
+    settings = training_settings(params, params["solver"])
+    report = report_function(state.design, k, single, params["fit_intercept"])
+    exhausted_before = learning_rate_exhausted(settings, state)
+    stop_reason, _ = partial_fit_epoch(state, settings, stats, X, Y, sample_weight, report)
+    alpha = float(params["alpha"])
+    ds = state.design.apply(stats)
+    identification = identify_stats(stats, params["fit_intercept"])
+    theta, beta = state.theta_beta()
+    coef, intercept = state.design.to_original(theta, beta)
+    warn_stopping(divergence_warning(settings, state))
+    if stop_reason == "learning_rate_exhausted" and not exhausted_before:
+        # said once, on the call that exhausted the rate (later calls take tiny steps)
+        gap = optimality_gap(ds, state.design, theta, beta, alpha, int(stats.n_rows))
+        warn_stopping(stop_warning(stop_reason, settings, state, gap))
+    return {"coef": coef, "intercept": intercept, "stats_": stats,
+            "rank_": identification.rank_x,
+            "condition_number_": (identification.condition_number if alpha == 0
+                                  else condition_number(ds, alpha)),
+            **training_attributes(state, settings, stop_reason)}

@@ -1,0 +1,53 @@
+"""The estimator's parameters, checked: each bad value is an error that names it."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .optimizers import OPTIMIZERS, SCHEDULES
+from .solvers import SOLVER_NAMES
+from .validation import check_choice, check_nonnegative_float, check_positive_int
+
+__all__ = ["check_params"]
+
+
+def _flag(p: dict, name: str) -> None:
+    if not isinstance(p[name], (bool, np.bool_)):
+        raise ValueError(f"{name}={p[name]!r} must be True or False")
+
+
+def check_params(p: dict) -> None:
+    """Check ``LinearRegression`` parameters (``get_params()``), raising ``ValueError`` with
+    the parameter's name, its value and what it may be."""
+    check_choice("solver", p["solver"], SOLVER_NAMES)
+    check_nonnegative_float("alpha", p["alpha"])
+    for name in ("fit_intercept", "standardize", "shuffle", "early_stopping", "warm_start"):
+        _flag(p, name)
+    rate = p["learning_rate"]
+    if not (isinstance(rate, str) and rate == "auto"):
+        if (isinstance(rate, (bool, str)) or not isinstance(rate, numbers.Real)
+                or not np.isfinite(rate) or rate <= 0):
+            raise ValueError(f"learning_rate={rate!r} must be 'auto' or a finite number > 0")
+    check_positive_int("max_iter", p["max_iter"])
+    check_nonnegative_float("tol", p["tol"])
+    check_choice("optimizer", p["optimizer"], ("auto", *OPTIMIZERS))
+    check_choice("schedule", p["schedule"], ("auto",) + SCHEDULES)
+    for name in ("momentum", "beta1", "beta2"):
+        if check_nonnegative_float(name, p[name]) >= 1:
+            raise ValueError(f"{name}={p[name]!r} must be in [0, 1)")
+    if check_nonnegative_float("epsilon", p["epsilon"]) == 0:
+        raise ValueError(f"epsilon={p['epsilon']!r} must be > 0")
+    check_nonnegative_float("power_t", p["power_t"])
+    if not 0 < check_nonnegative_float("decay_rate", p["decay_rate"]) <= 1:
+        raise ValueError(f"decay_rate={p['decay_rate']!r} must be in (0, 1]")
+    check_positive_int("batch_size", p["batch_size"])
+    if p["random_state"] is not None:
+        check_positive_int("random_state", p["random_state"], minimum=0)
+    if not 0 < check_nonnegative_float("validation_fraction", p["validation_fraction"]) < 1:
+        raise ValueError(f"validation_fraction={p['validation_fraction']!r} must be in (0, 1)")
+    check_positive_int("n_iter_no_change", p["n_iter_no_change"])
+    if p["callback"] is not None and not callable(p["callback"]):
+        raise ValueError(f"callback={p['callback']!r} must be None or a function of one "
+                         "argument (the info dict)")
