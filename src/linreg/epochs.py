@@ -85,13 +85,15 @@ def stochastic_epoch(kernel_rows, design: Design, settings):
     :func:`linreg.textbook.minibatch_epoch` (``"minibatch"``) on the design's rows, in the
     same order (tested in tests/test_textbook.py)."""
     from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
+    from .update_rules import RULE_CODES
     opt = settings.optimizer
+    code = RULE_CODES[opt.name]
     batch = 1 if settings.solver == "sgd" else settings.batch_size
     inv_scale = 1.0 / design.scale
     shift = np.ascontiguousarray(design.shift, dtype=np.float64)
 
     def epoch(state, lr: float, grad: np.ndarray) -> bool:
-        rule = (opt.code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
+        rule = (code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
         for Xk, Yk, rel, order in kernel_rows(settings.shuffle, state.rng):
             step, status = run_epoch(Xk, Yk, rel, order, shift, inv_scale, state.params,
                                      state.optimizer.moments, state.optimizer.step, batch,

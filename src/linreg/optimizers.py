@@ -27,8 +27,10 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 __all__ = ["Optimizer", "OptimizerState", "plain", "momentum", "nesterov", "adam",
-           "get_optimizer", "OPTIMIZERS", "plain_update", "momentum_update", "nesterov_update",
-           "adam_update", "apply_update", "SCHEDULES", "scheduled_learning_rate"]
+           "get_optimizer", "OPTIMIZERS", "HYPERPARAMETERS", "SCHEDULES",
+           "scheduled_learning_rate"]
+# (the compiled rules — plain_update, momentum_update, nesterov_update, adam_update,
+# apply_update — are reachable here too, loaded from linreg.update_rules on first use)
 
 
 @dataclass
@@ -55,7 +57,6 @@ class Optimizer(NamedTuple):
     name: str
     init: Callable[[int], OptimizerState]
     update: Callable[[np.ndarray, np.ndarray, OptimizerState, float], None]
-    code: int
     momentum: float = 0.0
     beta1: float = 0.9
     beta2: float = 0.999
@@ -63,9 +64,6 @@ class Optimizer(NamedTuple):
 
 
 # ---------------------------------------------------------------------------- the rules
-#: the compiled loops name a rule by this number (numba cannot pass the functions cheaply)
-PLAIN, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
-
 #: the compiled rules, loaded with numba on first use (:mod:`linreg.update_rules`)
 RULES = ("plain_step", "plain_update", "momentum_update", "nesterov_update", "adam_update",
          "apply_update")
@@ -79,15 +77,16 @@ def __getattr__(name: str):
 
 
 # ---------------------------------------------------------------------------- the pairs
-def _make(name: str, code: int, momentum: float = 0.0, beta1: float = 0.9,
-          beta2: float = 0.999, epsilon: float = 1e-8) -> Optimizer:
+def _make(name: str, momentum: float = 0.0, beta1: float = 0.9, beta2: float = 0.999,
+          epsilon: float = 1e-8) -> Optimizer:
     def update(p: np.ndarray, grad: np.ndarray, state: OptimizerState, lr: float) -> None:
-        from .update_rules import apply_update
-        state.step = int(apply_update(code, p, np.ascontiguousarray(grad, dtype=np.float64),
+        from .update_rules import RULE_CODES, apply_update
+        state.step = int(apply_update(RULE_CODES[name], p,
+                                      np.ascontiguousarray(grad, dtype=np.float64),
                                       state.moments, state.step, float(lr), float(momentum),
                                       float(beta1), float(beta2), float(epsilon)))
 
-    return Optimizer(name, OptimizerState.zeros, update, code, float(momentum), float(beta1),
+    return Optimizer(name, OptimizerState.zeros, update, float(momentum), float(beta1),
                      float(beta2), float(epsilon))
 
 
@@ -95,28 +94,28 @@ def plain() -> Optimizer:
     """Plain gradient descent (:func:`plain_update`): no state.
 
     Equals the update of :func:`linreg.textbook.gd_step` (tested in tests/test_textbook.py)."""
-    return _make("plain", PLAIN)
+    return _make("plain")
 
 
 def momentum(momentum: float = 0.9) -> Optimizer:
     """Heavy-ball momentum (:func:`momentum_update`).
 
     Equals :func:`linreg.textbook.momentum_step` (tested in tests/test_textbook.py)."""
-    return _make("momentum", MOMENTUM, momentum=momentum)
+    return _make("momentum", momentum=momentum)
 
 
 def nesterov(momentum: float = 0.9) -> Optimizer:
     """Nesterov momentum (:func:`nesterov_update`).
 
     Equals :func:`linreg.textbook.nesterov_step` (tested in tests/test_textbook.py)."""
-    return _make("nesterov", NESTEROV, momentum=momentum)
+    return _make("nesterov", momentum=momentum)
 
 
 def adam(beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8) -> Optimizer:
     """Adam (:func:`adam_update`).
 
     Equals :func:`linreg.textbook.adam_step` (tested in tests/test_textbook.py)."""
-    return _make("adam", ADAM, beta1=beta1, beta2=beta2, epsilon=epsilon)
+    return _make("adam", beta1=beta1, beta2=beta2, epsilon=epsilon)
 
 
 OPTIMIZERS = {"plain": plain, "momentum": momentum, "nesterov": nesterov, "adam": adam}

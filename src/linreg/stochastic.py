@@ -28,7 +28,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .optimizers import PLAIN
+from .update_rules import PLAIN
 from .update_rules import apply_update, plain_step
 
 __all__ = ["run_epoch", "max_sample_curvature", "EPOCH_OK", "EPOCH_DIVERGED"]

@@ -13,9 +13,11 @@ import math
 
 from numba import njit
 
-from .optimizers import ADAM, MOMENTUM, NESTEROV, PLAIN
+#: the compiled loops name a rule by a number (numba cannot pass the functions cheaply)
+PLAIN, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
+RULE_CODES = {"plain": PLAIN, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam": ADAM}
 
-__all__ = ["plain_step", "plain_update", "momentum_update", "nesterov_update", "adam_update",
+__all__ = ["RULE_CODES", "plain_step", "plain_update", "momentum_update", "nesterov_update", "adam_update",
            "apply_update"]
 
 
