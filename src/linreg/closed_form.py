@@ -29,6 +29,7 @@ import scipy.linalg.lapack
 
 from .parallel import map_row_pieces, one_blas_thread
 from .design import Design, DesignStats
+from .penalty import l2_rows
 from .stats import BLOCK_ROWS
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
@@ -189,9 +190,7 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
                    else np.asarray(sample_weight, dtype=np.float64) @ np.asarray(Y, dtype=np.float64) / n_w)
     A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64, y_shift)
     if ridge:
-        extra = np.zeros((d, p))
-        extra[:, icpt:] = ridge_scale * np.eye(d)
-        A = np.vstack([A, extra])
+        A = np.vstack([A, l2_rows(d, p, icpt, n_w, alpha)])
         b = np.vstack([b, np.zeros((d, k))])
     m = A.shape[0]
     if p == 0:
@@ -408,9 +407,7 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     p = d + icpt
     k = R.shape[1] - p
     if alpha > 0 and d > 0:
-        extra = np.zeros((d, p + k))
-        extra[:, icpt:p] = np.sqrt(weight_sum * alpha) * np.eye(d)
-        R = merge_qr_factors(R, extra)
+        R = merge_qr_factors(R, l2_rows(d, p + k, icpt, weight_sum, alpha))
     if p == 0:
         return Solution(np.zeros((0, k)), np.zeros(k), 0)
     R11 = np.zeros((p, p))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .penalty import l2_curvature
 from .stats import SufficientStats
 
 __all__ = ["Design", "DesignStats", "constant_columns", "CONSTANT_TOLERANCE"]
@@ -52,7 +53,7 @@ class DesignStats:
         (With an intercept, ``x̃̄ = 0`` and the intercept is eliminated exactly.)
         """
         A = self.uncentred_gram() if not self.fit_intercept else self.gram.copy()
-        A[np.diag_indices_from(A)] += self.weight_sum * alpha
+        A[np.diag_indices_from(A)] += l2_curvature(self.weight_sum, alpha)
         return A
 
     def normal_rhs(self) -> np.ndarray:

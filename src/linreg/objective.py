@@ -18,8 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from .design import DesignStats
+from .penalty import l2_curvature, l2_gradient, l2_penalty, l2_rows
 
 __all__ = [
+    "l2_penalty",
+    "l2_gradient",
+    "l2_curvature",
+    "l2_rows",
     "predict",
     "loss",
     "gradient",
@@ -51,7 +56,7 @@ def loss(X, Y, w, b, alpha: float = 0.0, sample_weight=None) -> float:
     tests/test_textbook.py)."""
     s, n_w = _weights(X.shape[0], sample_weight)
     r = predict(X, w, b) - Y
-    return float(s @ np.sum(r * r, axis=1) / (2.0 * n_w) + 0.5 * alpha * np.sum(w * w))
+    return float(s @ np.sum(r * r, axis=1) / (2.0 * n_w) + l2_penalty(w, alpha))
 
 
 def gradient(X, Y, w, b, alpha: float = 0.0, sample_weight=None) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +69,7 @@ def gradient(X, Y, w, b, alpha: float = 0.0, sample_weight=None) -> tuple[np.nda
     """
     s, n_w = _weights(X.shape[0], sample_weight)
     r = (predict(X, w, b) - Y) * s[:, None]
-    return X.T @ r / n_w + alpha * w, r.sum(axis=0) / n_w
+    return X.T @ r / n_w + l2_gradient(w, alpha), r.sum(axis=0) / n_w
 
 
 def loss_from_stats(ds: DesignStats, w, b, alpha: float = 0.0) -> float:
@@ -79,7 +84,7 @@ def loss_from_stats(ds: DesignStats, w, b, alpha: float = 0.0) -> float:
     Gw = ds.gram @ w
     quad = np.sum(w * Gw) - 2.0 * np.sum(ds.cross * w) + np.trace(ds.target_comoment)
     e = ds.mean_x @ w + b - ds.mean_y
-    return float(max(quad, 0.0) / (2.0 * ds.weight_sum) + 0.5 * e @ e + 0.5 * alpha * np.sum(w * w))
+    return float(max(quad, 0.0) / (2.0 * ds.weight_sum) + 0.5 * e @ e + l2_penalty(w, alpha))
 
 
 def gradient_from_stats(ds: DesignStats, w, b, alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +96,7 @@ def gradient_from_stats(ds: DesignStats, w, b, alpha: float = 0.0) -> tuple[np.n
     tests/test_textbook.py).
     """
     e = ds.mean_x @ w + b - ds.mean_y
-    return (ds.gram @ w - ds.cross) / ds.weight_sum + np.outer(ds.mean_x, e) + alpha * w, e
+    return (ds.gram @ w - ds.cross) / ds.weight_sum + np.outer(ds.mean_x, e) + l2_gradient(w, alpha), e
 
 
 def hessian_from_stats(ds: DesignStats, alpha: float = 0.0) -> np.ndarray:

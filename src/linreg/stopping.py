@@ -105,8 +105,8 @@ def optimality_gap(ds: DesignStats, design: Design, theta: np.ndarray, beta: np.
             d_theta = theta - best.theta
             d_beta = beta - best.beta if ds.fit_intercept else np.zeros(k)
             at_mean = ds.mean_x @ d_theta + d_beta
-            excess = 0.5 * (np.sum(d_theta * (ds.gram @ d_theta)) / ds.weight_sum
-                            + alpha * np.sum(d_theta * d_theta) + at_mean @ at_mean)
+            excess = (0.5 * (np.sum(d_theta * (ds.gram @ d_theta)) / ds.weight_sum
+                             + at_mean @ at_mean) + objective.l2_penalty(d_theta, alpha))
             J_star = objective.loss_from_stats(ds, best.theta, best.beta, alpha)
             constant = ds.mean_y if ds.fit_intercept else np.zeros(k)
             J_constant = objective.loss_from_stats(ds, np.zeros_like(theta), constant, alpha)
