@@ -50,6 +50,7 @@ import numpy as np
 import scipy.linalg
 import scipy.stats
 
+from .linalg import factor_spd
 from .rank import identify_stats
 from .exceptions import MessageBuilder, PenalizedInferenceError
 from .stats import BLOCK_ROWS, SufficientStats
@@ -153,9 +154,8 @@ class GramFactor:
         if d == 0:
             self.T = np.zeros((0, 0))
         elif self.identification.full_rank:
-            S = A / np.outer(self.col_scale, self.col_scale)
-            C = scipy.linalg.cholesky(S, lower=False, check_finite=False)
-            self._rcond = float(scipy.linalg.lapack.dpocon(C, np.linalg.norm(S, 1))[0])
+            # D⁻¹AD⁻¹ = CᵀC, D = col_scale (the same scales the rank decision took)
+            C, _, self._rcond = factor_spd(A)
             self.cholesky = C
             # T = D⁻¹ C⁻¹: the inverse of the triangular factor, used only to form the
             # covariance matrix (an output), never to solve a system.
