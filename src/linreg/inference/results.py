@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.stats
 
+from ..validation import check_fraction
 from .table import format_table
 
 __all__ = ["INTERVALS", "RegressionResults", "MultiOutputResults", "LazyLeverage",
-           "check_level", "two_sided_pvalues"]
+           "check_interval", "two_sided_pvalues"]
 
 INTERVALS = ("confidence", "prediction")
 
 
-def check_level(level) -> float:
-    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not 0 < level < 1:
-        raise ValueError(f"level={level!r} must be a number strictly between 0 and 1 "
-                         "(e.g. 0.95 for 95% intervals)")
-    return float(level)
-
-
-def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha!r} must be a number strictly between 0 and 1 "
-                         "(e.g. 0.05 for 95% confidence intervals)")
-    return float(alpha)
+def check_interval(interval, level) -> float:
+    """Refuse an ``interval`` other than ``"confidence"`` or ``"prediction"``; ``level`` as a
+    float strictly between 0 and 1."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval={interval!r} is not one of None, 'confidence', 'prediction'")
+    return check_fraction("level", level, "0.95 for 95% intervals")
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -110,7 +103,7 @@ class RegressionResults:
 
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
         """``θ ± t_{1−α/2, n−p} · se``: array (p, 2) of lower and upper bounds."""
-        alpha = _check_alpha(alpha)
+        alpha = check_fraction("alpha", alpha, "0.05 for 95% confidence intervals")
         q = _quantile(1.0 - alpha / 2.0, self.df_resid, self.use_t)
         return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
 
@@ -175,9 +168,7 @@ class RegressionResults:
         yhat = X @ w + b
         if interval is None:
             return yhat
-        if interval not in INTERVALS:
-            raise ValueError(f"interval={interval!r} is not one of None, 'confidence', 'prediction'")
-        level = check_level(level)
+        level = check_interval(interval, level)
         if not self.identified.all():
             raise ValueError("intervals need every coefficient identified; this design is "
                              "rank-deficient (see the summary's unidentified coefficients)")

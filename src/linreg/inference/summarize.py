@@ -17,6 +17,7 @@ import scipy.stats
 
 from ..exceptions import MessageBuilder, PenalizedInferenceError
 from ..stats import SufficientStats
+from ..validation import check_choice, name_list
 from .diagnostics import (
     durbin_watson_statistic,
     f_test,
@@ -27,11 +28,10 @@ from .diagnostics import (
 from .factor import GramFactor
 from .residual_pass import check_same_data, partition_leverage, residual_pass
 from .results import (
-    INTERVALS,
     LazyLeverage,
     MultiOutputResults,
     RegressionResults,
-    check_level,
+    check_interval,
     two_sided_pvalues,
 )
 from .table import CONDITION_WARNING
@@ -82,7 +82,7 @@ def _recorded_target_names(model, k: int) -> list[str] | None:
     recorded = (getattr(model, "metadata_", None) or {}).get("target_name")
     if recorded is None:
         return None
-    names = [recorded] if isinstance(recorded, str) else list(recorded)
+    names = name_list(recorded)
     return names if len(names) == k else None
 
 
@@ -133,8 +133,7 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
     -------
     RegressionResults, or MultiOutputResults when the model has several targets.
     """
-    if not isinstance(cov_type, str) or cov_type not in COV_TYPES:
-        raise ValueError(f"cov_type={cov_type!r} is not one of {', '.join(map(repr, COV_TYPES))}")
+    check_choice("cov_type", cov_type, COV_TYPES)
     check_inference_allowed(model)
     use_t = (cov_type == "nonrobust") if use_t is None else bool(use_t)
     coef, intercept = _coefficients(model)
@@ -166,7 +165,7 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
         target_names = _recorded_target_names(model, k)
     if target_names is None:
         target_names = ["y"] if k == 1 else [f"y{j}" for j in range(k)]
-    target_names = [target_names] if isinstance(target_names, str) else list(target_names)
+    target_names = name_list(target_names)
     if len(target_names) != k:
         raise ValueError(f"target_names={target_names!r} names {len(target_names)} target(s), "
                          f"but the model has {k}")
@@ -317,9 +316,7 @@ def prediction_interval(model, stats: SufficientStats, X, interval: str, level: 
     ``V = σ²(XᵀSX)⁻¹``; confidence: ``ŷ ± t√(xᵀVx)``, prediction: ``ŷ ± t√(xᵀVx + σ²)``,
     ``t = t_{(1+level)/2, n−p}``.  ``X`` is a validated float array (n, d).
     """
-    if interval not in INTERVALS:
-        raise ValueError(f"interval={interval!r} is not one of None, 'confidence', 'prediction'")
-    level = check_level(level)
+    level = check_interval(interval, level)
     check_inference_allowed(model)
     coef, intercept = _coefficients(model)
     factor = GramFactor(stats, bool(model.fit_intercept))
