@@ -27,8 +27,9 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.lapack
 
-from .parallel import map_row_pieces, one_blas_thread
 from .design import Design, DesignStats
+from .linalg import equilibrate, factor_spd
+from .parallel import map_row_pieces, one_blas_thread
 from .penalty import l2_rows
 from .stats import BLOCK_ROWS
 
@@ -58,13 +59,6 @@ class Solution:
     settings: object = None
 
 
-def _scaled_normal_matrix(ds: DesignStats, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    A = ds.normal_matrix(alpha)
-    diag = np.diag(A).copy()
-    scale = np.sqrt(np.where(diag > 0, diag, 1.0))
-    return A / np.outer(scale, scale), scale
-
-
 def condition_number(ds: DesignStats, alpha: float = 0.0) -> float:
     """2-norm condition number of the (column-equilibrated) design, ``√κ(G + n_w α I)``.
 
@@ -73,7 +67,7 @@ def condition_number(ds: DesignStats, alpha: float = 0.0) -> float:
     """
     if ds.gram.shape[0] == 0:
         return 1.0
-    S, _ = _scaled_normal_matrix(ds, alpha)
+    S, _ = equilibrate(ds.normal_matrix(alpha))
     ev = np.linalg.eigvalsh(S)
     if ev[-1] <= 0:
         return float("inf")
@@ -111,17 +105,14 @@ def solve_normal_equations(ds: DesignStats, alpha: float = 0.0, identification=N
         theta = identification.minimum_norm(rhs, design_scale)
         return Solution(theta, _intercept(ds, theta), identification.rank_x,
                         identification.dependent_features)
-    S, scale = _scaled_normal_matrix(ds, alpha)
-    rhs_s = rhs / scale[:, None]
     try:
-        cho = scipy.linalg.cho_factor(S, lower=False, check_finite=False)
-        rcond = scipy.linalg.lapack.dpocon(cho[0], np.linalg.norm(S, 1))[0]
-        if not (rcond > d * EPS):
-            raise np.linalg.LinAlgError("singular to working precision")
-        theta = scipy.linalg.cho_solve(cho, rhs_s, check_finite=False) / scale[:, None]
-        return Solution(theta, _intercept(ds, theta), d)
+        C, scale, rcond = factor_spd(ds.normal_matrix(alpha))
     except np.linalg.LinAlgError:
-        pass
+        rcond = 0.0
+    if rcond > d * EPS:
+        rhs_s = rhs / scale[:, None]
+        theta = scipy.linalg.cho_solve((C, False), rhs_s, check_finite=False) / scale[:, None]
+        return Solution(theta, _intercept(ds, theta), d)
     # Singular to working precision although no rank decision says so (a penalty too small
     # to matter, or no decision given): the minimum-norm solution of the unequilibrated system.
     A = ds.normal_matrix(alpha)

@@ -107,6 +107,15 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_fraction(name: str, value, example: str) -> float:
+    """``value`` as a float strictly between 0 and 1; ``example`` ends the error message,
+    e.g. ``"0.95 for 95% intervals"``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise ValueError(f"{name}={value!r} must be a number strictly between 0 and 1 "
+                         f"(e.g. {example})")
+    return float(value)
+
+
 def most_columns() -> int | None:
     """Every solver starts from the (d+k)×(d+k) statistics of [X, y] (8 bytes each): the
     most columns whose statistics fit in this machine's memory (None if unknown)."""

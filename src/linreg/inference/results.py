@@ -1,0 +1,257 @@
+"""The results objects: read-only, like statsmodels' — one target's, and several targets'."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.stats
+
+from ..validation import check_fraction
+from .table import format_table
+
+__all__ = ["INTERVALS", "RegressionResults", "MultiOutputResults", "LazyLeverage",
+           "check_interval", "two_sided_pvalues"]
+
+INTERVALS = ("confidence", "prediction")
+
+
+def check_interval(interval, level) -> float:
+    """Refuse an ``interval`` other than ``"confidence"`` or ``"prediction"``; ``level`` as a
+    float strictly between 0 and 1."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval={interval!r} is not one of None, 'confidence', 'prediction'")
+    return check_fraction("level", level, "0.95 for 95% intervals")
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view (no copy: per-row arrays can be large; the results own their data)."""
+    a = a.view()
+    a.flags.writeable = False
+    return a
+
+
+class LazyLeverage:
+    """Leverage computed on first use by one more pass over the rows (on the workers, for
+    partitioned rows), shared by the results of all targets (the summary itself does not
+    need it for these covariance types)."""
+
+    def __init__(self, compute, n_rows: int):
+        self._compute, self._n_rows = compute, n_rows
+        self._value = None
+
+    def get(self) -> np.ndarray:
+        if self._value is None:
+            h = self._compute()
+            if h.shape[0] != self._n_rows:
+                raise ValueError(f"the training rows changed since the summary was computed "
+                                 f"({h.shape[0]} rows now, {self._n_rows} then)")
+            h.flags.writeable = False
+            self._value = h
+        return self._value
+
+
+class RegressionResults:
+    """Inference for one target of a least-squares fit: read-only, like statsmodels' results.
+
+    Per-coefficient arrays are ordered as statsmodels orders them after ``add_constant``:
+    the intercept first (when the model has one), then the features.
+
+    Attributes
+    ----------
+    params, bse, tvalues, pvalues : ndarray of shape (p,)
+        Coefficients, standard errors, ``t = θ/se`` and two-sided p-values
+        ``2 P(T_{n−p} > |t|)`` (``2 P(Z > |t|)`` when ``use_t`` is False, the default for
+        robust covariances, as in statsmodels).  NaN (except ``params``) for unidentified
+        coefficients.
+    param_names : tuple of str
+    identified : ndarray of bool, shape (p,)
+        False for the coefficients a rank-deficient design cannot determine.
+    rsquared, rsquared_adj : float
+        ``1 − SSR/TSS`` (TSS centred with a constant, uncentred without) and
+        ``1 − (n − k_constant)/(n − p) · (1 − R²)``.
+    fvalue, f_pvalue : float
+        Test that all slopes are zero: ``(ESS/df_model)/(SSR/df_resid)``, or with a robust
+        covariance the Wald statistic ``θ_sᵀ V_s⁻¹ θ_s / q``.
+    llf, aic, bic : float
+        ``llf = −n/2 (1 + ln(2π SSR/n)) + ½ Σ ln s_i``; ``aic = −2 llf + 2k``,
+        ``bic = −2 llf + k ln n`` with ``k = df_model + k_constant``.
+    ssr, ess, tss, scale : float
+        Residual, explained and total sums of squares; ``σ² = SSR/df_resid``.
+    nobs, df_resid, df_model, rank, k_constant
+    condition_number : float
+        statsmodels' ``Cond. No.``: ratio of the extreme singular values of ``S^½[1, X]``.
+    durbin_watson, jarque_bera, jarque_bera_pvalue, omnibus, omnibus_pvalue, skew, kurtosis
+        Residual diagnostics of the weighted residuals ``√s r``, as statsmodels prints them.
+    cov_type : str
+    """
+
+    def __init__(self, **values):
+        for key, value in values.items():
+            if isinstance(value, np.ndarray):
+                value = _readonly(value)
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is read-only: {name!r} cannot be set")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is read-only: {name!r} cannot be deleted")
+
+    # ------------------------------------------------------------------ per coefficient
+    def cov_params(self) -> np.ndarray:
+        """The covariance matrix of ``params`` (a copy; NaN rows/columns where unidentified)."""
+        return np.array(self._cov)
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        """``θ ± t_{1−α/2, n−p} · se``: array (p, 2) of lower and upper bounds."""
+        alpha = check_fraction("alpha", alpha, "0.05 for 95% confidence intervals")
+        q = _quantile(1.0 - alpha / 2.0, self.df_resid, self.use_t)
+        return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
+
+    # ------------------------------------------------------------------ influence
+    def _rows(self, what: str):
+        if self._wresid is None:
+            raise ValueError(f"{what} needs per-row results, which this summary did not keep "
+                             "(it was computed with keep_rows=False, e.g. for streamed data)")
+        leverage = self._leverage
+        if isinstance(leverage, LazyLeverage):
+            leverage = leverage.get()
+        return leverage, self._wresid
+
+    @property
+    def leverage(self) -> np.ndarray:
+        """``h_i = s_i x_iᵀ (XᵀSX)⁻¹ x_i``, the diagonal of the hat matrix, per row."""
+        return self._rows("leverage")[0]
+
+    @property
+    def resid(self) -> np.ndarray:
+        """Weighted residuals ``√s_i (y_i − ŷ_i)`` (plain residuals without weights)."""
+        return self._rows("resid")[1]
+
+    @property
+    def resid_studentized(self) -> np.ndarray:
+        """Internally studentized residuals ``√s_i r_i / (σ √(1 − h_i))``."""
+        h, u = self._rows("resid_studentized")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return u / np.sqrt(self.scale * (1.0 - h))
+
+    @property
+    def resid_studentized_external(self) -> np.ndarray:
+        """Externally studentized residuals ``√s_i r_i / (σ_(i) √(1 − h_i))`` with the
+        leave-one-out variance ``σ_(i)² = (SSR − s_i r_i²/(1 − h_i)) / (n − p − 1)``."""
+        h, u = self._rows("resid_studentized_external")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sigma2_i = (self.ssr - u * u / (1.0 - h)) / (self.df_resid - 1)
+            return u / np.sqrt(sigma2_i * (1.0 - h))
+
+    @property
+    def cooks_distance(self) -> np.ndarray:
+        """Cook's distance ``D_i = t_i² h_i / (p (1 − h_i))`` (``t_i`` internally studentized)."""
+        h, _ = self._rows("cooks_distance")
+        t = self.resid_studentized
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return t * t * h / (self.rank * (1.0 - h))
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, X, interval: str | None = None, level: float = 0.95):
+        """``ŷ = Xw + b``; with ``interval``, also the lower and upper bounds.
+
+        ``"confidence"``: for the mean, ``ŷ ± t·√(xᵀVx)``; ``"prediction"``: for a new
+        observation (weight 1), ``ŷ ± t·√(xᵀVx + σ²)``; ``V`` this result's covariance,
+        ``t = t_{(1+level)/2, n−p}`` — as statsmodels' ``get_prediction().summary_frame()``.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        d = self.params.shape[0] - self.k_intercept
+        if X.ndim != 2 or X.shape[1] != d:
+            raise ValueError(f"X has shape {X.shape}; expected (n, {d})")
+        w = self.params[self.k_intercept:]
+        b = self.params[0] if self.k_intercept else 0.0
+        yhat = X @ w + b
+        if interval is None:
+            return yhat
+        level = check_interval(interval, level)
+        if not self.identified.all():
+            raise ValueError("intervals need every coefficient identified; this design is "
+                             "rank-deficient (see the summary's unidentified coefficients)")
+        V = self._cov
+        # xᵀVx for each row, centred on the mean (well conditioned) when there is an intercept
+        if self.k_intercept:
+            var = _quadratic_rows(X, V[1:, 1:], V[0, 1:], V[0, 0])
+        else:
+            var = np.einsum("ij,ij->i", X @ V, X)
+        var = np.maximum(var, 0.0)
+        if interval == "prediction":
+            var = var + self.scale
+        half = _quantile(0.5 + level / 2.0, self.df_resid, self.use_t) * np.sqrt(var)
+        return yhat, yhat - half, yhat + half
+
+    # ------------------------------------------------------------------ output
+    def to_frame(self, alpha: float = 0.05):
+        """The coefficient table as a pandas DataFrame, one row per coefficient."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_frame() needs pandas, which is not installed; install it "
+                              "(pip install pandas) or use the arrays params, bse, tvalues, "
+                              "pvalues and conf_int() directly") from None
+        ci = self.conf_int(alpha)
+        lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+        stat = "t" if self.use_t else "z"
+        return pd.DataFrame({"coef": self.params, "std err": self.bse, stat: self.tvalues,
+                             f"P>|{stat}|": self.pvalues, lo: ci[:, 0], hi: ci[:, 1],
+                             "identified": self.identified},
+                            index=pd.Index(list(self.param_names), name="term"))
+
+    def __repr__(self) -> str:
+        return (f"<RegressionResults {self.target_name!r}: {self.nobs} observations, "
+                f"{len(self.params)} parameters, R²={self.rsquared:.4g}, cov_type={self.cov_type}>")
+
+    def __str__(self) -> str:
+        return format_table(self)
+
+    def summary(self) -> str:
+        """The text table (the same as ``str(result)``)."""
+        return format_table(self)
+
+
+def _quantile(prob: float, df_resid: int, use_t: bool) -> float:
+    """Quantile of Student's t with ``df_resid`` degrees of freedom, or of N(0, 1)."""
+    return float(scipy.stats.t.ppf(prob, df_resid) if use_t else scipy.stats.norm.ppf(prob))
+
+
+def two_sided_pvalues(stat, df_resid: int, use_t: bool):
+    """``2 P(T_{n−p} > |t|)``, or ``2 P(Z > |z|)`` for large-sample (robust) inference."""
+    stat = np.abs(stat)
+    return 2.0 * (scipy.stats.t.sf(stat, df_resid) if use_t else scipy.stats.norm.sf(stat))
+
+
+def _quadratic_rows(X, Vww, Vbw, Vbb):
+    """``x̃ᵀVx̃`` for ``x̃ = [1, x]``: ``V_bb + 2 xᵀV_wb + xᵀV_ww x`` for every row of X."""
+    XV = X @ Vww
+    return Vbb + 2.0 * (X @ Vbw) + np.einsum("ij,ij->i", XV, X)
+
+
+class MultiOutputResults(tuple):
+    """One :class:`RegressionResults` per target (``results[j]``), printed one table each."""
+
+    def __str__(self) -> str:
+        return "\n\n".join(format_table(r) for r in self)
+
+    def summary(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"<MultiOutputResults: {len(self)} targets>"
+
+    def to_frame(self, alpha: float = 0.05):
+        """The coefficient tables of all targets, indexed by (target, term)."""
+        frames = [r.to_frame(alpha) for r in self]
+        import pandas as pd
+        return pd.concat(frames, keys=[r.target_name for r in self], names=["target", "term"])
+
+    def predict(self, X, interval: str | None = None, level: float = 0.95):
+        """Column-stacked :meth:`RegressionResults.predict` over the targets."""
+        parts = [r.predict(X, interval, level) for r in self]
+        if interval is None:
+            return np.column_stack(parts)
+        return tuple(np.column_stack([p[i] for p in parts]) for i in range(3))
+
