@@ -21,6 +21,7 @@ from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_ep
 from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning, warn_user
 from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer
 from .rank import Identification, identify_stats
+from .refine import refine_qr_solution
 from .dask_support import is_dask_collection
 from .rows.dask import DaskRows
 from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
@@ -389,6 +390,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 IllConditionedWarning)
         solution = getattr(self, f"_solve_{solver}")(problem)
         self.solver_ = solver
+        self.n_refinement_passes_ = solution.refinement_steps
         self.rank_ = identification.rank_x
         if problem.alpha == 0 and not identification.full_rank:
             self._warn_rank(identification, stats)
@@ -473,10 +475,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             # one more pass (TSQR) where the rows are; y is centred too (on its mean from the
             # statistics), as solve_qr does
             y_shift = problem.stats.mean_y.copy() if centred.fit_intercept else None
-            solution = solve_qr_factor(problem.rows.qr_factor(centred, y_shift), centred,
-                                       problem.alpha, problem.ds.weight_sum,
+            factor = problem.rows.qr_factor(centred, y_shift)
+            solution = solve_qr_factor(factor, centred, problem.alpha, problem.ds.weight_sum,
                                        problem.stats.n_rows, y_shift,
                                        n_null=problem.identification.n_null)
+            # more passes over re-readable rows when the condition number calls for them
+            solution = refine_qr_solution(problem.rows, factor, solution, centred, problem.alpha,
+                                          problem.ds.weight_sum, y_shift, self.condition_number_)
         else:       # in memory: QR with iterative refinement from the rows themselves
             X, Y, sw = arrays
             solution = solve_qr(X, Y, centred, problem.alpha, sw, problem.ds.weight_sum,

@@ -1,0 +1,150 @@
+"""Iterative refinement of the streamed QR solution, for rows that can be read again (files,
+Dask): corrected semi-normal equations (Björck, 1987), one pass over the rows per step.
+
+The streamed QR (:func:`linreg.closed_form.streamed_qr_factor`, TSQR) keeps only the
+triangular factor ``R`` of ``[A, b]`` (``A = √s·[1, X̃]``, ``b = √s·(y − y_shift)``).  Its
+solution ``x₀ = R₁₁⁻¹z`` is backward stable, with a relative error of about
+
+    ε·(κ + κ²·‖r‖/(‖A‖‖x‖))        (κ of the column-equilibrated design, ε = 2⁻⁵²),
+
+a few digits short of what the in-memory QR reaches by refining from the rows
+(:func:`linreg.closed_form.solve_qr`).  Each refinement step here is one more pass over the
+rows, block by block where they live (:meth:`linreg.rows.Rows.map_blocks`):
+
+    r = b − A x                       residuals, in extended precision (numpy.longdouble),
+                                      straight from the original rows
+    g = Aᵀ r − n_w α [0; θ]           each block's partial sum sent back as two float64
+                                      arrays (hi + lo), added up in extended precision
+    R₁₁ᵀ R₁₁ δx = g                   two triangular solves with the factor already kept
+    x ← x + δx
+
+``R₁₁ᵀR₁₁`` equals ``AᵀA + n_w α [0, I]`` up to ``ε‖A‖²``, so each step shrinks the error
+by a factor of about ``κ²ε`` (at most about 2e-4 for a design the rank decision calls full
+rank, ``κ < 1e6``), and the fixed point ``g = 0`` is the exact normal equations of the
+exact transformed problem: the rounding of ``A`` in the factor does not remain in the
+answer.  The steps stop when the correction falls below the working precision ``ε``
+(relative, in equilibrated units) or stops shrinking to half the previous one; a correction
+that grows is not applied.
+
+The weights enter as ``g = Ãᵀ diag(s) (b̃ − Ãx)`` with the unweighted rows ``Ã``, so no
+square root of a weight is rounded.  Ridge adds ``−n_w α θ`` (the penalty rows' part).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import scipy.linalg
+
+from .closed_form import EPS, Solution, least_squares_triangle, weighted_design_block
+from .design import Design
+from .parallel import map_row_pieces
+from .stats import BLOCK_ROWS
+
+__all__ = ["REFINE_MIN_CONDITION", "MAX_REFINEMENT_PASSES", "refine_qr_solution",
+           "normal_residual_block"]
+
+#: the streamed QR solution is refined when the condition number of the design exceeds this:
+#: below it the TSQR solution's error, about ``κε`` (≤ 2e-13), costs at most about three
+#: digits, and ``solver="auto"`` solves the normal equations anyway (it turns to QR only
+#: above ``κ² = 1e6``, :data:`linreg.closed_form.NORMAL_EQUATIONS_MAX_CONDITION`)
+REFINE_MIN_CONDITION = 1e3
+#: at most this many refinement passes (two or three suffice on every design tried)
+MAX_REFINEMENT_PASSES = 10
+
+
+def normal_residual_block(block, index, design: Design, y_shift, x: tuple):
+    """``Aᵀ(b − A x)`` for the rows of one block ``(X, Y, w)``, in extended precision,
+    returned as ``(hi, lo)``: two float64 arrays of shape (p, k) whose exact sum is the
+    extended-precision result (portable between machines, unlike a pickled longdouble).
+
+    ``A = √s·[1, X̃]``, ``b = √s·(y − y_shift)``, ``X̃ = (X − shift)/scale`` of ``design``,
+    all computed in ``numpy.longdouble`` from the block's own values.  ``index`` (the
+    block's number) is unused: the signature is that of :meth:`linreg.rows.Rows.map_blocks`.
+    The rows of a large block are split into pieces on threads (:mod:`linreg.parallel`),
+    summed in order.
+    """
+    X, Y, w = block
+    Y = np.asarray(Y).reshape(X.shape[0], -1)
+    ld = np.longdouble
+    x_ld = x[0].astype(ld) + x[1].astype(ld)
+
+    def piece(start: int, stop: int) -> np.ndarray:
+        g = np.zeros(x_ld.shape, dtype=ld)
+        for lo in range(start, stop, BLOCK_ROWS):
+            hi = min(lo + BLOCK_ROWS, stop)
+            A, b = weighted_design_block(X, Y, None, design, lo, hi, ld, y_shift)
+            r = b - A @ x_ld
+            if w is not None:
+                r *= np.asarray(w[lo:hi], dtype=ld)[:, None]
+            g += A.T @ r
+        return g
+
+    g = functools.reduce(np.add, map_row_pieces(piece, X.shape[0], BLOCK_ROWS),
+                         np.zeros(x_ld.shape, dtype=ld))
+    hi = g.astype(np.float64)
+    return hi, (g - hi).astype(np.float64)
+
+
+def refine_qr_solution(rows, factor: np.ndarray, solution: Solution, design: Design,
+                       alpha: float, weight_sum: float, y_shift, condition: float,
+                       max_passes: int = MAX_REFINEMENT_PASSES) -> Solution:
+    """The solution from the streamed factor (:func:`linreg.closed_form.solve_qr_factor`),
+    refined by passes over ``rows`` (:class:`linreg.rows.Rows`) as the module docstring
+    describes; ``solution.refinement_steps`` is set to the passes made.
+
+    Returned unchanged (0 passes) when refinement does not matter or cannot be done: the
+    condition number ``condition`` is at most :data:`REFINE_MIN_CONDITION`, the design is
+    rank-deficient (a minimum-norm solution), or only statistics of the rows are kept
+    (``partial_fit``, ``merge``).  ``factor`` is the factor of ``[A, b]`` the solution came
+    from, ``y_shift`` the target shift it was built with (``None`` without an intercept).
+    """
+    d = design.shift.shape[0]
+    icpt = 1 if design.fit_intercept else 0
+    p = d + icpt
+    if (not condition > REFINE_MIN_CONDITION or not np.isfinite(condition)
+            or solution.rank != d or not rows.has_rows() or p == 0):
+        return solution
+    R11, _ = least_squares_triangle(factor, design, alpha, weight_sum)
+    if not np.all(np.diag(R11) != 0):
+        return solution
+    k = solution.theta.shape[1]
+    ld = np.longdouble
+    shift = np.zeros(k) if y_shift is None or not icpt else np.asarray(y_shift, dtype=np.float64)
+    # x in the factor's coordinates (the intercept first, on the shifted target, then θ), kept
+    # in extended precision: the corrections can then take it past float64's last bit
+    x = (np.vstack([solution.beta[None, :] - shift, solution.theta]) if icpt
+         else solution.theta).astype(ld)
+    # sizes are measured in equilibrated units, where every column counts alike
+    col = np.linalg.norm(R11, axis=0)[:, None]
+    penalty = ld(weight_sum) * ld(alpha) if alpha > 0 else None
+    passes, previous = 0, np.inf
+    while passes < max_passes:
+        hi = x.astype(np.float64)
+        parts = rows.map_blocks(functools.partial(
+            normal_residual_block, design=design, y_shift=shift if icpt else None,
+            x=(hi, (x - hi).astype(np.float64))))
+        passes += 1
+        g = np.zeros(x.shape, dtype=ld)
+        for g_hi, g_lo in parts:
+            g += g_hi.astype(ld)
+            g += g_lo.astype(ld)
+        if penalty is not None:
+            g[icpt:] -= penalty * x[icpt:]
+        u = scipy.linalg.solve_triangular(R11, g.astype(np.float64), trans="T",
+                                          check_finite=False)
+        dx = scipy.linalg.solve_triangular(R11, u, check_finite=False)
+        size = (np.linalg.norm(dx * col)
+                / max(np.linalg.norm(x.astype(np.float64) * col), np.finfo(float).tiny))
+        if not size < previous:      # growing (or not finite): the iteration cannot help
+            break
+        x = x + dx.astype(ld)
+        if size <= EPS or size >= 0.5 * previous:
+            break
+        previous = size
+    if icpt:
+        theta, beta = x[1:].astype(np.float64), (x[0] + shift.astype(ld)).astype(np.float64)
+    else:
+        theta, beta = x.astype(np.float64), np.zeros(k)
+    return Solution(theta, beta, solution.rank, solution.dependent_columns, passes)
