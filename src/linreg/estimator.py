@@ -21,7 +21,7 @@ from .descent import (TrainingSettings, fit_iterative, new_state, partial_fit_ep
 from .exceptions import ConvergenceWarning, IllConditionedWarning, RankDeficiencyWarning, warn_user
 from .optimizers import OPTIMIZERS, SCHEDULES, get_optimizer
 from .rank import Identification, identify_stats
-from .refine import refine_qr_solution
+from .refine import refine_qr_solution, warn_statistics_only
 from .dask_support import is_dask_collection
 from .rows.dask import DaskRows
 from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
@@ -376,12 +376,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             if self.condition_number_ ** 2 > NORMAL_EQUATIONS_MAX_CONDITION:
                 if rows.has_factor():
                     solver = "qr"
-                elif self.condition_number_ ** 2 > 1e10:
-                    warn_user(
-                        f"the design's condition number is {self.condition_number_:.3g} and only "
-                        "the sufficient statistics are available here, so the normal equations "
-                        f"may lose about {2 * np.log10(self.condition_number_):.0f} of 16 digits; "
-                        "solver='qr' keeps about twice as many.", IllConditionedWarning)
+                else:
+                    warn_statistics_only(self.condition_number_)
         elif solver == "normal" and 1e10 < self.condition_number_ ** 2 < np.inf:
             warn_user(
                 f"the design's condition number is {self.condition_number_:.3g}, so the normal "

@@ -39,14 +39,19 @@ import scipy.linalg
 
 from .closed_form import EPS, Solution, least_squares_triangle
 from .design import Design
+from .exceptions import IllConditionedWarning, warn_user
 from .parallel import map_row_pieces
 from .stats import BLOCK_ROWS
 
 __all__ = [
     "MAX_REFINEMENT_PASSES",
+    "PROMISED_DIGITS",
     "REFINE_MIN_CONDITION",
+    "normal_equations_digits",
     "normal_residual_block",
     "refine_qr_solution",
+    "unrefined_qr_digits",
+    "warn_statistics_only",
 ]
 
 #: the streamed QR solution is refined when the condition number of the design exceeds this:
@@ -54,6 +59,9 @@ __all__ = [
 #: digits, and ``solver="auto"`` solves the normal equations anyway (it turns to QR only
 #: above ``κ² = 1e6``, :data:`linreg.closed_form.NORMAL_EQUATIONS_MAX_CONDITION`)
 REFINE_MIN_CONDITION = 1e3
+#: a fit that cannot be refined (only a factor or the statistics of its rows kept) warns
+#: with its estimated loss when it may have fewer correct significant digits than this
+PROMISED_DIGITS = 9
 #: at most this many refinement passes (one or two suffice on every design tried)
 MAX_REFINEMENT_PASSES = 10
 #: a step multiplies the error by at most about ``CONTRACTION_FACTOR·κ²ε`` (Björck's bound
@@ -80,7 +88,8 @@ def normal_residual_block(block, index, design: Design, y_shift, x: tuple):
     """
     X, Y, w = block
     ld = np.longdouble
-    Y = np.asarray(Y).reshape(X.shape[0], -1)
+    Y = np.asarray(Y)
+    Y = Y[:, None] if Y.ndim == 1 else Y
     icpt = 1 if design.fit_intercept else 0
     x_ld = x[0].astype(ld) + x[1].astype(ld)
     u = x_ld[icpt:] / design.scale.astype(ld)[:, None]
@@ -132,11 +141,23 @@ def refine_qr_solution(rows, factor: np.ndarray, solution: Solution, design: Des
     d = design.shift.shape[0]
     icpt = 1 if design.fit_intercept else 0
     p = d + icpt
-    if (not condition > REFINE_MIN_CONDITION or not np.isfinite(condition)
-            or solution.rank != d or not rows.has_rows() or p == 0):
+    if solution.rank != d or p == 0 or not np.isfinite(condition):
         return solution
     R11, _ = least_squares_triangle(factor, design, alpha, weight_sum)
     if not np.all(np.diag(R11) != 0):
+        return solution
+    if not rows.has_rows():
+        digits = unrefined_qr_digits(factor, R11, solution, y_shift, condition)
+        if digits - 1 < PROMISED_DIGITS:     # one digit of margin: the bound's constant
+            warn_user(
+                f"the design's condition number is {condition:.3g}, and the rows are not kept "
+                "(partial_fit keeps one QR factor of them), so the QR solution cannot be "
+                f"refined: it may have only about {max(digits, 0):.0f} correct significant "
+                f"digits of 16 (lost about {16 - max(digits, 0):.0f}). A fit on rows that can "
+                "be read again (arrays, a linreg.sources source, Dask) refines it.",
+                IllConditionedWarning)
+        return solution
+    if not condition > REFINE_MIN_CONDITION:
         return solution
     k = solution.theta.shape[1]
     ld = np.longdouble
@@ -182,3 +203,57 @@ def refine_qr_solution(rows, factor: np.ndarray, solution: Solution, design: Des
     else:
         theta, beta = x.astype(np.float64), np.zeros(k)
     return Solution(theta, beta, solution.rank, solution.dependent_columns, passes)
+
+
+# ----------------------------------------------------------------------------- no rows to read
+def unrefined_qr_digits(factor: np.ndarray, R11: np.ndarray, solution: Solution, y_shift,
+                        condition: float) -> float:
+    """Estimated correct significant digits of a solution taken from a QR factor without
+    refinement: ``−log10(ε(κ + κ²η))`` with ``η = ‖r‖/(‖A‖‖x‖)``, the first-order
+    perturbation bound of least squares (Wedin) for a backward-stable solution, measured in
+    equilibrated units (columns of unit norm, where ``κ`` is measured).  ``‖r‖`` is read off
+    the factor (its rows below ``R₁₁``).
+
+    Measured on the polynomial designs of degree 5–8 and the collinear economic series
+    (``partial_fit`` in three chunks, both orders, six noise draws each, κ 1.6e3–3.4e5):
+    the digits reached were at least the estimate minus 0.45.
+    """
+    p = R11.shape[0]
+    col = np.linalg.norm(R11, axis=0)
+    col[~(col > 0)] = 1.0
+    icpt = solution.theta.shape[0] < p
+    x = np.vstack([solution.beta[None, :] - (0.0 if y_shift is None else y_shift),
+                   solution.theta]) if icpt else solution.theta
+    residual = np.linalg.norm(factor[p:, p:]) if factor.shape[0] > p else 0.0
+    size = np.linalg.norm(R11 / col, 2) * np.linalg.norm(x * col[:, None])
+    eta = residual / size if size > 0 else 0.0
+    return float(-np.log10(EPS * (condition + condition ** 2 * eta)))
+
+
+def normal_equations_digits(condition: float) -> float:
+    """Estimated correct significant digits of the normal equations' solution,
+    ``−log10(κ²ε)`` (their relative error is about ``κ(G)·ε = κ²ε``).
+
+    Measured (``partial_fit`` with only the statistics, and the in-memory normal
+    equations): 9.2–10.5 digits at κ = 1.6e3 (estimate 9.2), 8.0–8.9 at κ = 1.6e4 (7.2).
+    """
+    return float(-np.log10(condition ** 2 * EPS))
+
+
+def warn_statistics_only(condition: float) -> None:
+    """The :class:`~linreg.exceptions.IllConditionedWarning` of ``solver="auto"`` when only
+    the sufficient statistics are kept (``partial_fit``, ``merge``): the normal equations
+    are all it can solve, and the condition number says they lose digits.  Warns when the
+    estimate (:func:`normal_equations_digits`), less one digit of margin, is below
+    :data:`PROMISED_DIGITS` — for ``"auto"``, whenever it would have chosen QR."""
+    if not np.isfinite(condition):       # rank-deficient: the RankDeficiencyWarning says it
+        return
+    digits = normal_equations_digits(condition)
+    if digits - 1 < PROMISED_DIGITS:
+        warn_user(
+            f"the design's condition number is {condition:.3g} and only the sufficient "
+            "statistics are kept here (partial_fit, merge), so the normal equations may have "
+            f"only about {max(digits, 0):.0f} correct significant digits of 16 (lost about "
+            f"{16 - max(digits, 0):.0f}); partial_fit with solver='qr' keeps a QR factor, which "
+            "loses about half as many, and a fit on rows that can be read again refines the "
+            "QR to full accuracy.", IllConditionedWarning)
