@@ -102,7 +102,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     solver : {"auto", "normal", "qr", "gd", "sgd", "minibatch"}, default="auto"
         ``"normal"``: the normal equations, accumulated in row blocks and solved by Cholesky.
         ``"qr"``: Householder QR with iterative refinement in extended precision, for
-        ill-conditioned data.  ``"auto"``: ``"normal"``, switching to ``"qr"`` when the
+        ill-conditioned data (rows in files or on Dask: a streamed QR, refined by more passes
+        over the rows).  ``"auto"``: ``"normal"``, switching to ``"qr"`` when the
         condition number says the normal equations would lose digits.  ``"gd"``: batch
         gradient descent (from the sufficient statistics when ``n ≥ d``).  ``"sgd"``:
         stochastic gradient descent, one sample per update; ``"minibatch"``: one update per
@@ -198,6 +199,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     condition_number_ : float
         2-norm condition number of the column-equilibrated design, centred when there is an
         intercept (``inf`` if rank-deficient).
+    n_refinement_passes_ : int
+        Passes of iterative refinement over the rows after the QR solve (residuals in
+        extended precision): in memory, those of :func:`linreg.closed_form.solve_qr`; for
+        rows read from files or on Dask, one pass each, made when ``condition_number_`` >
+        1e3 (:mod:`linreg.refine`; one pass for κ up to about 1e5, two beyond).  0 for the
+        other solvers, and for ``partial_fit``, which keeps no rows to re-read (it warns
+        instead when its solution may have fewer than 9 correct digits).
     rank_ : int
         Numerical rank of the design (features only; centred when there is an intercept).
         Every solver, the :class:`~linreg.exceptions.RankDeficiencyWarning` and
@@ -609,9 +617,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         merged into ``stats_`` and the model is re-solved from them, so after any sequence of
         chunks ``coef_`` equals the batch fit on their concatenation.  ``"qr"`` also keeps one
         triangular factor of all rows so far (updated chunk by chunk, TSQR), and solves from
-        it; ``"auto"`` here has only the statistics, so it solves the normal equations and
-        warns when the condition number says ``"qr"`` would keep more digits.  A model already
-        fitted with :meth:`fit` continues from that fit's statistics.
+        it, without the refinement a fit on re-readable rows makes: it warns
+        (:class:`~linreg.exceptions.IllConditionedWarning`, with the estimated loss) when the
+        solution may have fewer than 9 correct digits.  ``"auto"`` here has only the
+        statistics, so it solves the normal equations and warns, with the estimated loss,
+        whenever the condition number says ``"qr"`` would keep more digits
+        (``κ² > 1e6``).  A model already fitted with :meth:`fit` continues from that fit's
+        statistics.
         """
         if self.solver in ("sgd", "minibatch"):
             return self._partial_fit_stochastic(X, y, sample_weight)
