@@ -194,11 +194,12 @@ def main(quick: bool) -> None:
                 f"{t_mem / t_qr:.2f}×", f"{rel_diff(m_qr.coef_, m_mem.coef_):.1e}"],
                ["scikit-learn LinearRegression in memory", f"{t_sk:.3f}", f"{t_mem / t_sk:.2f}×",
                 f"{rel_diff(m_sk.coef_, m_mem.coef_):.1e}"]])
-        del X, y
-        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, "
-                        f"{os.path.dirname(os.path.abspath(__file__))!r}); from bench_streaming "
-                        f"import write_ill_conditioned_npy; write_ill_conditioned_npy({folder!r}, "
-                        f"{n}, {D})"], check=True)
+        X = y = None                 # the arrays in memory are not needed any more
+        write_ill = (f"import sys; sys.path.insert(0, "
+                     f"{os.path.dirname(os.path.abspath(__file__))!r}); from bench_streaming "
+                     f"import write_ill_conditioned_npy; write_ill_conditioned_npy({folder!r}, "
+                     f"{n}, {D})")
+        subprocess.run([sys.executable, "-c", write_ill], check=True)
         ill = (os.path.join(folder, "X_ill.npy"), os.path.join(folder, "y_ill.npy"))
         table(f"Passes over a {size_mb:,.0f} MB .npy file, solver='auto' (n={n:,}, d={D}, "
               "page-cached)",
