@@ -204,7 +204,7 @@ def main(quick: bool) -> None:
         table(f"Passes over a {size_mb:,.0f} MB .npy file, solver='auto' (n={n:,}, d={D}, "
               "page-cached)",
               ["fit", "seconds", "passes over the file", "refinement passes", "condition number"],
-              refinement_rows((xp, yp), ill, repeat=2 if quick else 1))
+              refinement_rows((xp, yp), ill, repeat=2))
     finally:
         for f in os.listdir(folder):
             os.remove(os.path.join(folder, f))
