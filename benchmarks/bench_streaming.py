@@ -4,7 +4,11 @@
   subprocess (its ``VmHWM``, the whole process: interpreter and libraries included), next
   to the in-memory fit of the same file;
 * speed of the streamed closed form vs the in-memory closed form on the same, page-cached,
-  data (target: ≥ 0.7×), with scikit-learn's in-memory ``LinearRegression`` as a peer.
+  data (target: ≥ 0.7×), with scikit-learn's in-memory ``LinearRegression`` as a peer;
+* the passes ``solver="auto"`` makes over a file: one on well-conditioned data, and on an
+  ill-conditioned file of the same size (κ ≈ 1e4) the statistics, the TSQR and the
+  refinement passes of :mod:`linreg.refine`, each timed alone next to the plain
+  (statistics) pass.
 
 ``--quick`` uses a ~100 MB file and only checks that the script works.
 """
@@ -42,6 +46,81 @@ def write_npy(folder: str, n: int, d: int) -> tuple[str, str]:
     y.flush()
     del X, y
     return xp, yp
+
+
+def write_ill_conditioned_npy(folder: str, n: int, d: int) -> tuple[str, str]:
+    """X = Z·diag(10⁰ … 10⁻⁴)·Q + 1 with Z ~ N(0, 1) and Q a random rotation (so the column
+    scaling cannot undo it: κ ≈ 1e4 after equilibration), y = X w + 0.1·noise; written block
+    by block."""
+    xp, yp = os.path.join(folder, "X_ill.npy"), os.path.join(folder, "y_ill.npy")
+    X = np.lib.format.open_memmap(xp, mode="w+", dtype=np.float64, shape=(n, d))
+    y = np.lib.format.open_memmap(yp, mode="w+", dtype=np.float64, shape=(n,))
+    rng = np.random.default_rng(1)
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    mix = np.logspace(0, -4, d)[:, None] * Q
+    w = rng.standard_normal(d)
+    step = 250_000
+    for s in range(0, n, step):
+        m = min(step, n - s)
+        block = rng.standard_normal((m, d)) @ mix + 1.0
+        X[s:s + m] = block
+        y[s:s + m] = block @ w + 0.1 * rng.standard_normal(m)
+    X.flush()
+    y.flush()
+    del X, y
+    return xp, yp
+
+
+def counting_passes(source):
+    """The source, counting the passes it makes over its files in ``source.passes`` (every
+    pass reads through ``_chunks``)."""
+    source.passes = 0
+    read = source._chunks
+
+    def counted(order):
+        source.passes += 1
+        return read(order)
+
+    source._chunks = counted
+    return source
+
+
+def refinement_rows(well: tuple[str, str], ill: tuple[str, str], repeat: int) -> list[list]:
+    """Rows of the passes table: whole ``"auto"`` fits with their passes counted, and one
+    pass of each kind timed alone on the ill-conditioned file."""
+    import functools
+
+    from linreg import LinearRegression, sources
+    from linreg.design import Design
+    from linreg.refine import normal_residual_block
+    from linreg.rows import SourceRows
+
+    def fit(paths):
+        source = counting_passes(sources.npy(*paths))
+        return LinearRegression().fit(source), source.passes
+
+    t_well, (m_well, p_well) = timed(lambda: fit(well), repeat=repeat)
+    t_ill, (m_ill, p_ill) = timed(lambda: fit(ill), repeat=repeat)
+    rows = SourceRows(sources.npy(*ill))
+    t_stats, stats = timed(rows.stats, repeat=repeat)
+    design = Design(stats.mean_x.copy(), np.ones(stats.n_features), True, False)
+    y_shift = stats.mean_y.copy()
+    t_tsqr, _ = timed(lambda: rows.qr_factor(design, y_shift), repeat=repeat)
+    x = np.zeros((stats.n_features + 1, 1))
+    t_refine, _ = timed(lambda: rows.map_blocks(functools.partial(
+        normal_residual_block, design=design, y_shift=y_shift, x=(x, x))), repeat=repeat)
+    r = m_ill.n_refinement_passes_
+    return [
+        ["well-conditioned, `solver=\"auto\"` (normal equations)", f"{t_well:.2f}",
+         f"{p_well} (target 1)", f"{m_well.n_refinement_passes_}", f"{m_well.condition_number_:.1f}"],
+        [f"ill-conditioned, `solver=\"auto\"` → {m_ill.solver_}: statistics + TSQR + refinement",
+         f"{t_ill:.2f}", f"{p_ill} (= 2 + {r})", f"{r}", f"{m_ill.condition_number_:.3g}"],
+        ["one statistics pass alone (the plain streamed pass)", f"{t_stats:.2f}", "1", "", ""],
+        ["one TSQR pass alone", f"{t_tsqr:.2f} ({t_tsqr / t_stats:.1f}× the plain pass)", "1",
+         "", ""],
+        ["one refinement pass alone (residuals and Aᵀr in extended precision)",
+         f"{t_refine:.2f} ({t_refine / t_stats:.1f}× the plain pass)", "1", "", ""],
+    ]
 
 
 def peak_rss_of(code: str) -> tuple[float, str]:
@@ -115,6 +194,17 @@ def main(quick: bool) -> None:
                 f"{t_mem / t_qr:.2f}×", f"{rel_diff(m_qr.coef_, m_mem.coef_):.1e}"],
                ["scikit-learn LinearRegression in memory", f"{t_sk:.3f}", f"{t_mem / t_sk:.2f}×",
                 f"{rel_diff(m_sk.coef_, m_mem.coef_):.1e}"]])
+        X = y = None                 # the arrays in memory are not needed any more
+        write_ill = (f"import sys; sys.path.insert(0, "
+                     f"{os.path.dirname(os.path.abspath(__file__))!r}); from bench_streaming "
+                     f"import write_ill_conditioned_npy; write_ill_conditioned_npy({folder!r}, "
+                     f"{n}, {D})")
+        subprocess.run([sys.executable, "-c", write_ill], check=True)
+        ill = (os.path.join(folder, "X_ill.npy"), os.path.join(folder, "y_ill.npy"))
+        table(f"Passes over a {size_mb:,.0f} MB .npy file, solver='auto' (n={n:,}, d={D}, "
+              "page-cached)",
+              ["fit", "seconds", "passes over the file", "refinement passes", "condition number"],
+              refinement_rows((xp, yp), ill, repeat=2))
     finally:
         for f in os.listdir(folder):
             os.remove(os.path.join(folder, f))

@@ -35,7 +35,8 @@ from .stats import BLOCK_ROWS
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
            "NORMAL_EQUATIONS_MAX_CONDITION", "qr_factor", "qr_factor_around", "merge_qr_factors",
-           "streamed_qr_factor", "solve_qr_factor"]
+           "streamed_qr_factor", "solve_qr_factor", "least_squares_triangle",
+           "weighted_design_block"]
 
 EPS = np.finfo(np.float64).eps
 
@@ -129,7 +130,7 @@ def _intercept(ds: DesignStats, theta: np.ndarray) -> np.ndarray:
     return ds.mean_y - ds.mean_x @ theta
 
 
-def _weighted_design_block(X, Y, sqrt_w, design: Design, start, stop, dtype, y_shift=None):
+def weighted_design_block(X, Y, sqrt_w, design: Design, start, stop, dtype, y_shift=None):
     """Rows ``start:stop`` of ``A = √s·[1, X̃]`` and ``b = √s·(y − y_shift)`` in the given
     precision."""
     Xb = (np.asarray(X[start:stop], dtype=dtype) - design.shift.astype(dtype)) / design.scale.astype(dtype)
@@ -179,7 +180,7 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     if design.fit_intercept and n > 0:
         y_shift = (np.mean(np.asarray(Y, dtype=np.float64), axis=0) if sample_weight is None
                    else np.asarray(sample_weight, dtype=np.float64) @ np.asarray(Y, dtype=np.float64) / n_w)
-    A, b = _weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64, y_shift)
+    A, b = weighted_design_block(X, Y, sqrt_w, design, 0, n, np.float64, y_shift)
     if ridge:
         A = np.vstack([A, l2_rows(d, p, icpt, n_w, alpha)])
         b = np.vstack([b, np.zeros((d, k))])
@@ -272,7 +273,7 @@ def _augmented_residuals(X, Y, sqrt_w, design, ridge_scale, x, r, y_shift=None):
     g = np.zeros(x.shape, dtype=ld)
     for start in range(0, n, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, n)
-        Ab, bb = _weighted_design_block(X, Y, sqrt_w, design, start, stop, ld, y_shift)
+        Ab, bb = weighted_design_block(X, Y, sqrt_w, design, start, stop, ld, y_shift)
         rb = r[start:stop].astype(ld)
         f[start:stop] = (bb - rb - Ab @ x_ld).astype(np.float64)
         g -= Ab.T @ rb
@@ -314,7 +315,7 @@ def qr_factor(X, Y, design: Design, sample_weight=None, y_shift=None) -> np.ndar
         R = no_rows
         for lo in range(start, stop, QR_BLOCK_ROWS):
             hi = min(lo + QR_BLOCK_ROWS, stop)
-            A, b = _weighted_design_block(X, Y, sqrt_w, design, lo, hi, np.float64, y_shift)
+            A, b = weighted_design_block(X, Y, sqrt_w, design, lo, hi, np.float64, y_shift)
             R = merge_qr_factors(R, np.hstack([A, b]))
         return R
 
@@ -380,19 +381,11 @@ def streamed_qr_factor(blocks, design: Design, y_shift=None) -> np.ndarray:
     return R
 
 
-def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: float,
-                    n_rows: int, y_shift=None, n_null: int | None = None) -> Solution:
-    """Least squares from the factor ``R = [[R₁₁, z], [0, ·]]`` of ``[A, b]``:
-    ``min ‖A x − b‖² = min ‖R₁₁ x − z‖² + const``, so ``x = R₁₁⁺ z``.
-
-    Ridge appends the rows ``√(n_w α)·[0, I | 0]`` and factors once more.  The solution
-    comes from the SVD of the small ``R₁₁``: the minimum-norm one when ``A`` is
-    rank-deficient.  Accuracy is about ``κ(A)·ε`` (backward-stable, without the iterative
-    refinement of :func:`solve_qr`, which would need more passes over the rows).
-    ``y_shift`` (the target mean, with an intercept) is the shift the factor was built with:
-    it is added back to the intercept.  ``n_null`` (from :func:`linreg.rank.identify`)
-    decides the rank of an unpenalized fit, as in :func:`solve_qr`.
-    """
+def least_squares_triangle(R: np.ndarray, design: Design, alpha: float,
+                           weight_sum: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(R₁₁, z)`` of the factor ``R = [[R₁₁, z], [0, ·]]`` of ``[A, b]``, ``R₁₁`` (p, p):
+    ``min ‖A x − b‖² = min ‖R₁₁ x − z‖² + const``.  Ridge first appends the rows
+    ``√(n_w α)·[0, I | 0]`` and factors once more, so ``R₁₁ᵀR₁₁ = AᵀA + n_w α [0, I]``."""
     d = design.shift.shape[0]
     icpt = 1 if design.fit_intercept else 0
     p = d + icpt
@@ -406,14 +399,48 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     m = min(R.shape[0], p)
     R11[:m] = R[:m, :p]
     z[:m] = R[:m, p:]
-    U, sv, Vt = np.linalg.svd(R11)
-    tol = max(n_rows, p) * EPS * (sv[0] if sv.size else 0.0)
-    keep = p - n_null if n_null is not None and alpha == 0 else int(np.sum(sv > tol))
-    x = Vt[:keep].T @ ((U[:, :keep].T @ z) / sv[:keep][:, None])
-    dependent = [j - icpt for j in _dependent(Vt[keep:].T) if j >= icpt] if keep < p else []
+    return R11, z
+
+
+def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: float,
+                    n_rows: int, y_shift=None, n_null: int | None = None) -> Solution:
+    """Least squares from the factor ``R = [[R₁₁, z], [0, ·]]`` of ``[A, b]``:
+    ``min ‖A x − b‖² = min ‖R₁₁ x − z‖² + const``, so ``x = R₁₁⁺ z``
+    (:func:`least_squares_triangle`; ridge appends its rows to ``R`` first).
+
+    Full rank: ``x = R₁₁⁻¹ z`` by back substitution, which is backward stable and, unlike an
+    SVD of ``R₁₁``, indifferent to the units of the columns.  Rank-deficient: the minimum-norm
+    solution from the SVD of ``R₁₁``.  Accuracy is about ``κ(A)·ε`` (plus ``κ²ε`` times the
+    relative residual); :func:`linreg.refine.refine_qr_solution` refines it with more passes
+    over the rows when they can be read again.  The rank is decided on the column-equilibrated
+    ``R₁₁`` (the units of the columns do not matter), or by ``n_null`` (from
+    :func:`linreg.rank.identify`) for an unpenalized fit, as in :func:`solve_qr`.
+    ``y_shift`` (the target mean, with an intercept) is the shift the factor was built with:
+    it is added back to the intercept.
+    """
+    d = design.shift.shape[0]
+    icpt = 1 if design.fit_intercept else 0
+    p = d + icpt
+    if p == 0:
+        return Solution(np.zeros((0, R.shape[1])), np.zeros(R.shape[1]), 0)
+    R11, z = least_squares_triangle(R, design, alpha, weight_sum)
+    if n_null is not None and alpha == 0:
+        keep = p - n_null
+    else:
+        col = np.linalg.norm(R11, axis=0)
+        col[~(col > 0)] = 1.0
+        sv = np.linalg.svd(R11 / col, compute_uv=False)
+        keep = int(np.sum(sv > max(n_rows, p) * EPS * (sv[0] if sv.size else 0.0)))
+    if keep == p and np.all(np.diag(R11) != 0):
+        x = scipy.linalg.solve_triangular(R11, z, check_finite=False)
+        dependent = []
+    else:
+        U, sv, Vt = np.linalg.svd(R11)
+        x = Vt[:keep].T @ ((U[:, :keep].T @ z) / sv[:keep][:, None])
+        dependent = [j - icpt for j in _dependent(Vt[keep:].T) if j >= icpt]
     if y_shift is not None and icpt:
         x[0] += y_shift
-    return Solution(*_split(x, icpt, k), keep - icpt, dependent, 0)
+    return Solution(*_split(x, icpt, z.shape[1]), keep - icpt, dependent, 0)
 
 
 def qr_factor_around(X, Y, origin: np.ndarray, sample_weight=None) -> np.ndarray:

@@ -10,7 +10,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import objective
 from .checkpoint import Checkpoint
-from .closed_form import condition_number
 from .dask_support import is_dask_collection
 from .exceptions import RankDeficiencyWarning, warn_user
 from .incremental import check_mergeable
@@ -46,7 +45,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     solver : {"auto", "normal", "qr", "gd", "sgd", "minibatch"}, default="auto"
         ``"normal"``: the normal equations, accumulated in row blocks and solved by Cholesky.
         ``"qr"``: Householder QR with iterative refinement in extended precision, for
-        ill-conditioned data.  ``"auto"``: ``"normal"``, switching to ``"qr"`` when the
+        ill-conditioned data (rows in files or on Dask: a streamed QR, refined by more passes
+        over the rows).  ``"auto"``: ``"normal"``, switching to ``"qr"`` when the
         condition number says the normal equations would lose digits.  ``"gd"``: batch
         gradient descent (from the sufficient statistics when ``n ≥ d``).  ``"sgd"``:
         stochastic gradient descent, one sample per update; ``"minibatch"``: one update per
@@ -165,6 +165,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     condition_number_ : float
         2-norm condition number of the column-equilibrated design, centred when there is an
         intercept (``inf`` if rank-deficient).
+    n_refinement_passes_ : int
+        Passes of iterative refinement over the rows after the QR solve (residuals in
+        extended precision): in memory, those of :func:`linreg.closed_form.solve_qr`; for
+        rows read from files or on Dask, one pass each, made when ``condition_number_`` >
+        1e3 (:mod:`linreg.refine`; one pass for κ up to about 1e5, two beyond).  0 for the
+        other solvers, and for ``partial_fit``, which keeps no rows to re-read (it warns
+        instead when its solution may have fewer than 9 correct digits).
     rank_ : int
         Numerical rank of the design (features only; centred when there is an intercept).
         Every solver, the :class:`~linreg.exceptions.RankDeficiencyWarning` and
@@ -298,8 +305,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         attributes: the problem, the rank decision, the solver from the registry."""
         problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha)
         identification = problem.identification
-        self.condition_number_ = (identification.condition_number if problem.alpha == 0
-                                  else condition_number(problem.ds, problem.alpha))
+        self.condition_number_ = problem.condition_number
         solver = choose(self.solver, self.condition_number_, rows.has_factor())
         if solver in ITERATIVE_SOLVERS:
             k = stats.n_targets
@@ -310,7 +316,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 problem.init = warm_start_params(self.coef_, self.intercept_, problem.design,
                                                  self.fit_intercept)
         solution = SOLVERS[solver](problem)
+        self.n_refinement_passes_ = solution.refinement_steps
         self.solver_ = solver
+        self.n_refinement_passes_ = solution.refinement_steps
         self.rank_ = identification.rank_x
         if problem.alpha == 0 and not identification.full_rank:
             warn_user(rank_deficiency_message(identification, stats,
@@ -376,9 +384,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         merged into ``stats_`` and the model is re-solved from them, so after any sequence of
         chunks ``coef_`` equals the batch fit on their concatenation.  ``"qr"`` also keeps one
         triangular factor of all rows so far (updated chunk by chunk, TSQR), and solves from
-        it; ``"auto"`` here has only the statistics, so it solves the normal equations and
-        warns when the condition number says ``"qr"`` would keep more digits.  A model already
-        fitted with :meth:`fit` continues from that fit's statistics.
+        it, without the refinement a fit on re-readable rows makes: it warns
+        (:class:`~linreg.exceptions.IllConditionedWarning`, with the estimated loss) when the
+        solution may have fewer than 9 correct digits.  ``"auto"`` here has only the
+        statistics, so it solves the normal equations and warns, with the estimated loss,
+        whenever the condition number says ``"qr"`` would keep more digits
+        (``κ² > 1e6``).  A model already fitted with :meth:`fit` continues from that fit's
+        statistics.
         """
         if self.solver in ("sgd", "minibatch"):
             return self._partial_fit_stochastic(X, y, sample_weight)

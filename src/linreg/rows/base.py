@@ -48,6 +48,11 @@ class Rows(ABC):
         """Whether :meth:`qr_factor` can be had (rows to read, or a factor kept)."""
         return True
 
+    def has_rows(self) -> bool:
+        """Whether the rows themselves can be read (again): :meth:`blocks` and
+        :meth:`map_blocks` work (not after ``merge`` or ``partial_fit``)."""
+        return True
+
     def qr_factor(self, design, y_shift=None) -> np.ndarray:
         """The triangular factor of ``√s·[1, X̃, y − y_shift]`` over all rows (one pass)."""
         from ..closed_form import streamed_qr_factor
@@ -73,6 +78,9 @@ class StatsRows(Rows):
         return list(self.blocks())
 
     def has_factor(self) -> bool:
+        return False
+
+    def has_rows(self) -> bool:
         return False
 
     def qr_factor(self, design, y_shift=None) -> np.ndarray:

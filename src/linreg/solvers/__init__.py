@@ -20,6 +20,7 @@ import numpy as np
 
 from ..closed_form import NORMAL_EQUATIONS_MAX_CONDITION
 from ..exceptions import IllConditionedWarning, warn_user
+from ..refine import warn_statistics_only
 from . import iterative, normal, qr
 from .problem import Problem, make_problem
 
@@ -50,12 +51,7 @@ def choose(requested: str, condition_number: float, can_factor: bool) -> str:
             return "normal"
         if can_factor:
             return "qr"
-        if condition_number**2 > 1e10:
-            warn_user(
-                f"the design's condition number is {condition_number:.3g} and only the "
-                "sufficient statistics are available here, so the normal equations may lose "
-                f"about {digits:.0f} of 16 digits; solver='qr' keeps about twice as many.",
-                IllConditionedWarning)
+        warn_statistics_only(condition_number)     # with the digits the statistics keep
         return "normal"
     if requested == "normal" and 1e10 < condition_number**2 < np.inf:
         warn_user(

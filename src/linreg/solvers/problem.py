@@ -28,6 +28,8 @@ class Problem:
     rows: Rows
     #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
     identification: Identification
+    #: 2-norm condition number of the (penalized) equilibrated design
+    condition_number: float = 1.0
     training: object = None
     seed: int | None = 0
     init: object = None
@@ -39,6 +41,9 @@ def make_problem(stats: SufficientStats, rows: Rows, fit_intercept: bool, standa
                  alpha: float) -> Problem:
     """The design (centring and scaling) from the statistics, the statistics in its
     coordinates, and the rank decision."""
+    from ..closed_form import condition_number
     design = Design.from_stats(stats, fit_intercept, standardize)
-    return Problem(stats, design, design.apply(stats), float(alpha), rows,
-                   identify_stats(stats, fit_intercept))
+    ds = design.apply(stats)
+    identification = identify_stats(stats, fit_intercept)
+    kappa = identification.condition_number if alpha == 0 else condition_number(ds, float(alpha))
+    return Problem(stats, design, ds, float(alpha), rows, identification, kappa)
