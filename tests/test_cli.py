@@ -955,11 +955,11 @@ def test_read_table_from_python(files, data):
 
 
 def test_too_many_columns_are_refused_before_reading(tmp_path, monkeypatch):
-    import linreg.cli
+    import linreg.cli.fit
 
     path = write_csv(tmp_path / "wide.csv", [f"c{j}" for j in range(6)] + ["y"],
                      [list(range(7)), list(range(1, 8))])
-    monkeypatch.setattr(linreg.cli, "_most_columns", lambda: 5)
+    monkeypatch.setattr(linreg.cli.fit, "_most_columns", lambda: 5)
     code, _, err = run(["fit", path, "--target", "y", "-o", tmp_path / "m.json"])
     assert code == 1 and err.count("\n") == 1
     assert "7 columns are chosen, more than the 5" in err and "--features" in err
