@@ -25,23 +25,59 @@ JSON, the coefficient listing), :mod:`.describe` (objective, stop, metrics), :mo
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 
-# (the names marked F401 are what the one-module linreg.cli defined: still importable from it)
-from ..validation import most_columns as _most_columns  # noqa: F401
-from .apply import cmd_evaluate, cmd_predict  # noqa: F401
-from .demo import cmd_demo  # noqa: F401
-from .describe import CLOSED_FORMS, objective_text, training_metrics  # noqa: F401
-from .errors import FAILED, INTERNAL, OK, USAGE, CommandError  # noqa: F401
-from .fit import OPTIONAL_PARAMS, cmd_fit  # noqa: F401
-from .output import MAX_LISTED  # noqa: F401
-from .output import table_bytes as _table_bytes  # noqa: F401
+from .errors import FAILED, INTERNAL, USAGE, CommandError
 from .parser import build_parser
-from .plot import cmd_plot  # noqa: F401
-from .summary import INFERENCE_FIELDS, cmd_summary  # noqa: F401
-from .wording import PARAMETER_OPTIONS, PARAMETER_SWITCHES, cli_setting, one_line  # noqa: F401
 
 __all__ = ["main", "build_parser", "CommandError"]
+
+#: command → the module of this package that carries it out, and its function.  A module is
+#: imported only when its command runs: ``linreg --version`` and ``--help`` load no numerics
+COMMANDS = {
+    "fit": ("fit", "cmd_fit"),
+    "predict": ("apply", "cmd_predict"),
+    "evaluate": ("apply", "cmd_evaluate"),
+    "summary": ("summary", "cmd_summary"),
+    "plot": ("plot", "cmd_plot"),
+    "demo": ("demo", "cmd_demo"),
+}
+
+#: what the one-module ``linreg.cli`` defined, still importable from it: name → (module, name)
+MOVED = {
+    **{function: (f".{module}", function) for module, function in COMMANDS.values()},
+    "OK": (".errors", "OK"),
+    "MAX_LISTED": (".output", "MAX_LISTED"),
+    "_table_bytes": (".output", "table_bytes"),
+    "CLOSED_FORMS": (".describe", "CLOSED_FORMS"),
+    "training_metrics": (".describe", "training_metrics"),
+    "objective_text": (".describe", "objective_text"),
+    "OPTIONAL_PARAMS": (".fit", "OPTIONAL_PARAMS"),
+    "INFERENCE_FIELDS": (".summary", "INFERENCE_FIELDS"),
+    "PARAMETER_OPTIONS": (".wording", "PARAMETER_OPTIONS"),
+    "PARAMETER_SWITCHES": (".wording", "PARAMETER_SWITCHES"),
+    "cli_setting": (".wording", "cli_setting"),
+    "_most_columns": ("..validation", "most_columns"),
+}
+
+
+def __getattr__(name: str):
+    """The names of :data:`MOVED`, imported on first use (PEP 562)."""
+    if name not in MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = MOVED[name]
+    return getattr(importlib.import_module(module, __name__), attribute)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(MOVED))
+
+
+def command_function(name: str):
+    """The function ``(args, out, err) -> int`` that carries out the command ``name``."""
+    module, function = COMMANDS[name]
+    return getattr(importlib.import_module(f".{module}", __name__), function)
 
 
 def main(argv=None, stdout=None, stderr=None) -> int:
@@ -59,9 +95,10 @@ def main(argv=None, stdout=None, stderr=None) -> int:
         parser.print_help(err)
         return USAGE
     from ..exceptions import DivergenceError
+    from .wording import one_line
 
     try:
-        return args.run(args, out, err)
+        return command_function(args.command)(args, out, err)
     except BrokenPipeError:
         # the reader of our output went away (e.g. `linreg predict ... | head`): stop quietly
         try:

@@ -1,19 +1,21 @@
-"""What the command line accepts: :func:`build_parser`, its options and their help."""
+"""What the command line accepts: :func:`build_parser`, its options and their help.
+
+Standard library only, so that ``linreg --help`` and ``linreg COMMAND --help`` answer at once:
+the command that runs imports what it needs (see :data:`linreg.cli.COMMANDS`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import textwrap
 
-from ..solvers import SOLVER_NAMES
-from .apply import cmd_evaluate, cmd_predict
-from .demo import cmd_demo
 from .errors import USAGE
-from .fit import cmd_fit
-from .plot import cmd_plot
-from .summary import cmd_summary
 
-__all__ = ["build_parser"]
+__all__ = ["SOLVER_CHOICES", "build_parser"]
+
+#: the values of ``--solver``: :data:`linreg.solvers.SOLVER_NAMES`, spelled out here because
+#: importing the solvers loads SciPy and numba (the tests check that the two agree)
+SOLVER_CHOICES = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
 
 
 def _learning_rate(text: str):
@@ -91,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "recorded in the model, so evaluate and summary use it too")
     p.add_argument("-o", "--output", required=True, metavar="MODEL.json",
                    help="where to save the model (replaced atomically)")
-    p.add_argument("--solver", default="auto", choices=list(SOLVER_NAMES),
+    p.add_argument("--solver", default="auto", choices=list(SOLVER_CHOICES),
                    help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
     p.add_argument("--optimizer", metavar="NAME",
                    help="auto, plain, momentum, nesterov or adam (iterative solvers; default auto: "
@@ -121,7 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, metavar="K",
                    help="epochs between two checkpoints")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(run=cmd_fit)
 
     p = sub.add_parser("predict", parents=[common], formatter_class=fmt,
                        help="apply a saved model to a data file",
@@ -138,7 +139,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", choices=["confidence", "prediction"],
                    help="add lower and upper bounds of this interval")
     p.add_argument("--level", type=float, default=0.95, help="interval level; default 0.95")
-    p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("evaluate", parents=[common], formatter_class=fmt,
                        help="R², RMSE, MAE and n of a model on a data file",
@@ -150,7 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_columns(p)
     _add_weight(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    p.set_defaults(run=cmd_evaluate)
 
     p = sub.add_parser("summary", parents=[common], formatter_class=fmt,
                        help="the model, and with data its inference table",
@@ -164,7 +163,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
     p.add_argument("--json", action="store_true", help="print as JSON")
-    p.set_defaults(run=cmd_summary)
 
     p = sub.add_parser("plot", parents=[common], formatter_class=fmt,
                        help="loss curve, predicted vs actual, residuals vs fitted",
@@ -175,7 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="?")
     _add_model_columns(p)
     p.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg or .pdf)")
-    p.set_defaults(run=cmd_plot)
 
     p = sub.add_parser("demo", parents=[common], formatter_class=fmt,
                        help="the bundled diabetes data, end to end",
@@ -184,5 +181,4 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg demo --plot diabetes.png"))
     p.add_argument("--plot", metavar="FILE",
                    help="also draw gradient descent's loss curve and the fit (.png, .svg, .pdf)")
-    p.set_defaults(run=cmd_demo)
     return parser
