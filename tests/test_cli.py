@@ -955,11 +955,11 @@ def test_read_table_from_python(files, data):
 
 
 def test_too_many_columns_are_refused_before_reading(tmp_path, monkeypatch):
-    import linreg.cli
+    import linreg.cli.fit
 
     path = write_csv(tmp_path / "wide.csv", [f"c{j}" for j in range(6)] + ["y"],
                      [list(range(7)), list(range(1, 8))])
-    monkeypatch.setattr(linreg.cli, "_most_columns", lambda: 5)
+    monkeypatch.setattr(linreg.cli.fit, "_most_columns", lambda: 5)
     code, _, err = run(["fit", path, "--target", "y", "-o", tmp_path / "m.json"])
     assert code == 1 and err.count("\n") == 1
     assert "7 columns are chosen, more than the 5" in err and "--features" in err
@@ -970,3 +970,58 @@ def test_too_many_columns_are_refused_before_reading(tmp_path, monkeypatch):
     monkeypatch.undo()
     limit = linreg.cli._most_columns()
     assert 8 * limit ** 2 <= memory < 8 * (limit + 1) ** 2
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["fit", "--help"]])
+def test_version_and_help_load_no_numerics(argv):
+    """`linreg --version` and the help answer without importing scikit-learn, SciPy or numba
+    (the modules Python reports importing with -X importtime; a structural check, not a timing)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "linreg", *argv],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("linreg 0.") if argv == ["--version"] else "usage:" in proc.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "linreg.cli" in imported  # importtime reported the imports
+    heavy = sorted(m for m in imported if m.split(".")[0] in ("sklearn", "scipy", "numba"))
+    assert heavy == []
+
+
+@pytest.mark.resources
+def test_version_answers_quickly():
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        assert run_process(["--version"]).returncode == 0
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.5, times  # about 0.1 s (interpreter start-up, argparse)
+
+
+def test_the_command_line_knows_every_solver_and_runs_every_command():
+    import argparse
+
+    import linreg.cli
+    from linreg.cli.parser import SOLVER_CHOICES
+    from linreg.solvers import SOLVER_NAMES
+
+    assert SOLVER_CHOICES == SOLVER_NAMES  # spelled out in the parser to keep --help fast
+    sub = next(a for a in linreg.cli.build_parser()._actions
+               if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(linreg.cli.COMMANDS)
+    for name in linreg.cli.COMMANDS:
+        assert callable(linreg.cli.command_function(name))
+
+
+def test_the_package_imports_its_public_names_on_first_use():
+    """linreg/__init__.py loads its names lazily (PEP 562); every spelling still works."""
+    code = ("import sys, linreg\n"
+            "assert 'sklearn' not in sys.modules and 'linreg.estimator' not in sys.modules\n"
+            "assert set(linreg.__all__) <= set(dir(linreg))\n"
+            "from linreg import LinearRegression, load, sources\n"
+            "from linreg import *\n"
+            "assert linreg.load is load and linreg.LinearRegression is LinearRegression\n"
+            "assert linreg.exceptions.ConvergenceWarning is linreg.ConvergenceWarning\n"
+            "assert all(getattr(linreg, n) is not None for n in linreg.__all__)\n"
+            "assert not hasattr(linreg, 'no_such_name') and not hasattr(linreg, 'data')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,45 @@
+"""What the reports say about a model: the objective it minimised, how an iterative fit
+stopped, and its R², RMSE and MAE."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["CLOSED_FORMS", "training_metrics", "objective_text", "stop_line"]
+
+#: the solvers that solve exactly (no iterations to report)
+CLOSED_FORMS = ("normal", "qr")
+
+
+def training_metrics(y, y_pred, sample_weight=None) -> dict:
+    """R², RMSE and MAE (scikit-learn's definitions, weighted by ``sample_weight`` when given;
+    averaged over targets) and n."""
+    from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+    n = int(np.shape(y)[0])
+    w = {"sample_weight": sample_weight}
+    return {
+        "n": n,
+        "r2": float(r2_score(y, y_pred, **w)) if n > 1 else float("nan"),
+        "rmse": float(root_mean_squared_error(y, y_pred, **w)),
+        "mae": float(mean_absolute_error(y, y_pred, **w)),
+    }
+
+
+def objective_text(model) -> str:
+    """The objective the model minimised, in words a reader of the model file can check."""
+    alpha = float(model.alpha)
+    text = "J(w, b) = 1/(2n) Σ (x_iᵀw + b − y_i)²"
+    if alpha > 0:
+        where = "standardized" if model.standardize else "original-unit"
+        text += f" + ({alpha:g}/2)‖w‖² on the {where} coefficients"
+    if not model.fit_intercept:
+        text += ", without intercept"
+    return text
+
+
+def stop_line(model) -> str:
+    """How an iterative fit stopped, in words, as a line (empty for a closed form, or a model
+    file that did not record it)."""
+    from ..stopping import describe_stop
+    words = describe_stop(getattr(model, "stop_reason_", None))
+    return "" if model.solver_ in CLOSED_FORMS or words is None else f"stopped: {words}\n"

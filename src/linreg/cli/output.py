@@ -1,0 +1,135 @@
+"""What the commands write: files (replaced atomically), tables of predictions, strict JSON,
+the coefficient listing and figures."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..io import PARQUET_SUFFIXES
+from ..sources.arrow import need_pyarrow
+from .errors import CommandError
+
+__all__ = ["MAX_LISTED", "write_output", "table_bytes", "dump_json", "jsonable",
+           "print_coefficients", "coefficients_json", "save_figure"]
+
+#: most coefficients a human-readable report lists before it says how many more there are
+MAX_LISTED = 25
+
+
+def write_output(path: str, data: bytes) -> None:
+    from ..fileio import atomic_write_bytes
+
+    target = Path(path)
+    if not target.parent.exists():
+        raise CommandError(f"cannot write {path}: the folder {str(target.parent)!r} does not exist")
+    try:
+        atomic_write_bytes(target, data)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}; any previous file there "
+                           "is unchanged") from None
+
+
+def table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
+    """Predictions as CSV (floats written with round-trip precision), Parquet or .npy."""
+    suffix = Path(path).suffix.lower() if path else ".csv"
+    if suffix in PARQUET_SUFFIXES:
+        need_pyarrow("Parquet")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        buf = io.BytesIO()
+        pq.write_table(pa.table({k: np.asarray(v) for k, v in columns.items()}), buf)
+        return buf.getvalue()
+    if suffix == ".npy":
+        buf = io.BytesIO()
+        np.save(buf, np.column_stack(list(columns.values())), allow_pickle=False)
+        return buf.getvalue()
+    # floats are written so that reading the file back gives exactly the same numbers:
+    # pyarrow writes the shortest such text; without it, 17 significant digits
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+    except ImportError:
+        M = np.column_stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
+        buf = io.StringIO()
+        buf.write(",".join(columns) + "\n")
+        np.savetxt(buf, M, delimiter=",", fmt="%.17g")
+        return buf.getvalue().encode("utf-8")
+    out = io.BytesIO()
+    pcsv.write_csv(pa.table({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}), out)
+    return out.getvalue()
+
+
+def dump_json(obj, out) -> None:
+    """Strict JSON (no NaN/Infinity: they become null) on ``out``."""
+    out.write(json.dumps(jsonable(obj), indent=1, allow_nan=False) + "\n")
+
+
+def jsonable(x):
+    """numpy values and arrays as plain JSON values (non-finite floats as null)."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if x is None or isinstance(x, (str, int, bool)):
+        return x
+    if hasattr(x, "tolist"):  # e.g. a pandas Series
+        return jsonable(x.tolist())
+    return str(x)
+
+
+def _coefficient_rows(model, names) -> list[tuple[str, str]]:
+    coef = np.asarray(model.coef_)
+    intercept = np.atleast_1d(model.intercept_)
+    names = names or [f"x{j}" for j in range(coef.shape[-1])]
+    if coef.ndim == 1:
+        rows = [(n, f"{c:.10g}") for n, c in zip(names, coef, strict=True)]
+        rows.append(("intercept", f"{intercept[0]:.10g}"))
+    else:
+        rows = [(n, "  ".join(f"{c:16.10g}" for c in coef[:, j])) for j, n in enumerate(names)]
+        rows.append(("intercept", "  ".join(f"{c:16.10g}" for c in intercept)))
+    return rows
+
+
+def print_coefficients(model, names, out) -> None:
+    rows = _coefficient_rows(model, names)
+    width = max(len(r[0]) for r in rows)
+    shown = rows[:MAX_LISTED] + ([rows[-1]] if len(rows) > MAX_LISTED else [])
+    for name, value in shown[:-1]:
+        out.write(f"  {name:<{width}}  {value}\n")
+    if len(rows) > MAX_LISTED:
+        out.write(f"  … {len(rows) - MAX_LISTED} more (see --json)\n")
+    out.write(f"  {shown[-1][0]:<{width}}  {shown[-1][1]}\n")
+
+
+def coefficients_json(model, names) -> dict:
+    coef = np.asarray(model.coef_)
+    names = names or [f"x{j}" for j in range(coef.shape[-1])]
+    if coef.ndim == 1:
+        return {"coef": dict(zip(names, jsonable(coef), strict=True)), "intercept": jsonable(model.intercept_)}
+    return {"coef": {n: jsonable(coef[:, j]) for j, n in enumerate(names)},
+            "intercept": jsonable(model.intercept_)}
+
+
+def save_figure(fig, path: str) -> None:
+    from .. import plotting
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in ("png", "svg", "pdf"):
+        raise CommandError(f"cannot write a plot as {path!r}: use .png, .svg or .pdf")
+    buf = io.BytesIO()
+    fig.savefig(buf, format=suffix, dpi=plotting.DPI)
+    write_output(path, buf.getvalue())

@@ -1,0 +1,184 @@
+"""What the command line accepts: :func:`build_parser`, its options and their help.
+
+Standard library only, so that ``linreg --help`` and ``linreg COMMAND --help`` answer at once:
+the command that runs imports what it needs (see :data:`linreg.cli.COMMANDS`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+from .errors import USAGE
+
+__all__ = ["SOLVER_CHOICES", "build_parser"]
+
+#: the values of ``--solver``: :data:`linreg.solvers.SOLVER_NAMES`, spelled out here because
+#: importing the solvers loads SciPy and numba (the tests check that the two agree)
+SOLVER_CHOICES = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
+
+
+def _learning_rate(text: str):
+    if text == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a number") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (plus a pointer to --help)."""
+
+    def error(self, message):
+        self.exit(USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _example(text: str) -> str:
+    return "example:\n  " + text
+
+
+def _add_model_columns(p: argparse.ArgumentParser) -> None:
+    """--target and --drop for the commands that apply a saved model to a data file."""
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the target column (default: the one the model was fitted on)")
+    p.add_argument("--drop", metavar="A,B,…",
+                   help="columns to leave out, for a model that does not record its feature names")
+
+
+def _add_weight(p: argparse.ArgumentParser) -> None:
+    """--weight for the commands whose numbers depend on the sample weights."""
+    p.add_argument("--weight", metavar="COLUMN",
+                   help="the sample-weight column (default: the one the model was fitted with)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar and no report (errors and warnings still shown)")
+    common.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error")
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    parser = _Parser(prog="linreg", formatter_class=fmt,
+                     description="Linear regression from the shell: fit, inspect, plot and apply "
+                                 "a model to CSV, Parquet, .npy or .npz files.",
+                     epilog="examples:\n  linreg fit houses.csv --target price -o model.json\n"
+                            "  linreg predict model.json new.csv -o predictions.csv\n"
+                            "  linreg demo\n\nRun 'linreg COMMAND --help' for a command's options.")
+    from .. import __version__
+    parser.add_argument("--version", action="version", version=f"linreg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    columns_help = ("Columns are named as in the CSV header or the Parquet schema, by field in "
+                    "a structured .npy, by array in a .npz, by index (0, 1, …) in a 2-D .npy")
+
+    p = sub.add_parser("fit", parents=[common], formatter_class=fmt,
+                       help="fit a model to a data file and save it",
+                       description=textwrap.fill(
+                           "Fit a linear regression to DATA and save the model as JSON "
+                           "(coefficients, feature and target names, solver, objective, "
+                           "training R²/RMSE/MAE, library version). " + columns_help + ".", 79),
+                       epilog=_example("linreg fit houses.csv --target price --drop id -o model.json\n"
+                                       "  linreg fit big.parquet --target y --solver gd "
+                                       "--max-iter 500 -o model.json --json"))
+    p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
+    p.add_argument("--target", required=True, metavar="COLUMN",
+                   help="the column to predict (COL1,COL2 for several targets)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--features", metavar="A,B,…", help="the feature columns (default: all others)")
+    group.add_argument("--drop", metavar="A,B,…", help="columns to leave out of the features, e.g. an id")
+    p.add_argument("--weight", metavar="COLUMN",
+                   help="a column of sample weights (>= 0, not all zero; never a feature); "
+                        "recorded in the model, so evaluate and summary use it too")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.json",
+                   help="where to save the model (replaced atomically)")
+    p.add_argument("--solver", default="auto", choices=list(SOLVER_CHOICES),
+                   help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
+    p.add_argument("--optimizer", metavar="NAME",
+                   help="auto, plain, momentum, nesterov or adam (iterative solvers; default auto: "
+                        "nesterov for gd with an automatic learning rate, else plain)")
+    p.add_argument("--alpha", type=float, default=0.0, metavar="A",
+                   help="L2 penalty (alpha/2)‖w‖²; default 0")
+    p.add_argument("--learning-rate", type=_learning_rate, default="auto", metavar="ETA",
+                   help="step size of the iterative solvers, or 'auto' (default: safe for the data)")
+    p.add_argument("--batch-size", type=int, metavar="B", help="rows per update of minibatch")
+    p.add_argument("--max-iter", type=int, default=1000, metavar="N",
+                   help="most iterations (gd) or epochs (sgd, minibatch); default 1000")
+    p.add_argument("--tol", type=float, default=1e-6, metavar="TOL",
+                   help="stop when ‖∇J‖ ≤ TOL·‖∇J(start)‖; default 1e-6")
+    p.add_argument("--schedule", metavar="NAME",
+                   help="learning-rate schedule: constant, invscaling, exponential or plateau")
+    p.add_argument("--early-stopping", action="store_true",
+                   help="stop when the validation loss stops improving; keep the best epoch")
+    p.add_argument("--validation-fraction", type=float, metavar="F",
+                   help="share of rows held out for the validation loss")
+    p.add_argument("--no-standardize", action="store_true",
+                   help="do not scale features inside the fit (changes what --alpha means)")
+    p.add_argument("--no-intercept", action="store_true", help="fit without an intercept")
+    p.add_argument("--seed", type=int, metavar="S", help="random seed of the shuffling (sgd, minibatch)")
+    p.add_argument("--checkpoint", metavar="FILE",
+                   help="save the training state to FILE as it goes, and resume from it if it "
+                        "exists (iterative solvers)")
+    p.add_argument("--checkpoint-every", type=int, metavar="K",
+                   help="epochs between two checkpoints")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("predict", parents=[common], formatter_class=fmt,
+                       help="apply a saved model to a data file",
+                       description="Predict with MODEL for every row of DATA; the columns are "
+                                   "matched by name.",
+                       epilog=_example("linreg predict model.json new.csv -o predictions.csv "
+                                       "--interval prediction"))
+    p.add_argument("model", help="a model file written by 'linreg fit'")
+    p.add_argument("data", help="CSV, Parquet, .npy or .npz file with the model's feature columns")
+    p.add_argument("-o", "--output",
+                   help="where to write the predictions (.csv, .parquet or .npy); default: stdout as CSV")
+    p.add_argument("--drop", metavar="A,B,…",
+                   help="columns to leave out, for a model that does not record its feature names")
+    p.add_argument("--interval", choices=["confidence", "prediction"],
+                   help="add lower and upper bounds of this interval")
+    p.add_argument("--level", type=float, default=0.95, help="interval level; default 0.95")
+
+    p = sub.add_parser("evaluate", parents=[common], formatter_class=fmt,
+                       help="R², RMSE, MAE and n of a model on a data file",
+                       description="Score MODEL on DATA (which must hold the target column); "
+                                   "weighted by the model's sample-weight column, if it has one.",
+                       epilog=_example("linreg evaluate model.json test.csv --json"))
+    p.add_argument("model")
+    p.add_argument("data")
+    _add_model_columns(p)
+    _add_weight(p)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+    p = sub.add_parser("summary", parents=[common], formatter_class=fmt,
+                       help="the model, and with data its inference table",
+                       description="Describe MODEL; given DATA, print the inference table "
+                                   "(standard errors, t, p-values, intervals, R², F, AIC/BIC).",
+                       epilog=_example("linreg summary model.json train.csv --cov-type HC3"))
+    p.add_argument("model")
+    p.add_argument("data", nargs="?")
+    _add_model_columns(p)
+    _add_weight(p)
+    p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
+                   help="covariance of the coefficients; default nonrobust")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+
+    p = sub.add_parser("plot", parents=[common], formatter_class=fmt,
+                       help="loss curve, predicted vs actual, residuals vs fitted",
+                       description="Draw MODEL's loss curve and, given DATA, predicted vs actual "
+                                   "and residuals vs fitted, into one image.",
+                       epilog=_example("linreg plot model.json test.csv -o fit.png"))
+    p.add_argument("model")
+    p.add_argument("data", nargs="?")
+    _add_model_columns(p)
+    p.add_argument("-o", "--output", required=True, help="the image to write (.png, .svg or .pdf)")
+
+    p = sub.add_parser("demo", parents=[common], formatter_class=fmt,
+                       help="the bundled diabetes data, end to end",
+                       description="Fit the bundled diabetes data with every batch solver and "
+                                   "compare them.",
+                       epilog=_example("linreg demo --plot diabetes.png"))
+    p.add_argument("--plot", metavar="FILE",
+                   help="also draw gradient descent's loss curve and the fit (.png, .svg, .pdf)")
+    return parser

@@ -1,0 +1,77 @@
+"""Reading what a command works on: a model file, and the columns of a data file that the model
+needs (matched by name), its target and its sample weights."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from ..io import Table, read_table
+from ..validation import name_list
+from .errors import CommandError
+
+__all__ = ["split_names", "load_model", "model_features", "model_targets", "model_weight",
+           "read_for_model", "model_predict"]
+
+
+def split_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [t.strip() for t in text.split(",")]
+    if any(not n for n in names):
+        raise CommandError(f"the column list {text!r} has an empty name")
+    return names
+
+
+def load_model(path: str):
+    from ..estimator import load
+
+    if not Path(path).exists():
+        raise CommandError(f"{path}: no such model file")
+    return load(path)
+
+
+def model_features(model) -> list[str] | None:
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def model_targets(model) -> list[str] | None:
+    meta = getattr(model, "metadata_", None) or {}
+    return name_list(meta.get("target_name"))
+
+
+def model_weight(model, args) -> str | None:
+    """The sample-weight column: ``--weight``, else the one the model was fitted with."""
+    given = getattr(args, "weight", None)
+    if given is not None:
+        return given
+    return (getattr(model, "metadata_", None) or {}).get("weight_name")
+
+
+def read_for_model(model, args, need_target=False, weighted=False) -> Table:
+    """Read the columns ``model`` was fitted on (by name) and, if wanted, its target and (with
+    ``weighted``) its sample weights.  A model without feature names (fitted from Python on
+    plain arrays) takes the file's columns in order, less the target, weights and ``--drop``."""
+    features = model_features(model)
+    target = split_names(getattr(args, "target", None)) or model_targets(model)
+    if need_target and not target:
+        raise CommandError("the model file does not record its target column: give --target")
+    drop = split_names(args.drop)
+    if features is not None and drop is not None:
+        drop = None  # the model names its columns: nothing else is read anyway
+    table = read_table(args.data, target=target if need_target else None, features=features,
+                       drop=drop, need_target=need_target,
+                       features_role="a feature the model needs",
+                       weight=model_weight(model, args) if weighted else None)
+    if table.X.shape[1] != model.n_features_in_:
+        raise CommandError(f"{args.data} gives {table.X.shape[1]} feature columns but the model "
+                           f"was fitted on {model.n_features_in_} (leave columns out with --drop)")
+    return table
+
+
+def model_predict(model, X, **kwargs):
+    with warnings.catch_warnings():
+        # the model's feature names are matched by name when the file is read
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return model.predict(X, **kwargs)

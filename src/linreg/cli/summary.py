@@ -1,0 +1,97 @@
+"""``linreg summary``: describe a saved model and, given its data, print its inference table."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .describe import CLOSED_FORMS, objective_text, stop_line
+from .errors import OK
+from .output import coefficients_json, dump_json, jsonable, print_coefficients
+from .reading import load_model, model_features, read_for_model
+from .wording import show_warnings
+
+__all__ = ["INFERENCE_FIELDS", "cmd_summary"]
+
+#: the numbers of an inference result that ``--json`` reports
+INFERENCE_FIELDS = ("param_names", "params", "bse", "tvalues", "pvalues", "identified",
+                    "rsquared", "rsquared_adj", "fvalue", "f_pvalue", "llf", "aic", "bic", "ssr",
+                    "scale", "nobs", "df_resid", "df_model", "condition_number", "durbin_watson",
+                    "jarque_bera", "jarque_bera_pvalue", "omnibus", "omnibus_pvalue", "skew",
+                    "kurtosis", "cov_type", "target_name")
+
+
+def _result_json(result):
+    """The numbers of an inference result; a list of them for several targets."""
+    if isinstance(result, tuple):
+        return [_result_json(r) for r in result]
+    data = {}
+    for name in INFERENCE_FIELDS:
+        try:
+            data[name] = jsonable(getattr(result, name))
+        except (AttributeError, ValueError):
+            continue
+    if hasattr(result, "conf_int"):
+        data["conf_int"] = jsonable(np.asarray(result.conf_int()))
+    return data
+
+
+def cmd_summary(args, out, err) -> int:
+    model = load_model(args.model)
+    names = model_features(model)
+    meta = getattr(model, "metadata_", None) or {}
+    saved_by = json.loads(Path(args.model).read_text(encoding="utf-8")).get("library_version")
+    description = {
+        "model_file": args.model,
+        "library_version": saved_by if isinstance(saved_by, str) else None,
+        "target": meta.get("target_name"),
+        "weight": meta.get("weight_name"),
+        "objective": meta.get("objective", objective_text(model)),
+        "solver": model.solver_,
+        "n_iter": int(model.n_iter_),
+        "stop_reason": getattr(model, "stop_reason_", None),
+        "params": jsonable(model.get_params()),
+        "training_metrics": jsonable(meta.get("training_metrics")),
+        **coefficients_json(model, names),
+    }
+    description = {k: v for k, v in description.items() if v is not None}
+    result = None
+    if args.data:
+        table = read_for_model(model, args, need_target=True, weighted=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y,
+                                   sample_weight=table.weights, target_names=table.target_names)
+        # (the columns were matched to the model's feature names when the file was read)
+        show_warnings([w for w in caught if "valid feature names" not in str(w.message)], err)
+    if args.json:
+        if result is not None:
+            description["inference"] = _result_json(result)
+        dump_json(description, out)
+        return OK
+    if result is not None:
+        out.write(str(result).rstrip("\n") + "\n")
+        return OK
+    out.write(f"{args.model}: LinearRegression, target {description.get('target', '(not recorded)')!r}"
+              f" (saved by linreg {description.get('library_version', '?')})\n")
+    out.write(f"objective: {description['objective']}\n")
+    how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
+    out.write(f"solver {model.solver_} ({how}); alpha = {model.alpha:g}, "
+              f"standardize = {model.standardize}, fit_intercept = {model.fit_intercept}\n")
+    out.write(stop_line(model))
+    if meta.get("training_metrics"):
+        m = meta["training_metrics"]
+        out.write(f"training data ({meta.get('data_file', '?')}, n = {m.get('n')}): "
+                  f"R² {_number(m.get('r2'))}, RMSE {_number(m.get('rmse'))}, "
+                  f"MAE {_number(m.get('mae'))}\n")
+    out.write("coefficients (original units):\n")
+    print_coefficients(model, names, out)
+    out.write("(standard errors, p-values and intervals need the data: linreg summary MODEL DATA)\n")
+    return OK
+
+
+def _number(x) -> str:
+    return "n/a" if x is None else f"{x:.6g}"
