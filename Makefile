@@ -20,6 +20,7 @@ demo: $(BIN)/.installed
 	$(BIN)/linreg demo
 
 test: $(BIN)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 $(BIN)/.installed-bench: pyproject.toml $(BIN)/.installed-dev

@@ -50,9 +50,9 @@ def main(quick: bool) -> None:
         moved = sum(sum(e["total"] for e in log) for log in client.run(
             lambda dask_worker: list(dask_worker.transfer_incoming_log)).values()) / 3
 
-        X_np, y_np = client.compute([X, y], sync=True)
-        t_mem, m_mem = timed(lambda: LinearRegression().fit(X_np, y_np), repeat=3)
-        del X_np, y_np
+        in_memory = client.compute([X, y], sync=True)
+        t_mem, m_mem = timed(lambda data=in_memory: LinearRegression().fit(*data), repeat=3)
+        del in_memory
 
         rows = [["linreg, dask arrays (2 workers)", f"{t_dask:.3f}", "1.0×",
                  f"{rel_diff(m_dask.coef_, m_mem.coef_):.1e} (target ≤ 1e-8)"],
@@ -65,8 +65,8 @@ def main(quick: bool) -> None:
         for solver in solvers:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                t, m = timed(lambda: DaskMLLinearRegression(solver=solver, penalty="l2",
-                                                            C=1e12).fit(X, y), repeat=1)
+                t, m = timed(lambda solver=solver: DaskMLLinearRegression(
+                    solver=solver, penalty="l2", C=1e12).fit(X, y), repeat=1)
             best = min(best, t)
             rows.append([f"dask-ml LinearRegression, solver='{solver}'", f"{t:.3f}",
                          f"linreg is {t / t_dask:.1f}× faster",

@@ -15,7 +15,6 @@ import os
 import sys
 import warnings
 
-import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import peak_extra_memory, rel_diff, synthetic, table, timed  # noqa: E402

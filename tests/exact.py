@@ -29,7 +29,7 @@ def exact_least_squares(X, y, sample_weight=None, fit_intercept=True, alpha=Frac
     (each float taken at its exact binary value).  Returns (coef, intercept) as Fractions."""
     X = [[Fraction(float(v)) for v in row] for row in np.asarray(X)]
     y = [Fraction(float(v)) for v in np.asarray(y)]
-    n, d = len(X), len(X[0])
+    n = len(X)
     s = [Fraction(1)] * n if sample_weight is None else [Fraction(float(v)) for v in sample_weight]
     rows = [([Fraction(1)] if fit_intercept else []) + r for r in X]
     p = len(rows[0])

@@ -562,7 +562,7 @@ def test_streamed_blocks_give_the_same_answers():
     r2 = summarize(model, MemoryRows(X, y.reshape(-1, 1), w, block_rows=50), model.stats_,
                    keep_rows=False)
     with pytest.raises(ValueError, match="keep_rows=False"):
-        r2.leverage
+        _ = r2.leverage
     with pytest.raises(ValueError, match="block 0 of the row source has X of shape"):
         summarize(model, _Partitioned(X[:, :2], y, w, [len(X)]), model.stats_)
 

@@ -408,7 +408,7 @@ def test_save_killed_at_random_moments_leaves_old_or_new_file(tmp_path):
     new = _big_model(5)
     rng = np.random.default_rng(0)
     seen = set()
-    for attempt in range(12):
+    for _ in range(12):
         pid = os.fork()
         if pid == 0:
             try:

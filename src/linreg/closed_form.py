@@ -229,7 +229,7 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     r, x = solve_augmented(b, np.zeros((p, k)))
     steps = 0
     prev = np.inf
-    for steps in range(1, max_refinements + 1):
+    for steps in range(1, max_refinements + 1):  # noqa: B007 (the count is returned)
         f, g = _augmented_residuals(X, Y, sqrt_w, design, ridge_scale if ridge else None, x, r,
                                     y_shift)
         dr, dx = solve_augmented(f, g)
