@@ -17,9 +17,9 @@ from .params import check_params
 from .rank import rank_deficiency_message
 from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
 from .rows.dask import DaskRows
-from .solvers import ITERATIVE_SOLVERS, SOLVERS, choose, make_problem
-from .solvers.iterative import (partial_fit_chunk, report_function, training_attributes,
-                                training_settings,
+from .solvers import (ITERATIVE_SOLVERS, SOLVERS, choose, coefficient_attributes,
+                      fitted_attributes, make_problem)
+from .solvers.iterative import (partial_fit_chunk, report_function, training_settings,
                                 warm_start_params)
 from .sources import is_source
 from .stats import SufficientStats, representative_point
@@ -304,9 +304,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """Solve from ``stats`` (and ``rows``, where the solver needs them) and set the fitted
         attributes: the problem, the rank decision, the solver from the registry."""
         problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha)
-        identification = problem.identification
-        self.condition_number_ = problem.condition_number
-        solver = choose(self.solver, self.condition_number_, rows.has_factor())
+        solver = choose(self.solver, problem.condition_number, rows.has_factor())
         if solver in ITERATIVE_SOLVERS:
             k = stats.n_targets
             problem.training = training_settings(self.get_params(), solver)
@@ -316,43 +314,22 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 problem.init = warm_start_params(self.coef_, self.intercept_, problem.design,
                                                  self.fit_intercept)
         solution = SOLVERS[solver](problem)
-        self.n_refinement_passes_ = solution.refinement_steps
-        self.solver_ = solver
-        self.n_refinement_passes_ = solution.refinement_steps
-        self.rank_ = identification.rank_x
+        identification = problem.identification
         if problem.alpha == 0 and not identification.full_rank:
             warn_user(rank_deficiency_message(identification, stats,
                                               getattr(self, "feature_names_in_", None),
                                               self.fit_intercept), RankDeficiencyWarning)
-        coef, intercept = problem.design.to_original(solution.theta, solution.beta)
-        self.stats_ = stats
+        for name, value in fitted_attributes(problem, solution, rows.single_target).items():
+            setattr(self, name, value)
+        self.solver_ = solver
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
         # pass (statistics only after partial_fit and merge)
         self._training_rows = rows
-        self._set_coefficients(coef, intercept, rows.single_target)
-        if solution.training is not None:
-            outcome = solution.training
-            for name, value in training_attributes(outcome.state, solution.settings,
-                                                   outcome.stop_reason).items():
-                setattr(self, name, value)
-        else:
-            ds = problem.ds
-            self.stop_reason_ = "exact"
-            J = objective.loss_from_stats(ds, solution.theta, solution.beta, problem.alpha)
-            gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, problem.alpha)
-            self.loss_history_ = np.array([J])
-            self.grad_norm_history_ = np.array([np.sqrt(np.sum(gw**2) + np.sum(gb**2) * self.fit_intercept)])
-            self.n_iter_ = 1
 
     def _set_coefficients(self, coef, intercept, single: bool) -> None:
-        if not self.fit_intercept:
-            intercept = np.zeros_like(intercept)
-        if single:
-            self.coef_ = coef[:, 0].copy()
-            self.intercept_ = float(intercept[0])
-        else:
-            self.coef_ = np.ascontiguousarray(coef.T)
-            self.intercept_ = intercept.copy()
+        for name, value in coefficient_attributes(coef, intercept, single,
+                                                  self.fit_intercept).items():
+            setattr(self, name, value)
 
     def _partial_fit_stochastic(self, X, y, sample_weight):
         """One epoch of ``"sgd"``/``"minibatch"`` over these rows (in a random order when
