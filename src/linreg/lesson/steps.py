@@ -66,7 +66,8 @@ def textbook_source(*functions) -> str:
             i for i in range(start + 1, len(lines)) if '"""' in lines[i])
         indent = lines[start][:len(lines[start]) - len(lines[start].lstrip())]
         first = doc.split("\n\n")[0].replace("\n", " ")
-        parts.append("\n".join(lines[:start] + [f'{indent}"""{first}"""'] + lines[end + 1:]))
+        where = f"# {f.__module__}.{f.__name__}"
+        parts.append("\n".join([where] + lines[:start] + [f'{indent}"""{first}"""'] + lines[end + 1:]))
     return "\n\n".join(parts)
 
 
