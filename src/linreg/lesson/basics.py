@@ -308,4 +308,5 @@ def step_batch_sizes(data: LessonData, epochs: int = 30, batch_size: int = 32) -
                 facts={"final_loss": {k: v[0][-1] for k, v in runs.items()}, "rises": rises,
                        "J_star": J_star, "seconds": {k: v[1][-1] for k, v in runs.items()},
                        "epochs": {k: v[2].n_iter_ for k, v in runs.items()}},
-                caption="The loss above the optimum (log scale) per epoch and per second.")
+                caption="The loss above the optimum (log scale) per epoch, and against the seconds "
+                        "since fit() was called (its setup — statistics, step size — included).")
