@@ -68,7 +68,7 @@ def lowess(x, y, frac: float = 2 / 3, points: int = 100):
     x, y = x[ok], y[ok]
     if x.size < 3 or np.ptp(x) == 0:
         return np.array([]), np.array([])
-    k = max(3, int(np.ceil(frac * x.size)))
+    k = max(2, min(int(frac * x.size + 1e-7), x.size))   # R's lowess: ns = (int)(f·n + 1e-7)
     xs = np.linspace(x.min(), x.max(), points)
     ys = np.empty(points)
     for i, x0 in enumerate(xs):
