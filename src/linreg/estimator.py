@@ -526,6 +526,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         from .plotting import plot_fit
         return plot_fit(self, X, y, axes=axes)
 
+    def report(self, X, y, path, sample_weight=None) -> None:
+        """Write one self-contained HTML page of this fit on its training rows ``X``, ``y``:
+        the summary table, R's four diagnostic plots, the loss curve (iterative solvers) and
+        the data's ranges; needs matplotlib.  See :mod:`linreg.report.page`."""
+        from .report.page import write_report
+        write_report(self, X, y, path, sample_weight=sample_weight)
+
     def save(self, path) -> None:
         """Write the fitted model to ``path`` (JSON, versioned; atomically replaced)."""
         from .persistence import save
