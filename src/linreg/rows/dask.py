@@ -262,21 +262,25 @@ class DaskRows(Rows):
         tasks = [self.delayed(func, pure=False)(rows, i) for i, rows in enumerate(self._rows)]
         return list(dask.compute(*tasks))
 
-    def row_count(self) -> int | None:
-        """Known for dask arrays (their chunk sizes); for a DataFrame, once counted."""
-        if self._starts is None:
-            return None
+    def row_count(self) -> int:
+        """Known for dask arrays (their chunk sizes); a DataFrame's partitions are counted
+        (once: a pass that reads them and returns only their lengths)."""
+        self._count_rows()
         return self._n_rows
+
+    def _count_rows(self) -> None:
+        if self._starts is None:
+            import dask
+            lengths = dask.compute(*self._lengths)
+            self._starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+            self._n_rows = int(sum(lengths))
 
     def map_blocks_at(self, func) -> list:
         """``[func((X, Y, w), start) for each partition]``, in partition order, run on the
         cluster; ``start`` is the global row number of the partition's first row.  For a
         DataFrame the partitions' row counts are found first (a pass that counts rows)."""
         import dask
-        if self._starts is None:
-            lengths = dask.compute(*self._lengths)
-            self._starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
-            self._n_rows = int(sum(lengths))
+        self._count_rows()
         tasks = [self.delayed(func, pure=False)(rows, s)
                  for rows, s in zip(self._rows, self._starts)]
         return list(dask.compute(*tasks))
