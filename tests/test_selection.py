@@ -270,3 +270,68 @@ def test_automatic_alphas():
                           LinearRegressionCV(cv="gcv", standardize=False)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# ----------------------------------------------------------------------------- stepwise
+def greedy_statsmodels(X, y, direction, criterion, start):
+    """The same search through statsmodels OLS refits: every candidate model fitted."""
+    import statsmodels.api as sm
+
+    def ic(cols):
+        A = sm.add_constant(X[:, sorted(cols)], has_constant="add") if cols else np.ones((len(y), 1))
+        r = sm.OLS(y, A).fit()
+        return r.aic if criterion == "aic" else r.bic
+
+    model = list(start)
+    value = ic(model)
+    while True:
+        moves = []
+        for j in range(X.shape[1]):
+            if j in model and direction != "forward":
+                moves.append((ic([c for c in model if c != j]), j))
+            if j not in model and direction != "backward":
+                moves.append((ic(model + [j]), j))
+        best = min(moves, default=(np.inf, None))
+        if best[0] >= value:
+            return sorted(model), value
+        value, j = best
+        model = [c for c in model if c != j] if j in model else model + [j]
+
+
+@pytest.mark.parametrize("direction, criterion, start", [
+    ("forward", "aic", None), ("backward", "bic", None), ("both", "aic", None),
+    ("both", "bic", [0, 1, 2, 3, 4, 5, 6, 7]),
+])
+def test_stepwise_equals_statsmodels_refits(direction, criterion, start):
+    from linreg import sufficient_stats
+    from linreg.selection import stepwise
+    rng = np.random.default_rng(11)
+    n, d = 120, 8
+    X = rng.standard_normal((n, d))
+    X[:, 3] += 0.8 * X[:, 1]
+    y = X @ [0.9, 0.0, 0.4, 0.25, 0.0, -0.3, 0.1, 0.0] + 2 + rng.standard_normal(n)
+    s0 = [] if start is None and direction != "backward" else (start or list(range(d)))
+    want, value = greedy_statsmodels(X, y, direction, criterion, s0)
+    res = stepwise(sufficient_stats(X, y.reshape(-1, 1)), direction, criterion, start)
+    assert sorted(res.selected) == want
+    assert abs(res.value - value) <= 1e-8 * abs(value)
+    # every criterion on the path is the statsmodels value of that model
+    import statsmodels.api as sm
+    model = list(s0)
+    for action, j, v in res.path[1:]:
+        model = model + [j] if action == "+" else [c for c in model if c != j]
+        r = sm.OLS(y, sm.add_constant(X[:, sorted(model)], has_constant="add")).fit()
+        assert abs(v - (r.aic if criterion == "aic" else r.bic)) <= 1e-8 * abs(v)
+
+
+def test_stepwise_bad_input():
+    from linreg import sufficient_stats
+    from linreg.selection import stepwise
+    X, y, _ = make_data(n=50)
+    s = sufficient_stats(X, y.reshape(-1, 1))
+    with pytest.raises(ValueError, match="direction"):
+        stepwise(s, direction="sideways")
+    with pytest.raises(ValueError, match="criterion"):
+        stepwise(s, criterion="cp")
+    with pytest.raises(ValueError, match="start must"):
+        stepwise(s, start=[0, 9])
