@@ -7,6 +7,7 @@ by hand: every one is computed when the lesson runs, and ``tests/test_lesson.py`
 the claims the text makes.
 """
 
-from .steps import STEPS, Step, run_steps
+from .steps import Step
+from .tour import STEPS, run_steps
 
 __all__ = ["STEPS", "Step", "run_steps"]

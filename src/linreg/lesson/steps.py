@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import textbook as tb
 
-__all__ = ["Step", "LessonData", "STEPS", "run_steps", "textbook_source", "quiet_fit",
+__all__ = ["Step", "LessonData", "textbook_source", "quiet_fit",
            "best_time"]
 
 
@@ -89,30 +89,3 @@ def best_time(fn, repeat: int = 5) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-def _registry():
-    from . import basics, practice
-    return [basics.step_equations, basics.step_normal_vs_gd, basics.step_learning_rate,
-            basics.step_scaling, basics.step_batch_sizes, practice.step_optimizers,
-            practice.step_vectorized, practice.step_closed_form_cost, practice.step_l2,
-            practice.step_debugging]
-
-
-#: the step functions, in the lesson's order (resolved on first use)
-STEPS = _registry
-
-
-def run_steps(data: LessonData | None = None, only=None, on_step=None) -> list[Step]:
-    """Run the lesson's steps (all, or the 1-based numbers in ``only``); ``on_step(i, step)``
-    is called as each one finishes, so a terminal shows the lesson as it runs."""
-    data = LessonData.diabetes() if data is None else data
-    steps = []
-    for i, fn in enumerate(STEPS(), start=1):
-        if only is not None and i not in only:
-            continue
-        step = fn(data)
-        steps.append(step)
-        if on_step is not None:
-            on_step(i, step)
-    return steps

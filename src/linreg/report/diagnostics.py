@@ -128,7 +128,7 @@ def draw_diagnostics(axes, diag: Diagnostics, rows=None, shown_note: str = "") -
 def plot_diagnostics(model, X, y, sample_weight=None, axes=None):
     """R's four diagnostic plots of ``model`` (fitted, unpenalized) on its training rows
     ``X``, ``y``; with pyplot unless ``axes`` (four Axes) are given.  Returns the axes."""
-    from ..plotting import _pyplot
+    from ..plotting import pyplot
 
     result = model.summary(X=X, y=y, sample_weight=sample_weight)
     if isinstance(result, tuple):
@@ -136,7 +136,7 @@ def plot_diagnostics(model, X, y, sample_weight=None, axes=None):
                          "(fit one model per target)")
     diag = diagnostics(result, model.predict(X), np.asarray(y, dtype=float).ravel())
     if axes is None:
-        fig, grid = _pyplot().subplots(2, 2, figsize=(10, 8), layout="constrained")
+        fig, grid = pyplot().subplots(2, 2, figsize=(10, 8), layout="constrained")
         axes = grid.ravel()
     rows = sample_rows(diag)
     note = "" if rows.size == diag.fitted.size else f"{rows.size} of {diag.fitted.size} rows drawn"
