@@ -210,8 +210,12 @@ def test_sparse_rows_hand_out_bounded_dense_blocks():
     np.testing.assert_array_equal(np.vstack([b[0] for b in blocks]), dense)
 
 
-def test_wide_sparse_auto_runs_lsqr_without_a_gram(monkeypatch):
-    monkeypatch.setattr(lsqr, "GRAM_MAX_FEATURES", 30)
+@pytest.mark.parametrize("rule", ["width", "cost"])
+def test_wide_sparse_auto_runs_lsqr_without_a_gram(monkeypatch, rule):
+    if rule == "width":
+        monkeypatch.setattr(lsqr, "GRAM_MAX_FEATURES", 30)
+    else:                   # 40³ = 64,000 > 10 · nnz (about 3,600 non-zeros)
+        monkeypatch.setattr(lsqr, "GRAM_FLOPS_PER_NONZERO", 10)
     rng = np.random.default_rng(17)
     X = sp.random(400, 40, density=0.2, format="csr", random_state=17,
                   data_rvs=lambda k: rng.normal(size=k))

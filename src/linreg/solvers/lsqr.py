@@ -26,7 +26,9 @@ solution in the equilibrated coordinates ``z``.
 
 **The Gram path or LSQR.** ``solver="auto"`` on a ``scipy.sparse`` X uses the sufficient
 statistics (a d × d Gram from one sparse product) while ``d ≤ GRAM_MAX_FEATURES`` (4096: the
-d × d matrix is at most 128 MB) and LSQR beyond (:func:`matrix_free`); ``solver_`` says which.
+d × d matrix is at most 128 MB) and ``d³ ≤ 200 · nnz`` (the d × d factorizations cost no more
+than about 100 LSQR iterations), and LSQR otherwise (:func:`matrix_free`); ``solver_`` says
+which.
 Beyond that width (and for ``solver="lsqr"`` at any width beyond it) the fit never forms a
 d × d matrix: it needs only the column means and variances (O(nnz)), and leaves
 ``stats_ = None``, ``rank_ = None`` (no rank decision without the Gram) and
@@ -50,6 +52,8 @@ __all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_so
 
 #: the widest design for which ``solver="auto"`` builds the d × d Gram of sparse rows
 GRAM_MAX_FEATURES = 4096
+#: ``"auto"`` on sparse X also takes LSQR when ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``
+GRAM_FLOPS_PER_NONZERO = 200
 #: LSQR's ``atol`` and ``btol`` (see the module docstring)
 LSQR_TOL = 1e-12
 #: the iteration limit is ``max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE · d)``
@@ -59,12 +63,20 @@ _LSQR_CONLIM = 1e16
 
 
 def matrix_free(requested: str, rows) -> bool:
-    """Whether this fit runs LSQR without any d × d matrix: ``solver="lsqr"``, or ``"auto"``
-    on ``scipy.sparse`` rows, with more than :data:`GRAM_MAX_FEATURES` features."""
-    if rows.n_features <= GRAM_MAX_FEATURES or requested not in ("lsqr", "auto"):
+    """Whether this fit runs LSQR without any d × d matrix: ``solver="lsqr"`` with more than
+    :data:`GRAM_MAX_FEATURES` features, or ``"auto"`` on ``scipy.sparse`` rows when
+    ``d > GRAM_MAX_FEATURES`` or the d × d factorizations of the Gram path (rank decision,
+    condition number, Cholesky: about ``d³`` flops each) cost more than about 100 LSQR
+    iterations (``2·nnz`` flops each): ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``."""
+    d = rows.n_features
+    if requested not in ("lsqr", "auto"):
         return False
+    if requested == "lsqr":
+        return d > GRAM_MAX_FEATURES
     matrix = rows.matrix()
-    return requested == "lsqr" or (matrix is not None and hasattr(matrix[0], "tocsr"))
+    if matrix is None or not hasattr(matrix[0], "tocsr"):
+        return False
+    return d > GRAM_MAX_FEATURES or float(d) ** 3 > GRAM_FLOPS_PER_NONZERO * matrix[0].nnz
 
 
 def column_moments(X, w=None) -> tuple[float, np.ndarray, np.ndarray]:
