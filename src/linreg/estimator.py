@@ -15,12 +15,14 @@ from .exceptions import RankDeficiencyWarning, warn_user
 from .incremental import check_mergeable
 from .params import check_params
 from .rank import rank_deficiency_message
-from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
+from .rows import AccumulatedRows, MemoryRows, Rows, SparseRows, StatsRows, as_rows
 from .rows.dask import DaskRows
 from .solvers import (ITERATIVE_SOLVERS, SOLVERS, choose, coefficient_attributes,
                       fitted_attributes, make_problem)
 from .solvers.iterative import (partial_fit_chunk, report_function, training_settings,
                                 warm_start_params)
+from .rows.sparse import SPARSE_FORMATS, as_csr, check_finite_X
+from .solvers import lsqr
 from .sources import is_source
 from .stats import SufficientStats, representative_point
 from .validation import check_choice, check_finite, check_sample_weight
@@ -233,6 +235,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
         return tags
 
     def check_params(self) -> None:
@@ -242,13 +245,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         check_params(self.get_params())
 
     def _validate_training_data(self, X, y, sample_weight, reset=True, finite_X=True):
+        if hasattr(y, "tocsr"):
+            raise ValueError(f"y is a scipy.sparse {type(y).__name__} of shape {y.shape}; linreg "
+                             "needs a dense y (y.toarray(), ravelled for one target)")
         y_array = np.asarray(y) if not hasattr(y, "dtype") else y
         if getattr(y_array, "dtype", None) is not None and y_array.dtype.kind == "f" and len(y_array):
             check_finite(np.asarray(y_array).reshape(len(y_array), -1), "y")
         X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True,
-                             dtype=[np.float64, np.float32], ensure_all_finite=False)
+                             dtype=[np.float64, np.float32], ensure_all_finite=False,
+                             accept_sparse=SPARSE_FORMATS)
         if finite_X:
-            check_finite(X, "X", getattr(self, "feature_names_in_", None))
+            check_finite_X(X, getattr(self, "feature_names_in_", None))
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         Y = np.asarray(Y, dtype=np.float64)
         check_finite(Y, "y")
@@ -285,8 +292,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             self._validate_training_data, finite_X=False))
         if ckpt is not None and isinstance(rows, DaskRows):
             raise ValueError("checkpoint is not supported for dask collections")
+        if lsqr.matrix_free(self.solver, rows):     # too wide for a d × d Gram
+            self._set_attributes(lsqr.fit_matrix_free(rows, self.fit_intercept,
+                                                      self.standardize, self.alpha), "lsqr", rows)
+            return self
         stats = rows.stats()
-        if not isinstance(rows, MemoryRows):      # validate_data recorded them for arrays
+        if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
             self._set_input_names(rows.feature_names, stats.n_features)
         self._fit_problem(stats, rows, checkpoint=ckpt)
         return self
@@ -319,7 +330,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             warn_user(rank_deficiency_message(identification, stats,
                                               getattr(self, "feature_names_in_", None),
                                               self.fit_intercept), RankDeficiencyWarning)
-        for name, value in fitted_attributes(problem, solution, rows.single_target).items():
+        self._set_attributes(fitted_attributes(problem, solution, rows.single_target), solver,
+                             rows)
+
+    def _set_attributes(self, fitted: dict, solver: str, rows: Rows) -> None:
+        for name, value in fitted.items():
             setattr(self, name, value)
         self.solver_ = solver
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
@@ -434,11 +449,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             return dask_support.predict(self, X)
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
-                          ensure_all_finite=False)
-        check_finite(X, "X", getattr(self, "feature_names_in_", None))
+                          ensure_all_finite=False, accept_sparse=SPARSE_FORMATS)
+        check_finite_X(X, getattr(self, "feature_names_in_", None))
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
         if interval is None:
-            return objective.predict(np.asarray(X, dtype=np.float64), coef, self.intercept_)
+            X = as_csr(X) if hasattr(X, "tocsr") else np.asarray(X, dtype=np.float64)
+            return np.asarray(objective.predict(X, coef, self.intercept_))
         from .inference import prediction_interval
         stats = getattr(self, "stats_", None)
         if not isinstance(stats, SufficientStats):

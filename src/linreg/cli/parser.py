@@ -15,7 +15,7 @@ __all__ = ["SOLVER_CHOICES", "build_parser"]
 
 #: the values of ``--solver``: :data:`linreg.solvers.SOLVER_NAMES`, spelled out here because
 #: importing the solvers loads SciPy and numba (the tests check that the two agree)
-SOLVER_CHOICES = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
+SOLVER_CHOICES = ("auto", "normal", "qr", "gd", "sgd", "minibatch", "lsqr")
 
 
 def _learning_rate(text: str):

@@ -35,6 +35,11 @@ class Rows(ABC):
         """``(X, Y, w)`` when the rows are in memory, else ``None``."""
         return None
 
+    def matrix(self) -> tuple | None:
+        """``(X, Y, w)`` in memory for the matrix-free solver (``X`` dense or a canonical
+        ``scipy.sparse`` CSR matrix), else ``None``."""
+        return self.arrays()
+
     @abstractmethod
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         """Blocks ``(X, Y, w)`` of the rows, in order (or shuffled: blocks in a random order,

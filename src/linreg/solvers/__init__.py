@@ -8,6 +8,7 @@ qr        QR of the rows (refined in memory; TSQR elsewhere)    :mod:`.qr`
 gd        full-batch gradient descent                           :mod:`.iterative`
 sgd       one sample per update                                 :mod:`.iterative`
 minibatch ``batch_size`` samples per update                     :mod:`.iterative`
+lsqr      matrix-free least squares (LSQR; sparse or wide X)    :mod:`.lsqr`
 ========= ===================================================== ==========================
 
 ``"auto"`` is resolved by :func:`choose`.  A new solver is one function and one line in
@@ -21,7 +22,7 @@ import numpy as np
 from ..closed_form import NORMAL_EQUATIONS_MAX_CONDITION
 from ..exceptions import IllConditionedWarning, warn_user
 from ..refine import warn_statistics_only
-from . import iterative, normal, qr
+from . import iterative, lsqr, normal, qr
 from .problem import Problem, make_problem
 
 __all__ = ["SOLVERS", "SOLVER_NAMES", "ITERATIVE_SOLVERS", "NORMAL_EQUATIONS_MAX_CONDITION",
@@ -33,6 +34,7 @@ SOLVERS = {
     "gd": iterative.solve,
     "sgd": iterative.solve,
     "minibatch": iterative.solve,
+    "lsqr": lsqr.solve,
 }
 #: every value of ``solver=``
 SOLVER_NAMES = ("auto",) + tuple(SOLVERS)
@@ -89,7 +91,7 @@ def fitted_attributes(problem: Problem, solution, single: bool) -> dict:
     ds, alpha = problem.ds, problem.alpha
     J = objective.loss_from_stats(ds, solution.theta, solution.beta, alpha)
     gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, alpha)
-    return {**fitted, "stop_reason_": "exact", "loss_history_": np.array([J]),
+    return {**fitted, "stop_reason_": solution.stop_reason, "loss_history_": np.array([J]),
             "grad_norm_history_": np.array([np.sqrt(np.sum(gw**2)
                                                     + np.sum(gb**2) * ds.fit_intercept)]),
-            "n_iter_": 1}
+            "n_iter_": solution.n_iter}
