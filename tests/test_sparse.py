@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LinearRegression as SkLinearRegression
 from sklearn.linear_model import Ridge
 
+import linreg
 from linreg import LinearRegression
 from linreg.exceptions import ConvergenceWarning
 from linreg.rows import SparseRows, as_rows
@@ -234,6 +235,24 @@ def test_wide_sparse_auto_runs_lsqr_without_a_gram(monkeypatch, rule):
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=1e-8)
     np.testing.assert_allclose(model.loss_history_[-1], reference.loss_history_[-1], rtol=1e-9)
+
+
+def test_a_wide_lsqr_fit_saves_and_says_why_it_has_no_summary(monkeypatch, tmp_path):
+    """No d × d statistics were formed: the model file records rank_ as null and loads back
+    with the same predictions; summary() says why it cannot give a covariance."""
+    monkeypatch.setattr(lsqr, "GRAM_MAX_FEATURES", 30)
+    rng = np.random.default_rng(19)
+    X = (sp.random(300, 40, density=0.2, format="csr", random_state=19)
+         + sp.eye(300, 40, format="csr")).tocsr()
+    y = X @ rng.normal(size=40) + rng.normal(size=300)
+    model = LinearRegression().fit(X, y)
+    assert model.solver_ == "lsqr" and model.rank_ is None
+    model.save(tmp_path / "wide.json")
+    back = linreg.load(tmp_path / "wide.json")
+    assert back.rank_ is None
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    with pytest.raises(ValueError, match=r"LSQR without the 40 × 40 statistics"):
+        model.summary()
 
 
 def test_lsqr_on_an_ill_conditioned_design_warns(monkeypatch):

@@ -509,7 +509,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         check_inference_allowed(self)
         stats = getattr(self, "stats_", None)
         stats = stats if isinstance(stats, SufficientStats) else None
-        if X is not None or y is not None:
+        if stats is None and getattr(self, "solver_", None) == "lsqr":
+            raise ValueError(
+                f"this model was fitted by LSQR without the {self.n_features_in_} × "
+                f"{self.n_features_in_} statistics (a design too wide for them), and summary()'s "
+                "covariance of the coefficients is a matrix of that size: refit with "
+                "solver='normal' if it fits in memory, or reduce the features")
             if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
                 raise ValueError("pass both X and y to summary() (or neither, to use the "
                                  "training data the model was fitted on)")
