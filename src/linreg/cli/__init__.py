@@ -46,6 +46,7 @@ COMMANDS = {
     "demo": ("demo", "cmd_demo"),
     "lesson": ("lesson", "cmd_lesson"),
     "report": ("report", "cmd_report"),
+    "select": ("select", "cmd_select"),
 }
 
 #: what the one-module ``linreg.cli`` defined, still importable from it: name → (module, name)
