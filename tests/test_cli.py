@@ -1025,3 +1025,93 @@ def test_the_package_imports_its_public_names_on_first_use():
             "assert not hasattr(linreg, 'no_such_name') and not hasattr(linreg, 'data')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+# ----------------------------------------------------------------------------- model selection
+def test_fit_alpha_cv_saves_the_refit_and_its_curve(files, data, tmp_path):
+    """--alpha cv: the file is the LinearRegression refitted with LinearRegressionCV's alpha (on
+    the same folds: scikit-learn's KFold through GridSearchCV's scores), and records the curve."""
+    from sklearn.model_selection import KFold, cross_val_score
+
+    from linreg import LinearRegressionCV
+    X, y = data
+    out = tmp_path / "cv.json"
+    code, text, err = run(["fit", files["train"], "--target", "price", "--drop", "id", "--alpha", "cv",
+                           "--cv", "4", "--alphas", "0.001,0.01,0.1,1", "-o", out])
+    assert code == 0, err
+    assert "chosen by 4-fold cross-validation" in text
+    model = linreg.load(out)
+    want = LinearRegressionCV(alphas=[0.001, 0.01, 0.1, 1], cv=4).fit(X, y)
+    assert model.alpha == want.alpha_
+    np.testing.assert_allclose(model.coef_, want.coef_, rtol=1e-10)
+    curve = model.metadata_["cv_path"]
+    assert curve["alphas"] == [0.001, 0.01, 0.1, 1] and curve["n_folds"] == 4
+    for alpha, mean in zip(curve["alphas"], curve["mean"]):
+        scores = cross_val_score(LinearRegression(alpha=alpha), X, y, cv=KFold(4),
+                                 scoring="neg_mean_squared_error")
+        assert mean == pytest.approx(-scores.mean(), rel=1e-9)
+    code, _, err = run(["predict", out, files["new"]])  # an ordinary model file
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--alpha", "cv", "--solver", "gd"], "--solver gd does not apply"),
+    (["--alpha", "cv", "--cv", "1"], "at least 2 folds"),
+    (["--alpha", "cv", "--alphas", "0.1,x"], "--alphas must be numbers"),
+    (["--alphas", "0.1,1"], "--alphas goes with --alpha cv"),
+    (["--alpha", "cv", "--alphas", "1,-1"], "alpha"),
+])
+def test_fit_alpha_cv_bad_options(files, tmp_path, argv, message):
+    code, _, err = run(["fit", files["train"], "--target", "price", "--drop", "id", "-o",
+                        tmp_path / "m.json", *argv])
+    assert code == 1 and message in err, err
+
+
+def test_fit_alpha_not_cv_nor_number_is_a_usage_error(files, tmp_path):
+    code, _, err = run(["fit", files["train"], "--target", "price", "-o", tmp_path / "m.json",
+                        "--alpha", "auto"])
+    assert code == 2 and "'auto' is not 'cv' or a number" in err
+
+
+def test_model_file_cv_path_is_validated(files, tmp_path):
+    out = tmp_path / "cv.json"
+    assert run(["fit", files["train"], "--target", "price", "--drop", "id", "--alpha", "cv",
+                "--alphas", "0.01,0.1", "-o", out])[0] == 0
+    doc = json.loads(out.read_text())
+    doc["metadata"]["cv_path"]["alpha_min"] = 7.0
+    out.write_text(json.dumps(doc))
+    with pytest.raises(linreg.ModelFileError, match="cv_path.alpha_min must be one of"):
+        linreg.load(out)
+
+
+@pytest.mark.parametrize("direction", ["both", "exhaustive"])
+def test_select_prints_the_path_and_saves_the_statsmodels_fit(files, data, tmp_path, direction):
+    import itertools
+
+    import statsmodels.api as sm
+    X, y = data
+    names = ["a", "b", "c", "d"]
+    bic = {cols: sm.OLS(y, sm.add_constant(X[:, list(cols)], has_constant="add") if cols
+                        else np.ones((len(y), 1))).fit().bic
+           for k in range(5) for cols in itertools.combinations(range(4), k)}
+    best = min(bic, key=bic.get)
+    out = tmp_path / "sel.json"
+    code, text, err = run(["select", files["train"], "--target", "price", "--drop", "id",
+                           "--direction", direction, "-o", out, "--json"])
+    assert code == 0, err
+    report = json.loads(text)
+    assert sorted(report["selected"]) == [names[j] for j in best]
+    assert report["value"] == pytest.approx(bic[best], rel=1e-8)
+    model = linreg.load(out)
+    assert sorted(model.feature_names_in_) == [names[j] for j in best]
+    r = sm.OLS(y, sm.add_constant(X[:, [names.index(c) for c in model.feature_names_in_]])).fit()
+    np.testing.assert_allclose(model.coef_, r.params[1:], rtol=1e-8)
+    code, text, _ = run(["select", files["train"], "--target", "price", "--drop", "id"])
+    assert code == 0 and "selected: " in text and "BIC" in text
+
+
+def test_select_bad_input(files, tmp_path):
+    code, _, err = run(["select", files["train"], "--target", "price", "--criterion", "cp"])
+    assert code == 2 and "criterion" in err
+    code, _, err = run(["select", files["train"], "--target", "price,a"])
+    assert code == 1 and "one --target" in err

@@ -219,3 +219,35 @@ def test_validation_curve_survives_the_model_file(data, tmp_path):
     ax = loaded.plot_loss(X, y)
     assert "validation loss" in [t.get_text() for t in ax.get_legend().get_texts()]
     plt.close("all")
+
+
+def test_plot_cv_draws_the_mean_and_both_alphas(tmp_path):
+    """The curve is the mean held-out MSE of explicit refits (scikit-learn's KFold scores), the
+    error bars one standard error, the two marked alphas LinearRegressionCV's."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+    from sklearn.model_selection import KFold, cross_val_score
+
+    from linreg import LinearRegression, LinearRegressionCV
+    from linreg.plotting import draw_cv, model_figure
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((120, 4))
+    y = X @ [1.0, 0.5, 0.0, 0.0] + rng.standard_normal(120)
+    alphas = [0.01, 0.1, 1.0, 10.0]
+    cv = LinearRegressionCV(alphas=alphas, cv=4).fit(X, y)
+    ax = Figure().subplots()
+    draw_cv(ax, cv)
+    x, mean = ax.lines[0].get_data()
+    want = [-cross_val_score(LinearRegression(alpha=a), X, y, cv=KFold(4),
+                             scoring="neg_mean_squared_error").mean() for a in alphas]
+    np.testing.assert_allclose(x, alphas)
+    np.testing.assert_allclose(mean, want, rtol=1e-9)
+    marked = sorted(line.get_xdata()[0] for line in ax.lines[-2:])  # the axvlines, after the error bars
+    assert marked == sorted([cv.alpha_min_, cv.alpha_1se_])
+    with pytest.raises(ValueError, match="plot_cv needs a fitted LinearRegressionCV"):
+        draw_cv(ax, LinearRegression().fit(X, y))
+    model = cv.estimator_
+    model.metadata_ = {"cv_path": {"scoring": "mse", "selection": "min", "n_folds": 4, "alphas": alphas,
+                                   "mean": want, "se": [0.1] * 4, "alpha_min": cv.alpha_min_,
+                                   "alpha_1se": cv.alpha_1se_}}
+    assert len(model_figure(model).axes) == 2  # the CV curve, then the loss

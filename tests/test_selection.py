@@ -335,3 +335,104 @@ def test_stepwise_bad_input():
         stepwise(s, criterion="cp")
     with pytest.raises(ValueError, match="start must"):
         stepwise(s, start=[0, 9])
+
+
+def ic_statsmodels(X, y, cols, criterion, w=None):
+    import statsmodels.api as sm
+    A = sm.add_constant(X[:, sorted(cols)], has_constant="add") if cols else np.ones((len(y), 1))
+    r = (sm.OLS(y, A) if w is None else sm.WLS(y, A, weights=w)).fit()
+    return {"aic": r.aic, "bic": r.bic, "adjr2": r.rsquared_adj}[criterion]
+
+
+def selection_data(n=90, d=8, seed=11):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[:, 3] += 0.8 * X[:, 1]
+    beta = np.zeros(d)
+    beta[:6] = [0.9, 0.0, 0.4, 0.25, 0.0, -0.3]
+    y = X @ beta + 2 + rng.standard_normal(n)
+    return X, y, rng.uniform(0.3, 3.0, n)
+
+
+@pytest.mark.parametrize("criterion", ["aic", "bic", "adjr2"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_best_subset_equals_brute_force_statsmodels(criterion, weighted):
+    """Every one of the 2^8 subsets refitted by statsmodels: the best is ours, and so is the
+    best of every size on the path, with the same criterion (1e-8)."""
+    import itertools
+
+    from linreg import sufficient_stats
+    from linreg.selection import best_subset
+    X, y, w = selection_data()
+    w = w if weighted else None
+    d = X.shape[1]
+    sign = -1.0 if criterion == "adjr2" else 1.0
+    by_size = {}
+    for k in range(d + 1):
+        for cols in itertools.combinations(range(d), k):
+            v = ic_statsmodels(X, y, list(cols), criterion, w)
+            if k not in by_size or sign * v < sign * by_size[k][1]:
+                by_size[k] = (list(cols), v)
+    want = min(by_size.values(), key=lambda cv: sign * cv[1])
+    lws = None if w is None else np.log(w).sum()
+    res = best_subset(sufficient_stats(X, y.reshape(-1, 1), w), criterion, log_weight_sum=lws)
+    assert res.selected == want[0]
+    assert abs(res.value - want[1]) <= 1e-8 * abs(want[1])
+    assert [k for k, _, _ in res.path] == list(range(d + 1))
+    for k, cols, v in res.path:
+        assert cols == by_size[k][0]
+        assert abs(v - by_size[k][1]) <= 1e-8 * max(abs(v), 1e-3)
+
+
+@pytest.mark.parametrize("criterion, direction", [("adjr2", "both"), ("aic", "forward"), ("bic", "both")])
+def test_stepwise_selector_weighted_and_adjr2_equal_statsmodels(criterion, direction):
+    """The selector's path is the greedy search through statsmodels WLS refits; model_ is the
+    statsmodels fit of the chosen columns."""
+    import statsmodels.api as sm
+
+    from linreg.selection import StepwiseSelector
+    X, y, w = selection_data(seed=4)
+    sel = StepwiseSelector(criterion=criterion, direction=direction).fit(X, y, sample_weight=w)
+    sign = -1.0 if criterion == "adjr2" else 1.0
+    model, value = [], ic_statsmodels(X, y, [], criterion, w)
+    assert abs(sel.path_[0][2] - value) <= 1e-8 * max(abs(value), 1e-3)
+    for action, j, v in sel.path_[1:]:
+        model = model + [j] if action == "+" else [c for c in model if c != j]
+        want = ic_statsmodels(X, y, model, criterion, w)
+        assert abs(v - want) <= 1e-8 * max(abs(want), 1e-3)
+        # no other single move was better than the one taken
+        for c in range(X.shape[1]):
+            if c == j or (direction == "forward" and c in model):
+                continue
+            prev = [m for m in model if m != j] if action == "+" else model + [j]
+            other = [m for m in prev if m != c] if c in prev else prev + [c]
+            assert sign * ic_statsmodels(X, y, other, criterion, w) >= sign * v - 1e-9 * abs(v)
+    assert sorted(sel.selected_) == sorted(model)
+    r = sm.WLS(y, sm.add_constant(X[:, sel.selected_]), weights=w).fit()
+    np.testing.assert_allclose(sel.model_.coef_, r.params[1:], rtol=1e-8)
+    np.testing.assert_allclose(sel.predict(X), r.fittedvalues, rtol=1e-8)
+
+
+def test_selection_refuses_weights_without_log_weights_and_large_exhaustive():
+    from linreg import sufficient_stats
+    from linreg.selection import StepwiseSelector, best_subset, stepwise
+    X, y, w = selection_data()
+    s = sufficient_stats(X, y.reshape(-1, 1), w)
+    with pytest.raises(ValueError, match="weighted .*log_weight_sum"):
+        stepwise(s, "both", "aic")
+    with pytest.raises(ValueError, match="weighted .*log_weight_sum"):
+        best_subset(s, "aic")
+    with pytest.raises(ValueError, match="log_weight_sum must be finite"):
+        stepwise(s, "both", "aic", log_weight_sum=-np.inf)
+    with pytest.raises(ValueError, match="2\\^8 subsets .*max_features=5"):
+        best_subset(sufficient_stats(X, y.reshape(-1, 1)), max_features=5)
+    with pytest.raises(ValueError, match="criterion"):
+        best_subset(sufficient_stats(X, y.reshape(-1, 1)), criterion="cp")
+    w0 = w.copy()
+    w0[3] = 0
+    with pytest.raises(ValueError, match="positive"):
+        StepwiseSelector().fit(X, y, sample_weight=w0)
+    with pytest.raises(ValueError, match="start has no meaning"):
+        StepwiseSelector(direction="exhaustive", start=[1]).fit(X, y)
+    with pytest.raises(ValueError, match="direction"):
+        StepwiseSelector(direction="sideways").fit(X, y)

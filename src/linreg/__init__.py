@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "LinearRegression": "estimator",
     "LinearRegressionCV": "selection",
+    "anova": "selection.compare",
     "load": "estimator",
     "ModelFileError": "persistence",
     "ConvergenceWarning": "exceptions",
@@ -32,6 +33,7 @@ _PUBLIC = {
 __all__ = [
     "LinearRegression",
     "LinearRegressionCV",
+    "anova",
     "load",
     "ModelFileError",
     "ConvergenceWarning",

@@ -131,7 +131,10 @@ def _stats_from(path, entry, d: int, k: int):
 
 #: what an optional "metadata" object may hold: the target's name(s), the sample-weight
 #: column, the objective in words, the training data's file name and the model's scores on it
-METADATA_KEYS = ("target_name", "weight_name", "objective", "data_file", "training_metrics")
+METADATA_KEYS = ("target_name", "weight_name", "objective", "data_file", "training_metrics", "cv_path")
+#: ``cv_path`` (``linreg fit --alpha cv``): the cross-validation curve the alpha was chosen from
+CV_PATH_KEYS = {"scoring", "selection", "n_folds", "alphas", "mean", "se", "alpha_min", "alpha_1se"}
+MAX_CV_ALPHAS = 10_000
 METADATA_METRICS = ("n", "r2", "rmse", "mae")
 MAX_METADATA_TEXT = 10_000
 
@@ -164,6 +167,8 @@ def check_metadata(meta, path="<model>") -> dict:
     for key in ("weight_name", "objective", "data_file"):
         if key in meta:
             text(meta[key], key)
+    if "cv_path" in meta:
+        check_cv_path(meta["cv_path"], bad)
     metrics = meta.get("training_metrics")
     if metrics is not None:
         if not isinstance(metrics, dict) or set(metrics) - set(METADATA_METRICS):
@@ -172,6 +177,32 @@ def check_metadata(meta, path="<model>") -> dict:
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 bad(f"training_metrics.{key} must be a number or null")
     return meta
+
+
+def check_cv_path(cv, bad) -> None:
+    """``cv_path``: exactly :data:`CV_PATH_KEYS`; ``alphas``, ``mean``, ``se`` lists of equal
+    length of finite numbers (alphas ≥ 0, se ≥ 0 or NaN)."""
+    def numbers(key, value):
+        if (not isinstance(value, list) or not 0 < len(value) <= MAX_CV_ALPHAS
+                or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)):
+            bad(f"cv_path.{key} must be a list of 1 to {MAX_CV_ALPHAS} numbers")
+        return np.array(value, dtype=float)
+
+    if not isinstance(cv, dict) or set(cv) != CV_PATH_KEYS:
+        bad(f"cv_path must be an object with the keys {sorted(CV_PATH_KEYS)}")
+    alphas, mean, se = (numbers(k, cv[k]) for k in ("alphas", "mean", "se"))
+    if not (len(alphas) == len(mean) == len(se)):
+        bad("cv_path.alphas, mean and se must have the same length")
+    if not (np.isfinite(alphas).all() and (alphas >= 0).all()) or (se < 0).any():
+        bad("cv_path.alphas must be finite and >= 0, and cv_path.se >= 0")
+    for key in ("alpha_min", "alpha_1se"):
+        if isinstance(cv[key], bool) or not isinstance(cv[key], (int, float)) or cv[key] not in alphas:
+            bad(f"cv_path.{key} must be one of cv_path.alphas")
+    if not (isinstance(cv["n_folds"], int) and not isinstance(cv["n_folds"], bool) and cv["n_folds"] >= 1):
+        bad("cv_path.n_folds must be a positive integer")
+    for key in ("scoring", "selection"):
+        if not isinstance(cv[key], str) or len(cv[key]) > 20:
+            bad(f"cv_path.{key} must be a short string")
 
 
 def save(model, path) -> None:

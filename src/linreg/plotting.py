@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 __all__ = ["require_matplotlib", "optimal_loss", "draw_loss", "draw_predicted_vs_actual",
-           "draw_residuals", "plot_loss", "plot_fit", "model_figure", "MAX_POINTS", "DPI",
+           "draw_residuals", "plot_loss", "plot_fit", "model_figure", "cv_curve", "draw_cv", "plot_cv", "MAX_POINTS", "DPI",
            "PANEL_SIZE"]
 
 #: scatter plots show at most this many points (a random, reproducible subset beyond)
@@ -259,13 +259,59 @@ def plot_fit(model, X, y, axes=None, target_name=None):
     return axes
 
 
+def cv_curve(source) -> dict:
+    """The cross-validation curve of a fitted :class:`~linreg.LinearRegressionCV`, or of a
+    model saved by ``linreg fit --alpha cv`` (its ``metadata_["cv_path"]``)."""
+    curve = (getattr(source, "metadata_", None) or {}).get("cv_path")
+    if curve is not None:
+        return curve
+    if not hasattr(source, "cv_results_"):
+        raise ValueError("plot_cv needs a fitted LinearRegressionCV, or a model saved by "
+                         "'linreg fit --alpha cv' (whose file records the curve)")
+    name = source.scoring
+    return {"scoring": name, "n_folds": source.n_folds_, "alphas": list(source.alphas_),
+            "mean": list(np.ravel(source.cv_results_[f"mean_test_{name}"])),
+            "se": list(np.ravel(source.cv_results_[f"se_test_{name}"])),
+            "alpha_min": source.alpha_min_, "alpha_1se": source.alpha_1se_}
+
+
+def draw_cv(ax, source):
+    """The mean held-out score per alpha ± one standard error (log alpha axis), with the
+    alpha of the lowest mean and the one-standard-error alpha marked."""
+    curve = cv_curve(source)
+    alphas, mean, se = (np.asarray(curve[k], dtype=float) for k in ("alphas", "mean", "se"))
+    ax.errorbar(alphas, mean, yerr=np.where(np.isfinite(se), se, 0.0), fmt="o-", ms=3, capsize=2,
+                color="C0", label=f"mean ± 1 s.e. over {curve['n_folds']} folds")
+    ax.axvline(curve["alpha_min"], color="C1", ls="--", label=f"min: alpha={curve['alpha_min']:.3g}")
+    ax.axvline(curve["alpha_1se"], color="C2", ls=":", label=f"1se: alpha={curve['alpha_1se']:.3g}")
+    if (alphas > 0).all():
+        ax.set_xscale("log")
+    ax.set_xlabel("alpha")
+    ax.set_ylabel(f"held-out {curve['scoring']}")
+    ax.set_title("Cross-validation")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_cv(model_cv, ax=None):
+    """Draw the CV curve (:func:`draw_cv`) on ``ax`` (new pyplot axes if None); returns ``ax``."""
+    if ax is None:
+        _, ax = pyplot().subplots(figsize=PANEL_SIZE, layout="constrained")
+    return draw_cv(ax, model_cv)
+
+
 def model_figure(model, X=None, y=None, figure_class=None, target_name=None):
     """The command line's figure: the loss curve and, given data, predicted vs actual and
-    residuals vs fitted, in one row (built without pyplot, so no display is needed)."""
+    residuals vs fitted, in one row (built without pyplot, so no display is needed); first the
+    cross-validation curve for a model saved by ``linreg fit --alpha cv``."""
     Figure = figure_class or require_matplotlib()
-    panels = 1 if X is None else 3
+    has_cv = "cv_path" in (getattr(model, "metadata_", None) or {})
+    panels = (1 if X is None else 3) + has_cv
     fig = Figure(figsize=(PANEL_SIZE[0] * panels, PANEL_SIZE[1]), dpi=DPI, layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False)[0]
+    if has_cv:
+        draw_cv(axes[0], model)
+        axes = axes[1:]
     target_name = target_name or _target_name_of(model)
     draw_loss(axes[0], model, optimal_loss(model, X, y), target_name=target_name)
     if X is not None:

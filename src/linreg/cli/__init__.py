@@ -11,6 +11,8 @@
     linreg demo
     linreg lesson [--html lesson.html]
     linreg report model.json data.csv -o report.html
+    linreg fit data.csv --target y --alpha cv [--cv 10] [--alphas 0.01,0.1,1] -o model.json
+    linreg select data.csv --target y --criterion bic [--direction both] [-o model.json]
 
 Data files are read by :func:`linreg.io.read_table`, model files by :func:`linreg.load`.
 Every command is a function ``cmd_<name>(args, out, err) -> int``; :func:`main` parses, runs it and
@@ -46,6 +48,7 @@ COMMANDS = {
     "demo": ("demo", "cmd_demo"),
     "lesson": ("lesson", "cmd_lesson"),
     "report": ("report", "cmd_report"),
+    "select": ("select", "cmd_select"),
 }
 
 #: what the one-module ``linreg.cli`` defined, still importable from it: name → (module, name)

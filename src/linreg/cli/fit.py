@@ -12,6 +12,7 @@ import numpy as np
 from ..io import read_table
 from ..solvers import ITERATIVE_SOLVERS
 from ..validation import most_columns as _most_columns
+from .crossval import check_cv_options, cv_path, fit_cv
 from .describe import CLOSED_FORMS, objective_text, stop_line, training_metrics
 from .errors import OK, CommandError
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
@@ -55,6 +56,12 @@ def cmd_fit(args, out, err) -> int:
     from ..progress import ProgressBar
 
     params = _estimator_params(args)
+    cross_validate = params["alpha"] == "cv"
+    if cross_validate:
+        check_cv_options(args)
+        params["alpha"] = 0.0
+    elif args.alphas is not None:
+        raise CommandError("--alphas goes with --alpha cv")
     model = LinearRegression(**params)
     model.check_params()  # a bad option fails before a long read, not after
     table = read_table(args.data, target=split_names(args.target),
@@ -77,7 +84,11 @@ def cmd_fit(args, out, err) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.fit(table.X, table.y, sample_weight=table.weights, **fit_options)
+            if cross_validate:
+                searched = fit_cv(args, table)
+                model = searched.estimator_
+            else:
+                model.fit(table.X, table.y, sample_weight=table.weights, **fit_options)
         finally:
             if bar is not None:
                 bar.close()
@@ -92,6 +103,7 @@ def cmd_fit(args, out, err) -> int:
         "objective": objective_text(model),
         "training_metrics": metrics,
         "data_file": Path(table.path).name,
+        **({"cv_path": cv_path(searched)} if cross_validate else {}),
     }
     from ..persistence import save
     try:
@@ -125,6 +137,9 @@ def cmd_fit(args, out, err) -> int:
         out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
                   f"{metrics['r2']:.6g}, RMSE {metrics['rmse']:.6g}, MAE {metrics['mae']:.6g}\n")
         out.write(stop_line(model))
+        if cross_validate:
+            out.write(f"alpha {model.alpha:g} chosen by {args.cv}-fold cross-validation (min "
+                      f"{searched.alpha_min_:g}, one-standard-error {searched.alpha_1se_:g})\n")
         out.write("coefficients (original units):\n")
         print_coefficients(model, table.feature_names, out)
         out.write(f"saved {args.output}\n")

@@ -27,6 +27,15 @@ def _learning_rate(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a number") from None
 
 
+def _alpha(text: str):
+    if text == "cv":
+        return "cv"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'cv' or a number") from None
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (plus a pointer to --help)."""
 
@@ -98,8 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", metavar="NAME",
                    help="auto, plain, momentum, nesterov or adam (iterative solvers; default auto: "
                         "nesterov for gd with an automatic learning rate, else plain)")
-    p.add_argument("--alpha", type=float, default=0.0, metavar="A",
-                   help="L2 penalty (alpha/2)‖w‖²; default 0")
+    p.add_argument("--alpha", type=_alpha, default=0.0, metavar="A",
+                   help="L2 penalty (alpha/2)‖w‖²; default 0; 'cv' chooses it by exact k-fold "
+                        "cross-validation (LinearRegressionCV)")
+    p.add_argument("--cv", type=int, default=5, metavar="K", help="folds of --alpha cv; default 5")
+    p.add_argument("--alphas", metavar="A1,A2,…",
+                   help="the alphas --alpha cv tries (default: a log-spaced path from the data)")
     p.add_argument("--learning-rate", type=_learning_rate, default="auto", metavar="ETA",
                    help="step size of the iterative solvers, or 'auto' (default: safe for the data)")
     p.add_argument("--batch-size", type=int, metavar="B", help="rows per update of minibatch")
@@ -182,7 +195,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE",
                    help="also draw gradient descent's loss curve and the fit (.png, .svg, .pdf)")
     _add_lesson_and_report(sub, common, fmt)
+    _add_select(sub, common, fmt)
     return parser
+
+
+def _add_select(sub, common, fmt) -> None:
+    p = sub.add_parser("select", parents=[common], formatter_class=fmt,
+                       help="choose feature columns by AIC, BIC or adjusted R²",
+                       description="Stepwise (or exhaustive) feature selection from the data's "
+                                   "sufficient statistics; prints the path and the chosen columns.",
+                       epilog=_example("linreg select houses.csv --target price --drop id "
+                                       "--criterion bic -o model.json"))
+    p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
+    p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--features", metavar="A,B,…", help="the candidate columns (default: all others)")
+    group.add_argument("--drop", metavar="A,B,…", help="columns to leave out of the candidates")
+    p.add_argument("--weight", metavar="COLUMN", help="a column of sample weights (> 0)")
+    p.add_argument("--criterion", default="bic", choices=["aic", "bic", "adjr2"],
+                   help="default bic")
+    p.add_argument("--direction", default="both", choices=["both", "forward", "backward", "exhaustive"],
+                   help="default both; exhaustive tries every subset (at most 20 candidates)")
+    p.add_argument("-o", "--output", metavar="MODEL.json",
+                   help="also fit the chosen columns and save the model")
+    p.add_argument("--json", action="store_true", help="print the path and the choice as JSON")
 
 
 def _add_lesson_and_report(sub, common, fmt) -> None:

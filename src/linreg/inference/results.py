@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import numpy as np
 import scipy.stats
 
@@ -200,6 +202,11 @@ class RegressionResults:
                              f"P>|{stat}|": self.pvalues, lo: ci[:, 0], hi: ci[:, 1],
                              "identified": self.identified},
                             index=pd.Index(list(self.param_names), name="term"))
+
+    def compare_f_test(self, restricted):
+        """F-test of the nested ``restricted`` model against this one: ``(F, p, df_diff)``,
+        as statsmodels' (:func:`linreg.selection.compare.compare_f_test`)."""
+        return import_module("linreg.selection.compare").compare_f_test(self, restricted)
 
     def __repr__(self) -> str:
         return (f"<RegressionResults {self.target_name!r}: {self.nobs} observations, "

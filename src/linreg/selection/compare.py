@@ -1,0 +1,156 @@
+"""Nested model comparison by the F-test: :func:`compare_f_test` and :func:`anova`.
+
+For a restricted model (residual sum of squares ``SSR_r``, ``df_r`` residual degrees of
+freedom) nested in a fuller one (``SSR_f``, ``df_f < df_r``) fitted on the same rows::
+
+    F = ((SSR_r − SSR_f) / (df_r − df_f)) / (SSR_f / df_f),    p = P(F_{df_r − df_f, df_f} > F)
+
+statsmodels' ``compare_f_test`` and ``anova_lm(m1, m2)``.  With more than two models,
+:func:`anova` compares each with the one before it and divides by the *largest* model's
+``σ² = SSR/df_resid`` (as statsmodels and R's ``anova`` do); the p-value uses that largest
+model's residual degrees of freedom, the degrees of freedom of the ``σ²`` it divides by
+(R's ``anova``).  statsmodels uses each row's own ``df_resid`` there instead, which agrees
+for two models and differs from the third model on.
+
+Only what the results carry is checked — the same number of observations, residual degrees
+of freedom that fall — not that one set of columns contains the other: a restricted model
+may use combinations of the fuller model's columns.  Both models must be fitted on the same
+rows (and weights); the test assumes the homoscedastic errors of ``cov_type="nonrobust"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["anova", "compare_f_test", "AnovaTable"]
+
+COLUMNS = ("df_resid", "ssr", "df_diff", "ss_diff", "F", "Pr(>F)")
+
+
+def _check_result(result, position: str) -> None:
+    for name in ("ssr", "df_resid", "nobs"):
+        if not hasattr(result, name):
+            raise TypeError(f"{position} is not a regression result (it has no {name!r}): got "
+                            f"{type(result).__name__}; use model.summary() for a fitted model's")
+    if not np.isfinite(result.ssr) or result.ssr < 0:
+        raise ValueError(f"{position} has a residual sum of squares of {result.ssr}")
+    if result.df_resid <= 0:
+        raise ValueError(f"{position} has {result.df_resid} residual degrees of freedom: no "
+                         "estimate of the error variance to test against")
+    if getattr(result, "cov_type", "nonrobust") != "nonrobust":
+        warnings.warn(f"{position} has cov_type={result.cov_type!r}: the F-test for comparing "
+                      "models assumes homoscedastic errors whatever the covariance", UserWarning,
+                      stacklevel=3)
+
+
+def _check_pair(restricted, full, first: str, second: str) -> None:
+    if restricted.nobs != full.nobs:
+        raise ValueError(f"{first} and {second} are fitted on different numbers of observations "
+                         f"({restricted.nobs} and {full.nobs}): nested models share their rows")
+    if restricted.df_resid <= full.df_resid:
+        raise ValueError(
+            f"{first} must be nested in {second}, so have more residual degrees of freedom, "
+            f"but has {restricted.df_resid} against {full.df_resid}; pass the models from the "
+            "most restricted to the fullest")
+
+
+def compare_f_test(full, restricted) -> tuple[float, float, int]:
+    """F-test that ``restricted`` (nested in ``full``) fits as well: ``(F, p, df_diff)``.
+
+    Equal to statsmodels' ``full.compare_f_test(restricted)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linreg import LinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3)); y = X @ [1.0, 1.0, 0.0] + rng.standard_normal(50)
+    >>> full = LinearRegression().fit(X, y).summary()
+    >>> small = LinearRegression().fit(X[:, :1], y).summary()
+    >>> F, p, df = compare_f_test(full, small)
+    >>> df, bool(p < 0.01)
+    (2, True)
+    """
+    import scipy.stats
+
+    _check_result(full, "the full model")
+    _check_result(restricted, "the restricted model")
+    _check_pair(restricted, full, "the restricted model", "the full model")
+    df_diff = restricted.df_resid - full.df_resid
+    f_value = (restricted.ssr - full.ssr) / df_diff / full.ssr * full.df_resid
+    return float(f_value), float(scipy.stats.f.sf(f_value, df_diff, full.df_resid)), df_diff
+
+
+class AnovaTable:
+    """The table :func:`anova` returns: one row per model, statsmodels' ``anova_lm`` columns
+    ``df_resid, ssr, df_diff, ss_diff, F, Pr(>F)`` (as there: 0 and NaNs in the first row).
+
+    ``table["F"]`` is a column (an array); ``table.to_frame()`` a pandas DataFrame (needs
+    pandas); ``print(table)`` shows it.
+    """
+
+    def __init__(self, columns: dict):
+        self.columns = {name: np.asarray(columns[name], dtype=float) for name in COLUMNS}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.columns:
+            raise KeyError(f"no column {name!r}; the columns are {', '.join(COLUMNS)}")
+        return self.columns[name].copy()
+
+    def __len__(self) -> int:
+        return len(self.columns["ssr"])
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({name: self.columns[name] for name in COLUMNS})
+
+    def __str__(self) -> str:
+        rows = [[""] + list(COLUMNS)]
+        for i in range(len(self)):
+            rows.append([str(i)] + ["" if np.isnan(self.columns[c][i]) else f"{self.columns[c][i]:.6g}"
+                                    for c in COLUMNS])
+        widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+        return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in rows)
+
+    __repr__ = __str__
+
+
+def anova(*results) -> AnovaTable:
+    """Compare nested models, from the most restricted to the fullest: statsmodels'
+    ``anova_lm(m1, m2, ...)`` for :class:`~linreg.inference.RegressionResults` (what
+    ``model.summary()`` returns).
+
+    Row ``i > 0`` tests model ``i − 1`` against model ``i``:
+    ``F_i = (ss_diff_i / df_diff_i) / σ²`` with ``σ² = SSR/df_resid`` of the last model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linreg import LinearRegression, anova
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3)); y = X @ [1.0, 0.5, 0.0] + rng.standard_normal(50)
+    >>> table = anova(*(LinearRegression().fit(X[:, :k], y).summary() for k in (1, 2, 3)))
+    >>> table["df_resid"]
+    array([48., 47., 46.])
+    """
+    import scipy.stats
+
+    if len(results) < 2:
+        raise ValueError(f"anova compares two or more nested models, got {len(results)}")
+    for i, r in enumerate(results):
+        _check_result(r, f"model {i}")
+    for i in range(1, len(results)):
+        _check_pair(results[i - 1], results[i], f"model {i - 1}", f"model {i}")
+    ssr = np.array([r.ssr for r in results], dtype=float)
+    df_resid = np.array([r.df_resid for r in results], dtype=float)
+    scale = ssr[-1] / df_resid[-1]
+    df_diff = np.concatenate([[0.0], -np.diff(df_resid)])
+    ss_diff = np.concatenate([[np.nan], -np.diff(ssr)])
+    f_value = ss_diff / df_diff / scale
+    pvalue = np.full(len(results), np.nan)
+    pvalue[1:] = scipy.stats.f.sf(f_value[1:], df_diff[1:], df_resid[-1])
+    return AnovaTable({"df_resid": df_resid, "ssr": ssr, "df_diff": df_diff, "ss_diff": ss_diff,
+                       "F": f_value, "Pr(>F)": pvalue})
