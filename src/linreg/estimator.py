@@ -515,6 +515,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 f"{self.n_features_in_} statistics (a design too wide for them), and summary()'s "
                 "covariance of the coefficients is a matrix of that size: refit with "
                 "solver='normal' if it fits in memory, or reduce the features")
+        if X is not None or y is not None:
             if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
                 raise ValueError("pass both X and y to summary() (or neither, to use the "
                                  "training data the model was fitted on)")
