@@ -120,7 +120,7 @@ def test_fit_predict_round_trip_equals_python_api(files, data, tmp_path):
     code, _, err = run(["predict", files["model"], files["new"], "-o", out])
     assert code == 0, err
     header = out.read_text().splitlines()[0]
-    assert header.strip('"') == "prediction"
+    assert header.strip('"') == "prediction_price"   # named after the model's target
     got = np.loadtxt(out, delimiter=",", skiprows=1)
     # bit for bit what the saved model, and a fit from Python, give
     np.testing.assert_array_equal(got, linreg.load(files["model"]).predict(X))
@@ -156,7 +156,7 @@ def test_predict_to_stdout_and_other_formats(files, data, tmp_path):
     code, _, err = run(["predict", files["model"], files["new"], "-o", tmp_path / "p.parquet"])
     assert code == 0, err
     import pyarrow.parquet as pq
-    np.testing.assert_array_equal(pq.read_table(tmp_path / "p.parquet").column("prediction").to_numpy(),
+    np.testing.assert_array_equal(pq.read_table(tmp_path / "p.parquet").column("prediction_price").to_numpy(),
                                   expected)
 
 
@@ -339,7 +339,7 @@ def test_outputs_are_replaced_and_never_half_written(files, tmp_path):
     assert code == 1 and out.read_text() == "old contents\n"
     code, _, err = run(["predict", files["model"], files["new"], "-o", out])
     assert code == 0, err
-    assert out.read_text().splitlines()[0].strip('"') == "prediction"
+    assert out.read_text().splitlines()[0].strip('"') == "prediction_price"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files
     code, _, err = run(["predict", files["model"], files["new"], "-o", tmp_path / "no" / "p.csv"])
     assert code == 1 and "does not exist" in err

@@ -1,4 +1,4 @@
-"""``linreg fit``: read a data file, fit, report and save the model (with a progress bar for the
+"""``linreg fit``: read a data file, fit, report and (with ``-o``) save the model (with a progress bar for the
 iterative solvers)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 from ..io import read_table
 from ..solvers import ITERATIVE_SOLVERS
 from ..validation import most_columns as _most_columns
-from .describe import CLOSED_FORMS, objective_text, stop_line, training_metrics
+from .describe import CLOSED_FORMS, objective_text, solver_reason, stop_line, training_metrics
 from .errors import OK, CommandError
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
 from .reading import model_predict, split_names
@@ -93,11 +93,12 @@ def cmd_fit(args, out, err) -> int:
         "training_metrics": metrics,
         "data_file": Path(table.path).name,
     }
-    from ..persistence import save
-    try:
-        save(model, args.output)
-    except OSError as exc:
-        raise CommandError(str(exc)) from None
+    if args.output is not None:
+        from ..persistence import save
+        try:
+            save(model, args.output)
+        except OSError as exc:
+            raise CommandError(str(exc)) from None
     report = {
         "model_file": args.output,
         "data_file": table.path,
@@ -106,6 +107,7 @@ def cmd_fit(args, out, err) -> int:
         "target": model.metadata_["target_name"],
         "weight": table.weight_name,
         "solver": model.solver_,
+        "solver_reason": solver_reason(model),
         "n_iter": int(model.n_iter_),
         "stop_reason": getattr(model, "stop_reason_", None),
         "final_loss": jsonable(model.loss_history_[-1]),
@@ -124,8 +126,10 @@ def cmd_fit(args, out, err) -> int:
                   f"target {report['target']!r}{weighted}\n")
         out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
                   f"{metrics['r2']:.6g}, RMSE {metrics['rmse']:.6g}, MAE {metrics['mae']:.6g}\n")
+        out.write(f"why {model.solver_}: {report['solver_reason']}\n")
         out.write(stop_line(model))
         out.write("coefficients (original units):\n")
         print_coefficients(model, table.feature_names, out)
-        out.write(f"saved {args.output}\n")
+        out.write(f"saved {args.output}\n" if args.output is not None
+                  else "not saved (give -o MODEL.json to save the model)\n")
     return OK

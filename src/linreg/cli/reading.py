@@ -10,7 +10,7 @@ from ..io import Table, read_table
 from ..validation import name_list
 from .errors import CommandError
 
-__all__ = ["split_names", "load_model", "model_features", "model_targets", "model_weight",
+__all__ = ["split_names", "load_model", "read_columns", "model_features", "model_targets", "model_weight",
            "read_for_model", "model_predict"]
 
 
@@ -20,12 +20,22 @@ def split_names(text: str | None) -> list[str] | None:
     names = [t.strip() for t in text.split(",")]
     if any(not n for n in names):
         raise CommandError(f"the column list {text!r} has an empty name")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise CommandError(f"the column list {text!r} names {', '.join(map(repr, twice))} "
+                           "more than once")
     return names
 
 
-def load_model(path: str):
+def load_model(path: str, data: str | None = None):
+    """The model saved at ``path``; ``data`` (the command's DATA argument) is used only to
+    recognise the two arguments given the wrong way round."""
     from ..estimator import load
 
+    if (data is not None and Path(data).suffix.lower() == ".json"
+            and Path(path).suffix.lower() != ".json"):
+        raise CommandError(f"the arguments look swapped: {data} is a model file and {path} is "
+                           "not; give the model first (MODEL DATA)")
     if not Path(path).exists():
         raise CommandError(f"{path}: no such model file")
     return load(path)
@@ -75,3 +85,32 @@ def model_predict(model, X, **kwargs):
         # the model's feature names are matched by name when the file is read
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         return model.predict(X, **kwargs)
+
+
+def read_columns(path: str, names: list[str]):
+    """Columns of a CSV or Parquet file as they are (numbers or text), as a pyarrow table's
+    pandas frame: what ``linreg predict --keep`` copies into its output."""
+    from ..sources import CSV_SUFFIXES, PARQUET_SUFFIXES
+    from ..sources.arrow import need_pyarrow
+
+    need_pyarrow("--keep")
+    suffix = Path(path).suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        import pyarrow.csv as pcsv
+        with pcsv.open_csv(path) as reader:     # (reads the first block only)
+            header = reader.schema.names
+        missing = [n for n in names if n not in header]
+        if not missing:
+            table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(include_columns=names))
+    elif suffix in PARQUET_SUFFIXES:
+        import pyarrow.parquet as pq
+        header = pq.read_schema(path).names
+        missing = [n for n in names if n not in header]
+        if not missing:
+            table = pq.read_table(path, columns=names)
+    else:
+        raise CommandError(f"--keep copies columns of CSV and Parquet files, not of {path}")
+    if missing:
+        raise CommandError(f"{path}: --keep names {', '.join(map(repr, missing))}, not a column "
+                           f"of the file (its columns: {', '.join(header)})")
+    return table.to_pandas()

@@ -40,7 +40,7 @@ def _result_json(result):
 
 
 def cmd_summary(args, out, err) -> int:
-    model = load_model(args.model)
+    model = load_model(args.model, args.data)
     names = model_features(model)
     meta = getattr(model, "metadata_", None) or {}
     saved_by = json.loads(Path(args.model).read_text(encoding="utf-8")).get("library_version")
