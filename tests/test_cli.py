@@ -822,12 +822,17 @@ def test_loaded_model_keeps_its_training_statistics(files, data):
     assert loaded.stats_.n_rows == len(y)
 
 
-def test_summary_of_a_penalized_fit_is_refused_in_one_line(files, tmp_path):
+def test_summary_of_a_penalized_fit_refuses_only_the_ols_statistics(files, tmp_path):
+    # (issue 20: it used to refuse the whole summary; now the coefficients, R² and RMSE are
+    # shown, and the refusal of standard errors and p-values is one sentence of it)
     model = tmp_path / "ridge.json"
     assert run(["fit", files["train"], "--target", "price", "--drop", "id", "--alpha", "0.1",
                 "-o", model, "-q"])[0] == 0
     code, out, err = run(["summary", model, files["train"]])
-    assert code == 1 and err.count("\n") == 1 and "alpha" in err and out == ""
+    words = " ".join(out.split())
+    assert code == 0 and err == "" and "std err" not in out
+    assert "Not shown: Standard errors, t-values and p-values" in words
+    assert "--alpha 0.1" in words and "Refit with --alpha 0" in words
 
 
 def test_summary_of_several_targets_gives_one_result_each(files, data, tmp_path):

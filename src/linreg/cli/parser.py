@@ -27,6 +27,11 @@ def _learning_rate(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a number") from None
 
 
+def _cov_type(text: str) -> str:
+    """hc3 → HC3: the covariance types in any case."""
+    return text.upper() if text.lower().startswith("hc") else text.lower()
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line (plus a pointer to --help); an unknown
     option is reported by the command it was given to, with the closest of its options."""
@@ -195,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="?")
     _add_model_columns(p)
     _add_weight(p)
-    p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
+    p.add_argument("--cov-type", default="nonrobust", type=_cov_type,
+                   choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
     p.add_argument("--json", action="store_true", help="print as JSON")
 
