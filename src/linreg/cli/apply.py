@@ -64,7 +64,7 @@ def _kept_columns(args, n_rows: int) -> dict:
     names = split_names(getattr(args, "keep", None))
     if not names:
         return {}
-    frame = read_columns(args.data, names)
+    frame = read_columns(args.data, names, getattr(args, "sep", None))
     if len(frame) != n_rows:
         raise CommandError(f"{args.data}: --keep read {len(frame)} rows but the features "
                            f"{n_rows}")

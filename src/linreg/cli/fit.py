@@ -57,9 +57,13 @@ def cmd_fit(args, out, err) -> int:
     params = _estimator_params(args)
     model = LinearRegression(**params)
     model.check_params()  # a bad option fails before a long read, not after
-    table = read_table(args.data, target=split_names(args.target),
-                       features=split_names(args.features), drop=split_names(args.drop),
-                       need_target=True, max_columns=_most_columns(), weight=args.weight)
+    with warnings.catch_warnings(record=True) as reading:
+        warnings.simplefilter("always")
+        table = read_table(args.data, target=split_names(args.target),
+                           features=split_names(args.features), drop=split_names(args.drop, blank=True),
+                           need_target=True, max_columns=_most_columns(), weight=args.weight,
+                           delimiter=args.sep)
+    read_warned = show_warnings(reading, err)
     bar = None
     if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
             and "callback" in model.get_params()):
@@ -115,7 +119,7 @@ def cmd_fit(args, out, err) -> int:
         "seconds": round(seconds, 6),
         "training_metrics": jsonable(metrics),
         **coefficients_json(model, table.feature_names),
-        "warnings": warned,
+        "warnings": read_warned + warned,
     }
     if args.json:
         dump_json(report, out)

@@ -72,11 +72,26 @@ def _example(text: str) -> str:
 
 
 def _add_model_columns(p: argparse.ArgumentParser) -> None:
-    """--target and --drop for the commands that apply a saved model to a data file."""
+    """--target, --drop and --sep for the commands that apply a saved model to a data file."""
+    _add_sep(p)
     p.add_argument("--target", metavar="COLUMN",
                    help="the target column (default: the one the model was fitted on)")
     p.add_argument("--drop", metavar="A,B,…",
                    help="columns to leave out, for a model that does not record its feature names")
+
+
+def _add_sep(p: argparse.ArgumentParser) -> None:
+    """--sep for the commands that read a data file."""
+    p.add_argument("--sep", metavar="CHAR", type=_separator,
+                   help="the field separator of a CSV file (default: tab for .tsv, else comma; "
+                        "'\\t' for a tab)")
+
+
+def _separator(text: str) -> str:
+    text = "\t" if text in ("\\t", "tab") else text
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one character")
+    return text
 
 
 def _add_weight(p: argparse.ArgumentParser) -> None:
@@ -116,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "  linreg fit big.parquet --target y --solver gd "
                                        "--max-iter 500 -o model.json --json"))
     p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
+    _add_sep(p)
     p.add_argument("--target", required=True, metavar="COLUMN",
                    help="the column to predict (COL1,COL2 for several targets)")
     group = p.add_mutually_exclusive_group()
@@ -169,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "--interval prediction"))
     p.add_argument("model", help="a model file written by 'linreg fit'")
     p.add_argument("data", help="CSV, Parquet, .npy or .npz file with the model's feature columns")
+    _add_sep(p)
     p.add_argument("-o", "--output",
                    help="where to write the predictions (.csv, .parquet or .npy); default: stdout as CSV")
     p.add_argument("--drop", metavar="A,B,…",

@@ -14,11 +14,13 @@ __all__ = ["split_names", "load_model", "read_columns", "model_features", "model
            "read_for_model", "model_predict"]
 
 
-def split_names(text: str | None) -> list[str] | None:
+def split_names(text: str | None, blank: bool = False) -> list[str] | None:
+    """``a,b`` → ``["a", "b"]``; with ``blank`` (for ``--drop``) an empty name stands for
+    the column whose header is empty (pandas' index: ``--drop ''``, ``--drop ,id``)."""
     if text is None:
         return None
     names = [t.strip() for t in text.split(",")]
-    if any(not n for n in names):
+    if any(not n for n in names) and not (blank and names.count("") == 1):
         raise CommandError(f"the column list {text!r} has an empty name")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -67,13 +69,14 @@ def read_for_model(model, args, need_target=False, weighted=False) -> Table:
     target = split_names(getattr(args, "target", None)) or model_targets(model)
     if need_target and not target:
         raise CommandError("the model file does not record its target column: give --target")
-    drop = split_names(args.drop)
+    drop = split_names(args.drop, blank=True)
     if features is not None and drop is not None:
         drop = None  # the model names its columns: nothing else is read anyway
     table = read_table(args.data, target=target if need_target else None, features=features,
                        drop=drop, need_target=need_target,
                        features_role="a feature the model needs",
-                       weight=model_weight(model, args) if weighted else None)
+                       weight=model_weight(model, args) if weighted else None,
+                       delimiter=getattr(args, "sep", None))
     if table.X.shape[1] != model.n_features_in_:
         raise CommandError(f"{args.data} gives {table.X.shape[1]} feature columns but the model "
                            f"was fitted on {model.n_features_in_} (leave columns out with --drop)")
@@ -87,7 +90,7 @@ def model_predict(model, X, **kwargs):
         return model.predict(X, **kwargs)
 
 
-def read_columns(path: str, names: list[str]):
+def read_columns(path: str, names: list[str], delimiter: str | None = None):
     """Columns of a CSV or Parquet file as they are (numbers or text), as a pyarrow table's
     pandas frame: what ``linreg predict --keep`` copies into its output."""
     from ..sources import CSV_SUFFIXES, PARQUET_SUFFIXES
@@ -97,11 +100,14 @@ def read_columns(path: str, names: list[str]):
     suffix = Path(path).suffix.lower()
     if suffix in CSV_SUFFIXES:
         import pyarrow.csv as pcsv
-        with pcsv.open_csv(path) as reader:     # (reads the first block only)
+        sep = delimiter or ("\t" if suffix == ".tsv" else ",")
+        parse = pcsv.ParseOptions(delimiter=sep)
+        with pcsv.open_csv(path, parse_options=parse) as reader:   # (the first block only)
             header = reader.schema.names
         missing = [n for n in names if n not in header]
         if not missing:
-            table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(include_columns=names))
+            table = pcsv.read_csv(path, parse_options=parse,
+                                  convert_options=pcsv.ConvertOptions(include_columns=names))
     elif suffix in PARQUET_SUFFIXES:
         import pyarrow.parquet as pq
         header = pq.read_schema(path).names

@@ -12,15 +12,15 @@ from .parquet_files import ParquetSource
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "from_file"]
 
 #: the file name extensions :func:`from_file` reads as CSV and as Parquet
-CSV_SUFFIXES = (".csv", ".txt")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def from_file(path, target=None, features=None, drop=None, weight=None,
               chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
-              features_role: str = "a feature") -> Source:
+              features_role: str = "a feature", delimiter: str | None = None) -> Source:
     """A source for one file of any format linreg reads, chosen by its extension: CSV
-    (``.csv``, ``.txt``), Parquet (``.parquet``, ``.pq``), ``.npy`` or ``.npz``.
+    (``.csv``, ``.txt``; ``.tsv`` tab-separated), Parquet (``.parquet``, ``.pq``), ``.npy`` or ``.npz``.
 
     Parameters
     ----------
@@ -32,6 +32,8 @@ def from_file(path, target=None, features=None, drop=None, weight=None,
         the target or the weight).
     weight : str, optional
         A column of sample weights (>= 0, never a feature).
+    delimiter : str, optional
+        The field separator of a CSV file (default: a tab for ``.tsv``, else a comma).
     chunk_rows : int or None
         Rows per block; None reads the whole file as one block.
     features_role : str
@@ -57,6 +59,12 @@ def from_file(path, target=None, features=None, drop=None, weight=None,
         make = NpyColumnsSource
     else:
         raise MalformedDataError(f"{p}: cannot tell the format from the extension "
-                                 f"{suffix or '(none)'!r}; use .csv, .parquet, .npy or .npz")
+                                 f"{suffix or '(none)'!r}; use .csv, .tsv, .parquet, .npy or .npz")
+    if make is CsvSource:
+        sep = delimiter if delimiter is not None else ("\t" if suffix == ".tsv" else ",")
+        return CsvSource(p, target, features, drop, weight, delimiter=sep,
+                         chunk_rows=chunk_rows, features_role=features_role)
+    if delimiter is not None:
+        raise MalformedDataError(f"{p}: a field separator is for CSV files, not {suffix} files")
     return make(p, target, features, drop, weight, chunk_rows=chunk_rows,
                 features_role=features_role)
