@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -116,3 +117,62 @@ def test_predict_keeps_columns_and_names_the_prediction_after_the_target(cars, t
     assert code == 1 and "'nope'" in err and "--keep" in err
     code, _, err = run(["predict", model, cars["named"], "--keep", "name", "-o", tmp_path / "p.npy"])
     assert code == 1 and "'name'" in err and ".npy" in err
+
+
+def test_messages_speak_the_command_lines_options(cars, tmp_path):
+    """Errors and warnings name --options, never Python's keywords (issue 20)."""
+    cases = [
+        (["fit", cars["csv"], "--target", "mpg", "--solver", "gd", "--optimizer", "plain",
+          "--learning-rate", "5", "--no-standardize"],
+         ["--learning-rate 5 makes gradient descent diverge", "--learning-rate auto",
+          "leaving out --no-standardize"]),
+        (["fit", cars["csv"], "--target", "mpg", "--max-iter", "0"],
+         ["--max-iter 0 must be an integer >= 1"]),
+        (["fit", cars["csv"], "--target", "mpg", "--solver", "minibatch", "--batch-size", "0"],
+         ["--batch-size 0 must be an integer >= 1"]),
+        (["fit", cars["csv"], "--target", "mpg", "--early-stopping",
+          "--validation-fraction", "1.5"],
+         ["--validation-fraction 1.5 must be in (0, 1)"]),
+    ]
+    for argv, expected in cases:
+        code, _, err = run(argv)
+        assert code == 1 and err.count("\n") == 1, err
+        for text in expected:
+            assert text in err, (text, err)
+        assert not re.search(r"[a-z_]=\S", err), err       # no Python name=value
+    model = tmp_path / "m.json"
+    assert run(["fit", cars["csv"], "--target", "mpg", "-o", model, "-q"])[0] == 0
+    part = tmp_path / "part.csv"
+    part.write_text("\n".join(cars["csv"].read_text().splitlines()[:11]) + "\n")
+    code, _, err = run(["summary", model, part])
+    assert code == 1 and "10 rows, but the model was fitted on 40" in err
+    assert "the data file the model was fitted on (linreg summary MODEL DATA" in err
+    assert "X, y and sample_weight" not in err
+
+
+def test_python_keeps_its_own_spelling_of_the_same_messages(cars):
+    from linreg import LinearRegression
+    from linreg.exceptions import DivergenceError, TrainingDataMismatchError
+    X, y = cars["frame"][["wt", "hp"]], cars["frame"]["mpg"]
+    with pytest.raises(ValueError, match=r"^max_iter=0 must be an integer >= 1$"):
+        LinearRegression(max_iter=0).fit(X, y)
+    with pytest.raises(DivergenceError, match=r"learning_rate=5 .*learning_rate='auto'.*"
+                                              r"standardize=True"):
+        LinearRegression(solver="gd", optimizer="plain", learning_rate=5.0,
+                         standardize=False).fit(X, y)
+    model = LinearRegression().fit(X, y)
+    with pytest.raises(TrainingDataMismatchError, match=r"Pass the training data \(X, y and "
+                                                        r"sample_weight\) unchanged"):
+        model.summary(X=X[:10], y=y[:10])
+
+
+def test_cov_type_option_in_any_case(cars, tmp_path):
+    model = tmp_path / "m.json"
+    assert run(["fit", cars["csv"], "--target", "mpg", "-o", model, "-q"])[0] == 0
+    code, lower, err = run(["summary", model, cars["csv"], "--cov-type", "hc3", "--json"])
+    assert code == 0, err
+    code, upper, err = run(["summary", model, cars["csv"], "--cov-type", "HC3", "--json"])
+    frame = cars["frame"]
+    ols = sm.OLS(frame.mpg, sm.add_constant(frame[["wt", "hp"]])).fit(cov_type="HC3")
+    assert json.loads(lower)["inference"] == json.loads(upper)["inference"]
+    np.testing.assert_allclose(json.loads(lower)["inference"]["bse"], ols.bse, rtol=1e-8)
