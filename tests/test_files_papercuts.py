@@ -97,3 +97,56 @@ def test_unnamed_index_column_is_left_out_with_a_warning(frame, tmp_path):
         warnings.simplefilter("error")
         t = read_table(tmp_path / "i.csv", target="y", drop=[""])
     assert t.feature_names == ["x", "am"]
+
+
+@pytest.mark.parametrize("name, codec", [("d.csv.gz", "gzip"), ("d.csv.bz2", "bz2"),
+                                         ("d.csv.zst", "zstd"), ("d.tsv.gz", "gzip")])
+@pytest.mark.parametrize("chunk_rows", [None, 7])
+def test_compressed_csv_reads_as_the_plain_file(frame, tmp_path, name, codec, chunk_rows):
+    import pyarrow as pa
+    frame = frame.astype({"am": int})
+    sep = "\t" if ".tsv" in name else ","
+    with pa.output_stream(tmp_path / name, compression=codec) as stream:
+        stream.write(frame.to_csv(sep=sep, index=False).encode())
+    X, y, _ = sources.from_file(tmp_path / name, target="y", chunk_rows=chunk_rows).gather()
+    np.testing.assert_array_equal(X, frame[["x", "am"]].to_numpy(dtype=float))
+    np.testing.assert_array_equal(y[:, 0], frame.y.to_numpy())
+    ols = sm.OLS(frame.y, sm.add_constant(frame[["x", "am"]])).fit()
+    code, out, err = run(["fit", tmp_path / name, "--target", "y"])
+    assert code == 0 and f"R² {ols.rsquared:.6g}" in out, err
+
+
+def test_bad_compressed_files_are_named(tmp_path):
+    (tmp_path / "bad.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(DataFileError, match=r"bad\.csv\.gz cannot be decompressed as gzip"):
+        read_table(tmp_path / "bad.csv.gz", target="y")
+    (tmp_path / "d.npy.gz").write_bytes(b"x")
+    with pytest.raises(DataFileError, match=r"d\.npy\.gz: a compressed file is read as CSV"):
+        read_table(tmp_path / "d.npy.gz", target="y")
+
+
+@pytest.mark.parametrize("chunk_rows", [None, 4])
+def test_feather_file_reads_as_parquet_does(frame, tmp_path, chunk_rows):
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    table = pa.Table.from_pandas(frame.assign(name=[f"r{i}" for i in range(len(frame))]),
+                                 preserve_index=False)
+    feather.write_feather(table, tmp_path / "d.feather", chunksize=9)     # 4 record batches
+    frame.to_parquet(tmp_path / "d.parquet")
+    X, y, _ = sources.from_file(tmp_path / "d.feather", target="y", drop=["name"],
+                                chunk_rows=chunk_rows).gather()
+    X_pq, y_pq, _ = sources.from_file(tmp_path / "d.parquet", target="y").gather()
+    np.testing.assert_array_equal(X, X_pq)
+    np.testing.assert_array_equal(y, y_pq)
+    with pytest.raises(DataFileError, match=r"column 'name' holds (large_)?string, not numbers"):
+        sources.from_file(tmp_path / "d.feather", target="y")
+    model = tmp_path / "m.json"
+    assert run(["fit", tmp_path / "d.feather", "--target", "y", "--drop", "name",
+                "-o", model, "-q"])[0] == 0
+    code, out, err = run(["predict", model, tmp_path / "d.feather", "--keep", "name"])
+    assert code == 0, err
+    got = pd.read_csv(io.StringIO(out))
+    assert got["name"].tolist() == [f"r{i}" for i in range(len(frame))]
+    (tmp_path / "junk.arrow").write_bytes(b"junk")
+    with pytest.raises(DataFileError, match=r"junk\.arrow is not a readable Feather"):
+        read_table(tmp_path / "junk.arrow", target="y")

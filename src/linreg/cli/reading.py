@@ -96,8 +96,13 @@ def read_columns(path: str, names: list[str], delimiter: str | None = None):
     from ..sources import CSV_SUFFIXES, PARQUET_SUFFIXES
     from ..sources.arrow import need_pyarrow
 
+    from ..sources.csv_file import COMPRESSIONS
+    from ..sources.feather_files import FEATHER_SUFFIXES
+
     need_pyarrow("--keep")
     suffix = Path(path).suffix.lower()
+    if suffix in COMPRESSIONS:         # pyarrow decompresses by the extension
+        suffix = Path(path).with_suffix("").suffix.lower()
     if suffix in CSV_SUFFIXES:
         import pyarrow.csv as pcsv
         sep = delimiter or ("\t" if suffix == ".tsv" else ",")
@@ -114,9 +119,22 @@ def read_columns(path: str, names: list[str], delimiter: str | None = None):
         missing = [n for n in names if n not in header]
         if not missing:
             table = pq.read_table(path, columns=names)
+    elif suffix in FEATHER_SUFFIXES:
+        import pyarrow.feather as feather
+        header = _feather_names(path)
+        missing = [n for n in names if n not in header]
+        if not missing:
+            table = feather.read_table(path, columns=names, memory_map=True)
     else:
-        raise CommandError(f"--keep copies columns of CSV and Parquet files, not of {path}")
+        raise CommandError(f"--keep copies columns of CSV, Parquet and Feather files, not of "
+                           f"{path}")
     if missing:
         raise CommandError(f"{path}: --keep names {', '.join(map(repr, missing))}, not a column "
                            f"of the file (its columns: {', '.join(header)})")
     return table.to_pandas()
+
+
+def _feather_names(path) -> list[str]:
+    import pyarrow as pa
+    with pa.ipc.open_file(pa.memory_map(str(path))) as reader:
+        return list(reader.schema.names)

@@ -48,7 +48,9 @@ class CsvSource(ArrowColumnSource):
             raise ValueError(f"delimiter={delimiter!r} must be one character")
         self.delimiter = delimiter
         self._snapshot()
-        with open(self.path, "rb") as f:
+        #: a compressed file's text, decompressed once into memory (pyarrow's codecs)
+        self._raw = _decompressed(self.path)
+        with self._binary() as f:
             header = f.readline()
             self._data_start = f.tell()
             sample = f.read(1 << 16)
@@ -83,6 +85,10 @@ class CsvSource(ArrowColumnSource):
         self._ranges: list | None = None   # (offset, length, first_row, rows), after a pass
         self.n_rows = None
 
+    def _binary(self):
+        """The file's bytes (decompressed) as a binary file object."""
+        return open(self.path, "rb") if self._raw is None else io.BytesIO(self._raw)
+
     def __repr__(self):
         return f"sources.csv({self.path!r}, target={self.target_names!r})"
 
@@ -104,7 +110,7 @@ class CsvSource(ArrowColumnSource):
             yield from self._scan_whole(parse)
             return
         ranges, first_row = [], 0
-        with open(self.path, "rb") as f:
+        with self._binary() as f:
             f.seek(self._data_start)
             offset = self._data_start
             while True:
@@ -128,14 +134,15 @@ class CsvSource(ArrowColumnSource):
     def _scan_whole(self, parse: bool):
         """The whole file as one block, read and parsed by pyarrow's threads."""
         self.check_unchanged()
-        length = self._states[self.path].size - self._data_start
+        size = self._states[self.path].size if self._raw is None else len(self._raw)
+        length = size - self._data_start
         self._ranges, self.n_rows = [], 0
         if length <= 0:
             if not parse:
                 yield None
             return
         if not parse:
-            with open(self.path, "rb") as f:
+            with self._binary() as f:
                 f.seek(self._data_start)
                 rows = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
             self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
@@ -151,7 +158,7 @@ class CsvSource(ArrowColumnSource):
             yield from self._scan(parse=True)
             return
         self._index()
-        with open(self.path, "rb") as f:
+        with self._binary() as f:
             for i in order.tolist():
                 offset, length, first_row, _ = self._ranges[i]
                 self.check_unchanged()
@@ -164,6 +171,8 @@ class CsvSource(ArrowColumnSource):
         is diagnosed line by line."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
+        if buf is None and self._raw is not None:
+            buf = self._raw[self._data_start:]
         if buf is None:
             data = pa.OSFile(self.path)
             data.seek(self._data_start)
@@ -215,7 +224,7 @@ class CsvSource(ArrowColumnSource):
         """Find the first bad line of a block the fast parser refused, and say what is wrong
         (``buf`` None: all the lines below the header)."""
         if buf is None:
-            with open(self.path, "rb") as f:
+            with self._binary() as f:
                 f.seek(self._data_start)
                 buf = f.read()
         where = {c: self._position[c] for c in self._used}
@@ -269,6 +278,26 @@ class CsvSource(ArrowColumnSource):
         return MalformedDataError(
             f"{self.path}: the sample weights ({self.weight_name!r}) are zero in every row, "
             f"lines 2–{n_rows + 1} (rows 0–{n_rows - 1}): there is nothing to fit")
+
+
+#: compressed CSV files: extension → pyarrow's codec name
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+
+
+def _decompressed(path) -> bytes | None:
+    """The text of a ``.csv.gz``, ``.csv.bz2`` or ``.csv.zst`` file (None for a plain file).
+    Held in memory: a compressed file cannot be cut into byte ranges without reading it."""
+    import os
+    codec = COMPRESSIONS.get(os.path.splitext(str(path))[1].lower())
+    if codec is None:
+        return None
+    import pyarrow as pa
+    try:
+        with pa.input_stream(str(path), compression=codec) as stream:
+            return stream.read()
+    except (pa.ArrowException, OSError) as exc:
+        raise MalformedDataError(f"{path} cannot be decompressed as {codec}: "
+                                 f"{' '.join(str(exc).split())}") from None
 
 
 def _leave_out_unnamed_index(path, drop):
