@@ -483,6 +483,20 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             return yhat[:, 0], lower[:, 0], upper[:, 0]
         return yhat, lower, upper
 
+    def vif(self):
+        """Variance inflation factors of the features, from the training statistics
+        (:func:`linreg.collinearity.vif`; a pandas Series when the fit saw column names)."""
+        from .collinearity import vif
+        check_is_fitted(self)
+        return vif(self)
+
+    def standardized_coef(self):
+        """Standardized coefficients ``coef_ · s_x / s_y``
+        (:func:`linreg.collinearity.standardized_coefficients`)."""
+        from .collinearity import standardized_coefficients
+        check_is_fitted(self)
+        return standardized_coefficients(self)
+
     def _penalized_summary(self, stats, X, y, sample_weight, target_names):
         """A ridge fit's summary: what is valid without OLS inference (linreg.penalized)."""
         from .penalized import penalized_summary
