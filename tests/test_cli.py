@@ -282,8 +282,8 @@ def test_bad_file_gives_one_clear_line(case, tmp_path):
     (["--drop", "nope"], ["'nope'"]),
     (["--features", "a,y"], ["both the target and a feature"]),
     (["--alpha", "-1"], ["alpha", ">= 0"]),
-    (["--max-iter", "0"], ["max_iter"]),
-    (["--solver", "gd", "--learning-rate", "-0.1"], ["learning_rate"]),
+    (["--max-iter", "0"], ["--max-iter 0"]),           # the option's name (issue 20)
+    (["--solver", "gd", "--learning-rate", "-0.1"], ["--learning-rate -0.1"]),
 ])
 def test_bad_column_or_value_gives_one_clear_line(argv, mentions, tmp_path):
     path = write_csv(tmp_path / "ok.csv", ["a", "b", "y"], [[1, 2, 3], [4, 5, 7], [7, 9, 8]])

@@ -146,7 +146,7 @@ def test_messages_speak_the_command_lines_options(cars, tmp_path):
     part.write_text("\n".join(cars["csv"].read_text().splitlines()[:11]) + "\n")
     code, _, err = run(["summary", model, part])
     assert code == 1 and "10 rows, but the model was fitted on 40" in err
-    assert "the data file the model was fitted on (linreg summary MODEL DATA" in err
+    assert "the training data file the model was fitted on (linreg summary MODEL DATA" in err
     assert "X, y and sample_weight" not in err
 
 

@@ -91,7 +91,7 @@ def penalized_summary(model, stats, feature_names, target_names) -> PenalizedSum
     m = MessageBuilder()
     refusal = PenalizedInferenceError(
         "Standard errors, t-values and p-values are ordinary least squares' and do not hold "
-        f"for this fit, made with {m.setting('alpha', float(model.alpha))} (an L2 penalty): "
+        f"for a model fitted with {m.setting('alpha', float(model.alpha))} (an L2 penalty): "
         "the penalty shrinks the coefficients, biasing them, and the OLS formulas ignore "
         f"that. Refit with {m.setting('alpha', 0.0)} to get them.", parameters=m.parameters)
     return PenalizedSummary(names, params, list(1 - ssr / sst), list(np.sqrt(ssr / n_w)),

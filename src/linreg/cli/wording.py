@@ -29,8 +29,8 @@ PARAMETER_SWITCHES = {("standardize", True): "leaving out --no-standardize",
 #: what messages name that the command line spells its own way (Python's spelling:
 #: linreg.exceptions.PYTHON_PHRASES)
 CLI_PHRASES = {
-    "training_data": "the data file the model was fitted on (linreg summary MODEL DATA, with "
-                     "the same rows and the same --weight column)",
+    "training_data": "the training data file the model was fitted on (linreg summary MODEL "
+                     "DATA, with the same rows and the same --weight column)",
 }
 
 
