@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench fuzz clean
+.PHONY: demo test test-browser bench fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,12 +16,17 @@ $(BIN)/.installed-dev: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/.installed $@
 
+# the lesson draws its figures only with --html; the terminal tour needs no matplotlib
 demo: $(BIN)/.installed
-	$(BIN)/linreg demo
+	$(BIN)/linreg lesson
 
 test: $(BIN)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m 'not browser'
+
+# the report and lesson pages in headless Chromium (Debian: apt-get install chromium)
+test-browser: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
 
 $(BIN)/.installed-bench: pyproject.toml $(BIN)/.installed-dev
 	$(BIN)/pip install -q -e '.[bench]'

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 import torch
 from exact import exact_least_squares
+from torch_reference import torch_minibatch_epoch
 from sklearn.preprocessing import StandardScaler
 
 from linreg import LinearRegression, objective, textbook
@@ -196,19 +197,10 @@ def test_minibatch_epoch_equals_torch_and_sgd_epoch_is_batches_of_one():
     order = np.random.default_rng(11).permutation(100)
     lr, alpha = 0.02, 0.01
     w, b = textbook.minibatch_epoch(X, y, np.zeros(4), 0.0, lr, order, 8, alpha=alpha)
-    lin = torch.nn.Linear(4, 1).double()
-    torch.nn.init.zeros_(lin.weight)
-    torch.nn.init.zeros_(lin.bias)
-    opt = torch.optim.SGD(lin.parameters(), lr=lr)
-    Xt, yt = torch.from_numpy(X[order]), torch.from_numpy(y[order])[:, None]
-    for start in range(0, 100, 8):
-        opt.zero_grad()
-        J = 0.5 * ((lin(Xt[start:start + 8]) - yt[start:start + 8]) ** 2).mean() \
-            + 0.5 * alpha * (lin.weight**2).sum()
-        J.backward()
-        opt.step()
-    np.testing.assert_allclose(w, lin.weight.detach().numpy()[0], rtol=1e-12)
-    assert b == pytest.approx(lin.bias.item(), rel=1e-12)
+    tw, tb = torch_minibatch_epoch(X[order], y[order], lambda ps: torch.optim.SGD(ps, lr=lr), 8,
+                                   alpha)
+    np.testing.assert_allclose(w, tw, rtol=1e-12)
+    assert b == pytest.approx(tb, rel=1e-12)
     w1, b1 = textbook.sgd_epoch(X, y, np.zeros(4), 0.0, lr, order, alpha=alpha)
     wb, bb = textbook.minibatch_epoch(X, y, np.zeros(4), 0.0, lr, order, 1, alpha=alpha)
     np.testing.assert_array_equal(w1, wb)

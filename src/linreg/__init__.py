@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 #: public name → the module of this package that defines it
 _PUBLIC = {
     "LinearRegression": "estimator",
+    "LinearRegressionCV": "selection",
     "load": "estimator",
     "ModelFileError": "persistence",
     "ConvergenceWarning": "exceptions",
@@ -30,6 +31,7 @@ _PUBLIC = {
 
 __all__ = [
     "LinearRegression",
+    "LinearRegressionCV",
     "load",
     "ModelFileError",
     "ConvergenceWarning",

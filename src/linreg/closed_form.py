@@ -58,6 +58,9 @@ class Solution:
     #: TrainingSettings it ran with
     training: object = None
     settings: object = None
+    #: a closed form's stop: "exact", or for LSQR "max_iter" when it did not converge
+    stop_reason: str = "exact"
+    n_iter: int = 1
 
 
 def condition_number(ds: DesignStats, alpha: float = 0.0) -> float:

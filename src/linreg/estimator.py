@@ -15,12 +15,14 @@ from .exceptions import RankDeficiencyWarning, warn_user
 from .incremental import check_mergeable
 from .params import check_params
 from .rank import rank_deficiency_message
-from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
+from .rows import AccumulatedRows, MemoryRows, Rows, SparseRows, StatsRows, as_rows
 from .rows.dask import DaskRows
-from .solvers import ITERATIVE_SOLVERS, SOLVERS, choose, make_problem
-from .solvers.iterative import (partial_fit_chunk, report_function, training_attributes,
-                                training_settings,
+from .solvers import (ITERATIVE_SOLVERS, SOLVERS, choose, coefficient_attributes,
+                      fitted_attributes, make_problem)
+from .solvers.iterative import (partial_fit_chunk, report_function, training_settings,
                                 warm_start_params)
+from .rows.sparse import SPARSE_FORMATS, as_csr, check_finite_X
+from .solvers import lsqr
 from .sources import is_source
 from .stats import SufficientStats, representative_point
 from .validation import check_choice, check_finite, check_sample_weight
@@ -233,6 +235,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
         return tags
 
     def check_params(self) -> None:
@@ -242,13 +245,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         check_params(self.get_params())
 
     def _validate_training_data(self, X, y, sample_weight, reset=True, finite_X=True):
+        if hasattr(y, "tocsr"):
+            raise ValueError(f"y is a scipy.sparse {type(y).__name__} of shape {y.shape}; linreg "
+                             "needs a dense y (y.toarray(), ravelled for one target)")
         y_array = np.asarray(y) if not hasattr(y, "dtype") else y
         if getattr(y_array, "dtype", None) is not None and y_array.dtype.kind == "f" and len(y_array):
             check_finite(np.asarray(y_array).reshape(len(y_array), -1), "y")
         X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True,
-                             dtype=[np.float64, np.float32], ensure_all_finite=False)
+                             dtype=[np.float64, np.float32], ensure_all_finite=False,
+                             accept_sparse=SPARSE_FORMATS)
         if finite_X:
-            check_finite(X, "X", getattr(self, "feature_names_in_", None))
+            check_finite_X(X, getattr(self, "feature_names_in_", None))
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         Y = np.asarray(Y, dtype=np.float64)
         check_finite(Y, "y")
@@ -286,8 +293,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             self._validate_training_data, finite_X=False))
         if ckpt is not None and isinstance(rows, DaskRows):
             raise ValueError("checkpoint is not supported for dask collections")
+        if lsqr.matrix_free(self.solver, rows):     # too wide for a d × d Gram
+            self._set_attributes(lsqr.fit_matrix_free(rows, self.fit_intercept,
+                                                      self.standardize, self.alpha), "lsqr", rows)
+            return self
         stats = rows.stats()
-        if not isinstance(rows, MemoryRows):      # validate_data recorded them for arrays
+        if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
             self._set_input_names(rows.feature_names, stats.n_features)
         self._fit_problem(stats, rows, checkpoint=ckpt)
         return self
@@ -305,9 +316,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """Solve from ``stats`` (and ``rows``, where the solver needs them) and set the fitted
         attributes: the problem, the rank decision, the solver from the registry."""
         problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha)
-        identification = problem.identification
-        self.condition_number_ = problem.condition_number
-        solver = choose(self.solver, self.condition_number_, rows.has_factor())
+        solver = choose(self.solver, problem.condition_number, rows.has_factor())
         if solver in ITERATIVE_SOLVERS:
             k = stats.n_targets
             problem.training = training_settings(self.get_params(), solver)
@@ -317,43 +326,26 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 problem.init = warm_start_params(self.coef_, self.intercept_, problem.design,
                                                  self.fit_intercept)
         solution = SOLVERS[solver](problem)
-        self.n_refinement_passes_ = solution.refinement_steps
-        self.solver_ = solver
-        self.n_refinement_passes_ = solution.refinement_steps
-        self.rank_ = identification.rank_x
+        identification = problem.identification
         if problem.alpha == 0 and not identification.full_rank:
             warn_user(rank_deficiency_message(identification, stats,
                                               getattr(self, "feature_names_in_", None),
                                               self.fit_intercept), RankDeficiencyWarning)
-        coef, intercept = problem.design.to_original(solution.theta, solution.beta)
-        self.stats_ = stats
+        self._set_attributes(fitted_attributes(problem, solution, rows.single_target), solver,
+                             rows)
+
+    def _set_attributes(self, fitted: dict, solver: str, rows: Rows) -> None:
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        self.solver_ = solver
         # the training rows, by reference (not a copy, never saved), for summary()'s residual
         # pass (statistics only after partial_fit and merge)
         self._training_rows = rows
-        self._set_coefficients(coef, intercept, rows.single_target)
-        if solution.training is not None:
-            outcome = solution.training
-            for name, value in training_attributes(outcome.state, solution.settings,
-                                                   outcome.stop_reason).items():
-                setattr(self, name, value)
-        else:
-            ds = problem.ds
-            self.stop_reason_ = "exact"
-            J = objective.loss_from_stats(ds, solution.theta, solution.beta, problem.alpha)
-            gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, problem.alpha)
-            self.loss_history_ = np.array([J])
-            self.grad_norm_history_ = np.array([np.sqrt(np.sum(gw**2) + np.sum(gb**2) * self.fit_intercept)])
-            self.n_iter_ = 1
 
     def _set_coefficients(self, coef, intercept, single: bool) -> None:
-        if not self.fit_intercept:
-            intercept = np.zeros_like(intercept)
-        if single:
-            self.coef_ = coef[:, 0].copy()
-            self.intercept_ = float(intercept[0])
-        else:
-            self.coef_ = np.ascontiguousarray(coef.T)
-            self.intercept_ = intercept.copy()
+        for name, value in coefficient_attributes(coef, intercept, single,
+                                                  self.fit_intercept).items():
+            setattr(self, name, value)
 
     def _partial_fit_stochastic(self, X, y, sample_weight):
         """One epoch of ``"sgd"``/``"minibatch"`` over these rows (in a random order when
@@ -459,7 +451,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         try:
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
-                              ensure_all_finite=False)
+                              ensure_all_finite=False, accept_sparse=SPARSE_FORMATS)
         except ValueError as exc:
             if not str(exc).startswith("The feature names should match"):
                 raise
@@ -467,10 +459,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             # how to pass the right ones
             raise ValueError(f"{exc}Select the training columns, in their order, with "
                              "X[model.feature_names_in_]") from None
-        check_finite(X, "X", getattr(self, "feature_names_in_", None))
+        check_finite_X(X, getattr(self, "feature_names_in_", None))
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
         if interval is None:
-            return objective.predict(np.asarray(X, dtype=np.float64), coef, self.intercept_)
+            X = as_csr(X) if hasattr(X, "tocsr") else np.asarray(X, dtype=np.float64)
+            return np.asarray(objective.predict(X, coef, self.intercept_))
         from .inference import prediction_interval
         stats = getattr(self, "stats_", None)
         if not isinstance(stats, SufficientStats):
@@ -564,6 +557,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         check_choice("cov_type", cov_type, COV_TYPES)
         stats = getattr(self, "stats_", None)
         stats = stats if isinstance(stats, SufficientStats) else None
+        if stats is None and getattr(self, "solver_", None) == "lsqr":
+            raise ValueError(
+                f"this model was fitted by LSQR without the {self.n_features_in_} × "
+                f"{self.n_features_in_} statistics (a design too wide for them), and summary()'s "
+                "covariance of the coefficients is a matrix of that size: refit with "
+                "solver='normal' if it fits in memory, or reduce the features")
         if float(self.alpha) > 0 and (stats is not None or X is not None):
             return self._penalized_summary(stats, X, y, sample_weight, target_names)
         check_inference_allowed(self)
@@ -599,6 +598,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         See :func:`linreg.plotting.plot_fit`."""
         from .plotting import plot_fit
         return plot_fit(self, X, y, axes=axes)
+
+    def report(self, X, y, path, sample_weight=None) -> None:
+        """Write one self-contained HTML page of this fit on its training rows ``X``, ``y``:
+        the summary table, R's four diagnostic plots, the loss curve (iterative solvers) and
+        the data's ranges; needs matplotlib.  See :mod:`linreg.report.page`."""
+        from .report.page import write_report
+        write_report(self, X, y, path, sample_weight=sample_weight)
 
     def save(self, path) -> None:
         """Write the fitted model to ``path`` (JSON, versioned; atomically replaced)."""

@@ -67,7 +67,8 @@ def to_dict(model) -> dict:
     fitted = {
         "solver_": model.solver_,
         "n_iter_": int(model.n_iter_),
-        "rank_": int(model.rank_),
+        # None when the fit never formed the d × d statistics (a wide design by LSQR)
+        "rank_": None if model.rank_ is None else int(model.rank_),
         "condition_number_": float(model.condition_number_),
         "loss_history_": _float_list(model.loss_history_),
         "grad_norm_history_": _float_list(model.grad_norm_history_),
@@ -298,7 +299,7 @@ def from_dict(data, path="<model>", model_class=None):
     try:
         model.solver_ = str(fitted["solver_"])
         model.n_iter_ = _count(fitted["n_iter_"], "n_iter_")
-        model.rank_ = _count(fitted["rank_"], "rank_")
+        model.rank_ = None if fitted["rank_"] is None else _count(fitted["rank_"], "rank_")
         if isinstance(fitted["condition_number_"], (bool, str)):
             raise TypeError("condition_number_ must be a number")
         model.condition_number_ = float(fitted["condition_number_"])

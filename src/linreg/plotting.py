@@ -34,7 +34,8 @@ def require_matplotlib():
     return Figure
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot, or a clear error naming the extra to install."""
     require_matplotlib()
     import matplotlib.pyplot as plt
     return plt
@@ -273,7 +274,7 @@ def plot_loss(model, X=None, y=None, ax=None):
 
     check_is_fitted(model)
     if ax is None:
-        _, ax = _pyplot().subplots(figsize=PANEL_SIZE, layout="constrained")
+        _, ax = pyplot().subplots(figsize=PANEL_SIZE, layout="constrained")
     return draw_loss(ax, model, optimal_loss(model, X, y), target_name=_target_name_of(model, y))
 
 
@@ -295,7 +296,7 @@ def plot_fit(model, X, y, axes=None, target_name=None):
 
     check_is_fitted(model)
     if axes is None:
-        _, axes = _pyplot().subplots(1, 2, figsize=(2 * PANEL_SIZE[0], PANEL_SIZE[1]),
+        _, axes = pyplot().subplots(1, 2, figsize=(2 * PANEL_SIZE[0], PANEL_SIZE[1]),
                                      layout="constrained")
     if len(axes) != 2:
         raise ValueError(f"plot_fit draws two panels: give two axes, not {len(axes)}")

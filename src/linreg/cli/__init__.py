@@ -9,6 +9,8 @@
     linreg summary model.json [data.csv] [--weight w]
     linreg plot model.json [data.csv] -o fit.png
     linreg demo
+    linreg lesson [--html lesson.html]
+    linreg report model.json data.csv -o report.html
 
 Data files are read by :func:`linreg.io.read_table`, model files by :func:`linreg.load`.
 Every command is a function ``cmd_<name>(args, out, err) -> int``; :func:`main` parses, runs it and
@@ -42,6 +44,8 @@ COMMANDS = {
     "summary": ("summary", "cmd_summary"),
     "plot": ("plot", "cmd_plot"),
     "demo": ("demo", "cmd_demo"),
+    "lesson": ("lesson", "cmd_lesson"),
+    "report": ("report", "cmd_report"),
 }
 
 #: what the one-module ``linreg.cli`` defined, still importable from it: name → (module, name)

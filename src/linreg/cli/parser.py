@@ -15,7 +15,7 @@ __all__ = ["SOLVER_CHOICES", "build_parser"]
 
 #: the values of ``--solver``: :data:`linreg.solvers.SOLVER_NAMES`, spelled out here because
 #: importing the solvers loads SciPy and numba (the tests check that the two agree)
-SOLVER_CHOICES = ("auto", "normal", "qr", "gd", "sgd", "minibatch")
+SOLVER_CHOICES = ("auto", "normal", "qr", "gd", "sgd", "minibatch", "lsqr")
 
 
 def _learning_rate(text: str):
@@ -239,4 +239,31 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg demo --plot diabetes.png"))
     p.add_argument("--plot", metavar="FILE",
                    help="also draw gradient descent's loss curve and the fit (.png, .svg, .pdf)")
+    _add_lesson_and_report(sub, common, fmt)
     return parser
+
+
+def _add_lesson_and_report(sub, common, fmt) -> None:
+    p = sub.add_parser("lesson", parents=[common], formatter_class=fmt,
+                       help="the textbook's lesson, run live on the bundled data",
+                       description="Ten steps of linear regression (the equations, the learning "
+                                   "rate, scaling, SGD, momentum and Adam, L2, debugging), each "
+                                   "computed now on the bundled diabetes data.",
+                       epilog=_example("linreg lesson --html lesson.html"))
+    p.add_argument("--html", metavar="FILE",
+                   help="also write the lesson with its figures as one self-contained page")
+    p.add_argument("--steps", metavar="I,J,...", help="run only these steps (1 to 10)")
+    p.add_argument("--no-code", action="store_true", help="do not print the code")
+
+    p = sub.add_parser("report", parents=[common], formatter_class=fmt,
+                       help="one self-contained HTML page: summary, diagnostic plots, data",
+                       description="Write MODEL's report on DATA (its training data): the "
+                                   "summary table, R's four diagnostic plots, the loss curve and "
+                                   "a description of the data, as one HTML file.",
+                       epilog=_example("linreg report model.json train.csv -o report.html"))
+    p.add_argument("model")
+    p.add_argument("data")
+    _add_model_columns(p)
+    _add_weight(p)
+    p.add_argument("-o", "--output", required=True, metavar="REPORT.html",
+                   help="the page to write")

@@ -15,7 +15,8 @@ then ask the rows for what they need and never ask what kind of rows they are:
 * :meth:`Rows.arrays` — the arrays themselves when the rows are in memory (the compiled
   stochastic kernels and the refined QR read them in place), else ``None``.
 
-A new kind of data (sparse matrices, tables with categorical columns) is one more class here.
+A new kind of data (tables with categorical columns) is one more class here, as
+``scipy.sparse`` matrices are (:class:`SparseRows`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from collections.abc import Callable
 from .base import AccumulatedRows, NoRowsError, Rows, StatsRows
 from .files import SourceRows
 from .memory import MemoryRows
+from .sparse import SparseRows
 
-__all__ = ["Rows", "MemoryRows", "SourceRows", "StatsRows", "AccumulatedRows", "as_rows",
+__all__ = ["Rows", "MemoryRows", "SparseRows", "SourceRows", "StatsRows", "AccumulatedRows", "as_rows",
            "NoRowsError"]
 
 
@@ -56,5 +58,7 @@ def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None) -> 
     Xv, Y, single, w = validate(X, y, sample_weight)
     feature_names = ([str(c) for c in names] if names is not None
                      and all(isinstance(c, str) for c in names) else None)
+    if hasattr(Xv, "tocsr"):     # scipy.sparse, accepted by the validation
+        return SparseRows(Xv, Y, w, single, feature_names, target_names_of(y))
     return MemoryRows(Xv, Y, w, single, feature_names, target_names_of(y))
 

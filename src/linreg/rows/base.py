@@ -35,6 +35,11 @@ class Rows(ABC):
         """``(X, Y, w)`` when the rows are in memory, else ``None``."""
         return None
 
+    def matrix(self) -> tuple | None:
+        """``(X, Y, w)`` in memory for the matrix-free solver (``X`` dense or a canonical
+        ``scipy.sparse`` CSR matrix), else ``None``."""
+        return self.arrays()
+
     @abstractmethod
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         """Blocks ``(X, Y, w)`` of the rows, in order (or shuffled: blocks in a random order,
@@ -43,6 +48,20 @@ class Rows(ABC):
     def map_blocks(self, fn: Callable) -> list:
         """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are."""
         return [fn(block, i) for i, block in enumerate(self.blocks())]
+
+    def map_blocks_at(self, fn: Callable) -> list:
+        """``[fn((X, Y, w), start) for each block]``, in row order, run where the rows are;
+        ``start`` is the global row number of the block's first row (what makes row-numbered
+        assignments, such as cross-validation folds, the same wherever the rows live)."""
+        results, start = [], 0
+        for block in self.blocks():
+            results.append(fn(block, start))
+            start += block[0].shape[0]
+        return results
+
+    def row_count(self) -> int | None:
+        """The number of rows, when it is known without a pass over them (else None)."""
+        return None
 
     def has_factor(self) -> bool:
         """Whether :meth:`qr_factor` can be had (rows to read, or a factor kept)."""
@@ -75,6 +94,9 @@ class StatsRows(Rows):
                           "available here (after merge or partial_fit); pass the rows")
 
     def map_blocks(self, fn: Callable) -> list:
+        return list(self.blocks())
+
+    def map_blocks_at(self, fn: Callable) -> list:
         return list(self.blocks())
 
     def has_factor(self) -> bool:

@@ -173,6 +173,8 @@ class DaskRows(Rows):
                                                             design, y_shift) for p in parts]
             self._rows = [delayed(_frame_block, pure=True)(p, features, targets, sample_weight)
                           for p in parts]
+            self._lengths = [delayed(len, pure=True)(p) for p in parts]
+            self._starts = None       # found on demand (a count of each partition's rows)
             return
         if not isinstance(X, da.Array):
             raise ValueError(f"X is a {type(X).__name__}; linreg fits dask arrays and dask "
@@ -219,6 +221,7 @@ class DaskRows(Rows):
             delayed(_array_partition_factor, pure=True)(a, b, c, design, y_shift)
             for a, b, c in zip(xs, ys, ws)]
         self._rows = [delayed(_array_block, pure=True)(a, b, c) for a, b, c in zip(xs, ys, ws)]
+        self._starts, self._n_rows = starts, int(n)
 
     def stats(self) -> SufficientStats:
         import dask
@@ -257,4 +260,27 @@ class DaskRows(Rows):
         """
         import dask
         tasks = [self.delayed(func, pure=False)(rows, i) for i, rows in enumerate(self._rows)]
+        return list(dask.compute(*tasks))
+
+    def row_count(self) -> int:
+        """Known for dask arrays (their chunk sizes); a DataFrame's partitions are counted
+        (once: a pass that reads them and returns only their lengths)."""
+        self._count_rows()
+        return self._n_rows
+
+    def _count_rows(self) -> None:
+        if self._starts is None:
+            import dask
+            lengths = dask.compute(*self._lengths)
+            self._starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+            self._n_rows = int(sum(lengths))
+
+    def map_blocks_at(self, func) -> list:
+        """``[func((X, Y, w), start) for each partition]``, in partition order, run on the
+        cluster; ``start`` is the global row number of the partition's first row.  For a
+        DataFrame the partitions' row counts are found first (a pass that counts rows)."""
+        import dask
+        self._count_rows()
+        tasks = [self.delayed(func, pure=False)(rows, s)
+                 for rows, s in zip(self._rows, self._starts)]
         return list(dask.compute(*tasks))

@@ -23,5 +23,9 @@ class SourceRows(Rows):
     def stats(self) -> SufficientStats:
         return self.source.stats()
 
+    def row_count(self) -> int | None:
+        n = getattr(self.source, "n_rows", None)
+        return int(n) if isinstance(n, int) else None
+
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         return self.source.blocks(shuffle, rng)

@@ -40,6 +40,9 @@ class MemoryRows(Rows):
             check_finite(self.X, "X", self.feature_names)
         return stats
 
+    def row_count(self) -> int:
+        return self.X.shape[0]
+
     def arrays(self) -> tuple:
         return self.X, self.Y, self.sample_weight
 
@@ -62,6 +65,16 @@ class MemoryRows(Rows):
         def piece(start: int, stop: int):
             return fn((self.X[start:stop], self.Y[start:stop],
                        None if w is None else w[start:stop]), index[start])
+
+        return map_row_pieces(piece, self.X.shape[0], self.block_rows)
+
+    def map_blocks_at(self, fn: Callable) -> list:
+        from ..parallel import map_row_pieces
+        w = self.sample_weight
+
+        def piece(start: int, stop: int):
+            return fn((self.X[start:stop], self.Y[start:stop],
+                       None if w is None else w[start:stop]), start)
 
         return map_row_pieces(piece, self.X.shape[0], self.block_rows)
 

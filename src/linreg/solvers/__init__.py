@@ -8,6 +8,7 @@ qr        QR of the rows (refined in memory; TSQR elsewhere)    :mod:`.qr`
 gd        full-batch gradient descent                           :mod:`.iterative`
 sgd       one sample per update                                 :mod:`.iterative`
 minibatch ``batch_size`` samples per update                     :mod:`.iterative`
+lsqr      matrix-free least squares (LSQR; sparse or wide X)    :mod:`.lsqr`
 ========= ===================================================== ==========================
 
 ``"auto"`` is resolved by :func:`choose`.  A new solver is one function and one line in
@@ -21,11 +22,11 @@ import numpy as np
 from ..closed_form import NORMAL_EQUATIONS_MAX_CONDITION
 from ..exceptions import IllConditionedWarning, MessageBuilder, warn_user
 from ..refine import warn_statistics_only
-from . import iterative, normal, qr
+from . import iterative, lsqr, normal, qr
 from .problem import Problem, make_problem
 
 __all__ = ["SOLVERS", "SOLVER_NAMES", "ITERATIVE_SOLVERS", "NORMAL_EQUATIONS_MAX_CONDITION",
-           "Problem", "make_problem", "choose"]
+           "Problem", "make_problem", "choose", "fitted_attributes", "coefficient_attributes"]
 
 SOLVERS = {
     "normal": normal.solve,
@@ -33,6 +34,7 @@ SOLVERS = {
     "gd": iterative.solve,
     "sgd": iterative.solve,
     "minibatch": iterative.solve,
+    "lsqr": lsqr.solve,
 }
 #: every value of ``solver=``
 SOLVER_NAMES = ("auto",) + tuple(SOLVERS)
@@ -61,3 +63,37 @@ def choose(requested: str, condition_number: float, can_factor: bool) -> str:
             f"{m.setting('solver', 'auto')}) keeps about twice as many.",
             parameters=m.parameters), IllConditionedWarning)
     return requested
+
+
+def coefficient_attributes(coef, intercept, single: bool, fit_intercept: bool) -> dict:
+    """``coef_`` and ``intercept_`` from ``coef`` (d, k) and ``intercept`` (k,) in original
+    units: 1-D and a float for one target (``single``), else (k, d) and (k,)."""
+    if not fit_intercept:
+        intercept = np.zeros_like(intercept)
+    if single:
+        return {"coef_": coef[:, 0].copy(), "intercept_": float(intercept[0])}
+    return {"coef_": np.ascontiguousarray(coef.T), "intercept_": intercept.copy()}
+
+
+def fitted_attributes(problem: Problem, solution, single: bool) -> dict:
+    """The attributes a fit leaves: coefficients in original units, ``stats_``, ``rank_``,
+    ``condition_number_``, ``n_refinement_passes_``, and the history — a training run's
+    (:func:`linreg.solvers.iterative.training_attributes`), or for a closed form the loss
+    and gradient norm at its solution (one "iteration", stopped: "exact")."""
+    from .. import objective
+    coef, intercept = problem.design.to_original(solution.theta, solution.beta)
+    fitted = {**coefficient_attributes(coef, intercept, single, problem.design.fit_intercept),
+              "stats_": problem.stats, "rank_": problem.identification.rank_x,
+              "condition_number_": problem.condition_number,
+              "n_refinement_passes_": solution.refinement_steps}
+    if solution.training is not None:
+        outcome = solution.training
+        return {**fitted, **iterative.training_attributes(outcome.state, solution.settings,
+                                                          outcome.stop_reason)}
+    ds, alpha = problem.ds, problem.alpha
+    J = objective.loss_from_stats(ds, solution.theta, solution.beta, alpha)
+    gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, alpha)
+    return {**fitted, "stop_reason_": solution.stop_reason, "loss_history_": np.array([J]),
+            "grad_norm_history_": np.array([np.sqrt(np.sum(gw**2)
+                                                    + np.sum(gb**2) * ds.fit_intercept)]),
+            "n_iter_": solution.n_iter}

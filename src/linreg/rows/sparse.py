@@ -1,0 +1,179 @@
+"""Rows of a ``scipy.sparse`` matrix (:class:`SparseRows`), never densified as a whole.
+
+The statistics come from sparse products: the raw Gram ``XᵀSX`` (densified only as d × d),
+``XᵀS(Y − ȳ)`` and the column sums, then centred once, ``G = XᵀSX − n_w x̄x̄ᵀ``.  That
+subtraction cancels digits when a column's mean is large compared with its spread, so the
+rule of the dense raw-moment path (:func:`linreg.stats.raw_moment_stats`) decides: a column
+whose ``n_w x̄_j² > RAW_MOMENTS_MAX_OFFSET² · G_jj`` (mean more than 10 standard deviations
+from zero) is *not* centred from raw sums.  Such a column is stored in more than about 99 %
+of the rows (a sparse column with a fraction ``p`` of equal non-zeros has ``mean²/var =
+p/(1 − p)``), so it is densified on its own, centred on its mean, and its row and column of
+``G`` (and ``c``) are recomputed from the centred values — exact to the centred path's
+accuracy, at the cost of its own ``n`` numbers.
+
+``blocks``/``map_blocks`` hand out dense blocks of at most :func:`dense_block_rows` rows (a
+few MB each: bounded memory), for what reads rows as dense arrays: the residual pass of
+``summary()``, the streamed QR and the stochastic solvers (which therefore cost O(n·d) per
+epoch on sparse rows, not O(nnz): compiled CSR kernels are not written yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..stats import RAW_MOMENTS_MAX_OFFSET, SufficientStats, check_representable
+from ..validation import check_finite, column_label
+from .base import Rows
+
+__all__ = ["SparseRows", "sparse_stats", "column_moments", "check_sparse_finite",
+           "check_finite_X", "as_csr", "dense_block_rows", "SPARSE_FORMATS"]
+
+#: the scipy.sparse formats fit and predict take (scikit-learn converts the others)
+SPARSE_FORMATS = ("csr", "csc", "coo")
+
+#: float64 numbers per dense block handed out by ``blocks``/``map_blocks`` (32 MB)
+DENSE_BLOCK_VALUES = 1 << 22
+
+
+def dense_block_rows(d: int) -> int:
+    """Rows per dense block of ``d`` columns: at most 4096, at most 32 MB."""
+    return int(max(1, min(4096, DENSE_BLOCK_VALUES // max(d, 1))))
+
+
+def check_sparse_finite(X, name: str = "X", feature_names=None) -> None:
+    """Raise ``ValueError`` naming (row, column) of the first NaN/inf stored in sparse ``X``."""
+    data = X.data
+    with np.errstate(over="ignore", invalid="ignore"):
+        if data.size == 0 or np.isfinite(data.sum()):
+            return
+    bad = np.flatnonzero(~np.isfinite(data))
+    if bad.size == 0:
+        return
+    coo = X.tocoo() if not sp.isspmatrix_coo(X) and X.format != "coo" else X
+    rows, cols = np.asarray(coo.row), np.asarray(coo.col)
+    bad = np.flatnonzero(~np.isfinite(coo.data))
+    first = bad[np.lexsort((cols[bad], rows[bad]))[0]]
+    value = coo.data[first]
+    kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+    raise ValueError(f"{name} (sparse) stores {kind} at row {int(rows[first])}, "
+                     f"{column_label(int(cols[first]), feature_names)}; linreg needs finite "
+                     "values (drop or impute missing values first).")
+
+
+def check_finite_X(X, feature_names=None) -> None:
+    """The NaN/inf check of a dense or sparse ``X``, naming row and column."""
+    if hasattr(X, "tocsr"):
+        check_sparse_finite(X, "X", feature_names)
+    else:
+        check_finite(X, "X", feature_names)
+
+
+def as_csr(X):
+    """``X`` as a CSR matrix in canonical form (sorted indices, duplicates summed — what
+    scipy's products assume and ``sum_duplicates`` makes exact), float64.  A copy only when
+    the format, dtype or form needs one."""
+    X = sp.csr_matrix(X) if X.format != "csr" else X
+    if X.dtype != np.float64:
+        X = X.astype(np.float64)
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def _weights(n: int, w):
+    return np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
+
+
+def column_moments(X, w=None) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(n_w, x̄, Σ s (x − x̄)²)`` per column in O(nnz), with the same cancellation rule as
+    :func:`sparse_stats` (columns far from zero are centred on their own dense values)."""
+    s = _weights(X.shape[0], w)
+    n_w = float(s.sum())
+    mean = np.asarray(X.T @ s).ravel() / n_w
+    raw = np.asarray(X.multiply(X).T @ s).ravel()
+    var = raw - n_w * mean**2
+    for j in np.flatnonzero(n_w * mean**2 > RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(var, 0.0)):
+        z = X[:, [j]].toarray().ravel() - mean[j]
+        shift = (s @ z) / n_w
+        mean[j] += shift
+        z -= shift
+        var[j] = s @ z**2
+    return n_w, mean, np.maximum(var, 0.0)
+
+
+def sparse_stats(X, Y: np.ndarray, w=None) -> SufficientStats:
+    """The :class:`~linreg.stats.SufficientStats` of canonical CSR ``X`` (n, d) and dense ``Y``
+    (n, k), from sparse products (see the module docstring for the centring rule)."""
+    n, d = X.shape
+    k = Y.shape[1]
+    if n == 0:
+        return SufficientStats.empty(d, k)
+    s = _weights(n, w)
+    n_w = float(s.sum())
+    mean_x = np.asarray(X.T @ s).ravel() / n_w
+    mean_y = (s @ Y) / n_w
+    Yc = Y - mean_y
+    mean_y += (s @ Yc) / n_w      # one refinement step of the mean: two-pass accuracy
+    Yc = Y - mean_y
+    SYc = Yc * s[:, None]
+    SX = X.multiply(s[:, None]).tocsr() if w is not None else X
+    G = (X.T @ SX).toarray() if d else np.zeros((0, 0))
+    G -= n_w * np.outer(mean_x, mean_x)
+    C = np.asarray(X.T @ SYc) - np.outer(mean_x, s @ Yc)
+    far = np.flatnonzero(n_w * mean_x**2 > RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(np.diag(G), 0.0))
+    if far.size:
+        Z = X[:, far].toarray() - mean_x[far]
+        shift = (s @ Z) / n_w
+        mean_x[far] += shift
+        Z -= shift
+        SZ = Z * s[:, None]
+        cols = np.asarray(X.T @ SZ) - np.outer(mean_x, s @ Z)
+        G[:, far] = cols
+        G[far, :] = cols.T
+        G[np.ix_(far, far)] = Z.T @ SZ
+        C[far] = SZ.T @ Yc
+    G = (G + G.T) / 2
+    M = np.empty((d + k, d + k))
+    M[:d, :d] = G
+    M[:d, d:] = C
+    M[d:, :d] = C.T
+    M[d:, d:] = Yc.T @ SYc
+    stats = SufficientStats(n, n_w, np.concatenate([mean_x, mean_y]), M, d)
+    check_representable(stats)
+    return stats
+
+
+class SparseRows(Rows):
+    """A canonical CSR ``X`` (n, d), dense ``Y`` (n, k) float64, ``w`` (n,) or None — checked
+    by the estimator's validation (NaN/inf stored in ``X`` named by row and column)."""
+
+    def __init__(self, X, Y, sample_weight=None, single_target: bool = True,
+                 feature_names=None, target_names=None):
+        self.X, self.Y, self.sample_weight = as_csr(X), Y, sample_weight
+        self.n_features, self.n_targets = X.shape[1], Y.shape[1]
+        self.single_target = single_target
+        self.feature_names, self.target_names = feature_names, target_names
+        self.block_rows = dense_block_rows(self.n_features)
+
+    def stats(self) -> SufficientStats:
+        check_sparse_finite(self.X, "X", self.feature_names)
+        return sparse_stats(self.X, self.Y, self.sample_weight)
+
+    def matrix(self) -> tuple:
+        return self.X, self.Y, self.sample_weight
+
+    def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        X, Y, w = self.X, self.Y, self.sample_weight
+        n = X.shape[0]
+        order = np.random.default_rng(rng).permutation(n) if shuffle else None
+        for start in range(0, n, self.block_rows):
+            stop = min(start + self.block_rows, n)
+            idx = slice(start, stop) if order is None else order[start:stop]
+            yield X[idx].toarray(), Y[idx], None if w is None else w[idx]
+
+    def map_blocks(self, fn: Callable) -> list:
+        return [fn(block, i) for i, block in enumerate(self.blocks())]

@@ -1,0 +1,251 @@
+"""``LinearRegressionCV``: the penalty ``alpha`` chosen by exact cross-validation in one pass."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..rows import MemoryRows, as_rows
+from ..validation import check_choice, check_finite, check_sample_weight
+from .folds import make_folds
+from .loo import gcv_scores, loo_scores
+from .path import auto_alphas, check_alphas, fold_stats, held_out_sse, path_coefficients
+from .scores import choose_alpha, mae_pass
+
+__all__ = ["LinearRegressionCV"]
+
+SCORINGS = ("mse", "r2", "mae")
+
+
+class LinearRegressionCV(RegressorMixin, BaseEstimator):
+    """Ridge regression with ``alpha`` chosen by cross-validation, exactly and in one pass.
+
+    The objective is :class:`linreg.LinearRegression`'s,
+    ``J = 1/(2 Σs_i) Σ s_i (x_iᵀw + b − y_i)² + (alpha/2)‖w‖²``, and **alpha keeps its
+    per-row meaning on each training fold**: the fold's fit is ``LinearRegression(alpha)``
+    fitted on the training rows alone (penalty ``n_train α``, standardization from the
+    training rows).  Each fold score equals that refit scored on the held-out rows, to
+    rounding: every fold's sufficient statistics come from one pass over the rows, a training
+    set's statistics are the other folds' merged, the whole ``alphas`` path of a training set
+    costs one eigendecomposition of its (standardized) Gram, and the held-out squared error
+    ``Σ s (xᵀw + b − y)²`` follows from the held-out fold's statistics.  ``scoring="mae"``
+    is not a function of the statistics: it takes a second pass over the rows.
+
+    Parameters
+    ----------
+    alphas : array-like or None, default=None
+        Strictly increasing, ≥ 0.  None: ``n_alphas`` values log-spaced over
+        ``[1e-5, 1e2] × L``, ``L`` the mean eigenvalue of the Hessian (1 when standardized).
+    n_alphas : int, default=50
+    cv : int, array-like, splitter, "loo" or "gcv", default=5
+        An int ``k``: k folds by row number (:mod:`linreg.selection.folds`): contiguous as
+        ``KFold(k)`` with ``shuffle=False``; with ``shuffle=True`` row ``i`` is in fold
+        ``splitmix64(splitmix64(random_state) ^ i) mod k`` — the same for arrays, files and
+        Dask.  An array of length ``n``: fold ids or groups (one fold per distinct value).
+        A scikit-learn splitter (rows in memory): its test sets, which must partition the
+        rows (``groups`` passed to ``fit`` go to it).  ``"loo"``: exact leave-one-out from
+        the leverages (one more pass); ``"gcv"``: generalized CV from the eigenvalues (no
+        pass).  Both keep the whole data's penalty ``n_w α`` and standardization for every
+        left-out fit, as ``sklearn.linear_model.RidgeCV`` does (with ``standardize=False``
+        RidgeCV's alpha is ``Σs·alpha``); see :mod:`linreg.selection.loo`.
+    shuffle : bool, default=False
+    random_state : int, default=0
+    scoring : {"mse", "r2", "mae"}, default="mse"
+        Per fold, with the sample weights; averaged over targets and then (unweighted) over
+        folds, as ``GridSearchCV`` does.  ``"mae"`` needs a second pass; ``"loo"`` and
+        ``"gcv"`` take ``"mse"`` only.
+    selection : {"min", "1se"}, default="min"
+        ``"min"``: the alpha with the best mean score; ``"1se"``: glmnet's rule, the largest
+        alpha whose mean score is within one standard error (over folds) of the best.
+        An alpha with a NaN score is never chosen (a warning names it).
+    fit_intercept, standardize : bool, default=True
+        As in :class:`linreg.LinearRegression`.
+
+    Attributes
+    ----------
+    alpha_, alpha_min_, alpha_1se_ : float
+    alphas_ : ndarray (n_alphas,)
+    mse_path_ : ndarray (n_alphas, n_folds)
+        Held-out mean squared error per alpha and fold (mean over targets); for ``"loo"``
+        and ``"gcv"`` one column.
+    score_path_ : ndarray (n_alphas, n_folds)
+        The chosen ``scoring`` per alpha and fold.
+    cv_results_ : dict
+        ``"alphas"``, ``"mean_test_<scoring>"``, ``"std_test_<scoring>"``,
+        ``"se_test_<scoring>"``, ``"split<i>_test_<scoring>"``, ``"fold_rows"``.
+    coef_, intercept_ : refitted on all rows at ``alpha_`` (from the total statistics).
+    estimator_ : linreg.LinearRegression
+        That refit (for ``summary()`` of an unpenalized choice, ``save``…).
+    n_folds_ : int
+    stats_ : linreg.SufficientStats of all rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linreg import LinearRegressionCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 5)); y = X @ [1.0, 0, 0, 2.0, 0] + rng.normal(size=200)
+    >>> m = LinearRegressionCV(alphas=[0.001, 0.01, 0.1, 1.0]).fit(X, y)
+    >>> m.mse_path_.shape, float(m.alpha_) in (0.001, 0.01, 0.1)
+    ((4, 5), True)
+    """
+
+    def __init__(self, *, alphas=None, n_alphas=50, cv=5, shuffle=False, random_state=0,
+                 scoring="mse", selection="min", fit_intercept=True, standardize=True):
+        self.alphas = alphas
+        self.n_alphas = n_alphas
+        self.cv = cv
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.scoring = scoring
+        self.selection = selection
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    def _validate(self, X, y, sample_weight):
+        X, y = validate_data(self, X, y, reset=True, multi_output=True, y_numeric=True,
+                             dtype=[np.float64, np.float32])
+        Y = np.asarray(y.reshape(-1, 1) if y.ndim == 1 else y, dtype=np.float64)
+        check_finite(Y, "y")
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            if not np.any(sample_weight > 0):
+                raise ValueError("sample_weight is zero for every row: there is nothing to fit")
+        return X, Y, y.ndim == 1, sample_weight
+
+    def _closed_form_cv(self) -> bool:
+        return isinstance(self.cv, str) and self.cv in ("loo", "gcv")
+
+    def _check_params(self):
+        check_choice("scoring", self.scoring, SCORINGS)
+        check_choice("selection", self.selection, ("min", "1se"))
+        if self._closed_form_cv():
+            if self.scoring != "mse":
+                raise ValueError(f"cv={self.cv!r} scores by mean squared error only; got "
+                                 f"scoring={self.scoring!r} (use k folds for 'r2' or 'mae')")
+            if self.cv == "gcv" and self.selection == "1se":
+                raise ValueError("selection='1se' needs a standard error over folds, which "
+                                 "cv='gcv' does not have; use selection='min' or k folds")
+        if self.alphas is None and (not isinstance(self.n_alphas, (int, np.integer))
+                                    or self.n_alphas < 1):
+            raise ValueError(f"n_alphas must be a positive int, got {self.n_alphas!r}")
+
+    def fit(self, X, y=None, sample_weight=None, groups=None):
+        """Choose ``alpha`` and refit on all rows; returns ``self``.  ``X`` may be in memory,
+        a :mod:`linreg.sources` source or a dask collection (as for ``LinearRegression``):
+        every fold's statistics come from one pass over it."""
+        self._check_params()
+        alphas = None if self.alphas is None else check_alphas(self.alphas)
+        rows = as_rows(X, y, sample_weight, validate=self._validate)
+        if not isinstance(rows, MemoryRows):
+            self.n_features_in_ = rows.n_features
+            if rows.feature_names is not None:
+                self.feature_names_in_ = np.asarray(rows.feature_names, dtype=object)
+        arrays = rows.arrays()
+        if self._closed_form_cv():
+            self._fit_loo(rows, alphas)
+        else:
+            n = rows.row_count()
+            folds = make_folds(self.cv, n, self.shuffle, self.random_state,
+                               None if arrays is None else arrays[0],
+                               None if arrays is None else arrays[1], groups)
+            self._fit_folds(rows, folds, alphas)
+        return self
+
+    def _fit_folds(self, rows, folds, alphas):
+        parts = fold_stats(rows, folds)
+        for f, s in enumerate(parts):
+            if s.n_rows < 2 or s.weight_sum <= 0:
+                raise ValueError(f"fold {f} holds {s.n_rows} rows (weight {s.weight_sum:g}); "
+                                 "every fold needs at least 2 rows of positive weight (use "
+                                 "fewer folds, or other fold ids)")
+        total = parts[0]
+        for s in parts[1:]:
+            total = total.merge(s)
+        if alphas is None:
+            alphas = auto_alphas(total, self.fit_intercept, self.standardize, self.n_alphas)
+        k = total.n_targets
+        sse = np.empty((alphas.shape[0], folds.n_folds, k))
+        paths = []
+        for f in range(folds.n_folds):
+            training = None
+            for g, s in enumerate(parts):
+                if g != f:
+                    training = s if training is None else training.merge(s)
+            coefs, intercepts = path_coefficients(training, alphas, self.fit_intercept,
+                                                  self.standardize)
+            paths.append((coefs, intercepts))
+            sse[:, f] = held_out_sse(parts[f], coefs, intercepts)
+        weights = np.array([s.weight_sum for s in parts])
+        mse = sse / weights[None, :, None]
+        if self.scoring == "mse":
+            score = mse
+        elif self.scoring == "r2":
+            ss_tot = np.array([np.diag(s.target_comoment) for s in parts])   # (folds, k)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                score = 1.0 - sse / ss_tot[None]
+        else:
+            score = mae_pass(rows, folds, paths) / weights[None, :, None]
+        self.mse_path_ = mse.mean(axis=2)
+        self.score_path_ = score.mean(axis=2)
+        self.n_folds_ = folds.n_folds
+        self._choose(alphas, self.score_path_, None, total, rows,
+                     extra={"fold_rows": np.array([s.n_rows for s in parts])})
+
+    def _fit_loo(self, rows, alphas):
+        total = rows.stats()
+        if total.n_rows < 3:
+            raise ValueError(f"cv={self.cv!r} needs at least 3 rows, got {total.n_rows} "
+                             f"(n_samples={total.n_rows})")
+        if alphas is None:
+            alphas = auto_alphas(total, self.fit_intercept, self.standardize, self.n_alphas)
+        coefs, intercepts = path_coefficients(total, alphas, self.fit_intercept, self.standardize)
+        if self.cv == "loo":
+            mse, se = loo_scores(rows, total, alphas, coefs, intercepts, self.fit_intercept,
+                                 self.standardize)
+            se = se.mean(axis=1)
+        else:
+            mse, se = gcv_scores(total, alphas, coefs, intercepts, self.fit_intercept,
+                                 self.standardize), None
+        self.mse_path_ = mse.mean(axis=1)[:, None]
+        self.score_path_ = self.mse_path_
+        self.n_folds_ = total.n_rows if self.cv == "loo" else 1
+        self._choose(alphas, self.score_path_, se, total, rows, extra={})
+
+    def _choose(self, alphas, score_path, se, total, rows, extra):
+        from ..estimator import LinearRegression
+        higher_is_better = self.scoring == "r2"
+        choice = choose_alpha(alphas, score_path, higher_is_better, se)
+        self.alphas_ = alphas
+        self.alpha_min_, self.alpha_1se_ = choice.alpha_min, choice.alpha_1se
+        self.alpha_ = choice.alpha_1se if self.selection == "1se" else choice.alpha_min
+        name = self.scoring
+        results = {"alphas": alphas, f"mean_test_{name}": choice.mean,
+                   f"std_test_{name}": choice.std, f"se_test_{name}": choice.se}
+        if score_path.shape[1] > 1:
+            for f in range(score_path.shape[1]):
+                results[f"split{f}_test_{name}"] = score_path[:, f]
+        results.update(extra)
+        self.cv_results_ = results
+        self.stats_ = total
+        refit = LinearRegression(alpha=float(self.alpha_), fit_intercept=self.fit_intercept,
+                                 standardize=self.standardize, solver="normal")
+        refit.solve_from_stats(total, rows.single_target)
+        if hasattr(self, "feature_names_in_"):
+            refit.feature_names_in_ = self.feature_names_in_
+        self.estimator_ = refit
+        self.coef_, self.intercept_ = refit.coef_, refit.intercept_
+
+    def predict(self, X):
+        """``ŷ = X w + b`` with the refitted coefficients."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
+        return np.asarray(X, dtype=np.float64) @ coef + self.intercept_

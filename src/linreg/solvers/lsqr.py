@@ -1,0 +1,227 @@
+"""``solver="lsqr"``: matrix-free least squares (``scipy.sparse.linalg.lsqr``).
+
+LSQR (Paige & Saunders) runs on a :class:`~scipy.sparse.linalg.LinearOperator` that applies
+the weighted, centred, scaled and column-equilibrated design without forming it::
+
+    A z = [ √S ((X − 1 shiftᵀ) D⁻¹ E z) ]        b = [ √S (y − ȳ) ]
+          [ √(n_w α) E z               ]            [ 0          ]
+
+with ``D = diag(scale)`` the design's scale (:class:`linreg.design.Design`), ``shift`` the
+weighted column means when there is an intercept (else 0, and ``y`` is not centred), and
+``E`` the equilibration that gives every column of the top block unit norm (so LSQR's
+convergence does not depend on the units of the features).  ``θ = E z`` are the coefficients
+in design coordinates, so the penalty is on the same ``θ`` as every other solver's.  A
+product with ``A`` or ``Aᵀ`` costs one product with ``X`` or ``Xᵀ`` — O(nnz) for a sparse
+``X`` — plus O(n + d): the centring is the rank-one term ``1 shiftᵀ``, never subtracted
+from the entries.
+
+**When it stops.** ``atol = btol = LSQR_TOL = 1e-12``: LSQR stops when
+``‖Aᵀr‖ ≤ 1e-12 ‖A‖ ‖r‖`` (or ``‖r‖ ≤ 1e-12 (‖b‖ + ‖A‖ ‖z‖)`` for a consistent system), which
+leaves a relative error of about ``1e-12 · κ(A)`` in ``θ`` — 1e-8 or better while the
+equilibrated design's condition number is below about 1e4.  The iteration limit is
+``max(LSQR_MIN_ITER, 2 d)``; a target that reaches it, or stops because the condition
+estimate exceeds ``1e16``, gives a :class:`~linreg.exceptions.ConvergenceWarning` with the
+reason and ``stop_reason_ = "max_iter"``.  A rank-deficient design gets the minimum-norm
+solution in the equilibrated coordinates ``z``.
+
+**The Gram path or LSQR.** ``solver="auto"`` on a ``scipy.sparse`` X uses the sufficient
+statistics (a d × d Gram from one sparse product) while ``d ≤ GRAM_MAX_FEATURES`` (4096: the
+d × d matrix is at most 128 MB) and ``d³ ≤ 200 · nnz`` (the d × d factorizations cost no more
+than about 100 LSQR iterations), and LSQR otherwise (:func:`matrix_free`); ``solver_`` says
+which.
+Beyond that width (and for ``solver="lsqr"`` at any width beyond it) the fit never forms a
+d × d matrix: it needs only the column means and variances (O(nnz)), and leaves
+``stats_ = None``, ``rank_ = None`` (no rank decision without the Gram) and
+``condition_number_`` LSQR's estimate of ``κ(A)``; ``summary()`` then says it needs the
+statistics.  At ``d ≤ GRAM_MAX_FEATURES``, ``solver="lsqr"`` runs from the usual
+:class:`~linreg.solvers.problem.Problem` (statistics, rank, ``summary()`` as for any solver).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator, lsqr
+
+from ..closed_form import Solution
+from ..design import Design, constant_columns
+from ..exceptions import ConvergenceWarning, warn_user
+from .problem import Problem
+
+__all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_solve",
+           "GRAM_MAX_FEATURES", "LSQR_TOL", "LSQR_MIN_ITER", "LSQR_ITER_PER_FEATURE"]
+
+#: the widest design for which ``solver="auto"`` builds the d × d Gram of sparse rows
+GRAM_MAX_FEATURES = 4096
+#: ``"auto"`` on sparse X also takes LSQR when ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``
+GRAM_FLOPS_PER_NONZERO = 200
+#: LSQR's ``atol`` and ``btol`` (see the module docstring)
+LSQR_TOL = 1e-12
+#: the iteration limit is ``max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE · d)``
+LSQR_MIN_ITER = 1000
+LSQR_ITER_PER_FEATURE = 2
+_LSQR_CONLIM = 1e16
+
+
+def matrix_free(requested: str, rows) -> bool:
+    """Whether this fit runs LSQR without any d × d matrix: ``solver="lsqr"`` with more than
+    :data:`GRAM_MAX_FEATURES` features, or ``"auto"`` on ``scipy.sparse`` rows when
+    ``d > GRAM_MAX_FEATURES`` or the d × d factorizations of the Gram path (rank decision,
+    condition number, Cholesky: about ``d³`` flops each) cost more than about 100 LSQR
+    iterations (``2·nnz`` flops each): ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``."""
+    d = rows.n_features
+    if requested not in ("lsqr", "auto"):
+        return False
+    if requested == "lsqr":
+        return d > GRAM_MAX_FEATURES
+    matrix = rows.matrix()
+    if matrix is None or not hasattr(matrix[0], "tocsr"):
+        return False
+    return d > GRAM_MAX_FEATURES or float(d) ** 3 > GRAM_FLOPS_PER_NONZERO * matrix[0].nnz
+
+
+def column_moments(X, w=None) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(n_w, x̄, Σ s (x − x̄)²)`` per column of dense or sparse ``X``, in one pass
+    (O(nnz) for sparse; dense: blocks of rows, centred on the mean)."""
+    if hasattr(X, "tocsr"):
+        from ..rows.sparse import column_moments as sparse_moments
+        return sparse_moments(X, w)
+    s = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    n_w = float(s.sum())
+    mean = (s @ X) / n_w
+    var = np.zeros(X.shape[1])
+    for lo in range(0, X.shape[0], 4096):
+        Z = X[lo:lo + 4096] - mean
+        var += s[lo:lo + 4096] @ (Z * Z)
+    return n_w, mean, var
+
+
+def _design(n_w, mean, var, fit_intercept: bool, standardize: bool) -> Design:
+    """The design of :meth:`linreg.design.Design.from_stats`, from column moments only, with
+    the shift at the means when there is an intercept (the coordinates LSQR works in)."""
+    d = mean.shape[0]
+    if not standardize:
+        scale = np.ones(d)
+    else:
+        spread = var / n_w if fit_intercept else (var + n_w * mean**2) / n_w
+        scale = np.sqrt(np.maximum(spread, 0.0))
+        scale[constant_columns(mean, scale)] = 1.0
+    return Design(mean.copy() if fit_intercept else np.zeros(d), scale, fit_intercept, standardize)
+
+
+def lsqr_solve(X, Y, w, design: Design, alpha: float, n_w: float, column_sq: np.ndarray):
+    """LSQR on the operator of the module docstring, one target at a time.
+
+    ``column_sq``: ``Σ s (x − shift)²`` per column (the top block's squared column norms
+    before scaling).  Returns ``(θ (d, k), β (k,), info)``, ``info`` a dict with ``n_iter``
+    (the most any target took), ``converged``, ``istop`` per target, ``acond``, ``loss``
+    (``J`` at the solution) and ``arnorm`` (``‖Aᵀr‖``, summed in quadrature over targets).
+    """
+    n, d = X.shape
+    k = Y.shape[1]
+    s = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
+    root_s = np.sqrt(s)
+    shift, scale = design.shift, design.scale
+    norms = np.sqrt(np.maximum(column_sq, 0.0)) / scale
+    e = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 1.0)
+    ridge = np.sqrt(n_w * alpha) if alpha > 0 else 0.0
+    m = n + d if ridge else n
+    factor = e / scale      # z → original-unit coefficients v = D⁻¹ E z
+
+    def matvec(z):
+        z = np.ravel(z)
+        v = factor * z
+        top = root_s * (np.asarray(X @ v).ravel() - shift @ v)
+        return np.concatenate([top, ridge * e * z]) if ridge else top
+
+    def rmatvec(r):
+        r = np.ravel(r)
+        t = root_s * r[:n]
+        g = factor * (np.asarray(X.T @ t).ravel() - shift * t.sum())
+        return g + ridge * e * r[n:] if ridge else g
+
+    A = LinearOperator((m, d), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
+    mean_y = (s @ Y) / n_w if design.fit_intercept else np.zeros(k)
+    theta = np.zeros((d, k))
+    info = {"n_iter": 0, "istop": [], "acond": 0.0, "loss": 0.0, "arnorm": 0.0}
+    iter_lim = max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE * d)
+    for j in range(k):
+        b = root_s * (Y[:, j] - mean_y[j])
+        if ridge:
+            b = np.concatenate([b, np.zeros(d)])
+        z, istop, itn, _, r2norm, _, acond, arnorm, *_ = lsqr(
+            A, b, atol=LSQR_TOL, btol=LSQR_TOL, conlim=_LSQR_CONLIM, iter_lim=iter_lim)
+        theta[:, j] = e * z
+        info["n_iter"] = max(info["n_iter"], int(itn))
+        info["istop"].append(int(istop))
+        info["acond"] = max(info["acond"], float(acond))
+        info["loss"] += r2norm**2 / (2.0 * n_w)
+        info["arnorm"] = float(np.hypot(info["arnorm"], arnorm))
+    info["converged"] = all(i in (0, 1, 2, 4, 5) for i in info["istop"])
+    if not info["converged"]:
+        why = ("the iteration limit" if 7 in info["istop"] else
+               "the condition-number limit (the design is numerically singular)")
+        warn_user(f"LSQR stopped at {why} after {info['n_iter']} iterations before reaching its "
+                  f"tolerance {LSQR_TOL:g} (estimated condition number {info['acond']:.3g}); "
+                  "the coefficients may be inaccurate — use alpha > 0, or solver='qr' if d "
+                  "allows it", ConvergenceWarning)
+    # x̃ is centred (shift = x̄) with an intercept, so β = ȳ; without one, β = 0
+    return theta, mean_y, info
+
+
+def _centred_solve(X, Y, w, n_w, mean, var, fit_intercept, standardize, alpha):
+    centred = _design(n_w, mean, var, fit_intercept, standardize)
+    column_sq = var if fit_intercept else var + n_w * mean**2
+    theta, beta, info = lsqr_solve(X, Y, w, centred, alpha, n_w, column_sq)
+    return centred, theta, beta, info
+
+
+def _matrix(rows):
+    matrix = rows.matrix()
+    if matrix is None:
+        raise ValueError("solver='lsqr' needs the rows in memory (a NumPy array or a "
+                         "scipy.sparse matrix); for data sources and Dask use 'normal', 'qr' "
+                         "or an iterative solver")
+    return matrix
+
+
+def solve(problem: Problem) -> Solution:
+    """LSQR from a :class:`Problem` (``d ≤ GRAM_MAX_FEATURES``: statistics, rank decision and
+    condition number as for every solver); the shift and scale come from the statistics.
+    Equals :func:`linreg.textbook.normal_equation` to LSQR's tolerance (tests/test_sparse.py).
+    """
+    X, Y, w = _matrix(problem.rows)
+    stats, design = problem.stats, problem.design
+    d = stats.n_features
+    mean = stats.mean_x.copy()
+    var = np.diag(stats.gram).copy()
+    fi = design.fit_intercept
+    centred = Design(mean if fi else np.zeros(d), design.scale, fi, design.standardize)
+    column_sq = var if fi else var + stats.weight_sum * mean**2
+    theta, beta, info = lsqr_solve(X, Y, w, centred, problem.alpha, stats.weight_sum, column_sq)
+    coef, intercept = centred.to_original(theta, beta)
+    theta, beta = design.from_original(coef, intercept)
+    return Solution(theta, beta, problem.identification.rank_x,
+                    stop_reason="exact" if info["converged"] else "max_iter",
+                    n_iter=info["n_iter"])
+
+
+def fit_matrix_free(rows, fit_intercept: bool, standardize: bool, alpha: float) -> dict:
+    """The fitted attributes of an LSQR fit that forms no d × d matrix (see the module
+    docstring): coefficients, ``n_iter_``, ``stop_reason_``, ``loss_history_`` (``J`` at the
+    solution), ``grad_norm_history_`` (``‖Aᵀr‖/n_w`` in the equilibrated coordinates),
+    ``condition_number_`` (LSQR's estimate), ``stats_ = rank_ = None``."""
+    from . import coefficient_attributes
+    X, Y, w = _matrix(rows)
+    if hasattr(X, "tocsr"):
+        from ..rows.sparse import check_sparse_finite
+        check_sparse_finite(X, "X", rows.feature_names)
+    n_w, mean, var = column_moments(X, w)
+    centred, theta, beta, info = _centred_solve(X, Y, w, n_w, mean, var, fit_intercept,
+                                                standardize, alpha)
+    coef, intercept = centred.to_original(theta, beta)
+    return {**coefficient_attributes(coef, intercept, rows.single_target, fit_intercept),
+            "stats_": None, "rank_": None, "condition_number_": info["acond"],
+            "n_refinement_passes_": 0, "n_iter_": info["n_iter"],
+            "stop_reason_": "tolerance" if info["converged"] else "max_iter",
+            "loss_history_": np.array([info["loss"]]),
+            "grad_norm_history_": np.array([info["arnorm"] / n_w])}
