@@ -385,7 +385,7 @@ def test_penalized_fit_is_refused():
     X, y, _, _ = _data("ols")
     model = LinearRegression(alpha=0.1).fit(X, y)
     with pytest.raises(ValueError, match="alpha=0.1 .*penal.*Refit with alpha=0"):
-        model.summary()
+        _ = model.summary().bse      # issue 20: the rest of a ridge summary is shown
     with pytest.raises(ValueError, match="alpha=0.1"):
         model.predict(X, interval="confidence")
 

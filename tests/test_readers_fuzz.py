@@ -49,12 +49,15 @@ def reference_parse(raw: bytes):
     if width < 2 or rows[0].count("y") != 1 or len(set(rows[0])) != width:
         return None
     target = rows[0].index("y")
+    # a first column with an empty name is pandas' index: left out, never parsed (issue 20)
+    used = [j for j in range(width) if j or rows[0][0] != ""]
+    target = used.index(target)
     data = []
     for r in rows[1:]:
         if len(r) != width:
             return None
         try:
-            vals = [float(v) for v in r]
+            vals = [float(r[j]) for j in used]
         except ValueError:
             return None
         if not all(math.isfinite(v) for v in vals):

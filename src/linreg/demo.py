@@ -13,7 +13,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["load_diabetes", "run_demo"]
+__all__ = ["load_diabetes", "fit_demo_models", "run_demo"]
 
 
 def load_diabetes() -> tuple[np.ndarray, np.ndarray, list[str], str]:
@@ -24,17 +24,21 @@ def load_diabetes() -> tuple[np.ndarray, np.ndarray, list[str], str]:
     return data[:, :-1], data[:, -1], header[:-1], header[-1]
 
 
-def run_demo(out=None) -> int:
+def fit_demo_models(X, y) -> dict:
+    """The demo's fits: solver name → fitted model (the table's columns, and the figure's)."""
     from .estimator import LinearRegression
+    return {solver: LinearRegression(solver=solver, max_iter=10_000, tol=1e-10).fit(X, y)
+            for solver in ("normal", "qr", "gd")}
 
+
+def run_demo(out=None, models: dict | None = None) -> int:
+    """Print the demo's table of ``models`` (default: :func:`fit_demo_models`)."""
     out = out or sys.stdout
     X, y, names, target = load_diabetes()
     print(f"linreg demo: diabetes data (Efron et al. 2004), n = {X.shape[0]}, d = {X.shape[1]}, "
           f"target = {target!r}", file=out)
     print("objective: J(w, b) = 1/(2n) Σ (x_iᵀw + b − y_i)²   (alpha = 0)\n", file=out)
-    models = {}
-    for solver in ("normal", "qr", "gd"):
-        models[solver] = LinearRegression(solver=solver, max_iter=10_000, tol=1e-10).fit(X, y)
+    models = fit_demo_models(X, y) if models is None else models
     width = max(len(n) for n in names + ["intercept"])
     print(f"{'':{width}}  " + "  ".join(f"{s:>16}" for s in models), file=out)
     for j, name in enumerate(names):

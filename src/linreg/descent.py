@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from . import objective
-from .exceptions import DivergenceError
+from .exceptions import DivergenceError, MessageBuilder
 from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .design import Design
 from .epochs import gd_epoch, memory_kernel_rows, stochastic_epoch, streamed_kernel_rows
@@ -53,13 +53,17 @@ ADAM_FULL_BATCH_STEP, ADAM_STOCHASTIC_STEP = 0.1, 0.01
 
 
 def divergence_message(method: str, iteration: int, start: float, now: float, lr: float,
-                       lipschitz: float | None) -> str:
+                       lipschitz: float | None) -> DivergenceError:
+    """The error for a diverging descent, its settings worded by the interface that shows it."""
+    m = MessageBuilder()
     bound = (f" For this data the loss's curvature is L = {lipschitz:.4g}, so plain gradient "
              f"descent is stable only for learning_rate < 2/L = {2 / lipschitz:.4g}."
              if lipschitz else "")
-    return (f"{method} diverged at iteration {iteration}: the loss went from {start:.4g} to "
-            f"{now:.4g} with learning_rate={lr:.4g}.{bound} Use learning_rate='auto' (a step "
-            "that is safe for this data), a smaller learning rate, or standardize=True.")
+    return DivergenceError(
+        f"{method} diverged at iteration {iteration}: the loss went from {start:.4g} to "
+        f"{now:.4g} with {m.setting('learning_rate', float(lr))}.{bound} Use "
+        f"{m.setting('learning_rate', 'auto')} (a step that is safe for this data), a smaller "
+        f"learning rate, or {m.setting('standardize', True)}.", parameters=m.parameters)
 
 
 # ---------------------------------------------------------------------------- state
@@ -276,18 +280,19 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         limit = (DIVERGENCE_FACTOR if not recover else EXPLOSION_FACTOR) * max(J_start, tiny)
         if not np.isfinite(J) or J > limit:
             if not recover:
-                raise DivergenceError(divergence_message(
+                raise divergence_message(
                     "gradient descent", state.epoch + 1, J_start, J, lr,
-                    lipschitz if settings.optimizer.name == "plain" else None))
+                    lipschitz if settings.optimizer.name == "plain" else None)
             failures += 1
             state.divergences += 1
             if failures > MAX_DIVERGENCE_HALVINGS:
+                m = MessageBuilder()
                 raise DivergenceError(
                     f"{settings.solver} diverged {failures} times in a row at epoch "
                     f"{state.epoch + 1} although the learning rate was halved each time, down "
                     f"to {state.learning_rate:.4g}: it cannot make progress on this data. "
-                    "Check the data for extreme values, use standardize=True, or a smaller "
-                    "learning_rate.")
+                    f"Check the data for extreme values, use {m.setting('standardize', True)}, "
+                    "or a smaller learning rate.", parameters=m.parameters)
             state.params[:] = state.best_params
             state.optimizer = OptimizerState.zeros(state.params.size)
             state.learning_rate *= 0.5
@@ -430,11 +435,13 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     else:
         lr = float(settings.learning_rate)
     if settings.solver == "gd" and settings.optimizer.name == "plain" and lr >= 2.0 / L:
+        m = MessageBuilder()
         raise DivergenceError(
-            f"learning_rate={lr:.4g} makes gradient descent diverge on this data: the "
-            f"loss's curvature is L = {L:.4g}, and plain gradient descent is stable only "
-            f"for learning_rate < 2/L = {2 / L:.4g}. Use learning_rate='auto' (1/L), a "
-            "smaller learning rate, or standardize=True.")
+            f"{m.setting('learning_rate', float(lr))} makes gradient descent diverge on this "
+            f"data: the loss's curvature is L = {L:.4g}, and plain gradient descent is stable "
+            f"only for a learning rate < 2/L = {2 / L:.4g}. Use "
+            f"{m.setting('learning_rate', 'auto')} (1/L), a smaller learning rate, or "
+            f"{m.setting('standardize', True)}.", parameters=m.parameters)
     state.learning_rate = state.first_learning_rate = lr
     # a checkpoint (linreg.checkpoint.Checkpoint) replaces the fresh state by the saved one
     resumed = checkpoint is not None and checkpoint.restore(state)

@@ -288,6 +288,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                                  f"solver={self.solver!r} has no training state to save")
             ckpt = Checkpoint(checkpoint, checkpoint_every)
         self.check_params()
+        X, y = _target_from_frame(X, y)
         rows = as_rows(X, y, sample_weight, validate=functools.partial(
             self._validate_training_data, finite_X=False))
         if ckpt is not None and isinstance(rows, DaskRows):
@@ -448,8 +449,16 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if interval is None and dask_support.is_dask_collection(X):
             return dask_support.predict(self, X)
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
-                          ensure_all_finite=False, accept_sparse=SPARSE_FORMATS)
+        try:
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                              ensure_all_finite=False, accept_sparse=SPARSE_FORMATS)
+        except ValueError as exc:
+            if not str(exc).startswith("The feature names should match"):
+                raise
+            # scikit-learn's message names the columns missing, extra or out of order; say
+            # how to pass the right ones
+            raise ValueError(f"{exc}Select the training columns, in their order, with "
+                             "X[model.feature_names_in_]") from None
         check_finite_X(X, getattr(self, "feature_names_in_", None))
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
         if interval is None:
@@ -466,6 +475,44 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         if self.coef_.ndim == 1:
             return yhat[:, 0], lower[:, 0], upper[:, 0]
         return yhat, lower, upper
+
+    def vif(self):
+        """Variance inflation factors of the features, from the training statistics
+        (:func:`linreg.collinearity.vif`; a pandas Series when the fit saw column names)."""
+        from .collinearity import vif
+        check_is_fitted(self)
+        return vif(self)
+
+    def standardized_coef(self):
+        """Standardized coefficients ``coef_ · s_x / s_y``
+        (:func:`linreg.collinearity.standardized_coefficients`)."""
+        from .collinearity import standardized_coefficients
+        check_is_fitted(self)
+        return standardized_coefficients(self)
+
+    def _penalized_summary(self, stats, X, y, sample_weight, target_names):
+        """A ridge fit's summary: what is valid without OLS inference (linreg.penalized)."""
+        from .penalized import penalized_summary
+        if X is not None:
+            rows = as_rows(X, y, sample_weight, validate=functools.partial(
+                self._validate_training_data, reset=False))
+            stats = rows.stats()
+            target_names = target_names if target_names is not None else rows.target_names
+        k = 1 if np.ndim(self.coef_) == 1 else np.shape(self.coef_)[0]
+        names = getattr(self, "feature_names_in_", None)
+        names = ([str(n) for n in names] if names is not None
+                 else [f"x{j}" for j in range(stats.n_features)])
+        recorded = (getattr(self, "metadata_", None) or {}).get("target_name")
+        if recorded is None and X is None:
+            recorded = getattr(getattr(self, "_training_rows", None), "target_names", None)
+        targets = None
+        for candidate in (target_names, recorded):
+            if candidate is not None:
+                targets = [candidate] if isinstance(candidate, str) else list(candidate)
+                break
+        if targets is None or len(targets) != k:
+            targets = ["y"] if k == 1 else [f"y{j}" for j in range(k)]
+        return penalized_summary(self, stats, names, targets)
 
     def summary(self, cov_type="nonrobust", X=None, y=None, sample_weight=None,
                 target_names=None):
@@ -505,8 +552,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         """
         from .inference import COV_TYPES, check_inference_allowed, summarize
         check_is_fitted(self)
+        # "hc3" is "HC3": statsmodels' spelling, whatever the case
+        cov_type = {c.lower(): c for c in COV_TYPES}.get(str(cov_type).lower(), cov_type)
         check_choice("cov_type", cov_type, COV_TYPES)
-        check_inference_allowed(self)
         stats = getattr(self, "stats_", None)
         stats = stats if isinstance(stats, SufficientStats) else None
         if stats is None and getattr(self, "solver_", None) == "lsqr":
@@ -515,6 +563,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 f"{self.n_features_in_} statistics (a design too wide for them), and summary()'s "
                 "covariance of the coefficients is a matrix of that size: refit with "
                 "solver='normal' if it fits in memory, or reduce the features")
+        if float(self.alpha) > 0 and (stats is not None or X is not None):
+            return self._penalized_summary(stats, X, y, sample_weight, target_names)
+        check_inference_allowed(self)
         if X is not None or y is not None:
             if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
                 raise ValueError("pass both X and y to summary() (or neither, to use the "
@@ -567,3 +618,25 @@ def load(path) -> LinearRegression:
     file; nothing in the file is ever executed (:mod:`linreg.persistence`)."""
     from .persistence import read_model
     return read_model(path, LinearRegression)
+
+
+def _target_from_frame(X, y):
+    """``fit(df, "price")``: a pandas or polars DataFrame and the name(s) of its target
+    column(s) become the other columns and the target, as for a Dask DataFrame (which
+    :func:`linreg.rows.as_rows` splits where it lives)."""
+    names = [y] if isinstance(y, str) else y
+    if (not isinstance(names, (list, tuple)) or not names
+            or not all(isinstance(n, str) for n in names) or is_dask_collection(X)
+            or is_source(X) or not hasattr(X, "columns")):
+        return X, y
+    columns = [str(c) for c in X.columns]
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise ValueError(f"the target column {', '.join(map(repr, missing))} is not a column "
+                         f"of X (its columns: {', '.join(columns)})")
+    if len(set(names)) != len(names):
+        raise ValueError(f"the target columns {names!r} name a column more than once")
+    target = X[names[0]] if isinstance(y, str) else X[list(names)]
+    features = (X.drop(columns=list(names)) if type(X).__module__.startswith("pandas")
+                else X.drop(list(names)))
+    return features, target

@@ -18,19 +18,35 @@ __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
     "IllConditionedWarning",
+    "ParameterValueError",
     "ParameterWording",
     "PenalizedInferenceError",
     "RankDeficiencyWarning",
+    "TrainingDataMismatchError",
     "python_setting",
     "warn_user",
 ]
 
 
+#: what a message names that is not a parameter setting but is spelt differently by each
+#: interface: the Python spelling here, the command line's in linreg.cli.wording
+PYTHON_PHRASES = {
+    "training_data": "the training data (X, y and sample_weight)",
+}
+
+
 def python_setting(name: str, value) -> str:
     """How Python code sets an estimator parameter: ``max_iter=3000``, ``solver='auto'``,
-    ``tol=1e-08``, ``standardize=True``."""
+    ``tol=1e-08``, ``standardize=True`` (or names a :data:`PYTHON_PHRASES` thing)."""
+    if name in PYTHON_PHRASES:
+        return PYTHON_PHRASES[name]
     if isinstance(value, float):
         return f"{name}={value:g}"
+    return f"{name}={value!r}"
+
+
+def repr_setting(name: str, value) -> str:
+    """``name=value`` with the value's ``repr``: how a bad value is quoted back."""
     return f"{name}={value!r}"
 
 
@@ -107,8 +123,41 @@ class ConvergenceWarning(ParameterWording, _SklearnConvergenceWarning):
         super().__init__(self.worded())
 
 
-class DivergenceError(ArithmeticError):
+class DivergenceError(ParameterWording, ArithmeticError):
     """Training diverged: the loss grew without bound for the chosen learning rate."""
+
+    def __init__(self, message: str = "", *, parameters: dict | None = None):
+        self.template = message
+        self.parameters = dict(parameters or {})
+        super().__init__(self.worded())
+
+
+class ParameterValueError(ParameterWording, ValueError):
+    """A parameter's value is not allowed; the message quotes it back (``max_iter=0``, or
+    ``--max-iter 0`` on the command line)."""
+
+    def __init__(self, message: str = "", *, parameters: dict | None = None):
+        self.template = message
+        self.parameters = dict(parameters or {})
+        super().__init__(self.worded(repr_setting))
+
+    def __str__(self) -> str:
+        return self.worded(repr_setting)
+
+
+def bad_value(name: str, value, rest: str) -> ParameterValueError:
+    """``name=value`` followed by ``rest`` (e.g. " must be an integer >= 1")."""
+    return ParameterValueError("{p0}" + MessageBuilder.text(rest),
+                               parameters={"p0": (name, value)})
+
+
+class TrainingDataMismatchError(ParameterWording, ValueError):
+    """The rows given for a summary are not the rows the model was fitted on."""
+
+    def __init__(self, message: str = "", *, parameters: dict | None = None):
+        self.template = message
+        self.parameters = dict(parameters or {})
+        super().__init__(self.worded())
 
 
 class RankDeficiencyWarning(UserWarning):
@@ -116,8 +165,13 @@ class RankDeficiencyWarning(UserWarning):
     the intercept); the minimum-norm solution is returned."""
 
 
-class IllConditionedWarning(UserWarning):
+class IllConditionedWarning(ParameterWording, UserWarning):
     """The chosen solver loses many digits on this design; ``solver="qr"`` would not."""
+
+    def __init__(self, message: str = "", *, parameters: dict | None = None):
+        self.template = message
+        self.parameters = dict(parameters or {})
+        super().__init__(self.worded())
 
 
 class PenalizedInferenceError(ParameterWording, ValueError):

@@ -52,7 +52,7 @@ class Table:
 
 def read_table(path, target=None, features=None, drop=None, need_target: bool = False,
                features_role: str = "a feature", max_columns: int | None = None,
-               weight: str | None = None) -> Table:
+               weight: str | None = None, delimiter: str | None = None) -> Table:
     """Read the chosen columns of a CSV, Parquet, ``.npy`` or ``.npz`` file as float64.
 
     Parameters
@@ -71,6 +71,8 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         statistics of a fit can hold in memory).
     weight : str, optional
         A column of sample weights (never also a feature): finite, >= 0 and not all zero.
+    delimiter : str, optional
+        A CSV file's field separator (default: a tab for ``.tsv``, else a comma).
 
     Raises
     ------
@@ -84,7 +86,7 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
     if need_target and not target:
         raise DataFileError("a target column is needed: the name of the column to predict")
     source = from_file(path, target=target, features=features, drop=drop, weight=weight,
-                       chunk_rows=None, features_role=features_role)
+                       chunk_rows=None, features_role=features_role, delimiter=delimiter)
     if max_columns is not None:
         check_width(source.n_features + source.n_targets, str(path), "--features", max_columns)
     X, Y, w = source.gather()

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .exceptions import bad_value
 from .optimizers import OPTIMIZERS, SCHEDULES
 from .solvers import SOLVER_NAMES
 from .validation import check_choice, check_nonnegative_float, check_positive_int
@@ -29,24 +30,24 @@ def check_params(p: dict) -> None:
     if not (isinstance(rate, str) and rate == "auto"):
         if (isinstance(rate, (bool, str)) or not isinstance(rate, numbers.Real)
                 or not np.isfinite(rate) or rate <= 0):
-            raise ValueError(f"learning_rate={rate!r} must be 'auto' or a finite number > 0")
+            raise bad_value("learning_rate", rate, " must be 'auto' or a finite number > 0")
     check_positive_int("max_iter", p["max_iter"])
     check_nonnegative_float("tol", p["tol"])
     check_choice("optimizer", p["optimizer"], ("auto", *OPTIMIZERS))
     check_choice("schedule", p["schedule"], ("auto",) + SCHEDULES)
     for name in ("momentum", "beta1", "beta2"):
         if check_nonnegative_float(name, p[name]) >= 1:
-            raise ValueError(f"{name}={p[name]!r} must be in [0, 1)")
+            raise bad_value(name, p[name], " must be in [0, 1)")
     if check_nonnegative_float("epsilon", p["epsilon"]) == 0:
-        raise ValueError(f"epsilon={p['epsilon']!r} must be > 0")
+        raise bad_value("epsilon", p["epsilon"], " must be > 0")
     check_nonnegative_float("power_t", p["power_t"])
     if not 0 < check_nonnegative_float("decay_rate", p["decay_rate"]) <= 1:
-        raise ValueError(f"decay_rate={p['decay_rate']!r} must be in (0, 1]")
+        raise bad_value("decay_rate", p["decay_rate"], " must be in (0, 1]")
     check_positive_int("batch_size", p["batch_size"])
     if p["random_state"] is not None:
         check_positive_int("random_state", p["random_state"], minimum=0)
     if not 0 < check_nonnegative_float("validation_fraction", p["validation_fraction"]) < 1:
-        raise ValueError(f"validation_fraction={p['validation_fraction']!r} must be in (0, 1)")
+        raise bad_value("validation_fraction", p["validation_fraction"], " must be in (0, 1)")
     check_positive_int("n_iter_no_change", p["n_iter_no_change"])
     if p["callback"] is not None and not callable(p["callback"]):
         raise ValueError(f"callback={p['callback']!r} must be None or a function of one "

@@ -88,11 +88,28 @@ def draw_loss(ax, model, optimum: float | None = None, title: str = "Training lo
     finite = loss[np.isfinite(loss)]
     positive = finite.size > 0 and bool(np.all(finite > 0)) and (optimum is None or optimum > 0)
     if closed:
-        ax.plot(steps[-1:], loss[-1:], "o", color="C0", markersize=8,
-                label=f"closed form ({solver}): J = {loss[-1]:.6g}")
-        ax.set_xticks([])
-        ax.set_xlabel("one exact solve, no iterations")
-        title = "Closed-form fit:"
+        # one exact solve has no curve: show what it achieved against the intercept-only
+        # model (J₀; 1 − J/J₀ is R² without a penalty) instead of a lone dot
+        ax.set_title(f"Closed-form fit ({solver}, no iterations):  {_objective(model)}",
+                     fontsize="medium")
+        baseline = baseline_loss(model)
+        if baseline is None:
+            ax.text(0.5, 0.5, f"J = {loss[-1]:.6g}", ha="center", va="center",
+                    transform=ax.transAxes, fontsize="large")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            return ax
+        ax.barh([1, 0], [baseline, loss[-1]], color=["0.7", "C0"], height=0.6)
+        ax.set_yticks([1, 0], ["intercept only\n(ŷ = mean y)" if model.fit_intercept
+                               else "zero model\n(ŷ = 0)", f"fitted\n({solver})"])
+        for position, value in ((1, baseline), (0, loss[-1])):
+            ax.text(value, position, f" J = {value:.4g}", va="center", ha="left",
+                    fontsize="small")
+        ax.set_xlim(0, 1.35 * max(baseline, loss[-1], np.finfo(float).tiny))
+        ax.set_xlabel("loss J" + squared + f";  J / J₀ = {loss[-1] / baseline:.4g}"
+                      if baseline > 0 else "loss J" + squared)
+        ax.grid(True, axis="x", alpha=0.3)
+        return ax
     else:
         ax.plot(steps, loss, color="C0", linewidth=1.8, label="training loss J")
         ax.set_xlabel(f"{unit} (ran {model.n_iter_})")
@@ -109,7 +126,7 @@ def draw_loss(ax, model, optimum: float | None = None, title: str = "Training lo
     if positive:
         ax.set_yscale("log")
     ax.set_ylabel("loss J" + squared + (", log scale" if positive else ""))
-    ax.set_title(f"{title}  J = Σ(ŷ − y)²/(2n) + penalty", fontsize="medium")
+    ax.set_title(f"{title}  {_objective(model)}", fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
     if optimum is not None and not closed:
@@ -126,6 +143,26 @@ def draw_loss(ax, model, optimum: float | None = None, title: str = "Training lo
             handles, labels = handles + h2, labels + l2
     ax.legend(handles, labels, loc="upper right", fontsize="small")
     return ax
+
+
+def baseline_loss(model) -> float | None:
+    """``J₀``, the loss of the model without features (``ŷ`` = the weighted mean of ``y``,
+    or 0 without an intercept), from the training statistics: ``M_yy / (2 n_w)`` (plus
+    ``μ_y²/2`` without intercept).  None for several targets or without statistics."""
+    from .stats import SufficientStats
+    stats = getattr(model, "stats_", None)
+    if not isinstance(stats, SufficientStats) or stats.n_targets != 1:
+        return None
+    d = stats.n_features
+    J0 = float(stats.comoment[d, d]) / (2 * stats.weight_sum)
+    if not model.fit_intercept:
+        J0 += float(stats.mean[d]) ** 2 / 2
+    return J0 if np.isfinite(J0) else None
+
+
+def _objective(model) -> str:
+    """The objective, with its penalty only when there is one."""
+    return "J = Σ(ŷ − y)²/(2n)" + (" + (α/2)‖w‖²" if float(getattr(model, "alpha", 0)) > 0 else "")
 
 
 def _subsample(n: int, limit: int = MAX_POINTS) -> np.ndarray | slice:
@@ -151,7 +188,8 @@ def _target_labels(k: int, target_name) -> list[str]:
 
 
 def _shown(n: int) -> str:
-    return f" — {MAX_POINTS:,} of {n:,} points shown" if n > MAX_POINTS else ""
+    # on a line of its own: one line with the statistic did not fit a panel's width
+    return f"\n{MAX_POINTS:,} of {n:,} points shown" if n > MAX_POINTS else ""
 
 
 def draw_predicted_vs_actual(ax, y, y_pred, target_name=None):
@@ -201,9 +239,19 @@ def draw_residuals(ax, y, y_pred, target_name=None):
     return ax
 
 
-def _target_name_of(model):
+def _target_name_of(model, y=None):
+    """The target's name: a pandas Series' (or one-column frame's) name, else the one the model
+    records (a saved model's file, or the target of the data it was fitted on)."""
+    name = getattr(y, "name", None)
+    if name is None and hasattr(y, "columns"):
+        name = ", ".join(str(c) for c in y.columns)
+    if name is not None:
+        return str(name)
     meta = getattr(model, "metadata_", None) or {}
-    return meta.get("target_name")
+    if meta.get("target_name") is not None:
+        return meta["target_name"]
+    names = getattr(getattr(model, "_training_rows", None), "target_names", None)
+    return ", ".join(map(str, names)) if names else None
 
 
 def plot_loss(model, X=None, y=None, ax=None):
@@ -227,7 +275,7 @@ def plot_loss(model, X=None, y=None, ax=None):
     check_is_fitted(model)
     if ax is None:
         _, ax = pyplot().subplots(figsize=PANEL_SIZE, layout="constrained")
-    return draw_loss(ax, model, optimal_loss(model, X, y), target_name=_target_name_of(model))
+    return draw_loss(ax, model, optimal_loss(model, X, y), target_name=_target_name_of(model, y))
 
 
 def plot_fit(model, X, y, axes=None, target_name=None):
@@ -253,7 +301,7 @@ def plot_fit(model, X, y, axes=None, target_name=None):
     if len(axes) != 2:
         raise ValueError(f"plot_fit draws two panels: give two axes, not {len(axes)}")
     y_pred = model.predict(X)
-    target_name = target_name or _target_name_of(model)
+    target_name = target_name or _target_name_of(model, y)
     draw_predicted_vs_actual(axes[0], y, y_pred, target_name)
     draw_residuals(axes[1], y, y_pred, target_name)
     return axes
@@ -312,7 +360,7 @@ def model_figure(model, X=None, y=None, figure_class=None, target_name=None):
     if has_cv:
         draw_cv(axes[0], model)
         axes = axes[1:]
-    target_name = target_name or _target_name_of(model)
+    target_name = target_name or _target_name_of(model, y)
     draw_loss(axes[0], model, optimal_loss(model, X, y), target_name=target_name)
     if X is not None:
         with warnings.catch_warnings():

@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from .exceptions import bad_value
+
 __all__ = ["first_nonfinite", "check_finite", "column_label", "check_choice",
            "check_nonnegative_float", "check_positive_int", "check_sample_weight",
            "most_columns", "name_list", "listed"]
@@ -92,18 +94,18 @@ def check_sample_weight(sample_weight, n_rows: int) -> np.ndarray:
 
 def check_choice(name: str, value, choices) -> None:
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
+        raise bad_value(name, value, f" is not one of {', '.join(map(repr, choices))}")
 
 
 def check_nonnegative_float(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+        raise bad_value(name, value, " must be a finite number >= 0")
     return float(value)
 
 
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+        raise bad_value(name, value, f" must be an integer >= {minimum}")
     return int(value)
 
 
@@ -111,8 +113,8 @@ def check_fraction(name: str, value, example: str) -> float:
     """``value`` as a float strictly between 0 and 1; ``example`` ends the error message,
     e.g. ``"0.95 for 95% intervals"``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
-        raise ValueError(f"{name}={value!r} must be a number strictly between 0 and 1 "
-                         f"(e.g. {example})")
+        raise bad_value(name, value, f" must be a number strictly between 0 and 1 "
+                                     f"(e.g. {example})")
     return float(value)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CLOSED_FORMS", "training_metrics", "objective_text", "stop_line"]
+__all__ = ["CLOSED_FORMS", "training_metrics", "objective_text", "stop_line", "solver_reason"]
 
 #: the solvers that solve exactly (no iterations to report)
 CLOSED_FORMS = ("normal", "qr")
@@ -43,3 +43,28 @@ def stop_line(model) -> str:
     from ..stopping import describe_stop
     words = describe_stop(getattr(model, "stop_reason_", None))
     return "" if model.solver_ in CLOSED_FORMS or words is None else f"stopped: {words}\n"
+
+
+def solver_reason(model) -> str:
+    """Why the solver that ran was chosen, in words: the option asked for it, or ``auto``
+    weighed the condition number of the centred, scaled design (``condition_number_``)."""
+    from ..closed_form import NORMAL_EQUATIONS_MAX_CONDITION as limit
+    requested, ran = model.get_params().get("solver"), model.solver_
+    kappa = getattr(model, "condition_number_", None)
+    if requested != "auto":
+        return f"asked for (--solver {requested})"
+    if kappa is None or not np.isfinite(kappa):
+        return "--solver auto: the normal equations (the condition number is not known)"
+    said = f"the centred, scaled design's condition number is {kappa:.3g}"
+    if ran == "qr":
+        return (f"--solver auto: {said}, so the normal equations (κ² > {_power(limit)}) would "
+                "lose digits that QR keeps")
+    if kappa**2 <= limit:
+        return f"--solver auto: {said} (κ² ≤ {_power(limit)}), so the normal equations lose nothing"
+    return (f"--solver auto: {said}, but only the statistics of the rows were at hand, so "
+            "the normal equations")
+
+
+def _power(x: float) -> str:
+    """1e6 for 1000000.0 (a power of ten as people write it)."""
+    return f"1e{round(np.log10(x))}"

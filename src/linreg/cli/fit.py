@@ -1,4 +1,4 @@
-"""``linreg fit``: read a data file, fit, report and save the model (with a progress bar for the
+"""``linreg fit``: read a data file, fit, report and (with ``-o``) save the model (with a progress bar for the
 iterative solvers)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from ..io import read_table
 from ..solvers import ITERATIVE_SOLVERS
 from ..validation import most_columns as _most_columns
 from .crossval import check_cv_options, cv_path, fit_cv
-from .describe import CLOSED_FORMS, objective_text, stop_line, training_metrics
+from .describe import CLOSED_FORMS, objective_text, solver_reason, stop_line, training_metrics
 from .errors import OK, CommandError
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
 from .reading import model_predict, split_names
@@ -64,9 +64,13 @@ def cmd_fit(args, out, err) -> int:
         raise CommandError("--alphas goes with --alpha cv")
     model = LinearRegression(**params)
     model.check_params()  # a bad option fails before a long read, not after
-    table = read_table(args.data, target=split_names(args.target),
-                       features=split_names(args.features), drop=split_names(args.drop),
-                       need_target=True, max_columns=_most_columns(), weight=args.weight)
+    with warnings.catch_warnings(record=True) as reading:
+        warnings.simplefilter("always")
+        table = read_table(args.data, target=split_names(args.target),
+                           features=split_names(args.features), drop=split_names(args.drop, blank=True),
+                           need_target=True, max_columns=_most_columns(), weight=args.weight,
+                           delimiter=args.sep)
+    read_warned = show_warnings(reading, err)
     bar = None
     if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
             and "callback" in model.get_params()):
@@ -105,11 +109,12 @@ def cmd_fit(args, out, err) -> int:
         "data_file": Path(table.path).name,
         **({"cv_path": cv_path(searched)} if cross_validate else {}),
     }
-    from ..persistence import save
-    try:
-        save(model, args.output)
-    except OSError as exc:
-        raise CommandError(str(exc)) from None
+    if args.output is not None:
+        from ..persistence import save
+        try:
+            save(model, args.output)
+        except OSError as exc:
+            raise CommandError(str(exc)) from None
     report = {
         "model_file": args.output,
         "data_file": table.path,
@@ -118,6 +123,7 @@ def cmd_fit(args, out, err) -> int:
         "target": model.metadata_["target_name"],
         "weight": table.weight_name,
         "solver": model.solver_,
+        "solver_reason": solver_reason(model),
         "n_iter": int(model.n_iter_),
         "stop_reason": getattr(model, "stop_reason_", None),
         "final_loss": jsonable(model.loss_history_[-1]),
@@ -125,7 +131,7 @@ def cmd_fit(args, out, err) -> int:
         "seconds": round(seconds, 6),
         "training_metrics": jsonable(metrics),
         **coefficients_json(model, table.feature_names),
-        "warnings": warned,
+        "warnings": read_warned + warned,
     }
     if args.json:
         dump_json(report, out)
@@ -136,11 +142,13 @@ def cmd_fit(args, out, err) -> int:
                   f"target {report['target']!r}{weighted}\n")
         out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
                   f"{metrics['r2']:.6g}, RMSE {metrics['rmse']:.6g}, MAE {metrics['mae']:.6g}\n")
+        out.write(f"why {model.solver_}: {report['solver_reason']}\n")
         out.write(stop_line(model))
         if cross_validate:
             out.write(f"alpha {model.alpha:g} chosen by {args.cv}-fold cross-validation (min "
                       f"{searched.alpha_min_:g}, one-standard-error {searched.alpha_1se_:g})\n")
         out.write("coefficients (original units):\n")
         print_coefficients(model, table.feature_names, out)
-        out.write(f"saved {args.output}\n")
+        out.write(f"saved {args.output}\n" if args.output is not None
+                  else "not saved (give -o MODEL.json to save the model)\n")
     return OK

@@ -42,9 +42,13 @@ def table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
         import pyarrow as pa
         import pyarrow.parquet as pq
         buf = io.BytesIO()
-        pq.write_table(pa.table({k: np.asarray(v) for k, v in columns.items()}), buf)
+        pq.write_table(pa.table({k: pa.array(v, from_pandas=True) for k, v in columns.items()}), buf)
         return buf.getvalue()
+    text = [k for k, v in columns.items() if np.asarray(v).dtype.kind not in "biuf"]
     if suffix == ".npy":
+        if text:
+            raise CommandError(f"cannot write the text column(s) {', '.join(map(repr, text))} "
+                               f"to {path}: a .npy file holds numbers; use .csv or .parquet")
         buf = io.BytesIO()
         np.save(buf, np.column_stack(list(columns.values())), allow_pickle=False)
         return buf.getvalue()
@@ -54,13 +58,18 @@ def table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
         import pyarrow as pa
         import pyarrow.csv as pcsv
     except ImportError:
+        if text:
+            raise CommandError("writing text columns needs pyarrow: pip install "
+                               "'linreg[files]'") from None
         M = np.column_stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
         buf = io.StringIO()
         buf.write(",".join(columns) + "\n")
         np.savetxt(buf, M, delimiter=",", fmt="%.17g")
         return buf.getvalue().encode("utf-8")
     out = io.BytesIO()
-    pcsv.write_csv(pa.table({k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}), out)
+    pcsv.write_csv(pa.table({k: (pa.array(v, from_pandas=True) if k in text
+                                 else np.asarray(v, dtype=np.float64))
+                             for k, v in columns.items()}), out)
     return out.getvalue()
 
 

@@ -36,11 +36,44 @@ def _alpha(text: str):
         raise argparse.ArgumentTypeError(f"{text!r} is not 'cv' or a number") from None
 
 
+def _cov_type(text: str) -> str:
+    """hc3 → HC3: the covariance types in any case."""
+    return text.upper() if text.lower().startswith("hc") else text.lower()
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (plus a pointer to --help)."""
+    """An argument parser whose errors are one line (plus a pointer to --help); an unknown
+    option is reported by the command it was given to, with the closest of its options."""
 
     def error(self, message):
         self.exit(USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self._command_parser(getattr(parsed, "command", None)) or self
+            command.error(unknown_arguments(extras, command))
+        return parsed
+
+    def _command_parser(self, name):
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+                return action.choices[name]
+        return None
+
+
+def unknown_arguments(extras: list[str], parser: argparse.ArgumentParser) -> str:
+    """'unrecognized arguments: …', with 'did you mean --solver?' for a mistyped option."""
+    import difflib
+    known = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]
+    text = "unrecognized arguments: " + " ".join(extras)
+    for extra in extras:
+        if extra.startswith("--"):
+            close = difflib.get_close_matches(extra.split("=")[0], known, n=1, cutoff=0.6)
+            if close:
+                text += f"; did you mean {close[0]}?"
+                break
+    return text
 
 
 def _example(text: str) -> str:
@@ -48,11 +81,26 @@ def _example(text: str) -> str:
 
 
 def _add_model_columns(p: argparse.ArgumentParser) -> None:
-    """--target and --drop for the commands that apply a saved model to a data file."""
+    """--target, --drop and --sep for the commands that apply a saved model to a data file."""
+    _add_sep(p)
     p.add_argument("--target", metavar="COLUMN",
                    help="the target column (default: the one the model was fitted on)")
     p.add_argument("--drop", metavar="A,B,…",
                    help="columns to leave out, for a model that does not record its feature names")
+
+
+def _add_sep(p: argparse.ArgumentParser) -> None:
+    """--sep for the commands that read a data file."""
+    p.add_argument("--sep", metavar="CHAR", type=_separator,
+                   help="the field separator of a CSV file (default: tab for .tsv, else comma; "
+                        "'\\t' for a tab)")
+
+
+def _separator(text: str) -> str:
+    text = "\t" if text in ("\\t", "tab") else text
+    if len(text) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one character")
+    return text
 
 
 def _add_weight(p: argparse.ArgumentParser) -> None:
@@ -83,15 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "a structured .npy, by array in a .npz, by index (0, 1, …) in a 2-D .npy")
 
     p = sub.add_parser("fit", parents=[common], formatter_class=fmt,
-                       help="fit a model to a data file and save it",
+                       help="fit a model to a data file (and save it with -o)",
                        description=textwrap.fill(
-                           "Fit a linear regression to DATA and save the model as JSON "
+                           "Fit a linear regression to DATA, show it and, with -o, save the model as JSON "
                            "(coefficients, feature and target names, solver, objective, "
                            "training R²/RMSE/MAE, library version). " + columns_help + ".", 79),
                        epilog=_example("linreg fit houses.csv --target price --drop id -o model.json\n"
                                        "  linreg fit big.parquet --target y --solver gd "
                                        "--max-iter 500 -o model.json --json"))
     p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
+    _add_sep(p)
     p.add_argument("--target", required=True, metavar="COLUMN",
                    help="the column to predict (COL1,COL2 for several targets)")
     group = p.add_mutually_exclusive_group()
@@ -100,8 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", metavar="COLUMN",
                    help="a column of sample weights (>= 0, not all zero; never a feature); "
                         "recorded in the model, so evaluate and summary use it too")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL.json",
-                   help="where to save the model (replaced atomically)")
+    p.add_argument("-o", "--output", metavar="MODEL.json",
+                   help="where to save the model (replaced atomically); without it the fit is "
+                        "shown and nothing is written")
     p.add_argument("--solver", default="auto", choices=list(SOLVER_CHOICES),
                    help="closed form (auto, normal, qr) or iterative (gd, sgd, minibatch); default auto")
     p.add_argument("--optimizer", metavar="NAME",
@@ -140,15 +190,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", parents=[common], formatter_class=fmt,
                        help="apply a saved model to a data file",
                        description="Predict with MODEL for every row of DATA; the columns are "
-                                   "matched by name.",
+                                   "matched by name.  The output column is prediction_TARGET "
+                                   "(TARGET the model's target; 'prediction' when the model does "
+                                   "not record it), with lower_TARGET and upper_TARGET for "
+                                   "--interval, after the --keep columns.",
                        epilog=_example("linreg predict model.json new.csv -o predictions.csv "
                                        "--interval prediction"))
     p.add_argument("model", help="a model file written by 'linreg fit'")
     p.add_argument("data", help="CSV, Parquet, .npy or .npz file with the model's feature columns")
+    _add_sep(p)
     p.add_argument("-o", "--output",
                    help="where to write the predictions (.csv, .parquet or .npy); default: stdout as CSV")
     p.add_argument("--drop", metavar="A,B,…",
                    help="columns to leave out, for a model that does not record its feature names")
+    p.add_argument("--keep", metavar="A,B,…",
+                   help="columns of DATA to copy into the output beside the predictions "
+                        "(e.g. an id)")
     p.add_argument("--interval", choices=["confidence", "prediction"],
                    help="add lower and upper bounds of this interval")
     p.add_argument("--level", type=float, default=0.95, help="interval level; default 0.95")
@@ -173,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="?")
     _add_model_columns(p)
     _add_weight(p)
-    p.add_argument("--cov-type", default="nonrobust", choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
+    p.add_argument("--cov-type", default="nonrobust", type=_cov_type,
+                   choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
     p.add_argument("--json", action="store_true", help="print as JSON")
 

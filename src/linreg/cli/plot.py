@@ -14,7 +14,7 @@ def cmd_plot(args, out, err) -> int:
     from .. import plotting
 
     figure_class = plotting.require_matplotlib()
-    model = load_model(args.model)
+    model = load_model(args.model, args.data)
     table = None
     if args.data:
         table = read_for_model(model, args, need_target=True)

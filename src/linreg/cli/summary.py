@@ -12,7 +12,8 @@ from .describe import CLOSED_FORMS, objective_text, stop_line
 from .errors import OK
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
 from .reading import load_model, model_features, read_for_model
-from .wording import show_warnings
+from ..penalized import PenalizedSummary
+from .wording import cli_setting, message, show_warnings
 
 __all__ = ["INFERENCE_FIELDS", "cmd_summary"]
 
@@ -40,7 +41,7 @@ def _result_json(result):
 
 
 def cmd_summary(args, out, err) -> int:
-    model = load_model(args.model)
+    model = load_model(args.model, args.data)
     names = model_features(model)
     meta = getattr(model, "metadata_", None) or {}
     saved_by = json.loads(Path(args.model).read_text(encoding="utf-8")).get("library_version")
@@ -67,10 +68,20 @@ def cmd_summary(args, out, err) -> int:
                                    sample_weight=table.weights, target_names=table.target_names)
         # (the columns were matched to the model's feature names when the file was read)
         show_warnings([w for w in caught if "valid feature names" not in str(w.message)], err)
+    penalized = isinstance(result, PenalizedSummary)
     if args.json:
-        if result is not None:
+        if penalized:
+            description["penalized_summary"] = {
+                "param_names": result.param_names, "params": jsonable(result.params),
+                "rsquared": jsonable(result.rsquared), "rmse": jsonable(result.rmse),
+                "nobs": result.nobs, "objective": jsonable(result.objective),
+                "not_shown": message(result.refusal)}
+        elif result is not None:
             description["inference"] = _result_json(result)
         dump_json(description, out)
+        return OK
+    if penalized:
+        out.write(result.text(cli_setting))
         return OK
     if result is not None:
         out.write(str(result).rstrip("\n") + "\n")
@@ -89,7 +100,12 @@ def cmd_summary(args, out, err) -> int:
                   f"MAE {_number(m.get('mae'))}\n")
     out.write("coefficients (original units):\n")
     print_coefficients(model, names, out)
-    out.write("(standard errors, p-values and intervals need the data: linreg summary MODEL DATA)\n")
+    if float(model.alpha) > 0:
+        out.write("(a penalized fit: no OLS standard errors or p-values; R² and RMSE on the "
+                  "training data above)\n")
+    else:
+        out.write("(standard errors, p-values and intervals need the data: "
+                  "linreg summary MODEL DATA)\n")
     return OK
 
 

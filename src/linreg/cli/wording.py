@@ -26,11 +26,21 @@ PARAMETER_SWITCHES = {("standardize", True): "leaving out --no-standardize",
                       ("early_stopping", False): "leaving out --early-stopping"}
 
 
+#: what messages name that the command line spells its own way (Python's spelling:
+#: linreg.exceptions.PYTHON_PHRASES)
+CLI_PHRASES = {
+    "training_data": "the training data file the model was fitted on (linreg summary MODEL "
+                     "DATA, with the same rows and the same --weight column)",
+}
+
+
 def cli_setting(name: str, value) -> str:
     """A parameter setting as the command line spells it: ``--max-iter 3000``,
     ``--solver auto``, ``leaving out --no-standardize``; a parameter the command line does
     not set keeps its Python spelling."""
     from ..exceptions import python_setting
+    if name in CLI_PHRASES:
+        return CLI_PHRASES[name]
     if isinstance(value, (bool, np.bool_)) and (name, bool(value)) in PARAMETER_SWITCHES:
         return PARAMETER_SWITCHES[(name, bool(value))]
     if name in PARAMETER_OPTIONS:

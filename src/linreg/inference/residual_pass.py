@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..exceptions import MessageBuilder, TrainingDataMismatchError
 from ..stats import BLOCK_ROWS, SufficientStats
 from .factor import GramFactor
 
@@ -318,8 +319,10 @@ def check_same_data(totals: PassTotals, stats: SufficientStats, factor: GramFact
             problem = (f"{what} has mean {mean_pass[j]:.10g}, but the model was fitted on data "
                        f"where it is {stats.mean[j]:.10g}")
     if problem:
-        raise ValueError(
-            f"the rows given for the summary are not the rows the model was fitted on: they "
-            f"have {problem}. Pass the training data (X, y and sample_weight) unchanged, or "
-            "refit the model on the data you want to summarize.")
+        m = MessageBuilder()
+        raise TrainingDataMismatchError(
+            MessageBuilder.text(f"the rows given for the summary are not the rows the model "
+                                f"was fitted on: they have {problem}. Pass ")
+            + m.setting("training_data", None) + " unchanged, or refit the model on the data "
+            "you want to summarize.", parameters=m.parameters)
 

@@ -37,6 +37,15 @@ def _fmt(x: float, width: int = 10) -> str:
     return f"{s:>{width}}"
 
 
+def _statistic(t: float, width: int = 10) -> str:
+    """A t or z statistic in its column: 3 decimals, or 4 significant digits when that would
+    not fit (noiseless data gives t ~ 1e16, which must not run into the next column)."""
+    s = f"{t:.3f}"
+    if len(s) > width - 1:
+        s = f"{t:.3g}"
+    return f"{s:>{width}}"
+
+
 def _two_columns(left, right) -> list[str]:
     lines = []
     half = WIDTH // 2
@@ -86,7 +95,7 @@ def format_table(r) -> str:
             lines.append(f"{label:<{name_w}}{'not identified (collinear; see notes)':>40}")
             continue
         lines.append(f"{label:<{name_w}}{_fmt(r.params[i], 11)}{_fmt(r.bse[i], 11)}"
-                     f"{r.tvalues[i]:>10.3f}{r.pvalues[i]:>9.3f}"
+                     f"{_statistic(r.tvalues[i])}{r.pvalues[i]:>9.3f}"
                      f"{_fmt(ci[i, 0], 11)}{_fmt(ci[i, 1], 11)}")
     lines.append("=" * rule)
     left = [("Omnibus:", _g(r.omnibus, ".3f")), ("Prob(Omnibus):", _g(r.omnibus_pvalue, ".3f")),
@@ -121,7 +130,9 @@ def format_table(r) -> str:
         notes.append("R² is computed without centering (uncentered) since the model does not "
                      "contain a constant.")
     notes.append(_COV_DESCRIPTIONS[r.cov_type])
-    if r.distance_in_se > 0.01:
+    if r.distance_in_se > 0.01 and info.get("stop_reason") != "exact":
+        # (a closed form is the exact solution up to rounding; on noiseless data the standard
+        # errors are themselves rounding-sized, so the distance in them means nothing)
         notes.append(f"The coefficients are {r.distance_in_se:.3g} standard errors away from the "
                      "exact least-squares solution: the iterative solver has not converged far "
                      "enough for these standard errors and p-values to be trusted. Fit with more "

@@ -130,6 +130,8 @@ def plot_diagnostics(model, X, y, sample_weight=None, axes=None):
     ``X``, ``y``; with pyplot unless ``axes`` (four Axes) are given.  Returns the axes."""
     from ..plotting import pyplot
 
+    from ..inference import check_inference_allowed
+    check_inference_allowed(model)   # (summary() of a ridge fit has no residual diagnostics)
     result = model.summary(X=X, y=y, sample_weight=sample_weight)
     if isinstance(result, tuple):
         raise ValueError("plot_diagnostics draws one target; this model has several "

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..closed_form import NORMAL_EQUATIONS_MAX_CONDITION
-from ..exceptions import IllConditionedWarning, warn_user
+from ..exceptions import IllConditionedWarning, MessageBuilder, warn_user
 from ..refine import warn_statistics_only
 from . import iterative, lsqr, normal, qr
 from .problem import Problem, make_problem
@@ -56,10 +56,12 @@ def choose(requested: str, condition_number: float, can_factor: bool) -> str:
         warn_statistics_only(condition_number)     # with the digits the statistics keep
         return "normal"
     if requested == "normal" and 1e10 < condition_number**2 < np.inf:
-        warn_user(
+        m = MessageBuilder()
+        warn_user(IllConditionedWarning(
             f"the design's condition number is {condition_number:.3g}, so the normal equations "
-            f"may lose about {digits:.0f} of 16 digits; solver='qr' (or 'auto') keeps about "
-            "twice as many.", IllConditionedWarning)
+            f"may lose about {digits:.0f} of 16 digits; {m.setting('solver', 'qr')} (or "
+            f"{m.setting('solver', 'auto')}) keeps about twice as many.",
+            parameters=m.parameters), IllConditionedWarning)
     return requested
 
 

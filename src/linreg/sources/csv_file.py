@@ -21,6 +21,16 @@ from .columns import expand_paths
 __all__ = ["CsvSource", "csv"]
 
 
+#: cells read as missing values: pyarrow's defaults (R's NA, pandas' empty cell and "nan",
+#: spreadsheets' #N/A, NULL, …); NaN among them is reported as not finite, the others as
+#: missing values
+MISSING_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                  "1.#IND", "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null", "None"]
+#: cells read as 1 and 0 (R's and pandas' logicals), as Parquet booleans are
+TRUE_TOKENS = ["true", "True", "TRUE"]
+FALSE_TOKENS = ["false", "False", "FALSE"]
+
+
 class CsvSource(ArrowColumnSource):
     """A CSV file with a header line, cut into blocks of whole lines and parsed by pyarrow.
 
@@ -38,7 +48,9 @@ class CsvSource(ArrowColumnSource):
             raise ValueError(f"delimiter={delimiter!r} must be one character")
         self.delimiter = delimiter
         self._snapshot()
-        with open(self.path, "rb") as f:
+        #: a compressed file's text, decompressed once into memory (pyarrow's codecs)
+        self._raw = _decompressed(self.path)
+        with self._binary() as f:
             header = f.readline()
             self._data_start = f.tell()
             sample = f.read(1 << 16)
@@ -59,6 +71,8 @@ class CsvSource(ArrowColumnSource):
         if not self.columns:
             raise MalformedDataError(f"{self.path}: empty file, expected a header line with "
                                      "column names")
+        if len(self.columns) > 1 and self.columns[0] == "" and features is None:
+            drop = _leave_out_unnamed_index(self.path, drop)
         self._select(self.columns, target, features, drop, weight, self.path, features_role)
         self._position = {c: j for j, c in enumerate(self.columns)}
         # a parse block must hold whole rows: widen it for very wide files (pyarrow's
@@ -70,6 +84,10 @@ class CsvSource(ArrowColumnSource):
                              else max(256, int(bytes_per_line * self.chunk_rows)))
         self._ranges: list | None = None   # (offset, length, first_row, rows), after a pass
         self.n_rows = None
+
+    def _binary(self):
+        """The file's bytes (decompressed) as a binary file object."""
+        return open(self.path, "rb") if self._raw is None else io.BytesIO(self._raw)
 
     def __repr__(self):
         return f"sources.csv({self.path!r}, target={self.target_names!r})"
@@ -92,7 +110,7 @@ class CsvSource(ArrowColumnSource):
             yield from self._scan_whole(parse)
             return
         ranges, first_row = [], 0
-        with open(self.path, "rb") as f:
+        with self._binary() as f:
             f.seek(self._data_start)
             offset = self._data_start
             while True:
@@ -116,14 +134,15 @@ class CsvSource(ArrowColumnSource):
     def _scan_whole(self, parse: bool):
         """The whole file as one block, read and parsed by pyarrow's threads."""
         self.check_unchanged()
-        length = self._states[self.path].size - self._data_start
+        size = self._states[self.path].size if self._raw is None else len(self._raw)
+        length = size - self._data_start
         self._ranges, self.n_rows = [], 0
         if length <= 0:
             if not parse:
                 yield None
             return
         if not parse:
-            with open(self.path, "rb") as f:
+            with self._binary() as f:
                 f.seek(self._data_start)
                 rows = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
             self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
@@ -139,7 +158,7 @@ class CsvSource(ArrowColumnSource):
             yield from self._scan(parse=True)
             return
         self._index()
-        with open(self.path, "rb") as f:
+        with self._binary() as f:
             for i in order.tolist():
                 offset, length, first_row, _ = self._ranges[i]
                 self.check_unchanged()
@@ -152,34 +171,60 @@ class CsvSource(ArrowColumnSource):
         is diagnosed line by line."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
+        if buf is None and self._raw is not None:
+            buf = self._raw[self._data_start:]
         if buf is None:
             data = pa.OSFile(self.path)
             data.seek(self._data_start)
         else:
             data = pa.BufferReader(buf)
+        read_options = pcsv.ReadOptions(column_names=self.columns, block_size=self._block_size)
+        parse_options = pcsv.ParseOptions(delimiter=self.delimiter)
         try:
-            table = pcsv.read_csv(
-                data,
-                read_options=pcsv.ReadOptions(column_names=self.columns,
-                                              block_size=self._block_size),
-                parse_options=pcsv.ParseOptions(delimiter=self.delimiter),
-                convert_options=pcsv.ConvertOptions(
-                    column_types={c: pa.float64() for c in self._used},
-                    include_columns=self._used))
+            table = pcsv.read_csv(data, read_options=read_options, parse_options=parse_options,
+                                  convert_options=pcsv.ConvertOptions(
+                                      column_types={c: pa.float64() for c in self._used},
+                                      null_values=MISSING_TOKENS, include_columns=self._used))
         except pa.ArrowInvalid:
-            self._diagnose(buf, first_row)
-            raise  # pragma: no cover - _diagnose always finds the culprit
+            # true/false columns (as R and pandas write logicals) read as 1/0, as Parquet
+            # booleans do; anything else that is not a number is diagnosed line by line
+            table = self._read_booleans(buf, read_options, parse_options)
+            if table is None:
+                self._diagnose(buf, first_row)
+                raise  # pragma: no cover - _diagnose always finds the culprit
         finally:
             data.close()
         if any(table.column(c).null_count for c in self._used):
             self._diagnose(buf, first_row)
         return self._arrow_to_chunk(table, first_row, self.path, first_row)
 
+    def _read_booleans(self, buf, read_options, parse_options):
+        """The block read again with its types inferred and ``true``/``false`` (any case) as
+        booleans; None unless every used column is then boolean or numeric."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+        data = pa.OSFile(self.path) if buf is None else pa.BufferReader(buf)
+        try:
+            if buf is None:
+                data.seek(self._data_start)
+            table = pcsv.read_csv(data, read_options=read_options, parse_options=parse_options,
+                                  convert_options=pcsv.ConvertOptions(
+                                      true_values=TRUE_TOKENS, false_values=FALSE_TOKENS,
+                                      null_values=MISSING_TOKENS, include_columns=self._used))
+        except pa.ArrowInvalid:
+            return None
+        finally:
+            data.close()
+        numeric = all(pa.types.is_boolean(t) or pa.types.is_integer(t)
+                      or pa.types.is_floating(t) or pa.types.is_null(t)
+                      for t in table.schema.types)
+        return table if numeric else None
+
     def _diagnose(self, buf: bytes | None, first_row: int):
         """Find the first bad line of a block the fast parser refused, and say what is wrong
         (``buf`` None: all the lines below the header)."""
         if buf is None:
-            with open(self.path, "rb") as f:
+            with self._binary() as f:
                 f.seek(self._data_start)
                 buf = f.read()
         where = {c: self._position[c] for c in self._used}
@@ -200,9 +245,15 @@ class CsvSource(ArrowColumnSource):
                     f"{len(self.columns)} (the header's columns)")
             for name, j in where.items():
                 value = fields[j].strip()
+                if value.lower() in ("true", "false"):
+                    continue
                 try:
                     x = float(value)
                 except ValueError:
+                    if value and value in MISSING_TOKENS:     # NA, NULL, #N/A, …
+                        raise MalformedDataError(
+                            f"{self.path}: line {lineno} (row {row}), column {j} ({name!r}): "
+                            f"a missing value ({value!r}); linreg needs finite numbers") from None
                     raise MalformedDataError(
                         f"{self.path}: line {lineno} (row {row}), column {j} ({name!r}): "
                         f"{'an empty value' if not value else repr(value) + ' is not a number'}"
@@ -227,6 +278,41 @@ class CsvSource(ArrowColumnSource):
         return MalformedDataError(
             f"{self.path}: the sample weights ({self.weight_name!r}) are zero in every row, "
             f"lines 2–{n_rows + 1} (rows 0–{n_rows - 1}): there is nothing to fit")
+
+
+#: compressed CSV files: extension → pyarrow's codec name
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+
+
+def _decompressed(path) -> bytes | None:
+    """The text of a ``.csv.gz``, ``.csv.bz2`` or ``.csv.zst`` file (None for a plain file).
+    Held in memory: a compressed file cannot be cut into byte ranges without reading it."""
+    import os
+    codec = COMPRESSIONS.get(os.path.splitext(str(path))[1].lower())
+    if codec is None:
+        return None
+    import pyarrow as pa
+    try:
+        with pa.input_stream(str(path), compression=codec) as stream:
+            return stream.read()
+    except (pa.ArrowException, OSError) as exc:
+        raise MalformedDataError(f"{path} cannot be decompressed as {codec}: "
+                                 f"{' '.join(str(exc).split())}") from None
+
+
+def _leave_out_unnamed_index(path, drop):
+    """The drop list with the first column, whose header is empty: the row index pandas'
+    ``to_csv`` writes, never a feature by accident.  Said in a warning unless ``drop``
+    already names it (``""``, ``--drop ''``)."""
+    from ..exceptions import warn_user
+    from ..validation import name_list
+    drop = name_list(drop) or []
+    if "" not in drop:
+        warn_user(f"{path}: column 0 has no name in the header (the row index pandas' to_csv "
+                  "writes?), so it is left out of the features; give it a name in the header "
+                  "to use it", UserWarning)
+        drop = drop + [""]
+    return drop
 
 
 def _csv_reason(exc: Exception) -> str:

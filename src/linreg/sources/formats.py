@@ -5,22 +5,24 @@ from __future__ import annotations
 import os
 
 from .base import DEFAULT_CHUNK_ROWS, MalformedDataError, Source
-from .csv_file import CsvSource
+from .csv_file import COMPRESSIONS, CsvSource
+from .feather_files import FEATHER_SUFFIXES, FeatherSource
 from .numpy_files import NpyColumnsSource
 from .parquet_files import ParquetSource
 
-__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "from_file"]
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "FEATHER_SUFFIXES", "from_file"]
 
 #: the file name extensions :func:`from_file` reads as CSV and as Parquet
-CSV_SUFFIXES = (".csv", ".txt")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 def from_file(path, target=None, features=None, drop=None, weight=None,
               chunk_rows: int | None = DEFAULT_CHUNK_ROWS,
-              features_role: str = "a feature") -> Source:
+              features_role: str = "a feature", delimiter: str | None = None) -> Source:
     """A source for one file of any format linreg reads, chosen by its extension: CSV
-    (``.csv``, ``.txt``), Parquet (``.parquet``, ``.pq``), ``.npy`` or ``.npz``.
+    (``.csv``, ``.txt``; ``.tsv`` tab-separated), Feather / Arrow IPC (``.feather``, ``.arrow``,
+    ``.ipc``), compressed CSV (``.csv.gz``, ``.csv.bz2``, ``.csv.zst``, decompressed in memory), Parquet (``.parquet``, ``.pq``), ``.npy`` or ``.npz``.
 
     Parameters
     ----------
@@ -32,6 +34,8 @@ def from_file(path, target=None, features=None, drop=None, weight=None,
         the target or the weight).
     weight : str, optional
         A column of sample weights (>= 0, never a feature).
+    delimiter : str, optional
+        The field separator of a CSV file (default: a tab for ``.tsv``, else a comma).
     chunk_rows : int or None
         Rows per block; None reads the whole file as one block.
     features_role : str
@@ -49,14 +53,28 @@ def from_file(path, target=None, features=None, drop=None, weight=None,
     if os.path.isdir(p):
         raise MalformedDataError(f"{p} is a folder, not a data file")
     suffix = os.path.splitext(p)[1].lower()
+    if suffix in COMPRESSIONS:        # data.csv.gz: a compressed CSV (or TSV)
+        inner = os.path.splitext(p[: -len(suffix)])[1].lower()
+        if inner not in CSV_SUFFIXES:
+            raise MalformedDataError(f"{p}: a compressed file is read as CSV: name it "
+                                     f"data.csv{suffix} or data.tsv{suffix}")
+        suffix = inner
     if suffix in CSV_SUFFIXES:
         make = CsvSource
     elif suffix in PARQUET_SUFFIXES:
         make = ParquetSource
+    elif suffix in FEATHER_SUFFIXES:
+        make = FeatherSource
     elif suffix in (".npy", ".npz"):
         make = NpyColumnsSource
     else:
         raise MalformedDataError(f"{p}: cannot tell the format from the extension "
-                                 f"{suffix or '(none)'!r}; use .csv, .parquet, .npy or .npz")
+                                 f"{suffix or '(none)'!r}; use .csv, .tsv, .parquet, .feather/.arrow, .npy or .npz")
+    if make is CsvSource:
+        sep = delimiter if delimiter is not None else ("\t" if suffix == ".tsv" else ",")
+        return CsvSource(p, target, features, drop, weight, delimiter=sep,
+                         chunk_rows=chunk_rows, features_role=features_role)
+    if delimiter is not None:
+        raise MalformedDataError(f"{p}: a field separator is for CSV files, not {suffix} files")
     return make(p, target, features, drop, weight, chunk_rows=chunk_rows,
                 features_role=features_role)
