@@ -98,10 +98,3 @@ def test_ridge_summary_on_the_command_line(cars, tmp_path):
     assert f"R-squared: {python.score(cars.drop(columns='mpg'), cars.mpg):.4f}" in text
     words = " ".join(text.split())
     assert "--alpha 0.3" in words and "--alpha 0 to get them" in words and "alpha=" not in words
-
-
-def test_fit_polars_dataframe_and_target_name(cars):
-    pl = pytest.importorskip("polars")       # optional: not a dependency of linreg
-    model = LinearRegression().fit(pl.from_pandas(cars), "mpg")
-    expected = LinearRegression().fit(cars, "mpg")
-    np.testing.assert_allclose(model.coef_, expected.coef_, rtol=1e-12)
