@@ -164,8 +164,11 @@ class CsvSource(ArrowColumnSource):
                                               block_size=self._block_size),
                 parse_options=pcsv.ParseOptions(delimiter=self.delimiter),
                 convert_options=pcsv.ConvertOptions(
-                    column_types={c: pa.float64() for c in self._used},
-                    include_columns=self._used))
+                    # labels read along (cluster ids) are text: "01" and "1" stay apart
+                    column_types={**{c: pa.float64() for c in self._used},
+                                  **{c: pa.string() for c in self.group_names}},
+                    include_columns=self._used + [c for c in self.group_names
+                                                  if c not in self._used]))
         except pa.ArrowInvalid:
             self._diagnose(buf, first_row)
             raise  # pragma: no cover - _diagnose always finds the culprit
