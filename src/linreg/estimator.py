@@ -463,7 +463,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return yhat, lower, upper
 
     def summary(self, cov_type="nonrobust", X=None, y=None, sample_weight=None,
-                target_names=None):
+                target_names=None, *, groups=None, maxlags=None, kernel=None,
+                use_correction=None, df_correction=None, use_t=None):
         """Statistical inference for an unpenalized fit, like statsmodels' results.
 
         Computed from the training statistics plus one pass over the training rows (kept by
@@ -475,11 +476,32 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC"}, default="nonrobust"
+            ``"cluster"``: cluster-robust (one- or two-way, by ``groups``); ``"HAC"``:
+            heteroscedasticity and autocorrelation robust (Newey–West, ``maxlags`` lags of the
+            rows in the order given) — as statsmodels' ``fit(cov_type=...)``.
         target_names : str or list of str, optional
             The target's name(s) in the tables.  Default: the name ``y`` carries (a pandas
             Series' name, a DataFrame's columns), a source's target columns, the target name a
             saved model records, else ``"y"``.
+        groups : array, column name, or a pair of them
+            ``"cluster"``: each row's cluster — an array aligned with the rows, or for a file
+            source or a Dask DataFrame a column name; two for two-way clustering.  Memory
+            grows with the number of clusters × n_features × n_targets (one score sum per
+            cluster), not with the rows.
+        maxlags : int
+            ``"HAC"``: how many lags (0 ≤ maxlags < n).
+        kernel : {"bartlett", "uniform"}, default="bartlett"
+            ``"HAC"``: the weights of the lags.
+        use_correction : bool
+            Small-sample factor (statsmodels' defaults): ``"cluster"``
+            ``G/(G − 1)·(n − 1)/(n − p)``, on by default; ``"HAC"`` ``n/(n − p)``, off.
+        df_correction : bool, default=True
+            ``"cluster"``: t and F on ``G − 1`` degrees of freedom (``G`` clusters).
+        use_t : bool, optional
+            Student's t (True) or the normal (False) for p-values and intervals; default as
+            statsmodels: t for ``"nonrobust"``, normal for the robust covariances.  The table
+            says which it used.
 
         Returns
         -------
@@ -498,9 +520,17 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         >>> [round(float(v), 4) for v in result.params], round(float(result.rsquared), 4)
         ([1.04, 1.99], 0.9973)
         """
-        from .inference import COV_TYPES, check_inference_allowed, summarize
+        from .inference import (
+            COV_TYPES,
+            check_cov_options,
+            check_inference_allowed,
+            summarize,
+        )
         check_is_fitted(self)
         check_choice("cov_type", cov_type, COV_TYPES)
+        options = dict(groups=groups, maxlags=maxlags, kernel=kernel,
+                       use_correction=use_correction, df_correction=df_correction)
+        check_cov_options(cov_type, **options)         # before any pass over the rows
         check_inference_allowed(self)
         stats = getattr(self, "stats_", None)
         stats = stats if isinstance(stats, SufficientStats) else None
@@ -508,8 +538,12 @@ class LinearRegression(RegressorMixin, BaseEstimator):
             if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
                 raise ValueError("pass both X and y to summary() (or neither, to use the "
                                  "training data the model was fitted on)")
+            # cluster labels named by column are not features
+            names = ([groups] if isinstance(groups, str) else
+                     [g for g in groups if isinstance(g, str)]
+                     if isinstance(groups, (list, tuple)) else [])
             rows = as_rows(X, y, sample_weight, validate=functools.partial(
-                self._validate_training_data, reset=False))
+                self._validate_training_data, reset=False), exclude=names)
         else:
             rows = getattr(self, "_training_rows", None)
             if rows is None or stats is None or isinstance(rows, StatsRows):
@@ -520,8 +554,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                     "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
         if stats is None:
             stats = rows.stats()
-        return summarize(self, rows, stats, cov_type,
-                         target_names=rows.target_names if target_names is None else target_names)
+        return summarize(self, rows, stats, cov_type, use_t=use_t,
+                         target_names=rows.target_names if target_names is None else target_names,
+                         **options)
 
     def plot_loss(self, X=None, y=None, ax=None):
         """Plot the loss curve (log scale) with the closed-form optimum as a reference line
