@@ -15,6 +15,7 @@ from .dask_support import is_dask_collection
 from .exceptions import RankDeficiencyWarning, warn_user
 from .incremental import check_mergeable
 from .params import check_params
+from .penalty import is_penalized
 from .rank import rank_deficiency_message
 from .rows import AccumulatedRows, MemoryRows, Rows, StatsRows, as_rows
 from .rows.dask import DaskRows
@@ -52,10 +53,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         stochastic gradient descent, one sample per update; ``"minibatch"``: one update per
         ``batch_size`` rows (both compiled, reading the rows of ``X`` in a fresh random order
         each epoch without copying ``X``).
-    alpha : float, default=0.0
+    alpha : float or array of shape (n_targets,), default=0.0
         L2 penalty ``(alpha/2)‖w‖²``.  With ``standardize=True`` it applies to the
         coefficients of the standardized features (as glmnet does), so it penalises every
-        feature on the same scale; ``coef_`` is still reported in original units.
+        feature on the same scale; ``coef_`` is still reported in original units.  One value
+        per target (``(alpha_j/2)‖w_j‖²``, as scikit-learn's ``Ridge(alpha=array)``; with
+        ``standardize=False`` ``Ridge(alpha=Σs_i·alpha)``) with the closed-form solvers.
+    positive : bool, default=False
+        Keep every coefficient ``≥ 0`` (non-negative least squares, as scikit-learn's
+        ``LinearRegression(positive=True)``; the intercept stays free).  ``"auto"`` and
+        ``"normal"`` solve it exactly from the statistics by an active set on the Gram matrix
+        (Lawson–Hanson: :mod:`linreg.solvers.nnls`); ``"gd"`` projects each step onto
+        ``w ≥ 0`` and measures convergence by the projected gradient.
     fit_intercept : bool, default=True
     standardize : bool, default=True
         Centre (with an intercept) and scale each feature to unit standard deviation inside
@@ -187,7 +196,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                  momentum=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, schedule="auto",
                  power_t=0.25, decay_rate=0.99, batch_size=32, shuffle=True, random_state=0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 callback=None, warm_start=False):
+                 callback=None, warm_start=False, positive=False):
         self.solver = solver
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -211,6 +220,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.callback = callback
         self.warm_start = warm_start
+        self.positive = positive
 
     def __getstate__(self):
         # the training rows are only referenced for summary(); copying or serializing the
@@ -296,11 +306,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _fit_problem(self, stats: SufficientStats, rows: Rows, checkpoint=None) -> None:
         """Solve from ``stats`` (and ``rows``, where the solver needs them) and set the fitted
         attributes: the problem, the rank decision, the solver from the registry."""
-        problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha)
+        problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha,
+                               self.positive)
         identification = problem.identification
-        self.condition_number_ = (identification.condition_number if problem.alpha == 0
-                                  else condition_number(problem.ds, problem.alpha))
-        solver = choose(self.solver, self.condition_number_, rows.has_factor())
+        self.condition_number_ = (condition_number(problem.ds, problem.alpha)
+                                  if is_penalized(problem.alpha)
+                                  else identification.condition_number)
+        solver = choose(self.solver, self.condition_number_, rows.has_factor(), self.positive)
         if solver in ITERATIVE_SOLVERS:
             k = stats.n_targets
             problem.training = training_settings(self.get_params(), solver)
@@ -312,10 +324,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         solution = SOLVERS[solver](problem)
         self.solver_ = solver
         self.rank_ = identification.rank_x
-        if problem.alpha == 0 and not identification.full_rank:
+        if not is_penalized(problem.alpha) and not identification.full_rank:
             warn_user(rank_deficiency_message(identification, stats,
                                               getattr(self, "feature_names_in_", None),
-                                              self.fit_intercept), RankDeficiencyWarning)
+                                              self.fit_intercept, self.positive),
+                      RankDeficiencyWarning)
         coef, intercept = problem.design.to_original(solution.theta, solution.beta)
         self.stats_ = stats
         # the training rows, by reference (not a copy, never saved), for summary()'s residual

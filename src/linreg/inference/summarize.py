@@ -93,9 +93,16 @@ def _recorded_target_names(model, k: int) -> list[str] | None:
 
 
 def check_inference_allowed(model) -> None:
-    """Refuse OLS inference for a penalized fit."""
-    alpha = float(getattr(model, "alpha", 0.0) or 0.0)
-    if alpha > 0:
+    """Refuse OLS inference for a penalized or sign-constrained fit."""
+    alpha = getattr(model, "alpha", 0.0)
+    alpha = 0.0 if alpha is None else alpha
+    if getattr(model, "positive", False):
+        raise PenalizedInferenceError(
+            "this model was fitted with positive=True (coefficients constrained to be >= 0). "
+            "Standard errors, t-values and p-values of ordinary least squares do not hold for "
+            "a constrained fit, so linreg does not print them. Refit with positive=False to "
+            "get a summary.")
+    if np.any(np.asarray(alpha, dtype=np.float64) > 0):
         m = MessageBuilder()
         raise PenalizedInferenceError(
             f"this model was fitted with {m.setting('alpha', alpha)} (an L2 penalty). Standard "
