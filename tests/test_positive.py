@@ -225,3 +225,19 @@ def test_alpha_per_target_bad_input_and_model_files(tmp_path):
         warnings.simplefilter("error")
         same = LinearRegression(alpha=[0.2, 0.2]).fit(X, Y)     # equal values: one solve
     assert rel(same.coef_, LinearRegression(alpha=0.2).fit(X, Y).coef_) < 1e-15
+
+
+def test_the_command_line_describes_per_target_alpha_and_positive_models(tmp_path):
+    """``linreg summary MODEL`` of models saved from Python with these parameters."""
+    import io
+
+    from linreg.cli import main
+    X, Y, _ = _data(n=100, k=2, seed=1)
+    LinearRegression(alpha=[0.1, 3.0]).fit(X, Y).save(tmp_path / "ridge.json")
+    LinearRegression(positive=True).fit(X, Y[:, 0]).save(tmp_path / "nnls.json")
+    for name, expected in (("ridge.json", ["alpha = [0.1, 3]", "(alpha_j/2)‖w_j‖² for target j"]),
+                           ("nnls.json", ["subject to w ≥ 0"])):
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["summary", str(tmp_path / name)], stdout=out, stderr=err) == 0, err.getvalue()
+        for text in expected:
+            assert text in out.getvalue(), (text, out.getvalue())

@@ -11,7 +11,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import objective
 from .checkpoint import Checkpoint
 from .closed_form import condition_number
-from .dask_support import is_dask_collection
 from .exceptions import RankDeficiencyWarning, warn_user
 from .incremental import check_mergeable
 from .params import check_params
@@ -23,9 +22,8 @@ from .solvers import ITERATIVE_SOLVERS, SOLVERS, choose, make_problem
 from .solvers.iterative import (partial_fit_chunk, report_function, training_attributes,
                                 training_settings,
                                 warm_start_params)
-from .sources import is_source
 from .stats import SufficientStats, representative_point
-from .validation import check_choice, check_finite, check_sample_weight
+from .validation import check_finite, training_arrays
 
 __all__ = ["LinearRegression", "load"]
 
@@ -245,21 +243,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         check_params(self.get_params())
 
     def _validate_training_data(self, X, y, sample_weight, reset=True, finite_X=True):
-        y_array = np.asarray(y) if not hasattr(y, "dtype") else y
-        if getattr(y_array, "dtype", None) is not None and y_array.dtype.kind == "f" and len(y_array):
-            check_finite(np.asarray(y_array).reshape(len(y_array), -1), "y")
-        X, y = validate_data(self, X, y, reset=reset, multi_output=True, y_numeric=True,
-                             dtype=[np.float64, np.float32], ensure_all_finite=False)
-        if finite_X:
-            check_finite(X, "X", getattr(self, "feature_names_in_", None))
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        Y = np.asarray(Y, dtype=np.float64)
-        check_finite(Y, "y")
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X.shape[0])
-            if not np.any(sample_weight > 0):
-                raise ValueError("sample_weight is zero for every row: there is nothing to fit")
-        return X, Y, y.ndim == 1, sample_weight
+        return training_arrays(self, X, y, sample_weight, reset, finite_X)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, sample_weight=None, checkpoint=None, checkpoint_every=1):
@@ -533,43 +517,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         >>> [round(float(v), 4) for v in result.params], round(float(result.rsquared), 4)
         ([1.04, 1.99], 0.9973)
         """
-        from .inference import (
-            COV_TYPES,
-            check_cov_options,
-            check_inference_allowed,
-            summarize,
-        )
+        from .inference.entry import summary_of
         check_is_fitted(self)
-        check_choice("cov_type", cov_type, COV_TYPES)
-        options = dict(groups=groups, maxlags=maxlags, kernel=kernel,
-                       use_correction=use_correction, df_correction=df_correction)
-        check_cov_options(cov_type, **options)         # before any pass over the rows
-        check_inference_allowed(self)
-        stats = getattr(self, "stats_", None)
-        stats = stats if isinstance(stats, SufficientStats) else None
-        if X is not None or y is not None:
-            if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
-                raise ValueError("pass both X and y to summary() (or neither, to use the "
-                                 "training data the model was fitted on)")
-            # cluster labels named by column are not features
-            names = ([groups] if isinstance(groups, str) else
-                     [g for g in groups if isinstance(g, str)]
-                     if isinstance(groups, (list, tuple)) else [])
-            rows = as_rows(X, y, sample_weight, validate=functools.partial(
-                self._validate_training_data, reset=False), exclude=names)
-        else:
-            rows = getattr(self, "_training_rows", None)
-            if rows is None or stats is None or isinstance(rows, StatsRows):
-                raise ValueError(
-                    "summary() needs the training rows for the residuals, and this model does "
-                    "not hold them (it was loaded from a file, or fitted with partial_fit or "
-                    "merge): pass them, as "
-                    "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
-        if stats is None:
-            stats = rows.stats()
-        return summarize(self, rows, stats, cov_type, use_t=use_t,
-                         target_names=rows.target_names if target_names is None else target_names,
-                         **options)
+        return summary_of(self, cov_type, X, y, sample_weight, target_names,
+                          functools.partial(self._validate_training_data, reset=False),
+                          getattr(self, "_training_rows", None), use_t=use_t, groups=groups,
+                          maxlags=maxlags, kernel=kernel, use_correction=use_correction,
+                          df_correction=df_correction)
 
     def plot_loss(self, X=None, y=None, ax=None):
         """Plot the loss curve (log scale) with the closed-form optimum as a reference line

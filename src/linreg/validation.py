@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["first_nonfinite", "check_finite", "column_label", "check_choice",
            "check_nonnegative_float", "check_positive_int", "check_sample_weight",
-           "most_columns", "name_list", "listed"]
+           "most_columns", "name_list", "listed", "training_arrays"]
 
 
 def column_label(j: int, feature_names=None) -> str:
@@ -124,3 +124,26 @@ def most_columns() -> int | None:
     except (ValueError, OSError, AttributeError):
         return None
     return int(math.isqrt(memory // 8))
+
+
+def training_arrays(estimator, X, y, sample_weight, reset: bool = True, finite_X: bool = True):
+    """``(X, Y, single_target, sample_weight)`` of in-memory training data, checked: scikit-
+    learn's ``validate_data`` (which records ``n_features_in_``/``feature_names_in_`` on
+    ``estimator`` when ``reset``), every value of ``y`` (and of ``X`` when ``finite_X``)
+    finite, the weights non-negative and not all zero."""
+    from sklearn.utils.validation import validate_data
+    y_array = np.asarray(y) if not hasattr(y, "dtype") else y
+    if getattr(y_array, "dtype", None) is not None and y_array.dtype.kind == "f" and len(y_array):
+        check_finite(np.asarray(y_array).reshape(len(y_array), -1), "y")
+    X, y = validate_data(estimator, X, y, reset=reset, multi_output=True, y_numeric=True,
+                         dtype=[np.float64, np.float32], ensure_all_finite=False)
+    if finite_X:
+        check_finite(X, "X", getattr(estimator, "feature_names_in_", None))
+    Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    Y = np.asarray(Y, dtype=np.float64)
+    check_finite(Y, "y")
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        if not np.any(sample_weight > 0):
+            raise ValueError("sample_weight is zero for every row: there is nothing to fit")
+    return X, Y, y.ndim == 1, sample_weight
