@@ -49,9 +49,9 @@ def lawson_hanson(S: np.ndarray, b: np.ndarray, tol: float,
     ``(x, converged)``; ``tol`` is the gradient below which a coefficient held at zero stays
     there, ``max_iter`` (default ``3d``, as scipy) bounds the outer iterations.
 
-    >>> S = np.array([[2.0, 0.0], [0.0, 1.0]]); b = np.array([3.0, -1.0])
+    >>> S = np.array([[4.0, 0.0], [0.0, 1.0]]); b = np.array([2.0, -1.0])
     >>> lawson_hanson(S, b, 1e-12)[0].tolist()
-    [1.5, 0.0]
+    [0.5, 0.0]
     """
     n = b.shape[0]
     max_iter = 3 * n if max_iter is None else max_iter
