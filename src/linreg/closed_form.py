@@ -20,6 +20,7 @@ columns that take part in the dependency named.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ import scipy.linalg.lapack
 from .design import Design, DesignStats
 from .linalg import equilibrate, factor_spd
 from .parallel import map_row_pieces, one_blas_thread
-from .penalty import l2_rows
+from .penalty import alpha_groups, l2_rows, smallest_alpha
 from .stats import BLOCK_ROWS
 
 __all__ = ["Solution", "solve_normal_equations", "solve_qr", "condition_number",
@@ -63,15 +64,16 @@ class Solution:
     n_iter: int = 1
 
 
-def condition_number(ds: DesignStats, alpha: float = 0.0) -> float:
-    """2-norm condition number of the (column-equilibrated) design, ``√κ(G + n_w α I)``.
+def condition_number(ds: DesignStats, alpha=0.0) -> float:
+    """2-norm condition number of the (column-equilibrated) design, ``√κ(G + n_w α I)``
+    (with one ``α`` per target, the worst: the smallest ``α``).
 
     The normal equations lose about ``log10(κ²)`` digits; QR about ``log10(κ)``.
     Returns ``inf`` for a rank-deficient design.
     """
     if ds.gram.shape[0] == 0:
         return 1.0
-    S, _ = equilibrate(ds.normal_matrix(alpha))
+    S, _ = equilibrate(ds.normal_matrix(smallest_alpha(alpha)))
     ev = np.linalg.eigvalsh(S)
     if ev[-1] <= 0:
         return float("inf")
@@ -87,7 +89,27 @@ def _dependent(null_vectors: np.ndarray, tol: float = 1e-6) -> list[int]:
     return [int(j) for j in np.flatnonzero(weight > tol)]
 
 
-def solve_normal_equations(ds: DesignStats, alpha: float = 0.0, identification=None,
+def _by_alpha(alpha, k: int, solve_one) -> Solution:
+    """One solution for one ``α`` per target: ``solve_one(α, targets)`` for each group of
+    targets sharing a value (:func:`linreg.penalty.alpha_groups`), put together."""
+    parts = [(idx, solve_one(a, idx)) for a, idx in alpha_groups(alpha, k)]
+    d = parts[0][1].theta.shape[0]
+    theta, beta = np.zeros((d, k)), np.zeros(k)
+    for idx, sol in parts:
+        theta[:, idx], beta[idx] = sol.theta, sol.beta
+    dependent = sorted({j for _, sol in parts for j in sol.dependent_columns})
+    return Solution(theta, beta, min(sol.rank for _, sol in parts), dependent,
+                    max(sol.refinement_steps for _, sol in parts))
+
+
+def _targets(ds: DesignStats, idx: np.ndarray) -> DesignStats:
+    """The design statistics of the targets ``idx`` only."""
+    return dataclasses.replace(ds, cross=ds.cross[:, idx],
+                               target_comoment=ds.target_comoment[np.ix_(idx, idx)],
+                               mean_y=ds.mean_y[idx])
+
+
+def solve_normal_equations(ds: DesignStats, alpha=0.0, identification=None,
                            design_scale=None) -> Solution:
     """Solve ``(G + n_w x̄x̄ᵀ + n_w α I) θ = c + n_w x̄ȳᵀ`` by Cholesky; ``β = ȳ − x̄ᵀθ``.
 
@@ -98,9 +120,12 @@ def solve_normal_equations(ds: DesignStats, alpha: float = 0.0, identification=N
     (``design_scale``: the design's column scales, ``θ = scale·w``).
 
     Equals :func:`linreg.textbook.normal_equation` on the design's rows (tested in
-    tests/test_textbook.py).
+    tests/test_textbook.py).  ``alpha`` may hold one value per target (one solve per value).
     """
     d, k = ds.cross.shape
+    if np.ndim(alpha) > 0:
+        return _by_alpha(alpha, k, lambda a, idx: solve_normal_equations(
+            _targets(ds, idx), a, identification, design_scale))
     rhs = ds.normal_rhs()
     if d == 0:
         theta = np.zeros((0, k))
@@ -172,6 +197,9 @@ def solve_qr(X, Y, design: Design, alpha: float = 0.0, sample_weight=None,
     """
     n, d = X.shape
     k = Y.shape[1]
+    if np.ndim(alpha) > 0:            # one α per target: one factorization per value
+        return _by_alpha(alpha, k, lambda a, idx: solve_qr(
+            X, Y[:, idx], design, a, sample_weight, weight_sum, max_refinements, n_null))
     sqrt_w = None if sample_weight is None else np.sqrt(np.asarray(sample_weight, dtype=np.float64))
     n_w = float(n if sample_weight is None else np.sum(sample_weight)) if weight_sum is None else weight_sum
     icpt = 1 if design.fit_intercept else 0
@@ -426,6 +454,15 @@ def solve_qr_factor(R: np.ndarray, design: Design, alpha: float, weight_sum: flo
     p = d + icpt
     if p == 0:
         return Solution(np.zeros((0, R.shape[1])), np.zeros(R.shape[1]), 0)
+    k = R.shape[1] - p
+    if np.ndim(alpha) > 0:
+        # one α per target: the factor of [A, b_j] (the targets' columns chosen, made
+        # triangular again) for each group of targets sharing a value
+        def one(a, idx):
+            cols = np.r_[np.arange(p), p + idx]
+            return solve_qr_factor(_triangular_factor(R[:, cols]), design, a, weight_sum, n_rows,
+                                   None if y_shift is None else y_shift[idx], n_null)
+        return _by_alpha(alpha, k, one)
     R11, z = least_squares_triangle(R, design, alpha, weight_sum)
     if n_null is not None and alpha == 0:
         keep = p - n_null

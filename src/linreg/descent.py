@@ -144,6 +144,7 @@ class TrainingSettings:
     callback: Callable | None
     fit_intercept: bool
     alpha: float
+    positive: bool = False      # θ ≥ 0: projected steps ("gd")
 
 
 @dataclass
@@ -243,14 +244,24 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         g = np.concatenate([gw.ravel(), gb if settings.fit_intercept else np.zeros_like(gb)])
         return g
 
+    def measured(g):
+        """The gradient the stopping rule and the histories measure: with ``positive``, the
+        projected gradient (a coefficient held at 0 whose gradient pushes it below 0 is at
+        its optimum: that component counts as 0)."""
+        if not settings.positive:
+            return g
+        k = state.n_targets
+        held = np.concatenate([(state.params[:-k] <= 0.0) & (g[:-k] > 0.0), np.zeros(k, bool)])
+        return np.where(held, 0.0, g)
+
     theta, beta = state.theta_beta()
     J_start = loss_fn(theta, beta)
     g = flat_grad(theta, beta)
     scale = np.ones_like(g) if gradient_scale is None else gradient_scale
     if not state.loss_history:
         state.loss_history.append(J_start)
-        state.grad_norm_history.append(_norm(g))
-        state.scaled_grad_norm_history.append(_norm(g * scale))
+        state.grad_norm_history.append(_norm(measured(g)))
+        state.scaled_grad_norm_history.append(_norm(measured(g) * scale))
         if val_loss_fn is not None:
             val = val_loss_fn(theta, beta)
             state.validation_loss_history.append(val)
@@ -301,8 +312,8 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         state.epoch += 1
         epochs += 1
         g = flat_grad(theta, beta)
-        gn = _norm(g)
-        gs = _norm(g * scale)
+        gn = _norm(measured(g))
+        gs = _norm(measured(g) * scale)
         state.loss_history.append(J)
         state.grad_norm_history.append(gn)
         state.scaled_grad_norm_history.append(gs)
@@ -427,7 +438,7 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
         epoch_fn, curvature = stochastic_epoch(kernel_rows, design, settings)
     else:
         curvature = None
-        epoch_fn = gd_epoch(settings.optimizer)
+        epoch_fn = gd_epoch(settings.optimizer, settings.positive)
     if settings.learning_rate == "auto":
         lr = auto_learning_rate(settings.solver, settings.optimizer, train_ds, alpha,
                                 settings.batch_size if settings.solver == "minibatch" else 1,

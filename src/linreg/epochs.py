@@ -64,14 +64,18 @@ def streamed_kernel_rows(rows, mean_weight: float):
     return blocks
 
 
-def gd_epoch(optimizer: Optimizer):
-    """One full-batch step: ``p := update(p, ∇J(p))``.
+def gd_epoch(optimizer: Optimizer, positive: bool = False):
+    """One full-batch step: ``p := update(p, ∇J(p))`` (with ``positive``, then projected
+    onto ``θ ≥ 0``: ``θ := max(θ, 0)``, the intercept free).
 
     Equals :func:`linreg.textbook.gd_step` (plain; momentum, Nesterov, Adam: the textbook's
     ``momentum_step``, ``nesterov_step``, ``adam_step`` on ``textbook.gradients``), tested
     in tests/test_textbook.py."""
     def epoch(state, lr: float, grad: np.ndarray) -> bool:
         optimizer.update(state.params, grad, state.optimizer, lr)
+        if positive:
+            theta = state.params[:-state.n_targets]
+            np.maximum(theta, 0.0, out=theta)
         return True
     return epoch
 

@@ -14,6 +14,7 @@ from .dask_support import is_dask_collection
 from .exceptions import RankDeficiencyWarning, warn_user
 from .incremental import check_mergeable
 from .params import check_params
+from .penalty import is_penalized
 from .rank import rank_deficiency_message
 from .rows import AccumulatedRows, MemoryRows, Rows, SparseRows, StatsRows, as_rows
 from .rows.dask import DaskRows
@@ -54,10 +55,18 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         stochastic gradient descent, one sample per update; ``"minibatch"``: one update per
         ``batch_size`` rows (both compiled, reading the rows of ``X`` in a fresh random order
         each epoch without copying ``X``).
-    alpha : float, default=0.0
+    alpha : float or array of shape (n_targets,), default=0.0
         L2 penalty ``(alpha/2)‖w‖²``.  With ``standardize=True`` it applies to the
         coefficients of the standardized features (as glmnet does), so it penalises every
-        feature on the same scale; ``coef_`` is still reported in original units.
+        feature on the same scale; ``coef_`` is still reported in original units.  One value
+        per target (``(alpha_j/2)‖w_j‖²``, as scikit-learn's ``Ridge(alpha=array)``; with
+        ``standardize=False`` ``Ridge(alpha=Σs_i·alpha)``) with the closed-form solvers.
+    positive : bool, default=False
+        Keep every coefficient ``≥ 0`` (non-negative least squares, as scikit-learn's
+        ``LinearRegression(positive=True)``; the intercept stays free).  ``"auto"`` and
+        ``"normal"`` solve it exactly from the statistics by an active set on the Gram matrix
+        (Lawson–Hanson: :mod:`linreg.solvers.nnls`); ``"gd"`` projects each step onto
+        ``w ≥ 0`` and measures convergence by the projected gradient.
     fit_intercept : bool, default=True
     standardize : bool, default=True
         Centre (with an intercept) and scale each feature to unit standard deviation inside
@@ -196,7 +205,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                  momentum=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, schedule="auto",
                  power_t=0.25, decay_rate=0.99, batch_size=32, shuffle=True, random_state=0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 callback=None, warm_start=False):
+                 callback=None, warm_start=False, positive=False):
         self.solver = solver
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -220,6 +229,7 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.callback = callback
         self.warm_start = warm_start
+        self.positive = positive
 
     def __getstate__(self):
         # the training rows are only referenced for summary(); copying or serializing the
@@ -315,8 +325,9 @@ class LinearRegression(RegressorMixin, BaseEstimator):
     def _fit_problem(self, stats: SufficientStats, rows: Rows, checkpoint=None) -> None:
         """Solve from ``stats`` (and ``rows``, where the solver needs them) and set the fitted
         attributes: the problem, the rank decision, the solver from the registry."""
-        problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha)
-        solver = choose(self.solver, problem.condition_number, rows.has_factor())
+        problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha,
+                               self.positive)
+        solver = choose(self.solver, problem.condition_number, rows.has_factor(), self.positive)
         if solver in ITERATIVE_SOLVERS:
             k = stats.n_targets
             problem.training = training_settings(self.get_params(), solver)
@@ -327,10 +338,11 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                                                  self.fit_intercept)
         solution = SOLVERS[solver](problem)
         identification = problem.identification
-        if problem.alpha == 0 and not identification.full_rank:
+        if not is_penalized(problem.alpha) and not identification.full_rank:
             warn_user(rank_deficiency_message(identification, stats,
                                               getattr(self, "feature_names_in_", None),
-                                              self.fit_intercept), RankDeficiencyWarning)
+                                              self.fit_intercept, self.positive),
+                      RankDeficiencyWarning)
         self._set_attributes(fitted_attributes(problem, solution, rows.single_target), solver,
                              rows)
 
@@ -515,7 +527,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         return penalized_summary(self, stats, names, targets)
 
     def summary(self, cov_type="nonrobust", X=None, y=None, sample_weight=None,
-                target_names=None):
+                target_names=None, *, groups=None, maxlags=None, kernel=None,
+                use_correction=None, df_correction=None, use_t=None):
         """Statistical inference for an unpenalized fit, like statsmodels' results.
 
         Computed from the training statistics plus one pass over the training rows (kept by
@@ -527,11 +540,32 @@ class LinearRegression(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}, default="nonrobust"
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC"}, default="nonrobust"
+            ``"cluster"``: cluster-robust (one- or two-way, by ``groups``); ``"HAC"``:
+            heteroscedasticity and autocorrelation robust (Newey–West, ``maxlags`` lags of the
+            rows in the order given) — as statsmodels' ``fit(cov_type=...)``.
         target_names : str or list of str, optional
             The target's name(s) in the tables.  Default: the name ``y`` carries (a pandas
             Series' name, a DataFrame's columns), a source's target columns, the target name a
             saved model records, else ``"y"``.
+        groups : array, column name, or a pair of them
+            ``"cluster"``: each row's cluster — an array aligned with the rows, or for a file
+            source or a Dask DataFrame a column name; two for two-way clustering.  Memory
+            grows with the number of clusters × n_features × n_targets (one score sum per
+            cluster), not with the rows.
+        maxlags : int
+            ``"HAC"``: how many lags (0 ≤ maxlags < n).
+        kernel : {"bartlett", "uniform"}, default="bartlett"
+            ``"HAC"``: the weights of the lags.
+        use_correction : bool
+            Small-sample factor (statsmodels' defaults): ``"cluster"``
+            ``G/(G − 1)·(n − 1)/(n − p)``, on by default; ``"HAC"`` ``n/(n − p)``, off.
+        df_correction : bool, default=True
+            ``"cluster"``: t and F on ``G − 1`` degrees of freedom (``G`` clusters).
+        use_t : bool, optional
+            Student's t (True) or the normal (False) for p-values and intervals; default as
+            statsmodels: t for ``"nonrobust"``, normal for the robust covariances.  The table
+            says which it used.
 
         Returns
         -------
@@ -550,7 +584,8 @@ class LinearRegression(RegressorMixin, BaseEstimator):
         >>> [round(float(v), 4) for v in result.params], round(float(result.rsquared), 4)
         ([1.04, 1.99], 0.9973)
         """
-        from .inference import COV_TYPES, check_inference_allowed, summarize
+        from .inference import COV_TYPES
+        from .inference.entry import summary_of
         check_is_fitted(self)
         # "hc3" is "HC3": statsmodels' spelling, whatever the case
         cov_type = {c.lower(): c for c in COV_TYPES}.get(str(cov_type).lower(), cov_type)
@@ -563,27 +598,13 @@ class LinearRegression(RegressorMixin, BaseEstimator):
                 f"{self.n_features_in_} statistics (a design too wide for them), and summary()'s "
                 "covariance of the coefficients is a matrix of that size: refit with "
                 "solver='normal' if it fits in memory, or reduce the features")
-        if float(self.alpha) > 0 and (stats is not None or X is not None):
+        if is_penalized(self.alpha) and (stats is not None or X is not None):
             return self._penalized_summary(stats, X, y, sample_weight, target_names)
-        check_inference_allowed(self)
-        if X is not None or y is not None:
-            if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
-                raise ValueError("pass both X and y to summary() (or neither, to use the "
-                                 "training data the model was fitted on)")
-            rows = as_rows(X, y, sample_weight, validate=functools.partial(
-                self._validate_training_data, reset=False))
-        else:
-            rows = getattr(self, "_training_rows", None)
-            if rows is None or stats is None or isinstance(rows, StatsRows):
-                raise ValueError(
-                    "summary() needs the training rows for the residuals, and this model does "
-                    "not hold them (it was loaded from a file, or fitted with partial_fit or "
-                    "merge): pass them, as "
-                    "model.summary(X=X_train, y=y_train, sample_weight=w_train)")
-        if stats is None:
-            stats = rows.stats()
-        return summarize(self, rows, stats, cov_type,
-                         target_names=rows.target_names if target_names is None else target_names)
+        return summary_of(self, cov_type, X, y, sample_weight, target_names,
+                          functools.partial(self._validate_training_data, reset=False),
+                          getattr(self, "_training_rows", None), use_t=use_t, groups=groups,
+                          maxlags=maxlags, kernel=kernel, use_correction=use_correction,
+                          df_correction=df_correction)
 
     def plot_loss(self, X=None, y=None, ax=None):
         """Plot the loss curve (log scale) with the closed-form optimum as a reference line

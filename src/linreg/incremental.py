@@ -12,6 +12,8 @@ __all__ = ["check_mergeable"]
 
 
 def _same_param(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):     # alpha per target
+        return np.shape(a) == np.shape(b) and bool(np.all(np.asarray(a) == np.asarray(b)))
     if isinstance(a, (numbers.Real, np.number)) and isinstance(b, (numbers.Real, np.number)):
         return float(a) == float(b)
     return type(a) is type(b) and a == b

@@ -8,7 +8,8 @@ import numpy as np
 
 from .exceptions import bad_value
 from .optimizers import OPTIMIZERS, SCHEDULES
-from .solvers import SOLVER_NAMES
+from .penalty import check_alpha
+from .solvers import ITERATIVE_SOLVERS, POSITIVE_SOLVERS, SOLVER_NAMES
 from .validation import check_choice, check_nonnegative_float, check_positive_int
 
 __all__ = ["check_params"]
@@ -23,9 +24,19 @@ def check_params(p: dict) -> None:
     """Check ``LinearRegression`` parameters (``get_params()``), raising ``ValueError`` with
     the parameter's name, its value and what it may be."""
     check_choice("solver", p["solver"], SOLVER_NAMES)
-    check_nonnegative_float("alpha", p["alpha"])
+    alpha = check_alpha(p["alpha"])
+    if not isinstance(alpha, float) and p["solver"] in ITERATIVE_SOLVERS:
+        raise ValueError(f"alpha with one value per target needs a closed-form solver ('auto', "
+                         f"'normal' or 'qr'), not solver={p['solver']!r}; fit one model per "
+                         "target to use it")
     for name in ("fit_intercept", "standardize", "shuffle", "early_stopping", "warm_start"):
         _flag(p, name)
+    if "positive" in p:
+        _flag(p, "positive")
+        if p["positive"] and p["solver"] not in POSITIVE_SOLVERS:
+            raise ValueError(f"positive=True needs solver 'auto', 'normal' (an active set on "
+                             f"the Gram matrix) or 'gd' (projected steps), not "
+                             f"solver={p['solver']!r}")
     rate = p["learning_rate"]
     if not (isinstance(rate, str) and rate == "auto"):
         if (isinstance(rate, (bool, str)) or not isinstance(rate, numbers.Real)

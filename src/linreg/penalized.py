@@ -50,7 +50,9 @@ class PenalizedSummary:
         """The table; ``setting`` words parameter settings (default: Python's keywords)."""
         lines = []
         for j, target in enumerate(self.target_names):
-            lines += [f"Penalized linear regression (ridge, alpha = {self.alpha:g}): {target}",
+            alpha = (f"{self.alpha:g}" if np.ndim(self.alpha) == 0
+                     else f"{self.alpha[j]:g} for this target")
+            lines += [f"Penalized linear regression (ridge, alpha = {alpha}): {target}",
                       "=" * 78,
                       f"Observations: {self.nobs}   R-squared: {self.rsquared[j]:.4f}   "
                       f"RMSE: {self.rmse[j]:.6g}   objective J: {self.objective:.6g}",
@@ -88,13 +90,15 @@ def penalized_summary(model, stats, feature_names, target_names) -> PenalizedSum
     params = [([float(b)] if model.fit_intercept else []) + list(map(float, w))
               for w, b in zip(coef, intercept, strict=True)]
     history = getattr(model, "loss_history_", None)
+    alpha = np.asarray(model.alpha, dtype=np.float64)
+    alpha = float(alpha) if alpha.ndim == 0 else alpha.tolist()      # or one per target
     m = MessageBuilder()
     refusal = PenalizedInferenceError(
         "Standard errors, t-values and p-values are ordinary least squares' and do not hold "
-        f"for a model fitted with {m.setting('alpha', float(model.alpha))} (an L2 penalty): "
+        f"for a model fitted with {m.setting('alpha', alpha)} (an L2 penalty): "
         "the penalty shrinks the coefficients, biasing them, and the OLS formulas ignore "
         f"that. Refit with {m.setting('alpha', 0.0)} to get them.", parameters=m.parameters)
     return PenalizedSummary(names, params, list(1 - ssr / sst), list(np.sqrt(ssr / n_w)),
-                            int(stats.n_rows), float(model.alpha),
+                            int(stats.n_rows), alpha,
                             float(history[-1]) if history is not None and len(history) else
                             float("nan"), list(target_names), refusal)

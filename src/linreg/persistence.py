@@ -82,9 +82,12 @@ def to_dict(model) -> dict:
         "format_version": FORMAT_VERSION,
         "library_version": _library_version(),
         "estimator": type(model).__name__,
-        # a callback is code, which a model file never holds: it is stored as null
+        # a callback is code, which a model file never holds: it is stored as null; alpha
+        # with one value per target is a list of numbers
         "params": {**model.get_params(deep=False),
-                   **({"callback": None} if "callback" in model.get_params(deep=False) else {})},
+                   **({"callback": None} if "callback" in model.get_params(deep=False) else {}),
+                   **({"alpha": _float_list(model.alpha)}
+                      if np.ndim(getattr(model, "alpha", 0.0)) > 0 else {})},
         "n_features_in": int(model.n_features_in_),
         "feature_names": None if names is None else [str(n) for n in names],
         "n_targets": None if coef.ndim == 1 else int(coef.shape[0]),
@@ -296,7 +299,13 @@ def from_dict(data, path="<model>", model_class=None):
     if unknown:
         _fail(path, f"unknown parameters {unknown}")
     for key, value in params.items():
-        if not (value is None or isinstance(value, (str, int, float, bool))):
+        if key == "alpha" and isinstance(value, list):
+            # one value per target (checked against the targets below)
+            if not value or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                    for v in value):
+                _fail(path, "parameter 'alpha' must be a number or a list of numbers")
+            params = {**params, "alpha": np.asarray(value, dtype=np.float64)}
+        elif not (value is None or isinstance(value, (str, int, float, bool))):
             _fail(path, f"parameter {key!r} has a value of type {type(value).__name__}")
     try:
         model.set_params(**params)
@@ -309,6 +318,9 @@ def from_dict(data, path="<model>", model_class=None):
     k = data.get("n_targets")
     if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
         _fail(path, "n_targets must be null or a positive integer")
+    if np.ndim(model.alpha) > 0 and len(model.alpha) != (1 if k is None else k):
+        _fail(path, f"alpha has {len(model.alpha)} values, but the model has "
+                    f"{1 if k is None else k} target(s)")
     coef_shape = (d,) if k is None else (k, d)
     coef = data.get("coef")
     if not isinstance(coef, list):

@@ -163,7 +163,7 @@ class Identification:
 
 
 def rank_deficiency_message(identification: Identification, stats, feature_names,
-                            fit_intercept: bool) -> str:
+                            fit_intercept: bool, positive: bool = False) -> str:
     """The :class:`~linreg.exceptions.RankDeficiencyWarning`'s text, worded from the rank
     decision: the constant columns, the columns that repeat the intercept (add up to a
     constant), the others, and the usual fix."""
@@ -199,7 +199,9 @@ def rank_deficiency_message(identification: Identification, stats, feature_names
     fix = f" To identify every coefficient, {'; '.join(fixes)}." if fixes and not why else ""
     return (f"X is rank-deficient (rank {identification.rank_x} < {d} features): "
             f"{'; '.join(parts)}. {why}Their individual coefficients "
-            f"are not identifiable; returning the minimum-norm solution.{fix}")
+            f"are not identifiable; returning "
+            f"{'one of the non-negative solutions' if positive else 'the minimum-norm solution'}"
+            f".{fix}")
 
 
 def identify_stats(stats, fit_intercept: bool) -> Identification:

@@ -145,7 +145,9 @@ def refine_qr_solution(rows, factor: np.ndarray, solution: Solution, design: Des
     d = design.shift.shape[0]
     icpt = 1 if design.fit_intercept else 0
     p = d + icpt
-    if solution.rank != d or p == 0 or not np.isfinite(condition):
+    if solution.rank != d or p == 0 or not np.isfinite(condition) or np.ndim(alpha) > 0:
+        # (one alpha per target: each group of targets was solved from its own factor, so
+        # the solution is left unrefined)
         return solution
     R11, _ = least_squares_triangle(factor, design, alpha, weight_sum)
     if not np.all(np.diag(R11) != 0):

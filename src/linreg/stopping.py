@@ -43,6 +43,7 @@ from . import objective
 from .closed_form import solve_normal_equations
 from .exceptions import ConvergenceWarning, MessageBuilder, warn_user
 from .design import Design, DesignStats
+from .nonnegative import nnls_from_stats
 
 __all__ = [
     "GAP_WORTH_A_WARNING",
@@ -95,19 +96,29 @@ class OptimalityGap:
 
 
 def optimality_gap(ds: DesignStats, design: Design, theta: np.ndarray, beta: np.ndarray,
-                   alpha: float, n_rows: int) -> OptimalityGap | None:
+                   alpha: float, n_rows: int, positive: bool = False) -> OptimalityGap | None:
     """The gap of the fit ``(θ, β)`` (design coordinates, shapes (d, k) and (k,)) on the data
-    whose design statistics are ``ds``; None when the optimum cannot be computed."""
+    whose design statistics are ``ds``; None when the optimum cannot be computed.  With
+    ``positive`` the optimum is the non-negative one (:mod:`linreg.solvers.nnls`), and the
+    distance in standard errors (which assumes no constraint) is not given."""
     try:
         with np.errstate(all="ignore"):
-            best = solve_normal_equations(ds, alpha)
+            if positive:
+                best_theta, best_beta, _ = nnls_from_stats(ds, alpha)
+                J = objective.loss_from_stats(ds, theta, beta, alpha)
+                J_star = objective.loss_from_stats(ds, best_theta, best_beta, alpha)
+                excess = max(J - J_star, 0.0)
+            else:
+                best = solve_normal_equations(ds, alpha)
+                best_theta, best_beta = best.theta, best.beta
             k = ds.cross.shape[1]
-            d_theta = theta - best.theta
-            d_beta = beta - best.beta if ds.fit_intercept else np.zeros(k)
-            at_mean = ds.mean_x @ d_theta + d_beta
-            excess = (0.5 * (np.sum(d_theta * (ds.gram @ d_theta)) / ds.weight_sum
-                             + at_mean @ at_mean) + objective.l2_penalty(d_theta, alpha))
-            J_star = objective.loss_from_stats(ds, best.theta, best.beta, alpha)
+            d_theta = theta - best_theta
+            d_beta = beta - best_beta if ds.fit_intercept else np.zeros(k)
+            if not positive:
+                at_mean = ds.mean_x @ d_theta + d_beta
+                excess = (0.5 * (np.sum(d_theta * (ds.gram @ d_theta)) / ds.weight_sum
+                                 + at_mean @ at_mean) + objective.l2_penalty(d_theta, alpha))
+                J_star = objective.loss_from_stats(ds, best_theta, best_beta, alpha)
             constant = ds.mean_y if ds.fit_intercept else np.zeros(k)
             J_constant = objective.loss_from_stats(ds, np.zeros_like(theta), constant, alpha)
     except (np.linalg.LinAlgError, ValueError):
@@ -121,7 +132,8 @@ def optimality_gap(ds: DesignStats, design: Design, theta: np.ndarray, beta: np.
     if not math.isfinite(relative):
         return None
     distance = math.nan
-    if alpha == 0 and not exact_fit and best.rank == ds.gram.shape[0]:
+    if (alpha == 0 and not positive and not exact_fit
+            and best.rank == ds.gram.shape[0]):
         distance = _distance_in_se(ds, design, theta, beta, d_theta, d_beta, n_rows)
     return OptimalityGap(relative, distance, exact_fit)
 

@@ -27,14 +27,26 @@ def training_metrics(y, y_pred, sample_weight=None) -> dict:
 
 def objective_text(model) -> str:
     """The objective the model minimised, in words a reader of the model file can check."""
-    alpha = float(model.alpha)
+    import numpy as np
+    alpha = np.asarray(model.alpha, dtype=np.float64)
     text = "J(w, b) = 1/(2n) Σ (x_iᵀw + b − y_i)²"
-    if alpha > 0:
+    if np.any(alpha > 0):
         where = "standardized" if model.standardize else "original-unit"
-        text += f" + ({alpha:g}/2)‖w‖² on the {where} coefficients"
+        text += (f" + ({float(alpha):g}/2)‖w‖²" if alpha.ndim == 0 else
+                 f" + (alpha_j/2)‖w_j‖² for target j, alpha = {alpha_text(model)},")
+        text += f" on the {where} coefficients"
+    if getattr(model, "positive", False):
+        text += ", subject to w ≥ 0"
     if not model.fit_intercept:
         text += ", without intercept"
     return text
+
+
+def alpha_text(model) -> str:
+    """``alpha`` as the model has it: a number, or one per target."""
+    import numpy as np
+    alpha = np.asarray(model.alpha, dtype=np.float64)
+    return f"{float(alpha):g}" if alpha.ndim == 0 else "[" + ", ".join(f"{a:g}" for a in alpha) + "]"
 
 
 def stop_line(model) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .describe import CLOSED_FORMS, objective_text, stop_line
+from .describe import CLOSED_FORMS, alpha_text, objective_text, stop_line
 from .errors import OK
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
 from .reading import load_model, model_features, read_for_model
@@ -90,7 +90,7 @@ def cmd_summary(args, out, err) -> int:
               f" (saved by linreg {description.get('library_version', '?')})\n")
     out.write(f"objective: {description['objective']}\n")
     how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
-    out.write(f"solver {model.solver_} ({how}); alpha = {model.alpha:g}, "
+    out.write(f"solver {model.solver_} ({how}); alpha = {alpha_text(model)}, "
               f"standardize = {model.standardize}, fit_intercept = {model.fit_intercept}\n")
     out.write(stop_line(model))
     if meta.get("training_metrics"):
@@ -100,7 +100,8 @@ def cmd_summary(args, out, err) -> int:
                   f"MAE {_number(m.get('mae'))}\n")
     out.write("coefficients (original units):\n")
     print_coefficients(model, names, out)
-    if float(model.alpha) > 0:
+    from ..penalty import is_penalized
+    if is_penalized(model.alpha):
         out.write("(a penalized fit: no OLS standard errors or p-values; R² and RMSE on the "
                   "training data above)\n")
     else:

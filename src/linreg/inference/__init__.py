@@ -11,6 +11,8 @@ covariance does not need it, is computed on first use by one more pass)::
     scale        σ² = Σ s_i r_i² / (n − p)          r = y − Xθ at the fitted θ (the pass)
     nonrobust    Cov θ = σ² B
     HC0..HC3     Cov θ = B [Σ s_i² r_i² ω_i x_i x_iᵀ] B,   ω = 1, n/(n−p), 1/(1−h), 1/(1−h)²
+    cluster      Cov θ = c B [Σ_g G_g G_gᵀ] B,   G_g = Σ_{i∈g} s_i r_i x_i   (two-way: A + B − A∩B)
+    HAC          Cov θ = c B [Σ_{|l|≤L} w_l Σ_t g_t g_{t−l}ᵀ] B,   g_t = s_t r_t x_t
     leverage     h_i = s_i x_iᵀ B x_i
 
 No system is solved with an explicit inverse: with an intercept the statistics give the
@@ -32,7 +34,8 @@ mergeable totals (sums, moments, HC meat, and its first and last weighted residu
 Durbin–Watson's terms across block edges can be added), merged in row order; only the
 totals (and per-row leverage and residuals, for the influence measures) travel.
 
-Numbers match statsmodels' ``OLS``/``WLS`` results (``cov_type`` "nonrobust", "HC0"–"HC3"):
+Numbers match statsmodels' ``OLS``/``WLS`` results (``cov_type`` "nonrobust", "HC0"–"HC3",
+"cluster", "HAC"; ``t_test``/``f_test`` of linear restrictions, :mod:`.restrictions`):
 R² is uncentred without a constant, AIC/BIC count ``df_model + k_constant`` parameters, and
 the robust F statistic is the Wald test of all slopes with the robust covariance.  One
 deliberate difference: with weights, the log-likelihood always includes ``½ Σ log s_i``
@@ -43,8 +46,10 @@ The package, one module a step (imports flow down this list, never up)::
     summarize.py      summarize(), prediction_interval(): the assembly
     diagnostics.py    SSR from the statistics, Durbin–Watson, Jarque–Bera, omnibus, the F test
     residual_pass.py  the one pass over the rows, block by block, and its mergeable totals
+    robust.py         cluster and HAC: options, mergeable score sums per cluster and lag
     factor.py         GramFactor: the bread, from the statistics or a TSQR factor of the rows
     results.py        RegressionResults, MultiOutputResults
+    restrictions.py   Wald t and F tests of linear restrictions ("x1 = x2")
     table.py          the printed table
 """
 
@@ -56,7 +61,9 @@ from .diagnostics import (
 )
 from .factor import GramFactor
 from .residual_pass import iter_blocks
+from .restrictions import FTestResult, TTestResult
 from .results import INTERVALS, MultiOutputResults, RegressionResults
+from .robust import CovOptions, check_cov_options
 from .summarize import (
     COV_TYPES,
     check_inference_allowed,
@@ -76,6 +83,10 @@ __all__ = [
     "target_names_of",
     "prediction_interval",
     "check_inference_allowed",
+    "check_cov_options",
+    "CovOptions",
+    "TTestResult",
+    "FTestResult",
     "ssr_from_stats",
     "omnibus_test",
     "jarque_bera_test",

@@ -89,17 +89,22 @@ def omnibus_test(n: int, skew, kurtosis):
 
 
 def f_test(cov_type, params, cov, ess, ssr, df_model, df_resid, fit_intercept, const_idx,
-           unidentified, factor=None, omega=None):
+           unidentified, factor=None, omega=None, df_denom=None):
     """The F test that every slope is zero: nonrobust ``(ESS/df_model)/(SSR/df_resid)``,
     robust the Wald form ``F = θ_sᵀ V_s⁻¹ θ_s / q`` (``θ_s`` the q slopes, ``V_s`` their
     covariance), computed as ``zᵀ Ω_s⁻¹ z / q`` in whitened coordinates
-    (:meth:`GramFactor.unwhiten_slopes`) when the design has full rank."""
+    (:meth:`GramFactor.unwhiten_slopes`) when the design has full rank, on ``(q, df_denom)``
+    degrees of freedom (``df_denom``: ``G − 1`` for cluster-robust inference, as
+    statsmodels' ``df_resid_inference``; else ``df_resid``).  A covariance that is not
+    positive definite (two-way clustering and the uniform HAC kernel can give one) takes
+    statsmodels' pseudo-inverse, and ``q`` its rank."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if cov_type == "nonrobust":
             if df_model <= 0:
                 return float("nan"), float("nan"), (df_model, df_resid)
             F = (ess / df_model) / (ssr / df_resid)
             return float(F), float(scipy.stats.f.sf(F, df_model, df_resid)), (df_model, df_resid)
+    df_resid = df_resid if df_denom is None else df_denom
     p = params.shape[0]
     slopes = np.ones(p, dtype=bool)
     if fit_intercept:
@@ -127,5 +132,10 @@ def f_test(cov_type, params, cov, ess, ssr, df_model, df_resid, fit_intercept, c
         cho = scipy.linalg.cho_factor(Vs, lower=False, check_finite=False)
         F = float(theta @ scipy.linalg.cho_solve(cho, theta, check_finite=False)) / q
     except (np.linalg.LinAlgError, ValueError):
-        return float("nan"), float("nan"), (q, df_resid)
+        if not np.isfinite(Vs).all():
+            return float("nan"), float("nan"), (q, df_resid)
+        q = int(np.linalg.matrix_rank(Vs))
+        if q == 0:                      # no variance at all (e.g. zero residuals)
+            return float("nan"), float("nan"), (q, df_resid)
+        F = float(theta @ np.linalg.pinv(Vs) @ theta) / q
     return F, float(scipy.stats.f.sf(F, q, df_resid)), (q, df_resid)

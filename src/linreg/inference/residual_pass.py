@@ -7,7 +7,10 @@ Durbin–Watson's terms across block edges can be added), merged in row order; o
 totals (and per-row leverage and residuals, for the influence measures) travel.  The rows
 are whitened by the bread's factor, ``u = T_φᵀ[1, x − x̄]`` (one matrix product per block):
 then ``h = s‖u‖²`` and the HC "meat" is accumulated in whitened coordinates, where it is
-well scaled.
+well scaled.  So are the score sums of cluster-robust and HAC covariances
+(:mod:`.robust`): per cluster, by label (a cluster may span blocks and partitions), and the
+lagged products of consecutive rows (each run's first and last ``maxlags`` scores carried to
+its merge with the next, as the Durbin–Watson terms are).
 """
 
 from __future__ import annotations
@@ -21,21 +24,24 @@ import numpy as np
 from ..exceptions import MessageBuilder, TrainingDataMismatchError
 from ..stats import BLOCK_ROWS, SufficientStats
 from .factor import GramFactor
+from .robust import ClusterSums, HacTotals, canonical_labels, pair_labels
 
 __all__ = ["iter_blocks", "PassTotals", "residual_pass", "partition_leverage",
-           "check_same_data"]
+           "partition_fitted", "check_same_data"]
 
 
-def iter_blocks(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS):
-    """Yield ``(X_block, Y_block, w_block)`` views of in-memory arrays, ``block_rows`` at a time.
+def iter_blocks(X, Y, sample_weight=None, block_rows: int = BLOCK_ROWS, groups=None):
+    """Yield ``(X_block, Y_block, w_block)`` views of in-memory arrays, ``block_rows`` at a time
+    (with ``groups``, a tuple of label arrays aligned with the rows, ``(X, Y, w, groups)``).
 
     ``Y`` is (n, k); ``w_block`` is ``None`` without sample weights.  No copies are made.
     """
     n = X.shape[0]
     for start in range(0, n, block_rows):
         stop = min(start + block_rows, n)
-        yield (X[start:stop], Y[start:stop],
-               None if sample_weight is None else sample_weight[start:stop])
+        block = (X[start:stop], Y[start:stop],
+                 None if sample_weight is None else sample_weight[start:stop])
+        yield block if groups is None else block + (tuple(g[start:stop] for g in groups),)
 
 
 def _merge_moments(a, b):
@@ -76,10 +82,17 @@ class _PassSpec:
     cov_type: str
     keep_rows: bool
     need_leverage: bool
+    n_groups: int = 0                       # grouping variables (cluster): 0, 1 or 2
+    lag_weights: np.ndarray | None = None   # HAC: w_0 … w_L
 
     @property
     def robust(self) -> bool:
         return self.cov_type != "nonrobust"
+
+    @property
+    def heteroscedastic(self) -> bool:
+        """An HC covariance (its meat is accumulated row by row)."""
+        return self.cov_type in ("HC0", "HC1", "HC2", "HC3")
 
     @property
     def whitens(self) -> bool:
@@ -108,23 +121,34 @@ class PassTotals:
     dw_num: np.ndarray         # Σ (u_i − u_{i−1})²         per target, within the run
     first_u: np.ndarray | None     # u of the run's first row (None for no rows)
     last_u: np.ndarray | None      # u of the run's last row
-    meat: list | None          # Σ s² r² ω u uᵀ (whitened)  per target
+    meat: list | None          # Σ s² r² ω u uᵀ (whitened)  per target (HC)
     leverage: list | np.ndarray | None   # per-row h: the blocks' parts until finished
     wresid: list | np.ndarray | None     # per-row √s r: the blocks' parts until finished
+    clusters: list | None = None   # ClusterSums per grouping variable (two-way: A, B, A∩B)
+    hac: HacTotals | None = None   # HAC: the lag sums, first and last scores
 
     @classmethod
     def empty(cls, spec: _PassSpec) -> PassTotals:
         d, k = spec.coef.shape
         r_dim = spec.factor.rank
+        clusters = None
+        if spec.n_groups:
+            clusters = [ClusterSums() for _ in range(1 if spec.n_groups == 1 else 3)]
+        hac = None
+        if spec.lag_weights is not None:
+            hac = HacTotals(np.zeros((k, r_dim, r_dim)), np.zeros((k, 0, r_dim)),
+                            np.zeros((k, 0, r_dim)))
+        rows = spec.keep_rows
         return cls(0, 0.0, np.zeros(d), np.zeros(k), np.zeros(k), 0.0,
                    (0, np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)), np.zeros(k),
                    None, None,
-                   [np.zeros((r_dim, r_dim)) for _ in range(k)] if spec.robust else None,
-                   [] if spec.keep_rows and spec.whitens else None,
-                   [] if spec.keep_rows else None)
+                   [np.zeros((r_dim, r_dim)) for _ in range(k)] if spec.heteroscedastic else None,
+                   [] if rows and spec.whitens else None, [] if rows else None,
+                   clusters, hac)
 
-    def merge(self, later: PassTotals) -> PassTotals:
-        """Add the totals of the rows that come right after these (in place; returns self)."""
+    def merge(self, later: PassTotals, lag_weights=None) -> PassTotals:
+        """Add the totals of the rows that come right after these (in place; returns self);
+        ``lag_weights`` the HAC kernel's, when there are lag sums."""
         if later.n_rows == 0:
             return self
         if self.n_rows == 0:
@@ -146,13 +170,25 @@ class PassTotals:
             self.leverage.extend(later.leverage)
         if self.wresid is not None:
             self.wresid.extend(later.wresid)
+        if self.clusters is not None:
+            self.clusters = [a.merge(b) for a, b in zip(self.clusters, later.clusters,
+                                                          strict=True)]
+        if self.hac is not None:
+            self.hac = self.hac.merge(later.hac, lag_weights)
         return self
 
 
-def _checked_block(block, index: int, d: int, k: int):
-    """``(X, Y, s)`` of one block as float arrays (``Y`` (m, k), ``s`` None or (m,)), checked."""
+def _checked_block(block, index: int, d: int, k: int, n_groups: int = 0,
+                   labels_checked: bool = False):
+    """``(X, Y, s, groups)`` of one block as float arrays (``Y`` (m, k), ``s`` None or (m,)),
+    checked; ``groups`` the block's cluster labels (a tuple of ``n_groups`` arrays, checked
+    unless ``labels_checked``: a block of a partition whose labels were) or None."""
+    groups = None
     try:
-        Xb, Yb, wb = block
+        if n_groups:
+            Xb, Yb, wb, groups = block
+        else:
+            Xb, Yb, wb = block[:3]
     except (TypeError, ValueError):
         raise ValueError(f"block {index} of the row source is not a tuple "
                          "(X_block, Y_block, w_block)") from None
@@ -170,7 +206,14 @@ def _checked_block(block, index: int, d: int, k: int):
         s = np.asarray(wb, dtype=np.float64).reshape(-1)
         if s.shape[0] != m:
             raise ValueError(f"block {index} has {s.shape[0]} weights for {m} rows")
-    return Xb, Yb, s
+    if groups is not None:
+        if len(groups) != n_groups or any(np.shape(g) != (m,) for g in groups):
+            raise ValueError(f"block {index} has {[np.shape(g) for g in groups]} cluster labels "
+                             f"for {m} rows and {n_groups} grouping variable(s)")
+        if not labels_checked:
+            groups = tuple(canonical_labels(g, f"the cluster labels of block {index} of the "
+                                               "rows") for g in groups)
+    return Xb, Yb, s, groups
 
 
 def _whitened(Xc: np.ndarray, s, factor: GramFactor):
@@ -182,7 +225,7 @@ def _whitened(Xc: np.ndarray, s, factor: GramFactor):
     return W, h
 
 
-def _block_totals(Xb: np.ndarray, Yb: np.ndarray, s, spec: _PassSpec) -> PassTotals:
+def _block_totals(Xb: np.ndarray, Yb: np.ndarray, s, groups, spec: _PassSpec) -> PassTotals:
     """The totals of one checked block of rows (see :func:`_checked_block`)."""
     totals = PassTotals.empty(spec)
     m, k = Yb.shape
@@ -212,7 +255,14 @@ def _block_totals(Xb: np.ndarray, Yb: np.ndarray, s, spec: _PassSpec) -> PassTot
     totals.first_u, totals.last_u = U[0].copy(), U[-1].copy()
     if spec.whitens:
         W, h = _whitened(Xc, s, factor)
-    if spec.robust:
+    if spec.n_groups or spec.lag_weights is not None:
+        A = R if s is None else R * s[:, None]                 # scores g_i = s_i r_i u_i
+        if spec.n_groups:
+            labels = list(groups) + ([pair_labels(*groups)] if spec.n_groups == 2 else [])
+            totals.clusters = [ClusterSums.of_block(g, A, W) for g in labels]
+        else:
+            totals.hac = HacTotals.of_block(A, W, spec.lag_weights)
+    if spec.heteroscedastic:
         # a row with leverage 1 (it alone determines a coefficient) makes HC2/HC3
         # infinite, as in statsmodels
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -244,16 +294,22 @@ def _accumulate(blocks, spec: _PassSpec) -> PassTotals:
     d, k = spec.coef.shape
     totals = PassTotals.empty(spec)
     for index, block in enumerate(blocks):
-        totals.merge(_block_totals(*_checked_block(block, index, d, k), spec))
+        part = _block_totals(*_checked_block(block, index, d, k, spec.n_groups, True), spec)
+        totals.merge(part, spec.lag_weights)
     return totals
 
 
 def _partition_totals(block, index: int, spec: _PassSpec) -> PassTotals:
-    """The totals of one partition ``(X, Y, w)``, computed where it lives (a Dask task), a
-    few thousand rows at a time; partition ``index`` names it in error messages."""
+    """The totals of one partition ``(X, Y, w)`` (``(X, Y, w, groups)`` with cluster labels),
+    computed where it lives (a Dask task), a few thousand rows at a time; partition
+    ``index`` names it in error messages."""
     d, k = spec.coef.shape
-    X, Y, s = _checked_block(block, index, d, k)
-    return _accumulate(iter_blocks(X, Y, s), spec)
+    X, Y, s, groups = _checked_block(block, index, d, k, spec.n_groups)
+    totals = _accumulate(iter_blocks(X, Y, s, groups=groups), spec)
+    if totals.clusters is not None:
+        for sums in totals.clusters:
+            sums.compact()              # what travels: one sum per cluster
+    return totals
 
 
 def _finish(totals: PassTotals) -> PassTotals:
@@ -267,19 +323,27 @@ def _finish(totals: PassTotals) -> PassTotals:
 
 
 def residual_pass(rows, coef, intercept, factor: GramFactor, cov_type: str,
-                   keep_rows: bool, need_leverage: bool = True) -> PassTotals:
+                   keep_rows: bool, need_leverage: bool = True, options=None) -> PassTotals:
     """One pass over ``rows``: residuals at the fitted coefficients and everything made of
-    them (SSR, HC meat, leverage, Durbin–Watson sums, moments of the weighted residuals).
+    them (SSR, HC meat, cluster score sums, HAC lag sums, leverage, Durbin–Watson sums,
+    moments of the weighted residuals).
 
     Each block's totals come from :func:`_block_totals`, computed where the block lives
     (:meth:`linreg.rows.Rows.map_blocks`), and are merged in row order
     (:meth:`PassTotals.merge`); only the totals travel.  The rows are whitened (the costly
-    part: O(d²) a row) only for the HC meat or when ``need_leverage``.
+    part: O(d²) a row) only for a robust covariance or when ``need_leverage``.
+    ``options`` (:class:`~.robust.CovOptions`) carries the groups and lags of "cluster" and
+    "HAC"; the rows deliver the cluster labels with each block.
     """
-    spec = _PassSpec(coef, intercept, factor, cov_type, keep_rows, need_leverage)
+    groups = tuple(options.groups) if options is not None and options.groups else ()
+    weights = options.weights() if options is not None else None
+    spec = _PassSpec(coef, intercept, factor, cov_type, keep_rows, need_leverage,
+                     len(groups), weights)
     totals = PassTotals.empty(spec)
-    for part in rows.map_blocks(functools.partial(_partition_totals, spec=spec)):
-        totals.merge(part)
+    fn = functools.partial(_partition_totals, spec=spec)
+    parts = rows.map_blocks(fn, groups=groups) if groups else rows.map_blocks(fn)
+    for part in parts:
+        totals.merge(part, weights)
     return _finish(totals)
 
 
@@ -296,6 +360,15 @@ def partition_leverage(block, index: int, factor: GramFactor) -> np.ndarray:
     """The leverage of one partition's rows, computed where it lives (a Dask task)."""
     X, Y, w = block
     return _leverage_pass(iter_blocks(np.asarray(X), np.asarray(Y), w), factor)
+
+
+def partition_fitted(block, index: int, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """``[y − ŷ, ŷ]`` (m, 2k) of one partition's rows, computed where it lives."""
+    X, Y, _ = block
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64).reshape(X.shape[0], coef.shape[1])
+    fitted = X @ coef + intercept
+    return np.hstack([Y - fitted, fitted])
 
 
 def check_same_data(totals: PassTotals, stats: SufficientStats, factor: GramFactor) -> None:

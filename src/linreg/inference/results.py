@@ -8,10 +8,11 @@ import numpy as np
 import scipy.stats
 
 from ..validation import check_fraction
+from . import restrictions as restrictions_module
 from .table import format_table
 
-__all__ = ["INTERVALS", "RegressionResults", "MultiOutputResults", "LazyLeverage",
-           "check_interval", "two_sided_pvalues"]
+__all__ = ["INTERVALS", "RegressionResults", "MultiOutputResults", "LazyRowValues",
+           "LazyLeverage", "check_interval", "two_sided_pvalues"]
 
 INTERVALS = ("confidence", "prediction")
 
@@ -31,16 +32,18 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-class LazyLeverage:
-    """Leverage computed on first use by one more pass over the rows (on the workers, for
-    partitioned rows), shared by the results of all targets (the summary itself does not
-    need it for these covariance types)."""
+class LazyRowValues:
+    """Per-row values computed on first use by one more pass over the rows (on the workers,
+    for partitioned rows), shared by the results of all targets: the leverage, when the
+    covariance did not need it, and the residuals and fitted values (only the weighted
+    residuals travel with the summary's pass)."""
 
     def __init__(self, compute, n_rows: int):
         self._compute, self._n_rows = compute, n_rows
         self._value = None
 
-    def get(self) -> np.ndarray:
+    def get(self, columns=None) -> np.ndarray:
+        """The values (``columns`` of them, e.g. one target's)."""
         if self._value is None:
             h = self._compute()
             if h.shape[0] != self._n_rows:
@@ -48,7 +51,11 @@ class LazyLeverage:
                                  f"({h.shape[0]} rows now, {self._n_rows} then)")
             h.flags.writeable = False
             self._value = h
-        return self._value
+        return self._value if columns is None else self._value[:, columns]
+
+
+#: the name it had when leverage was the only value computed this way
+LazyLeverage = LazyRowValues
 
 
 class RegressionResults:
@@ -61,9 +68,17 @@ class RegressionResults:
     ----------
     params, bse, tvalues, pvalues : ndarray of shape (p,)
         Coefficients, standard errors, ``t = θ/se`` and two-sided p-values
-        ``2 P(T_{n−p} > |t|)`` (``2 P(Z > |t|)`` when ``use_t`` is False, the default for
-        robust covariances, as in statsmodels).  NaN (except ``params``) for unidentified
-        coefficients.
+        ``2 P(T_{df} > |t|)`` with ``df = df_resid_inference`` (``2 P(Z > |t|)`` when
+        ``use_t`` is False, the default for robust covariances, as in statsmodels).  NaN
+        (except ``params``) for unidentified coefficients.
+    use_t : bool
+        Student's t (True) or the normal (False) for p-values and intervals.
+    df_resid_inference : int
+        The degrees of freedom of t and F: ``df_resid``, or ``G − 1`` for cluster-robust
+        inference (``G`` clusters, the fewer of two-way clustering), as statsmodels.
+    cov_kwds : dict
+        "cluster" and "HAC": how the covariance was made (``groups``, ``n_groups``,
+        ``maxlags``, ``kernel``, ``use_correction``, ``df_correction``).
     param_names : tuple of str
     identified : ndarray of bool, shape (p,)
         False for the coefficients a rank-deficient design cannot determine.
@@ -106,8 +121,28 @@ class RegressionResults:
     def conf_int(self, alpha: float = 0.05) -> np.ndarray:
         """``θ ± t_{1−α/2, n−p} · se``: array (p, 2) of lower and upper bounds."""
         alpha = check_fraction("alpha", alpha, "0.05 for 95% confidence intervals")
-        q = _quantile(1.0 - alpha / 2.0, self.df_resid, self.use_t)
+        q = _quantile(1.0 - alpha / 2.0, self.df_resid_inference, self.use_t)
         return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
+
+    # ------------------------------------------------------------------ Wald tests
+    def t_test(self, restrictions, q=None) -> restrictions_module.TTestResult:
+        """t tests of linear restrictions, one per restriction, with this result's
+        covariance (``cov_type``) and distribution (``use_t``), as statsmodels' ``t_test``.
+
+        ``restrictions``: a string by coefficient name — ``"x1 = x2"``, ``"x1 = 0, x2 = 0"``,
+        ``"2*x1 - x2 = 1"`` (see :mod:`linreg.inference.restrictions`) — or a matrix ``R``
+        (one row per restriction, one column per coefficient, intercept first) with values
+        ``q`` (default 0).  Returns ``effect`` (Rθ), ``sd``, ``tvalue``, ``pvalue`` and
+        ``conf_int()``.
+        """
+        return restrictions_module.t_test(self, restrictions, q)
+
+    def f_test(self, restrictions, q=None) -> restrictions_module.FTestResult:
+        """The joint F test of linear restrictions (see :meth:`t_test` for how to write
+        them), ``F = (Rθ − q)ᵀ(RVRᵀ)⁻¹(Rθ − q)/J`` on ``(J, df_resid_inference)`` degrees of
+        freedom, with this result's covariance, as statsmodels' ``f_test``.  Returns
+        ``fvalue``, ``pvalue``, ``df_num``, ``df_denom``."""
+        return restrictions_module.f_test(self, restrictions, q)
 
     # ------------------------------------------------------------------ influence
     def _rows(self, what: str):
@@ -115,7 +150,7 @@ class RegressionResults:
             raise ValueError(f"{what} needs per-row results, which this summary did not keep "
                              "(it was computed with keep_rows=False, e.g. for streamed data)")
         leverage = self._leverage
-        if isinstance(leverage, LazyLeverage):
+        if isinstance(leverage, LazyRowValues):
             leverage = leverage.get()
         return leverage, self._wresid
 
@@ -126,8 +161,31 @@ class RegressionResults:
 
     @property
     def resid(self) -> np.ndarray:
-        """Weighted residuals ``√s_i (y_i − ŷ_i)`` (plain residuals without weights)."""
-        return self._rows("resid")[1]
+        """Residuals ``y_i − ŷ_i`` (statsmodels' ``resid``; computed on first use by one more
+        pass over the rows).  Earlier linreg returned the weighted residual here, now
+        :attr:`wresid` (see the README's "Changes")."""
+        self._rows("resid")
+        return self._fitted.get(self._target_index)
+
+    @property
+    def wresid(self) -> np.ndarray:
+        """Weighted residuals ``√s_i (y_i − ŷ_i)`` (statsmodels' ``wresid``; ``resid``
+        without weights)."""
+        return self._rows("wresid")[1]
+
+    @property
+    def resid_pearson(self) -> np.ndarray:
+        """``wresid / σ``, ``σ² = SSR/df_resid`` (statsmodels' ``resid_pearson``)."""
+        u = self._rows("resid_pearson")[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return u / np.sqrt(self.scale)
+
+    @property
+    def fittedvalues(self) -> np.ndarray:
+        """``ŷ_i = x_iᵀw + b`` for the training rows (statsmodels' ``fittedvalues``; computed
+        on first use by one more pass over the rows)."""
+        self._rows("fittedvalues")
+        return self._fitted.get(self._n_targets + self._target_index)
 
     @property
     def resid_studentized(self) -> np.ndarray:

@@ -26,20 +26,26 @@ from .diagnostics import (
     ssr_from_stats,
 )
 from .factor import GramFactor
-from .residual_pass import check_same_data, partition_leverage, residual_pass
+from .residual_pass import (
+    check_same_data,
+    partition_fitted,
+    partition_leverage,
+    residual_pass,
+)
 from .results import (
-    LazyLeverage,
+    LazyRowValues,
     MultiOutputResults,
     RegressionResults,
     check_interval,
     two_sided_pvalues,
 )
+from .robust import CovOptions, canonical_labels, check_cov_options, robust_meats
 from .table import CONDITION_WARNING
 
 __all__ = ["COV_TYPES", "summarize", "prediction_interval", "check_inference_allowed",
            "target_names_of"]
 
-COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC")
 
 
 def _explicit_constant(stats: SufficientStats) -> int | None:
@@ -87,9 +93,16 @@ def _recorded_target_names(model, k: int) -> list[str] | None:
 
 
 def check_inference_allowed(model) -> None:
-    """Refuse OLS inference for a penalized fit."""
-    alpha = float(getattr(model, "alpha", 0.0) or 0.0)
-    if alpha > 0:
+    """Refuse OLS inference for a penalized or sign-constrained fit."""
+    alpha = getattr(model, "alpha", 0.0)
+    alpha = 0.0 if alpha is None else alpha
+    if getattr(model, "positive", False):
+        raise PenalizedInferenceError(
+            "this model was fitted with positive=True (coefficients constrained to be >= 0). "
+            "Standard errors, t-values and p-values of ordinary least squares do not hold for "
+            "a constrained fit, so linreg does not print them. Refit with positive=False to "
+            "get a summary.")
+    if np.any(np.asarray(alpha, dtype=np.float64) > 0):
         m = MessageBuilder()
         raise PenalizedInferenceError(
             f"this model was fitted with {m.setting('alpha', alpha)} (an L2 penalty). Standard "
@@ -98,8 +111,26 @@ def check_inference_allowed(model) -> None:
             "to get a summary.", parameters=m.parameters)
 
 
+def _checked_options(options: CovOptions, stats: SufficientStats) -> None:
+    """What the options can be checked against once the rows are known: the lags against
+    the number of rows, label arrays against their length (and every label)."""
+    n = stats.n_rows
+    if options.cov_type == "HAC" and options.maxlags >= n:
+        raise ValueError(f"maxlags={options.maxlags} must be less than the number of rows "
+                         f"({n}): there are no products of rows {options.maxlags} apart")
+    for name, g in zip(options.group_names, options.groups, strict=True):
+        if isinstance(g, str):
+            continue
+        if g.shape[0] != n:
+            raise ValueError(f"{name} has {g.shape[0]} labels, but the model was fitted on "
+                             f"{n} rows: give one cluster label a row, in the rows' order")
+        canonical_labels(g, name)            # a missing label, named by its row
+
+
 def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
-              keep_rows: bool = True, target_names=None, use_t: bool | None = None):
+              keep_rows: bool = True, target_names=None, use_t: bool | None = None,
+              groups=None, maxlags=None, kernel=None, use_correction=None,
+              df_correction=None):
     """Inference for a fitted least-squares ``model`` from ``stats`` plus one pass over ``blocks``.
 
     Parameters
@@ -118,29 +149,51 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
         keeps standard errors accurate to about ``√κ(S)·ε`` instead of ``κ(S)·ε``.
     stats : SufficientStats
         The statistics of the same rows (checked during the pass).
-    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3"}
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC"}
+        See :mod:`.robust` for "cluster" and "HAC".
     keep_rows : bool
-        Keep leverage and residuals per row (needed for influence measures; 16 bytes a row).
+        Keep leverage, residuals and fitted values per row (for influence measures and
+        ``resid``/``fittedvalues``: 24 bytes a row and target, 32 with weights).
     target_names : list of str, optional
         The targets' names, for the tables.  Default: the ``target_name`` recorded in the
         model's ``metadata_`` (as a model fitted by ``linreg fit`` has), else ``"y"`` (one
         target) or ``"y0"``, ``"y1"``, … .
     use_t : bool, optional
         Student's t (True) or normal (False) reference distribution for the coefficient tests
-        and intervals.  Default as statsmodels: t for "nonrobust", normal for the
-        heteroscedasticity-robust (large-sample) covariances.
+        and intervals.  Default as statsmodels: t for "nonrobust", normal for the robust
+        (large-sample) covariances.  Cluster-robust t (and every F test) uses ``G − 1``
+        degrees of freedom (``G`` clusters; the fewer of two-way) unless ``df_correction``
+        is False.
+    groups : array, column name, or a pair of them
+        "cluster": the cluster of each row — an array aligned with the rows (one label a
+        row: numbers or text), or for a file source or a Dask DataFrame a column name; two
+        of them (a tuple, or an (n, 2) array) for two-way clustering.  The pass keeps one
+        score sum per cluster: memory grows with the number of clusters × ``d × k``.
+    maxlags : int
+        "HAC": the number of lags (>= 0, < n); the rows are taken in the order given.
+    kernel : {"bartlett", "uniform"}, default "bartlett"
+        "HAC": the lag weights.
+    use_correction : bool
+        The small-sample factor: for "cluster" ``G/(G − 1)·(n − 1)/(n − p)`` (default True),
+        for "HAC" ``n/(n − p)`` (default False), as statsmodels.
+    df_correction : bool, default True
+        "cluster": t and F with ``G − 1`` degrees of freedom (statsmodels' ``df_correction``).
     Returns
     -------
     RegressionResults, or MultiOutputResults when the model has several targets.
     """
     check_choice("cov_type", cov_type, COV_TYPES)
+    options = check_cov_options(cov_type, groups, maxlags, kernel, use_correction, df_correction)
     check_inference_allowed(model)
+    if use_t is not None and not isinstance(use_t, (bool, np.bool_)):
+        raise ValueError(f"use_t={use_t!r} must be True, False or None (statsmodels' default)")
     use_t = (cov_type == "nonrobust") if use_t is None else bool(use_t)
     coef, intercept = _coefficients(model)
     d, k = coef.shape
     if stats.n_features != d or stats.n_targets != k:
         raise ValueError(f"the statistics describe {stats.n_features} features and "
                          f"{stats.n_targets} targets, but the model has {d} and {k}")
+    _checked_options(options, stats)
     fit_intercept = bool(model.fit_intercept)
     factor = GramFactor(stats, fit_intercept)
     if factor.ill_conditioned():
@@ -148,15 +201,21 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
         factor.use_row_factor(rows.qr_factor(factor.design()))
     # leverage is needed by HC2/HC3; otherwise it is left to a pass on first use (it costs
     # as much as the rest of the summary)
-    lazy = keep_rows and cov_type in ("nonrobust", "HC0", "HC1")
+    lazy = keep_rows and cov_type not in ("HC2", "HC3")
     totals = residual_pass(rows, coef, intercept, factor, cov_type, keep_rows,
-                            need_leverage=keep_rows and not lazy)
+                           need_leverage=keep_rows and not lazy, options=options)
     if lazy and totals.leverage is None:
         def again():
             parts = rows.map_blocks(functools.partial(partition_leverage, factor=factor))
             return np.concatenate(parts) if parts else np.zeros(0)
-        totals.leverage = LazyLeverage(again, totals.n_rows)
+        totals.leverage = LazyRowValues(again, totals.n_rows)
     check_same_data(totals, stats, factor)
+
+    def residuals_and_fitted():
+        parts = rows.map_blocks(functools.partial(partition_fitted, coef=coef,
+                                                  intercept=intercept))
+        return np.concatenate(parts) if parts else np.zeros((0, 2 * k))
+    fitted = LazyRowValues(residuals_and_fitted, totals.n_rows)
 
     names = getattr(model, "feature_names_in_", None)
     feature_names = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(d)]
@@ -208,6 +267,16 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
     omni, omni_p = omnibus_test(nobs, skew, kurt)
     dw = durbin_watson_statistic(totals.dw_num, totals.ssr)
     fit_info = _fit_info(model)
+    meats, n_groups = None, ()
+    df_inference = df_resid
+    if cov_type in ("cluster", "HAC"):
+        meats, n_groups = robust_meats(options, totals, nobs, d + int(fit_intercept))
+        if n_groups and options.df_correction:
+            df_inference = min(n_groups) - 1
+    cov_kwds = {"groups": options.group_names, "n_groups": n_groups,
+                "maxlags": options.maxlags, "kernel": options.kernel,
+                "use_correction": options.use_correction,
+                "df_correction": options.df_correction} if meats is not None else {}
 
     results = []
     for j in range(k):
@@ -220,6 +289,8 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
             scale = ssr / dfr if df_resid > 0 else np.float64("nan")
             if cov_type == "nonrobust":
                 cov = scale * (M @ M.T)
+            elif meats is not None:
+                cov = M @ meats[j] @ M.T
             else:
                 cov = M @ totals.meat[j] @ M.T
                 if cov_type == "HC1":
@@ -231,7 +302,7 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
         with np.errstate(invalid="ignore", divide="ignore"):
             bse = np.sqrt(np.diag(cov))
             tvalues = params / bse
-        pvalues = two_sided_pvalues(tvalues, df_resid, use_t)
+        pvalues = two_sided_pvalues(tvalues, df_inference, use_t)
         # sums of squares: centred TSS from the centred statistics, exact
         q = np.float64(stats.target_comoment[j, j])
         tss = q if k_constant else q + stats.weight_sum * float(stats.mean_y[j]) ** 2
@@ -240,16 +311,18 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
             rsquared = 1.0 - ssr / tss
             rsquared_adj = 1.0 - (nobs - k_constant) / dfr * (1.0 - rsquared)
         omega = None
-        if cov_type != "nonrobust":
+        if meats is not None:
+            omega = meats[j]
+        elif cov_type != "nonrobust":
             with np.errstate(divide="ignore"):
                 omega = totals.meat[j] * (nobs / dfr if cov_type == "HC1" else 1.0)
         if implicit_constant and cov_type != "nonrobust":
             # no coefficient is "the constant" to leave out of the Wald test (statsmodels: nan)
-            fvalue, f_pvalue, f_df = float("nan"), float("nan"), (df_model, df_resid)
+            fvalue, f_pvalue, f_df = float("nan"), float("nan"), (df_model, df_inference)
         else:
             fvalue, f_pvalue, f_df = f_test(cov_type, params, cov, ess, ssr, df_model,
                                             df_resid, fit_intercept, const_idx, unidentified,
-                                            factor, omega)
+                                            factor, omega, df_inference)
         llf = (-0.5 * nobs * (1.0 + math.log(2.0 * math.pi * ssr / nobs))
                + 0.5 * totals.log_weight_sum) if ssr > 0 and nobs > 0 else float("inf")
         n_par = df_model + k_constant
@@ -280,7 +353,8 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
             target_name=target_names[j], param_names=param_names, feature_names=tuple(feature_names),
             params=params, bse=bse, tvalues=tvalues, pvalues=pvalues, _cov=cov,
             identified=~unidentified, cov_type=cov_type, use_t=use_t, nobs=nobs, rank=rank,
-            df_resid=df_resid, df_model=df_model, k_constant=k_constant,
+            df_resid=df_resid, df_resid_inference=df_inference, cov_kwds=dict(cov_kwds),
+            df_model=df_model, k_constant=k_constant,
             k_intercept=int(fit_intercept), const_idx=const_idx,
             weighted=stats.weight_sum != stats.n_rows or totals.log_weight_sum != 0.0,
             ssr=ssr, ess=ess, tss=tss, scale=scale, mse_resid=scale,
@@ -290,7 +364,8 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
             durbin_watson=float(dw[j]), jarque_bera=float(jb[j]), jarque_bera_pvalue=float(jb_p[j]),
             omnibus=float(omni[j]), omnibus_pvalue=float(omni_p[j]), skew=float(skew[j]),
             kurtosis=float(kurt[j]), distance_in_se=distance_se, relative_loss_gap=loss_gap,
-            fit_info=fit_info, _leverage=leverage, _wresid=wresid,
+            fit_info=fit_info, _leverage=leverage, _wresid=wresid, _fitted=fitted,
+            _target_index=j, _n_targets=k,
         ))
     return results[0] if k == 1 else MultiOutputResults(results)
 

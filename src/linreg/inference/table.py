@@ -28,6 +28,37 @@ _COV_DESCRIPTIONS = {
 }
 
 
+def _cov_description(r) -> str:
+    """What the covariance is, in words (cluster and HAC with their settings)."""
+    kw = r.cov_kwds
+    if r.cov_type == "cluster":
+        groups = [f"{name} ({G} clusters)" for name, G in zip(kw["groups"], kw["n_groups"],
+                                                              strict=True)]
+        text = ("Standard errors are robust to correlation within clusters of "
+                + " and of ".join(groups)
+                + (" (two-way: Cameron, Gelbach and Miller)" if len(groups) == 2 else ""))
+        text += (", with the small-sample correction G/(G − 1)·(n − 1)/(n − p)"
+                 if kw["use_correction"] else ", without small-sample correction")
+        return text + "."
+    if r.cov_type == "HAC":
+        return (f"Standard errors are heteroscedasticity and autocorrelation robust (HAC, "
+                f"Newey–West, {kw['kernel']} kernel, {kw['maxlags']} lags of the rows in their "
+                f"order, {'with' if kw['use_correction'] else 'without'} small-sample "
+                "correction).")
+    return _COV_DESCRIPTIONS[r.cov_type]
+
+
+def _distribution(r) -> str:
+    """Which distribution the p-values and intervals come from."""
+    if r.use_t:
+        df = r.df_resid_inference
+        extra = " (the number of clusters − 1)" if df != r.df_resid else ""
+        return (f"p-values and confidence intervals use Student's t with {df} degrees of "
+                f"freedom{extra}.")
+    return ("p-values and confidence intervals use the normal distribution (z: large-sample "
+            "inference; use_t=True for Student's t).")
+
+
 def _fmt(x: float, width: int = 10) -> str:
     """Like statsmodels' forg: 4 decimals for moderate numbers, else 4 significant digits."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -129,7 +160,14 @@ def format_table(r) -> str:
     if r.k_constant == 0:
         notes.append("R² is computed without centering (uncentered) since the model does not "
                      "contain a constant.")
-    notes.append(_COV_DESCRIPTIONS[r.cov_type])
+    notes.append(_cov_description(r))
+    notes.append(_distribution(r))
+    with_nan = [n for n, v, ok in zip(r.param_names, r.bse, r.identified, strict=True)
+                if ok and v != v]
+    if r.cov_type == "cluster" and with_nan:
+        notes.append(f"The two-way covariance (A + B − A∩B) is not positive semi-definite: the "
+                     f"variance of {', '.join(with_nan)} is negative, so its standard error is "
+                     "NaN (as in statsmodels); clustering on one variable avoids this.")
     if r.distance_in_se > 0.01 and info.get("stop_reason") != "exact":
         # (a closed form is the exact solution up to rounding; on noiseless data the standard
         # errors are themselves rounding-sized, so the distance in them means nothing)

@@ -32,13 +32,15 @@ __all__ = ["Rows", "MemoryRows", "SparseRows", "SourceRows", "StatsRows", "Accum
            "NoRowsError"]
 
 
-def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None) -> Rows:
+def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None,
+            exclude=()) -> Rows:
     """The :class:`Rows` for what a user passed to ``fit`` or ``summary``.
 
     ``X`` may be a :mod:`linreg.sources` source (``y`` and ``sample_weight`` then come from
     it), a dask array or DataFrame (:mod:`linreg.dask_support`), or in-memory data, which
     ``validate(X, y, sample_weight) -> (X, Y, single, w)`` checks (the estimator's
     validation, which also records scikit-learn's ``n_features_in_``/``feature_names_in_``).
+    ``exclude``: columns of a Dask DataFrame that are not features (cluster labels).
     """
     from ..dask_support import is_dask_collection, require_dask
     from ..sources import is_source
@@ -50,7 +52,7 @@ def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None) -> 
     if is_dask_collection(X) or is_dask_collection(y):
         require_dask()
         from .dask import DaskRows
-        return DaskRows(X, y, sample_weight)
+        return DaskRows(X, y, sample_weight, exclude)
     if validate is None:
         raise ValueError("in-memory rows need the estimator's validation")
     from ..inference import target_names_of

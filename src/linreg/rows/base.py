@@ -45,9 +45,21 @@ class Rows(ABC):
         """Blocks ``(X, Y, w)`` of the rows, in order (or shuffled: blocks in a random order,
         the rows of each permuted)."""
 
-    def map_blocks(self, fn: Callable) -> list:
-        """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are."""
-        return [fn(block, i) for i, block in enumerate(self.blocks())]
+    def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
+        """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are.
+
+        With ``groups`` (a tuple of label arrays aligned with the rows, or of column names
+        where the rows have named columns: a file source, a Dask DataFrame), each block comes
+        with its rows' labels: ``fn((X, Y, w, (labels, …)), index)``."""
+        if not groups:
+            return [fn(block, i) for i, block in enumerate(self.blocks())]
+        arrays = array_groups(groups, "these rows")
+        out, start = [], 0
+        for i, block in enumerate(self.blocks()):
+            stop = start + len(block[0])
+            out.append(fn(tuple(block) + (tuple(g[start:stop] for g in arrays),), i))
+            start = stop
+        return out
 
     def map_blocks_at(self, fn: Callable) -> list:
         """``[fn((X, Y, w), start) for each block]``, in row order, run where the rows are;
@@ -78,6 +90,15 @@ class Rows(ABC):
         return streamed_qr_factor(self.blocks(), design, y_shift)
 
 
+def array_groups(groups: tuple, where: str) -> tuple:
+    """``groups`` when they are arrays; column names are refused (``where`` names the rows)."""
+    if any(isinstance(g, str) for g in groups):
+        raise ValueError(f"groups={list(groups)!r} names columns, but {where} have no named "
+                         "columns to take them from: pass the cluster labels as arrays aligned "
+                         "with the rows (e.g. df['firm'].to_numpy())")
+    return groups
+
+
 class StatsRows(Rows):
     """No rows at all: only their statistics (after ``merge``)."""
 
@@ -93,7 +114,7 @@ class StatsRows(Rows):
         raise NoRowsError("this needs the rows of X, and only their sufficient statistics are "
                           "available here (after merge or partial_fit); pass the rows")
 
-    def map_blocks(self, fn: Callable) -> list:
+    def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
         return list(self.blocks())
 
     def map_blocks_at(self, fn: Callable) -> list:

@@ -78,6 +78,15 @@ def _frame_block(df, features, targets, weight):
     return X, Y, w
 
 
+def _frame_grouped_block(df, features, targets, weight, names):
+    return _frame_block(df, features, targets, weight) + (
+        tuple(df[name].to_numpy() for name in names),)
+
+
+def _array_grouped_block(X, Y, w, labels):
+    return _array_block(X, Y, w) + (labels,)
+
+
 def _label(value):
     return value.item() if isinstance(value, np.generic) else value
 
@@ -117,12 +126,18 @@ def _tree(items: list, merge):
     return items[0]
 
 
+def _shown_groups(groups) -> str:
+    return ", ".join(repr(g) if isinstance(g, str) else f"an array of {len(g)} labels"
+                     for g in groups)
+
+
 # ----------------------------------------------------------------------------- inputs
 class DaskRows(Rows):
     """The rows of dask arrays or a dask DataFrame (:class:`linreg.rows.Rows`): partitions as
-    delayed objects, each turned into what is asked of it where it lives."""
+    delayed objects, each turned into what is asked of it where it lives.  ``exclude``: columns
+    of a DataFrame that are not features (the cluster labels a summary reads along)."""
 
-    def __init__(self, X, y, sample_weight):
+    def __init__(self, X, y, sample_weight, exclude=()):
         import dask.array as da
         from dask import delayed
         self.delayed = delayed
@@ -140,7 +155,7 @@ class DaskRows(Rows):
                     name = "__target__"
                 frame = frame.assign(**{name: y})
                 targets, self.single_target = [name], True
-                features = [c for c in X.columns if c != sample_weight]
+                features = [c for c in X.columns if c != sample_weight and c not in exclude]
             else:
                 targets = name_list(y)
                 self.single_target = isinstance(y, str)
@@ -148,7 +163,8 @@ class DaskRows(Rows):
                     if t not in frame.columns:
                         raise ValueError(f"column {t!r} is not in the DataFrame; its columns are "
                                          f"{list(frame.columns)}")
-                features = [c for c in frame.columns if c not in targets and c != sample_weight]
+                features = [c for c in frame.columns
+                            if c not in targets and c != sample_weight and c not in exclude]
             for c in features + targets + ([sample_weight] if sample_weight else []):
                 if frame.dtypes[c].kind not in "biuf":
                     raise ValueError(f"column {c!r} has dtype {frame.dtypes[c]}, not numbers; "
@@ -175,6 +191,18 @@ class DaskRows(Rows):
                           for p in parts]
             self._lengths = [delayed(len, pure=True)(p) for p in parts]
             self._starts = None       # found on demand (a count of each partition's rows)
+            self._columns = list(frame.columns)
+
+            def grouped(groups):
+                bad = [g for g in groups if not isinstance(g, str) or g not in self._columns]
+                if bad:
+                    raise ValueError(
+                        "with a dask DataFrame, give groups as column names of it "
+                        f"({self._columns}); got {_shown_groups(bad)}")
+                return [delayed(_frame_grouped_block, pure=True)(p, features, targets,
+                                                                 sample_weight, list(groups))
+                        for p in parts]
+            self._grouped = grouped
             return
         if not isinstance(X, da.Array):
             raise ValueError(f"X is a {type(X).__name__}; linreg fits dask arrays and dask "
@@ -222,6 +250,16 @@ class DaskRows(Rows):
             for a, b, c in zip(xs, ys, ws)]
         self._rows = [delayed(_array_block, pure=True)(a, b, c) for a, b, c in zip(xs, ys, ws)]
         self._starts, self._n_rows = starts, int(n)
+        bounds = list(zip(starts, np.cumsum(rows).astype(int).tolist(), strict=True))
+
+        def grouped(groups):
+            from .base import array_groups
+            array_groups(groups, "dask arrays")
+            return [delayed(_array_grouped_block, pure=True)(
+                        a, b, c, tuple(np.asarray(g[lo:hi]) for g in groups))
+                    for (a, b, c), (lo, hi) in zip(zip(xs, ys, ws, strict=True), bounds,
+                                                   strict=True)]
+        self._grouped = grouped
 
     def stats(self) -> SufficientStats:
         import dask
@@ -249,8 +287,11 @@ class DaskRows(Rows):
         merged in a binary tree on the cluster; only the final factor comes back."""
         return _tree(self._factor(design, y_shift), merge_qr_factors).compute()
 
-    def map_blocks(self, func) -> list:
-        """``[func((X, Y, w), index) for each partition]``, in partition order.
+    def map_blocks(self, func, groups: tuple = ()) -> list:
+        """``[func((X, Y, w), index) for each partition]``, in partition order (with
+        ``groups``, ``(X, Y, w, labels)``: column names of a DataFrame, read where the
+        partition is; or label arrays aligned with the rows of dask arrays, each partition's
+        slice sent with its task).
 
         Each call runs on the cluster, where the partition's rows are (``X`` (m, d) and
         ``Y`` (m, k) float arrays, ``w`` (m,) or None); only the results come back to the
@@ -259,7 +300,8 @@ class DaskRows(Rows):
         arguments small too.
         """
         import dask
-        tasks = [self.delayed(func, pure=False)(rows, i) for i, rows in enumerate(self._rows)]
+        parts = self._grouped(groups) if groups else self._rows
+        tasks = [self.delayed(func, pure=False)(rows, i) for i, rows in enumerate(parts)]
         return list(dask.compute(*tasks))
 
     def row_count(self) -> int:

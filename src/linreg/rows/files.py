@@ -29,3 +29,11 @@ class SourceRows(Rows):
 
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         return self.source.blocks(shuffle, rng)
+
+    def map_blocks(self, fn, groups: tuple = ()) -> list:
+        """As :meth:`Rows.map_blocks`; cluster labels named by column are read with each
+        block, in the same pass (:meth:`linreg.sources.Source.grouped_blocks`)."""
+        if groups and all(isinstance(g, str) for g in groups):
+            return [fn(block, i)
+                    for i, block in enumerate(self.source.grouped_blocks(list(groups)))]
+        return super().map_blocks(fn, groups)

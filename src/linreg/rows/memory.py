@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ..stats import BLOCK_ROWS, SufficientStats
-from .base import Rows
+from .base import Rows, array_groups
 
 __all__ = ["MemoryRows"]
 
@@ -56,15 +56,18 @@ class MemoryRows(Rows):
             stop = min(start + self.block_rows, n)
             yield X[start:stop], Y[start:stop], None if w is None else w[start:stop]
 
-    def map_blocks(self, fn: Callable) -> list:
+    def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
         from ..parallel import map_row_pieces, row_pieces
         index = {start: i for i, (start, _) in enumerate(row_pieces(self.X.shape[0],
                                                                     self.block_rows))}
         w = self.sample_weight
+        groups = array_groups(groups, "rows in memory")
 
         def piece(start: int, stop: int):
-            return fn((self.X[start:stop], self.Y[start:stop],
-                       None if w is None else w[start:stop]), index[start])
+            block = (self.X[start:stop], self.Y[start:stop], None if w is None else w[start:stop])
+            if groups:
+                block += (tuple(g[start:stop] for g in groups),)
+            return fn(block, index[start])
 
         return map_row_pieces(piece, self.X.shape[0], self.block_rows)
 

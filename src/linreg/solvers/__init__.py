@@ -4,6 +4,7 @@
 name      what it does                                          module
 ========= ===================================================== ==========================
 normal    the normal equations from the statistics (Cholesky)   :mod:`.normal`
+          (positive=True: Lawson–Hanson on the Gram matrix)     :mod:`.nnls`
 qr        QR of the rows (refined in memory; TSQR elsewhere)    :mod:`.qr`
 gd        full-batch gradient descent                           :mod:`.iterative`
 sgd       one sample per update                                 :mod:`.iterative`
@@ -25,8 +26,9 @@ from ..refine import warn_statistics_only
 from . import iterative, lsqr, normal, qr
 from .problem import Problem, make_problem
 
-__all__ = ["SOLVERS", "SOLVER_NAMES", "ITERATIVE_SOLVERS", "NORMAL_EQUATIONS_MAX_CONDITION",
-           "Problem", "make_problem", "choose", "fitted_attributes", "coefficient_attributes"]
+__all__ = ["SOLVERS", "SOLVER_NAMES", "ITERATIVE_SOLVERS", "POSITIVE_SOLVERS",
+           "NORMAL_EQUATIONS_MAX_CONDITION", "Problem", "make_problem", "choose",
+           "fitted_attributes", "coefficient_attributes"]
 
 SOLVERS = {
     "normal": normal.solve,
@@ -42,25 +44,40 @@ SOLVER_NAMES = ("auto",) + tuple(SOLVERS)
 ITERATIVE_SOLVERS = ("gd", "sgd", "minibatch")
 
 
-def choose(requested: str, condition_number: float, can_factor: bool) -> str:
+#: the solvers that can keep the coefficients non-negative (positive=True)
+POSITIVE_SOLVERS = ("auto", "normal", "gd")
+
+
+def choose(requested: str, condition_number: float, can_factor: bool,
+           positive: bool = False) -> str:
     """The solver to run: ``"auto"`` is ``"normal"``, or ``"qr"`` when the condition number
     says the normal equations would lose digits and a QR factor of the rows can be had
-    (``can_factor``).  Warns when the normal equations run on a design where they may lose
-    more than 10 of 16 digits."""
+    (``can_factor``; never with ``positive``, whose active set works on the Gram matrix).
+    Warns when the normal equations run on a design where they may lose more than 10 of 16
+    digits."""
     digits = 2 * np.log10(condition_number) if np.isfinite(condition_number) else np.inf
     if requested == "auto":
         if condition_number**2 <= NORMAL_EQUATIONS_MAX_CONDITION:
             return "normal"
-        if can_factor:
+        if can_factor and not positive:
             return "qr"
-        warn_statistics_only(condition_number)     # with the digits the statistics keep
+        if positive:
+            if condition_number**2 > 1e10 and not np.isinf(condition_number):
+                # (a rank-deficient design with positive=True: its RankDeficiencyWarning says it)
+                warn_user(
+                    f"the design's condition number is {condition_number:.3g} and "
+                    "positive=True works on the Gram matrix, so the normal equations may lose "
+                    f"about {digits:.0f} of 16 digits.", IllConditionedWarning)
+        else:
+            warn_statistics_only(condition_number)     # with the digits the statistics keep
         return "normal"
     if requested == "normal" and 1e10 < condition_number**2 < np.inf:
         m = MessageBuilder()
         warn_user(IllConditionedWarning(
             f"the design's condition number is {condition_number:.3g}, so the normal equations "
-            f"may lose about {digits:.0f} of 16 digits; {m.setting('solver', 'qr')} (or "
-            f"{m.setting('solver', 'auto')}) keeps about twice as many.",
+            f"may lose about {digits:.0f} of 16 digits"
+            + ("." if positive else f"; {m.setting('solver', 'qr')} (or "
+               f"{m.setting('solver', 'auto')}) keeps about twice as many."),
             parameters=m.parameters), IllConditionedWarning)
     return requested
 

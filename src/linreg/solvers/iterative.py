@@ -45,7 +45,8 @@ def training_settings(params: dict, solver: str) -> TrainingSettings:
         early_stopping=bool(params["early_stopping"]),
         validation_fraction=float(params["validation_fraction"]),
         n_iter_no_change=int(params["n_iter_no_change"]), callback=params["callback"],
-        fit_intercept=bool(params["fit_intercept"]), alpha=float(params["alpha"]))
+        fit_intercept=bool(params["fit_intercept"]), alpha=float(params["alpha"]),
+        positive=bool(params.get("positive", False)))
 
 
 def report_function(design: Design, n_targets: int, single: bool, fit_intercept: bool):
@@ -95,7 +96,7 @@ def solve(problem: Problem) -> Solution:
                             checkpoint=problem.checkpoint)
     warn_stopping(divergence_warning(settings, outcome.state))
     gap = optimality_gap(problem.ds, problem.design, outcome.theta, outcome.beta,
-                         problem.alpha, int(problem.stats.n_rows))
+                         problem.alpha, int(problem.stats.n_rows), settings.positive)
     warn_stopping(stop_warning(outcome.stop_reason, settings, outcome.state, gap, problem.ds))
     return Solution(outcome.theta, outcome.beta, d, training=outcome, settings=settings)
 

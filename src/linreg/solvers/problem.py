@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..design import Design, DesignStats
+from ..penalty import alpha_per_target, is_penalized
 from ..rank import Identification, identify_stats
 from ..rows import Rows
 from ..stats import SufficientStats
@@ -24,7 +25,7 @@ class Problem:
     stats: SufficientStats
     design: Design
     ds: DesignStats
-    alpha: float
+    alpha: object              # a float, or one per target (an array of shape (k,))
     rows: Rows
     #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
     identification: Identification
@@ -35,15 +36,21 @@ class Problem:
     init: object = None
     report: object = None
     checkpoint: object = None
+    #: non-negative coefficients (positive=True): the closed form is linreg.solvers.nnls
+    positive: bool = False
 
 
 def make_problem(stats: SufficientStats, rows: Rows, fit_intercept: bool, standardize: bool,
-                 alpha: float) -> Problem:
+                 alpha, positive: bool = False) -> Problem:
     """The design (centring and scaling) from the statistics, the statistics in its
-    coordinates, and the rank decision."""
+    coordinates, the rank decision and the condition number.  ``alpha``: a number, or one
+    per target (checked against the statistics' targets; a float when they are all equal)."""
     from ..closed_form import condition_number
     design = Design.from_stats(stats, fit_intercept, standardize)
     ds = design.apply(stats)
     identification = identify_stats(stats, fit_intercept)
-    kappa = identification.condition_number if alpha == 0 else condition_number(ds, float(alpha))
-    return Problem(stats, design, ds, float(alpha), rows, identification, kappa)
+    alpha = alpha_per_target(alpha, stats.n_targets)
+    kappa = (condition_number(ds, alpha) if is_penalized(alpha)
+             else identification.condition_number)
+    return Problem(stats, design, ds, alpha, rows, identification, kappa,
+                   positive=bool(positive))

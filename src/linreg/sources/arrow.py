@@ -33,8 +33,11 @@ class ArrowColumnSource(ColumnSource):
         w = None
         if self.weight_name is not None:
             w = arrow_rows(data, [self.weight_name], rows)[:, 0]
+        groups = tuple(data.column(name).to_numpy(zero_copy_only=False)
+                       for name in self.group_names) or None
         return RawChunk(arrow_rows(data, self.feature_names, rows),
-                        arrow_rows(data, self.target_names, rows), w, first_row, file, file_row)
+                        arrow_rows(data, self.target_names, rows), w, first_row, file, file_row,
+                        groups)
 
 
 def arrow_rows(data, names: list, rows: int) -> np.ndarray:

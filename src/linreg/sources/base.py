@@ -72,6 +72,7 @@ class RawChunk:
     first_row: int          # global data-row index of the first row
     file: str               # where the rows came from (for messages)
     file_row: int           # data-row index of the first row within that file
+    groups: tuple | None = None   # label columns read along (grouped_blocks), one array each
 
 
 def describe_value(value) -> str:
@@ -205,6 +206,20 @@ class Source:
         With ``shuffle=True`` the blocks come in a random order and the rows of each block
         are permuted (not a global shuffle: see :mod:`linreg.sources`).
         """
+        for X, Y, w, _ in self.checked_blocks(shuffle, random_state):
+            yield X, Y, w
+
+    def grouped_blocks(self, names: list) -> Iterator[tuple]:
+        """Blocks ``(X, Y, w, labels)`` in file order, with ``labels`` the columns ``names``
+        (cluster labels: numbers or text, one array per column) of the same rows, read in
+        the same pass.  Only sources whose columns have names can do this."""
+        raise ValueError(f"{self!r} has no named columns to take groups={names!r} from: pass "
+                         "the cluster labels as arrays aligned with the rows")
+
+    def checked_blocks(self, shuffle: bool = False, random_state=None) -> Iterator[tuple]:
+        """``(X, Y, w, chunk)`` of every block, checked and converted as :meth:`blocks`
+        gives them, with the :class:`RawChunk` they came from (where they are in the files,
+        and the label columns read along)."""
         rng = np.random.default_rng(random_state)
         for c in self._chunks(self._order(shuffle, rng)):
             self._check_chunk(c)
@@ -218,7 +233,7 @@ class Source:
                 perm = rng.permutation(X.shape[0])
                 X, Y = X[perm], Y[perm]
                 w = None if w is None else w[perm]
-            yield X, Y, w
+            yield X, Y, w, c
         self.check_unchanged()
 
     __iter__ = blocks

@@ -3,6 +3,7 @@ the features, the targets and the weights, and a block built from named columns.
 
 from __future__ import annotations
 
+import copy
 import glob
 import os
 from collections import Counter
@@ -18,6 +19,9 @@ __all__ = ["ColumnSource", "expand_paths"]
 class ColumnSource(Source):
     """A source whose file has named columns (Parquet, CSV, ``.npy``/``.npz`` tables): the
     choice of target, features, drop and weight, and a block built from named columns."""
+
+    #: label columns read with each block (see :meth:`grouped_blocks`); none for a fit
+    group_names: tuple = ()
 
     def _select(self, columns: list, target, features, drop, weight, where: str,
                 features_role: str = "a feature") -> None:
@@ -65,6 +69,7 @@ class ColumnSource(Source):
         check_width(len(features) + len(targets), where, "features=[...] or drop=[...]")
         self.feature_names = features
         self.target_names = targets
+        self.file_columns = list(columns)
         self.weight_name = weight
         self.has_weights = weight is not None
         self.n_features = len(features)
@@ -72,6 +77,27 @@ class ColumnSource(Source):
 
     def _weight_label(self):
         return str(self.weight_name)
+
+    def grouped_blocks(self, names: list):
+        """Blocks ``(X, Y, w, labels)``: ``labels`` the columns ``names`` of the same rows
+        (cluster labels; any column of the file, numbers or text), read in the same pass."""
+        for name in names:
+            if name not in self.file_columns:
+                raise MalformedDataError(f"{self._file_names()} has no column {name!r} (the "
+                                         f"groups); its columns are {_shown(self.file_columns)}")
+        for X, Y, w, c in self.reading_groups(names).checked_blocks():
+            yield X, Y, w, c.groups
+
+    def reading_groups(self, names: list) -> ColumnSource:
+        """A copy of this source that also reads the columns ``names`` with every block."""
+        reader = copy.copy(self)
+        reader.group_names = tuple(names)
+        reader.prepare_groups()
+        return reader
+
+    def prepare_groups(self) -> None:
+        """Make the label columns :attr:`group_names` readable (a hook for the formats that
+        load chosen columns up front)."""
 
     @property
     def _used(self) -> list:
@@ -88,7 +114,8 @@ class ColumnSource(Source):
             Y[:, j] = getcol(name)
         w = (None if self.weight_name is None
              else np.asarray(getcol(self.weight_name), dtype=np.float64))
-        return RawChunk(X, Y, w, first_row, file, file_row)
+        groups = tuple(np.asarray(getcol(name)) for name in self.group_names) or None
+        return RawChunk(X, Y, w, first_row, file, file_row, groups)
 
 
 def _shown(columns: list) -> str:

@@ -181,10 +181,15 @@ class CsvSource(ArrowColumnSource):
         read_options = pcsv.ReadOptions(column_names=self.columns, block_size=self._block_size)
         parse_options = pcsv.ParseOptions(delimiter=self.delimiter)
         try:
-            table = pcsv.read_csv(data, read_options=read_options, parse_options=parse_options,
-                                  convert_options=pcsv.ConvertOptions(
-                                      column_types={c: pa.float64() for c in self._used},
-                                      null_values=MISSING_TOKENS, include_columns=self._used))
+            table = pcsv.read_csv(
+                data, read_options=read_options, parse_options=parse_options,
+                convert_options=pcsv.ConvertOptions(
+                    # labels read along (cluster ids) are text: "01" and "1" stay apart
+                    column_types={**{c: pa.float64() for c in self._used},
+                                  **{c: pa.string() for c in self.group_names}},
+                    null_values=MISSING_TOKENS,
+                    include_columns=self._used + [c for c in self.group_names
+                                                  if c not in self._used]))
         except pa.ArrowInvalid:
             # true/false columns (as R and pandas write logicals) read as 1/0, as Parquet
             # booleans do; anything else that is not a number is diagnosed line by line

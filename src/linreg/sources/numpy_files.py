@@ -192,6 +192,7 @@ class NpyColumnsSource(ColumnSource):
         else:
             columns, getter = self._open_npy()
         self._select(columns, target, features, drop, weight, self.path, features_role)
+        self._getter = getter
         self._arrays = getter(self._used)
         for name, a in self._arrays.items():
             if a.dtype.kind not in "fiub":
@@ -244,6 +245,12 @@ class NpyColumnsSource(ColumnSource):
     def __repr__(self):
         return f"sources.arrays({self.path!r}, target={self.target_names!r})"
 
+    def prepare_groups(self) -> None:
+        # a structured .npy or an .npz archive: the label arrays join the columns read
+        if self._matrix is None:
+            missing = [n for n in self.group_names if n not in self._arrays]
+            self._arrays = {**self._arrays, **self._getter(missing)}
+
     def _files(self):
         return [self.path]
 
@@ -261,8 +268,9 @@ class NpyColumnsSource(ColumnSource):
                 # into memory (so no view of the memory map is handed out)
                 rows = self._matrix[start:stop]
                 w = None if self.weight_name is None else _pick(rows, [self.weight_name])[:, 0]
+                groups = tuple(_pick(rows, [g])[:, 0] for g in self.group_names) or None
                 yield RawChunk(_pick(rows, self.feature_names), _pick(rows, self.target_names), w,
-                               start, self.path, start)
+                               start, self.path, start, groups)
                 continue
             block = {name: a[start:stop] for name, a in self._arrays.items()}
             yield self._columns_to_chunk(block.__getitem__, stop - start, start, self.path, start)

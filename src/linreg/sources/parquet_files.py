@@ -81,7 +81,8 @@ class ParquetSource(ArrowColumnSource):
                         raise _not_parquet(f, exc) from None
                 size = self.chunk_rows or max(1, pf.metadata.row_group(g).num_rows)
                 batches = pf.iter_batches(batch_size=size, row_groups=[g],
-                                          columns=self._used, use_threads=True)
+                                          columns=self._used + list(self.group_names),
+                                          use_threads=True)
                 while True:
                     try:
                         batch = next(batches, None)
