@@ -114,3 +114,19 @@ def test_cli_report(tmp_path):
     assert main(["fit", str(data), "--target", target, "-o", str(model), "-q"]) == 0
     assert main(["report", str(model), str(data), "-o", str(page), "-q"]) == 0
     assert "Residuals vs fitted" in page.read_text(encoding="utf-8")
+
+
+def test_results_show_their_table_in_a_notebook():
+    """RegressionResults._repr_html_ (and MultiOutputResults', one table per target) is the
+    report's results table, with the numbers the API gives."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 2))
+    Y = X @ [[1.0, -2.0], [0.5, 3.0]] + rng.normal(size=(80, 2))
+    single = LinearRegression().fit(X, Y[:, 0]).summary()
+    html = single._repr_html_()
+    assert html == results_html(single)
+    assert f"{single.params[1]:.6g}" in html and f"{single.rsquared:.6g}" in html
+    both = LinearRegression().fit(X, Y).summary()
+    html = both._repr_html_()
+    assert html.count('id="coefficients"') == 2
+    assert f"{both[1].params[2]:.6g}" in html

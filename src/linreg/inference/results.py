@@ -270,6 +270,11 @@ class RegressionResults:
         return (f"<RegressionResults {self.target_name!r}: {self.nobs} observations, "
                 f"{len(self.params)} parameters, R²={self.rsquared:.4g}, cov_type={self.cov_type}>")
 
+    def _repr_html_(self) -> str:
+        """The fit statistics and coefficient table as HTML (what a notebook shows)."""
+        from .table import results_html
+        return results_html(self)
+
     def __str__(self) -> str:
         return format_table(self)
 
@@ -297,6 +302,10 @@ def _quadratic_rows(X, Vww, Vbw, Vbb):
 
 class MultiOutputResults(tuple):
     """One :class:`RegressionResults` per target (``results[j]``), printed one table each."""
+
+    def _repr_html_(self) -> str:
+        """One HTML table per target (what a notebook shows)."""
+        return "".join(r._repr_html_() for r in self)
 
     def __str__(self) -> str:
         return "\n\n".join(format_table(r) for r in self)

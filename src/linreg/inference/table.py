@@ -207,3 +207,28 @@ def format_table(r) -> str:
 
 def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, subsequent_indent="    ")
+
+
+def results_html(result) -> str:
+    """An HTML table of a RegressionResults (what ``_repr_html_`` shows in a notebook)."""
+    import numpy as np
+
+    from ..report.html import escape, table
+
+    stat = "t" if result.use_t else "z"
+    ci = result.conf_int()
+    rows = [[name, f"{c:.6g}", f"{s:.4g}", f"{tv:.3f}", f"{p:.3g}", f"{lo:.6g}", f"{hi:.6g}"]
+            for name, c, s, tv, p, (lo, hi) in zip(result.param_names, result.params, result.bse,
+                                                  result.tvalues, result.pvalues, ci)]
+    coef = table(["term", "coef", "std err", stat, f"P>|{stat}|", "[0.025", "0.975]"], rows,
+                 table_id="coefficients")
+    fit = [["observations", f"{result.nobs:g}"], ["R²", f"{result.rsquared:.6g}"],
+           ["adjusted R²", f"{result.rsquared_adj:.6g}"],
+           ["F statistic", f"{result.fvalue:.6g}"], ["P(F)", f"{result.f_pvalue:.3g}"],
+           ["residual std. error σ", f"{np.sqrt(result.scale):.6g}"],
+           ["df (model, residual)", f"{result.df_model:g}, {result.df_resid:g}"],
+           ["log-likelihood", f"{result.llf:.6g}"], ["AIC", f"{result.aic:.6g}"],
+           ["BIC", f"{result.bic:.6g}"], ["condition number", f"{result.condition_number:.4g}"],
+           ["covariance", str(result.cov_type)]]
+    return (f"<div><strong>OLS results: {escape(result.target_name)}</strong>"
+            f"{table(['statistic', 'value'], fit, table_id='fit-statistics')}{coef}</div>")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats
 
+from ..inference.table import results_html
+
 __all__ = ["Diagnostics", "diagnostics", "lowess", "ppoints", "draw_diagnostics",
            "plot_diagnostics", "results_html", "sample_rows", "MAX_POINTS"]
 
@@ -146,24 +148,3 @@ def plot_diagnostics(model, X, y, sample_weight=None, axes=None):
     return axes
 
 
-def results_html(result) -> str:
-    """An HTML table of a RegressionResults (what ``_repr_html_`` shows in a notebook)."""
-    from .html import escape, table
-
-    stat = "t" if result.use_t else "z"
-    ci = result.conf_int()
-    rows = [[name, f"{c:.6g}", f"{s:.4g}", f"{tv:.3f}", f"{p:.3g}", f"{lo:.6g}", f"{hi:.6g}"]
-            for name, c, s, tv, p, (lo, hi) in zip(result.param_names, result.params, result.bse,
-                                                  result.tvalues, result.pvalues, ci)]
-    coef = table(["term", "coef", "std err", stat, f"P>|{stat}|", "[0.025", "0.975]"], rows,
-                 table_id="coefficients")
-    fit = [["observations", f"{result.nobs:g}"], ["R²", f"{result.rsquared:.6g}"],
-           ["adjusted R²", f"{result.rsquared_adj:.6g}"],
-           ["F statistic", f"{result.fvalue:.6g}"], ["P(F)", f"{result.f_pvalue:.3g}"],
-           ["residual std. error σ", f"{np.sqrt(result.scale):.6g}"],
-           ["df (model, residual)", f"{result.df_model:g}, {result.df_resid:g}"],
-           ["log-likelihood", f"{result.llf:.6g}"], ["AIC", f"{result.aic:.6g}"],
-           ["BIC", f"{result.bic:.6g}"], ["condition number", f"{result.condition_number:.4g}"],
-           ["covariance", str(result.cov_type)]]
-    return (f"<div><strong>OLS results: {escape(result.target_name)}</strong>"
-            f"{table(['statistic', 'value'], fit, table_id='fit-statistics')}{coef}</div>")
