@@ -41,3 +41,14 @@ def single_threaded_blas():
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1):
         yield
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real Dask cluster for a module's tests: a LocalCluster of two worker processes (one
+    thread each) on 127.0.0.1, no dashboard."""
+    from dask.distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, memory_limit="1GiB") as cluster:
+        with Client(cluster) as c:
+            yield c

@@ -14,7 +14,7 @@ from sklearn.linear_model import LinearRegression as SkLinearRegression
 import dask
 import dask.array as da
 import dask.dataframe as dd
-from dask.distributed import Client, LocalCluster, wait
+from dask.distributed import wait
 
 from linreg import LinearRegression, dask_support
 from linreg.rows.dask import DaskRows
@@ -22,12 +22,6 @@ from linreg.rows.dask import DaskRows
 from exact import exact_least_squares, lstsq_fit, rel
 
 
-@pytest.fixture(scope="module")
-def client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, memory_limit="1GiB") as cluster:
-        with Client(cluster) as c:
-            yield c
 
 
 def make_data(n=6000, d=5, k=1, seed=0):

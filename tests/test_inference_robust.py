@@ -539,14 +539,6 @@ def test_table_says_which_distribution_and_covariance():
 
 
 # ----------------------------------------------------------------------------- Dask
-@pytest.fixture(scope="module")
-def client():
-    pytest.importorskip("dask.distributed")
-    from dask.distributed import Client, LocalCluster
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, memory_limit="1GiB") as cluster:
-        with Client(cluster) as c:
-            yield c
 
 
 def test_dask_partitions_match_memory_and_statsmodels(client):

@@ -9,19 +9,12 @@ import pytest
 
 import dask.array as da
 import dask.dataframe as dd
-from dask.distributed import Client, LocalCluster
 
 from linreg import LinearRegressionCV
 
 ALPHAS = np.array([0.0, 1e-3, 1e-2, 1e-1])
 
 
-@pytest.fixture(scope="module")
-def client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, memory_limit="1GiB") as cluster:
-        with Client(cluster) as c:
-            yield c
 
 
 def rel(a, b):
