@@ -61,6 +61,11 @@ class ParameterWording:
     template: str = ""
     parameters: dict | None = None
 
+    def __init__(self, message: str = "", *, parameters: dict | None = None):
+        self.template = message
+        self.parameters = dict(parameters or {})
+        super().__init__(self.worded())
+
     def worded(self, setting=python_setting) -> str:
         if not self.parameters:
             return self.template
@@ -115,31 +120,19 @@ class ConvergenceWarning(ParameterWording, _SklearnConvergenceWarning):
     def __init__(self, message: str = "", *, parameters: dict | None = None,
                  stop_reason: str | None = None, relative_loss_gap: float | None = None,
                  distance_in_se: float | None = None):
-        self.template = message
-        self.parameters = dict(parameters or {})
         self.stop_reason = stop_reason
         self.relative_loss_gap = relative_loss_gap
         self.distance_in_se = distance_in_se
-        super().__init__(self.worded())
+        super().__init__(message, parameters=parameters)
 
 
 class DivergenceError(ParameterWording, ArithmeticError):
     """Training diverged: the loss grew without bound for the chosen learning rate."""
 
-    def __init__(self, message: str = "", *, parameters: dict | None = None):
-        self.template = message
-        self.parameters = dict(parameters or {})
-        super().__init__(self.worded())
-
 
 class ParameterValueError(ParameterWording, ValueError):
     """A parameter's value is not allowed; the message quotes it back (``max_iter=0``, or
     ``--max-iter 0`` on the command line)."""
-
-    def __init__(self, message: str = "", *, parameters: dict | None = None):
-        self.template = message
-        self.parameters = dict(parameters or {})
-        super().__init__(self.worded(repr_setting))
 
     def __str__(self) -> str:
         return self.worded(repr_setting)
@@ -154,11 +147,6 @@ def bad_value(name: str, value, rest: str) -> ParameterValueError:
 class TrainingDataMismatchError(ParameterWording, ValueError):
     """The rows given for a summary are not the rows the model was fitted on."""
 
-    def __init__(self, message: str = "", *, parameters: dict | None = None):
-        self.template = message
-        self.parameters = dict(parameters or {})
-        super().__init__(self.worded())
-
 
 class RankDeficiencyWarning(UserWarning):
     """The design is rank-deficient: some columns are linear combinations of others (or of
@@ -168,16 +156,6 @@ class RankDeficiencyWarning(UserWarning):
 class IllConditionedWarning(ParameterWording, UserWarning):
     """The chosen solver loses many digits on this design; ``solver="qr"`` would not."""
 
-    def __init__(self, message: str = "", *, parameters: dict | None = None):
-        self.template = message
-        self.parameters = dict(parameters or {})
-        super().__init__(self.worded())
-
 
 class PenalizedInferenceError(ParameterWording, ValueError):
     """Ordinary-least-squares inference was asked of a penalized fit (``alpha > 0``)."""
-
-    def __init__(self, message: str = "", *, parameters: dict | None = None):
-        self.template = message
-        self.parameters = dict(parameters or {})
-        super().__init__(self.worded())
