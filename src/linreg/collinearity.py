@@ -29,7 +29,8 @@ def _stats(model):
 
 
 def _named(values, model):
-    names = getattr(model, "feature_names_in_", None)
+    from .validation import coefficient_names
+    names = coefficient_names(model)
     if names is None:
         return values
     import pandas as pd

@@ -24,10 +24,11 @@ from .solvers import (ITERATIVE_SOLVERS, SOLVERS, choose, coefficient_attributes
 from .solvers.iterative import (partial_fit_chunk, report_function, training_settings,
                                 warm_start_params)
 from .rows.sparse import SPARSE_FORMATS, as_csr, check_finite_X
+from .rows.table import predict_table, table_rows
 from .solvers import lsqr
 from .sources import is_source
 from .stats import SufficientStats, representative_point
-from .validation import check_finite, check_sample_weight
+from .validation import check_finite, check_sample_weight, coefficient_names
 
 __all__ = ["LinearRegression", "load"]
 
@@ -206,7 +207,8 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
                  momentum=0.9, beta1=0.9, beta2=0.999, epsilon=1e-8, schedule="auto",
                  power_t=0.25, decay_rate=0.99, batch_size=32, shuffle=True, random_state=0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 callback=None, warm_start=False, positive=False):
+                 callback=None, warm_start=False, positive=False, formula=None,
+                 missing="error"):
         self.solver = solver
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -231,6 +233,8 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         self.callback = callback
         self.warm_start = warm_start
         self.positive = positive
+        self.formula = formula
+        self.missing = missing
 
     def __getstate__(self):
         # the training rows are only referenced for summary(); copying or serializing the
@@ -299,6 +303,9 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
                                  f"solver={self.solver!r} has no training state to save")
             ckpt = Checkpoint(checkpoint, checkpoint_every)
         self.check_params()
+        rows = table_rows(X, y, sample_weight, self.formula, self.missing, self.fit_intercept)
+        if rows is not None:
+            return self._fit_table(rows)
         X, y = _target_from_frame(X, y)
         rows = as_rows(X, y, sample_weight, validate=functools.partial(
             self._validate_training_data, finite_X=False))
@@ -312,6 +319,20 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
             self._set_input_names(rows.feature_names, stats.n_features)
         self._fit_problem(stats, rows, checkpoint=ckpt)
+        return self
+
+    def _fit_table(self, rows) -> "LinearRegression":
+        """Fit a table through its encoding (categorical columns, a formula, missing
+        values): the statistics of the cells, then the same problem as any other rows."""
+        stats = rows.stats()
+        encoding = rows.encoding
+        inputs = [c for c in encoding.columns_used if c not in encoding.formula.targets]
+        self._set_input_names(inputs, len(inputs))
+        self.encoding_ = encoding
+        self.coef_names_ = list(encoding.names)
+        self.terms_ = dict(encoding.term_slices)
+        self.n_dropped_ = int(rows.n_dropped)
+        self._fit_problem(stats, rows)
         return self
 
     def _set_input_names(self, names, n_features: int) -> None:
@@ -341,7 +362,7 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         identification = problem.identification
         if not is_penalized(problem.alpha) and not identification.full_rank:
             warn_user(rank_deficiency_message(identification, stats,
-                                              getattr(self, "feature_names_in_", None),
+                                              coefficient_names(self),
                                               self.fit_intercept, self.positive),
                       RankDeficiencyWarning)
         self._set_attributes(fitted_attributes(problem, solution, rows.single_target), solver,
@@ -459,6 +480,8 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         ``model.summary(cov_type=...).predict(X, interval, level)``.
         """
         from . import dask_support
+        if getattr(self, "encoding_", None) is not None:
+            return predict_table(self, X, interval, level)
         if interval is None and dask_support.is_dask_collection(X):
             return dask_support.predict(self, X)
         check_is_fitted(self)

@@ -37,6 +37,11 @@ def check_params(p: dict) -> None:
             raise ValueError(f"positive=True needs solver 'auto', 'normal' (an active set on "
                              f"the Gram matrix) or 'gd' (projected steps), not "
                              f"solver={p['solver']!r}")
+    if "missing" in p:
+        check_choice("missing", p["missing"], ("error", "drop"))
+    if p.get("formula") is not None and not isinstance(p["formula"], str):
+        raise bad_value("formula", p["formula"], " must be None or text such as "
+                        "'y ~ x1 + C(group)'")
     rate = p["learning_rate"]
     if not (isinstance(rate, str) and rate == "auto"):
         if (isinstance(rate, (bool, str)) or not isinstance(rate, numbers.Real)

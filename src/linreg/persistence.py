@@ -33,7 +33,9 @@ from .fileio import atomic_write_bytes
 __all__ = ["save", "read_model", "FORMAT", "FORMAT_VERSION", "ModelFileError"]
 
 FORMAT = "linreg-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: files without a table encoding are written as version 1, which older readers read
+TABLE_FORMAT_VERSION = 2
 #: a model file larger than this is refused before it is parsed
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_NESTING = 32
@@ -77,9 +79,15 @@ def to_dict(model) -> dict:
         **{name: _float_list(getattr(model, name)) for name in OPTIONAL_HISTORIES
            if getattr(model, name, None) is not None},
     }
+    encoding = getattr(model, "encoding_", None)
+    extra = {}
+    if encoding is not None:
+        from .tables.persist import encoding_to_dict
+        extra = {"encoding": encoding_to_dict(encoding), "n_dropped": int(model.n_dropped_)}
     return {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        # a table's encoding needs a reader that knows it
+        "format_version": 1 if encoding is None else TABLE_FORMAT_VERSION,
         "library_version": _library_version(),
         "estimator": type(model).__name__,
         # a callback is code, which a model file never holds: it is stored as null; alpha
@@ -97,6 +105,7 @@ def to_dict(model) -> dict:
         **({"metadata": check_metadata(model.metadata_)}
            if getattr(model, "metadata_", None) is not None else {}),
         **_stats_entry(getattr(model, "stats_", None)),
+        **extra,
     }
 
 
@@ -321,7 +330,19 @@ def from_dict(data, path="<model>", model_class=None):
     if np.ndim(model.alpha) > 0 and len(model.alpha) != (1 if k is None else k):
         _fail(path, f"alpha has {len(model.alpha)} values, but the model has "
                     f"{1 if k is None else k} target(s)")
-    coef_shape = (d,) if k is None else (k, d)
+    encoding = None
+    if data.get("encoding") is not None:
+        from .tables.persist import encoding_from_dict
+        encoding = encoding_from_dict(data["encoding"], lambda why: _fail(path, why))
+        model.encoding_ = encoding
+        model.coef_names_ = list(encoding.names)
+        model.terms_ = dict(encoding.term_slices)
+        try:
+            model.n_dropped_ = _count(data.get("n_dropped", 0), "n_dropped")
+        except (TypeError, ValueError) as exc:
+            _fail(path, str(exc))
+    width = d if encoding is None else encoding.n_columns
+    coef_shape = (width,) if k is None else (k, width)
     coef = data.get("coef")
     if not isinstance(coef, list):
         _fail(path, "coef is missing or not an array")
@@ -360,7 +381,7 @@ def from_dict(data, path="<model>", model_class=None):
     if data.get("metadata") is not None:
         model.metadata_ = check_metadata(data["metadata"], path)
     if data.get("training_stats") is not None:
-        model.stats_ = _stats_from(path, data["training_stats"], d, 1 if k is None else k)
+        model.stats_ = _stats_from(path, data["training_stats"], width, 1 if k is None else k)
     return model
 
 

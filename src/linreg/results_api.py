@@ -45,8 +45,9 @@ class ResultsMixin:
             stats = rows.stats()
             target_names = target_names if target_names is not None else rows.target_names
         k = 1 if np.ndim(self.coef_) == 1 else np.shape(self.coef_)[0]
-        names = getattr(self, "feature_names_in_", None)
-        names = ([str(n) for n in names] if names is not None
+        from .validation import coefficient_names
+        names = coefficient_names(self)
+        names = (names if names is not None
                  else [f"x{j}" for j in range(stats.n_features)])
         recorded = (getattr(self, "metadata_", None) or {}).get("target_name")
         if recorded is None and X is None:

@@ -126,3 +126,13 @@ def most_columns() -> int | None:
     except (ValueError, OSError, AttributeError):
         return None
     return int(math.isqrt(memory // 8))
+
+
+def coefficient_names(model) -> list | None:
+    """The name of each column of ``model.coef_``: the design's columns of a table or formula
+    fit (``coef_names_``, e.g. ``species[T.Gentoo]``), else the input columns
+    (``feature_names_in_``), else None."""
+    names = getattr(model, "coef_names_", None)
+    if names is None:
+        names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]

@@ -26,7 +26,10 @@ def summary_of(model, cov_type, X, y, sample_weight, target_names, validate, hel
     check_inference_allowed(model)
     stats = getattr(model, "stats_", None)
     stats = stats if isinstance(stats, SufficientStats) else None
-    if X is not None or y is not None:
+    if getattr(model, "encoding_", None) is not None and X is not None:
+        from ..rows.table import frozen_table_rows
+        rows = frozen_table_rows(model, X, y, sample_weight)
+    elif X is not None or y is not None:
         if X is None or (y is None and not is_source(X) and not is_dask_collection(X)):
             raise ValueError("pass both X and y to summary() (or neither, to use the "
                              "training data the model was fitted on)")

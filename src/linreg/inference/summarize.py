@@ -217,9 +217,12 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
         return np.concatenate(parts) if parts else np.zeros((0, 2 * k))
     fitted = LazyRowValues(residuals_and_fitted, totals.n_rows)
 
-    names = getattr(model, "feature_names_in_", None)
-    feature_names = [str(n) for n in names] if names is not None else [f"x{j}" for j in range(d)]
-    param_names = tuple((["intercept"] if fit_intercept else []) + feature_names)
+    from ..validation import coefficient_names
+    names = coefficient_names(model)
+    feature_names = names if names is not None else [f"x{j}" for j in range(d)]
+    # a formula's intercept is "Intercept", as R and statsmodels call it
+    intercept_name = "Intercept" if getattr(model, "terms_", None) is not None else "intercept"
+    param_names = tuple(([intercept_name] if fit_intercept else []) + feature_names)
     if target_names is None:
         target_names = _recorded_target_names(model, k)
     if target_names is None:

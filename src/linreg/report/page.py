@@ -40,8 +40,9 @@ def report_html(model, X, y, sample_weight=None, feature_names=None, target_name
         raise ValueError(f"the report describes one target; y has shape {y.shape} "
                          "(fit and report one model per target)")
     n, d = X.shape
-    names = list(feature_names) if feature_names is not None else list(
-        getattr(model, "feature_names_in_", [f"x{j}" for j in range(d)]))
+    from ..validation import coefficient_names
+    names = list(feature_names) if feature_names is not None else (
+        coefficient_names(model) or [f"x{j}" for j in range(d)])
     from ..inference import check_inference_allowed
     check_inference_allowed(model)   # (summary() of a ridge fit has no standard errors to show)
     result = model.summary(X=X, y=y, sample_weight=sample_weight,

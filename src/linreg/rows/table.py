@@ -1,0 +1,328 @@
+"""Rows of a table: columns of numbers and categories, read block by block through an
+:class:`~linreg.tables.encoding.Encoding` (:class:`TableRows`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from ..stats import SufficientStats
+from .base import Rows
+
+__all__ = ["TableRows"]
+
+#: rows of a table evaluated at a time when its statistics are accumulated
+CELL_BLOCK_ROWS = 65_536
+#: bound on one dense block of the design handed to the row readers (elements)
+DENSE_BLOCK_ELEMENTS = 1 << 22
+
+
+class TableRows(Rows):
+    """A table's rows: ``read()`` gives its :class:`~linreg.tables.blocks.TableBlock`\\ s
+    (again on every call; one block for a table in memory), ``encoding`` turns them into the
+    design, ``weights`` (an array over all rows, or the name of a weight column, or None).
+
+    The statistics pass learns the levels (the union over all blocks: one pass, whatever the
+    order in which levels appear) and accumulates the statistics of the cells
+    (:mod:`linreg.tables.cells`); the design's columns exist only in the bounded blocks that
+    :meth:`blocks` and :meth:`map_blocks` hand out after the fit.
+    """
+
+    def __init__(self, read: Callable[[], Iterator], encoding, weights=None,
+                 single_target: bool = True, in_memory: bool = False):
+        self.read, self.encoding, self.weights = read, encoding, weights
+        self.single_target = single_target
+        self.in_memory = in_memory
+        self.target_names = list(encoding.formula.targets)
+        self.n_targets = len(self.target_names)
+        self._cached = None
+        self.n_dropped = 0
+        self._stats = None
+
+    # -- the statistics pass
+    def _evaluated(self, block):
+        weights = self.weights
+        if isinstance(weights, str):
+            weights = block.columns[weights]
+        elif weights is not None:
+            weights = weights[block.first_row:block.first_row + block.n_rows]
+        if weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)
+            if (weights < 0).any():
+                r = int(np.flatnonzero(weights < 0)[0])
+                raise ValueError(f"sample weights must be ≥ 0; {weights[r]} at {block.locate(r)}")
+        return self.encoding.evaluate(block, weights)
+
+    def stats(self) -> SufficientStats:
+        if self._stats is not None:
+            return self._stats
+        from ..tables.cells import cell_stats, design_stats
+        enc_ = self.encoding
+        if enc_.stateful and not enc_.states:
+            enc_.learn_states(self.read)
+        total, dropped, cached = None, 0, []
+        for block in self.read():
+            ev = self._evaluated(block)
+            dropped += ev.n_dropped
+            if self.in_memory:
+                cached.append(ev)
+            for piece in _row_pieces(ev, CELL_BLOCK_ROWS):
+                cs = cell_stats(piece, enc_)
+                total = cs if total is None else total.merge(cs)
+        if total is None or total.stats.n_rows == 0:
+            raise ValueError("no rows to fit" + (f": all {dropped} rows have a missing value "
+                                                 "(missing='drop')" if dropped else ""))
+        remap = None if enc_.frozen else enc_.finalize()
+        self.n_features = enc_.n_columns
+        self.feature_names = list(enc_.names)
+        self.n_dropped = dropped
+        if self.in_memory:
+            self._cached = cached if remap is None else [enc_.refreshed(ev, remap)
+                                                          for ev in cached]
+        self._stats = design_stats(total, enc_, remap)
+        if not self._stats.weight_sum > 0:
+            raise ValueError("sample_weight is zero for every row: there is nothing to fit")
+        return self._stats
+
+    def row_count(self) -> int | None:
+        if self._cached is not None:
+            return sum(ev.n_rows for ev in self._cached)
+        return None
+
+    # -- the rows after the fit
+    def evaluated(self, shuffle: bool = False, rng=None) -> Iterator:
+        """The evaluated blocks (levels fixed), in order or in a random block order."""
+        if self._cached is not None:
+            yield from self._cached
+            return
+        self.stats()
+        if self._cached is not None:
+            yield from self._cached
+            return
+        for block in self.read(shuffle, rng) if shuffle else self.read():
+            yield self._evaluated(block)
+
+    def _dense(self, ev, shuffle=False, rng=None, groups=()):
+        step = max(64, DENSE_BLOCK_ELEMENTS // max(self.encoding.n_columns, 1))
+        order = np.random.default_rng(rng).permutation(ev.n_rows) if shuffle else None
+        for piece in _row_pieces(ev, step, order):
+            X = self.encoding.design(piece)
+            out = (X, piece.Y, piece.w)
+            if groups:
+                out += (tuple(_labels(piece, g) for g in groups),)
+            yield out
+
+    def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        rng = np.random.default_rng(rng) if shuffle else None
+        for ev in self.evaluated(shuffle, rng):
+            yield from self._dense(ev, shuffle, rng)
+
+    def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
+        out = []
+        for ev in self.evaluated():
+            for block in self._dense(ev, groups=groups):
+                out.append(fn(block, len(out)))
+        return out
+
+    def map_blocks_at(self, fn: Callable) -> list:
+        out, start = [], 0
+        for block in self.blocks():
+            out.append(fn(block, start))
+            start += block[0].shape[0]
+        return out
+
+
+def _row_pieces(ev, step: int, order=None):
+    """An evaluated block cut into pieces of at most ``step`` rows (rows permuted by
+    ``order`` first, when given)."""
+    from ..tables.encoding import EncodedBlock
+    n = ev.n_rows
+    if order is None and n <= step:
+        yield ev
+        return
+    for start in range(0, n, step):
+        rows = (slice(start, min(start + step, n)) if order is None
+                else order[start:start + step])
+        keep = np.arange(n)[rows]
+        yield EncodedBlock(len(keep), None, {e: v[rows] for e, v in ev.numeric.items()},
+                           {e: c[rows] for e, c in ev.codes.items()}, ev.Y[rows],
+                           None if ev.w is None else ev.w[rows], 0,
+                           _Sub(ev, keep))
+
+
+class _Sub:
+    """Where the rows of a piece of an evaluated block came from (for ``groups``)."""
+
+    def __init__(self, ev, rows):
+        self.ev, self.rows = ev, rows
+
+
+def _labels(piece, name):
+    """The labels ``name`` (a column of the table, or an array over all rows) of a piece."""
+    if isinstance(piece.block, _Sub):
+        ev, rows = piece.block.ev, piece.block.rows
+    else:
+        ev, rows = piece, None
+    block = ev.block
+    if ev.keep is not None:
+        kept = np.flatnonzero(ev.keep)
+        rows = kept if rows is None else kept[rows]
+    if isinstance(name, str):
+        col = block.columns[name]
+        values = np.asarray(col.levels, dtype=object)[col.codes] if hasattr(col, "codes") else col
+    else:
+        values = np.asarray(name)[block.first_row:block.first_row + block.n_rows]
+    return values if rows is None else values[rows]
+
+
+def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
+    """The :class:`TableRows` for what a user passed to ``fit``, or None when the data needs
+    no encoding (plain numbers: the estimator's other paths take them).  A table needs the
+    encoding when a formula is given, when a column is text, boolean or categorical, or
+    with ``missing="drop"``."""
+    from ..tables.encoding import Encoding
+    from ..tables.formula import columns_formula, parse_formula
+    from ..tables.frames import column_names, is_table, needs_encoding, table_block
+    if formula is None and not (is_table(X) and (needs_encoding(X) or missing == "drop")):
+        return None
+    if not is_table(X):
+        raise ValueError(f"formula={formula!r} needs a table with named columns (a pandas "
+                         f"DataFrame or a pyarrow Table), not {type(X).__name__}")
+    columns = column_names(X)
+    if formula is not None:
+        if y is not None:
+            raise ValueError("with a formula the target comes from the table (the formula's "
+                             "left-hand side): call fit(table) without y")
+        parsed = parse_formula(formula, columns)
+        if parsed.intercept != bool(fit_intercept):
+            raise ValueError(
+                f"the formula {formula!r} " + ("keeps the intercept but fit_intercept=False: "
+                                               "write '- 1' in the formula" if parsed.intercept
+                                               else "leaves the intercept out ('- 1' or '+ 0'): "
+                                               "pass fit_intercept=False too"))
+        table, targets = X, list(parsed.targets)
+    else:
+        if y is None:
+            raise ValueError("y is required: pass the target, or its column name, or a "
+                             "formula (LinearRegression(formula='y ~ ...'))")
+        table, targets, parsed = _with_target(X, y, columns)
+        features = [c for c in column_names(table) if c not in targets]
+        parsed = columns_formula(targets, features, bool(fit_intercept))
+    n = table.num_rows if hasattr(table, "num_rows") else len(table)
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if len(weights) != n:
+            raise ValueError(f"sample_weight has {len(weights)} values for {n} rows")
+    encoding = Encoding(parsed, missing)
+    names = list(dict.fromkeys(encoding.columns_used))
+    unknown = [c for c in names if c not in column_names(table)]
+    if unknown:
+        from ..tables.expressions import FormulaError
+        raise FormulaError(f"the formula names {', '.join(map(repr, unknown))}, which the table "
+                           f"does not have (its columns: {', '.join(columns)})")
+    block = table_block(table, names)
+    single = len(targets) == 1 and (formula is not None or not _is_frame_target(y))
+    return TableRows(lambda shuffle=False, rng=None: iter([block]), encoding, weights, single,
+                     in_memory=True)
+
+
+def _is_frame_target(y) -> bool:
+    return hasattr(y, "columns") or (np.ndim(y) == 2 and not isinstance(y, str))
+
+
+def _with_target(X, y, columns: list):
+    """``X`` with the target(s) as columns: ``y`` a column name (or names) of ``X``, or
+    values (a Series, an array, a DataFrame)."""
+    names = [y] if isinstance(y, str) else (list(y) if isinstance(y, (list, tuple)) and y
+                                            and all(isinstance(v, str) for v in y) else None)
+    if names is not None:
+        unknown = [v for v in names if v not in columns]
+        if unknown:
+            raise ValueError(f"the target column {', '.join(map(repr, unknown))} is not a column "
+                             f"of X (its columns: {', '.join(columns)})")
+        return X, names, None
+    import pandas as pd
+    frame = X if not hasattr(X, "schema") else X.to_pandas()
+    values = np.asarray(y, dtype=np.float64)
+    if values.ndim == 1:
+        name = getattr(y, "name", None)
+        name = str(name) if name is not None and str(name) not in columns else "y"
+        while name in columns:
+            name += "_"
+        values, names = values.reshape(-1, 1), [name]
+    else:
+        names = [str(c) for c in getattr(y, "columns", [f"y{j}" for j in range(values.shape[1])])]
+    if len(values) != len(frame):
+        raise ValueError(f"y has {len(values)} rows and X {len(frame)}")
+    frame = pd.concat([frame.reset_index(drop=True),
+                       pd.DataFrame(values, columns=names)], axis=1)
+    return frame, names, None
+
+
+def predict_table(model, X, interval=None, level: float = 0.95):
+    """``ŷ`` for a table, through the model's encoding (levels looked up, never a dense
+    design); rows with a missing value give NaN when the model was fitted with
+    ``missing="drop"`` (else the missing value is an error)."""
+    from ..tables.frames import column_names, is_table, table_block
+    encoding = model.encoding_
+    needed = [c for c in encoding.columns_used if c not in encoding.formula.targets]
+    if not is_table(X):
+        raise ValueError(f"this model was fitted on a table: pass a pandas DataFrame or a "
+                         f"pyarrow Table with the columns {', '.join(needed)}, not "
+                         f"{type(X).__name__}")
+    unknown = [c for c in needed if c not in column_names(X)]
+    if unknown:
+        raise ValueError(f"X has no column {', '.join(map(repr, unknown))}, which the model "
+                         f"uses (it needs {', '.join(needed)})")
+    block = table_block(X, needed)
+    ev = encoding.evaluate(block, None, with_targets=False)
+    coef = model.coef_.T if model.coef_.ndim == 2 else model.coef_
+    single = model.coef_.ndim == 1
+    if interval is None:
+        out = encoding.linear(ev, coef) + model.intercept_
+        return _spread(out, ev.keep, block.n_rows)
+    from ..inference import prediction_interval
+    yhat, lower, upper = prediction_interval(model, model.stats_, encoding.design(ev),
+                                             interval, level)
+    parts = [_spread(a[:, 0] if single else a, ev.keep, block.n_rows) for a in (yhat, lower, upper)]
+    return tuple(parts)
+
+
+def _spread(values, keep, n: int):
+    """Values of the kept rows at their places among ``n`` rows (NaN elsewhere)."""
+    if keep is None:
+        return values
+    out = np.full((n,) + values.shape[1:], np.nan)
+    out[keep] = values
+    return out
+
+
+def frozen_table_rows(model, X, y=None, sample_weight=None) -> TableRows:
+    """The rows of a table for a model already fitted on a table (``summary(X, y)`` after
+    loading it): the model's encoding, its levels fixed."""
+    from ..tables.frames import column_names, is_table, table_block
+    encoding = model.encoding_
+    if not is_table(X):
+        raise ValueError(f"this model was fitted on a table: pass its training table (a pandas "
+                         f"DataFrame or a pyarrow Table), not {type(X).__name__}")
+    table = X
+    targets = list(encoding.formula.targets)
+    if y is not None:
+        table, _, _ = _with_target(X.drop(columns=[t for t in targets if t in column_names(X)])
+                                   if hasattr(X, "iloc") else X, y, column_names(X))
+        if len(targets) == 1:
+            table = table.rename(columns={_last_column(table): targets[0]})
+    unknown = [c for c in encoding.columns_used if c not in column_names(table)]
+    if unknown:
+        raise ValueError(f"the table has no column {', '.join(map(repr, unknown))}, which the "
+                         "model uses")
+    block = table_block(table, list(dict.fromkeys(encoding.columns_used)))
+    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    return TableRows(lambda shuffle=False, rng=None: iter([block]), encoding, weights,
+                     model.coef_.ndim == 1, in_memory=True)
+
+
+def _last_column(table):
+    return list(table.columns)[-1]

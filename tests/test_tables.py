@@ -1,0 +1,267 @@
+"""Tables with categorical columns, missing values and formulas, against statsmodels (patsy).
+
+Every number of ``summary()`` for categorical and formula fits equals statsmodels'
+``smf.ols(...).fit()`` with the same names and order; ``missing="drop"`` equals statsmodels on
+the rows it keeps; the statistics accumulated block by block, with blocks that lack levels,
+equal those of the whole table; predictions on new data equal statsmodels'.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+import statsmodels.formula.api as smf
+
+from linreg import LinearRegression, load
+from linreg.exceptions import RankDeficiencyWarning
+from linreg.persistence import ModelFileError
+from linreg.rows.table import TableRows
+from linreg.tables.encoding import Encoding, MissingValueError, UnknownLevelError
+from linreg.tables.expressions import FormulaError
+from linreg.tables.formula import parse_formula
+from linreg.tables.frames import table_block
+
+palmerpenguins = pytest.importorskip("palmerpenguins")
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    return palmerpenguins.load_penguins()
+
+
+FORMULAS = [
+    "body_mass_g ~ flipper_length_mm + species * sex + island:flipper_length_mm",
+    "body_mass_g ~ island + species:sex",
+    "body_mass_g ~ species + island + sex + year + bill_length_mm",
+    "body_mass_g ~ C(year, Treatment(2008)) + bill_length_mm:bill_depth_mm + sex",
+    "body_mass_g ~ C(species, Treatment('Gentoo')) * flipper_length_mm",
+]
+
+
+def close(a, b, rtol=1e-8, atol=0.0):
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                               rtol=rtol, atol=atol)
+
+
+def check_against_statsmodels(model, reference, rtol=1e-8):
+    names = list(reference.params.index)
+    intercept = names[0] == "Intercept"
+    assert model.coef_names_ == names[int(intercept):]
+    result = model.summary()
+    assert list(result.param_names) == names
+    close(result.params, reference.params, rtol)
+    close(result.bse, reference.bse, rtol)
+    close(result.tvalues, reference.tvalues, rtol)
+    close(result.pvalues, reference.pvalues, rtol, atol=1e-300)
+    close(result.conf_int(), reference.conf_int(), rtol)
+    for name in ("rsquared", "rsquared_adj", "fvalue", "f_pvalue", "aic", "bic", "ssr",
+                 "df_resid", "nobs", "llf"):
+        close(getattr(result, name), getattr(reference, name), rtol)
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_formula_fits_equal_statsmodels(penguins, formula):
+    model = LinearRegression(formula=formula, missing="drop").fit(penguins)
+    reference = smf.ols(formula, penguins).fit()
+    check_against_statsmodels(model, reference)
+    assert model.n_dropped_ == len(penguins) - reference.nobs
+    # predictions on the table (rows with a missing value: NaN, as the fit dropped them)
+    close(model.predict(penguins.dropna()), reference.predict(penguins.dropna()), 1e-10)
+
+
+def test_formula_without_intercept(penguins):
+    formula = "body_mass_g ~ species:sex + flipper_length_mm - 1"
+    model = LinearRegression(formula=formula, missing="drop", fit_intercept=False).fit(penguins)
+    check_against_statsmodels(model, smf.ols(formula, penguins).fit())
+    with pytest.raises(ValueError, match="fit_intercept=False"):
+        LinearRegression(formula=formula, missing="drop").fit(penguins)
+
+
+def test_columns_encoded_without_formula(penguins):
+    """fit(df, y) with text columns encodes them; the fit is the formula 'y ~ every column'."""
+    data = penguins.dropna()
+    X, y = data.drop(columns="body_mass_g"), data["body_mass_g"]
+    model = LinearRegression().fit(X, y)
+    formula = "body_mass_g ~ " + " + ".join(X.columns)
+    check_against_statsmodels(model, smf.ols(formula, data).fit())
+    assert list(model.feature_names_in_) == list(X.columns)
+    # the same with the target named, and from a pyarrow Table
+    by_name = LinearRegression().fit(data, "body_mass_g")
+    close(by_name.coef_, model.coef_, 1e-12)
+    arrow = LinearRegression().fit(pa.Table.from_pandas(X, preserve_index=False), y.to_numpy())
+    close(arrow.coef_, model.coef_, 1e-12)
+    assert arrow.coef_names_ == model.coef_names_
+
+
+def test_weighted_formula_equals_wls(penguins):
+    data = penguins.dropna().reset_index(drop=True)
+    w = np.random.default_rng(0).uniform(0.2, 3.0, len(data))
+    formula = "body_mass_g ~ species * sex + flipper_length_mm"
+    model = LinearRegression(formula=formula).fit(data, sample_weight=w)
+    check_against_statsmodels(model, smf.wls(formula, data, weights=w).fit())
+
+
+def test_bool_and_category_columns():
+    rng = np.random.default_rng(1)
+    n = 200
+    df = pd.DataFrame({
+        "flag": rng.random(n) < 0.4,
+        "size": pd.Categorical(rng.choice(["small", "medium", "large"], n),
+                               categories=["small", "medium", "large"]),
+        "x": rng.normal(size=n)})
+    df["y"] = 2 * df.flag + df["size"].cat.codes + df.x + rng.normal(size=n)
+    model = LinearRegression(formula="y ~ flag + size + x").fit(df)
+    reference = smf.ols("y ~ flag + size + x", df).fit()
+    check_against_statsmodels(model, reference)
+    # the declared order of a category column: its first category is the reference
+    assert model.coef_names_[1:3] == ["size[T.medium]", "size[T.large]"]
+
+
+def test_missing_error_names_column_count_and_row(penguins):
+    data = penguins.dropna(subset=["body_mass_g"]).reset_index(drop=True)
+    with pytest.raises(MissingValueError) as info:
+        LinearRegression(formula="body_mass_g ~ sex + flipper_length_mm").fit(data)
+    text = str(info.value)
+    first = int(np.flatnonzero(data.sex.isna())[0])
+    assert f"column 'sex' is missing in {data.sex.isna().sum()} row(s)" in text
+    assert f"row {first})" in text and "missing='drop'" in text
+    # only the columns the model uses count: without sex, two rows miss a value
+    model = LinearRegression(formula="body_mass_g ~ flipper_length_mm",
+                             missing="drop").fit(penguins)
+    assert model.n_dropped_ == int(penguins[["body_mass_g", "flipper_length_mm"]]
+                                   .isna().any(axis=1).sum()) == 2
+
+
+def test_unseen_level_and_missing_in_predict(penguins):
+    data = penguins.dropna()
+    model = LinearRegression(formula="body_mass_g ~ species + flipper_length_mm").fit(
+        data[data.species != "Gentoo"])
+    with pytest.raises(UnknownLevelError, match="'Gentoo'.*row"):
+        model.predict(data)
+    dropping = LinearRegression(formula="body_mass_g ~ sex + flipper_length_mm",
+                                missing="drop").fit(penguins)
+    predicted = dropping.predict(penguins)
+    assert np.isnan(predicted[penguins.sex.isna().to_numpy()]).all()
+    assert np.isfinite(predicted[penguins[["sex", "flipper_length_mm"]].notna().all(axis=1)]).all()
+
+
+def test_predict_on_new_data_equals_statsmodels(penguins):
+    data = penguins.dropna().reset_index(drop=True)
+    train, new = data.iloc[::2], data.iloc[1::2]
+    formula = "body_mass_g ~ species * flipper_length_mm + sex"
+    model = LinearRegression(formula=formula).fit(train)
+    reference = smf.ols(formula, train).fit()
+    close(model.predict(new), reference.predict(new), 1e-10)
+    yhat, lower, upper = model.predict(new, interval="prediction")
+    frame = reference.get_prediction(new).summary_frame(alpha=0.05)
+    close(lower, frame.obs_ci_lower, 1e-9)
+    close(upper, frame.obs_ci_upper, 1e-9)
+
+
+def blocks_of(df, sizes):
+    """The table in blocks of the given sizes (the last takes the rest)."""
+    out, start = [], 0
+    for size in sizes + [len(df)]:
+        stop = min(start + size, len(df))
+        if stop > start:
+            out.append(table_block(df.iloc[start:stop], first_row=start))
+        start = stop
+    return out
+
+
+@pytest.mark.parametrize("formula", FORMULAS[:3])
+def test_blocks_lacking_levels_give_the_same_statistics(penguins, formula):
+    """Sorted by species and island, the first blocks see one species only: the union of the
+    levels and the merge of cells give the statistics of the whole table."""
+    data = penguins.sort_values(["species", "island"]).reset_index(drop=True)
+    whole = TableRows(lambda: iter([table_block(data)]), Encoding(parse_formula(formula),
+                                                                    "drop"), in_memory=True)
+    for sizes in ([5, 7, 40], [100, 3, 1, 150], [1] * 20):
+        parts = blocks_of(data, sizes)
+        streamed = TableRows(lambda parts=parts: iter(parts),
+                             Encoding(parse_formula(formula), "drop"))
+        a, b = whole.stats(), streamed.stats()
+        assert streamed.feature_names == whole.feature_names
+        close(b.mean, a.mean, 1e-12, atol=1e-12)
+        close(b.comoment, a.comoment, 1e-10, atol=1e-9 * np.abs(a.comoment).max())
+
+
+def test_streamed_table_fit_and_summary(penguins):
+    """A fit through the rows of many blocks equals statsmodels, summary's residual pass too."""
+    data = penguins.sort_values("species").reset_index(drop=True)
+    formula = "body_mass_g ~ species * sex + flipper_length_mm"
+    parts = blocks_of(data, [9] * 30)
+    rows = TableRows(lambda: iter(parts), Encoding(parse_formula(formula), "drop"))
+    model = LinearRegression(formula=formula, missing="drop")._fit_table(rows)
+    check_against_statsmodels(model, smf.ols(formula, data).fit())
+
+
+def test_thousands_of_levels_exact():
+    rng = np.random.default_rng(2)
+    n, levels = 3_000, 1_000
+    df = pd.DataFrame({"g": rng.integers(0, levels, n).astype(str), "x": rng.normal(size=n)})
+    df["y"] = df.x + rng.normal(size=n) + df.g.str.len()
+    model = LinearRegression(formula="y ~ g + x").fit(df)
+    reference = smf.ols("y ~ g + x", df).fit()
+    assert model.coef_names_ == list(reference.params.index[1:])
+    close(np.r_[model.intercept_, model.coef_], reference.params, 1e-8)
+
+
+def test_one_level_column_warns_rank():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"g": ["a"] * 50, "h": rng.choice(["u", "v"], 50), "x": rng.normal(size=50)})
+    df["y"] = df.x + rng.normal(size=50)
+    # a categorical with one level has no treatment column (as in R and patsy)
+    model = LinearRegression(formula="y ~ g + x").fit(df)
+    assert model.coef_names_ == ["x"]
+    # one level coded in full is the intercept's column again: the rank warning names it
+    with pytest.warns(RankDeficiencyWarning, match="intercept"):
+        LinearRegression(formula="y ~ C(g, levels=['a']) + x + I(x * 2)").fit(df)
+    # two categoricals that are one relabelled: their dummies are equal
+    with pytest.warns(RankDeficiencyWarning):
+        LinearRegression(formula="y ~ h + k").fit(df.assign(k=df.h.map({"u": 1, "v": 0}).astype(str)))
+
+
+def test_bad_formulas_are_clear_errors(penguins, tmp_path):
+    with pytest.raises(FormulaError, match="no_such_column"):
+        LinearRegression(formula="body_mass_g ~ no_such_column").fit(penguins)
+    with pytest.raises(FormulaError):
+        LinearRegression(formula="body_mass_g ~ __import__('os').system('touch "
+                         f"{tmp_path / 'owned'}')").fit(penguins)
+    assert not (tmp_path / "owned").exists()
+    with pytest.raises(ValueError, match="formula"):
+        LinearRegression(formula="body_mass_g ~ species").fit(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="all .* rows have a missing value|column 'empty'"):
+        LinearRegression(formula="body_mass_g ~ empty", missing="drop").fit(
+            penguins.assign(empty=np.nan))
+
+
+def test_model_file_round_trip(penguins, tmp_path):
+    formula = "body_mass_g ~ C(species, Treatment('Gentoo')) * sex + flipper_length_mm"
+    model = LinearRegression(formula=formula, missing="drop").fit(penguins)
+    path = tmp_path / "m.json"
+    model.save(path)
+    loaded = load(path)
+    assert loaded.coef_names_ == model.coef_names_
+    data = penguins.dropna()
+    close(loaded.predict(data), model.predict(data), 1e-14)
+    close(loaded.summary(X=penguins).bse, model.summary().bse, 1e-12)
+    # a hostile expression in a model file is refused on load, nothing run
+    doc = json.loads(path.read_text())
+    doc["encoding"]["terms"].append(["__import__('os').system('touch owned')"])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError):
+        load(bad)
+
+
+def test_quiet_on_clean_tables(penguins):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LinearRegression(formula="body_mass_g ~ species + flipper_length_mm",
+                         missing="drop").fit(penguins).summary()
