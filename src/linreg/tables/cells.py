@@ -138,7 +138,7 @@ def cell_stats(enc, encoding) -> CellStats:
     M[np.ix_(dpos, dpos)] = Dc.T @ (Dc * wv[:, None])
     starts = np.cumsum([p] + sizes)[:-1]
     sums, exact = [], []
-    for (kind, keys, cell, V, K), s0 in zip(groups, starts):
+    for (_, _, cell, V, K), s0 in zip(groups, starts):
         m = 1 if V is None else V.shape[1]
         cols = np.arange(s0, s0 + K * m)
         WV = wv[:, None] if V is None else wv[:, None] * V          # (n, m)
@@ -230,7 +230,7 @@ def design_stats(cs: CellStats, encoding, remap: dict | None = None) -> Sufficie
                 _, cell, j = cs.keys[i]
                 levels = {f: (c if remap is None else remap[f][c]) for f, c in zip(cats, cell)}
                 col, ok, rest = base, True, j
-                for expr, kind, size, stride, _ in dims:
+                for expr, kind, _, stride, _ in dims:
                     if kind == "numeric":
                         continue
                     pos = levels[expr]
@@ -244,7 +244,7 @@ def design_stats(cs: CellStats, encoding, remap: dict | None = None) -> Sufficie
                 if not ok:
                     continue
                 # the numeric combination j (first numeric factor fastest) in the piece
-                for expr, kind, size, stride, _ in dims:
+                for _, kind, size, stride, _ in dims:
                     if kind == "numeric":
                         col += (rest % size) * stride
                         rest //= size

@@ -48,7 +48,7 @@ def column_kind(X, name: str) -> str:
         return "bool"
     if pd.api.types.is_numeric_dtype(dtype):
         return "number"
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return "text"
     return "other"
 
