@@ -377,3 +377,11 @@ def test_numbers_keep_their_messages(penguins, tmp_path):
     X, Y, _ = src.gather()
     np.testing.assert_array_equal(X, numeric[["bill_length_mm", "year"]].to_numpy(float))
     np.testing.assert_array_equal(Y[:, 0], numeric["body_mass_g"].to_numpy(float))
+
+
+def test_feather_reads_label_columns_along(tmp_path):
+    feather.write_feather(pa.table({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 4.0],
+                                    "g": ["a", "b", "a"]}), tmp_path / "g.feather")
+    src = sources.from_file(tmp_path / "g.feather", target="y", features=["x"])
+    (X, Y, w, (labels,)), = src.grouped_blocks(["g"])
+    assert X[:, 0].tolist() == [1.0, 2.0, 3.0] and labels.tolist() == ["a", "b", "a"]
