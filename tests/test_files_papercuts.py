@@ -139,7 +139,7 @@ def test_feather_file_reads_as_parquet_does(frame, tmp_path, chunk_rows):
     np.testing.assert_array_equal(X, X_pq)
     np.testing.assert_array_equal(y, y_pq)
     with pytest.raises(DataFileError, match=r"column 'name' holds (large_)?string, not numbers"):
-        sources.from_file(tmp_path / "d.feather", target="y")
+        sources.from_file(tmp_path / "d.feather", target="y").gather()
     model = tmp_path / "m.json"
     assert run(["fit", tmp_path / "d.feather", "--target", "y", "--drop", "name",
                 "-o", model, "-q"])[0] == 0

@@ -18,6 +18,13 @@ row with the wrong number of columns, or a weight below zero raises
 the files of the source), the line of a CSV file (1-based, the header is line 1) and the
 column.
 
+Sources whose columns have names (CSV, Parquet, Feather, ``.npy``/``.npz`` tables) also
+read any chosen columns as the blocks of a table, text and categories included:
+``column_kinds(names)`` says what kind each column is (``"number"``, ``"text"``, ``"bool"``,
+``"category"``) and ``table_blocks(names)`` gives
+:class:`~linreg.tables.blocks.TableBlock` blocks, numbers as float64 (NaN where missing) and
+the other kinds as codes into the block's levels (see :mod:`~linreg.sources.table_kinds`).
+
 :func:`from_file` opens any of the formats by its extension (CSV, Parquet, ``.npy``,
 ``.npz``), with or without a target column; ``chunk_rows=None`` reads the whole file as one
 block, the fastest way when it fits in memory (what :func:`linreg.io.read_table` does).
@@ -35,8 +42,10 @@ The package, one module each: :mod:`~linreg.sources.base` (the :class:`Source` b
 its checks and messages), :mod:`~linreg.sources.columns` (files with named columns: choosing
 target, features and weights), :mod:`~linreg.sources.arrow` (pyarrow tables to float64
 blocks, for CSV and Parquet), :mod:`~linreg.sources.numpy_files` (``.npy``/``.npz``),
-:mod:`~linreg.sources.parquet_files`, :mod:`~linreg.sources.csv_file` and
-:mod:`~linreg.sources.formats` (:func:`from_file`).
+:mod:`~linreg.sources.parquet_files`, :mod:`~linreg.sources.feather_files`,
+:mod:`~linreg.sources.csv_file`, :mod:`~linreg.sources.formats` (:func:`from_file`),
+:mod:`~linreg.sources.table_kinds` and :mod:`~linreg.sources.csv_tables` (the blocks of a
+table).
 
 Examples
 --------

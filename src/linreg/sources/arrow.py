@@ -1,13 +1,14 @@
-"""What CSV and Parquet files share: pyarrow (an optional extra), and Arrow tables and record
-batches turned into row-major float64 blocks."""
+"""What CSV, Parquet and Feather files share: pyarrow (an optional extra), Arrow tables and
+record batches turned into row-major float64 blocks, and into the blocks of a table."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..parallel import map_in_threads
-from .base import RawChunk
+from .base import MalformedDataError, RawChunk
 from .columns import ColumnSource
+from .table_kinds import arrow_block, arrow_kind
 
 __all__ = ["ArrowColumnSource", "arrow_rows", "need_pyarrow"]
 
@@ -25,7 +26,46 @@ def need_pyarrow(what: str):
 
 
 class ArrowColumnSource(ColumnSource):
-    """A source of named columns parsed by pyarrow (CSV, Parquet)."""
+    """A source of named columns parsed by pyarrow (CSV, Parquet, Feather).
+
+    A file format with a schema (Parquet, Feather) provides ``_schemas`` (file → Arrow
+    schema) and ``_batches(order, columns)``: ``(data, first_row, file, file_row)`` of every
+    block, ``data`` a pyarrow Table or RecordBatch of the ``columns``, in file order
+    (``order=None``) or in the given order of block indices.
+    """
+
+    #: file → its Arrow schema (the formats that have one)
+    _schemas: dict = {}
+
+    def _batches(self, order, columns: list):
+        raise NotImplementedError
+
+    def _chunks(self, order):
+        # a column of text may be chosen (a table reads it): the numbers read here refuse it
+        for f, schema in self._schemas.items():
+            other = {field.name: field.type for field in schema if not _numeric(field.type)}
+            for name in self._used:
+                if name in other:
+                    raise MalformedDataError(f"{f}: column {name!r} holds {other[name]}, not "
+                                             "numbers (it is not numeric)")
+        columns = self._used + [g for g in self.group_names if g not in self._used]
+        for data, first, f, file_row in self._batches(order, columns):
+            yield self._arrow_to_chunk(data, first, f, file_row)
+
+    def _arrow_types(self, names: list) -> dict:
+        """Column → its Arrow type, the same in every file (Parquet checks it)."""
+        schema = next(iter(self._schemas.values()))
+        return {name: schema.field(name).type for name in names}
+
+    def _kinds(self, names):
+        return {name: arrow_kind(t) for name, t in self._arrow_types(names).items()}
+
+    def _type_names(self, names):
+        return {name: str(t) for name, t in self._arrow_types(names).items()}
+
+    def _table_chunks(self, order, names, kinds):
+        for data, first, f, file_row in self._batches(order, names):
+            yield arrow_block(data, names, kinds, first, self._rows_where(f, file_row, first))
 
     def _arrow_to_chunk(self, data, first_row, file, file_row) -> RawChunk:
         """A block from a pyarrow Table or RecordBatch (missing values become NaN)."""
@@ -38,6 +78,13 @@ class ArrowColumnSource(ColumnSource):
         return RawChunk(arrow_rows(data, self.feature_names, rows),
                         arrow_rows(data, self.target_names, rows), w, first_row, file, file_row,
                         groups)
+
+
+def _numeric(t) -> bool:
+    """Whether a column of Arrow type ``t`` reads as numbers (integers, floats, booleans)."""
+    import pyarrow as pa
+    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
+            or pa.types.is_decimal(t))
 
 
 def arrow_rows(data, names: list, rows: int) -> np.ndarray:

@@ -17,26 +17,22 @@ from .base import (
     describe_value,
 )
 from .columns import expand_paths
+from .csv_tables import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS, CsvTables
 
 __all__ = ["CsvSource", "csv"]
 
 
-#: cells read as missing values: pyarrow's defaults (R's NA, pandas' empty cell and "nan",
-#: spreadsheets' #N/A, NULL, …); NaN among them is reported as not finite, the others as
-#: missing values
-MISSING_TOKENS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
-                  "1.#IND", "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null", "None"]
-#: cells read as 1 and 0 (R's and pandas' logicals), as Parquet booleans are
-TRUE_TOKENS = ["true", "True", "TRUE"]
-FALSE_TOKENS = ["false", "False", "FALSE"]
-
-
-class CsvSource(ArrowColumnSource):
+class CsvSource(CsvTables, ArrowColumnSource):
     """A CSV file with a header line, cut into blocks of whole lines and parsed by pyarrow.
 
     The blocks are byte ranges ending at a line break, found on the first pass, so later
     passes can visit them in any order.  (So a quoted field must not contain a line break.)
     With ``chunk_rows=None`` the whole file is one block, read and parsed by pyarrow's threads.
+
+    Read as a table (:meth:`table_blocks`), the kind of each column is inferred by pyarrow
+    from the file's first lines (see :class:`~linreg.sources.csv_tables.CsvTables`); the
+    cells of :data:`MISSING_TOKENS` are missing values in every kind of column, and a column
+    of ``true``/``false`` (or ``True``/``TRUE``, ``False``/``FALSE``) is of kind ``"bool"``.
     """
 
     def __init__(self, path, target, features=None, drop=None, weight=None, delimiter=",",
@@ -84,6 +80,7 @@ class CsvSource(ArrowColumnSource):
                              else max(256, int(bytes_per_line * self.chunk_rows)))
         self._ranges: list | None = None   # (offset, length, first_row, rows), after a pass
         self.n_rows = None
+        self._types: dict | None = None    # column → Arrow type, inferred for a table
 
     def _binary(self):
         """The file's bytes (decompressed) as a binary file object."""
@@ -101,11 +98,12 @@ class CsvSource(ArrowColumnSource):
 
     def _index(self):
         if self._ranges is None:
-            for _ in self._scan(parse=False):
+            for _ in self._scan(None):
                 pass
 
-    def _scan(self, parse: bool):
-        """Read the file front to back in blocks of whole lines; record their ranges."""
+    def _scan(self, parse):
+        """Read the file front to back in blocks of whole lines; record their ranges and yield
+        ``parse(buf, first_row)`` of each (``parse`` None: only the ranges)."""
         if self._chunk_bytes is None:
             yield from self._scan_whole(parse)
             return
@@ -123,7 +121,7 @@ class CsvSource(ArrowColumnSource):
                 rows = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
                 ranges.append((offset, len(buf), first_row, rows))
                 if parse:
-                    yield self._parse(buf, first_row)
+                    yield parse(buf, first_row)
                 offset += len(buf)
                 first_row += rows
         self._ranges = ranges
@@ -131,7 +129,7 @@ class CsvSource(ArrowColumnSource):
         if not parse:
             yield None
 
-    def _scan_whole(self, parse: bool):
+    def _scan_whole(self, parse):
         """The whole file as one block, read and parsed by pyarrow's threads."""
         self.check_unchanged()
         size = self._states[self.path].size if self._raw is None else len(self._raw)
@@ -148,14 +146,14 @@ class CsvSource(ArrowColumnSource):
             self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
             yield None
             return
-        chunk = self._parse(None, 0)
-        self.n_rows = chunk.X.shape[0]
+        chunk = parse(None, 0)
+        self.n_rows = chunk.X.shape[0] if isinstance(chunk, RawChunk) else chunk.n_rows
         self._ranges = [(self._data_start, length, 0, self.n_rows)]
         yield chunk
 
     def _chunks(self, order):
         if order is None:
-            yield from self._scan(parse=True)
+            yield from self._scan(self._parse)
             return
         self._index()
         with self._binary() as f:
@@ -233,21 +231,7 @@ class CsvSource(ArrowColumnSource):
                 f.seek(self._data_start)
                 buf = f.read()
         where = {c: self._position[c] for c in self._used}
-        text = io.StringIO(buf.decode("utf-8", errors="replace"), newline="")
-        for i, line in enumerate(text):
-            row, lineno = first_row + i, first_row + i + 2
-            if not line.strip("\r\n"):
-                continue
-            try:
-                fields = next(_csv.reader([line.rstrip("\r\n")], delimiter=self.delimiter))
-            except _csv.Error as exc:
-                raise MalformedDataError(
-                    f"{self.path}: line {lineno} (row {row}) is not valid CSV "
-                    f"({_csv_reason(exc)})") from None
-            if len(fields) != len(self.columns):
-                raise MalformedDataError(
-                    f"{self.path}: line {lineno} (row {row}) has {len(fields)} fields, expected "
-                    f"{len(self.columns)} (the header's columns)")
+        for row, lineno, fields in self._field_lines(buf, first_row):
             for name, j in where.items():
                 value = fields[j].strip()
                 if value.lower() in ("true", "false"):
@@ -269,6 +253,27 @@ class CsvSource(ArrowColumnSource):
                         f"{value!r}; {NEEDS_FINITE}")
         raise MalformedDataError(f"{self.path}: rows {first_row}–: the CSV parser refused this "
                                  "block (a quoted field with a line break?)")
+
+    def _field_lines(self, buf: bytes, first_row: int):
+        """``(row, line, fields)`` of every line of ``buf`` that is not blank, read by Python's
+        csv module; raises :class:`MalformedDataError` for a line that is not valid CSV or
+        whose number of fields is not the header's."""
+        text = io.StringIO(buf.decode("utf-8", errors="replace"), newline="")
+        for i, line in enumerate(text):
+            row, lineno = first_row + i, first_row + i + 2
+            if not line.strip("\r\n"):
+                continue
+            try:
+                fields = next(_csv.reader([line.rstrip("\r\n")], delimiter=self.delimiter))
+            except _csv.Error as exc:
+                raise MalformedDataError(
+                    f"{self.path}: line {lineno} (row {row}) is not valid CSV "
+                    f"({_csv_reason(exc)})") from None
+            if len(fields) != len(self.columns):
+                raise MalformedDataError(
+                    f"{self.path}: line {lineno} (row {row}) has {len(fields)} fields, expected "
+                    f"{len(self.columns)} (the header's columns)")
+            yield row, lineno, fields
 
     def _where(self, c, r):
         return f"{self.path}: line {c.first_row + r + 2} (row {c.first_row + r})"

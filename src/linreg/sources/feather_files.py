@@ -18,7 +18,7 @@ class FeatherSource(ArrowColumnSource):
 
     def __init__(self, path, target, features=None, drop=None, weight=None,
                  chunk_rows: int | None = DEFAULT_CHUNK_ROWS, features_role: str = "a feature"):
-        pa = need_pyarrow("Feather")
+        need_pyarrow("Feather")
         self.chunk_rows = checked_chunk_rows(chunk_rows)
         self.path = expand_paths(path)[0]
         self._snapshot()
@@ -27,12 +27,7 @@ class FeatherSource(ArrowColumnSource):
             sizes = [reader.get_batch(i).num_rows for i in range(reader.num_record_batches)]
         self._select(list(schema.names), target, features, drop, weight, self.path,
                      features_role)
-        for name in self._used:
-            t = schema.field(name).type
-            if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-                    or pa.types.is_decimal(t)):
-                raise MalformedDataError(f"{self.path}: column {name!r} holds {t}, not numbers "
-                                         "(it is not numeric)")
+        self._schemas = {self.path: schema}
         self._units, first = [], 0
         for i, rows in enumerate(sizes):
             self._units.append((i, first))
@@ -57,14 +52,14 @@ class FeatherSource(ArrowColumnSource):
     def _n_chunks(self):
         return len(self._units)
 
-    def _chunks(self, order):
+    def _batches(self, order, columns):
         idx = range(len(self._units)) if order is None else order.tolist()
+        self.check_unchanged()
         with self._open() as reader:
             for i in idx:
                 batch_index, first = self._units[i]
                 self.check_unchanged()
-                batch = reader.get_batch(batch_index).select(self._used)
+                batch = reader.get_batch(batch_index).select(columns)
                 size = self.chunk_rows or max(1, batch.num_rows)
                 for start in range(0, batch.num_rows, size):
-                    part = batch.slice(start, size)
-                    yield self._arrow_to_chunk(part, first + start, self.path, first + start)
+                    yield batch.slice(start, size), first + start, self.path, first + start

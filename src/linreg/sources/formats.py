@@ -45,7 +45,9 @@ def from_file(path, target=None, features=None, drop=None, weight=None,
     ------
     MalformedDataError
         Naming the file (and the column): no such file, an unknown extension, an unreadable
-        file, a column that is missing or not numeric.
+        file, a column that is missing.  (A chosen column that is not numeric is refused
+        when its numbers are read, by ``blocks()``, ``stats()`` or ``gather()``: a table
+        reads it as categories, see ``table_blocks``.)
     """
     p = os.fspath(path)
     if not os.path.exists(p):

@@ -27,7 +27,9 @@ from .base import (
     checked_chunk_rows,
     describe_value,
 )
+from ..tables.blocks import TableBlock
 from .columns import ColumnSource, expand_paths
+from .table_kinds import numpy_codes, numpy_kind
 
 __all__ = ["NpyColumnsSource", "NpyXYSource", "arrays", "npy"]
 
@@ -194,10 +196,6 @@ class NpyColumnsSource(ColumnSource):
         self._select(columns, target, features, drop, weight, self.path, features_role)
         self._getter = getter
         self._arrays = getter(self._used)
-        for name, a in self._arrays.items():
-            if a.dtype.kind not in "fiub":
-                raise MalformedDataError(f"{self.path}: column {name!r} holds {a.dtype} values, "
-                                         "not numbers (it is not numeric)")
         lengths = {len(a) for a in self._arrays.values()} if self._matrix is None \
             else {self._matrix.shape[0]}
         if len(lengths) > 1:
@@ -260,7 +258,48 @@ class NpyColumnsSource(ColumnSource):
     def _n_chunks(self):
         return _block_count(self.n_rows, self._step())
 
+    def _columns(self, names: list) -> dict:
+        """The arrays of the columns ``names`` (a structured ``.npy`` or an ``.npz``)."""
+        missing = [n for n in names if n not in self._arrays]
+        if missing:
+            self._arrays = {**self._arrays, **self._getter(missing)}
+            if {len(self._arrays[n]) for n in missing} - {self.n_rows}:
+                raise MalformedDataError(f"{self.path}: the columns have different lengths "
+                                         f"{sorted({len(a) for a in self._arrays.values()})} "
+                                         "(a ragged table)")
+        return {n: self._arrays[n] for n in names}
+
+    def _dtypes(self, names: list) -> dict:
+        if self._matrix is not None:
+            return dict.fromkeys(names, self._matrix.dtype)
+        return {n: a.dtype for n, a in self._columns(names).items()}
+
+    def _kinds(self, names):
+        return {n: numpy_kind(t) for n, t in self._dtypes(names).items()}
+
+    def _type_names(self, names):
+        return {n: f"{t} values" for n, t in self._dtypes(names).items()}
+
+    def _table_chunks(self, order, names, kinds):
+        arrays = {} if self._matrix is not None else self._columns(names)
+        for start, stop in _row_ranges(self.n_rows, self._step(), order):
+            self.check_unchanged()
+            columns = {}
+            for name in names:
+                values = (self._matrix[start:stop, int(name)] if self._matrix is not None
+                          else arrays[name][start:stop])
+                columns[name] = (np.array(values, dtype=np.float64) if kinds[name] == "number"
+                                 else numpy_codes(np.asarray(values)))
+            yield TableBlock(columns, stop - start, start,
+                             self._rows_where(self.path, start, start))
+
     def _chunks(self, order):
+        # a column of text may be chosen (a table reads it): the numbers read here refuse it
+        used = set(self._used)
+        for name, a in self._arrays.items():
+            if name in used and a.dtype.kind not in "fiub":
+                raise MalformedDataError(f"{self.path}: column {name!r} holds {a.dtype} values, "
+                                         "not numbers (it is not numeric)")
         for start, stop in _row_ranges(self.n_rows, self._step(), order):
             self.check_unchanged()
             if self._matrix is not None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from .arrow import ArrowColumnSource, need_pyarrow
 from .base import DEFAULT_CHUNK_ROWS, MalformedDataError, checked_chunk_rows
 from .columns import expand_paths
+from .table_kinds import arrow_kind
 
 __all__ = ["ParquetSource", "parquet"]
 
 
 class ParquetSource(ArrowColumnSource):
-    """Parquet file(s) read row group by row group, ``chunk_rows`` rows at a time."""
+    """Parquet file(s) read row group by row group, ``chunk_rows`` rows at a time.
+
+    Every file must give a column the same kind (:meth:`column_kinds`: an integer column in
+    one file and a float column in another are both numbers; text in one and numbers in
+    another is refused, naming both files)."""
 
     def __init__(self, pattern, target, features=None, drop=None, weight=None,
                  chunk_rows: int | None = DEFAULT_CHUNK_ROWS, features_role: str = "a feature"):
@@ -20,7 +25,7 @@ class ParquetSource(ArrowColumnSource):
         self.pattern = pattern
         self.paths = expand_paths(pattern)
         self._snapshot()
-        units, total, columns = [], 0, None
+        units, total, columns, self._schemas = [], 0, None, {}
         for f in self.paths:
             try:
                 with pq.ParquetFile(f) as pf:
@@ -37,11 +42,7 @@ class ParquetSource(ArrowColumnSource):
                 if name not in position:
                     raise MalformedDataError(f"{f}: column {name!r} is missing (it is in "
                                              f"{self.paths[0]})")
-                t = schema.field(position[name]).type
-                if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t)
-                        or pa.types.is_decimal(t)):
-                    raise MalformedDataError(f"{f}: column {name!r} holds {t}, not numbers "
-                                             "(it is not numeric)")
+            self._schemas[f] = schema
             file_row = 0
             for g in range(meta.num_row_groups):
                 rows = meta.row_group(g).num_rows
@@ -60,7 +61,27 @@ class ParquetSource(ArrowColumnSource):
     def _n_chunks(self):
         return len(self._units)
 
-    def _chunks(self, order):
+    def _arrow_types(self, names):
+        """Column → Arrow type; refuses a column missing from a file, or of another kind
+        than in the first file."""
+        first = self.paths[0]
+        types = {}
+        for name in names:
+            for f, schema in self._schemas.items():
+                if schema.get_field_index(name) < 0:
+                    raise MalformedDataError(f"{f}: column {name!r} is missing (it is in "
+                                             f"{first})")
+                t = schema.field(name).type
+                if name not in types:
+                    types[name] = t
+                elif arrow_kind(t) != arrow_kind(types[name]):
+                    raise MalformedDataError(
+                        f"column {name!r} holds {types[name]} ({arrow_kind(types[name])}) in "
+                        f"{first} but {t} ({arrow_kind(t)}) in {f}; every file of the source "
+                        "must give a column the same kind")
+        return types
+
+    def _batches(self, order, columns):
         # A shuffled pass visits the row groups (of all files) in random order; each group is
         # streamed in batches of chunk_rows, so memory stays bounded by the batch size.
         import pyarrow as pa
@@ -80,8 +101,7 @@ class ParquetSource(ArrowColumnSource):
                     except (pa.ArrowException, OSError) as exc:
                         raise _not_parquet(f, exc) from None
                 size = self.chunk_rows or max(1, pf.metadata.row_group(g).num_rows)
-                batches = pf.iter_batches(batch_size=size, row_groups=[g],
-                                          columns=self._used + list(self.group_names),
+                batches = pf.iter_batches(batch_size=size, row_groups=[g], columns=columns,
                                           use_threads=True)
                 while True:
                     try:
@@ -92,7 +112,7 @@ class ParquetSource(ArrowColumnSource):
                     if batch is None:
                         break
                     rows = batch.num_rows
-                    yield self._arrow_to_chunk(batch, first, f, file_row)
+                    yield batch, first, f, file_row
                     first += rows
                     file_row += rows
         finally:
