@@ -265,3 +265,43 @@ def test_quiet_on_clean_tables(penguins):
         warnings.simplefilter("error")
         LinearRegression(formula="body_mass_g ~ species + flipper_length_mm",
                          missing="drop").fit(penguins).summary()
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "feather"])
+@pytest.mark.parametrize("chunk_rows", [7, 50, None])
+def test_files_streamed_equal_memory(penguins, tmp_path, kind, chunk_rows):
+    """CSV, Parquet and Feather files read in blocks (the first blocks lack most levels: the
+    rows are sorted by species) give the in-memory fit to 1e-10, summary included."""
+    from linreg import sources
+    data = penguins.sort_values(["species", "island"]).reset_index(drop=True)
+    path = tmp_path / f"p.{kind}"
+    if kind == "csv":
+        data.to_csv(path, index=False)
+        source = sources.csv(path, target=None, chunk_rows=chunk_rows)
+    elif kind == "parquet":
+        data.to_parquet(path, index=False)
+        source = sources.parquet(path, target=None, chunk_rows=chunk_rows or 100_000)
+    else:
+        data.to_feather(path)
+        source = sources.from_file(path, chunk_rows=chunk_rows or 100_000)
+    formula = "body_mass_g ~ flipper_length_mm + species * sex + island"
+    memory = LinearRegression(formula=formula, missing="drop").fit(data)
+    streamed = LinearRegression(formula=formula, missing="drop").fit(source)
+    assert streamed.coef_names_ == memory.coef_names_
+    assert streamed.n_dropped_ == memory.n_dropped_
+    close(streamed.coef_, memory.coef_, 1e-10)
+    close(streamed.intercept_, memory.intercept_, 1e-10)
+    close(streamed.summary().bse, memory.summary().bse, 1e-10)
+
+
+def test_csv_without_formula_encodes_text_columns(penguins, tmp_path):
+    from linreg import sources
+    path = tmp_path / "p.csv"
+    penguins.to_csv(path, index=False)
+    source = sources.csv(path, target="body_mass_g", chunk_rows=40)
+    model = LinearRegression(missing="drop").fit(source)
+    reference = smf.ols("body_mass_g ~ " + " + ".join(c for c in penguins.columns
+                                                      if c != "body_mass_g"), penguins).fit()
+    check_against_statsmodels(model, reference)
+    with pytest.raises(MissingValueError, match="line"):
+        LinearRegression().fit(sources.csv(path, target="body_mass_g", chunk_rows=40))

@@ -183,7 +183,10 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     with ``missing="drop"``."""
     from ..tables.encoding import Encoding
     from ..tables.formula import columns_formula, parse_formula
+    from ..sources import is_source
     from ..tables.frames import column_names, is_table, needs_encoding, table_block
+    if is_source(X) and hasattr(X, "table_blocks"):
+        return _source_rows(X, y, sample_weight, formula, missing, fit_intercept)
     if formula is None and not (is_table(X) and (needs_encoding(X) or missing == "drop")):
         return None
     if not is_table(X):
@@ -195,12 +198,7 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
             raise ValueError("with a formula the target comes from the table (the formula's "
                              "left-hand side): call fit(table) without y")
         parsed = parse_formula(formula, columns)
-        if parsed.intercept != bool(fit_intercept):
-            raise ValueError(
-                f"the formula {formula!r} " + ("keeps the intercept but fit_intercept=False: "
-                                               "write '- 1' in the formula" if parsed.intercept
-                                               else "leaves the intercept out ('- 1' or '+ 0'): "
-                                               "pass fit_intercept=False too"))
+        _check_intercept(parsed, formula, fit_intercept)
         table, targets = X, list(parsed.targets)
     else:
         if y is None:
@@ -226,6 +224,56 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     single = len(targets) == 1 and (formula is not None or not _is_frame_target(y))
     return TableRows(lambda shuffle=False, rng=None: iter([block]), encoding, weights, single,
                      in_memory=True)
+
+
+def _check_intercept(parsed, formula: str, fit_intercept: bool) -> None:
+    if parsed.intercept != bool(fit_intercept):
+        raise ValueError(
+            f"the formula {formula!r} " + ("keeps the intercept but fit_intercept=False: write "
+                                           "'- 1' in the formula" if parsed.intercept
+                                           else "leaves the intercept out ('- 1' or '+ 0'): pass "
+                                           "fit_intercept=False too"))
+
+
+def _source_rows(source, y, sample_weight, formula, missing: str, fit_intercept: bool):
+    """The :class:`TableRows` of a file source (CSV, Parquet, Feather) whose columns need
+    the encoding, read in the source's blocks: one pass learns the levels and the
+    statistics together."""
+    from ..tables.encoding import Encoding
+    from ..tables.formula import columns_formula, parse_formula
+    if y is not None or sample_weight is not None:
+        raise ValueError("when X is a data source, the targets and sample weights come from "
+                         "it: pass y=None and sample_weight=None")
+    weight = source.weight_name
+    if formula is not None:
+        parsed = parse_formula(formula, [c for c in source.file_columns if c != weight])
+        _check_intercept(parsed, formula, fit_intercept)
+        if source.target_names and list(source.target_names) != list(parsed.targets):
+            raise ValueError(f"the source's target {source.target_names} differs from the "
+                             f"formula's {list(parsed.targets)}: give the target in one place")
+    else:
+        kinds = source.column_kinds(source.feature_names + source.target_names)
+        if missing != "drop" and all(k == "number" for k in kinds.values()):
+            return None
+        if not source.target_names:
+            raise ValueError("the source has no target column: name it (target=...) or give "
+                             "a formula")
+        parsed = columns_formula(list(source.target_names), list(source.feature_names),
+                                 bool(fit_intercept))
+    encoding = Encoding(parsed, missing)
+    names = list(dict.fromkeys(encoding.columns_used))
+    unknown = [c for c in names if c not in source.file_columns]
+    if unknown:
+        from ..tables.expressions import FormulaError
+        raise FormulaError(f"the formula names {', '.join(map(repr, unknown))}, which "
+                           f"{source!r} does not have (its columns: "
+                           f"{', '.join(source.file_columns)})")
+    read_names = names + ([weight] if weight is not None and weight not in names else [])
+
+    def read(shuffle: bool = False, rng=None):
+        return source.table_blocks(read_names, shuffle, rng)
+
+    return TableRows(read, encoding, weight, len(parsed.targets) == 1, in_memory=False)
 
 
 def _is_frame_target(y) -> bool:
