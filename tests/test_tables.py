@@ -305,3 +305,32 @@ def test_csv_without_formula_encodes_text_columns(penguins, tmp_path):
     check_against_statsmodels(model, reference)
     with pytest.raises(MissingValueError, match="line"):
         LinearRegression().fit(sources.csv(path, target="body_mass_g", chunk_rows=40))
+
+
+@pytest.mark.parametrize("persist", [False, True])
+def test_dask_dataframe_equals_memory(penguins, client, persist):
+    """Partitions learn their levels apart (the first ones see one species only) and merge by
+    value: the fit and its summary equal the in-memory ones."""
+    dd = pytest.importorskip("dask.dataframe")
+    data = penguins.sort_values(["species", "island"]).reset_index(drop=True)
+    frame = dd.from_pandas(data, npartitions=7)
+    if persist:
+        frame = frame.persist()
+    formula = "body_mass_g ~ flipper_length_mm + species * sex + island"
+    memory = LinearRegression(formula=formula, missing="drop").fit(data)
+    model = LinearRegression(formula=formula, missing="drop").fit(frame)
+    assert model.coef_names_ == memory.coef_names_ and model.n_dropped_ == memory.n_dropped_
+    close(model.coef_, memory.coef_, 1e-10)
+    close(model.summary().bse, memory.summary().bse, 1e-10)
+    close(model.summary(cov_type="cluster", groups="island").bse,
+          memory.summary(cov_type="cluster", groups=data.island.to_numpy()).bse, 1e-10)
+    # in memory, groups are the table's rows (those dropped for a missing value left out), or
+    # a column's name
+    close(memory.summary(cov_type="cluster", groups="island").bse,
+          smf.ols(formula, data).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(
+              data.dropna(subset=["body_mass_g", "flipper_length_mm", "species", "sex",
+                                  "island"]).island)[0]}).bse, 1e-8)
+    # without a formula: fit(frame, "target") encodes the text columns
+    plain = LinearRegression(missing="drop").fit(frame, "body_mass_g")
+    plain_memory = LinearRegression(missing="drop").fit(data, "body_mass_g")
+    close(plain.coef_, plain_memory.coef_, 1e-10)

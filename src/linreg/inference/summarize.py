@@ -111,9 +111,11 @@ def check_inference_allowed(model) -> None:
             "to get a summary.", parameters=m.parameters)
 
 
-def _checked_options(options: CovOptions, stats: SufficientStats) -> None:
+def _checked_options(options: CovOptions, stats: SufficientStats, dropped: int = 0) -> None:
     """What the options can be checked against once the rows are known: the lags against
-    the number of rows, label arrays against their length (and every label)."""
+    the number of rows, label arrays against their length (and every label).  ``dropped``:
+    rows of a table left out for a missing value, whose labels an array still holds (it is
+    aligned with the table)."""
     n = stats.n_rows
     if options.cov_type == "HAC" and options.maxlags >= n:
         raise ValueError(f"maxlags={options.maxlags} must be less than the number of rows "
@@ -121,10 +123,13 @@ def _checked_options(options: CovOptions, stats: SufficientStats) -> None:
     for name, g in zip(options.group_names, options.groups, strict=True):
         if isinstance(g, str):
             continue
-        if g.shape[0] != n:
+        if g.shape[0] != n + dropped:
+            table = f" (and {dropped} left out for a missing value)" if dropped else ""
             raise ValueError(f"{name} has {g.shape[0]} labels, but the model was fitted on "
-                             f"{n} rows: give one cluster label a row, in the rows' order")
-        canonical_labels(g, name)            # a missing label, named by its row
+                             f"{n} rows{table}: give one cluster label a row, in the rows' "
+                             "order")
+        if not dropped:
+            canonical_labels(g, name)        # a missing label, named by its row
 
 
 def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
@@ -193,7 +198,7 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
     if stats.n_features != d or stats.n_targets != k:
         raise ValueError(f"the statistics describe {stats.n_features} features and "
                          f"{stats.n_targets} targets, but the model has {d} and {k}")
-    _checked_options(options, stats)
+    _checked_options(options, stats, getattr(rows, "n_dropped", 0))
     fit_intercept = bool(model.fit_intercept)
     factor = GramFactor(stats, fit_intercept)
     if factor.ill_conditioned():

@@ -80,7 +80,7 @@ class TableRows(Rows):
         if self.in_memory:
             self._cached = cached if remap is None else [enc_.refreshed(ev, remap)
                                                           for ev in cached]
-        self._stats = design_stats(total, enc_, remap)
+        self._stats = design_stats(total, enc_)
         if not self._stats.weight_sum > 0:
             raise ValueError("sample_weight is zero for every row: there is nothing to fit")
         return self._stats
@@ -187,6 +187,10 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     from ..tables.frames import column_names, is_table, needs_encoding, table_block
     if is_source(X) and hasattr(X, "table_blocks"):
         return _source_rows(X, y, sample_weight, formula, missing, fit_intercept)
+    from ..dask_support import is_dask_frame
+    if is_dask_frame(X):
+        from .table_dask import dask_table_rows
+        return dask_table_rows(X, y, sample_weight, formula, missing, fit_intercept)
     if formula is None and not (is_table(X) and (needs_encoding(X) or missing == "drop")):
         return None
     if not is_table(X):

@@ -14,7 +14,7 @@ the cells, not with the rows.  Unweighted indicator blocks are computed in exact
 arithmetic before the one division by ``W``.
 
 A block's statistics are kept with a key per column — ``(term, cell, j)`` with the cell as
-the tuple of its levels' indices — so blocks that saw different levels merge exactly: a
+the tuple of its levels (the values) — so blocks that saw different levels merge exactly: a
 column a block never saw is zero in every one of its rows (mean 0, co-moments 0).  At the end,
 :func:`design_stats` maps the statistics of the cells onto the design's columns (treatment
 contrasts, full coding, subterms) by one sparse 0/1 matrix ``T``: ``mean = Tᵀμ``,
@@ -98,7 +98,9 @@ def _term_columns(enc, encoding):
             for size in reversed(radix):
                 parts.append(c % size)
                 c //= size
-            tuples.append(tuple(reversed(parts)))
+            # keyed by the levels themselves: blocks and partitions that learned their levels
+            # in different orders (or apart, on a cluster) merge by value
+            tuples.append(tuple(encoding.levels[f][i] for f, i in zip(cats, reversed(parts))))
         keys = [(t, cell, j) for cell in tuples for j in range(m)]
         out.append(("cells", keys, cell_of_row.reshape(-1).astype(np.int64), V, len(cells)))
     return out
@@ -212,10 +214,11 @@ def _table(cell_a, cell_b, Ka: int, Kb: int, weight) -> np.ndarray:
     return out
 
 
-def design_stats(cs: CellStats, encoding, remap: dict | None = None) -> SufficientStats:
+def design_stats(cs: CellStats, encoding) -> SufficientStats:
     """The statistics of the design's columns (``encoding`` finalized) from those of the
-    cells: ``mean = Tᵀμ``, ``M = Tᵀ M T`` with ``T`` the 0/1 map of cells to columns.
-    ``remap``: the cells' level codes to the final ones (None: they are final)."""
+    cells: ``mean = Tᵀμ``, ``M = Tᵀ M T`` with ``T`` the 0/1 map of cells to columns.  A
+    level the encoding does not know (a model's levels fixed before these rows) is an
+    error."""
     d_cells, k = len(cs.keys), cs.stats.n_targets
     rows, cols = [], []
     by_term = {}
@@ -228,7 +231,7 @@ def design_stats(cs: CellStats, encoding, remap: dict | None = None) -> Sufficie
         for base, dims in piece_of_term[term.name]:
             for i in idx:
                 _, cell, j = cs.keys[i]
-                levels = {f: (c if remap is None else remap[f][c]) for f, c in zip(cats, cell)}
+                levels = {f: encoding.level_position(f, v) for f, v in zip(cats, cell)}
                 col, ok, rest = base, True, j
                 for expr, kind, _, stride, _ in dims:
                     if kind == "numeric":

@@ -329,6 +329,10 @@ class Encoding:
                 extra += j * stride
             yield offset + extra, value, rows
 
+    def level_position(self, expr: str, level) -> int:
+        """The index of ``level`` among the final levels of ``expr``."""
+        return self._level_index[expr][level]
+
     @staticmethod
     def refreshed(enc: EncodedBlock, remap: dict) -> EncodedBlock:
         """A block evaluated while the levels were being learned, with its codes in the
