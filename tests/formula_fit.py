@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np  # noqa: F401  (formulas may call np.log …: patsy evaluates them here)
+
 import pytest
 
 from linreg import LinearRegression

@@ -24,7 +24,7 @@ __all__ = ["PenalizedSummary", "penalized_summary"]
 
 #: what a penalized summary refuses, as statsmodels names it
 OLS_ONLY = ("bse", "tvalues", "pvalues", "conf_int", "cov_params", "fvalue", "f_pvalue",
-            "wald_test_terms")
+            "wald_test_terms", "anova")
 
 
 class PenalizedSummary:

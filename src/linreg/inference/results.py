@@ -211,6 +211,35 @@ class RegressionResults:
         ``df_denom``) indexed by term."""
         return terms_module.wald_test_terms(self)
 
+    def anova(self, typ=1):
+        """The analysis-of-variance table by model term, as statsmodels'
+        ``anova_lm(result, typ=typ)``, from the training statistics (no pass over the rows).
+
+        Parameters
+        ----------
+        typ : {1, 2, 3}, default 1
+            1: sequential sums of squares (each term given those before it, in model
+            order); 2: each term given every term that does not contain it; 3: each term
+            given all the others, the intercept included (meaningful with sum-to-zero
+            contrasts).  statsmodels' ``"I"``, ``"II"``, ``"III"`` are accepted too.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the term names and ``Residual``; columns ``df``, ``sum_sq``,
+            ``mean_sq``, ``F``, ``PR(>F)`` (type 1) or ``sum_sq``, ``df``, ``F``,
+            ``PR(>F)`` (types 2 and 3).  The F tests are the classical ones whatever the
+            ``cov_type`` (a warning says so for a robust one).  See
+            :mod:`linreg.inference.anova`.
+
+        Raises
+        ------
+        ValueError
+            When the fit has no terms (``terms_``: fit from a formula or a table with named
+            terms), for an unknown ``typ``, or type 3 on a rank-deficient design.
+        """
+        return import_module("linreg.inference.anova").anova_table(self, typ)
+
     # ------------------------------------------------------------------ influence
     def _rows(self, what: str):
         if self._wresid is None:
@@ -391,6 +420,12 @@ class MultiOutputResults(tuple):
     def to_frame(self, alpha: float = 0.05):
         """The coefficient tables of all targets, indexed by (target, term)."""
         frames = [r.to_frame(alpha) for r in self]
+        import pandas as pd
+        return pd.concat(frames, keys=[r.target_name for r in self], names=["target", "term"])
+
+    def anova(self, typ=1):
+        """Every target's :meth:`RegressionResults.anova`, indexed by (target, term)."""
+        frames = [r.anova(typ) for r in self]
         import pandas as pd
         return pd.concat(frames, keys=[r.target_name for r in self], names=["target", "term"])
 
