@@ -135,3 +135,35 @@ def test_term_factors_split_at_the_top_level_colon():
     assert contains("species:sex", "species") and contains("a:b:c", "a:c")
     assert not contains("species", "species") and not contains("species", "species:sex")
     assert not contains("a:b", "a:c")
+
+
+def test_the_summary_lists_the_terms_of_several_columns(data, mtcars):
+    r = fit_formula(PENGUINS, data).summary()
+    lines = str(r).splitlines()
+    start = lines.index(next(ln for ln in lines if ln.startswith("Terms (joint Wald F)")))
+    assert lines[start - 1].startswith("=====") and lines[start + 1].startswith("-----")
+    table = r.wald_test_terms().table
+    shown = lines[start + 2:start + 5]
+    assert [ln.split()[0] for ln in shown] == ["species", "island", "species:sex"]
+    for line, name in zip(shown, ["species", "island", "species:sex"]):
+        fields = line.split()
+        assert float(fields[1]) == pytest.approx(table.loc[name, "statistic"], abs=6e-5)
+        assert fields[2:4] == [f"{table.loc[name, 'df_constraint']},", "324"]
+        assert float(fields[4]) == pytest.approx(table.loc[name, "pvalue"], abs=6e-4)
+    assert lines[start + 5].startswith("=====")
+    assert lines[start + 6].startswith("Omnibus:")
+    robust = str(fit_formula(MTCARS, mtcars).summary("HC1"))
+    assert "Terms (joint Wald chi2)" in robust and "P>chi2" in robust
+    # no block without a term of several columns, nor without terms
+    assert "Terms (joint" not in str(fit_formula("mpg ~ wt + hp", mtcars).summary())
+    plain = LinearRegression().fit(data[["flipper_length_mm"]], data["body_mass_g"]).summary()
+    assert "Terms (joint" not in str(plain)
+
+
+def test_the_summary_marks_unidentified_terms(data):
+    r = fit_formula("body_mass_g ~ species * island + sex", data, quiet=True).summary()
+    lines = str(r).splitlines()
+    line = next(ln for ln in lines[lines.index(next(ln for ln in lines
+                                                    if ln.startswith("Terms (joint"))):]
+                if ln.startswith("species "))
+    assert "not identified" in line

@@ -133,6 +133,7 @@ def format_table(r) -> str:
                      f"{_statistic(tvalues[i])}{pvalues[i]:>9.3f}"
                      f"{_fmt(ci[i, 0], 11)}{_fmt(ci[i, 1], 11)}")
     lines.append("=" * rule)
+    lines += _term_lines(r, name_w, rule)
     left = [("Omnibus:", _g(r.omnibus, ".3f")), ("Prob(Omnibus):", _g(r.omnibus_pvalue, ".3f")),
             ("Skew:", _g(r.skew, ".3f")), ("Kurtosis:", _g(r.kurtosis, ".3f"))]
     right = [("Durbin-Watson:", _g(r.durbin_watson, ".3f")),
@@ -207,6 +208,35 @@ def format_table(r) -> str:
         for i, text in enumerate(notes, 1):
             lines += _wrap(f"[{i}] {text}")
     return "\n".join(lines)
+
+
+def _term_lines(r, name_w: int, rule: int) -> list[str]:
+    """Under the coefficients, for a fit whose terms (``term_slices``) include one of several
+    columns: the joint Wald test of each such term (the others' is the square of their t)."""
+    slices = getattr(r, "term_slices", None)
+    if not slices or not getattr(r, "labelled", False) or r.df_resid <= 0:
+        return []
+    several = [name for name, cols in slices.items() if cols.stop - cols.start > 1]
+    if not several:
+        return []
+    tests = r.wald_test_terms()
+    stat = tests.distribution
+    title = f"Terms (joint Wald {stat})"
+    width = max(name_w, len(title) + 1)
+    lines = [f"{title:<{width}}{stat:>11}{'df':>11}{'P>' + stat:>9}", "-" * rule]
+    for name in several:
+        row = tests.table.loc[name]
+        label = name if len(name) <= width - 1 else name[: width - 2] + "…"
+        if row["statistic"] != row["statistic"]:
+            lines.append(f"{label:<{width}}{'not identified (collinear; see notes)':>40}")
+            continue
+        df = f"{int(row['df_constraint'])}"
+        if stat == "F":
+            df += f", {int(row['df_denom'])}"
+        lines.append(f"{label:<{width}}{_fmt(float(row['statistic']), 11)}{df:>11}"
+                     f"{float(row['pvalue']):>9.3f}")
+    lines.append("=" * rule)
+    return lines
 
 
 def _wrap(text: str) -> list[str]:
