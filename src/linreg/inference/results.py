@@ -10,6 +10,7 @@ import scipy.stats
 from ..validation import check_fraction
 from . import restrictions as restrictions_module
 from . import terms as terms_module
+from .anova import anova_table
 from .table import format_table
 
 __all__ = ["INTERVALS", "RegressionResults", "MultiOutputResults", "LazyRowValues",
@@ -238,7 +239,7 @@ class RegressionResults:
             When the fit has no terms (``terms_``: fit from a formula or a table with named
             terms), for an unknown ``typ``, or type 3 on a rank-deficient design.
         """
-        return import_module("linreg.inference.anova").anova_table(self, typ)
+        return anova_table(self, typ)
 
     # ------------------------------------------------------------------ influence
     def _rows(self, what: str):

@@ -138,7 +138,10 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
     ----------
     model : fitted estimator
         Needs ``coef_``, ``intercept_``, ``fit_intercept`` (and ``alpha``, which must be 0);
-        optionally ``feature_names_in_``, ``solver_``, ``n_iter_``, ``grad_norm_history_``.
+        optionally ``feature_names_in_``, ``solver_``, ``n_iter_``, ``grad_norm_history_``,
+        and — a fit from a formula or a table with categorical columns — ``coef_names_`` (the
+        name of each column of ``coef_``) and ``terms_`` (``{term: slice of coef_
+        columns}``), checked (:mod:`.terms`).
     rows : linreg.rows.Rows
         The training rows, wherever they live.  The pass asks them to run each block's part
         where the block is (:meth:`~linreg.rows.Rows.map_blocks`: threads in memory, workers
