@@ -212,7 +212,7 @@ def test_several_targets_per_target(mtcars):
 
 def test_refusals(data, mtcars):
     r = fit_formula(MTCARS, mtcars).summary()
-    for typ in (0, 4, "IV", True, 1.5, None):
+    for typ in (0, 4, "IV", True, np.True_, 1.5, None, "1", [1]):
         with pytest.raises(ValueError, match="is not an ANOVA type"):
             r.anova(typ)
     plain = LinearRegression().fit(data[["flipper_length_mm", "bill_length_mm"]],

@@ -163,7 +163,11 @@ def anova_table(result, typ=1):
     Type 1: columns ``df``, ``sum_sq``, ``mean_sq``, ``F``, ``PR(>F)``; types 2 and 3:
     ``sum_sq``, ``df``, ``F``, ``PR(>F)``.  See the module docstring for what each type is.
     """
-    if isinstance(typ, bool) or typ not in ANOVA_TYPES:
+    try:
+        known = not isinstance(typ, (bool, np.bool_)) and typ in ANOVA_TYPES
+    except TypeError:                       # unhashable
+        known = False
+    if not known:
         raise ValueError(f"typ={typ!r} is not an ANOVA type: use 1 (sequential), 2 (each term "
                          "given the terms that do not contain it) or 3 (each term given all "
                          "the others), or statsmodels' 'I', 'II', 'III'")
