@@ -52,9 +52,9 @@ def check_estimable(r, model, X, y, ref, flipper_index):
     """Every estimable number equal to the reference (statsmodels pinv / R) to 1e-8."""
     j = flipper_index + 1                      # params: intercept first
     assert r.identified[j]
-    assert r.params[j] == pytest.approx(ref.params[j], rel=1e-8)
-    assert r.bse[j] == pytest.approx(ref.bse[j], rel=1e-8)
-    assert r.tvalues[j] == pytest.approx(ref.tvalues[j], rel=1e-8)
+    assert r.params.iloc[j] == pytest.approx(ref.params[j], rel=1e-8)
+    assert r.bse.iloc[j] == pytest.approx(ref.bse[j], rel=1e-8)
+    assert r.tvalues.iloc[j] == pytest.approx(ref.tvalues[j], rel=1e-8)
     assert r.df_resid == ref.df_resid and r.df_model == ref.df_model
     assert r.rsquared == pytest.approx(ref.rsquared, rel=1e-10)
     assert r.rsquared_adj == pytest.approx(ref.rsquared_adj, rel=1e-10)
@@ -80,7 +80,7 @@ def test_penguins_dummies_with_intercept_equal_r_in_every_column_order():
             assert "flipper" not in message
             r = model.summary()
             check_estimable(r, model, X[cols], y, ref, cols.index("flipper_length_mm"))
-            assert r.bse[1 + cols.index("flipper_length_mm")] == pytest.approx(3.0795528, abs=5e-8)
+            assert r.bse.iloc[1 + cols.index("flipper_length_mm")] == pytest.approx(3.0795528, abs=5e-8)
             assert r.df_resid == 329 and r.df_model == 3 and r.rank == 4
             assert r.rsquared_adj == pytest.approx(0.7850913, abs=5e-8)
             # the intercept and the three dummies are not identified (R: one NA; linreg
@@ -100,7 +100,7 @@ def test_every_solver_shares_the_decision(solver):
     np.testing.assert_allclose(model.predict(X), ref.fittedvalues, rtol=1e-8)
     r = model.summary()
     assert r.df_resid == 329 and r.identified.tolist() == [False, True, False, False, False]
-    assert r.bse[1] == pytest.approx(ref.bse[1], rel=1e-8)
+    assert r.bse.iloc[1] == pytest.approx(ref.bse[1], rel=1e-8)
 
 
 def test_two_categoricals_each_with_every_level():
@@ -166,7 +166,7 @@ def test_estimable_numbers_equal_exact_rational_arithmetic():
     r = model.summary()
     reduced = X.drop(columns="species_Gentoo").to_numpy()
     coef, intercept = exact_least_squares(reduced, y.to_numpy())
-    assert float(r.params[1]) == pytest.approx(float(coef[0]), rel=1e-12)
+    assert float(r.params.iloc[1]) == pytest.approx(float(coef[0]), rel=1e-12)
     # se² = σ² [(AᵀA)⁻¹]₁₁ with A = [1, reduced], σ² = SSR/(n − p), all exact
     rows = [[Fraction(1)] + [Fraction(float(v)) for v in row] for row in reduced]
     ys = [Fraction(float(v)) for v in y]
@@ -176,7 +176,7 @@ def test_estimable_numbers_equal_exact_rational_arithmetic():
     params = [intercept] + list(coef)
     ssr = sum((yi - sum(c * v for c, v in zip(params, r_))) ** 2 for r_, yi in zip(rows, ys))
     se2 = ssr / (len(rows) - p) * column[1]
-    assert float(r.bse[1]) ** 2 == pytest.approx(float(se2), rel=1e-12)
+    assert float(r.bse.iloc[1]) ** 2 == pytest.approx(float(se2), rel=1e-12)
     assert float(r.ssr) == pytest.approx(float(ssr), rel=1e-12)
 
 

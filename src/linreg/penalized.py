@@ -23,7 +23,8 @@ from .exceptions import MessageBuilder, PenalizedInferenceError
 __all__ = ["PenalizedSummary", "penalized_summary"]
 
 #: what a penalized summary refuses, as statsmodels names it
-OLS_ONLY = ("bse", "tvalues", "pvalues", "conf_int", "cov_params", "fvalue", "f_pvalue")
+OLS_ONLY = ("bse", "tvalues", "pvalues", "conf_int", "cov_params", "fvalue", "f_pvalue",
+            "wald_test_terms", "anova")
 
 
 class PenalizedSummary:

@@ -47,10 +47,16 @@ The package, one module a step (imports flow down this list, never up)::
     diagnostics.py    SSR from the statistics, Durbin–Watson, Jarque–Bera, omnibus, the F test
     residual_pass.py  the one pass over the rows, block by block, and its mergeable totals
     robust.py         cluster and HAC: options, mergeable score sums per cluster and lag
-    factor.py         GramFactor: the bread, from the statistics or a TSQR factor of the rows
     results.py        RegressionResults, MultiOutputResults
+    anova.py          ANOVA tables by model term (types I, II, III), from the statistics
+    factor.py         GramFactor: the bread, from the statistics or a TSQR factor of the rows
+    terms.py          coefficient names and terms (coef_names_, terms_); joint Wald tests of terms
     restrictions.py   Wald t and F tests of linear restrictions ("x1 = x2")
     table.py          the printed table
+
+When the fit saw names (a DataFrame, a named source, ``coef_names_``), the per-coefficient
+values are pandas objects indexed by them, as statsmodels'; :meth:`RegressionResults.anova`
+and :meth:`~RegressionResults.wald_test_terms` work by the terms a fit records (``terms_``).
 """
 
 from .diagnostics import (
@@ -62,6 +68,7 @@ from .diagnostics import (
 from .factor import GramFactor
 from .residual_pass import iter_blocks
 from .restrictions import FTestResult, TTestResult
+from .terms import TermTests
 from .results import INTERVALS, MultiOutputResults, RegressionResults
 from .robust import CovOptions, check_cov_options
 from .summarize import (
@@ -87,6 +94,7 @@ __all__ = [
     "CovOptions",
     "TTestResult",
     "FTestResult",
+    "TermTests",
     "ssr_from_stats",
     "omnibus_test",
     "jarque_bera_test",

@@ -275,16 +275,16 @@ class FTestResult:
 def _prepared(result, restrictions, q):
     names = list(result.param_names)
     R, qv = restriction_matrix(restrictions, names, q)
-    _involved_unidentified(R, result.identified, names)
+    _involved_unidentified(R, np.asarray(result.identified), names)
     rank = _check_consistent(R, qv, names)
-    V = np.nan_to_num(result.cov_params())      # unidentified rows are not involved
+    V = np.nan_to_num(np.asarray(result.cov_params()))   # unidentified rows are not involved
     return R, qv, rank, R @ V @ R.T
 
 
 def t_test(result, restrictions, q=None) -> TTestResult:
     """t (or z, as the results' ``use_t``) test of each restriction ``(Rθ)_i = q_i``."""
     R, qv, _, RVR = _prepared(result, restrictions, q)
-    effect = R @ result.params
+    effect = R @ np.asarray(result.params)
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.sqrt(np.diag(RVR))
         t = (effect - qv) / sd
@@ -305,7 +305,7 @@ def f_test(result, restrictions, q=None) -> FTestResult:
                   f"{rank}): the F test counts {rank}, as statsmodels does", UserWarning)
     if rank == 0:
         raise ValueError("the restrictions have no variance to test with (R V Rᵀ is zero)")
-    diff = R @ result.params - qv
+    diff = R @ np.asarray(result.params) - qv
     F = float(diff @ np.linalg.pinv(RVR) @ diff) / rank
     df = result.df_resid_inference
     return FTestResult(F, float(scipy.stats.f.sf(F, rank, df)), rank, df)

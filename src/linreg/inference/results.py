@@ -9,6 +9,8 @@ import scipy.stats
 
 from ..validation import check_fraction
 from . import restrictions as restrictions_module
+from . import terms as terms_module
+from .anova import anova_table
 from .table import format_table
 
 __all__ = ["INTERVALS", "RegressionResults", "MultiOutputResults", "LazyRowValues",
@@ -61,16 +63,23 @@ LazyLeverage = LazyRowValues
 class RegressionResults:
     """Inference for one target of a least-squares fit: read-only, like statsmodels' results.
 
-    Per-coefficient arrays are ordered as statsmodels orders them after ``add_constant``:
-    the intercept first (when the model has one), then the features.
+    Per-coefficient values are ordered as statsmodels orders them: the intercept first
+    (when the model has one), then the columns of ``coef_``.  When the fit saw column names
+    (a pandas DataFrame, a named source, or a fit that records ``coef_names_``) and pandas
+    is installed, they are pandas objects indexed by ``param_names``, as statsmodels'
+    (``params`` a Series, ``conf_int()`` a DataFrame with columns 0 and 1); otherwise
+    numpy arrays in the same order.
 
     Attributes
     ----------
-    params, bse, tvalues, pvalues : ndarray of shape (p,)
+    params, bse, tvalues, pvalues : Series or ndarray of shape (p,)
         Coefficients, standard errors, ``t = θ/se`` and two-sided p-values
         ``2 P(T_{df} > |t|)`` with ``df = df_resid_inference`` (``2 P(Z > |t|)`` when
         ``use_t`` is False, the default for robust covariances, as in statsmodels).  NaN
-        (except ``params``) for unidentified coefficients.
+        (except ``params``) for unidentified coefficients.  Series indexed by
+        ``param_names`` when ``labelled``, arrays otherwise (a new object each time).
+    labelled : bool
+        Whether the per-coefficient values are pandas objects indexed by name.
     use_t : bool
         Student's t (True) or the normal (False) for p-values and intervals.
     df_resid_inference : int
@@ -80,6 +89,15 @@ class RegressionResults:
         "cluster" and "HAC": how the covariance was made (``groups``, ``n_groups``,
         ``maxlags``, ``kernel``, ``use_correction``, ``df_correction``).
     param_names : tuple of str
+        ``intercept`` (``Intercept`` for a fit with terms, as statsmodels) and the column
+        names (``coef_names_``, else ``feature_names_in_``, else ``x0``, ``x1``, …).
+    term_slices : dict or None
+        For a fit that records ``terms_`` (a formula, categorical columns): ``{term:
+        slice of params}`` in model order, the intercept a term of its own, first; else None.
+    sufficient_stats : SufficientStats
+        The training statistics the summary was made from (what :meth:`anova` reads).
+    target_index : int
+        Which target of the fit these results are about.
     identified : ndarray of bool, shape (p,)
         False for the coefficients a rank-deficient design cannot determine.
     rsquared, rsquared_adj : float
@@ -114,15 +132,54 @@ class RegressionResults:
         raise AttributeError(f"{type(self).__name__} is read-only: {name!r} cannot be deleted")
 
     # ------------------------------------------------------------------ per coefficient
-    def cov_params(self) -> np.ndarray:
-        """The covariance matrix of ``params`` (a copy; NaN rows/columns where unidentified)."""
-        return np.array(self._cov)
+    def _labelled(self, values: np.ndarray):
+        """``values`` (one per parameter, or a matrix ``(p, m)``) as a pandas Series or
+        DataFrame indexed by ``param_names`` when ``labelled``; else a read-only array."""
+        if not self.labelled:
+            return values
+        import pandas as pd
+        index = list(self.param_names)
+        if values.ndim == 1:
+            return pd.Series(np.array(values), index=index)
+        return pd.DataFrame(np.array(values), index=index)
 
-    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
-        """``θ ± t_{1−α/2, n−p} · se``: array (p, 2) of lower and upper bounds."""
+    @property
+    def params(self):
+        """The coefficients, intercept first (a Series when ``labelled``)."""
+        return self._labelled(self._params)
+
+    @property
+    def bse(self):
+        """Standard errors ``√diag(Cov θ)`` (NaN where unidentified)."""
+        return self._labelled(self._bse)
+
+    @property
+    def tvalues(self):
+        """``θ / se`` (z statistics when ``use_t`` is False)."""
+        return self._labelled(self._tvalues)
+
+    @property
+    def pvalues(self):
+        """Two-sided p-values of ``tvalues``."""
+        return self._labelled(self._pvalues)
+
+    def cov_params(self):
+        """The covariance matrix of ``params`` (a copy; NaN rows/columns where unidentified):
+        a DataFrame indexed and labelled by ``param_names`` when ``labelled``."""
+        cov = self._labelled(np.array(self._cov))
+        if self.labelled:
+            cov.columns = list(self.param_names)
+        return cov
+
+    def conf_int(self, alpha: float = 0.05):
+        """``θ ± t_{1−α/2, n−p} · se``: lower and upper bounds, shape (p, 2) — a DataFrame
+        with columns 0 and 1 indexed by ``param_names`` when ``labelled`` (statsmodels')."""
+        return self._labelled(self._conf_int(alpha))
+
+    def _conf_int(self, alpha: float) -> np.ndarray:
         alpha = check_fraction("alpha", alpha, "0.05 for 95% confidence intervals")
         q = _quantile(1.0 - alpha / 2.0, self.df_resid_inference, self.use_t)
-        return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
+        return np.column_stack([self._params - q * self._bse, self._params + q * self._bse])
 
     # ------------------------------------------------------------------ Wald tests
     def t_test(self, restrictions, q=None) -> restrictions_module.TTestResult:
@@ -143,6 +200,46 @@ class RegressionResults:
         freedom, with this result's covariance, as statsmodels' ``f_test``.  Returns
         ``fvalue``, ``pvalue``, ``df_num``, ``df_denom``."""
         return restrictions_module.f_test(self, restrictions, q)
+
+    def wald_test_terms(self) -> terms_module.TermTests:
+        """The joint Wald test of each model term (all its columns at once), as statsmodels'
+        ``wald_test_terms(skip_single=False, scalar=True)``: F on ``(q, df_resid_inference)``
+        degrees of freedom when ``use_t``, χ² on ``q`` otherwise (the default for robust
+        covariances), with this result's covariance.  The terms are the fit's ``terms_``
+        (the intercept first, as a term of its own); a fit without them tests each
+        coefficient alone.  Returns a :class:`~linreg.inference.terms.TermTests` whose
+        ``table`` is a DataFrame (``statistic``, ``pvalue``, ``df_constraint``,
+        ``df_denom``) indexed by term."""
+        return terms_module.wald_test_terms(self)
+
+    def anova(self, typ=1):
+        """The analysis-of-variance table by model term, as statsmodels'
+        ``anova_lm(result, typ=typ)``, from the training statistics (no pass over the rows).
+
+        Parameters
+        ----------
+        typ : {1, 2, 3}, default 1
+            1: sequential sums of squares (each term given those before it, in model
+            order); 2: each term given every term that does not contain it; 3: each term
+            given all the others, the intercept included (meaningful with sum-to-zero
+            contrasts).  statsmodels' ``"I"``, ``"II"``, ``"III"`` are accepted too.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by the term names and ``Residual``; columns ``df``, ``sum_sq``,
+            ``mean_sq``, ``F``, ``PR(>F)`` (type 1) or ``sum_sq``, ``df``, ``F``,
+            ``PR(>F)`` (types 2 and 3).  The F tests are the classical ones whatever the
+            ``cov_type`` (a warning says so for a robust one).  See
+            :mod:`linreg.inference.anova`.
+
+        Raises
+        ------
+        ValueError
+            When the fit has no terms (``terms_``: fit from a formula or a table with named
+            terms), for an unknown ``typ``, or type 3 on a rank-deficient design.
+        """
+        return anova_table(self, typ)
 
     # ------------------------------------------------------------------ influence
     def _rows(self, what: str):
@@ -165,7 +262,7 @@ class RegressionResults:
         pass over the rows).  Earlier linreg returned the weighted residual here, now
         :attr:`wresid` (see the README's "Changes")."""
         self._rows("resid")
-        return self._fitted.get(self._target_index)
+        return self._fitted.get(self.target_index)
 
     @property
     def wresid(self) -> np.ndarray:
@@ -185,7 +282,7 @@ class RegressionResults:
         """``ŷ_i = x_iᵀw + b`` for the training rows (statsmodels' ``fittedvalues``; computed
         on first use by one more pass over the rows)."""
         self._rows("fittedvalues")
-        return self._fitted.get(self._n_targets + self._target_index)
+        return self._fitted.get(self._n_targets + self.target_index)
 
     @property
     def resid_studentized(self) -> np.ndarray:
@@ -220,11 +317,11 @@ class RegressionResults:
         ``t = t_{(1+level)/2, n−p}`` — as statsmodels' ``get_prediction().summary_frame()``.
         """
         X = np.asarray(X, dtype=np.float64)
-        d = self.params.shape[0] - self.k_intercept
+        d = self._params.shape[0] - self.k_intercept
         if X.ndim != 2 or X.shape[1] != d:
             raise ValueError(f"X has shape {X.shape}; expected (n, {d})")
-        w = self.params[self.k_intercept:]
-        b = self.params[0] if self.k_intercept else 0.0
+        w = self._params[self.k_intercept:]
+        b = self._params[0] if self.k_intercept else 0.0
         yhat = X @ w + b
         if interval is None:
             return yhat
@@ -253,11 +350,11 @@ class RegressionResults:
             raise ImportError("to_frame() needs pandas, which is not installed; install it "
                               "(pip install pandas) or use the arrays params, bse, tvalues, "
                               "pvalues and conf_int() directly") from None
-        ci = self.conf_int(alpha)
+        ci = self._conf_int(alpha)
         lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
         stat = "t" if self.use_t else "z"
-        return pd.DataFrame({"coef": self.params, "std err": self.bse, stat: self.tvalues,
-                             f"P>|{stat}|": self.pvalues, lo: ci[:, 0], hi: ci[:, 1],
+        return pd.DataFrame({"coef": self._params, "std err": self._bse, stat: self._tvalues,
+                             f"P>|{stat}|": self._pvalues, lo: ci[:, 0], hi: ci[:, 1],
                              "identified": self.identified},
                             index=pd.Index(list(self.param_names), name="term"))
 
@@ -268,7 +365,7 @@ class RegressionResults:
 
     def __repr__(self) -> str:
         return (f"<RegressionResults {self.target_name!r}: {self.nobs} observations, "
-                f"{len(self.params)} parameters, R²={self.rsquared:.4g}, cov_type={self.cov_type}>")
+                f"{len(self.param_names)} parameters, R²={self.rsquared:.4g}, cov_type={self.cov_type}>")
 
     def _repr_html_(self) -> str:
         """The fit statistics and coefficient table as HTML (what a notebook shows)."""
@@ -301,7 +398,12 @@ def _quadratic_rows(X, Vww, Vbw, Vbb):
 
 
 class MultiOutputResults(tuple):
-    """One :class:`RegressionResults` per target (``results[j]``), printed one table each."""
+    """One :class:`RegressionResults` per target (``results[j]``), printed one table each.
+
+    Per-coefficient values are each target's (``results[j].params``: a Series indexed by
+    name when the fit saw names); :meth:`to_frame` and :meth:`anova` put the targets
+    together in one DataFrame indexed by ``(target, term)``.
+    """
 
     def _repr_html_(self) -> str:
         """One HTML table per target (what a notebook shows)."""
@@ -321,6 +423,16 @@ class MultiOutputResults(tuple):
         frames = [r.to_frame(alpha) for r in self]
         import pandas as pd
         return pd.concat(frames, keys=[r.target_name for r in self], names=["target", "term"])
+
+    def anova(self, typ=1):
+        """Every target's :meth:`RegressionResults.anova`, indexed by (target, term)."""
+        frames = [r.anova(typ) for r in self]
+        import pandas as pd
+        return pd.concat(frames, keys=[r.target_name for r in self], names=["target", "term"])
+
+    def wald_test_terms(self) -> tuple:
+        """Every target's :meth:`RegressionResults.wald_test_terms`, in target order."""
+        return tuple(r.wald_test_terms() for r in self)
 
     def predict(self, X, interval: str | None = None, level: float = 0.95):
         """Column-stacked :meth:`RegressionResults.predict` over the targets."""

@@ -41,6 +41,7 @@ from .results import (
 )
 from .robust import CovOptions, canonical_labels, check_cov_options, robust_meats
 from .table import CONDITION_WARNING
+from .terms import parameter_names
 
 __all__ = ["COV_TYPES", "summarize", "prediction_interval", "check_inference_allowed",
            "target_names_of"]
@@ -142,7 +143,10 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
     ----------
     model : fitted estimator
         Needs ``coef_``, ``intercept_``, ``fit_intercept`` (and ``alpha``, which must be 0);
-        optionally ``feature_names_in_``, ``solver_``, ``n_iter_``, ``grad_norm_history_``.
+        optionally ``feature_names_in_``, ``solver_``, ``n_iter_``, ``grad_norm_history_``,
+        and — a fit from a formula or a table with categorical columns — ``coef_names_`` (the
+        name of each column of ``coef_``) and ``terms_`` (``{term: slice of coef_
+        columns}``), checked (:mod:`.terms`).
     rows : linreg.rows.Rows
         The training rows, wherever they live.  The pass asks them to run each block's part
         where the block is (:meth:`~linreg.rows.Rows.map_blocks`: threads in memory, workers
@@ -222,12 +226,9 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
         return np.concatenate(parts) if parts else np.zeros((0, 2 * k))
     fitted = LazyRowValues(residuals_and_fitted, totals.n_rows)
 
-    from ..validation import coefficient_names
-    names = coefficient_names(model)
-    feature_names = names if names is not None else [f"x{j}" for j in range(d)]
-    # a formula's intercept is "Intercept", as R and statsmodels call it
-    intercept_name = "Intercept" if getattr(model, "terms_", None) is not None else "intercept"
-    param_names = tuple(([intercept_name] if fit_intercept else []) + feature_names)
+    param_names, labelled, term_slices = parameter_names(model, d, fit_intercept)
+    feature_names = list(param_names[int(fit_intercept):])
+    labelled = labelled and _pandas_available()
     if target_names is None:
         target_names = _recorded_target_names(model, k)
     if target_names is None:
@@ -359,7 +360,8 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
         wresid = None if totals.wresid is None else totals.wresid[:, j]
         results.append(RegressionResults(
             target_name=target_names[j], param_names=param_names, feature_names=tuple(feature_names),
-            params=params, bse=bse, tvalues=tvalues, pvalues=pvalues, _cov=cov,
+            labelled=labelled, term_slices=term_slices, sufficient_stats=stats, target_index=j,
+            _params=params, _bse=bse, _tvalues=tvalues, _pvalues=pvalues, _cov=cov,
             identified=~unidentified, cov_type=cov_type, use_t=use_t, nobs=nobs, rank=rank,
             df_resid=df_resid, df_resid_inference=df_inference, cov_kwds=dict(cov_kwds),
             df_model=df_model, k_constant=k_constant,
@@ -373,9 +375,17 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
             omnibus=float(omni[j]), omnibus_pvalue=float(omni_p[j]), skew=float(skew[j]),
             kurtosis=float(kurt[j]), distance_in_se=distance_se, relative_loss_gap=loss_gap,
             fit_info=fit_info, _leverage=leverage, _wresid=wresid, _fitted=fitted,
-            _target_index=j, _n_targets=k,
+            _n_targets=k,
         ))
     return results[0] if k == 1 else MultiOutputResults(results)
+
+
+def _pandas_available() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _fit_info(model) -> dict:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import textwrap
 
+import numpy as np
+
 from ..stopping import describe_stop
 
 __all__ = ["CONDITION_WARNING", "WIDTH", "format_table"]
@@ -115,7 +117,9 @@ def format_table(r) -> str:
     lines.append("=" * WIDTH)
     name_w = max(12, min(30, max(len(n) for n in r.param_names) + 2)) if r.param_names else 12
     rule = max(WIDTH, name_w + 63)          # long feature names widen the coefficient rows
-    ci = r.conf_int(0.05)
+    ci = np.asarray(r.conf_int(0.05))
+    params, bse = np.asarray(r.params), np.asarray(r.bse)
+    tvalues, pvalues = np.asarray(r.tvalues), np.asarray(r.pvalues)
     stat = "t" if r.use_t else "z"
     head = (f"{'':<{name_w}}{'coef':>11}{'std err':>11}{stat:>10}{f'P>|{stat}|':>9}"
             f"{'[0.025':>11}{'0.975]':>11}")
@@ -125,10 +129,11 @@ def format_table(r) -> str:
         if not r.identified[i]:
             lines.append(f"{label:<{name_w}}{'not identified (collinear; see notes)':>40}")
             continue
-        lines.append(f"{label:<{name_w}}{_fmt(r.params[i], 11)}{_fmt(r.bse[i], 11)}"
-                     f"{_statistic(r.tvalues[i])}{r.pvalues[i]:>9.3f}"
+        lines.append(f"{label:<{name_w}}{_fmt(params[i], 11)}{_fmt(bse[i], 11)}"
+                     f"{_statistic(tvalues[i])}{pvalues[i]:>9.3f}"
                      f"{_fmt(ci[i, 0], 11)}{_fmt(ci[i, 1], 11)}")
     lines.append("=" * rule)
+    lines += _term_lines(r, name_w, rule)
     left = [("Omnibus:", _g(r.omnibus, ".3f")), ("Prob(Omnibus):", _g(r.omnibus_pvalue, ".3f")),
             ("Skew:", _g(r.skew, ".3f")), ("Kurtosis:", _g(r.kurtosis, ".3f"))]
     right = [("Durbin-Watson:", _g(r.durbin_watson, ".3f")),
@@ -162,7 +167,7 @@ def format_table(r) -> str:
                      "contain a constant.")
     notes.append(_cov_description(r))
     notes.append(_distribution(r))
-    with_nan = [n for n, v, ok in zip(r.param_names, r.bse, r.identified, strict=True)
+    with_nan = [n for n, v, ok in zip(r.param_names, bse, r.identified, strict=True)
                 if ok and v != v]
     if r.cov_type == "cluster" and with_nan:
         notes.append(f"The two-way covariance (A + B − A∩B) is not positive semi-definite: the "
@@ -177,7 +182,7 @@ def format_table(r) -> str:
                      "iterations, a smaller tol, or solver='auto'.")
     if not r.identified.all():
         bad = [n for n, ok in zip(r.param_names, r.identified, strict=True) if not ok]
-        notes.append(f"The design is rank-deficient (rank {r.rank} < {len(r.params)} "
+        notes.append(f"The design is rank-deficient (rank {r.rank} < {len(params)} "
                      f"parameters): {', '.join(bad)} cannot be told apart from combinations of "
                      "the other columns (or of the intercept), so their individual coefficients "
                      "are not determined by the data; the values in params are one arbitrary "
@@ -205,21 +210,49 @@ def format_table(r) -> str:
     return "\n".join(lines)
 
 
+def _term_lines(r, name_w: int, rule: int) -> list[str]:
+    """Under the coefficients, for a fit whose terms (``term_slices``) include one of several
+    columns: the joint Wald test of each such term (the others' is the square of their t)."""
+    slices = getattr(r, "term_slices", None)
+    if not slices or not getattr(r, "labelled", False) or r.df_resid <= 0:
+        return []
+    several = [name for name, cols in slices.items() if cols.stop - cols.start > 1]
+    if not several:
+        return []
+    tests = r.wald_test_terms()
+    stat = tests.distribution
+    title = f"Terms (joint Wald {stat})"
+    width = max(name_w, len(title) + 1)
+    lines = [f"{title:<{width}}{stat:>11}{'df':>11}{'P>' + stat:>9}", "-" * rule]
+    for name in several:
+        row = tests.table.loc[name]
+        label = name if len(name) <= width - 1 else name[: width - 2] + "…"
+        if row["statistic"] != row["statistic"]:
+            lines.append(f"{label:<{width}}{'not identified (collinear; see notes)':>40}")
+            continue
+        df = f"{int(row['df_constraint'])}"
+        if stat == "F":
+            df += f", {int(row['df_denom'])}"
+        lines.append(f"{label:<{width}}{_fmt(float(row['statistic']), 11)}{df:>11}"
+                     f"{float(row['pvalue']):>9.3f}")
+    lines.append("=" * rule)
+    return lines
+
+
 def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, subsequent_indent="    ")
 
 
 def results_html(result) -> str:
     """An HTML table of a RegressionResults (what ``_repr_html_`` shows in a notebook)."""
-    import numpy as np
-
     from ..report.html import escape, table
 
     stat = "t" if result.use_t else "z"
-    ci = result.conf_int()
+    ci = np.asarray(result.conf_int())
+    columns = [np.asarray(v) for v in (result.params, result.bse, result.tvalues,
+                                       result.pvalues)]
     rows = [[name, f"{c:.6g}", f"{s:.4g}", f"{tv:.3f}", f"{p:.3g}", f"{lo:.6g}", f"{hi:.6g}"]
-            for name, c, s, tv, p, (lo, hi) in zip(result.param_names, result.params, result.bse,
-                                                  result.tvalues, result.pvalues, ci)]
+            for name, c, s, tv, p, (lo, hi) in zip(result.param_names, *columns, ci)]
     coef = table(["term", "coef", "std err", stat, f"P>|{stat}|", "[0.025", "0.975]"], rows,
                  table_id="coefficients")
     fit = [["observations", f"{result.nobs:g}"], ["R²", f"{result.rsquared:.6g}"],
