@@ -334,3 +334,27 @@ def test_dask_dataframe_equals_memory(penguins, client, persist):
     plain = LinearRegression(missing="drop").fit(frame, "body_mass_g")
     plain_memory = LinearRegression(missing="drop").fit(data, "body_mass_g")
     close(plain.coef_, plain_memory.coef_, 1e-10)
+
+
+@pytest.mark.parametrize("typ", [1, 2])
+def test_anova_of_formula_fits_equals_anova_lm(penguins, tmp_path, typ):
+    from statsmodels.stats.anova import anova_lm
+
+    from linreg import sources
+    formula = "body_mass_g ~ flipper_length_mm + species * sex + island"
+    reference = anova_lm(smf.ols(formula, penguins).fit(), typ=typ)
+    model = LinearRegression(formula=formula, missing="drop").fit(penguins)
+    table = model.summary().anova(typ=typ)
+    assert list(table.index) == list(reference.index)
+    assert list(table.columns) == list(reference.columns)
+    close(table.to_numpy(), reference.to_numpy(), 1e-8, atol=1e-300)
+    # the same from a CSV file read in blocks of 25 rows
+    path = tmp_path / "p.csv"
+    penguins.to_csv(path, index=False)
+    streamed = LinearRegression(formula=formula, missing="drop").fit(
+        sources.csv(path, target=None, chunk_rows=25))
+    close(streamed.summary().anova(typ=typ).to_numpy(), reference.to_numpy(), 1e-8, atol=1e-300)
+    # the joint Wald F of each term, as statsmodels' wald_test_terms
+    mine = model.summary().wald_test_terms().table
+    theirs = smf.ols(formula, penguins).fit().wald_test_terms(skip_single=False, scalar=True).table
+    close(mine["statistic"], theirs["statistic"], 1e-8)
