@@ -116,7 +116,7 @@ def _merge_stats(a: SufficientStats, b: SufficientStats) -> SufficientStats:
     return a.merge(b)
 
 
-def _tree(items: list, merge):
+def tree_reduce(items: list, merge):
     """Pairwise (binary-tree) reduction of delayed values: depth ⌈log₂ len(items)⌉."""
     from dask import delayed
     merge = delayed(merge, pure=True)
@@ -263,7 +263,7 @@ class DaskRows(Rows):
 
     def stats(self) -> SufficientStats:
         import dask
-        total, K = dask.compute(_tree(self._stats, _merge_stats), self._point)
+        total, K = dask.compute(tree_reduce(self._stats, _merge_stats), self._point)
         if total.n_rows == 0:
             raise ValueError("the dask collection holds no rows")
         if total.weight_sum <= 0:
@@ -285,7 +285,7 @@ class DaskRows(Rows):
     def qr_factor(self, design, y_shift=None) -> np.ndarray:
         """The TSQR factor of all rows: each partition's factor computed where it lives,
         merged in a binary tree on the cluster; only the final factor comes back."""
-        return _tree(self._factor(design, y_shift), merge_qr_factors).compute()
+        return tree_reduce(self._factor(design, y_shift), merge_qr_factors).compute()
 
     def map_blocks(self, func, groups: tuple = ()) -> list:
         """``[func((X, Y, w), index) for each partition]``, in partition order (with

@@ -182,7 +182,7 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     encoding when a formula is given, when a column is text, boolean or categorical, or
     with ``missing="drop"``."""
     from ..tables.encoding import Encoding
-    from ..tables.formula import columns_formula, parse_formula
+    from ..tables.formula import check_intercept, columns_formula, parse_formula
     from ..sources import is_source
     from ..tables.frames import column_names, is_table, needs_encoding, table_block
     if is_source(X) and hasattr(X, "table_blocks"):
@@ -202,7 +202,7 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
             raise ValueError("with a formula the target comes from the table (the formula's "
                              "left-hand side): call fit(table) without y")
         parsed = parse_formula(formula, columns)
-        _check_intercept(parsed, formula, fit_intercept)
+        check_intercept(parsed, formula, fit_intercept)
         table, targets = X, list(parsed.targets)
     else:
         if y is None:
@@ -230,28 +230,19 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
                      in_memory=True)
 
 
-def _check_intercept(parsed, formula: str, fit_intercept: bool) -> None:
-    if parsed.intercept != bool(fit_intercept):
-        raise ValueError(
-            f"the formula {formula!r} " + ("keeps the intercept but fit_intercept=False: write "
-                                           "'- 1' in the formula" if parsed.intercept
-                                           else "leaves the intercept out ('- 1' or '+ 0'): pass "
-                                           "fit_intercept=False too"))
-
-
 def _source_rows(source, y, sample_weight, formula, missing: str, fit_intercept: bool):
     """The :class:`TableRows` of a file source (CSV, Parquet, Feather) whose columns need
     the encoding, read in the source's blocks: one pass learns the levels and the
     statistics together."""
     from ..tables.encoding import Encoding
-    from ..tables.formula import columns_formula, parse_formula
+    from ..tables.formula import check_intercept, columns_formula, parse_formula
     if y is not None or sample_weight is not None:
         raise ValueError("when X is a data source, the targets and sample weights come from "
                          "it: pass y=None and sample_weight=None")
     weight = source.weight_name
     if formula is not None:
         parsed = parse_formula(formula, [c for c in source.file_columns if c != weight])
-        _check_intercept(parsed, formula, fit_intercept)
+        check_intercept(parsed, formula, fit_intercept)
         if source.target_names and list(source.target_names) != list(parsed.targets):
             raise ValueError(f"the source's target {source.target_names} differs from the "
                              f"formula's {list(parsed.targets)}: give the target in one place")

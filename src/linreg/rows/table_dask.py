@@ -112,7 +112,7 @@ class DaskTableRows(Rows):
         from dask import delayed
 
         from ..tables.cells import design_stats
-        from .dask import _tree
+        from .dask import tree_reduce
         enc = self.encoding
         if enc.stateful and not enc.states:
             enc.learn_states(lambda: (_block(p.compute(), self.names, i)
@@ -120,15 +120,13 @@ class DaskTableRows(Rows):
         tasks = [delayed(_partition_cells, pure=True)(p, enc.formula, enc.missing, enc.states,
                                                       self.names, self.weight, i)
                  for i, p in enumerate(self.parts)]
-        cells, learned, dropped = dask.compute(_tree(tasks, _merge))[0]
+        cells, learned, dropped = dask.compute(tree_reduce(tasks, _merge))[0]
         if cells is None or cells.stats.n_rows == 0:
             raise ValueError("no rows to fit" + (f": all {dropped} rows have a missing value "
                                                  "(missing='drop')" if dropped else ""))
         enc.kinds, enc.widths = learned["kinds"], learned["widths"]
         enc.reference, enc.declared = learned["reference"], learned["declared"]
-        enc.levels = {e: list(v) for e, v in learned["levels"].items()}
-        enc._level_index = {e: {v: i for i, v in enumerate(levels)}
-                            for e, levels in enc.levels.items()}
+        enc.set_levels(learned["levels"])
         enc.finalize()
         self.n_features = enc.n_columns
         self.feature_names = list(enc.names)
@@ -188,7 +186,7 @@ def dask_table_rows(frame, y, sample_weight, formula, missing: str, fit_intercep
     columns that are not numbers, ``missing="drop"``), else None."""
     from ..tables.encoding import Encoding
     from ..tables.formula import columns_formula, parse_formula
-    from .table import _check_intercept
+    from ..tables.formula import check_intercept
     columns = [str(c) for c in frame.columns]
     if sample_weight is not None and not isinstance(sample_weight, str):
         raise ValueError("with a dask DataFrame, give sample_weight as a column name")
@@ -197,12 +195,14 @@ def dask_table_rows(frame, y, sample_weight, formula, missing: str, fit_intercep
             raise ValueError("with a formula the target comes from the table (the formula's "
                              "left-hand side): call fit(dask_frame) without y")
         parsed = parse_formula(formula, [c for c in columns if c != sample_weight])
-        _check_intercept(parsed, formula, fit_intercept)
+        check_intercept(parsed, formula, fit_intercept)
     else:
         if not (isinstance(y, str) or (isinstance(y, (list, tuple)) and y
                                        and all(isinstance(v, str) for v in y))):
             return None
         targets = [y] if isinstance(y, str) else list(y)
+        if any(t not in columns for t in targets):
+            return None          # the plain path says which column is not there
         features = [c for c in columns if c not in targets and c != sample_weight]
         plain = all(frame.dtypes[c].kind in "biuf" and frame.dtypes[c].kind != "b"
                     for c in features + targets)

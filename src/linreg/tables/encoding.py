@@ -329,6 +329,12 @@ class Encoding:
                 extra += j * stride
             yield offset + extra, value, rows
 
+    def set_levels(self, levels: dict) -> None:
+        """Each categorical factor's levels (learned elsewhere: on a cluster's workers, or
+        read from a model file), in order."""
+        self.levels = {e: list(v) for e, v in levels.items()}
+        self._level_index = {e: {v: i for i, v in enumerate(v)} for e, v in self.levels.items()}
+
     def level_position(self, expr: str, level) -> int:
         """The index of ``level`` among the final levels of ``expr``."""
         return self._level_index[expr][level]

@@ -27,7 +27,8 @@ from itertools import combinations
 
 from .expressions import FormulaError, check_expression
 
-__all__ = ["ParsedFormula", "Subterm", "Term", "columns_formula", "parse_formula", "layout", "TermLayout"]
+__all__ = ["ParsedFormula", "Subterm", "Term", "TermLayout", "check_intercept", "columns_formula",
+           "layout", "parse_formula"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,17 @@ def columns_formula(targets: list, features: list, intercept: bool) -> ParsedFor
     text = " + ".join(targets) + " ~ " + " + ".join(features) + ("" if intercept else " - 1")
     return ParsedFormula(text, tuple(targets), tuple(Term((f,)) for f in features), intercept,
                          frozenset(targets) | frozenset(features))
+
+
+def check_intercept(parsed, formula: str, fit_intercept: bool) -> None:
+    """The formula's intercept and ``fit_intercept`` must agree (the estimator reads
+    ``fit_intercept``; a formula's ``- 1`` alone cannot change it)."""
+    if parsed.intercept != bool(fit_intercept):
+        raise ValueError(
+            f"the formula {formula!r} " + ("keeps the intercept but fit_intercept=False: write "
+                                           "'- 1' in the formula" if parsed.intercept
+                                           else "leaves the intercept out ('- 1' or '+ 0'): pass "
+                                           "fit_intercept=False too"))
 
 
 def _checked(factor, formula: str) -> str:

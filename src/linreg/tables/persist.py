@@ -100,8 +100,7 @@ def encoding_from_dict(data, fail):
         fail("encoding: states must hold the state of every stateful transform")
     enc.kinds = dict(kinds)
     enc.widths = {e: list(widths[e]) for e in numeric}
-    enc.levels = {e: list(levels[e]) for e in categorical}
-    enc._level_index = {e: {v: i for i, v in enumerate(levels[e])} for e in categorical}
+    enc.set_levels({e: levels[e] for e in categorical})
     enc.reference = {e: None for e in categorical}
     enc.declared = {e: None for e in categorical}
     enc.states = dict(states)
