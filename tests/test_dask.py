@@ -86,9 +86,12 @@ def test_dask_dataframe_with_target_name_and_series(client):
     assert rel(weighted.coef_, ref_w.coef_) < 1e-10
     with pytest.raises(ValueError, match=r"column 'nope' is not in the DataFrame"):
         LinearRegression().fit(ddf, "nope")
-    text = dd.from_pandas(df.assign(c=df["c"].astype(str)), npartitions=2)
-    with pytest.raises(ValueError, match=r"column 'c' has dtype .*, not numbers"):
-        LinearRegression().fit(text, "target")
+    # a text column is categorical (treatment coded), as in memory
+    labelled = df.assign(c=np.where(df["c"] > 0, "up", "down"))
+    text = LinearRegression().fit(dd.from_pandas(labelled, npartitions=2), "target")
+    memory = LinearRegression().fit(labelled, "target")
+    assert text.coef_names_ == memory.coef_names_ == ["c[T.up]", "a", "b"]
+    assert rel(text.coef_, memory.coef_) < 1e-10
 
 
 def test_predict_on_dask_array_is_lazy_and_correct(client):

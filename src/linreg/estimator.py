@@ -63,6 +63,19 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         feature on the same scale; ``coef_`` is still reported in original units.  One value
         per target (``(alpha_j/2)‖w_j‖²``, as scikit-learn's ``Ridge(alpha=array)``; with
         ``standardize=False`` ``Ridge(alpha=Σs_i·alpha)``) with the closed-form solvers.
+    formula : str or None, default=None
+        ``"y ~ x1 + species * sex + np.log(x2)"``: the model as R's ``lm`` and statsmodels
+        write it (parsed by formulaic; ``.`` is every other column, ``- 1`` drops the
+        intercept — pass ``fit_intercept=False`` with it).  ``fit(table)`` then takes ``y``
+        from the table (a pandas DataFrame, a pyarrow Table, a :mod:`linreg.sources` file, a
+        Dask DataFrame).  Each factor is evaluated by linreg from an allowed set of
+        operations (:mod:`linreg.tables.expressions`), never by Python's ``eval``.  Without a
+        formula, a table's text, boolean and categorical columns are encoded the same way
+        (treatment coding against the first level: sorted, or a categorical's declared order).
+    missing : {"error", "drop"}, default="error"
+        Tables: a missing value in a column the model uses is an error naming the column,
+        the count and the first row; ``"drop"`` leaves those rows out (``n_dropped_``), and
+        ``predict`` gives NaN for such rows.
     positive : bool, default=False
         Keep every coefficient ``≥ 0`` (non-negative least squares, as scikit-learn's
         ``LinearRegression(positive=True)``; the intercept stays free).  ``"auto"`` and
@@ -190,7 +203,15 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         Every solver, the :class:`~linreg.exceptions.RankDeficiencyWarning` and
         :meth:`summary` share one decision (:func:`linreg.rank.identify`): a singular value
         of the centred, equilibrated design below ``1e-6`` of the largest counts as zero.
-    n_features_in_, feature_names_in_ : as in scikit-learn.
+    n_features_in_, feature_names_in_ : as in scikit-learn (for a table: the columns it read).
+    coef_names_ : list of str
+        Tables and formulas: the name of each column of ``coef_``, as statsmodels writes them
+        (``species[T.Gentoo]``, ``species[T.Gentoo]:sex[T.male]``, ``np.log(x)``).
+    terms_ : dict of str → slice
+        Tables and formulas: each term's columns of ``coef_`` (``terms_["species"]``), in
+        the model's order — what ``summary().anova()`` and ``wald_test_terms()`` test.
+    n_dropped_ : int
+        Tables with ``missing="drop"``: rows left out for a missing value.
 
     Examples
     --------
