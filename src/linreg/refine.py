@@ -146,8 +146,9 @@ def residual_sums_block(block, index, u: tuple, c: tuple) -> tuple:
     """
     from .refine_kernel import normal_residual_sums
     X, Y, w = block[:3]
-    if X.dtype not in (np.float32, np.float64):
-        X = np.asarray(X, dtype=np.float64)
+    if X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous:
+        # (rows of a Dask DataFrame's partition may come column by column)
+        X = np.ascontiguousarray(X, dtype=np.float64 if X.dtype != np.float32 else np.float32)
     Y = np.asarray(Y, dtype=np.float64)
     Y = Y[:, None] if Y.ndim == 1 else Y
     weights = np.empty(0) if w is None else np.asarray(w, dtype=np.float64)
