@@ -8,7 +8,9 @@
 * the passes ``solver="auto"`` makes over a file: one on well-conditioned data, and on an
   ill-conditioned file of the same size (κ ≈ 1e4) the statistics, the TSQR and the
   refinement passes of :mod:`linreg.refine`, each timed alone next to the plain
-  (statistics) pass.
+  (statistics) pass (target: a refinement pass ≤ 1× the plain pass);
+* one refinement pass against one statistics pass on 800 MB files of 10, 30 and 100
+  columns (wall-clock and CPU seconds).
 
 ``--quick`` uses a ~100 MB file and only checks that the script works.
 """
@@ -85,15 +87,45 @@ def counting_passes(source):
     return source
 
 
+def timed_cpu(fn, repeat: int) -> tuple[float, float]:
+    """(best wall-clock seconds, best CPU seconds of this process, all threads) over
+    ``repeat`` runs: the CPU time is the steadier figure on a machine others share."""
+    import gc
+    import time
+    wall, cpu = float("inf"), float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+    return wall, cpu
+
+
+def one_pass_each(paths: tuple[str, str], repeat: int) -> dict:
+    """Wall and CPU seconds of one statistics pass (the plain streamed pass), one TSQR pass
+    and one refinement pass (:func:`linreg.refine.normal_residual_pass`, exactly as a
+    refinement step makes it) over the same ``.npy`` files."""
+    from linreg import sources
+    from linreg.design import Design
+    from linreg.refine import normal_residual_pass
+    from linreg.rows import SourceRows
+
+    rows = SourceRows(sources.npy(*paths))
+    stats = rows.stats()                 # (also loads the libraries and warms the page cache)
+    design = Design(stats.mean_x.copy(), np.ones(stats.n_features), True, False)
+    y_shift = stats.mean_y.copy()
+    x = np.zeros((stats.n_features + 1, 1))
+    normal_residual_pass(rows, design, y_shift, (x, x))      # compiles (or loads) the loop
+    return {"statistics": timed_cpu(rows.stats, repeat),
+            "TSQR": timed_cpu(lambda: rows.qr_factor(design, y_shift), repeat),
+            "refinement": timed_cpu(lambda: normal_residual_pass(rows, design, y_shift, (x, x)),
+                                    repeat)}
+
+
 def refinement_rows(well: tuple[str, str], ill: tuple[str, str], repeat: int) -> list[list]:
     """Rows of the passes table: whole ``"auto"`` fits with their passes counted, and one
     pass of each kind timed alone on the ill-conditioned file."""
-    import functools
-
     from linreg import LinearRegression, sources
-    from linreg.design import Design
-    from linreg.refine import normal_residual_block
-    from linreg.rows import SourceRows
 
     def fit(paths):
         source = counting_passes(sources.npy(*paths))
@@ -101,26 +133,47 @@ def refinement_rows(well: tuple[str, str], ill: tuple[str, str], repeat: int) ->
 
     t_well, (m_well, p_well) = timed(lambda: fit(well), repeat=repeat)
     t_ill, (m_ill, p_ill) = timed(lambda: fit(ill), repeat=repeat)
-    rows = SourceRows(sources.npy(*ill))
-    t_stats, stats = timed(rows.stats, repeat=repeat)
-    design = Design(stats.mean_x.copy(), np.ones(stats.n_features), True, False)
-    y_shift = stats.mean_y.copy()
-    t_tsqr, _ = timed(lambda: rows.qr_factor(design, y_shift), repeat=repeat)
-    x = np.zeros((stats.n_features + 1, 1))
-    t_refine, _ = timed(lambda: rows.map_blocks(functools.partial(
-        normal_residual_block, design=design, y_shift=y_shift, x=(x, x))), repeat=repeat)
+    each = one_pass_each(ill, repeat)
+    plain_wall, plain_cpu = each["statistics"]
     r = m_ill.n_refinement_passes_
+
+    def alone(name, what):
+        wall, cpu = each[name]
+        return [what, f"{wall:.2f} ({wall / plain_wall:.2f}× the plain pass; CPU "
+                f"{cpu:.2f} s, {cpu / plain_cpu:.2f}×)", "1", "", ""]
+
     return [
         ["well-conditioned, `solver=\"auto\"` (normal equations)", f"{t_well:.2f}",
          f"{p_well} (target 1)", f"{m_well.n_refinement_passes_}", f"{m_well.condition_number_:.1f}"],
         [f"ill-conditioned, `solver=\"auto\"` → {m_ill.solver_}: statistics + TSQR + refinement",
          f"{t_ill:.2f}", f"{p_ill} (= 2 + {r})", f"{r}", f"{m_ill.condition_number_:.3g}"],
-        ["one statistics pass alone (the plain streamed pass)", f"{t_stats:.2f}", "1", "", ""],
-        ["one TSQR pass alone", f"{t_tsqr:.2f} ({t_tsqr / t_stats:.1f}× the plain pass)", "1",
-         "", ""],
-        ["one refinement pass alone (residuals and Aᵀr in extended precision)",
-         f"{t_refine:.2f} ({t_refine / t_stats:.1f}× the plain pass)", "1", "", ""],
+        alone("statistics", "one statistics pass alone (the plain streamed pass)"),
+        alone("TSQR", "one TSQR pass alone"),
+        alone("refinement", "one refinement pass alone (residuals and Aᵀr in double-double "
+                            "arithmetic; target ≤ 1× the plain pass)"),
     ]
+
+
+def width_rows(folder: str, values: int, widths: tuple, repeat: int) -> list[list]:
+    """One refinement pass against one statistics pass on files of ``values`` numbers at
+    each number of columns ``d``: the statistics cost O(d²) per row (BLAS), the refinement
+    about 40 float64 operations per value, so its share grows as ``d`` shrinks."""
+    out = []
+    for d in widths:
+        sub = os.path.join(folder, f"d{d}")
+        os.mkdir(sub)
+        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, "
+                        f"{os.path.dirname(os.path.abspath(__file__))!r}); from bench_streaming "
+                        f"import write_npy; write_npy({sub!r}, {values // d}, {d})"], check=True)
+        paths = (os.path.join(sub, "X.npy"), os.path.join(sub, "y.npy"))
+        each = one_pass_each(paths, repeat)
+        (sw, sc), (rw, rc) = each["statistics"], each["refinement"]
+        out.append([f"{values // d:,} × {d}", f"{sw:.3f} / {sc:.3f}", f"{rw:.3f} / {rc:.3f}",
+                    f"**{rw / sw:.2f}×** / {rc / sc:.2f}×"])
+        for f in paths:
+            os.remove(f)
+        os.rmdir(sub)
+    return out
 
 
 def peak_rss_of(code: str) -> tuple[float, str]:
@@ -204,11 +257,17 @@ def main(quick: bool) -> None:
         table(f"Passes over a {size_mb:,.0f} MB .npy file, solver='auto' (n={n:,}, d={D}, "
               "page-cached)",
               ["fit", "seconds", "passes over the file", "refinement passes", "condition number"],
-              refinement_rows((xp, yp), ill, repeat=2))
+              refinement_rows((xp, yp), ill, repeat=3))
+        for f in (xp, yp) + ill:
+            os.remove(f)
+        values = 1_250_000 if quick else 100_000_000     # 10 MB / 800 MB of float64 per file
+        table(f"One refinement pass vs one statistics pass by width ({values * 8 / 1e6:,.0f} MB "
+              ".npy files, page-cached; seconds wall / CPU)",
+              ["rows × columns", "statistics pass", "refinement pass", "ratio wall / CPU"],
+              width_rows(folder, values, (10, 30, 100), repeat=3))
     finally:
-        for f in os.listdir(folder):
-            os.remove(os.path.join(folder, f))
-        os.rmdir(folder)
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -242,6 +242,33 @@ def test_explicit_qr_on_a_well_conditioned_source_makes_no_refinement_pass(tmp_p
     assert digits(model, exact) >= 11
 
 
+def test_the_refinement_pass_reads_the_checked_values_and_notices_a_changed_file(tmp_path):
+    """The refinement pass does not check or copy the values again (the statistics pass
+    did), but it reads the same numbers, and a file changed after the source was opened
+    still stops the fit."""
+    import os
+
+    from linreg.sources import SourceChangedError
+    X, y, _ = data("economic")
+    for stored in (X, X.astype(np.float32), np.round(X * 1000).astype(np.int64)):
+        source = npy_source(tmp_path, stored, y, 5)
+        for (A, Y, w), (B, Z, v) in zip(source.blocks(), source.blocks_again(), strict=True):
+            assert A.dtype == B.dtype and np.array_equal(A, B) and np.array_equal(Y, Z)
+            assert w is None and v is None
+    counter = CountingPasses(npy_source(tmp_path, X, y, 7))
+    read = counter.source._chunks
+
+    def touched_before_the_refinement(order):
+        if counter.passes == 2:         # after the statistics and the TSQR: the refinement
+            st = os.stat(tmp_path / "X.npy")
+            os.utime(tmp_path / "X.npy", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        return read(order)
+
+    counter.source._chunks = touched_before_the_refinement
+    with pytest.raises(SourceChangedError, match="X.npy changed after the source was opened"):
+        LinearRegression().fit(counter.source)
+
+
 # ----------------------------------------------------------------------------- Dask
 @pytest.mark.parametrize("case", sorted(ILL))
 @pytest.mark.parametrize("chunks", [3, 7, (5, 1, 9)])
@@ -339,33 +366,70 @@ def test_merge_reaches_nine_digits_or_says_how_many_it_may_have():
 
 
 # ----------------------------------------------------------------------------- the pass
-@pytest.mark.skipif(np.finfo(np.longdouble).eps > 1e-18,
-                    reason="numpy.longdouble is no wider than float64 on this platform")
-def test_a_refinement_block_computes_the_normal_residual_in_extended_precision():
-    """``Aᵀ(b − Ax)`` of one block against exact rational arithmetic, at an ``x`` near the
-    least-squares solution, where the residuals cancel: float64 would be off by about
-    1e-16 of the terms' size, the block is within 1e-17."""
+def exact_normal_residual(X, Y, w, design, y_shift, x):
+    """``Aᵀ(b − Ax)`` in rational arithmetic, with ``x = x_hi + x_lo``, and the size of its
+    terms (``Σ |s a_j| (|y − y_shift| + |a x|)``) per entry."""
+    F = Fraction
+    icpt = 1 if design.fit_intercept else 0
+    n, d = X.shape
+    p, k = d + icpt, Y.shape[1]
+    xs = [[F(x[0][j, t]) + F(x[1][j, t]) for t in range(k)] for j in range(p)]
+    exact = [[F(0)] * k for _ in range(p)]
+    size = [[F(0)] * k for _ in range(p)]
+    for i in range(n):
+        a = [F(1)] * icpt + [(F(float(X[i, j])) - F(design.shift[j])) / F(design.scale[j])
+                             for j in range(d)]
+        s = F(1) if w is None else F(w[i])
+        for t in range(k):
+            fitted = sum(aj * xs[j][t] for j, aj in enumerate(a))
+            target = F(Y[i, t]) - (F(y_shift[t]) if y_shift is not None else 0)
+            for j in range(p):
+                exact[j][t] += s * a[j] * (target - fitted)
+                size[j][t] += abs(s * a[j]) * (abs(target) + abs(fitted))
+    return exact, size
+
+
+def test_a_refinement_pass_computes_the_normal_residual_in_double_double(tmp_path):
+    """``Aᵀ(b − Ax)`` of a pass over a file (blocks of 7 rows, weights, two targets) against
+    exact rational arithmetic, at an ``x`` near the least-squares solution, where the
+    residuals cancel: float64 would be off by about 1e-16 of the terms' size, the pass is
+    within 1e-28 (x87 extended precision reached about 1e-19)."""
     from linreg.design import Design
-    from linreg.refine import normal_residual_block
+    from linreg.refine import normal_residual_pass
+    from linreg.rows import SourceRows
     rng = np.random.default_rng(7)
     X = rng.standard_normal((60, 3)) * [1.0, 30.0, 1e3] + [5.0, -200.0, 4e4]
-    y = X @ [0.3, -0.02, 1e-3] + 1.0 + 1e-3 * rng.standard_normal(60)
+    Y = np.column_stack([X @ [0.3, -0.02, 1e-3] + 1.0 + 1e-3 * rng.standard_normal(60),
+                         X @ [-1.0, 0.5, 2e-3] + 1e-9 * rng.standard_normal(60)])
     w = rng.uniform(0.5, 2.0, 60)
-    shift, scale, t = X.mean(axis=0), X.std(axis=0), np.array([y.mean()])
+    shift, scale, t = X.mean(axis=0), X.std(axis=0), Y.mean(axis=0)
     design = Design(shift, scale, True, True)
-    A = np.column_stack([np.ones(60), (X - shift) / scale])
-    x = np.linalg.lstsq(A * np.sqrt(w)[:, None], (y - t) * np.sqrt(w), rcond=None)[0][:, None]
-    lo = np.zeros_like(x)
-    hi_part, lo_part = normal_residual_block((X, y[:, None], w), 0, design, t, (x, lo))
-    F = Fraction
-    exact, size = [F(0)] * 4, [F(0)] * 4
-    for i in range(60):
-        a = [F(1)] + [(F(X[i, j]) - F(shift[j])) / F(scale[j]) for j in range(3)]
-        fitted = sum(aj * F(xj) for aj, xj in zip(a, x[:, 0]))
-        r = F(y[i]) - F(t[0]) - fitted
-        for j in range(4):
-            exact[j] += F(w[i]) * a[j] * r
-            size[j] += abs(F(w[i]) * a[j]) * (abs(F(y[i]) - F(t[0])) + abs(fitted))
-    for j in range(4):
-        got = F(hi_part[j, 0]) + F(lo_part[j, 0])
-        assert abs(got - exact[j]) <= F(1, 10**17) * size[j]
+    A = np.column_stack([np.ones(60), (X - shift) / scale]) * np.sqrt(w)[:, None]
+    x = np.linalg.lstsq(A, (Y - t) * np.sqrt(w)[:, None], rcond=None)[0]
+    x = (x, x * 2.0**-60)                       # a low part, as the refinement keeps one
+    rows = SourceRows(npy_source(tmp_path, X, Y, 7, w))
+    hi_part, lo_part = normal_residual_pass(rows, design, t, x)
+    exact, size = exact_normal_residual(X, Y, w, design, t, x)
+    for j, row in enumerate(exact):
+        for c, value in enumerate(row):
+            got = Fraction(hi_part[j, c]) + Fraction(lo_part[j, c])
+            assert abs(got - value) <= Fraction(1, 10**28) * size[j][c], (j, c)
+
+
+def test_a_refinement_pass_without_intercept_on_float32_rows(tmp_path):
+    """The same without an intercept (no shift) on float32 rows, read as stored."""
+    from linreg.design import Design
+    from linreg.refine import normal_residual_pass
+    from linreg.rows import SourceRows
+    rng = np.random.default_rng(8)
+    X = (rng.standard_normal((40, 4)) * [1.0, 1e2, 1e-2, 3.0]).astype(np.float32)
+    y = X.astype(np.float64) @ [1.0, 0.01, 50.0, -2.0] + 1e-6 * rng.standard_normal(40)
+    design = Design(np.zeros(4), np.array([1.0, 100.0, 0.01, 4.0]), False, True)
+    x = np.linalg.lstsq(X.astype(np.float64) / design.scale, y, rcond=None)[0][:, None]
+    x = (x, -x * 2.0**-58)
+    rows = SourceRows(npy_source(tmp_path, X, y, 9))
+    hi_part, lo_part = normal_residual_pass(rows, design, None, x)
+    exact, size = exact_normal_residual(X, y[:, None], None, design, None, x)
+    for j, row in enumerate(exact):
+        got = Fraction(hi_part[j, 0]) + Fraction(lo_part[j, 0])
+        assert abs(got - row[0]) <= Fraction(1, 10**28) * size[j][0], j

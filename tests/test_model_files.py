@@ -480,3 +480,33 @@ def test_real_write_failure_from_the_os_keeps_old_file(tmp_path):
 def test_save_into_a_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(OSError, match="could not save the model"):
         fitted().save(tmp_path / "no" / "such" / "folder" / "m.json")
+
+
+def test_model_file_keeps_the_refinement_passes(tmp_path):
+    """A streamed fit refined by passes over its file keeps their count through a save and
+    load; a file without it (older) loads 0, or None (not recorded) for a QR fit; a count
+    that is not a non-negative integer is refused."""
+    from test_accuracy import economic
+    X, y = economic()
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    model = LinearRegression().fit(linreg.sources.npy(tmp_path / "X.npy", tmp_path / "y.npy",
+                                                      chunk_rows=7))
+    assert model.solver_ == "qr" and model.n_refinement_passes_ >= 1
+    model.save(tmp_path / "m.json")
+    loaded = linreg.load(tmp_path / "m.json")
+    assert loaded.n_refinement_passes_ == model.n_refinement_passes_
+    assert np.array_equal(loaded.coef_, model.coef_)
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert data["format_version"] == persistence.FORMAT_VERSION
+    assert data["fitted"]["n_refinement_passes_"] == model.n_refinement_passes_
+    fitted().save(tmp_path / "normal.json")
+    assert linreg.load(tmp_path / "normal.json").n_refinement_passes_ == 0
+    del data["fitted"]["n_refinement_passes_"]
+    assert linreg.load(write_json(tmp_path / "old.json", data)).n_refinement_passes_ is None
+    data["fitted"]["solver_"] = "normal"
+    assert linreg.load(write_json(tmp_path / "old.json", data)).n_refinement_passes_ == 0
+    for bad in (-1, 1.5, "2", True, [1]):
+        data["fitted"]["n_refinement_passes_"] = bad
+        with pytest.raises(ModelFileError, match="n_refinement_passes_ must be an integer"):
+            linreg.load(write_json(tmp_path / "bad.json", data))

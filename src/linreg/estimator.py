@@ -191,13 +191,13 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
     condition_number_ : float
         2-norm condition number of the column-equilibrated design, centred when there is an
         intercept (``inf`` if rank-deficient).
-    n_refinement_passes_ : int
-        Passes of iterative refinement over the rows after the QR solve (residuals in
-        extended precision): in memory, those of :func:`linreg.closed_form.solve_qr`; for
-        rows read from files or on Dask, one pass each, made when ``condition_number_`` >
-        1e3 (:mod:`linreg.refine`; one pass for κ up to about 1e5, two beyond).  0 for the
-        other solvers, and for ``partial_fit``, which keeps no rows to re-read (it warns
-        instead when its solution may have fewer than 9 correct digits).
+    n_refinement_passes_ : int or None
+        Passes of iterative refinement over the rows after the QR solve: in memory, those
+        of :func:`linreg.closed_form.solve_qr`; for rows read from files or on Dask, one
+        pass each, made when ``condition_number_`` > 1e3 (:mod:`linreg.refine`; one pass for
+        κ up to about 1e5, two beyond).  0 for the other solvers and for ``partial_fit``,
+        which keeps no rows to re-read (it warns instead when its solution may have fewer
+        than 9 correct digits); None for a QR model file that did not record it.
     rank_ : int
         Numerical rank of the design (features only; centred when there is an intercept).
         Every solver, the :class:`~linreg.exceptions.RankDeficiencyWarning` and

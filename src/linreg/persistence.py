@@ -5,14 +5,16 @@ A file is one JSON object::
     {"format": "linreg-model", "format_version": 1, "library_version": "...",
      "params": {...constructor parameters...},
      "n_features_in": d, "feature_names": [...] | null, "n_targets": k | null,
-     "coef": [...], "intercept": ... , "fitted": {...solver_, n_iter_, stop_reason_, ...},
+     "coef": [...], "intercept": ... ,
+     "fitted": {...solver_, n_iter_, stop_reason_, n_refinement_passes_, ...},
      "metadata": {"target_name": ..., "objective": ..., "training_metrics": {...}},  (optional)
      "training_stats": {"n_rows", "weight_sum", "mean", "comoment", "n_features"}}  (optional)
 
 The training statistics (``stats_``: (d+k)² numbers) let a loaded model give prediction
 intervals, continue ``partial_fit`` and ``merge``.  ``stop_reason_`` is optional (files
 written before it existed lack it): a missing one loads as ``"exact"`` for a closed-form
-solver and as None (not recorded) for an iterative one.
+solver and as None (not recorded) for an iterative one.  So is ``n_refinement_passes_``: a
+missing one loads as 0, or as None (not recorded) for the ``"qr"`` solver, which refines.
 
 Floats are written with ``repr`` precision, so a round trip is exact.
 """
@@ -76,6 +78,8 @@ def to_dict(model) -> dict:
         "grad_norm_history_": _float_list(model.grad_norm_history_),
         **({"stop_reason_": model.stop_reason_}
            if getattr(model, "stop_reason_", None) is not None else {}),
+        **({"n_refinement_passes_": int(model.n_refinement_passes_)}
+           if getattr(model, "n_refinement_passes_", None) is not None else {}),
         **{name: _float_list(getattr(model, name)) for name in OPTIONAL_HISTORIES
            if getattr(model, name, None) is not None},
     }
@@ -261,6 +265,14 @@ def _stop_reason(value, solver: str) -> str | None:
     return value
 
 
+def _refinement_passes(value, solver: str) -> int | None:
+    """``n_refinement_passes_``: a count; when absent (an older file), 0 for every solver
+    but ``"qr"``, which refines, and None (not recorded) for ``"qr"``."""
+    if value is None:
+        return None if solver == "qr" else 0
+    return _count(value, "n_refinement_passes_")
+
+
 def _count(value, what: str) -> int:
     """A non-negative JSON integer (not a string, float or bool) of sane size."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
@@ -370,6 +382,8 @@ def from_dict(data, path="<model>", model_class=None):
         model.loss_history_ = np.asarray(fitted["loss_history_"], dtype=np.float64).reshape(-1)
         model.grad_norm_history_ = np.asarray(fitted["grad_norm_history_"], dtype=np.float64).reshape(-1)
         model.stop_reason_ = _stop_reason(fitted.get("stop_reason_"), model.solver_)
+        model.n_refinement_passes_ = _refinement_passes(fitted.get("n_refinement_passes_"),
+                                                        model.solver_)
         for name in OPTIONAL_HISTORIES:
             if fitted.get(name) is not None:
                 history = np.asarray(fitted[name], dtype=np.float64)

@@ -61,6 +61,12 @@ class Rows(ABC):
             start = stop
         return out
 
+    def map_blocks_again(self, fn: Callable) -> list:
+        """As :meth:`map_blocks`, for a pass over rows an earlier pass of the same fit read
+        whole (and checked): where checking or copying them again costs time (rows in
+        files), it is skipped."""
+        return self.map_blocks(fn)
+
     def map_blocks_at(self, fn: Callable) -> list:
         """``[fn((X, Y, w), start) for each block]``, in row order, run where the rows are;
         ``start`` is the global row number of the block's first row (what makes row-numbered

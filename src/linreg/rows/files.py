@@ -37,3 +37,8 @@ class SourceRows(Rows):
             return [fn(block, i)
                     for i, block in enumerate(self.source.grouped_blocks(list(groups)))]
         return super().map_blocks(fn, groups)
+
+    def map_blocks_again(self, fn) -> list:
+        """As :meth:`Rows.map_blocks`, the blocks read without checking their values again
+        (:meth:`linreg.sources.Source.blocks_again`)."""
+        return [fn(block, i) for i, block in enumerate(self.source.blocks_again())]

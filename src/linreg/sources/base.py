@@ -238,6 +238,20 @@ class Source:
 
     __iter__ = blocks
 
+    def blocks_again(self) -> Iterator[tuple]:
+        """``(X, Y, w)`` of every block in file order, for a pass after one that read and
+        checked every value (:meth:`stats`, :meth:`blocks`): no value is checked again and
+        memory-mapped rows are not copied (float32 and float64 ``X`` as stored, other types
+        converted to float64).  The files are still checked for changes, as on every pass
+        (:meth:`check_unchanged`, at the end and, where the reader does, before each
+        block), so a block read here holds the values the first pass checked.
+        """
+        for c in self._chunks(None):
+            X = c.X if c.X.dtype in (np.float32, np.float64) else np.asarray(c.X, np.float64)
+            Y = c.Y if c.Y.dtype == np.float64 else np.asarray(c.Y, np.float64)
+            yield X, Y, None if c.w is None else np.asarray(c.w, dtype=np.float64)
+        self.check_unchanged()
+
     def stats(self) -> SufficientStats:
         """The :class:`~linreg.stats.SufficientStats` of all rows, in one pass.
 
