@@ -244,7 +244,7 @@ def test_special_files_are_refused_without_reading_forever(tmp_path, special):
     ({"intercept": "NaN"}, "intercept"),
     ({"feature_names": ["a", "b"]}, "feature_names must be a list of 3 strings"),
     ({"feature_names": ["a", "b", 3]}, "feature_names must be a list of 3 strings"),
-    ({"format_version": 2}, "newer than this linreg reads (1); upgrade linreg"),
+    ({"format_version": 3}, "newer than this linreg reads (2); upgrade linreg"),
     ({"format_version": 10**30}, "newer than this linreg reads"),
     ({"format_version": 0}, "unknown"),
     ({"format_version": "1"}, "format_version is missing"),

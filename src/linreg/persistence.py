@@ -35,9 +35,12 @@ from .fileio import atomic_write_bytes
 __all__ = ["save", "read_model", "FORMAT", "FORMAT_VERSION", "ModelFileError"]
 
 FORMAT = "linreg-model"
-FORMAT_VERSION = 2
-#: files without a table encoding are written as version 1, which older readers read
+FORMAT_VERSION = 1
+#: a model with a table's encoding (formula, levels) is written as version 2, which readers
+#: of version 1 refuse (they could not use it); every other model stays version 1
 TABLE_FORMAT_VERSION = 2
+#: the newest version this linreg reads
+READ_VERSION = TABLE_FORMAT_VERSION
 #: a model file larger than this is refused before it is parsed
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_NESTING = 32
@@ -91,7 +94,7 @@ def to_dict(model) -> dict:
     return {
         "format": FORMAT,
         # a table's encoding needs a reader that knows it
-        "format_version": 1 if encoding is None else TABLE_FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if encoding is None else TABLE_FORMAT_VERSION,
         "library_version": _library_version(),
         "estimator": type(model).__name__,
         # a callback is code, which a model file never holds: it is stored as null; alpha
@@ -304,9 +307,9 @@ def from_dict(data, path="<model>", model_class=None):
     version = data.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
         _fail(path, "format_version is missing")
-    if version > FORMAT_VERSION:
+    if version > READ_VERSION:
         _fail(path, f"it has format_version {version}, newer than this linreg reads "
-                    f"({FORMAT_VERSION}); upgrade linreg")
+                    f"({READ_VERSION}); upgrade linreg")
     if version < 1:
         _fail(path, f"format_version {version} is unknown")
     if _depth(data, MAX_NESTING) > MAX_NESTING:

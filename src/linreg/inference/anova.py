@@ -51,40 +51,68 @@ __all__ = ["anova_table", "sequential_reductions", "ANOVA_TYPES"]
 ANOVA_TYPES = {1: 1, "I": 1, 2: 2, "II": 2, 3: 3, "III": 3}
 
 
-def sequential_reductions(S: np.ndarray, c: np.ndarray, order) -> tuple[np.ndarray, np.ndarray]:
+def sequential_reductions(S: np.ndarray, c: np.ndarray, order,
+                          block: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """``(reduction, entered)`` per column of ``order``: the drop in RSS as each column
     joins those before it, and whether it entered (its pivot above the rank tolerance).
 
     ``S`` is the moment matrix of the columns equilibrated to unit diagonal (zero for an
     all-zero column) and ``c`` their moments with the target, in the same scaling.
+
+    A Cholesky factor of the columns entered so far grows by ``block`` columns at a time: the
+    block's Schur complement with the columns before it comes from one triangular solve with
+    many right-hand sides (BLAS), and only inside a block are columns entered one by one
+    (the same pivots, in the same order, as entering every column alone).
     """
     order = list(order)
     m = len(order)
-    L = np.zeros((m, m))
-    z = np.zeros(m)
     reduction = np.zeros(m)
     entered = np.zeros(m, dtype=bool)
-    inside: list[int] = []                     # positions (in ``order``) of columns in
-    for pos, j in enumerate(order):
-        s_jj = S[j, j]
-        if not s_jj > 0:
-            continue
-        if inside:
-            cols = [order[i] for i in inside]
-            Lk = L[np.ix_(inside, inside)]
-            row = scipy.linalg.solve_triangular(Lk, S[cols, j], lower=True, check_finite=False)
-            pivot = s_jj - row @ row
+    L = np.zeros((m, m))           # the factor of the columns entered, in entry order
+    z = np.zeros(m)
+    inside: list[int] = []         # their columns (indices into S)
+    for start in range(0, m, block):
+        positions = list(range(start, min(start + block, m)))
+        J = [order[p] for p in positions]
+        k = len(inside)
+        if k:
+            R = scipy.linalg.solve_triangular(L[:k, :k], S[np.ix_(inside, J)], lower=True,
+                                              check_finite=False)
+            C = S[np.ix_(J, J)] - R.T @ R
+            cz = c[J] - R.T @ z[:k]
         else:
-            row, pivot = np.zeros(0), s_jj
-        if not pivot > RANK_TOLERANCE**2 * s_jj:
-            continue
-        root = np.sqrt(pivot)
-        L[pos, inside] = row
-        L[pos, pos] = root
-        z[pos] = (c[j] - row @ z[inside]) / root
-        reduction[pos] = z[pos] ** 2
-        entered[pos] = True
-        inside.append(pos)
+            R = np.zeros((0, len(J)))
+            C = S[np.ix_(J, J)].copy()
+            cz = c[J].copy()
+        local: list[int] = []
+        Ll = np.zeros((len(J), len(J)))
+        zl = np.zeros(len(J))
+        for t, (p, j) in enumerate(zip(positions, J)):
+            s_jj = S[j, j]
+            if not s_jj > 0:
+                continue
+            q = len(local)
+            if q:
+                row = scipy.linalg.solve_triangular(Ll[:q, :q], C[local, t], lower=True,
+                                                    check_finite=False)
+                pivot = C[t, t] - row @ row
+            else:
+                row, pivot = np.zeros(0), C[t, t]
+            if not pivot > RANK_TOLERANCE**2 * s_jj:
+                continue
+            root = np.sqrt(pivot)
+            Ll[q, :q] = row
+            Ll[q, q] = root
+            zl[q] = (cz[t] - row @ zl[:q]) / root
+            reduction[p] = zl[q] ** 2
+            entered[p] = True
+            local.append(t)
+        q = len(local)
+        if q:
+            L[k:k + q, :k] = R[:, local].T
+            L[k:k + q, k:k + q] = Ll[:q, :q]
+            z[k:k + q] = zl[:q]
+            inside += [J[t] for t in local]
     return reduction, entered
 
 
