@@ -14,11 +14,20 @@ $(BIN)/.installed-dev: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
-	touch $(BIN)/.installed $@
+	touch $(BIN)/.installed $(BIN)/.installed-tables $@
 
-# the lesson draws its figures only with --html; the terminal tour needs no matplotlib
-demo: $(BIN)/.installed
+# CSV files and formulas: pyarrow and formulaic
+$(BIN)/.installed-tables: pyproject.toml $(BIN)/.installed
+	$(BIN)/pip install -q -e '.[files,formula]'
+	touch $@
+
+# the lesson draws its figures only with --html; the terminal tour needs no matplotlib.
+# Then a table with text columns and missing values: the bundled Palmer penguins (CC0)
+demo: $(BIN)/.installed-tables
 	$(BIN)/linreg lesson
+	@echo
+	$(BIN)/linreg fit src/linreg/data/penguins.csv --missing drop \
+		--formula 'body_mass_g ~ flipper_length_mm + species * sex'
 
 test: $(BIN)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks

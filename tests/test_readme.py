@@ -13,6 +13,7 @@ import contextlib
 import io
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,9 @@ import pytest
 import linreg.cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+PENGUINS = Path(__file__).resolve().parents[1] / "src" / "linreg" / "data" / "penguins.csv"
+#: the time a fit took, the one part of its report that changes from run to run
+SECONDS = re.compile(r" in [0-9.e+-]+ s;")
 SHOWN = re.compile(r"#> (.*)$")
 
 
@@ -61,6 +65,7 @@ def _make_files(folder: Path) -> None:
     frame.to_parquet(folder / "any.parquet")
     np.savez(folder / "table.npz", **{c: frame[c].to_numpy() for c in frame},
              w=rng.uniform(0.5, 2.0, size=len(frame)))
+    shutil.copyfile(PENGUINS, folder / "penguins.csv")
 
 
 def test_readme_has_the_blocks_this_test_runs():
@@ -156,3 +161,27 @@ def test_command_line_block_runs(tmp_path, monkeypatch):
         ran += 1
     assert ran >= 7
     assert Path("fit.png").stat().st_size > 0 and Path("diabetes.png").stat().st_size > 0
+
+
+def test_console_block_prints_what_it_shows(tmp_path, monkeypatch):
+    """The ``console`` block: each ``$ linreg …`` line runs through :func:`linreg.cli.main` in
+    a folder holding the bundled penguins, and prints (standard output, then standard error)
+    exactly the lines below it, the seconds of a fit aside."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copyfile(PENGUINS, "penguins.csv")
+    (block,) = blocks("console")
+    commands = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        else:
+            commands[-1][1].append(line)
+    assert len(commands) >= 3
+    for command, shown in commands:
+        argv = shlex.split(command)
+        assert argv[0] == "linreg"
+        out, err = io.StringIO(), io.StringIO()
+        status = linreg.cli.main(argv[1:], stdout=out, stderr=err)
+        printed = (out.getvalue() + err.getvalue()).rstrip("\n")
+        assert status == 0 or printed.startswith(f"linreg {argv[1]}: error:"), (command, printed)
+        assert SECONDS.sub(" in … s;", printed) == SECONDS.sub(" in … s;", "\n".join(shown)), command

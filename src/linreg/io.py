@@ -29,7 +29,7 @@ from .sources import CSV_SUFFIXES, PARQUET_SUFFIXES, MalformedDataError, from_fi
 from .sources.base import check_width
 from .validation import name_list
 
-__all__ = ["read_table", "Table", "DataFileError", "CSV_SUFFIXES", "PARQUET_SUFFIXES"]
+__all__ = ["read_table", "source_table", "Table", "DataFileError", "CSV_SUFFIXES", "PARQUET_SUFFIXES"]
 
 #: A data file cannot be used: the message names the file, the column and the line.  The
 #: same class as :class:`linreg.sources.MalformedDataError` (a ``ValueError``).
@@ -87,6 +87,13 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
         raise DataFileError("a target column is needed: the name of the column to predict")
     source = from_file(path, target=target, features=features, drop=drop, weight=weight,
                        chunk_rows=None, features_role=features_role, delimiter=delimiter)
+    return source_table(source, path, max_columns)
+
+
+def source_table(source, path, max_columns: int | None = None) -> Table:
+    """The :class:`Table` of a source opened as :func:`read_table` opens it (``from_file``
+    with ``chunk_rows=None``): all its rows in memory, checked as :func:`read_table` checks
+    them.  ``path`` names the file in the table."""
     if max_columns is not None:
         check_width(source.n_features + source.n_targets, str(path), "--features", max_columns)
     X, Y, w = source.gather()
@@ -94,4 +101,4 @@ def read_table(path, target=None, features=None, drop=None, need_target: bool = 
     if source.n_targets:
         y = Y[:, 0].copy() if source.n_targets == 1 else Y
     return Table(np.asarray(X, dtype=np.float64), y, list(source.feature_names),
-                 list(source.target_names), str(path), w, weight)
+                 list(source.target_names), str(path), w, source.weight_name)

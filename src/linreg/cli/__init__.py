@@ -4,6 +4,8 @@
 
     linreg fit data.csv --target price [--features a,b,c | --drop id] [--weight w] \
         [--solver ...] -o model.json
+    linreg fit penguins.csv --formula 'body_mass_g ~ flipper_length_mm + species * sex' \
+        [--missing drop] [--chunk-rows N] -o model.json
     linreg predict model.json new.csv -o predictions.csv [--interval prediction]
     linreg evaluate model.json test.csv [--weight w]
     linreg summary model.json [data.csv] [--weight w]
@@ -14,15 +16,20 @@
     linreg fit data.csv --target y --alpha cv [--cv 10] [--alphas 0.01,0.1,1] -o model.json
     linreg select data.csv --target y --criterion bic [--direction both] [-o model.json]
 
-Data files are read by :func:`linreg.io.read_table`, model files by :func:`linreg.load`.
+Numeric data files are read whole by :func:`linreg.io.source_table` (as
+:func:`linreg.io.read_table` reads them); a file with text columns, a formula, ``--missing`` or
+``--chunk-rows`` is read as a source of :mod:`linreg.sources`, in blocks (:mod:`.fit_data`,
+:mod:`.tables`); model files by :func:`linreg.load`.
 Every command is a function ``cmd_<name>(args, out, err) -> int``; :func:`main` parses, runs it and
 turns every expected failure (a bad file, column, value or model file) into one line on
-standard error and exit status 1 — the traceback only with ``--debug``.
+standard error and exit status 1 (2 for options that do not go together, :class:`UsageError`)
+— the traceback only with ``--debug``.
 
 The modules: :mod:`.parser` (the options), one per command or pair of commands (:mod:`.fit`,
 :mod:`.apply` for predict and evaluate, :mod:`.summary`, :mod:`.plot`, :mod:`.demo`), and what
 several of them share: :mod:`.reading` (a model and the data it needs), :mod:`.output` (files,
-JSON, the coefficient listing), :mod:`.describe` (objective, stop, metrics), :mod:`.wording`
+JSON, the coefficient listing), :mod:`.describe` (objective, stop, metrics), :mod:`.tables`
+(sources, a table model's columns by name, metrics in blocks), :mod:`.wording`
 (messages in the command line's words) and :mod:`.errors` (exit statuses, :class:`CommandError`).
 """
 
@@ -32,7 +39,7 @@ import contextlib
 import importlib
 import sys
 
-from .errors import FAILED, INTERNAL, USAGE, CommandError
+from .errors import FAILED, INTERNAL, USAGE, CommandError, UsageError
 from .parser import build_parser
 
 __all__ = ["main", "build_parser", "CommandError"]
@@ -115,6 +122,12 @@ def main(argv=None, stdout=None, stderr=None) -> int:
         except (OSError, ValueError, AttributeError):
             pass
         return FAILED
+    except UsageError as exc:
+        if args.debug:
+            raise
+        err.write(f"linreg {args.command}: error: {one_line(exc)} (see linreg {args.command} "
+                  "--help)\n")
+        return USAGE
     except (CommandError, ValueError, DivergenceError, OSError, ImportError) as exc:
         if args.debug:
             raise

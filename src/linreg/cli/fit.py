@@ -9,14 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import read_table
 from ..solvers import ITERATIVE_SOLVERS
 from ..validation import most_columns as _most_columns
 from .crossval import check_cv_options, cv_path, fit_cv
 from .describe import CLOSED_FORMS, objective_text, solver_reason, stop_line, training_metrics
-from .errors import OK, CommandError
+from .errors import OK, CommandError, UsageError
+from .fit_data import check_source_fit, read_fit_data, table_options, training_score
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
-from .reading import model_predict, split_names
+from .reading import model_features, model_predict
+from .tables import check_text_columns, is_table_model, left_out_text
 from .wording import show_warnings
 
 __all__ = ["OPTIONAL_PARAMS", "cmd_fit"]
@@ -62,15 +63,15 @@ def cmd_fit(args, out, err) -> int:
         params["alpha"] = 0.0
     elif args.alphas is not None:
         raise CommandError("--alphas goes with --alpha cv")
-    model = LinearRegression(**params)
-    model.check_params()  # a bad option fails before a long read, not after
+    LinearRegression(**params).check_params()  # a bad option fails before a long read, not after
     with warnings.catch_warnings(record=True) as reading:
         warnings.simplefilter("always")
-        table = read_table(args.data, target=split_names(args.target),
-                           features=split_names(args.features), drop=split_names(args.drop, blank=True),
-                           need_target=True, max_columns=_most_columns(), weight=args.weight,
-                           delimiter=args.sep)
+        data = read_fit_data(args, _most_columns())
     read_warned = show_warnings(reading, err)
+    if data.source is not None:
+        table_options(args, data, params)
+        check_source_fit(args, data)
+    model = LinearRegression(**params)
     bar = None
     if (params["solver"] in ITERATIVE_SOLVERS and not args.quiet
             and "callback" in model.get_params()):
@@ -84,6 +85,7 @@ def cmd_fit(args, out, err) -> int:
             fit_options["checkpoint_every"] = args.checkpoint_every
     elif args.checkpoint_every is not None:
         raise CommandError("--checkpoint-every needs --checkpoint FILE")
+    table = data.table
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -91,22 +93,34 @@ def cmd_fit(args, out, err) -> int:
             if cross_validate:
                 searched = fit_cv(args, table)
                 model = searched.estimator_
-            else:
+            elif table is not None:
                 model.fit(table.X, table.y, sample_weight=table.weights, **fit_options)
+            else:
+                _fit_source(model, data, fit_options)
         finally:
             if bar is not None:
                 bar.close()
                 model.set_params(callback=None)
     seconds = time.perf_counter() - start
-    warned = show_warnings(caught, err, table.feature_names)
-    model.feature_names_in_ = np.asarray(table.feature_names, dtype=object)
-    metrics = training_metrics(table.y, model_predict(model, table.X), table.weights)
+    encoded = is_table_model(model)
+    if encoded and data.formula is None:
+        check_text_columns(model, data.source)
+    names = (list(table.feature_names) if table is not None else
+             list(model.coef_names_) if encoded else list(data.source.feature_names))
+    warned = show_warnings(caught, err, names)
+    n_dropped = 0
+    if table is not None:
+        model.feature_names_in_ = np.asarray(table.feature_names, dtype=object)
+        metrics = training_metrics(table.y, model_predict(model, table.X), table.weights)
+    else:
+        metrics, n_dropped = training_score(model, data)
+    targets = data.target_names
     model.metadata_ = {
-        "target_name": table.target_names[0] if len(table.target_names) == 1 else table.target_names,
-        **({"weight_name": table.weight_name} if table.weight_name is not None else {}),
+        "target_name": targets[0] if len(targets) == 1 else targets,
+        **({"weight_name": data.weight_name} if data.weight_name is not None else {}),
         "objective": objective_text(model),
         "training_metrics": metrics,
-        "data_file": Path(table.path).name,
+        "data_file": Path(data.path).name,
         **({"cv_path": cv_path(searched)} if cross_validate else {}),
     }
     if args.output is not None:
@@ -117,11 +131,13 @@ def cmd_fit(args, out, err) -> int:
             raise CommandError(str(exc)) from None
     report = {
         "model_file": args.output,
-        "data_file": table.path,
-        "n_rows": int(table.X.shape[0]),
-        "n_features": int(table.X.shape[1]),
+        "data_file": data.path,
+        "n_rows": int(metrics["n"]),
+        "n_features": len(names),
         "target": model.metadata_["target_name"],
-        "weight": table.weight_name,
+        "weight": data.weight_name,
+        **({"formula": model.encoding_.formula.text, "missing": model.missing,
+            "n_dropped": n_dropped, "columns": model_features(model)} if encoded else {}),
         "solver": model.solver_,
         "solver_reason": solver_reason(model),
         "n_iter": int(model.n_iter_),
@@ -130,16 +146,21 @@ def cmd_fit(args, out, err) -> int:
         "condition_number": jsonable(model.condition_number_),
         "seconds": round(seconds, 6),
         "training_metrics": jsonable(metrics),
-        **coefficients_json(model, table.feature_names),
+        **({"coef_names": names} if encoded else {}),
+        **coefficients_json(model, names),
         "warnings": read_warned + warned,
     }
     if args.json:
         dump_json(report, out)
     elif not args.quiet:
         how = "closed form" if model.solver_ in CLOSED_FORMS else f"{model.n_iter_} iterations"
-        weighted = "" if table.weight_name is None else f", weighted by {table.weight_name!r}"
-        out.write(f"fitted {table.X.shape[0]} rows × {table.X.shape[1]} features of {table.path}, "
+        weighted = "" if data.weight_name is None else f", weighted by {data.weight_name!r}"
+        out.write(f"fitted {metrics['n']} rows × {len(names)} features of {data.path}, "
                   f"target {report['target']!r}{weighted}\n")
+        if n_dropped:
+            out.write(left_out_text(n_dropped) + "\n")
+        if encoded:
+            out.write(f"formula: {report['formula']}\n")
         out.write(f"solver {model.solver_} ({how}) in {seconds:.3g} s; training R² "
                   f"{metrics['r2']:.6g}, RMSE {metrics['rmse']:.6g}, MAE {metrics['mae']:.6g}\n")
         out.write(f"why {model.solver_}: {report['solver_reason']}\n")
@@ -148,7 +169,18 @@ def cmd_fit(args, out, err) -> int:
             out.write(f"alpha {model.alpha:g} chosen by {args.cv}-fold cross-validation (min "
                       f"{searched.alpha_min_:g}, one-standard-error {searched.alpha_1se_:g})\n")
         out.write("coefficients (original units):\n")
-        print_coefficients(model, table.feature_names, out)
+        print_coefficients(model, names, out)
         out.write(f"saved {args.output}\n" if args.output is not None
                   else "not saved (give -o MODEL.json to save the model)\n")
     return OK
+
+
+def _fit_source(model, data, fit_options) -> None:
+    """Fit ``data.source``; a formula the data cannot use is a usage error of --formula."""
+    from ..tables.expressions import FormulaError
+    try:
+        model.fit(data.source, **fit_options)
+    except FormulaError as exc:
+        if data.formula is None:
+            raise
+        raise UsageError(f"--formula: {exc}") from None

@@ -34,8 +34,11 @@ def write_output(path: str, data: bytes) -> None:
                            "is unchanged") from None
 
 
-def table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
-    """Predictions as CSV (floats written with round-trip precision), Parquet or .npy."""
+def table_bytes(columns: dict[str, np.ndarray], path: str | None, missing=()) -> bytes:
+    """Predictions as CSV (floats written with round-trip precision), Parquet or .npy; a NaN
+    in the columns ``missing`` is a missing value (``NA`` in a CSV file, as R writes it and
+    pandas and linreg read it — an empty cell would be a blank line in a one-column file;
+    null in Parquet; NaN in .npy)."""
     suffix = Path(path).suffix.lower() if path else ".csv"
     if suffix in PARQUET_SUFFIXES:
         need_pyarrow("Parquet")
@@ -66,10 +69,12 @@ def table_bytes(columns: dict[str, np.ndarray], path: str | None) -> bytes:
         buf.write(",".join(columns) + "\n")
         np.savetxt(buf, M, delimiter=",", fmt="%.17g")
         return buf.getvalue().encode("utf-8")
+    nulls = [k for k in missing if k not in text and np.isnan(np.asarray(columns[k], dtype=np.float64)).any()]
     out = io.BytesIO()
-    pcsv.write_csv(pa.table({k: (pa.array(v, from_pandas=True) if k in text
+    pcsv.write_csv(pa.table({k: (pa.array(v, from_pandas=True) if k in text or k in nulls
                                  else np.asarray(v, dtype=np.float64))
-                             for k, v in columns.items()}), out)
+                             for k, v in columns.items()}), out,
+                   write_options=pcsv.WriteOptions(null_string="NA") if nulls else None)
     return out.getvalue()
 
 

@@ -96,6 +96,23 @@ def _add_sep(p: argparse.ArgumentParser) -> None:
                         "'\\t' for a tab)")
 
 
+def _chunk_rows(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of rows")
+    return value
+
+
+def _add_chunk_rows(p: argparse.ArgumentParser) -> None:
+    """--chunk-rows for the commands that read a data file."""
+    p.add_argument("--chunk-rows", type=_chunk_rows, metavar="N",
+                   help="read DATA in blocks of N rows, in bounded memory (default: the whole "
+                        "file at once)")
+
+
 def _separator(text: str) -> str:
     text = "\t" if text in ("\\t", "tab") else text
     if len(text) != 1:
@@ -135,17 +152,31 @@ def build_parser() -> argparse.ArgumentParser:
                        description=textwrap.fill(
                            "Fit a linear regression to DATA, show it and, with -o, save the model as JSON "
                            "(coefficients, feature and target names, solver, objective, "
-                           "training R²/RMSE/MAE, library version). " + columns_help + ".", 79),
+                           "training R²/RMSE/MAE, library version). " + columns_help + ". "
+                           "Text columns are categories, coded as R and statsmodels code them "
+                           "(one column per level but the first: species[T.Gentoo]); "
+                           "--formula chooses the terms, interactions included.", 79),
                        epilog=_example("linreg fit houses.csv --target price --drop id -o model.json\n"
                                        "  linreg fit big.parquet --target y --solver gd "
-                                       "--max-iter 500 -o model.json --json"))
+                                       "--max-iter 500 -o model.json --json\n"
+                                       "  linreg fit penguins.csv --formula 'body_mass_g ~ "
+                                       "flipper_length_mm + species * sex' --missing drop"))
     p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
     _add_sep(p)
-    p.add_argument("--target", required=True, metavar="COLUMN",
-                   help="the column to predict (COL1,COL2 for several targets)")
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the column to predict (COL1,COL2 for several targets); not needed "
+                        "with --formula")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--features", metavar="A,B,…", help="the feature columns (default: all others)")
     group.add_argument("--drop", metavar="A,B,…", help="columns to leave out of the features, e.g. an id")
+    p.add_argument("--formula", metavar="'Y ~ TERMS'",
+                   help="the model as a formula, as in R and statsmodels: "
+                        "'body_mass_g ~ flipper_length_mm + species * sex' (text columns are "
+                        "categories, C(col) makes numbers one; '- 1' leaves out the intercept)")
+    p.add_argument("--missing", choices=["error", "drop"],
+                   help="a row with a missing value in a column the model uses: an error "
+                        "(default), or left out of the fit (drop)")
+    _add_chunk_rows(p)
     p.add_argument("--weight", metavar="COLUMN",
                    help="a column of sample weights (>= 0, not all zero; never a feature); "
                         "recorded in the model, so evaluate and summary use it too")
@@ -209,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", choices=["confidence", "prediction"],
                    help="add lower and upper bounds of this interval")
     p.add_argument("--level", type=float, default=0.95, help="interval level; default 0.95")
+    _add_chunk_rows(p)
 
     p = sub.add_parser("evaluate", parents=[common], formatter_class=fmt,
                        help="R², RMSE, MAE and n of a model on a data file",
@@ -219,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     _add_model_columns(p)
     _add_weight(p)
+    _add_chunk_rows(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
     p = sub.add_parser("summary", parents=[common], formatter_class=fmt,
@@ -233,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cov-type", default="nonrobust", type=_cov_type,
                    choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
+    _add_chunk_rows(p)
     p.add_argument("--json", action="store_true", help="print as JSON")
 
     p = sub.add_parser("plot", parents=[common], formatter_class=fmt,

@@ -6,12 +6,12 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from ..io import Table, read_table
+from ..io import Table
 from ..validation import name_list
 from .errors import CommandError
 
 __all__ = ["split_names", "load_model", "read_columns", "model_features", "model_targets", "model_weight",
-           "read_for_model", "model_predict"]
+           "read_for_model", "source_for_model", "check_width_for_model", "model_predict"]
 
 
 def split_names(text: str | None, blank: bool = False) -> list[str] | None:
@@ -64,7 +64,22 @@ def model_weight(model, args) -> str | None:
 def read_for_model(model, args, need_target=False, weighted=False) -> Table:
     """Read the columns ``model`` was fitted on (by name) and, if wanted, its target and (with
     ``weighted``) its sample weights.  A model without feature names (fitted from Python on
-    plain arrays) takes the file's columns in order, less the target, weights and ``--drop``."""
+    plain arrays) takes the file's columns in order, less the target, weights and ``--drop``.
+    (Not for a model fitted on a table: see :mod:`.tables`.)"""
+    from ..io import source_table
+    if getattr(model, "encoding_", None) is not None:
+        raise CommandError(f"linreg {getattr(args, 'command', '')} does not read tables with text columns "
+                           "or formulas yet; fit the model on numeric columns to use it here")
+    source = source_for_model(model, args, need_target, weighted, chunk_rows=None)
+    table = source_table(source, args.data)
+    check_width_for_model(model, args, table.X.shape[1])
+    return table
+
+
+def source_for_model(model, args, need_target=False, weighted=False, chunk_rows=None):
+    """The source of DATA with the columns of :func:`read_for_model`, in blocks of
+    ``chunk_rows`` rows (None: the whole file)."""
+    from .tables import open_source
     features = model_features(model)
     target = split_names(getattr(args, "target", None)) or model_targets(model)
     if need_target and not target:
@@ -72,15 +87,17 @@ def read_for_model(model, args, need_target=False, weighted=False) -> Table:
     drop = split_names(args.drop, blank=True)
     if features is not None and drop is not None:
         drop = None  # the model names its columns: nothing else is read anyway
-    table = read_table(args.data, target=target if need_target else None, features=features,
-                       drop=drop, need_target=need_target,
+    return open_source(args.data, args, chunk_rows, target=target if need_target else None,
+                       features=features, drop=drop,
                        features_role="a feature the model needs",
-                       weight=model_weight(model, args) if weighted else None,
-                       delimiter=getattr(args, "sep", None))
-    if table.X.shape[1] != model.n_features_in_:
-        raise CommandError(f"{args.data} gives {table.X.shape[1]} feature columns but the model "
+                       weight=model_weight(model, args) if weighted else None)
+
+
+def check_width_for_model(model, args, n_columns: int) -> None:
+    """Refuse a file that gives another number of feature columns than the model has."""
+    if n_columns != model.n_features_in_:
+        raise CommandError(f"{args.data} gives {n_columns} feature columns but the model "
                            f"was fitted on {model.n_features_in_} (leave columns out with --drop)")
-    return table
 
 
 def model_predict(model, X, **kwargs):

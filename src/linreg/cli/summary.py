@@ -11,7 +11,9 @@ import numpy as np
 from .describe import CLOSED_FORMS, alpha_text, objective_text, stop_line
 from .errors import OK
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
-from .reading import load_model, model_features, read_for_model
+from .reading import (check_width_for_model, load_model, model_features, model_weight, read_for_model,
+                      source_for_model)
+from .tables import encoded_blocks, is_table_model, left_out_text, table_source
 from ..penalized import PenalizedSummary
 from .wording import cli_setting, message, show_warnings
 
@@ -42,7 +44,8 @@ def _result_json(result):
 
 def cmd_summary(args, out, err) -> int:
     model = load_model(args.model, args.data)
-    names = model_features(model)
+    encoded = is_table_model(model)
+    names = list(model.coef_names_) if encoded else model_features(model)
     meta = getattr(model, "metadata_", None) or {}
     saved_by = json.loads(Path(args.model).read_text(encoding="utf-8")).get("library_version")
     description = {
@@ -56,16 +59,17 @@ def cmd_summary(args, out, err) -> int:
         "stop_reason": getattr(model, "stop_reason_", None),
         "params": jsonable(model.get_params()),
         "training_metrics": jsonable(meta.get("training_metrics")),
+        **({"formula": model.encoding_.formula.text, "missing": model.missing,
+            "n_dropped": int(model.n_dropped_), "columns": model_features(model),
+            "coef_names": names} if encoded else {}),
         **coefficients_json(model, names),
     }
     description = {k: v for k, v in description.items() if v is not None}
-    result = None
+    result, left_out = None, 0
     if args.data:
-        table = read_for_model(model, args, need_target=True, weighted=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = model.summary(cov_type=args.cov_type, X=table.X, y=table.y,
-                                   sample_weight=table.weights, target_names=table.target_names)
+            result, left_out = _summary_on(model, args)
         # (the columns were matched to the model's feature names when the file was read)
         show_warnings([w for w in caught if "valid feature names" not in str(w.message)], err)
     penalized = isinstance(result, PenalizedSummary)
@@ -78,6 +82,8 @@ def cmd_summary(args, out, err) -> int:
                 "not_shown": message(result.refusal)}
         elif result is not None:
             description["inference"] = _result_json(result)
+            if encoded:
+                description["inference"]["n_dropped"] = left_out
         dump_json(description, out)
         return OK
     if penalized:
@@ -85,6 +91,8 @@ def cmd_summary(args, out, err) -> int:
         return OK
     if result is not None:
         out.write(str(result).rstrip("\n") + "\n")
+        if left_out:
+            out.write(left_out_text(left_out) + "\n")
         return OK
     out.write(f"{args.model}: LinearRegression, target {description.get('target', '(not recorded)')!r}"
               f" (saved by linreg {description.get('library_version', '?')})\n")
@@ -93,11 +101,16 @@ def cmd_summary(args, out, err) -> int:
     out.write(f"solver {model.solver_} ({how}); alpha = {alpha_text(model)}, "
               f"standardize = {model.standardize}, fit_intercept = {model.fit_intercept}\n")
     out.write(stop_line(model))
+    if encoded:
+        out.write(f"formula: {model.encoding_.formula.text} (missing values: "
+                  f"--missing {model.missing})\n")
     if meta.get("training_metrics"):
         m = meta["training_metrics"]
         out.write(f"training data ({meta.get('data_file', '?')}, n = {m.get('n')}): "
                   f"R² {_number(m.get('r2'))}, RMSE {_number(m.get('rmse'))}, "
                   f"MAE {_number(m.get('mae'))}\n")
+    if encoded and model.n_dropped_:
+        out.write(f"  {left_out_text(int(model.n_dropped_))}\n")
     out.write("coefficients (original units):\n")
     print_coefficients(model, names, out)
     from ..penalty import is_penalized
@@ -108,6 +121,27 @@ def cmd_summary(args, out, err) -> int:
         out.write("(standard errors, p-values and intervals need the data: "
                   "linreg summary MODEL DATA)\n")
     return OK
+
+
+def _summary_on(model, args) -> tuple:
+    """``(summary, n_left_out)`` of the model on DATA: read whole, or (a model fitted on a
+    table, or ``--chunk-rows``) as a source, in blocks."""
+    if is_table_model(model):
+        source, names = table_source(model, args, need_target=True, weight=model_weight(model, args))
+        left_out = 0
+        if model.missing == "drop":     # what the summary's rows leave out, counted
+            left_out = sum(ev.n_dropped for _, ev in
+                           encoded_blocks(model, source, names, with_targets=True))
+        return model.summary(cov_type=args.cov_type, X=source), left_out
+    if args.chunk_rows is not None:
+        source = source_for_model(model, args, need_target=True, weighted=True,
+                                  chunk_rows=args.chunk_rows)
+        check_width_for_model(model, args, source.n_features)
+        return model.summary(cov_type=args.cov_type, X=source,
+                             target_names=list(source.target_names)), 0
+    table = read_for_model(model, args, need_target=True, weighted=True)
+    return model.summary(cov_type=args.cov_type, X=table.X, y=table.y,
+                         sample_weight=table.weights, target_names=table.target_names), 0
 
 
 def _number(x) -> str:

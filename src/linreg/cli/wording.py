@@ -17,7 +17,8 @@ __all__ = ["PARAMETER_OPTIONS", "PARAMETER_SWITCHES", "cli_setting", "message", 
 PARAMETER_OPTIONS = {"solver": "--solver", "optimizer": "--optimizer", "alpha": "--alpha",
                      "learning_rate": "--learning-rate", "batch_size": "--batch-size",
                      "max_iter": "--max-iter", "tol": "--tol", "schedule": "--schedule",
-                     "validation_fraction": "--validation-fraction", "random_state": "--seed"}
+                     "validation_fraction": "--validation-fraction", "random_state": "--seed",
+                     "missing": "--missing"}
 PARAMETER_SWITCHES = {("standardize", True): "leaving out --no-standardize",
                       ("standardize", False): "--no-standardize",
                       ("fit_intercept", True): "leaving out --no-intercept",

@@ -115,7 +115,8 @@ def format_table(r) -> str:
     lines = [f"Linear regression results: {r.target_name}".center(WIDTH), "=" * WIDTH]
     lines += _two_columns(left, right)
     lines.append("=" * WIDTH)
-    name_w = max(12, min(30, max(len(n) for n in r.param_names) + 2)) if r.param_names else 12
+    # wide enough for the names of a table's interactions (species[T.Chinstrap]:sex[T.male])
+    name_w = max(12, min(48, max(len(n) for n in r.param_names) + 2)) if r.param_names else 12
     rule = max(WIDTH, name_w + 63)          # long feature names widen the coefficient rows
     ci = np.asarray(r.conf_int(0.05))
     params, bse = np.asarray(r.params), np.asarray(r.bse)

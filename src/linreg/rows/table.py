@@ -71,8 +71,14 @@ class TableRows(Rows):
                 cs = cell_stats(piece, enc_)
                 total = cs if total is None else total.merge(cs)
         if total is None or total.stats.n_rows == 0:
-            raise ValueError("no rows to fit" + (f": all {dropped} rows have a missing value "
-                                                 "(missing='drop')" if dropped else ""))
+            if dropped:
+                from ..exceptions import MessageBuilder
+                from ..tables.encoding import MissingValueError
+                b = MessageBuilder()
+                raise MissingValueError(f"no rows to fit: all {dropped} rows have a missing "
+                                        f"value ({b.setting('missing', 'drop')})",
+                                        parameters=b.parameters)
+            raise ValueError("no rows to fit")
         remap = None if enc_.frozen else enc_.finalize()
         self.n_features = enc_.n_columns
         self.feature_names = list(enc_.names)
@@ -319,18 +325,26 @@ def predict_table(model, X, interval=None, level: float = 0.95):
     if unknown:
         raise ValueError(f"X has no column {', '.join(map(repr, unknown))}, which the model "
                          f"uses (it needs {', '.join(needed)})")
-    block = table_block(X, needed)
+    return predict_block(model, table_block(X, needed), interval, level)[0]
+
+
+def predict_block(model, block, interval=None, level: float = 0.95) -> tuple:
+    """``(ŷ, n_left_out)`` for one :class:`~linreg.tables.blocks.TableBlock` (holding the
+    columns the model uses), through the model's encoding; ``ŷ`` is ``(ŷ, lower, upper)``
+    with an ``interval``.  A row with a missing value gets NaN under ``missing="drop"``
+    (``n_left_out`` counts them), and is an error otherwise."""
+    encoding = model.encoding_
     ev = encoding.evaluate(block, None, with_targets=False)
     coef = model.coef_.T if model.coef_.ndim == 2 else model.coef_
     single = model.coef_.ndim == 1
     if interval is None:
         out = encoding.linear(ev, coef) + model.intercept_
-        return _spread(out, ev.keep, block.n_rows)
+        return _spread(out, ev.keep, block.n_rows), ev.n_dropped
     from ..inference import prediction_interval
     yhat, lower, upper = prediction_interval(model, model.stats_, encoding.design(ev),
                                              interval, level)
     parts = [_spread(a[:, 0] if single else a, ev.keep, block.n_rows) for a in (yhat, lower, upper)]
-    return tuple(parts)
+    return tuple(parts), ev.n_dropped
 
 
 def _spread(values, keep, n: int):
@@ -345,11 +359,15 @@ def _spread(values, keep, n: int):
 def frozen_table_rows(model, X, y=None, sample_weight=None) -> TableRows:
     """The rows of a table for a model already fitted on a table (``summary(X, y)`` after
     loading it): the model's encoding, its levels fixed."""
+    from ..sources import is_source
     from ..tables.frames import column_names, is_table, table_block
     encoding = model.encoding_
+    if is_source(X) and hasattr(X, "table_blocks"):
+        return _frozen_source_rows(model, X, y, sample_weight)
     if not is_table(X):
         raise ValueError(f"this model was fitted on a table: pass its training table (a pandas "
-                         f"DataFrame or a pyarrow Table), not {type(X).__name__}")
+                         f"DataFrame or a pyarrow Table, or a file source), not "
+                         f"{type(X).__name__}")
     table = X
     targets = list(encoding.formula.targets)
     if y is not None:
@@ -369,3 +387,21 @@ def frozen_table_rows(model, X, y=None, sample_weight=None) -> TableRows:
 
 def _last_column(table):
     return list(table.columns)[-1]
+
+
+def _frozen_source_rows(model, source, y, sample_weight) -> TableRows:
+    """The rows of a file source (CSV, Parquet, Feather) for a model fitted on a table: the
+    columns it uses read by name, its target(s) among them, weighted by the source's weight
+    column."""
+    if y is not None or sample_weight is not None:
+        raise ValueError("when X is a data source, the targets and sample weights come from "
+                         "it: pass y=None and sample_weight=None")
+    encoding = model.encoding_
+    weight = source.weight_name
+    names = list(dict.fromkeys(encoding.columns_used))
+    read_names = names + ([weight] if weight is not None and weight not in names else [])
+
+    def read(shuffle: bool = False, rng=None):
+        return source.table_blocks(read_names, shuffle, rng)
+
+    return TableRows(read, encoding, weight, model.coef_.ndim == 1, in_memory=False)

@@ -24,17 +24,37 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..exceptions import MessageBuilder, ParameterWording
 from . import expressions as ex
 from .blocks import Codes, TableBlock
 from .formula import ParsedFormula, layout
 
-__all__ = ["Encoding", "EncodedBlock", "MissingValueError", "UnknownLevelError", "MISSING_CHOICES"]
+__all__ = ["Encoding", "EncodedBlock", "MissingValueError", "UnknownLevelError", "MISSING_CHOICES",
+           "missing_value_error"]
 
 MISSING_CHOICES = ("error", "drop")
 
 
-class MissingValueError(ValueError):
-    """A value the model uses is missing, and ``missing="error"``."""
+class MissingValueError(ParameterWording, ValueError):
+    """A value the model uses is missing, and ``missing="error"`` (or every row misses one).
+
+    Its advice names the ``missing`` parameter (see
+    :class:`~linreg.exceptions.ParameterWording`): ``missing='drop'`` from Python,
+    ``--missing drop`` on the command line."""
+
+
+def missing_value_error(what: str, applying: bool = False) -> MissingValueError:
+    """The error for a missing value, ``what`` saying which and where; ``applying``: the
+    rows are being read for a fitted model (prediction, scoring), not fitted."""
+    b = MessageBuilder()
+    if applying:
+        advice = (f"; the model was fitted with {b.setting('missing', 'error')}, which "
+                  f"refuses them: fit it with {b.setting('missing', 'drop')} to predict NaN "
+                  "for (and score without) rows with a missing value")
+    else:
+        advice = (f"; pass {b.setting('missing', 'drop')} to leave rows with a missing value "
+                  "out of the fit")
+    return MissingValueError(b.text(what) + advice, parameters=b.parameters)
 
 
 class UnknownLevelError(ValueError):
@@ -150,10 +170,9 @@ class Encoding:
             if bad.any():
                 if self.missing == "error":
                     r = int(np.flatnonzero(bad)[0])
-                    raise MissingValueError(
+                    raise missing_value_error(
                         f"{_what(expr)} is missing in {int(bad.sum())} row(s) (the first at "
-                        f"{block.locate(r)}); pass missing='drop' (--missing drop on the "
-                        "command line) to leave rows with a missing value out of the fit")
+                        f"{block.locate(r)})", self.frozen)
                 missing |= bad
         if weights is not None:
             weights = np.asarray(weights, dtype=np.float64)
@@ -161,9 +180,9 @@ class Encoding:
             if bad.any():
                 if self.missing == "error":
                     r = int(np.flatnonzero(bad)[0])
-                    raise MissingValueError(
+                    raise missing_value_error(
                         f"the sample weight is missing in {int(bad.sum())} row(s) (the first "
-                        f"at {block.locate(r)}); pass missing='drop' to leave those rows out")
+                        f"at {block.locate(r)})", self.frozen)
                 missing |= bad
         keep = None if not missing.any() else ~missing
         numeric, codes = {}, {}

@@ -22,6 +22,7 @@ syntax tree).  What this module adds is the layout:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -70,7 +71,9 @@ def parse_formula(formula: str, columns: list | None = None) -> ParsedFormula:
     try:
         parsed = Formula(formula, _ordering="none", _context=context)
     except Exception as exc:  # formulaic's parser errors have many classes
-        raise FormulaError(f"formula {formula!r} cannot be parsed: {exc}") from None
+        # (formulaic marks the place in colour: terminal escapes, left out of the message)
+        reason = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+        raise FormulaError(f"formula {formula!r} cannot be parsed: {reason}") from None
     lhs = getattr(parsed, "lhs", None)
     if lhs is None:
         raise FormulaError(f"formula {formula!r} has no target: write 'target ~ terms'")
