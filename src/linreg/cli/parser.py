@@ -266,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cov-type", default="nonrobust", type=_cov_type,
                    choices=["nonrobust", "HC0", "HC1", "HC2", "HC3"],
                    help="covariance of the coefficients; default nonrobust")
+    p.add_argument("--anova", nargs="?", const="2", choices=["1", "2", "3"], metavar="TYPE",
+                   help="also the analysis of variance by term of a table or formula model: "
+                        "type 1 (sequential), 2 (default) or 3, as R's and statsmodels' anova")
     _add_chunk_rows(p)
     p.add_argument("--json", action="store_true", help="print as JSON")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .describe import CLOSED_FORMS, alpha_text, objective_text, stop_line
-from .errors import OK
+from .errors import OK, UsageError
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
 from .reading import (check_width_for_model, load_model, model_features, model_weight, read_for_model,
                       source_for_model)
@@ -45,6 +45,12 @@ def _result_json(result):
 def cmd_summary(args, out, err) -> int:
     model = load_model(args.model, args.data)
     encoded = is_table_model(model)
+    anova = getattr(args, "anova", None)
+    if anova is not None and not (encoded and args.data):
+        raise UsageError("--anova tests the terms of a model fitted on a table (text columns or "
+                         "--formula), and needs its data: linreg summary MODEL DATA --anova"
+                         if not encoded else "--anova needs the data: linreg summary MODEL "
+                         "DATA --anova")
     names = list(model.coef_names_) if encoded else model_features(model)
     meta = getattr(model, "metadata_", None) or {}
     saved_by = json.loads(Path(args.model).read_text(encoding="utf-8")).get("library_version")
@@ -84,6 +90,11 @@ def cmd_summary(args, out, err) -> int:
             description["inference"] = _result_json(result)
             if encoded:
                 description["inference"]["n_dropped"] = left_out
+            if anova is not None:
+                table = _anova(result, anova)
+                description["anova"] = {"type": int(anova), "terms": list(table.index),
+                                        **{c: jsonable(table[c].to_numpy())
+                                           for c in table.columns}}
         dump_json(description, out)
         return OK
     if penalized:
@@ -93,6 +104,10 @@ def cmd_summary(args, out, err) -> int:
         out.write(str(result).rstrip("\n") + "\n")
         if left_out:
             out.write(left_out_text(left_out) + "\n")
+        if anova is not None:
+            out.write(f"\nAnalysis of variance (type {anova}"
+                      + (", sums of squares added in the model's order" if anova == "1" else "")
+                      + "):\n" + _anova(result, anova).to_string() + "\n")
         return OK
     out.write(f"{args.model}: LinearRegression, target {description.get('target', '(not recorded)')!r}"
               f" (saved by linreg {description.get('library_version', '?')})\n")
@@ -142,6 +157,15 @@ def _summary_on(model, args) -> tuple:
     table = read_for_model(model, args, need_target=True, weighted=True)
     return model.summary(cov_type=args.cov_type, X=table.X, y=table.y,
                          sample_weight=table.weights, target_names=table.target_names), 0
+
+
+def _anova(result, typ: str):
+    """The ANOVA table of a summary (its terms' sums of squares, F and p)."""
+    from .errors import CommandError
+    try:
+        return result.anova(typ=int(typ))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def _number(x) -> str:
