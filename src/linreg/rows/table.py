@@ -190,7 +190,8 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     from ..tables.encoding import Encoding
     from ..tables.formula import check_intercept, columns_formula, parse_formula
     from ..sources import is_source
-    from ..tables.frames import column_names, is_table, needs_encoding, table_block
+    from ..tables.frames import (check_untyped_text, column_names, is_table, needs_encoding,
+                                 table_block)
     if is_source(X) and hasattr(X, "table_blocks"):
         return _source_rows(X, y, sample_weight, formula, missing, fit_intercept)
     from ..dask_support import is_dask_frame
@@ -231,6 +232,8 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
         raise FormulaError(f"the formula names {', '.join(map(repr, unknown))}, which the table "
                            f"does not have (its columns: {', '.join(columns)})")
     block = table_block(table, names)
+    if formula is None:
+        check_untyped_text(table, block, names)
     single = len(targets) == 1 and (formula is not None or not _is_frame_target(y))
     return TableRows(lambda shuffle=False, rng=None: iter([block]), encoding, weights, single,
                      in_memory=True)
@@ -256,6 +259,8 @@ def _source_rows(source, y, sample_weight, formula, missing: str, fit_intercept:
         kinds = source.column_kinds(source.feature_names + source.target_names)
         if missing != "drop" and all(k == "number" for k in kinds.values()):
             return None
+        if _numbers_with_words(source, [c for c, k in kinds.items() if k == "text"]):
+            return None     # the numeric reader says which value is not a number, and where
         if not source.target_names:
             raise ValueError("the source has no target column: name it (target=...) or give "
                              "a formula")
@@ -275,6 +280,19 @@ def _source_rows(source, y, sample_weight, formula, missing: str, fit_intercept:
         return source.table_blocks(read_names, shuffle, rng)
 
     return TableRows(read, encoding, weight, len(parsed.targets) == 1, in_memory=False)
+
+
+def _numbers_with_words(source, text: list) -> bool:
+    """Whether a CSV file's text column looks like numbers with a stray word in it (its
+    first block has values that read as numbers): a CSV declares no types, so such a column
+    is read as numbers — and its stray word reported — rather than as categories."""
+    from ..sources.csv_file import CsvSource
+    from ..tables.frames import number_like
+    if not text or not isinstance(source, CsvSource):
+        return False
+    first = next(iter(source.table_blocks(text)), None)
+    return first is not None and any(
+        any(number_like(v) for v in first.columns[name].levels) for name in text)
 
 
 def _is_frame_target(y) -> bool:

@@ -77,6 +77,42 @@ def table_block(X, names: list | None = None, first_row: int = 0) -> TableBlock:
     return TableBlock(columns, n, first_row)
 
 
+def number_like(level) -> bool:
+    """A level that reads as a finite number (``"3.5"``, ``2``): in a column of text, a sign
+    that the column is numbers with a stray word in it, not categories."""
+    if isinstance(level, (bool, np.bool_)):
+        return False
+    if isinstance(level, (int, float, np.integer, np.floating)):
+        return bool(np.isfinite(level))
+    try:
+        return bool(np.isfinite(float(level)))
+    except (TypeError, ValueError):
+        return False
+
+
+def check_untyped_text(X, block: TableBlock, names: list) -> None:
+    """Refuse a column of Python objects (what ``pandas.read_csv`` makes of a numeric column
+    with a stray word in it) whose values are partly numbers: the message names the first
+    value that is not a number and its row, and how to use the values as categories all
+    the same.  Typed text (pandas ``string``, ``category``, Arrow strings) is categories."""
+    if _is_arrow(X):
+        return
+    import pandas as pd
+    for name in names:
+        col = block.columns.get(name)
+        if not isinstance(col, Codes) or not pd.api.types.is_object_dtype(_pandas(X, name).dtype):
+            continue
+        numbers = [number_like(v) for v in col.levels]
+        if any(numbers) and not all(numbers):
+            bad = [i for i, is_number in enumerate(numbers) if not is_number]
+            r = int(np.flatnonzero(np.isin(col.codes, bad))[0])
+            raise ValueError(
+                f"column {name!r} mixes numbers and text: {col.levels[col.codes[r]]!r} at "
+                f"{block.locate(r)} is not a number. If the column is numbers, fix or drop "
+                f"that value; if its values are categories, say so in a formula: "
+                f"formula='... ~ C({name}) + ...'")
+
+
 def _pandas(X, name: str):
     """The pandas column whose label reads ``name`` (labels may be numbers)."""
     labels = [str(c) for c in X.columns]
