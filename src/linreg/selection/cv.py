@@ -59,21 +59,29 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         ``"min"``: the alpha with the best mean score; ``"1se"``: glmnet's rule, the largest
         alpha whose mean score is within one standard error (over folds) of the best.
         An alpha with a NaN score is never chosen (a warning names it).
+    alpha_per_target : bool, default=False
+        With several targets: choose one alpha per target, each from that target's own
+        scores (as ``RidgeCV(alpha_per_target=True)``, here for k folds too), and refit each
+        target with its alpha.  The folds' statistics, the eigendecompositions and the
+        coefficient paths are shared by the targets, so this costs nothing more.  False: one
+        alpha for all targets, from the scores averaged over targets.  With one target it
+        changes nothing.
     fit_intercept, standardize : bool, default=True
         As in :class:`linreg.LinearRegression`.
 
     Attributes
     ----------
-    alpha_, alpha_min_, alpha_1se_ : float
+    alpha_, alpha_min_, alpha_1se_ : float, or ndarray (n_targets,) per target
     alphas_ : ndarray (n_alphas,)
-    mse_path_ : ndarray (n_alphas, n_folds)
-        Held-out mean squared error per alpha and fold (mean over targets); for ``"loo"``
-        and ``"gcv"`` one column.
-    score_path_ : ndarray (n_alphas, n_folds)
-        The chosen ``scoring`` per alpha and fold.
+    mse_path_ : ndarray (n_alphas, n_folds), or (n_alphas, n_folds, n_targets) per target
+        Held-out mean squared error per alpha and fold (mean over targets, unless one alpha
+        per target is chosen); for ``"loo"`` and ``"gcv"`` one fold.
+    score_path_ : ndarray, the shape of ``mse_path_``
+        The chosen ``scoring`` per alpha and fold (and target).
     cv_results_ : dict
         ``"alphas"``, ``"mean_test_<scoring>"``, ``"std_test_<scoring>"``,
-        ``"se_test_<scoring>"``, ``"split<i>_test_<scoring>"``, ``"fold_rows"``.
+        ``"se_test_<scoring>"``, ``"split<i>_test_<scoring>"`` (each (n_alphas,), or
+        (n_alphas, n_targets) per target), ``"fold_rows"``.
     coef_, intercept_ : refitted on all rows at ``alpha_`` (from the total statistics).
     estimator_ : linreg.LinearRegression
         That refit (for ``summary()`` of an unpenalized choice, ``save``…).
@@ -92,7 +100,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, *, alphas=None, n_alphas=50, cv=5, shuffle=False, random_state=0,
-                 scoring="mse", selection="min", fit_intercept=True, standardize=True):
+                 scoring="mse", selection="min", alpha_per_target=False, fit_intercept=True,
+                 standardize=True):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.cv = cv
@@ -100,6 +109,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.scoring = scoring
         self.selection = selection
+        self.alpha_per_target = alpha_per_target
         self.fit_intercept = fit_intercept
         self.standardize = standardize
 
@@ -126,6 +136,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     def _check_params(self):
         check_choice("scoring", self.scoring, SCORINGS)
         check_choice("selection", self.selection, ("min", "1se"))
+        if not isinstance(self.alpha_per_target, (bool, np.bool_)):
+            raise ValueError(f"alpha_per_target must be True or False, got {self.alpha_per_target!r}")
         if self._closed_form_cv():
             if self.scoring != "mse":
                 raise ValueError(f"cv={self.cv!r} scores by mean squared error only; got "
@@ -193,8 +205,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
                 score = 1.0 - sse / ss_tot[None]
         else:
             score = mae_pass(rows, folds, paths) / weights[None, :, None]
-        self.mse_path_ = mse.mean(axis=2)
-        self.score_path_ = score.mean(axis=2)
+        self.mse_path_, self.score_path_ = self._by_target(mse), self._by_target(score)
         self.n_folds_ = folds.n_folds
         self._choose(alphas, self.score_path_, None, total, rows,
                      extra={"fold_rows": np.array([s.n_rows for s in parts])})
@@ -210,32 +221,49 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         if self.cv == "loo":
             mse, se = loo_scores(rows, total, alphas, coefs, intercepts, self.fit_intercept,
                                  self.standardize)
-            se = se.mean(axis=1)
         else:
             mse, se = gcv_scores(total, alphas, coefs, intercepts, self.fit_intercept,
                                  self.standardize), None
-        self.mse_path_ = mse.mean(axis=1)[:, None]
+        self.mse_path_ = self._by_target(mse[:, None, :])
         self.score_path_ = self.mse_path_
+        if se is not None:
+            se = se if self.mse_path_.ndim == 3 else se.mean(axis=1)
         self.n_folds_ = total.n_rows if self.cv == "loo" else 1
         self._choose(alphas, self.score_path_, se, total, rows, extra={})
+
+    def _by_target(self, path):
+        """A path (n_alphas, n_folds, k) as the attributes keep it: per target when one
+        alpha per target is chosen (and there are several), else averaged over targets."""
+        return path if self.alpha_per_target and path.shape[2] > 1 else path.mean(axis=2)
 
     def _choose(self, alphas, score_path, se, total, rows, extra):
         from ..estimator import LinearRegression
         higher_is_better = self.scoring == "r2"
-        choice = choose_alpha(alphas, score_path, higher_is_better, se)
+        if score_path.ndim == 3:        # one alpha per target, from that target's scores
+            choices = [choose_alpha(alphas, score_path[:, :, j], higher_is_better,
+                                    None if se is None else se[:, j], f"target {j}: ")
+                       for j in range(score_path.shape[2])]
+        else:
+            choices = [choose_alpha(alphas, score_path, higher_is_better, se)]
+
+        def gather(name):
+            values = [getattr(c, name) for c in choices]
+            return values[0] if score_path.ndim == 2 else np.stack(values, axis=-1)
+
         self.alphas_ = alphas
-        self.alpha_min_, self.alpha_1se_ = choice.alpha_min, choice.alpha_1se
-        self.alpha_ = choice.alpha_1se if self.selection == "1se" else choice.alpha_min
+        self.alpha_min_, self.alpha_1se_ = gather("alpha_min"), gather("alpha_1se")
+        self.alpha_ = self.alpha_1se_ if self.selection == "1se" else self.alpha_min_
         name = self.scoring
-        results = {"alphas": alphas, f"mean_test_{name}": choice.mean,
-                   f"std_test_{name}": choice.std, f"se_test_{name}": choice.se}
+        results = {"alphas": alphas, f"mean_test_{name}": gather("mean"),
+                   f"std_test_{name}": gather("std"), f"se_test_{name}": gather("se")}
         if score_path.shape[1] > 1:
             for f in range(score_path.shape[1]):
                 results[f"split{f}_test_{name}"] = score_path[:, f]
         results.update(extra)
         self.cv_results_ = results
         self.stats_ = total
-        refit = LinearRegression(alpha=float(self.alpha_), fit_intercept=self.fit_intercept,
+        alpha = self.alpha_ if np.ndim(self.alpha_) else float(self.alpha_)
+        refit = LinearRegression(alpha=alpha, fit_intercept=self.fit_intercept,
                                  standardize=self.standardize, solver="normal")
         refit.solve_from_stats(total, rows.single_target)
         if hasattr(self, "feature_names_in_"):
