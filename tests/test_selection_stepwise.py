@@ -164,12 +164,40 @@ def test_best_subset_at_25_features_against_lstsq():
     assert seconds < 120      # about 3 s on the project's 2-core machine
 
 
+def test_best_subset_every_size_equals_lstsq_over_all_subsets():
+    """d = 12 with an exactly collinear column: the lowest RSS of every size over all 4,096
+    subsets, each fitted by numpy.linalg.lstsq (rank-deficient subsets left out)."""
+    import itertools
+
+    rng = np.random.default_rng(12)
+    n, d = 150, 12
+    X = rng.standard_normal((n, d)) * np.geomspace(0.1, 30, d) + 5.0
+    X[:, 7] = X[:, 1] - 2 * X[:, 4]
+    y = X @ rng.standard_normal(d) * 0.1 + rng.standard_normal(n)
+    best = {}
+    for k in range(d + 1):
+        for cols in itertools.combinations(range(d), k):
+            A = np.column_stack([np.ones(n), X[:, list(cols)]])
+            coef, _, rank, _ = np.linalg.lstsq(A, y, rcond=None)
+            if rank < k + 1:
+                continue
+            r = y - A @ coef
+            if k not in best or r @ r < best[k][0]:
+                best[k] = (r @ r, list(cols))
+    res = best_subset(sufficient_stats(X, y.reshape(-1, 1)), "aic")
+    assert [k for k, _, _ in res.path] == sorted(best)
+    for k, cols, value in res.path:
+        # subsets spanning the same columns (with column 7, {1, 4} ~ {1, 7} ~ {4, 7}) tie
+        assert abs(value - ic_statsmodels(X, y, best[k][1], "aic")) <= 1e-8 * abs(value)
+        assert abs(value - ic_statsmodels(X, y, cols, "aic")) <= 1e-8 * abs(value)
+
+
 def test_best_subset_limit_is_said():
     X, y, _ = path_data()
     with pytest.raises(ValueError, match="2\\^7 subsets .*max_features=6"):
         best_subset(sufficient_stats(X, y.reshape(-1, 1)), max_features=6)
     with pytest.raises(ValueError, match="max_features must be"):
-        best_subset(sufficient_stats(X, y.reshape(-1, 1)), max_features=40)
+        best_subset(sufficient_stats(X, y.reshape(-1, 1)), max_features=41)
 
 
 def test_dataframe_names_and_no_spurious_warnings():
