@@ -271,6 +271,53 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self.estimator_ = refit
         self.coef_, self.intercept_ = refit.coef_, refit.intercept_
 
+    def plot_path(self, axes=None, coefficients=True, target=None, path=None):
+        """Draw the selection of alpha; returns the axes.
+
+        The cross-validation curve — the mean held-out score per alpha ± one standard error
+        over the folds, ``alpha_min_`` and ``alpha_1se_`` marked, the chosen one (``alpha_``)
+        said so (:func:`linreg.plotting.draw_cv`) — and, with ``coefficients``, the
+        coefficient paths: every coefficient refitted on all rows at every alpha (from the
+        total statistics: one eigendecomposition), times its feature's standard deviation
+        when ``standardize`` (the scale the penalty acts on), with ``alpha_`` marked.
+
+        Parameters
+        ----------
+        axes : matplotlib Axes, or a sequence of two (one without coefficients), optional
+            Where to draw; by default new ones (pyplot's, or a figure without pyplot when
+            only ``path`` is wanted).
+        coefficients : bool, default=True
+        target : int, optional
+            With several targets: whose curve (one alpha per target; default all) and whose
+            coefficients (default the first) to draw.
+        path : str or path-like, optional
+            Also write the figure there (.png, .svg or .pdf).
+        """
+        from .. import path_plots, plotting
+
+        check_is_fitted(self)
+        axes = path_plots.panels(2 if coefficients else 1, axes,
+                                 to_file=path is not None and axes is None)
+        plotting.draw_cv(axes[0], self, target)
+        if coefficients:
+            k = self.stats_.n_targets
+            j = 0 if target is None else int(target)
+            coefs, _ = path_coefficients(self.stats_, self.alphas_, self.fit_intercept,
+                                         self.standardize)
+            ylabel = "coefficient"
+            if self.standardize:
+                coefs = coefs * np.sqrt(np.diag(self.stats_.gram) / self.stats_.weight_sum)[:, None]
+                ylabel = "coefficient × sd of its feature"
+            names = getattr(self, "feature_names_in_", None)
+            names = list(names) if names is not None else [f"x{i}" for i in range(coefs.shape[1])]
+            alpha = float(np.atleast_1d(self.alpha_)[j if np.ndim(self.alpha_) else 0])
+            title = "Coefficient paths (refitted on all rows)" + (f", target {j}" if k > 1 else "")
+            path_plots.draw_coef_path(axes[1], self.alphas_, coefs[:, :, j], names, alpha,
+                                      ylabel, title)
+        if path is not None:
+            path_plots.save_panels(axes, path)
+        return axes
+
     def predict(self, X):
         """``ŷ = X w + b`` with the refitted coefficients."""
         check_is_fitted(self)

@@ -193,6 +193,24 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
             model.solve_from_stats(column_stats(stats, columns), single_target=True)
         return model
 
+    def plot_path(self, ax=None, path=None):
+        """Draw the selection path: the criterion after each step, each point labelled with
+        the feature that entered or left (for ``"exhaustive"``: the criterion of the best
+        model of each size), the chosen model ringed
+        (:func:`linreg.path_plots.draw_selection_path`).  On ``ax`` (new axes if None);
+        ``path``: also write the figure there (.png, .svg or .pdf).  Returns the axes."""
+        from .. import path_plots
+
+        check_is_fitted(self, "support_")
+        (ax,) = path_plots.panels(1, ax, to_file=path is not None and ax is None)
+        names = getattr(self, "feature_names_in_", None)
+        names = list(names) if names is not None else [f"x{j}" for j in range(self.n_features_in_)]
+        path_plots.draw_selection_path(ax, self.path_, self.criterion, names,
+                                       exhaustive=self.direction == "exhaustive")
+        if path is not None:
+            path_plots.save_panels([ax], path)
+        return ax
+
     def _get_support_mask(self):
         check_is_fitted(self, "support_")
         return self.support_
