@@ -10,7 +10,14 @@ from ..rows import MemoryRows, as_rows
 from ..validation import check_choice, check_finite, check_sample_weight
 from .folds import make_folds
 from .loo import gcv_scores, loo_scores
-from .path import auto_alphas, check_alphas, fold_stats, held_out_sse, path_coefficients
+from .path import (
+    auto_alphas,
+    check_alphas,
+    fold_stats,
+    held_out_sse,
+    path_coefficients,
+    small_work,
+)
 from .scores import choose_alpha, mae_pass
 
 __all__ = ["LinearRegressionCV"]
@@ -265,7 +272,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         alpha = self.alpha_ if np.ndim(self.alpha_) else float(self.alpha_)
         refit = LinearRegression(alpha=alpha, fit_intercept=self.fit_intercept,
                                  standardize=self.standardize, solver="normal")
-        refit.solve_from_stats(total, rows.single_target)
+        with small_work(total.n_features):
+            refit.solve_from_stats(total, rows.single_target)
         if hasattr(self, "feature_names_in_"):
             refit.feature_names_in_ = self.feature_names_in_
         self.estimator_ = refit
