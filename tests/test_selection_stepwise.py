@@ -221,3 +221,15 @@ def test_dataframe_names_and_no_spurious_warnings():
         assert list(sel.get_feature_names_out()) == [f"c{j}" for j in sorted(sel.selected_)]
         np.testing.assert_array_equal(sel.transform(df), X[:, sorted(sel.selected_)])
         sel.predict(df)
+
+
+def test_refit_on_a_source_forgets_the_earlier_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y, _ = path_data(n=120)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    for est in (StepwiseSelector(), LinearRegressionCV(alphas=[0.01, 1.0])):
+        est.fit(pd.DataFrame(X, columns=[f"c{j}" for j in range(X.shape[1])]), y)
+        assert hasattr(est, "feature_names_in_")
+        est.fit(sources.npy(tmp_path / "X.npy", tmp_path / "y.npy"))
+        assert not hasattr(est, "feature_names_in_") and est.n_features_in_ == X.shape[1]

@@ -167,6 +167,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
             self.n_features_in_ = rows.n_features
             if rows.feature_names is not None:
                 self.feature_names_in_ = np.asarray(rows.feature_names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):      # from an earlier fit
+                del self.feature_names_in_
         arrays = rows.arrays()
         if self._closed_form_cv():
             self._fit_loo(rows, alphas)

@@ -161,6 +161,8 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
             self.n_features_in_ = rows.n_features
             if rows.feature_names is not None:
                 self.feature_names_in_ = np.asarray(rows.feature_names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):      # from an earlier fit
+                del self.feature_names_in_
         stats, log_weight_sum = self._statistics(rows, X, sample_weight)
         names = getattr(self, "feature_names_in_", None)
         names = ([str(c) for c in names] if names is not None
