@@ -408,7 +408,7 @@ def test_stepwise_selector_weighted_and_adjr2_equal_statsmodels(criterion, direc
             other = [m for m in prev if m != c] if c in prev else prev + [c]
             assert sign * ic_statsmodels(X, y, other, criterion, w) >= sign * v - 1e-9 * abs(v)
     assert sorted(sel.selected_) == sorted(model)
-    r = sm.WLS(y, sm.add_constant(X[:, sel.selected_]), weights=w).fit()
+    r = sm.WLS(y, sm.add_constant(X[:, sorted(sel.selected_)]), weights=w).fit()
     np.testing.assert_allclose(sel.model_.coef_, r.params[1:], rtol=1e-8)
     np.testing.assert_allclose(sel.predict(X), r.fittedvalues, rtol=1e-8)
 

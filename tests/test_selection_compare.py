@@ -91,3 +91,62 @@ def test_compare_bad_input():
     robust = linreg.LinearRegression().fit(X, y).summary(cov_type="HC1")
     with pytest.warns(UserWarning, match="homoscedastic"):
         robust.compare_f_test(small)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_several_targets_one_table_per_target_equal_statsmodels(weighted):
+    """A multi-output fit's summaries: each target's table is statsmodels' anova_lm of that
+    target's OLS/WLS fits, and compare_f_test gives statsmodels' per target."""
+    import pandas as pd
+
+    import linreg
+    from linreg.selection.compare import compare_f_test
+
+    X, y, w = data(n=90, seed=8)
+    w = w if weighted else None
+    rng = np.random.default_rng(1)
+    Y = pd.DataFrame({"a": y, "b": X @ [0.0, 0.0, 0.8, 0.4] + rng.standard_normal(90),
+                      "c": rng.standard_normal(90)})
+    columns = [[0], [0, 1], [0, 1, 2, 3]]
+    ours = [linreg.LinearRegression().fit(X[:, c], Y, sample_weight=w).summary() for c in columns]
+    tables = linreg.anova(*ours)
+    assert len(tables) == 3 and tables.target_names == ["a", "b", "c"]
+    for j, name in enumerate(["a", "b", "c"]):
+        theirs = []
+        for c in columns:
+            A = sm.add_constant(X[:, c], has_constant="add")
+            theirs.append((sm.OLS(Y[name], A) if w is None else sm.WLS(Y[name], A, weights=w)).fit())
+        want = anova_lm(theirs[0], theirs[2])
+        pair = linreg.anova(ours[0], ours[2])[j]
+        for column in ("df_resid", "ssr", "df_diff", "ss_diff", "F", "Pr(>F)"):
+            np.testing.assert_allclose(pair[column], want[column].to_numpy(), rtol=1e-10)
+        np.testing.assert_allclose(tables[j]["ssr"], [t.ssr for t in theirs], rtol=1e-10)
+        F, p, df = compare_f_test(ours[2], ours[1])[j]
+        F0, p0, df0 = theirs[2].compare_f_test(theirs[1])
+        assert df == df0 and F == pytest.approx(F0, rel=1e-10) and p == pytest.approx(p0, rel=1e-10)
+    frame = tables.to_frame()
+    assert list(frame.index.get_level_values("target").unique()) == ["a", "b", "c"]
+    assert "b:" in str(tables)
+
+
+def test_several_targets_refusals():
+    import pandas as pd
+
+    import linreg
+
+    X, y, _ = data()
+    Y = np.column_stack([y, -y + X[:, 2]])
+    two = linreg.LinearRegression().fit(X[:, [0]], Y).summary()
+    two_full = linreg.LinearRegression().fit(X, Y).summary()
+    one = linreg.LinearRegression().fit(X, y).summary()
+    three = linreg.LinearRegression().fit(X, np.column_stack([Y, y])).summary()
+    with pytest.raises(ValueError, match="model 1 has one target but model 0 has several"):
+        linreg.anova(two, one)
+    with pytest.raises(ValueError, match="different numbers of targets"):
+        linreg.anova(two, three)
+    named = linreg.LinearRegression().fit(X, pd.DataFrame(Y, columns=["p", "q"])).summary()
+    other = linreg.LinearRegression().fit(X[:, [0]], pd.DataFrame(Y, columns=["p", "r"])).summary()
+    with pytest.raises(ValueError, match="different targets"):
+        linreg.anova(other, named)
+    with pytest.raises(ValueError, match="must be nested"):
+        linreg.anova(two_full, two)

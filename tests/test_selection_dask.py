@@ -38,3 +38,38 @@ def test_dask_array_and_frame_equal_memory(client, shuffle):
         dd.from_pandas(df, npartitions=4), "y", sample_weight="w")
     assert rel(f.mse_path_, mem.mse_path_) < 1e-10 and f.alpha_ == mem.alpha_
     assert list(f.feature_names_in_) == list("abcd")
+
+
+def test_stepwise_selector_on_dask_equals_statsmodels(client):
+    """StepwiseSelector from a dask array (weights as an array) and a dask DataFrame (weights
+    as a column): the path and the model are statsmodels WLS refits'; predict is lazy."""
+    import statsmodels.api as sm
+
+    from linreg.selection import StepwiseSelector
+    rng = np.random.default_rng(4)
+    n, d = 1500, 6
+    X = rng.standard_normal((n, d)) * [1, 2, 3, 1, 0.5, 2] + 40.0
+    y = X @ [0.5, 0.0, -0.2, 0.0, 0.8, 0.05] + rng.standard_normal(n)
+    w = rng.uniform(0.5, 2.0, n)
+
+    def wls(cols):
+        return sm.WLS(y, sm.add_constant(X[:, sorted(cols)], has_constant="add")
+                      if cols else np.ones((n, 1)), weights=w).fit()
+
+    Xd = da.from_array(X, chunks=((400, 600, 500), (3, 3)))
+    arr = StepwiseSelector(criterion="aic").fit(Xd, da.from_array(y, chunks=500),
+                                                sample_weight=da.from_array(w, chunks=700))
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(d)]).assign(y=y, w=w)
+    ddf = dd.from_pandas(df, npartitions=3)
+    frame = StepwiseSelector(criterion="aic").fit(ddf, "y", sample_weight="w")
+    for sel in (arr, frame):
+        model = []
+        for action, j, v in sel.path_[1:]:
+            model = model + [j] if action == "+" else [c for c in model if c != j]
+            assert abs(v - wls(model).aic) <= 1e-8 * abs(v)
+        r = wls(sel.selected_)
+        np.testing.assert_allclose(sel.model_.coef_, r.params[1:], rtol=1e-8)
+    assert list(frame.feature_names_in_) == [f"x{j}" for j in range(d)]
+    np.testing.assert_allclose(arr.predict(Xd).compute(), r.fittedvalues, rtol=1e-8)
+    np.testing.assert_allclose(frame.predict(ddf[[f"x{j}" for j in range(d)]]).compute(),
+                               r.fittedvalues, rtol=1e-8)

@@ -14,8 +14,8 @@ import warnings
 import numpy as np
 
 __all__ = ["require_matplotlib", "optimal_loss", "draw_loss", "draw_predicted_vs_actual",
-           "draw_residuals", "plot_loss", "plot_fit", "model_figure", "cv_curve", "draw_cv", "plot_cv", "MAX_POINTS", "DPI",
-           "PANEL_SIZE"]
+           "draw_residuals", "plot_loss", "plot_fit", "model_figure", "cv_curve", "draw_cv", "plot_cv",
+           "MAX_POINTS", "DPI", "PANEL_SIZE"]
 
 #: scatter plots show at most this many points (a random, reproducible subset beyond)
 MAX_POINTS = 20_000
@@ -309,7 +309,8 @@ def plot_fit(model, X, y, axes=None, target_name=None):
 
 def cv_curve(source) -> dict:
     """The cross-validation curve of a fitted :class:`~linreg.LinearRegressionCV`, or of a
-    model saved by ``linreg fit --alpha cv`` (its ``metadata_["cv_path"]``)."""
+    model saved by ``linreg fit --alpha cv`` (its ``metadata_["cv_path"]``).  With one alpha
+    per target, ``mean``, ``se``, ``alpha_min`` and ``alpha_1se`` hold one entry per target."""
     curve = (getattr(source, "metadata_", None) or {}).get("cv_path")
     if curve is not None:
         return curve
@@ -317,21 +318,40 @@ def cv_curve(source) -> dict:
         raise ValueError("plot_cv needs a fitted LinearRegressionCV, or a model saved by "
                          "'linreg fit --alpha cv' (whose file records the curve)")
     name = source.scoring
-    return {"scoring": name, "n_folds": source.n_folds_, "alphas": list(source.alphas_),
-            "mean": list(np.ravel(source.cv_results_[f"mean_test_{name}"])),
-            "se": list(np.ravel(source.cv_results_[f"se_test_{name}"])),
-            "alpha_min": source.alpha_min_, "alpha_1se": source.alpha_1se_}
+    mean = np.asarray(source.cv_results_[f"mean_test_{name}"], dtype=float)
+    se = np.asarray(source.cv_results_[f"se_test_{name}"], dtype=float)
+    return {"scoring": name, "selection": source.selection, "n_folds": source.n_folds_,
+            "alphas": list(source.alphas_), "mean": mean.tolist(), "se": se.tolist(),
+            "alpha_min": np.asarray(source.alpha_min_).tolist(),
+            "alpha_1se": np.asarray(source.alpha_1se_).tolist()}
 
 
-def draw_cv(ax, source):
+def draw_cv(ax, source, target=None):
     """The mean held-out score per alpha ± one standard error (log alpha axis), with the
-    alpha of the lowest mean and the one-standard-error alpha marked."""
+    alpha of the best mean and the one-standard-error alpha marked (the chosen one says so).
+    With one alpha per target: every target's curve and alphas in its colour, or only
+    ``target``'s (an index)."""
     curve = cv_curve(source)
-    alphas, mean, se = (np.asarray(curve[k], dtype=float) for k in ("alphas", "mean", "se"))
-    ax.errorbar(alphas, mean, yerr=np.where(np.isfinite(se), se, 0.0), fmt="o-", ms=3, capsize=2,
-                color="C0", label=f"mean ± 1 s.e. over {curve['n_folds']} folds")
-    ax.axvline(curve["alpha_min"], color="C1", ls="--", label=f"min: alpha={curve['alpha_min']:.3g}")
-    ax.axvline(curve["alpha_1se"], color="C2", ls=":", label=f"1se: alpha={curve['alpha_1se']:.3g}")
+    alphas = np.asarray(curve["alphas"], dtype=float)
+    mean = np.asarray(curve["mean"], dtype=float)
+    se = np.asarray(curve["se"], dtype=float)
+    lows, ones = np.atleast_1d(curve["alpha_min"]), np.atleast_1d(curve["alpha_1se"])
+    several = mean.ndim == 2
+    if not several:
+        mean, se = mean[:, None], se[:, None]
+    chosen = curve.get("selection", "min")
+    names = [f"target {j}" for j in range(mean.shape[1])]
+    shown = range(mean.shape[1]) if target is None else [_target_index(target, mean.shape[1])]
+    for j in shown:
+        color = f"C{j}" if several else "C0"
+        who = f"{names[j]}: " if several else ""
+        ax.errorbar(alphas, mean[:, j], yerr=np.where(np.isfinite(se[:, j]), se[:, j], 0.0),
+                    fmt="o-", ms=3, capsize=2, color=color,
+                    label=f"{who}mean ± 1 s.e. over {curve['n_folds']} folds")
+        for rule, value, style, other in (("min", lows[j], "--", "C1"), ("1se", ones[j], ":", "C2")):
+            tag = " (chosen)" if rule == chosen else ""
+            ax.axvline(value, color=color if several else other, ls=style,
+                       label=f"{who}{rule}: alpha={value:.3g}{tag}")
     if (alphas > 0).all():
         ax.set_xscale("log")
     ax.set_xlabel("alpha")
@@ -339,6 +359,12 @@ def draw_cv(ax, source):
     ax.set_title("Cross-validation")
     ax.legend(fontsize="small")
     return ax
+
+
+def _target_index(target, k: int) -> int:
+    if not isinstance(target, (int, np.integer)) or isinstance(target, bool) or not 0 <= target < k:
+        raise ValueError(f"target must be an index in 0–{k - 1}, got {target!r}")
+    return int(target)
 
 
 def plot_cv(model_cv, ax=None):

@@ -2,12 +2,66 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 
 from ..stats import SufficientStats
 from .base import Rows
 
-__all__ = ["SourceRows"]
+__all__ = ["SourceRows", "read_ahead"]
+
+#: how long the reading thread waits to hand over a block before it looks whether the pass
+#: was abandoned (seconds)
+POLL = 0.05
+
+
+def read_ahead(blocks: Iterator, depth: int = 1) -> Iterator:
+    """The items of ``blocks``, each read on a thread of its own while the caller works on
+    the one before: reading a file (decoding, copying out of the memory map, checking the
+    values) overlaps with the arithmetic on the block before it.  At most ``depth`` blocks
+    wait, read, besides the one being read and the one being used.  An exception while
+    reading is raised here, as the caller reaches it; a caller that stops early (or raises)
+    stops the reading thread and closes ``blocks``."""
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def offer(item) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(item, timeout=POLL)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for block in blocks:
+                if not offer((block, None)):
+                    return
+            offer((end, None))
+        except BaseException as exc:     # handed to the caller, raised there
+            offer((None, exc))
+        finally:
+            close = getattr(blocks, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=read, name="linreg-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            block, exc = waiting.get()
+            if exc is not None:
+                raise exc
+            if block is end:
+                return
+            yield block
+    finally:
+        stop.set()
+        reader.join()
 
 
 class SourceRows(Rows):
@@ -42,3 +96,12 @@ class SourceRows(Rows):
         """As :meth:`Rows.map_blocks`, the blocks read without checking their values again
         (:meth:`linreg.sources.Source.blocks_again`)."""
         return [fn(block, i) for i, block in enumerate(self.source.blocks_again())]
+
+    def map_blocks_at(self, fn) -> list:
+        """As :meth:`Rows.map_blocks_at`, with the next block read ahead on a thread while
+        ``fn`` works on this one (:func:`read_ahead`: about three blocks in memory at once)."""
+        results, start = [], 0
+        for block in read_ahead(self.source.blocks()):
+            results.append(fn(block, start))
+            start += block[0].shape[0]
+        return results

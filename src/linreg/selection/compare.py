@@ -12,6 +12,14 @@ model's residual degrees of freedom, the degrees of freedom of the ``σ²`` it d
 (R's ``anova``).  statsmodels uses each row's own ``df_resid`` there instead, which agrees
 for two models and differs from the third model on.
 
+Several targets (``model.summary()`` of a multi-output fit is one result per target): each
+target is tested on its own — :func:`anova` gives one table per target
+(:class:`MultiOutputAnova`), :func:`compare_f_test` one ``(F, p, df_diff)`` per target, as
+fitting and comparing each target's models separately would.  These are separate univariate
+tests (no multivariate test such as Wilks' lambda, no correction for testing several targets).
+Single- and multi-target results cannot be mixed, and the targets must be the same ones in
+every model (the same number, the same names).
+
 Only what the results carry is checked — the same number of observations, residual degrees
 of freedom that fall — not that one set of columns contains the other: a restricted model
 may use combinations of the fuller model's columns.  Both models must be fitted on the same
@@ -24,7 +32,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["anova", "compare_f_test", "AnovaTable"]
+__all__ = ["anova", "compare_f_test", "AnovaTable", "MultiOutputAnova"]
 
 COLUMNS = ("df_resid", "ssr", "df_diff", "ss_diff", "F", "Pr(>F)")
 
@@ -56,8 +64,32 @@ def _check_pair(restricted, full, first: str, second: str) -> None:
             "most restricted to the fullest")
 
 
-def compare_f_test(full, restricted) -> tuple[float, float, int]:
-    """F-test that ``restricted`` (nested in ``full``) fits as well: ``(F, p, df_diff)``.
+def _targets(results, names: list) -> int | None:
+    """None when every result is one target's; else the number of targets every result has
+    (each a tuple of per-target results), refusing mixtures and different targets."""
+    multi = [isinstance(r, tuple) and not hasattr(r, "ssr") for r in results]
+    if not any(multi):
+        return None
+    if not all(multi):
+        one = names[multi.index(False)]
+        raise ValueError(f"{one} has one target but {names[multi.index(True)]} has several: "
+                         "compare models of the same targets")
+    counts = {len(r) for r in results}
+    if len(counts) > 1:
+        raise ValueError(f"the models have different numbers of targets ({sorted(counts)}): "
+                         "compare models of the same targets")
+    labels = [[getattr(t, "target_name", None) for t in r] for r in results]
+    for name, other in zip(names[1:], labels[1:]):
+        for a, b in zip(labels[0], other):
+            if a is not None and b is not None and a != b:
+                raise ValueError(f"{names[0]} and {name} have different targets ({labels[0]} "
+                                 f"and {other}): compare models of the same targets")
+    return counts.pop()
+
+
+def compare_f_test(full, restricted):
+    """F-test that ``restricted`` (nested in ``full``) fits as well: ``(F, p, df_diff)``
+    (a tuple of them, one per target, for results of several targets).
 
     Equal to statsmodels' ``full.compare_f_test(restricted)``.
 
@@ -75,6 +107,9 @@ def compare_f_test(full, restricted) -> tuple[float, float, int]:
     """
     import scipy.stats
 
+    k = _targets([full, restricted], ["the full model", "the restricted model"])
+    if k is not None:
+        return tuple(compare_f_test(full[j], restricted[j]) for j in range(k))
     _check_result(full, "the full model")
     _check_result(restricted, "the restricted model")
     _check_pair(restricted, full, "the restricted model", "the full model")
@@ -118,10 +153,37 @@ class AnovaTable:
     __repr__ = __str__
 
 
-def anova(*results) -> AnovaTable:
+class MultiOutputAnova(tuple):
+    """What :func:`anova` returns for models of several targets: one :class:`AnovaTable` per
+    target (``tables[j]``), ``target_names`` (None where unnamed); ``to_frame()`` stacks them
+    (indexed by target and model); ``print`` shows each under its target's name."""
+
+    def __new__(cls, tables, target_names):
+        self = super().__new__(cls, tables)
+        self.target_names = list(target_names)
+        return self
+
+    def _label(self, j: int) -> str:
+        name = self.target_names[j]
+        return f"target {j}" if name is None else str(name)
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.concat([t.to_frame() for t in self], keys=[self._label(j) for j in range(len(self))],
+                         names=["target", "model"])
+
+    def __str__(self) -> str:
+        return "\n\n".join(f"{self._label(j)}:\n{t}" for j, t in enumerate(self))
+
+    __repr__ = __str__
+
+
+def anova(*results):
     """Compare nested models, from the most restricted to the fullest: statsmodels'
     ``anova_lm(m1, m2, ...)`` for :class:`~linreg.inference.RegressionResults` (what
-    ``model.summary()`` returns).
+    ``model.summary()`` returns).  Results of several targets give one table per target
+    (:class:`MultiOutputAnova`): each target's models compared on their own.
 
     Row ``i > 0`` tests model ``i − 1`` against model ``i``:
     ``F_i = (ss_diff_i / df_diff_i) / σ²`` with ``σ² = SSR/df_resid`` of the last model.
@@ -140,6 +202,10 @@ def anova(*results) -> AnovaTable:
 
     if len(results) < 2:
         raise ValueError(f"anova compares two or more nested models, got {len(results)}")
+    k = _targets(results, [f"model {i}" for i in range(len(results))])
+    if k is not None:
+        return MultiOutputAnova([anova(*(r[j] for r in results)) for j in range(k)],
+                                [getattr(results[0][j], "target_name", None) for j in range(k)])
     for i, r in enumerate(results):
         _check_result(r, f"model {i}")
     for i in range(1, len(results)):

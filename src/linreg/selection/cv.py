@@ -10,7 +10,14 @@ from ..rows import MemoryRows, as_rows
 from ..validation import check_choice, check_finite, check_sample_weight
 from .folds import make_folds
 from .loo import gcv_scores, loo_scores
-from .path import auto_alphas, check_alphas, fold_stats, held_out_sse, path_coefficients
+from .path import (
+    auto_alphas,
+    check_alphas,
+    fold_stats,
+    held_out_sse,
+    path_coefficients,
+    small_work,
+)
 from .scores import choose_alpha, mae_pass
 
 __all__ = ["LinearRegressionCV"]
@@ -59,21 +66,29 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         ``"min"``: the alpha with the best mean score; ``"1se"``: glmnet's rule, the largest
         alpha whose mean score is within one standard error (over folds) of the best.
         An alpha with a NaN score is never chosen (a warning names it).
+    alpha_per_target : bool, default=False
+        With several targets: choose one alpha per target, each from that target's own
+        scores (as ``RidgeCV(alpha_per_target=True)``, here for k folds too), and refit each
+        target with its alpha.  The folds' statistics, the eigendecompositions and the
+        coefficient paths are shared by the targets, so this costs nothing more.  False: one
+        alpha for all targets, from the scores averaged over targets.  With one target it
+        changes nothing.
     fit_intercept, standardize : bool, default=True
         As in :class:`linreg.LinearRegression`.
 
     Attributes
     ----------
-    alpha_, alpha_min_, alpha_1se_ : float
+    alpha_, alpha_min_, alpha_1se_ : float, or ndarray (n_targets,) per target
     alphas_ : ndarray (n_alphas,)
-    mse_path_ : ndarray (n_alphas, n_folds)
-        Held-out mean squared error per alpha and fold (mean over targets); for ``"loo"``
-        and ``"gcv"`` one column.
-    score_path_ : ndarray (n_alphas, n_folds)
-        The chosen ``scoring`` per alpha and fold.
+    mse_path_ : ndarray (n_alphas, n_folds), or (n_alphas, n_folds, n_targets) per target
+        Held-out mean squared error per alpha and fold (mean over targets, unless one alpha
+        per target is chosen); for ``"loo"`` and ``"gcv"`` one fold.
+    score_path_ : ndarray, the shape of ``mse_path_``
+        The chosen ``scoring`` per alpha and fold (and target).
     cv_results_ : dict
         ``"alphas"``, ``"mean_test_<scoring>"``, ``"std_test_<scoring>"``,
-        ``"se_test_<scoring>"``, ``"split<i>_test_<scoring>"``, ``"fold_rows"``.
+        ``"se_test_<scoring>"``, ``"split<i>_test_<scoring>"`` (each (n_alphas,), or
+        (n_alphas, n_targets) per target), ``"fold_rows"``.
     coef_, intercept_ : refitted on all rows at ``alpha_`` (from the total statistics).
     estimator_ : linreg.LinearRegression
         That refit (for ``summary()`` of an unpenalized choice, ``save``…).
@@ -92,7 +107,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     """
 
     def __init__(self, *, alphas=None, n_alphas=50, cv=5, shuffle=False, random_state=0,
-                 scoring="mse", selection="min", fit_intercept=True, standardize=True):
+                 scoring="mse", selection="min", alpha_per_target=False, fit_intercept=True,
+                 standardize=True):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.cv = cv
@@ -100,6 +116,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.scoring = scoring
         self.selection = selection
+        self.alpha_per_target = alpha_per_target
         self.fit_intercept = fit_intercept
         self.standardize = standardize
 
@@ -126,6 +143,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     def _check_params(self):
         check_choice("scoring", self.scoring, SCORINGS)
         check_choice("selection", self.selection, ("min", "1se"))
+        if not isinstance(self.alpha_per_target, (bool, np.bool_)):
+            raise ValueError(f"alpha_per_target must be True or False, got {self.alpha_per_target!r}")
         if self._closed_form_cv():
             if self.scoring != "mse":
                 raise ValueError(f"cv={self.cv!r} scores by mean squared error only; got "
@@ -148,6 +167,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
             self.n_features_in_ = rows.n_features
             if rows.feature_names is not None:
                 self.feature_names_in_ = np.asarray(rows.feature_names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):      # from an earlier fit
+                del self.feature_names_in_
         arrays = rows.arrays()
         if self._closed_form_cv():
             self._fit_loo(rows, alphas)
@@ -193,8 +214,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
                 score = 1.0 - sse / ss_tot[None]
         else:
             score = mae_pass(rows, folds, paths) / weights[None, :, None]
-        self.mse_path_ = mse.mean(axis=2)
-        self.score_path_ = score.mean(axis=2)
+        self.mse_path_, self.score_path_ = self._by_target(mse), self._by_target(score)
         self.n_folds_ = folds.n_folds
         self._choose(alphas, self.score_path_, None, total, rows,
                      extra={"fold_rows": np.array([s.n_rows for s in parts])})
@@ -210,38 +230,103 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         if self.cv == "loo":
             mse, se = loo_scores(rows, total, alphas, coefs, intercepts, self.fit_intercept,
                                  self.standardize)
-            se = se.mean(axis=1)
         else:
             mse, se = gcv_scores(total, alphas, coefs, intercepts, self.fit_intercept,
                                  self.standardize), None
-        self.mse_path_ = mse.mean(axis=1)[:, None]
+        self.mse_path_ = self._by_target(mse[:, None, :])
         self.score_path_ = self.mse_path_
+        if se is not None:
+            se = se if self.mse_path_.ndim == 3 else se.mean(axis=1)
         self.n_folds_ = total.n_rows if self.cv == "loo" else 1
         self._choose(alphas, self.score_path_, se, total, rows, extra={})
+
+    def _by_target(self, path):
+        """A path (n_alphas, n_folds, k) as the attributes keep it: per target when one
+        alpha per target is chosen (and there are several), else averaged over targets."""
+        return path if self.alpha_per_target and path.shape[2] > 1 else path.mean(axis=2)
 
     def _choose(self, alphas, score_path, se, total, rows, extra):
         from ..estimator import LinearRegression
         higher_is_better = self.scoring == "r2"
-        choice = choose_alpha(alphas, score_path, higher_is_better, se)
+        if score_path.ndim == 3:        # one alpha per target, from that target's scores
+            choices = [choose_alpha(alphas, score_path[:, :, j], higher_is_better,
+                                    None if se is None else se[:, j], f"target {j}: ")
+                       for j in range(score_path.shape[2])]
+        else:
+            choices = [choose_alpha(alphas, score_path, higher_is_better, se)]
+
+        def gather(name):
+            values = [getattr(c, name) for c in choices]
+            return values[0] if score_path.ndim == 2 else np.stack(values, axis=-1)
+
         self.alphas_ = alphas
-        self.alpha_min_, self.alpha_1se_ = choice.alpha_min, choice.alpha_1se
-        self.alpha_ = choice.alpha_1se if self.selection == "1se" else choice.alpha_min
+        self.alpha_min_, self.alpha_1se_ = gather("alpha_min"), gather("alpha_1se")
+        self.alpha_ = self.alpha_1se_ if self.selection == "1se" else self.alpha_min_
         name = self.scoring
-        results = {"alphas": alphas, f"mean_test_{name}": choice.mean,
-                   f"std_test_{name}": choice.std, f"se_test_{name}": choice.se}
+        results = {"alphas": alphas, f"mean_test_{name}": gather("mean"),
+                   f"std_test_{name}": gather("std"), f"se_test_{name}": gather("se")}
         if score_path.shape[1] > 1:
             for f in range(score_path.shape[1]):
                 results[f"split{f}_test_{name}"] = score_path[:, f]
         results.update(extra)
         self.cv_results_ = results
         self.stats_ = total
-        refit = LinearRegression(alpha=float(self.alpha_), fit_intercept=self.fit_intercept,
+        alpha = self.alpha_ if np.ndim(self.alpha_) else float(self.alpha_)
+        refit = LinearRegression(alpha=alpha, fit_intercept=self.fit_intercept,
                                  standardize=self.standardize, solver="normal")
-        refit.solve_from_stats(total, rows.single_target)
+        with small_work(total.n_features):
+            refit.solve_from_stats(total, rows.single_target)
         if hasattr(self, "feature_names_in_"):
             refit.feature_names_in_ = self.feature_names_in_
         self.estimator_ = refit
         self.coef_, self.intercept_ = refit.coef_, refit.intercept_
+
+    def plot_path(self, axes=None, coefficients=True, target=None, path=None):
+        """Draw the selection of alpha; returns the axes.
+
+        The cross-validation curve — the mean held-out score per alpha ± one standard error
+        over the folds, ``alpha_min_`` and ``alpha_1se_`` marked, the chosen one (``alpha_``)
+        said so (:func:`linreg.plotting.draw_cv`) — and, with ``coefficients``, the
+        coefficient paths: every coefficient refitted on all rows at every alpha (from the
+        total statistics: one eigendecomposition), times its feature's standard deviation
+        when ``standardize`` (the scale the penalty acts on), with ``alpha_`` marked.
+
+        Parameters
+        ----------
+        axes : matplotlib Axes, or a sequence of two (one without coefficients), optional
+            Where to draw; by default new ones (pyplot's, or a figure without pyplot when
+            only ``path`` is wanted).
+        coefficients : bool, default=True
+        target : int, optional
+            With several targets: whose curve (one alpha per target; default all) and whose
+            coefficients (default the first) to draw.
+        path : str or path-like, optional
+            Also write the figure there (.png, .svg or .pdf).
+        """
+        from .. import path_plots, plotting
+
+        check_is_fitted(self)
+        axes = path_plots.panels(2 if coefficients else 1, axes,
+                                 to_file=path is not None and axes is None)
+        plotting.draw_cv(axes[0], self, target)
+        if coefficients:
+            k = self.stats_.n_targets
+            j = 0 if target is None else int(target)
+            coefs, _ = path_coefficients(self.stats_, self.alphas_, self.fit_intercept,
+                                         self.standardize)
+            ylabel = "coefficient"
+            if self.standardize:
+                coefs = coefs * np.sqrt(np.diag(self.stats_.gram) / self.stats_.weight_sum)[:, None]
+                ylabel = "coefficient × sd of its feature"
+            names = getattr(self, "feature_names_in_", None)
+            names = list(names) if names is not None else [f"x{i}" for i in range(coefs.shape[1])]
+            alpha = float(np.atleast_1d(self.alpha_)[j if np.ndim(self.alpha_) else 0])
+            title = "Coefficient paths (refitted on all rows)" + (f", target {j}" if k > 1 else "")
+            path_plots.draw_coef_path(axes[1], self.alphas_, coefs[:, :, j], names, alpha,
+                                      ylabel, title)
+        if path is not None:
+            path_plots.save_panels(axes, path)
+        return axes
 
     def predict(self, X):
         """``ŷ = X w + b`` with the refitted coefficients."""

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..design import Design
 from ..penalty import l2_curvature
-from .path import held_out_sse
+from .path import held_out_sse, small_work
 
 __all__ = ["loo_scores", "gcv_scores"]
 
@@ -33,7 +33,8 @@ def _spectrum(stats, fit_intercept, standardize):
     design = Design.from_stats(stats, fit_intercept, standardize)
     ds = design.apply(stats)
     A = ds.gram if fit_intercept else ds.uncentred_gram()
-    lam, V = np.linalg.eigh(A)
+    with small_work(A.shape[0]):
+        lam, V = np.linalg.eigh(A)
     lam = np.maximum(lam, 0.0)
     return design, ds, lam, V
 

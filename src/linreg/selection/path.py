@@ -16,51 +16,83 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
 
 from ..design import Design
+from ..parallel import map_row_pieces, one_blas_thread
 from ..penalty import l2_curvature
 from ..rows import StatsRows
 from ..solvers import make_problem, normal
 from ..stats import SufficientStats, representative_point, shifted_stats, unshift
 
 __all__ = ["fold_stats", "path_coefficients", "held_out_sse", "auto_alphas", "check_alphas",
-           "SUB_BLOCK_ROWS"]
+           "PIECE_ROWS", "POINT_ROWS", "SMALL_ORDER", "small_work"]
 
-#: rows handled at once inside a block: bounds the copy of one fold's rows
-SUB_BLOCK_ROWS = 32768
+#: rows of a block whose folds' statistics are computed together, pieces of a block running
+#: on threads (each fold's rows are a slice of the piece for contiguous folds, else a copy)
+PIECE_ROWS = 16384
+#: rows whose median is the point a fold's statistics are accumulated around
+POINT_ROWS = 256
+#: Gram matrices of at most this order are decomposed with BLAS on one thread: threads cost
+#: more than they give at that size (measured at d = 100: 5 ms on one thread, 60–400 ms on
+#: two when the cores are busy with other work)
+SMALL_ORDER = 256
+
+
+def small_work(order: int):
+    """A context for O(order³) work after the pass: BLAS on one thread when ``order`` is at
+    most :data:`SMALL_ORDER`, else as it is."""
+    return one_blas_thread() if order <= SMALL_ORDER else contextlib.nullcontext()
+
+
+def _fold_slices(ids: np.ndarray, n_folds: int, contiguous: bool):
+    """``(order, cuts)``: the rows of fold ``f`` are ``order[cuts[f]:cuts[f + 1]]`` (or that
+    slice itself when ``order`` is None: the ids are sorted already)."""
+    order = None if contiguous else np.argsort(ids, kind="stable")
+    cuts = np.searchsorted(ids if order is None else ids[order], np.arange(n_folds + 1))
+    if order is not None and np.count_nonzero(np.diff(cuts)) == 1:
+        order = None                  # one fold only: the rows in order, no copy
+    return order, cuts
+
+
+def _piece_fold_stats(X, Y, w, lo: int, hi: int, start: int, folds, d: int, k: int) -> list:
+    """Every fold's statistics of the rows ``lo:hi`` of a block whose first row is the global
+    row ``start``: each fold's rows accumulated around a point of their own (the median of
+    their first rows: a fold whose target is constant gets a target variance of exactly
+    zero)."""
+    out = [SufficientStats.empty(d, k) for _ in range(folds.n_folds)]
+    order, cuts = _fold_slices(folds.of_rows(start + lo, start + hi), folds.n_folds,
+                               folds.kind == "kfold")
+    for f in range(folds.n_folds):
+        a, b = int(cuts[f]), int(cuts[f + 1])
+        if a == b:
+            continue
+        rows = slice(lo + a, lo + b) if order is None else order[a:b] + lo
+        Xf, Yf = X[rows], Y[rows]
+        wf = None if w is None else w[rows]
+        K = representative_point(Xf, Yf, POINT_ROWS)
+        with np.errstate(invalid="ignore", over="ignore"):   # checked just below
+            s = unshift(shifted_stats(Xf, Yf, wf, K), K)
+        if not s.is_finite():
+            raise ValueError(f"rows {start + lo}–{start + hi - 1}: X, y or sample_weight "
+                             "holds NaN or inf, or values whose squares overflow float64")
+        out[f] = s
+    return out
 
 
 def _block_fold_stats(block, start: int, folds, d: int, k: int) -> list:
-    """Every fold's statistics of one block of rows ``start, start + 1, …``."""
+    """Every fold's statistics of one block of rows ``start, start + 1, …``, pieces of
+    ``PIECE_ROWS`` rows on threads (:func:`linreg.parallel.map_row_pieces`: the pieces, and
+    so the bits, depend on the rows only), merged in row order."""
     X, Y, w = block
-    m = X.shape[0]
+    parts = map_row_pieces(lambda lo, hi: _piece_fold_stats(X, Y, w, lo, hi, start, folds, d, k),
+                           X.shape[0], PIECE_ROWS)
     out = [SufficientStats.empty(d, k) for _ in range(folds.n_folds)]
-    for lo in range(0, m, SUB_BLOCK_ROWS):
-        hi = min(lo + SUB_BLOCK_ROWS, m)
-        ids = folds.of_rows(start + lo, start + hi)
-        order = np.argsort(ids, kind="stable")
-        cuts = np.searchsorted(ids[order], np.arange(folds.n_folds + 1))
-        for f in range(folds.n_folds):
-            sel = order[cuts[f]:cuts[f + 1]]
-            if sel.shape[0] == 0:
-                continue
-            if sel.shape[0] == hi - lo:           # the whole sub-block: no copy
-                Xf, Yf = X[lo:hi], Y[lo:hi]
-                wf = None if w is None else w[lo:hi]
-            else:
-                sel = sel + lo
-                Xf, Yf = X[sel], Y[sel]
-                wf = None if w is None else w[sel]
-            K = representative_point(Xf, Yf)
-            with np.errstate(invalid="ignore", over="ignore"):   # checked just below
-                s = unshift(shifted_stats(Xf, Yf, wf, K), K)
-            if not s.is_finite():
-                raise ValueError(f"rows {start + lo}–{start + hi - 1}: X, y or sample_weight "
-                                 "holds NaN or inf, or values whose squares overflow float64")
-            out[f] = out[f].merge(s)
+    for part in parts:
+        out = [a.merge(b) for a, b in zip(out, part)]
     return out
 
 
@@ -110,6 +142,11 @@ def path_coefficients(stats: SufficientStats, alphas: np.ndarray, fit_intercept:
     """``(coef, intercept)`` of shapes (n_alphas, d, k) and (n_alphas, k), in original units:
     ``LinearRegression(alpha=a, fit_intercept, standardize)`` fitted on the rows of
     ``stats``, for every ``a`` (alpha per row of these rows: the penalty is ``n_w α``)."""
+    with small_work(stats.n_features):
+        return _path_coefficients(stats, alphas, fit_intercept, standardize)
+
+
+def _path_coefficients(stats, alphas, fit_intercept, standardize):
     design = Design.from_stats(stats, fit_intercept, standardize)
     ds = design.apply(stats)
     A = ds.gram if fit_intercept else ds.uncentred_gram()

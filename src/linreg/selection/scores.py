@@ -23,23 +23,25 @@ class Choice:
     se: np.ndarray        # (n_alphas,) standard error of the mean
 
 
-def choose_alpha(alphas, score_path, higher_is_better: bool, se=None) -> Choice:
+def choose_alpha(alphas, score_path, higher_is_better: bool, se=None, what: str = "") -> Choice:
     """``alpha_min``: the best mean score over folds (the first, i.e. smallest alpha, on a
     tie); ``alpha_1se``: the largest alpha whose mean score is within one standard error
     (``std over folds/√n_folds``, or ``se`` given) of the best.  Alphas whose mean score is
-    NaN are left out with a warning naming them; if every one is NaN, ``ValueError``."""
+    NaN are left out with a warning naming them; if every one is NaN, ``ValueError``
+    (``what`` starts both messages: which target, when there are several)."""
     n_folds = score_path.shape[1]
-    mean = score_path.mean(axis=1)
-    std = score_path.std(axis=1, ddof=1) if n_folds > 1 else np.zeros_like(mean)
+    with np.errstate(invalid="ignore"):         # NaN scores are dealt with below
+        mean = score_path.mean(axis=1)
+        std = score_path.std(axis=1, ddof=1) if n_folds > 1 else np.zeros_like(mean)
     if se is None:
         se = std / np.sqrt(n_folds)
     bad = ~np.isfinite(mean)
     if bad.all():
-        raise ValueError("every alpha has a NaN or infinite cross-validation score; nothing "
+        raise ValueError(f"{what}every alpha has a NaN or infinite cross-validation score; nothing "
                          "can be chosen (are the held-out folds' targets constant, for 'r2'? "
                          "does a row have leverage 1, for 'loo'?)")
     if bad.any():
-        warn_user(f"alphas {alphas[bad].tolist()} have NaN or infinite cross-validation scores "
+        warn_user(f"{what}alphas {alphas[bad].tolist()} have NaN or infinite cross-validation scores "
                   "and are left out of the choice")
     sign = -1.0 if higher_is_better else 1.0
     loss = np.where(bad, np.inf, sign * mean)

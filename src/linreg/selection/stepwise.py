@@ -75,7 +75,8 @@ def check_stats(stats, criterion: str, log_weight_sum, what: str) -> float:
         raise ValueError(f"{what} takes one target, got {stats.n_targets}")
     d, n = stats.n_features, stats.n_rows
     if n <= d + 1:
-        raise ValueError(f"{what} needs more rows ({n}) than features + 1 ({d + 1})")
+        raise ValueError(f"{what} needs more rows (n_samples={n}) than features + 1 ({d + 1}): "
+                         "the criteria of a model with as many parameters as rows are not finite")
     if log_weight_sum is None:
         if abs(stats.weight_sum - n) > 1e-9 * n:
             raise ValueError(
