@@ -195,10 +195,7 @@ def test_usage_errors(files, tmp_path):
 @pytest.mark.parametrize("term", [
     "__import__('os').system('touch {owned}')",
     "open('{owned}', 'w')",
-    # nothing runs either way; a clear refusal needs tables.expressions to refuse the call
-    pytest.param("np.save('{owned}', flipper_length_mm)", marks=pytest.mark.xfail(
-        strict=False, reason="an attribute call other than np.log reaches "
-                             "tables.expressions.evaluate, which must refuse it as a FormulaError")),
+    "np.save('{owned}', flipper_length_mm)",
     "eval(\"open('{owned}', 'w')\")",
 ])
 def test_hostile_formulas_are_refused_and_never_run(files, tmp_path, term):
@@ -449,7 +446,9 @@ def test_a_column_of_numbers_and_text(tmp_path):
     path.write_text("a,b,y\n1,2,3\n4,five,6\n5,3,1\n2,2,2\n")
     code, out, err = run(["fit", path, "--target", "y"])
     assert code == 1 and err.count("\n") == 1
-    assert "column 'b' mixes numbers and text: 'five' at line 3 of" in err and "--formula" in err
+    # a CSV declares no types: a column of numbers with a word in it is read as numbers, and
+    # the word reported where it is
+    assert "line 3 (row 1), column 1 ('b'): 'five' is not a number" in err
     # asked for by a formula, its values are categories
     frame = pd.read_csv(path, dtype={"b": str})
     report = fit_json([path, "--formula", "y ~ a + b"])
