@@ -13,8 +13,8 @@ accuracy, at the cost of its own ``n`` numbers.
 
 ``blocks``/``map_blocks`` hand out dense blocks of at most :func:`dense_block_rows` rows (a
 few MB each: bounded memory), for what reads rows as dense arrays: the residual pass of
-``summary()``, the streamed QR and the stochastic solvers (which therefore cost O(n·d) per
-epoch on sparse rows, not O(nnz): compiled CSR kernels are not written yet).
+``summary()`` and the streamed QR.  The iterative solvers read the CSR arrays in place
+(:meth:`matrix`: :mod:`linreg.stochastic_sparse`, :mod:`linreg.passes`), at O(nnz) a pass.
 """
 
 from __future__ import annotations
@@ -165,6 +165,24 @@ class SparseRows(Rows):
 
     def matrix(self) -> tuple:
         return self.X, self.Y, self.sample_weight
+
+    def moments(self):
+        """Column means and variances in O(nnz) (:func:`column_moments`; the targets by the
+        dense pass), NaN/inf stored in ``X`` named by row and column."""
+        from ..passes import dense_moments
+        from ..stats import check_representable_columns
+        from ..training_objective import ColumnMoments
+        check_sparse_finite(self.X, "X", self.feature_names)
+        with np.errstate(over="ignore", invalid="ignore"):
+            n_w, mean_x, m2_x = column_moments(self.X, self.sample_weight)
+            _, mean_y, m2_y = dense_moments(self.Y, self.sample_weight)
+        check_representable_columns(np.concatenate([mean_x, mean_y]),
+                                    np.concatenate([m2_x, m2_y]), self.n_features, n_w)
+        return ColumnMoments(self.X.shape[0], n_w, mean_x, m2_x, mean_y, m2_y)
+
+    def stats_of(self, rows) -> SufficientStats:
+        w = self.sample_weight
+        return sparse_stats(self.X[rows], self.Y[rows], None if w is None else w[rows])
 
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         X, Y, w = self.X, self.Y, self.sample_weight
