@@ -166,9 +166,10 @@ def _no_statistics(monkeypatch):
 def test_a_short_fit_forms_no_gram_and_passes_the_rows_once_per_epoch(monkeypatch, solver,
                                                                      dense_input):
     """max_iter=3 on 20,000 × 200 (5 % stored): the statistics would cost more than the
-    passes they replace, so none are formed; the loss history costs one pass per epoch (plus
-    one at the start), and "gd" one per iteration plus its Lanczos products.  (Dense "gd"
-    here takes the statistics: its Lanczos passes would cost more than them.)"""
+    passes they replace, so none are formed; the loss history costs one pass per epoch (its
+    starting point comes with the column moments), and "gd" one per iteration plus its
+    Lanczos products.  (Dense "gd" here takes the statistics: its Lanczos passes would cost
+    more than them.)"""
     import linreg.training_objective as objective_module
     X, dense, y, _ = sparse_problem(n=20_000, d=200, density=0.05, seed=7)
     _no_statistics(monkeypatch)
@@ -181,8 +182,10 @@ def test_a_short_fit_forms_no_gram_and_passes_the_rows_once_per_epoch(monkeypatc
     assert m.training_path_ == "rows" and m.stats_ is None and m.rank_ is None
     assert np.isnan(m.condition_number_)
     loss_passes = sum(1 for t in passes if t is True)
-    assert loss_passes == 4                       # the start and 3 epochs (iterations)
+    assert loss_passes == 3                       # after each of the 3 epochs (iterations)
     assert m.loss_history_.shape == (4,)
+    assert m.loss_history_[0] == pytest.approx(rows_loss(dense, y, np.zeros(200), 0.0),
+                                               rel=1e-13)
     if solver == "gd":
         assert len(passes) - loss_passes > 0     # Lanczos's products with the Hessian
     else:

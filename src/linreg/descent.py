@@ -378,6 +378,9 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     elif ds is None or (X is not None and n < d):
         # no statistics, or more features than rows: J from the rows keeps its digits
         train_objective = RowObjective(X, Y, sw, train_rows, design, alpha)
+        if moments.cross is not None:       # the starting point from the moments: no pass
+            zero = np.zeros((d, k)), np.zeros(k)
+            train_objective.remember(*zero, moments.value_at_zero(design))
     else:
         train_objective = StatsObjective(ds, alpha)
 

@@ -330,7 +330,11 @@ def check_representable_columns(mean: np.ndarray, m2: np.ndarray, n_features: in
     n_targets = mean.shape[0] - d
     diag = m2
     tiny = np.finfo(np.float64).tiny
-    for j in range(diag.shape[0]):
+    with np.errstate(invalid="ignore"):
+        suspect = (~(np.isfinite(diag) & np.isfinite(mean))
+                   | ((0 < diag) & (diag < tiny))
+                   | ((diag == 0) & (0 < np.abs(mean)) & (np.abs(mean) < np.sqrt(tiny))))
+    for j in np.flatnonzero(suspect):       # (the columns that need a look, in order)
         what = f"X column {j}" if j < d else ("y" if n_targets == 1 else f"y column {j - d}")
         if not (np.isfinite(diag[j]) and np.isfinite(mean[j])):
             raise ValueError(

@@ -15,9 +15,11 @@ a (d, k) ``V``, a (k,) ``γ``, and ``wᵀV`` kept up to date), so that a step is
     a := (1 − ηα) a          γ := (1 − ηα) γ + η ρ          V_j := V_j − η/(|B| a) Σ s̄_i x_ij/scale_j r_i
 
 touching only the stored entries of the batch's rows: an epoch costs O(nnz·k), plus O(d·k)
-to form ``θ`` at its end.  (``θ`` is also formed, and ``a``, ``γ`` reset, whenever the work since
-the last time reaches ``d·k``, or ``|a|`` falls below 1e-9: that keeps the cost O(nnz·k) and the
-sums from growing apart, so the trajectory is the dense kernel's to rounding.)
+to form ``θ`` at its end.  (With centring, ``θ`` is also formed, and ``a``, ``γ`` reset, whenever
+the work since the last time reaches ``8·d·k``, and whenever ``|a|`` falls below 1e-9: that
+keeps the cost O(nnz·k) and the two sums from growing apart, so the trajectory is the dense
+kernel's to rounding.)  The rows come in random order, so the kernel asks the CPU to start
+loading each row a few rows ahead of its use.
 
 Momentum, Nesterov and Adam change every coordinate at every step (their moments decay
 everywhere, and Adam's step is not linear in the gradient), so their steps cost O(d·k) each:
@@ -31,7 +33,10 @@ before the step that uses its row (Vowpal Wabbit's progressive validation loss).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .update_rules import PLAIN, apply_update
 
@@ -41,6 +46,11 @@ EPOCH_OK, EPOCH_DIVERGED = 0, 1
 FAST = {"reassoc", "contract"}
 #: ``θ = a·V + wγᵀ`` is formed again when ``|a|`` falls below this
 SMALLEST_SCALE = 1e-9
+#: ... and, with centring, whenever the work since the last time reaches this many times d·k
+#: (so forming it costs at most 1/FOLD_WORK of the epoch)
+FOLD_WORK = 8
+#: rows ahead whose loading is started while the current one is used
+PREFETCH_AHEAD = 8
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
@@ -49,6 +59,45 @@ def _form_theta(p, V, a, gamma, w, d, k):
     for j in range(d):
         for c in range(k):
             p[j * k + c] = a * V[j * k + c] + gamma[c] * w[j]
+
+
+@intrinsic
+def _prefetch_span(typingctx, a, start, stop):
+    """Ask the CPU to start loading ``a[start:stop]`` of a 1-D array into the cache
+    (``llvm.prefetch``, one hint per 64-byte line; a hint never faults): a CSR row's values
+    and column numbers, visited in random order, which the hardware cannot guess."""
+    def codegen(context, builder, signature, args):
+        aty = signature.args[0]
+        ary = context.make_array(aty)(context, builder, args[0])
+        i8p = ir.IntType(8).as_pointer()
+        first = builder.bitcast(cgutils.get_item_pointer(context, builder, aty, ary, [args[1]]),
+                                i8p)
+        item = context.get_constant(types.intp, context.get_abi_sizeof(
+            context.get_data_type(aty.dtype)))
+        n_bytes = builder.mul(builder.sub(args[2], args[1]), item)
+        line = context.get_constant(types.intp, 64)
+        n_lines = builder.add(builder.sdiv(n_bytes, line), context.get_constant(types.intp, 1))
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        prefetch = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        with cgutils.for_range(builder, n_lines) as loop:
+            builder.call(prefetch, [builder.gep(first, [builder.mul(loop.index, line)]),
+                                    i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return types.void(a, types.intp, types.intp), codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _prefetch_ahead(indptr, indices, data, rows, t, n):
+    """Start loading the row ``PREFETCH_AHEAD`` places ahead, and the ``indptr`` entries of the
+    row twice as far (which the first needs)."""
+    if t + 2 * PREFETCH_AHEAD < n:
+        i = rows[t + 2 * PREFETCH_AHEAD]
+        _prefetch_span(indptr, i, i + 2)
+    if t + PREFETCH_AHEAD < n:
+        i = rows[t + PREFETCH_AHEAD]
+        _prefetch_span(data, indptr[i], indptr[i + 1])
+        _prefetch_span(indices, indptr[i], indptr[i + 1])
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
@@ -63,6 +112,7 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
     ww = 0.0
     for j in range(d):
         ww += w[j] * w[j]
+    centred = ww > 0.0
     V = p[:dk].copy()
     a = 1.0
     gamma = np.zeros(k)
@@ -83,16 +133,39 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
             rsum[c] = 0.0
         # the residuals, all with θ before this step
         for t in range(start, stop):
+            _prefetch_ahead(indptr, indices, data, rows, t, n)
             i = rows[t]
+            lo, hi = indptr[i], indptr[i + 1]
+            work += hi - lo + 1
+            wi = relative_weight[i] if weighted else 1.0
+            if k == 1:      # one target: scalar sums, which stay in registers
+                on_v, on_w = 0.0, 0.0
+                if centred:
+                    for q in range(lo, hi):
+                        j = indices[q]
+                        xs = data[q] * inv_scale[j]
+                        on_v += xs * V[j]
+                        on_w += xs * w[j]
+                else:
+                    for q in range(lo, hi):
+                        j = indices[q]
+                        on_v += data[q] * inv_scale[j] * V[j]
+                res = (a * on_v + gamma[0] * on_w + p[d] - Y[i, 0] - a * wv[0]
+                       - gamma[0] * ww)
+                if not np.isfinite(res):
+                    _form_theta(p, V, a, gamma, w, d, k)
+                    return step, EPOCH_DIVERGED, progressive
+                progressive += wi * res * res
+                r[t - start, 0] = res * wi
+                rsum[0] += res * wi
+                continue
             for c in range(k):
                 r[t - start, c] = p[dk + c] - Y[i, c] - a * wv[c] - gamma[c] * ww
-            for q in range(indptr[i], indptr[i + 1]):
+            for q in range(lo, hi):
                 j = indices[q]
                 xs = data[q] * inv_scale[j]
                 for c in range(k):
                     r[t - start, c] += xs * (a * V[j * k + c] + gamma[c] * w[j])
-            work += indptr[i + 1] - indptr[i] + 1
-            wi = relative_weight[i] if weighted else 1.0
             for c in range(k):
                 res = r[t - start, c]
                 if not np.isfinite(res):
@@ -112,6 +185,16 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
         coef = lr / (b * a)
         for t in range(start, stop):
             i = rows[t]
+            if k == 1:
+                rt = r[t - start, 0] * coef
+                moved = 0.0
+                for q in range(indptr[i], indptr[i + 1]):
+                    j = indices[q]
+                    dv = data[q] * inv_scale[j] * rt
+                    V[j] -= dv
+                    moved += w[j] * dv
+                wv[0] -= moved
+                continue
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
                 xs = data[q] * inv_scale[j] * coef
@@ -124,8 +207,8 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
             if fit_intercept:
                 p[dk + c] -= lr * rsum[c] / b
         step += 1
-        if work >= dk:
-            # θ formed again: V := θ, a := 1, γ := 0 (O(d·k), once per d·k of work)
+        if centred and work >= FOLD_WORK * dk:
+            # θ formed again: V := θ, a := 1, γ := 0 (O(d·k), once per FOLD_WORK·d·k of work)
             _form_theta(p, V, a, gamma, w, d, k)
             for q in range(dk):
                 V[q] = p[q]

@@ -48,6 +48,8 @@ class ColumnMoments:
     m2_x: np.ndarray
     mean_y: np.ndarray
     m2_y: np.ndarray
+    #: ``Σ s (x − x̄)(y − ȳ)ᵀ`` (d, k), or None: what gives ``J`` and ``∇J`` at zero
+    cross: np.ndarray | None = None
 
     @property
     def n_targets(self) -> int:
@@ -59,7 +61,7 @@ class ColumnMoments:
         diag = np.diag(stats.comoment)
         d = stats.n_features
         return cls(int(stats.n_rows), float(stats.weight_sum), stats.mean_x.copy(),
-                   diag[:d].copy(), stats.mean_y.copy(), diag[d:].copy())
+                   diag[:d].copy(), stats.mean_y.copy(), diag[d:].copy(), stats.cross.copy())
 
     def design(self, fit_intercept: bool, standardize: bool) -> Design:
         """:meth:`linreg.design.Design.from_moments` of these moments."""
@@ -81,6 +83,16 @@ class ColumnMoments:
         """``√(Σ_c m2_y,c / (n_w k))``: the targets' standard deviation (1 when it is 0)."""
         spread = float(np.sqrt(np.sum(self.m2_y) / self.weight_sum / max(self.n_targets, 1)))
         return spread if spread > 0 else 1.0
+
+    def value_at_zero(self, design: Design) -> tuple[float, np.ndarray, np.ndarray]:
+        """``(J, ∇_θ J, ∇_β J)`` at ``θ = 0``, ``β = 0`` (where every fit starts) from the
+        moments alone: ``J = Σ s ‖y‖²/(2 n_w)``, ``∇_θ J = −Σ s x̃ yᵀ/n_w`` with
+        ``Σ s (x − shift) yᵀ = c + n_w (x̄ − shift) ȳᵀ``, ``∇_β J = −ȳ`` — so a fit from the
+        rows needs no pass for its starting point."""
+        n_w = self.weight_sum
+        J = float(np.sum(self.m2_y + n_w * self.mean_y**2) / (2.0 * n_w))
+        centred = self.cross + n_w * np.outer(self.mean_x - design.shift, self.mean_y)
+        return J, -centred / design.scale[:, None] / n_w, -self.mean_y.copy()
 
     def is_finite(self) -> bool:
         return bool(np.isfinite(self.weight_sum) and all(np.isfinite(a).all() for a in (
@@ -144,6 +156,12 @@ class RowObjective:
             self._point = (np.array(theta, copy=True), np.array(beta, copy=True))
             self._value = (float(J), gw, gb)
         return self._value
+
+    def remember(self, theta, beta, value: tuple) -> None:
+        """Take ``value = (J, ∇_θ J, ∇_β J)`` at ``(θ, β)`` as known (no pass for that point)."""
+        self._point = (np.array(theta, copy=True), np.array(beta, copy=True))
+        self._value = (float(value[0]), np.asarray(value[1], dtype=np.float64),
+                       np.asarray(value[2], dtype=np.float64))
 
     def loss(self, theta, beta) -> float:
         """``J = 1/(2 n_w) Σ s ‖x̃ᵀθ + β − y‖² + (α/2)‖θ‖²``."""

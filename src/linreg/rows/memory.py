@@ -49,9 +49,9 @@ class MemoryRows(Rows):
         from ..training_objective import ColumnMoments
         from ..validation import check_finite
         with np.errstate(over="ignore", invalid="ignore"):
-            n_w, mean_x, m2_x = dense_moments(self.X, self.sample_weight)
-            _, mean_y, m2_y = dense_moments(self.Y, self.sample_weight)
-        moments = ColumnMoments(self.X.shape[0], n_w, mean_x, m2_x, mean_y, m2_y)
+            n_w, mean_x, m2_x, mean_y, m2_y, cross = dense_moments(self.X, self.Y,
+                                                                   self.sample_weight)
+        moments = ColumnMoments(self.X.shape[0], n_w, mean_x, m2_x, mean_y, m2_y, cross)
         if not moments.is_finite():
             check_finite(self.X, "X", self.feature_names)
         check_representable_columns(np.concatenate([mean_x, mean_y]),
