@@ -127,7 +127,10 @@ def _norm(g: np.ndarray) -> float:
     top = float(np.max(np.abs(g))) if g.size else 0.0
     if top == 0.0 or not np.isfinite(top):
         return top
-    return top * float(np.linalg.norm(g / top))
+    scaled = g / top
+    # a sum of squares, not BLAS's dot: a BLAS call on a busy machine can wait milliseconds
+    # for its threads, every epoch
+    return top * float(np.sqrt(np.sum(scaled * scaled)))
 
 @dataclass(frozen=True)
 class TrainingSettings:

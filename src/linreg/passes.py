@@ -51,6 +51,8 @@ __all__ = ["residual_pass", "dense_moments", "merge_moments", "csr_column_sums",
 FAST = {"reassoc", "contract"}
 #: rows per block of a pass (pieces are made of whole blocks)
 PASS_BLOCK_ROWS = 4096
+#: passes over fewer values than this run in the caller's thread
+PARALLEL_MIN_VALUES = 1 << 20
 #: about this many float64 values per block of the moments pass (a block stays in cache)
 MOMENT_BLOCK_VALUES = 1 << 18
 
@@ -155,12 +157,14 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
-def _map(fn, pieces: list) -> list:
+def _map(fn, pieces: list, values: int) -> list:
     """``[fn(piece) for piece in pieces]`` in order, on up to :func:`_workers` threads of a
     pool kept for these passes (starting threads for every pass costs more than a small pass;
-    the kernels never call back into this module, so a kept pool cannot deadlock).  Each call
-    runs in a copy of the caller's context, as :func:`linreg.parallel.map_in_threads` does."""
-    workers = _workers(len(pieces))
+    the kernels never call back into this module, so a kept pool cannot deadlock), or in the
+    caller's thread when the pass reads fewer than ``PARALLEL_MIN_VALUES`` values (waking
+    threads would cost more).  Each call runs in a copy of the caller's context, as
+    :func:`linreg.parallel.map_in_threads` does."""
+    workers = _workers(len(pieces)) if values >= PARALLEL_MIN_VALUES else 1
     if workers <= 1:
         return [fn(piece) for piece in pieces]
     with _pools_lock:
@@ -182,7 +186,7 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
     pieces = row_pieces(rows.shape[0], PASS_BLOCK_ROWS)
     if sparse:
         w = shift * inv_scale
-        w_theta = w @ flat.reshape(d, k)
+        w_theta = np.sum(w[:, None] * flat.reshape(d, k), axis=0)    # (not BLAS: a small call can wait for its threads)
 
         def piece(bounds):
             g, rsum = np.zeros(d * k), np.zeros(k)
@@ -199,7 +203,8 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
                                 beta, targets, g, rsum, centred, u)
             return total, g, rsum
 
-    parts = _map(piece, pieces)
+    nnz = X.nnz if sparse else rows.shape[0] * d
+    parts = _map(piece, pieces, nnz * k)
     total, g, rsum = 0.0, np.zeros(d * k), np.zeros(k)
     for part_total, part_g, part_rsum in parts:      # in piece order: the same bits always
         total += part_total
@@ -308,7 +313,7 @@ def dense_moments(X, Y, s=None) -> tuple:
     s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
     block = int(max(1, min(PASS_BLOCK_ROWS, MOMENT_BLOCK_VALUES // max(d, 1))))
     pieces = row_pieces(n, block)
-    parts = _map(lambda b: _dense_moments(X, Y, s, b[0], b[1], block), pieces)
+    parts = _map(lambda b: _dense_moments(X, Y, s, b[0], b[1], block), pieces, n * (d + k))
     total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
     for part in parts:
         total = merge_moments(total, part)
@@ -347,7 +352,7 @@ def csr_column_sums(X, s=None, Yc=None) -> tuple:
         return sums
 
     totals = [np.zeros(d), np.zeros(d), np.zeros(d * k)]
-    for part in _map(piece, pieces):
+    for part in _map(piece, pieces, X.nnz * (k + 1)):
         for total, value in zip(totals, part):
             total += value
     return totals[0], totals[1], totals[2].reshape(d, k)
