@@ -336,3 +336,33 @@ def test_summary_after_a_fit_from_the_rows_forms_the_statistics_then():
     r = y - m.predict(X)
     sigma2 = r @ r / (3000 - 9)
     np.testing.assert_allclose(result.bse, ref.bse * np.sqrt(sigma2 / ref.scale), rtol=1e-8)
+
+
+# ---------------------------------------------------------------- bad and unusual input
+@pytest.mark.parametrize("sparse_input", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_fit_from_the_rows_names_a_nonfinite_value(sparse_input, bad):
+    """No statistics pass to catch it: the column moments do, and the value is named by row
+    and column before any training."""
+    X, dense, y, _ = sparse_problem(n=300, d=8, density=0.5, seed=15)
+    X = X.tocsr()
+    r = 40
+    c = int(X.indices[X.indptr[r]])
+    X.data[X.indptr[r]] = bad
+    dense[r, c] = bad
+    with pytest.raises(ValueError, match=f"row {r}, column {c}"):
+        fit(X if sparse_input else dense, y, solver="sgd", max_iter=1)
+
+
+@STOPPED_ON_PURPOSE
+def test_float32_rows_train_from_the_rows_like_float64():
+    """float32 X is read as it is (the kernels and passes compile for it) and trains as the
+    same values in float64 do."""
+    rng = np.random.default_rng(16)
+    X32 = rng.standard_normal((3000, 40)).astype(np.float32)
+    y = X32.astype(np.float64) @ rng.normal(size=40) + 1.0
+    a = fit(X32, y, solver="minibatch", max_iter=1, tol=0)
+    b = fit(X32.astype(np.float64), y, solver="minibatch", max_iter=1, tol=0)
+    assert a.training_path_ == "rows"
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=0, atol=1e-12 * np.abs(b.coef_).max())
+    np.testing.assert_allclose(a.loss_history_, b.loss_history_, rtol=1e-12)

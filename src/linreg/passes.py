@@ -109,7 +109,7 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta, w_theta,
-              targets, g, rsum):
+              targets, g, rsum, u):
     """Rows ``rows[lo:hi]`` of a CSR matrix: adds ``s (x/scale) rᵀ`` (stored entries only)
     to ``g`` and ``s r`` to ``rsum``; returns ``Σ s ‖r‖²``.  ``w_theta = wᵀθ`` (k,), the
     lazy centring; ``theta`` and ``g`` flat (d·k,)."""
@@ -120,15 +120,15 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
     for t in range(lo, hi):
         i = rows[t]
         wi = s[i] if weighted else 1.0
-        if k == 1:      # one target: a scalar sum, which stays in a register
+        if k == 1:      # one target: θ/scale given as u, g gets s x r (scaled by the caller)
             acc = beta[0] - w_theta[0] - (Y[i, 0] if targets else 0.0)
             for q in range(indptr[i], indptr[i + 1]):
-                acc += data[q] * inv_scale[indices[q]] * theta[indices[q]]
+                acc += data[q] * u[indices[q]]
             total += wi * acc * acc
             acc *= wi
             rsum[0] += acc
             for q in range(indptr[i], indptr[i + 1]):
-                g[indices[q]] += data[q] * inv_scale[indices[q]] * acc
+                g[indices[q]] += data[q] * acc
             continue
         for c in range(k):
             r[c] = beta[c] - w_theta[c] - (Y[i, c] if targets else 0.0)
@@ -188,10 +188,12 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
         w = shift * inv_scale
         w_theta = np.sum(w[:, None] * flat.reshape(d, k), axis=0)    # (not BLAS: a small call can wait for its threads)
 
+        u = flat * inv_scale if k == 1 else flat
+
         def piece(bounds):
             g, rsum = np.zeros(d * k), np.zeros(k)
             total = _csr_pass(X.indptr, X.indices, X.data, Y, s, rows, bounds[0], bounds[1],
-                              inv_scale, flat, beta, w_theta, targets, g, rsum)
+                              inv_scale, flat, beta, w_theta, targets, g, rsum, u)
             return total, g, rsum
     else:
         centred = bool(np.any(shift != 0.0))
@@ -211,10 +213,10 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
         g += part_g
         rsum += part_rsum
     g = g.reshape(d, k)
+    if k == 1:
+        g *= inv_scale[:, None]
     if sparse:
         g -= np.outer(w, rsum)
-    elif k == 1:
-        g *= inv_scale[:, None]
     return total, g, rsum
 
 

@@ -113,6 +113,9 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
     for j in range(d):
         ww += w[j] * w[j]
     centred = ww > 0.0
+    scaled = False
+    for j in range(d):
+        scaled = scaled or inv_scale[j] != 1.0
     V = p[:dk].copy()
     a = 1.0
     gamma = np.zeros(k)
@@ -146,10 +149,13 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
                         xs = data[q] * inv_scale[j]
                         on_v += xs * V[j]
                         on_w += xs * w[j]
-                else:
+                elif scaled:
                     for q in range(lo, hi):
                         j = indices[q]
                         on_v += data[q] * inv_scale[j] * V[j]
+                else:           # the raw design: no scale to read
+                    for q in range(lo, hi):
+                        on_v += data[q] * V[indices[q]]
                 res = (a * on_v + gamma[0] * on_w + p[d] - Y[i, 0] - a * wv[0]
                        - gamma[0] * ww)
                 if not np.isfinite(res):
@@ -187,6 +193,10 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
             i = rows[t]
             if k == 1:
                 rt = r[t - start, 0] * coef
+                if not centred and not scaled:
+                    for q in range(indptr[i], indptr[i + 1]):
+                        V[indices[q]] -= data[q] * rt
+                    continue
                 moved = 0.0
                 for q in range(indptr[i], indptr[i + 1]):
                     j = indices[q]
