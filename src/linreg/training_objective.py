@@ -30,7 +30,7 @@ __all__ = ["ColumnMoments", "StatsObjective", "RowObjective", "LANCZOS_TOL",
            "DENSE_HESSIAN_MAX_SIZE"]
 
 #: the relative accuracy asked of Lanczos (ARPACK) for ``λ_max(H)`` from the rows
-LANCZOS_TOL = 1e-10
+LANCZOS_TOL = 1e-6
 #: up to this many parameters per target the Hessian is formed from that many products
 #: and its eigenvalues computed exactly, instead of Lanczos
 DENSE_HESSIAN_MAX_SIZE = 24
