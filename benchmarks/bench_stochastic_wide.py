@@ -73,13 +73,16 @@ def fmt(t: float) -> str:
 
 
 def one_size(name: str, X, y, epochs_list, with_statistics: bool) -> None:
+    """The table of one size: each library's whole fits, and the time of one more epoch
+    (linreg's includes its loss pass)."""
     lr = step_size(X)
     small = slice(0, 2000)
     for solver in ("sgd", "minibatch"):        # compile (or load from the cache) first
         linreg_fit(X[small], y[small], solver, 1, lr)
-    rows = []
+    rows, times = [], {}
     for epochs in epochs_list:
         t_sk, sk = timed(sklearn_fit, X, y, epochs, lr, repeat=2)
+        times["sklearn", epochs] = t_sk
         J_sk = loss(X, y, sk.coef_, sk.intercept_)
         rows.append([f"scikit-learn SGDRegressor(max_iter={epochs})", fmt(t_sk), "1.00",
                      f"{J_sk:.6g}", "—"])
@@ -88,11 +91,19 @@ def one_size(name: str, X, y, epochs_list, with_statistics: bool) -> None:
             runs += [("sgd", "statistics")]
         for solver, path in runs:
             t, m = timed(linreg_fit, X, y, solver, epochs, lr, path, repeat=1 if path else 2)
+            times[solver if path is None else "forced", epochs] = t
             label = f"linreg {solver}{' 256' if solver == 'minibatch' else ''}, max_iter={epochs}"
             if path:
                 label += ", statistics forced (as before)"
             rows.append([label, fmt(t), f"{t_sk / t:.2f}", f"{loss(X, y, m.coef_, m.intercept_):.6g}",
                          m.training_path_])
+    first, last = epochs_list[0], epochs_list[-1]
+    extra = {who: (times[who, last] - times[who, first]) / (last - first)
+             for who in ("sklearn", "sgd", "minibatch")}
+    rows.append([f"one more epoch: (fit(max_iter={last}) − fit(max_iter={first}))/{last - first}",
+                 f"SGDRegressor {fmt(extra['sklearn'])}, sgd {fmt(extra['sgd'])}, minibatch "
+                 f"{fmt(extra['minibatch'])}", f"{extra['sklearn'] / extra['sgd']:.2f} (sgd)",
+                 "", ""])
     table(f"{name}: whole fit, learning rate {lr:.3g}",
           ["fit", "time", "SGDRegressor ÷ this", "J after", "training_path_"], rows)
 
@@ -104,7 +115,9 @@ def main(quick: bool) -> None:
         n = max(n // scale, 2_000)
         X, y, _ = synthetic(n, d, noise=0.1, seed=0)
         y = y / np.sqrt(d)          # targets of unit order whatever d
-        one_size(f"dense {n:,} × {d:,}", X, y, epochs_list, with_statistics=True)
+        # (--quick: the d × d work of the forced statistics alone would take a minute)
+        one_size(f"dense {n:,} × {d:,}", X, y, epochs_list,
+                 with_statistics=not quick or d <= 100)
         del X, y
     n, d = 1_000_000 // scale, 20_000
     X, y = sparse_problem(n, d, 20)

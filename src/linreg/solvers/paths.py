@@ -46,7 +46,7 @@ DENSE_GRAM_COST = 0.05
 #: a sparse Gram matrix (scipy's ``XᵀX``), per product of two stored values in a row
 SPARSE_GRAM_COST = 3.0
 #: the statistics path's d × d work (rank decision, curvature, optimality gap), per d³
-CUBIC_COST = 3.0
+CUBIC_COST = 2.0
 #: one loss pass's fixed cost (dispatch to threads, Python)
 PASS_OVERHEAD = 50_000.0
 #: the statistics path's fixed cost (the rank decision's and solvers' Python and LAPACK calls)
