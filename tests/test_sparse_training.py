@@ -367,3 +367,28 @@ def test_float32_rows_train_from_the_rows_like_float64():
     assert a.training_path_ == "rows"
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=0, atol=1e-12 * np.abs(b.coef_).max())
     np.testing.assert_allclose(a.loss_history_, b.loss_history_, rtol=1e-12)
+
+
+def test_hashed_text_trains_without_copies_of_a_wide_gradient():
+    """2²⁰ hashed columns: a pass splits its rows into few enough pieces that their partial
+    gradients stay within PIECE_MEMORY, and a pipeline from raw text fits (R² near 1 on
+    texts whose target is a sum of word effects)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.pipeline import make_pipeline
+    from linreg import passes
+    pieces = passes._pieces(1_000_000, passes.PASS_BLOCK_ROWS, 2**20)
+    assert 8 * 2**20 * len(pieces) <= passes.PIECE_MEMORY
+    assert pieces[0][0] == 0 and pieces[-1][1] == 1_000_000
+    rng = np.random.default_rng(17)
+    words = [f"w{i}" for i in range(300)]
+    effect = rng.normal(size=300)
+    chosen = rng.integers(0, 300, size=(3000, 12))
+    texts = [" ".join(words[j] for j in row) for row in chosen]
+    y = effect[chosen].sum(axis=1)
+    model = make_pipeline(HashingVectorizer(alternate_sign=False, norm=None),
+                          LinearRegression(solver="sgd", standardize=False, max_iter=40))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(texts, y)
+    assert model[-1].training_path_ == "rows" and model[-1].coef_.shape == (2**20,)
+    assert model.score(texts, y) > 0.99

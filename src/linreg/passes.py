@@ -51,6 +51,8 @@ __all__ = ["residual_pass", "dense_moments", "merge_moments", "csr_column_sums",
 FAST = {"reassoc", "contract"}
 #: rows per block of a pass (pieces are made of whole blocks)
 PASS_BLOCK_ROWS = 4096
+#: the pieces' partial sums of a pass together take at most this many bytes
+PIECE_MEMORY = 64 << 20
 #: passes over fewer values than this run in the caller's thread
 PARALLEL_MIN_VALUES = 1 << 20
 #: about this many float64 values per block of the moments pass (a block stays in cache)
@@ -149,6 +151,16 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
     return total
 
 
+def _pieces(n: int, block_rows: int, per_piece_values: int) -> list[tuple[int, int]]:
+    """Row ranges of whole blocks (:func:`linreg.parallel.row_pieces`), and no more of them
+    than keep their partial sums (``per_piece_values`` floats each: a d-long gradient, d·k
+    cross moments) within ``PIECE_MEMORY`` bytes together — a hashed design of 2²⁰ columns
+    gets a few large pieces, not 64 copies of its gradient.  The count depends only on
+    ``n`` and the width, never on the number of threads."""
+    most = max(1, PIECE_MEMORY // (8 * max(per_piece_values, 1)))
+    return row_pieces(n, max(block_rows, -(-n // most)))
+
+
 def _workers(n_pieces: int) -> int:
     return min(n_pieces, blas_threads(), os.cpu_count() or 1)
 
@@ -183,7 +195,7 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
     flat = np.ascontiguousarray(theta, dtype=np.float64).ravel()
     beta = np.ascontiguousarray(beta, dtype=np.float64)
     sparse = hasattr(X, "indptr")
-    pieces = row_pieces(rows.shape[0], PASS_BLOCK_ROWS)
+    pieces = _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * k)
     if sparse:
         w = shift * inv_scale
         w_theta = np.sum(w[:, None] * flat.reshape(d, k), axis=0)    # (not BLAS: a small call can wait for its threads)
@@ -314,7 +326,7 @@ def dense_moments(X, Y, s=None) -> tuple:
     k = Y.shape[1]
     s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
     block = int(max(1, min(PASS_BLOCK_ROWS, MOMENT_BLOCK_VALUES // max(d, 1))))
-    pieces = row_pieces(n, block)
+    pieces = _pieces(n, block, d * (k + 2))
     parts = _map(lambda b: _dense_moments(X, Y, s, b[0], b[1], block), pieces, n * (d + k))
     total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
     for part in parts:
@@ -346,7 +358,7 @@ def csr_column_sums(X, s=None, Yc=None) -> tuple:
     s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
     Yc = np.empty((n, 0)) if Yc is None else np.ascontiguousarray(Yc, dtype=np.float64)
     k = Yc.shape[1]
-    pieces = row_pieces(n, 4 * PASS_BLOCK_ROWS)
+    pieces = _pieces(n, 4 * PASS_BLOCK_ROWS, d * (k + 2))
 
     def piece(bounds):
         sums = np.zeros(d), np.zeros(d), np.zeros(d * k)
