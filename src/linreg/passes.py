@@ -341,6 +341,15 @@ def _csr_sums(indptr, indices, data, s, Yc, lo, hi, sx, sxx, sxy):
     weighted = s.shape[0] > 0
     for i in range(lo, hi):
         wi = s[i] if weighted else 1.0
+        if k == 1:
+            yc = Yc[i, 0]
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                v = wi * data[q]
+                sx[j] += v
+                sxx[j] += v * data[q]
+                sxy[j] += v * yc
+            continue
         for q in range(indptr[i], indptr[i + 1]):
             j = indices[q]
             v = wi * data[q]
