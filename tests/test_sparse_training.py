@@ -165,13 +165,15 @@ def _no_statistics(monkeypatch):
                                                  ("gd", False)])
 def test_a_short_fit_forms_no_gram_and_passes_the_rows_once_per_epoch(monkeypatch, solver,
                                                                      dense_input):
-    """max_iter=3 on 20,000 × 200 (5 % stored): the statistics would cost more than the
-    passes they replace, so none are formed; the loss history costs one pass per epoch (its
-    starting point comes with the column moments), and "gd" one per iteration plus its
-    Lanczos products.  (Dense "gd" here takes the statistics: its Lanczos passes would cost
-    more than them.)"""
+    """max_iter=3 on 20,000 × 200 (5 % stored; "gd": 5,000 × 1,500, 12 a row): the statistics
+    would cost more than the passes they replace, so none are formed; the loss history costs
+    one pass per epoch (its starting point comes with the column moments), and "gd" one per
+    iteration plus its Lanczos products.  (At 200 columns "gd" takes the statistics: its
+    Lanczos passes would cost more than them.)"""
     import linreg.training_objective as objective_module
-    X, dense, y, _ = sparse_problem(n=20_000, d=200, density=0.05, seed=7)
+    n, d = (5_000, 1_500) if solver == "gd" else (20_000, 200)
+    X, dense, y, _ = sparse_problem(n=n, d=d, density=12 / d if solver == "gd" else 0.05,
+                                    seed=7)
     _no_statistics(monkeypatch)
     passes = []
     real = objective_module.residual_pass
@@ -184,7 +186,7 @@ def test_a_short_fit_forms_no_gram_and_passes_the_rows_once_per_epoch(monkeypatc
     loss_passes = sum(1 for t in passes if t is True)
     assert loss_passes == 3                       # after each of the 3 epochs (iterations)
     assert m.loss_history_.shape == (4,)
-    assert m.loss_history_[0] == pytest.approx(rows_loss(dense, y, np.zeros(200), 0.0),
+    assert m.loss_history_[0] == pytest.approx(rows_loss(dense, y, np.zeros(d), 0.0),
                                                rel=1e-13)
     if solver == "gd":
         assert len(passes) - loss_passes > 0     # Lanczos's products with the Hessian
@@ -201,6 +203,7 @@ def test_the_cost_model_takes_the_statistics_for_long_fits_and_the_rows_for_wide
     dense_rows = MemoryRows(dense, y[:, None])
     assert paths.training_path("sgd", 1, dense_rows) == "rows"
     assert paths.training_path("gd", 3, dense_rows) == "statistics"     # Lanczos would cost more
+    assert paths.training_path("gd", 3, rows) == "statistics"
     assert paths.training_path("minibatch", 1000, dense_rows) == "statistics"
     monkeypatch.setattr("linreg.solvers.lsqr.GRAM_MAX_FEATURES", 100)
     assert paths.training_path("sgd", 10**6, rows) == "rows"      # too wide for a d × d matrix
