@@ -13,9 +13,10 @@ Full size: n = 1,000,000 rows, d = 100 features, float64 (``--quick``: n = 20,00
 * numba compilation: the first call in a process with an empty cache, and in a second process
   that finds the cache.
 
-A ``fit`` of linreg always starts with one pass for the sufficient statistics (which give the
-design's centring/scaling, the automatic step and the loss history for free); that pass is
-O(n·d²).  So the tables show the whole ``fit(max_iter=1)`` and, separately, one epoch: the
+A ``fit`` of linreg starts with one pass for the columns' means and variances (the design),
+and forms the O(n·d²) sufficient statistics only when they cost less than the loss passes they
+replace (``training_path_``; ``bench_stochastic_wide.py`` has the wide and sparse sizes).  The
+tables show the whole ``fit(max_iter=1)`` and, separately, one epoch: the
 shortest interval between two consecutive epoch callbacks of a 4-epoch fit (shuffle, kernel,
 loss and gradient norm of the full data — everything an epoch does).  scikit-learn's epoch is
 ``(fit(max_iter=3) − fit(max_iter=1))/2``; PyTorch has no setup, its epoch is the loop.

@@ -406,18 +406,25 @@ def test_a_second_process_loads_the_compiled_kernel_from_the_cache():
 @pytest.mark.parametrize("estimator", [
     LinearRegression(solver="sgd", max_iter=50),
     LinearRegression(solver="minibatch", optimizer="adam", batch_size=4, max_iter=50),
-], ids=["sgd", "minibatch-adam"])
+    # short fits, which take their loss history from the rows (no d × d statistics)
+    LinearRegression(solver="sgd", max_iter=2),
+    LinearRegression(solver="minibatch", batch_size=4, max_iter=2),
+    LinearRegression(solver="gd", max_iter=3),
+], ids=["sgd", "minibatch-adam", "sgd-rows", "minibatch-rows", "gd-rows"])
 def test_scikit_learn_estimator_checks(estimator):
-    """All of check_estimator passes, except the exact equivalence of sample weights with
-    repeated rows, which a stochastic method cannot have (the rows are sampled differently;
-    scikit-learn's SGDRegressor is exempt from it too)."""
+    """All of check_estimator passes — dense and sparse input — except, for the stochastic
+    solvers, the exact equivalence of sample weights with repeated rows, which a stochastic
+    method cannot have (the rows are sampled differently; scikit-learn's SGDRegressor is
+    exempt from it too)."""
     from sklearn.utils.estimator_checks import check_estimator
+    stochastic = estimator.solver != "gd"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = check_estimator(estimator, on_fail=None, expected_failed_checks={
             "check_sample_weight_equivalence_on_dense_data": "stochastic: different sampling",
             # runs since sparse X is accepted (the sparse tag); the same reason
-            "check_sample_weight_equivalence_on_sparse_data": "stochastic: different sampling"})
+            "check_sample_weight_equivalence_on_sparse_data": "stochastic: different sampling",
+        } if stochastic else {})
     failed = [(r["check_name"], str(r["exception"])[:300]) for r in results if r["status"] == "failed"]
     assert not failed
 

@@ -14,7 +14,7 @@ one: a kill at any moment leaves the previous checkpoint whole) and read with
 ``allow_pickle=False``: it holds data, never code.
 
 A checkpoint records a fingerprint of the problem it belongs to — the training settings
-and a hash of the data's sufficient statistics.  Resuming with different data or settings
+and a hash of the data's column means and variances.  Resuming with different data or settings
 raises ``ValueError`` instead of silently continuing someone else's run.  (``max_iter`` is
 not part of it: a finished run may be continued for more epochs by raising it.)
 """
@@ -47,7 +47,9 @@ _SCALARS = ("learning_rate", "epoch", "best_loss", "epochs_without_improvement",
 _INTEGERS = {"epoch", "epochs_without_improvement", "plateau_halvings", "divergences",
              "validation_epochs_without_improvement"}
 _HISTORIES = ("loss_history", "grad_norm_history", "scaled_grad_norm_history",
-              "learning_rate_history", "validation_loss_history")
+              "learning_rate_history", "validation_loss_history", "progressive_loss_history")
+#: histories a checkpoint written before they existed may lack (read as empty)
+_LATER_HISTORIES = ("progressive_loss_history",)
 
 
 def _digest(*arrays) -> str:
@@ -59,9 +61,11 @@ def _digest(*arrays) -> str:
     return h.hexdigest()
 
 
-def fingerprint(settings, stats, design, seed) -> dict:
+def fingerprint(settings, moments, design, seed) -> dict:
     """What must not change between a run and its resumption: the settings (all but
-    ``max_iter`` and the callback), the seed, and a hash of the data's statistics and design."""
+    ``max_iter`` and the callback), the seed, and a hash of the data's column moments
+    (:class:`linreg.training_objective.ColumnMoments`: what every iterative fit computes,
+    whether or not it forms the d × d statistics) and design."""
     opt = settings.optimizer
     return {
         "solver": settings.solver,
@@ -77,8 +81,9 @@ def fingerprint(settings, stats, design, seed) -> dict:
         "n_iter_no_change": settings.n_iter_no_change,
         "fit_intercept": settings.fit_intercept, "alpha": settings.alpha,
         "seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None,
-        "n_rows": int(stats.n_rows), "weight_sum": float(stats.weight_sum),
-        "data": _digest(stats.mean, stats.comoment, design.shift, design.scale),
+        "n_rows": int(moments.n_rows), "weight_sum": float(moments.weight_sum),
+        "data": _digest(moments.mean_x, moments.m2_x, moments.mean_y, moments.m2_y,
+                        design.shift, design.scale),
     }
 
 
@@ -216,7 +221,9 @@ class Checkpoint:
                     values[name] = v
                 else:
                     values[name] = _number(v)
-            histories = {name: [_number(v) for v in meta[name]] for name in _HISTORIES}
+            histories = {name: [_number(v) for v in (meta.get(name, []) if name in
+                                                     _LATER_HISTORIES else meta[name])]
+                         for name in _HISTORIES}
             step = meta["optimizer_step"]
             if isinstance(step, bool) or not isinstance(step, int) or step < 0:
                 self._fail("optimizer_step must be an integer >= 0")

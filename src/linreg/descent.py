@@ -3,17 +3,20 @@
 One loop, :func:`train`, serves every iterative solver.  What differs between them is one
 *epoch* — a function that moves the parameters:
 
-* ``"gd"``: one step of the optimizer on the exact full-batch gradient, computed from the
-  sufficient statistics (O(d²k)) or, when there are fewer rows than features, from the rows;
+* ``"gd"``: one step of the optimizer on the exact full-batch gradient;
 * ``"sgd"`` / ``"minibatch"``: one pass over the rows in a fresh random order, one optimizer
-  step per batch (the compiled kernel :func:`linreg.stochastic.run_epoch`).
+  step per batch (the compiled kernels :func:`linreg.stochastic.run_epoch` for dense rows,
+  :func:`linreg.stochastic_sparse.run_sparse_epoch` for CSR rows).
 
-Around it the loop keeps the histories (training ``J`` and ``‖∇J‖`` of the full data, from
-the statistics, so they cost O(d²k) per epoch; the validation loss; the learning rate), the
-learning-rate schedule, early stopping, divergence handling and the callback.  Everything
-the loop needs to continue — parameters, optimizer state, random generator, epoch counter,
-best parameters — is one explicit value, :class:`TrainingState`, so ``partial_fit``, warm
-starts and checkpoints only have to keep it.
+Around it the loop keeps the histories (training ``J`` and ``‖∇J‖`` of the full data; the
+stochastic solvers' progressive loss; the validation loss; the learning rate), the
+learning-rate schedule, early stopping, divergence handling and the callback.  ``J`` and
+``∇J`` come from the sufficient statistics (O(d²k) per epoch, once their O(n·d²) pass is
+paid) or from one pass over the rows (O(nnz·k) per epoch): see
+:mod:`linreg.training_objective`, and :mod:`linreg.solvers.paths` for which a fit takes.
+Everything the loop needs to continue — parameters, optimizer state, random generator,
+epoch counter, best parameters — is one explicit value, :class:`TrainingState`, so
+``partial_fit``, warm starts and checkpoints only have to keep it.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from .exceptions import DivergenceError, MessageBuilder
 from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .design import Design
 from .epochs import gd_epoch, memory_kernel_rows, stochastic_epoch, streamed_kernel_rows
-from .stats import sufficient_stats
+from .step_size import auto_learning_rate, gradient_scale
+from .training_objective import RowObjective, StatsObjective
 
 __all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
-           "partial_fit_epoch", "auto_learning_rate", "divergence_message", "new_state",
-           "learning_rate_exhausted", "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR", "MAX_PLATEAU_HALVINGS"]
+           "partial_fit_epoch", "divergence_message", "new_state", "learning_rate_exhausted",
+           "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR", "MAX_PLATEAU_HALVINGS"]
 
 #: full-batch gradient descent counts as diverged (and raises) when the loss grows by this
 #: factor over its starting value
@@ -48,8 +52,6 @@ PLATEAU_THRESHOLD = 1e-4
 #: ... and ends training after halving the rate this many times (2⁻²⁰ ≈ 1e-6 of η₀): the
 #: steps are then too small to make progress — "learning_rate_exhausted", not convergence
 MAX_PLATEAU_HALVINGS = 20
-#: Adam's automatic step, as a fraction of the targets' spread: full batch, stochastic
-ADAM_FULL_BATCH_STEP, ADAM_STOCHASTIC_STEP = 0.1, 0.01
 
 
 def divergence_message(method: str, iteration: int, start: float, now: float, lr: float,
@@ -102,6 +104,9 @@ class TrainingState:
     scaled_grad_norm_history: list = field(default_factory=list)
     learning_rate_history: list = field(default_factory=list)
     validation_loss_history: list = field(default_factory=list)
+    # the stochastic solvers' progressive loss of each epoch: the data term with each
+    # residual taken before the step that uses its row
+    progressive_loss_history: list = field(default_factory=list)
 
     @property
     def n_features(self) -> int:
@@ -122,7 +127,10 @@ def _norm(g: np.ndarray) -> float:
     top = float(np.max(np.abs(g))) if g.size else 0.0
     if top == 0.0 or not np.isfinite(top):
         return top
-    return top * float(np.linalg.norm(g / top))
+    scaled = g / top
+    # a sum of squares, not BLAS's dot: a BLAS call on a busy machine can wait milliseconds
+    # for its threads, every epoch
+    return top * float(np.sqrt(np.sum(scaled * scaled)))
 
 @dataclass(frozen=True)
 class TrainingSettings:
@@ -156,60 +164,7 @@ class TrainingOutcome:
     epochs_run: int
 
 
-# ---------------------------------------------------------------------------- step sizes
-def auto_learning_rate(solver: str, optimizer: Optimizer, ds, alpha: float, batch_size: int,
-                       n_rows: int, max_curvature: Callable[[], float] | None,
-                       lipschitz: float | None = None) -> float:
-    """The step ``learning_rate="auto"`` chooses.
-
-    * ``"gd"``: ``1/L``, ``L = λ_max`` of the Hessian (:func:`objective.lipschitz_constant`);
-      (Adam: see below.)
-    * ``"sgd"``/``"minibatch"`` with batch ``B`` of ``n`` rows: ``1/L_B`` with the expected
-      smoothness of B-row sampling (Gower et al., 2019)::
-
-          L_B = (n − B)/(B(n − 1)) · L_max + n(B − 1)/(B(n − 1)) · L
-
-      where ``L_max = max_i (s_i/s̄)(‖x̃_i‖² + 1) + α`` is the largest one-sample curvature:
-      ``L_1 = L_max`` (SGD), ``L_n = L`` (full batch).
-    * momentum and Nesterov multiply the stochastic step by ``1 − μ`` (their effective step
-      is ``η/(1 − μ)``); for ``"gd"`` they keep ``1/L``, which is stable for them.
-    * Adam moves each coordinate by about ``η`` per step whatever the gradient's size, so
-      its step is a length: a fraction of the targets' spread ``√(q/n_w)`` (the scale of the
-      solution in standardized units) — ``0.1×`` for ``"gd"``, ``0.01×`` for the stochastic
-      solvers (whose noise the plateau schedule then damps).  Kingma & Ba's usual ``1e-3``
-      needs far more than 200 epochs on small data.
-    """
-    L = objective.lipschitz_constant(ds, alpha) if lipschitz is None else lipschitz
-    if optimizer.name == "adam":
-        spread = float(np.sqrt(np.trace(ds.target_comoment) / ds.weight_sum
-                               / ds.target_comoment.shape[0]))
-        spread = spread if spread > 0 else 1.0
-        return (ADAM_FULL_BATCH_STEP if solver == "gd" else ADAM_STOCHASTIC_STEP) * spread
-    if solver == "gd":
-        return 1.0 / L
-    B, n = min(batch_size, n_rows), n_rows
-    L_max = max_curvature() + alpha
-    if n > 1:
-        L_B = (n - B) / (B * (n - 1)) * L_max + n * (B - 1) / (B * (n - 1)) * L
-    else:
-        L_B = L_max
-    lr = 1.0 / max(L_B, np.finfo(float).tiny)
-    if optimizer.name in ("momentum", "nesterov"):
-        lr *= 1.0 - optimizer.momentum
-    return lr
-
-
 # ---------------------------------------------------------------------------- the loop
-def gradient_scale(ds, alpha: float, k: int) -> np.ndarray:
-    """``D^{-1/2}``, flat like ``[θ.ravel(), β]``: one over the square root of the Hessian's
-    diagonal (``G_jj/n_w + x̄_j² + α`` for ``θ_j``, 1 for ``β``); 1 where it is 0."""
-    curvature = np.diag(objective.hessian_from_stats(ds, alpha))[: ds.gram.shape[0]]
-    with np.errstate(divide="ignore", over="ignore"):
-        inv = np.where(curvature > 0, 1.0 / np.sqrt(curvature), 1.0)
-    inv = np.where(np.isfinite(inv), inv, 1.0)
-    return np.concatenate([np.repeat(inv, k), np.ones(k)])
-
-
 def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, grad_fn,
           val_loss_fn=None, report=None, max_epochs: int | None = None,
           lipschitz: float | None = None, on_epoch=None,
@@ -318,6 +273,9 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         state.grad_norm_history.append(gn)
         state.scaled_grad_norm_history.append(gs)
         state.learning_rate_history.append(lr)
+        progressive = getattr(epoch_fn, "progressive", None)
+        if progressive is not None:
+            state.progressive_loss_history.append(progressive)
         # the plateau schedule: halve when J has not improved for n_iter_no_change epochs
         if J < state.best_loss * (1.0 - PLATEAU_THRESHOLD):
             state.epochs_without_improvement = 0
@@ -381,23 +339,25 @@ def new_state(design: Design, n_features: int, n_targets: int, seed, init=None) 
 
 def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
                   report=None, checkpoint=None) -> TrainingOutcome:
-    """Train on ``problem`` (the estimator's :class:`~linreg.estimator.Problem`) from
-    ``init_params`` (``[θ.ravel(), β]`` in its design coordinates; zeros by default).
+    """Train on ``problem`` (a :class:`linreg.solvers.Problem`) from ``init_params``
+    (``[θ.ravel(), β]`` in its design coordinates; zeros by default).
 
-    With ``early_stopping``, a random ``validation_fraction`` of the rows is held out: the
-    training loss and gradient are then those of the other rows, and the validation loss is
-    computed from the held-out rows' statistics.
+    The loss, its gradient and (``"gd"``) the curvature come from the statistics
+    (``problem.ds``) or, when the fit did not form them (``problem.ds is None``), from passes
+    over the rows (:class:`linreg.training_objective.RowObjective`); the steps are the same
+    either way.  With ``early_stopping``, a random ``validation_fraction`` of the rows is held
+    out: the training loss and gradient are then those of the other rows, and the validation
+    loss is that of the held-out rows (from their statistics, or from a pass over them).
     """
-    ds, design, alpha = problem.ds, problem.design, problem.alpha
-    d, k = ds.cross.shape
+    design, alpha, moments, ds = problem.design, problem.alpha, problem.moments, problem.ds
+    d, k = design.shift.shape[0], moments.n_targets
     stochastic = settings.solver != "gd"
     state = new_state(design, d, k, seed, init_params)
-    arrays = problem.rows.arrays()
-    X, Y, sw = arrays if arrays is not None else (None, None, None)
-    n = X.shape[0] if X is not None else int(problem.stats.n_rows)
+    matrix = problem.rows.matrix()
+    X, Y, sw = matrix if matrix is not None else (None, None, None)
+    n = X.shape[0] if X is not None else int(moments.n_rows)
     train_rows = np.arange(n)
-    val_loss_fn = None
-    train_ds = ds
+    val, train_ds = None, ds
     if settings.early_stopping:
         if X is None:
             raise ValueError("early_stopping=True needs the rows of X in memory to hold some out")
@@ -408,41 +368,44 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
                              "need at least one")
         perm = state.rng.permutation(n)
         val_rows, train_rows = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        val_sw = None if sw is None else sw[val_rows]
-        tr_sw = None if sw is None else sw[train_rows]
-        if (val_sw is not None and not val_sw.any()) or (tr_sw is not None and not tr_sw.any()):
+        if sw is not None and (not sw[val_rows].any() or not sw[train_rows].any()):
             raise ValueError("early_stopping: the validation or training rows all have zero "
                              "sample_weight; use a larger validation_fraction or no early stopping")
-        val_ds = design.apply(sufficient_stats(X[val_rows], Y[val_rows], val_sw))
-        train_ds = design.apply(sufficient_stats(X[train_rows], Y[train_rows], tr_sw))
-        val_loss_fn = lambda w, b: objective.loss_from_stats(val_ds, w, b, alpha)  # noqa: E731
-
-    use_rows = X is not None and not settings.early_stopping and X.shape[0] < d
-    if use_rows:
-        Xd = design.transform(X)
-        loss_fn = lambda w, b: objective.loss(Xd, Y, w, b, alpha, sw)  # noqa: E731
-        grad_fn = lambda w, b: objective.gradient(Xd, Y, w, b, alpha, sw)  # noqa: E731
+        if ds is None:
+            val = RowObjective(X, Y, sw, val_rows, design, alpha)
+            train_objective = RowObjective(X, Y, sw, train_rows, design, alpha)
+        else:
+            val = StatsObjective(design.apply(problem.rows.stats_of(val_rows)), alpha)
+            train_ds = design.apply(problem.rows.stats_of(train_rows))
+            train_objective = StatsObjective(train_ds, alpha)
+    elif ds is None or (X is not None and n < d):
+        # no statistics, or more features than rows: J from the rows keeps its digits
+        train_objective = RowObjective(X, Y, sw, train_rows, design, alpha)
+        if moments.cross is not None:       # the starting point from the moments: no pass
+            zero = np.zeros((d, k)), np.zeros(k)
+            train_objective.remember(*zero, moments.value_at_zero(design))
     else:
-        loss_fn = lambda w, b: objective.loss_from_stats(train_ds, w, b, alpha)  # noqa: E731
-        grad_fn = lambda w, b: objective.gradient_from_stats(train_ds, w, b, alpha)  # noqa: E731
+        train_objective = StatsObjective(ds, alpha)
 
-    # the curvature (an eigenvalue problem of size d) is needed for "gd" and the automatic step
-    L = (objective.lipschitz_constant(train_ds, alpha)
-         if settings.solver == "gd" or settings.learning_rate == "auto" else None)
+    # the curvature (an eigenvalue problem of size d, or Lanczos on the rows) is for "gd"
+    L = None
+    if settings.solver == "gd":
+        L = (objective.lipschitz_constant(train_ds, alpha) if train_ds is not None
+             else train_objective.lipschitz())
+    curvature = None
     if stochastic:
         # the rows as the compiled kernel reads them: in memory (the training rows, in a fresh
-        # order each epoch), or block by block where they live (files, a cluster)
+        # order each epoch; dense or CSR), or block by block where they live (files, a cluster)
         kernel_rows = (memory_kernel_rows(X, Y, sw, train_rows) if X is not None else
-                       streamed_kernel_rows(problem.rows,
-                                            problem.stats.weight_sum / problem.stats.n_rows))
+                       streamed_kernel_rows(problem.rows, moments.weight_sum / moments.n_rows))
         epoch_fn, curvature = stochastic_epoch(kernel_rows, design, settings)
     else:
-        curvature = None
         epoch_fn = gd_epoch(settings.optimizer, settings.positive)
     if settings.learning_rate == "auto":
-        lr = auto_learning_rate(settings.solver, settings.optimizer, train_ds, alpha,
+        lr = auto_learning_rate(settings.solver, settings.optimizer, alpha,
                                 settings.batch_size if settings.solver == "minibatch" else 1,
-                                train_rows.size, curvature, L)
+                                train_rows.size, moments.target_spread(), L, curvature,
+                                moments.mean_curvature(design))
     else:
         lr = float(settings.learning_rate)
     if settings.solver == "gd" and settings.optimizer.name == "plain" and lr >= 2.0 / L:
@@ -456,11 +419,14 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     state.learning_rate = state.first_learning_rate = lr
     # a checkpoint (linreg.checkpoint.Checkpoint) replaces the fresh state by the saved one
     resumed = checkpoint is not None and checkpoint.restore(state)
+    curvature_diagonal = (np.diag(objective.hessian_from_stats(train_ds, alpha))[:d]
+                          if train_ds is not None else moments.curvature_diagonal(design, alpha))
     stop_reason, epochs = train(
-        state, settings, epoch_fn, loss_fn, grad_fn, val_loss_fn, report, lipschitz=L,
+        state, settings, epoch_fn, train_objective.loss, train_objective.gradient,
+        None if val is None else val.loss, report, lipschitz=L,
         max_epochs=max(settings.max_iter - state.epoch, 0) if resumed else None,
         on_epoch=None if checkpoint is None else checkpoint.after_epoch, resumed=resumed,
-        gradient_scale=gradient_scale(train_ds, alpha, state.n_targets))
+        gradient_scale=gradient_scale(curvature_diagonal, state.n_targets))
     if checkpoint is not None:
         checkpoint.save(state)
         epochs = state.epoch if resumed else epochs
@@ -468,31 +434,33 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     return TrainingOutcome(state, theta.copy(), beta.copy(), stop_reason, epochs)
 
 
-def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, stats, X, Y,
-                      sample_weight, report=None) -> tuple[str, int]:
+def partial_fit_epoch(state: TrainingState, settings: TrainingSettings, loss_objective,
+                      moments, X, Y, sample_weight, report=None) -> tuple[str, int]:
     """One epoch of the stochastic solver over the rows given, continuing ``state`` (its
-    design, optimizer moments, step and epoch counters and random generator); ``stats`` are
-    the statistics of all rows seen so far, for the loss history.
+    design, optimizer moments, step and epoch counters and random generator).
+    ``loss_objective`` gives the loss history's ``J`` and ``∇J`` (a
+    :class:`~linreg.training_objective.StatsObjective` of all rows seen so far, or a
+    :class:`~linreg.training_objective.RowObjective` of this chunk); ``moments`` are this
+    chunk's :class:`~linreg.training_objective.ColumnMoments` (for the automatic step,
+    chosen on the first chunk).
 
     Returns ``(stop_reason, epochs_run)``: ``"partial_fit"`` (the one epoch was run, as
     asked), ``"callback"``, or ``"learning_rate_exhausted"`` once the plateau schedule has
     halved the rate ``MAX_PLATEAU_HALVINGS`` times (later calls still take their tiny steps)."""
-    ds = state.design.apply(stats)
-    alpha = settings.alpha
     kernel_rows = memory_kernel_rows(X, Y, sample_weight, np.arange(X.shape[0]))
     epoch_fn, curvature = stochastic_epoch(kernel_rows, state.design, settings)
     if state.learning_rate == 0.0:
         if settings.learning_rate == "auto":
-            lr = auto_learning_rate(settings.solver, settings.optimizer, ds, alpha,
+            lr = auto_learning_rate(settings.solver, settings.optimizer, settings.alpha,
                                     settings.batch_size if settings.solver == "minibatch" else 1,
-                                    X.shape[0], curvature)
+                                    X.shape[0], moments.target_spread(), None, curvature,
+                                    moments.mean_curvature(state.design))
         else:
             lr = float(settings.learning_rate)
         state.learning_rate = state.first_learning_rate = lr
-    loss_fn = lambda w, b: objective.loss_from_stats(ds, w, b, alpha)  # noqa: E731
-    grad_fn = lambda w, b: objective.gradient_from_stats(ds, w, b, alpha)  # noqa: E731
     no_stop = dataclasses.replace(settings, tol=0.0, early_stopping=False)
-    reason, epochs = train(state, no_stop, epoch_fn, loss_fn, grad_fn, None, report, max_epochs=1)
+    reason, epochs = train(state, no_stop, epoch_fn, loss_objective.loss,
+                           loss_objective.gradient, None, report, max_epochs=1)
     if learning_rate_exhausted(settings, state):
         return "learning_rate_exhausted", epochs
     return ("partial_fit" if reason == "max_iter" else reason), epochs

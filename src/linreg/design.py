@@ -89,18 +89,26 @@ class Design:
 
     @classmethod
     def from_stats(cls, stats: SufficientStats, fit_intercept: bool, standardize: bool) -> "Design":
-        d = stats.n_features
-        n_w = stats.weight_sum
+        return cls.from_moments(stats.weight_sum, stats.mean_x, np.diag(stats.gram),
+                                fit_intercept, standardize)
+
+    @classmethod
+    def from_moments(cls, weight_sum: float, mean_x: np.ndarray, m2: np.ndarray,
+                     fit_intercept: bool, standardize: bool) -> "Design":
+        """The design from the columns' weighted means and ``m2 = Σ s (x − x̄)²`` alone (the
+        Gram matrix's diagonal): what the stochastic solvers need, in O(nnz)."""
+        d = mean_x.shape[0]
+        n_w = weight_sum
         if fit_intercept and standardize:
-            shift = stats.mean_x.copy()
-            spread = np.diag(stats.gram) / n_w
+            shift = np.array(mean_x, dtype=np.float64)
+            spread = m2 / n_w
         else:
             shift = np.zeros(d)
-            spread = (np.diag(stats.gram) + n_w * stats.mean_x**2) / n_w
+            spread = (m2 + n_w * mean_x**2) / n_w
         if standardize:
             scale = np.sqrt(np.maximum(spread, 0.0))
             # a column with no spread (relative to its magnitude) is constant: leave it unscaled
-            scale[constant_columns(stats.mean_x, scale)] = 1.0
+            scale[constant_columns(mean_x, scale)] = 1.0
         else:
             scale = np.ones(d)
         return cls(shift, scale, fit_intercept, standardize)

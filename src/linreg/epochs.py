@@ -18,8 +18,8 @@ import numpy as np
 from .design import Design
 from .optimizers import Optimizer
 
-__all__ = ["gd_epoch", "stochastic_epoch", "memory_kernel_rows", "streamed_kernel_rows",
-           "relative_weights"]
+__all__ = ["gd_epoch", "stochastic_epoch", "StochasticEpoch", "memory_kernel_rows",
+           "streamed_kernel_rows", "relative_weights"]
 
 
 def relative_weights(sample_weight: np.ndarray | None) -> np.ndarray:
@@ -31,10 +31,14 @@ def relative_weights(sample_weight: np.ndarray | None) -> np.ndarray:
 
 
 def _kernel_arrays(X, Y):
-    """``X`` (float64 or float32) and ``Y`` (float64), C-contiguous, as the kernel reads them."""
+    """``X`` (float64 or float32, C-contiguous; or a canonical float64 CSR matrix, read in
+    place) and ``Y`` (float64, C-contiguous), as the kernels read them."""
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    if hasattr(X, "indptr"):
+        return X, Y
     if X.dtype not in (np.float64, np.float32):
         X = X.astype(np.float64)
-    return np.ascontiguousarray(X), np.ascontiguousarray(Y, dtype=np.float64)
+    return np.ascontiguousarray(X), Y
 
 
 def memory_kernel_rows(X, Y, sample_weight, train_rows: np.ndarray):
@@ -80,35 +84,62 @@ def gd_epoch(optimizer: Optimizer, positive: bool = False):
     return epoch
 
 
-def stochastic_epoch(kernel_rows, design: Design, settings):
-    """``(epoch, max_curvature)``: one pass of the compiled kernel over ``kernel_rows`` (see
-    the module docstring), and the largest one-sample curvature ``(s_i/s̄)(‖x̃_i‖² + 1)``
-    over them (for the automatic step).
+class StochasticEpoch:
+    """One pass of the compiled kernel over ``kernel_rows`` (see the module docstring), as
+    :func:`linreg.descent.train` calls it: ``epoch(state, learning_rate, grad) -> ok``.
 
-    Unweighted and plain, one epoch equals :func:`linreg.textbook.sgd_epoch` (``"sgd"``) or
-    :func:`linreg.textbook.minibatch_epoch` (``"minibatch"``) on the design's rows, in the
-    same order (tested in tests/test_textbook.py)."""
-    from .stochastic import EPOCH_OK, max_sample_curvature, run_epoch
-    from .update_rules import RULE_CODES
-    opt = settings.optimizer
-    code = RULE_CODES[opt.name]
-    batch = 1 if settings.solver == "sgd" else settings.batch_size
-    inv_scale = 1.0 / design.scale
-    shift = np.ascontiguousarray(design.shift, dtype=np.float64)
+    ``progressive`` holds the last completed pass's progressive loss
+    ``1/(2 n_w) Σ s_i ‖r_i‖²``, each residual computed before the step that uses its row
+    (the data term only; Vowpal Wabbit's progressive validation loss)."""
 
-    def epoch(state, lr: float, grad: np.ndarray) -> bool:
-        rule = (code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
-        for Xk, Yk, rel, order in kernel_rows(settings.shuffle, state.rng):
-            step, status = run_epoch(Xk, Yk, rel, order, shift, inv_scale, state.params,
-                                     state.optimizer.moments, state.optimizer.step, batch,
-                                     settings.alpha, settings.fit_intercept, rule)
+    def __init__(self, kernel_rows, design: Design, settings):
+        from .update_rules import RULE_CODES
+        self.kernel_rows, self.settings = kernel_rows, settings
+        self.code = RULE_CODES[settings.optimizer.name]
+        self.batch = 1 if settings.solver == "sgd" else settings.batch_size
+        self.inv_scale = np.ascontiguousarray(1.0 / design.scale, dtype=np.float64)
+        self.shift = np.ascontiguousarray(design.shift, dtype=np.float64)
+        self.progressive = None
+
+    def __call__(self, state, lr: float, grad: np.ndarray) -> bool:
+        from .stochastic import EPOCH_OK, run_epoch
+        from .stochastic_sparse import run_sparse_epoch
+        opt, settings = self.settings.optimizer, self.settings
+        rule = (self.code, float(lr), opt.momentum, opt.beta1, opt.beta2, opt.epsilon)
+        total, rows = 0.0, 0
+        for Xk, Yk, rel, order in self.kernel_rows(settings.shuffle, state.rng):
+            kernel = run_sparse_epoch if hasattr(Xk, "indptr") else run_epoch
+            step, status, progressive = kernel(
+                Xk, Yk, rel, order, self.shift, self.inv_scale, state.params,
+                state.optimizer.moments, state.optimizer.step, self.batch, settings.alpha,
+                settings.fit_intercept, rule)
             state.optimizer.step = int(step)
             if status != EPOCH_OK:
                 return False
+            total += progressive
+            rows += order.shape[0]
+        self.progressive = total / (2.0 * max(rows, 1))
         return True
 
-    def max_curvature() -> float:
-        return max((max_sample_curvature(Xk, rel, order, shift, inv_scale, settings.fit_intercept)
-                    for Xk, _, rel, order in kernel_rows(False, None)), default=0.0)
+    def max_curvature(self) -> float:
+        """The largest one-sample curvature ``(s_i/s̄)(‖x̃_i‖² + 1)`` over the rows (one pass)."""
+        from .stochastic import max_sample_curvature
+        from .stochastic_sparse import max_sparse_curvature
+        fi = self.settings.fit_intercept
+        return max(((max_sparse_curvature if hasattr(Xk, "indptr") else max_sample_curvature)(
+            Xk, rel, order, self.shift, self.inv_scale, fi)
+            for Xk, _, rel, order in self.kernel_rows(False, None)), default=0.0)
 
-    return epoch, max_curvature
+
+def stochastic_epoch(kernel_rows, design: Design, settings):
+    """``(epoch, max_curvature)``: one pass of the compiled kernel over ``kernel_rows`` (a
+    :class:`StochasticEpoch`: dense rows by :func:`linreg.stochastic.run_epoch`, CSR rows by
+    :func:`linreg.stochastic_sparse.run_sparse_epoch`), and the largest one-sample curvature
+    ``(s_i/s̄)(‖x̃_i‖² + 1)`` over them (for the automatic step).
+
+    Unweighted and plain, one epoch equals :func:`linreg.textbook.sgd_epoch` (``"sgd"``) or
+    :func:`linreg.textbook.minibatch_epoch` (``"minibatch"``) on the design's rows, in the
+    same order (tested in tests/test_textbook.py; CSR rows against dense ones in
+    tests/test_sparse_training.py)."""
+    epoch = StochasticEpoch(kernel_rows, design, settings)
+    return epoch, epoch.max_curvature

@@ -10,23 +10,22 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import objective
 from .checkpoint import Checkpoint
-from .dask_support import is_dask_collection
 from .exceptions import RankDeficiencyWarning, warn_user
 from .incremental import check_mergeable
 from .params import check_params
 from .penalty import is_penalized
 from .rank import rank_deficiency_message
 from .results_api import ResultsMixin
-from .rows import AccumulatedRows, MemoryRows, Rows, SparseRows, StatsRows, as_rows
+from .rows import (AccumulatedRows, MemoryRows, Rows, SparseRows, StatsRows, as_rows,
+                   target_from_frame)
 from .rows.dask import DaskRows
 from .solvers import (ITERATIVE_SOLVERS, SOLVERS, choose, coefficient_attributes,
                       fitted_attributes, make_problem)
-from .solvers.iterative import (partial_fit_chunk, report_function, training_settings,
-                                warm_start_params)
+from .solvers.iterative import partial_fit_chunk, prepare, rows_problem
+from .solvers import paths as training_paths
 from .rows.sparse import SPARSE_FORMATS, as_csr, check_finite_X
 from .rows.table import predict_table, table_rows
 from .solvers import lsqr
-from .sources import is_source
 from .stats import SufficientStats, representative_point
 from .validation import check_finite, check_sample_weight, coefficient_names
 
@@ -53,10 +52,12 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         ill-conditioned data (rows in files or on Dask: a streamed QR, refined by more passes
         over the rows).  ``"auto"``: ``"normal"``, switching to ``"qr"`` when the
         condition number says the normal equations would lose digits.  ``"gd"``: batch
-        gradient descent (from the sufficient statistics when ``n ≥ d``).  ``"sgd"``:
-        stochastic gradient descent, one sample per update; ``"minibatch"``: one update per
-        ``batch_size`` rows (both compiled, reading the rows of ``X`` in a fresh random order
-        each epoch without copying ``X``).
+        gradient descent.  ``"sgd"``: stochastic gradient descent, one sample per update;
+        ``"minibatch"``: one update per ``batch_size`` rows (both compiled, reading the rows
+        of ``X`` — dense, or CSR in place — in a fresh random order each epoch without
+        copying ``X``).  The iterative solvers take their loss history, gradient and
+        curvature from the sufficient statistics or from passes over the rows, whichever
+        costs less for ``max_iter`` (``training_path_``; :mod:`linreg.solvers.paths`).
     alpha : float or array of shape (n_targets,), default=0.0
         L2 penalty ``(alpha/2)‖w‖²``.  With ``standardize=True`` it applies to the
         coefficients of the standardized features (as glmnet does), so it penalises every
@@ -91,7 +92,7 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         Step size ``η₀`` of the iterative solvers.  ``"auto"`` is a step that is safe for the
         method: ``1/L`` for ``"gd"`` (``L`` the largest eigenvalue of the loss's Hessian, the
         standardized Gram matrix / n_w + alpha); for ``"sgd"``/``"minibatch"`` ``1/L_B`` from
-        the largest row norm (see :func:`linreg.descent.auto_learning_rate`), times
+        the largest and the mean row norm (see :func:`linreg.step_size.auto_learning_rate`), times
         ``1 − momentum`` with momentum; for Adam 0.01 × (stochastic) or 0.1 × (``"gd"``)
         the spread of ``y``: Adam moves each coefficient by about ``η`` per step.
     max_iter : int, default=1000
@@ -162,6 +163,14 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         ``‖∇J‖`` at the same points.
     learning_rate_history_ : ndarray
         Iterative solvers: the learning rate of each epoch (iteration).
+    progressive_loss_history_ : ndarray
+        ``"sgd"``/``"minibatch"``: each epoch's progressive loss, ``1/(2 n_w) Σ s_i r_i²`` with
+        each residual taken before the step that uses its row (Vowpal Wabbit's progressive
+        validation loss; the data term only).
+    training_path_ : {"statistics", "rows"}
+        Iterative solvers: where the loss, gradient and curvature came from.  ``"rows"``
+        forms no d × d matrix: ``stats_`` and ``rank_`` are then None and
+        ``condition_number_`` NaN (:mod:`linreg.solvers.paths`).
     validation_loss_history_ : ndarray
         Iterative solvers with ``early_stopping``: validation ``J`` at the start and after each
         epoch (empty otherwise).
@@ -327,7 +336,7 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         rows = table_rows(X, y, sample_weight, self.formula, self.missing, self.fit_intercept)
         if rows is not None:
             return self._fit_table(rows)
-        X, y = _target_from_frame(X, y)
+        X, y = target_from_frame(X, y)
         rows = as_rows(X, y, sample_weight, validate=functools.partial(
             self._validate_training_data, finite_X=False))
         if ckpt is not None and isinstance(rows, DaskRows):
@@ -335,6 +344,10 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         if lsqr.matrix_free(self.solver, rows):     # too wide for a d × d Gram
             self._set_attributes(lsqr.fit_matrix_free(rows, self.fit_intercept,
                                                       self.standardize, self.alpha), "lsqr", rows)
+            return self
+        if (self.solver in ITERATIVE_SOLVERS
+                and training_paths.training_path(self.solver, self.max_iter, rows) == "rows"):
+            self._fit_problem(None, rows, checkpoint=ckpt)      # no d × d statistics
             return self
         stats = rows.stats()
         if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
@@ -365,23 +378,27 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    def _fit_problem(self, stats: SufficientStats, rows: Rows, checkpoint=None) -> None:
+    def _fit_problem(self, stats: SufficientStats | None, rows: Rows, checkpoint=None) -> None:
         """Solve from ``stats`` (and ``rows``, where the solver needs them) and set the fitted
-        attributes: the problem, the rank decision, the solver from the registry."""
-        problem = make_problem(stats, rows, self.fit_intercept, self.standardize, self.alpha,
-                               self.positive)
-        solver = choose(self.solver, problem.condition_number, rows.has_factor(), self.positive)
+        attributes: the problem, the rank decision, the solver from the registry.  ``stats``
+        None: an iterative fit from the rows alone (:mod:`linreg.solvers.paths`)."""
+        if stats is None:
+            problem = rows_problem(rows, self.fit_intercept, self.standardize, self.alpha,
+                                   self.positive)
+            solver = self.solver
+        else:
+            problem = make_problem(stats, rows, self.fit_intercept, self.standardize,
+                                   self.alpha, self.positive)
+            solver = choose(self.solver, problem.condition_number, rows.has_factor(),
+                            self.positive)
         if solver in ITERATIVE_SOLVERS:
-            k = stats.n_targets
-            problem.training = training_settings(self.get_params(), solver)
-            problem.seed, problem.checkpoint = self.random_state, checkpoint
-            problem.report = report_function(problem.design, k, k == 1, self.fit_intercept)
-            if self.warm_start and hasattr(self, "coef_"):
-                problem.init = warm_start_params(self.coef_, self.intercept_, problem.design,
-                                                 self.fit_intercept)
+            warm = self.warm_start and hasattr(self, "coef_")
+            prepare(problem, self.get_params(), solver, self.coef_ if warm else None,
+                    self.intercept_ if warm else None, checkpoint)
         solution = SOLVERS[solver](problem)
         identification = problem.identification
-        if not is_penalized(problem.alpha) and not identification.full_rank:
+        if (identification is not None and not is_penalized(problem.alpha)
+                and not identification.full_rank):
             warn_user(rank_deficiency_message(identification, stats,
                                               coefficient_names(self),
                                               self.fit_intercept, self.positive),
@@ -415,6 +432,8 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=state is None)
         if state is not None:
             single = np.ndim(self.coef_) == 1
+        if hasattr(X, "tocsr"):
+            X = as_csr(X)
         chunk = partial_fit_chunk(state, None if state is None else self.stats_,
                                   self.get_params(), X, Y, sw, single)
         self.solver_ = self.solver
@@ -540,25 +559,3 @@ def load(path) -> LinearRegression:
     file; nothing in the file is ever executed (:mod:`linreg.persistence`)."""
     from .persistence import read_model
     return read_model(path, LinearRegression)
-
-
-def _target_from_frame(X, y):
-    """``fit(df, "price")``: a pandas or polars DataFrame and the name(s) of its target
-    column(s) become the other columns and the target, as for a Dask DataFrame (which
-    :func:`linreg.rows.as_rows` splits where it lives)."""
-    names = [y] if isinstance(y, str) else y
-    if (not isinstance(names, (list, tuple)) or not names
-            or not all(isinstance(n, str) for n in names) or is_dask_collection(X)
-            or is_source(X) or not hasattr(X, "columns")):
-        return X, y
-    columns = [str(c) for c in X.columns]
-    missing = [n for n in names if n not in columns]
-    if missing:
-        raise ValueError(f"the target column {', '.join(map(repr, missing))} is not a column "
-                         f"of X (its columns: {', '.join(columns)})")
-    if len(set(names)) != len(names):
-        raise ValueError(f"the target columns {names!r} name a column more than once")
-    target = X[names[0]] if isinstance(y, str) else X[list(names)]
-    features = (X.drop(columns=list(names)) if type(X).__module__.startswith("pandas")
-                else X.drop(list(names)))
-    return features, target

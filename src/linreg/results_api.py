@@ -133,6 +133,8 @@ class ResultsMixin:
                 f"{self.n_features_in_} statistics (a design too wide for them), and summary()'s "
                 "covariance of the coefficients is a matrix of that size: refit with "
                 "solver='normal' if it fits in memory, or reduce the features")
+        if stats is None and getattr(self, "training_path_", None) == "rows" and X is None:
+            stats = self._statistics_from_held_rows()
         if is_penalized(self.alpha) and (stats is not None or X is not None):
             return self._penalized_summary(stats, X, y, sample_weight, target_names)
         return summary_of(self, cov_type, X, y, sample_weight, target_names,
@@ -140,6 +142,23 @@ class ResultsMixin:
                           getattr(self, "_training_rows", None), use_t=use_t, groups=groups,
                           maxlags=maxlags, kernel=kernel, use_correction=use_correction,
                           df_correction=df_correction)
+
+    def _statistics_from_held_rows(self) -> SufficientStats | None:
+        """An iterative fit from the rows formed no statistics (:mod:`linreg.solvers.paths`);
+        ``summary()`` forms them now from the rows the model holds, once, and keeps them as
+        ``stats_`` — unless the design is too wide for a d × d covariance."""
+        from .solvers.lsqr import GRAM_MAX_FEATURES
+        rows = getattr(self, "_training_rows", None)
+        if rows is None or not rows.has_rows():
+            return None
+        d = self.n_features_in_
+        if d > GRAM_MAX_FEATURES:
+            raise ValueError(
+                f"this model was trained from its rows without the {d} × {d} statistics (a "
+                f"design wider than {GRAM_MAX_FEATURES} features), and summary()'s covariance "
+                "of the coefficients is a matrix of that size: reduce the features to get one")
+        self.stats_ = rows.stats()
+        return self.stats_
 
     def plot_loss(self, X=None, y=None, ax=None):
         """Plot the loss curve (log scale) with the closed-form optimum as a reference line

@@ -28,7 +28,8 @@ import numpy as np
 from .parallel import map_row_pieces
 
 __all__ = ["SufficientStats", "sufficient_stats", "shifted_stats", "unshift",
-           "representative_point", "raw_moment_stats", "check_representable", "BLOCK_ROWS"]
+           "representative_point", "raw_moment_stats", "check_representable",
+           "check_representable_columns", "BLOCK_ROWS"]
 
 #: rows per block of the one pass: a few MB of float64 per block, so the extra memory is
 #: bounded whatever n is, and BLAS still runs at full speed.
@@ -317,18 +318,31 @@ def check_representable(stats: SufficientStats) -> None:
     subnormal numbers with few significant digits.  Either way the statistics would be
     silently wrong, so the column is named and a rescaling suggested instead.
     """
-    d = stats.n_features
-    diag = np.diag(stats.comoment)
+    check_representable_columns(stats.mean, np.diag(stats.comoment), stats.n_features,
+                                stats.weight_sum)
+
+
+def check_representable_columns(mean: np.ndarray, m2: np.ndarray, n_features: int,
+                                weight_sum: float) -> None:
+    """:func:`check_representable` from the means and ``m2 = Σ s (z − z̄)²`` of the columns of
+    ``[X, Y]`` alone (what a fit that forms no Gram matrix has)."""
+    d = n_features
+    n_targets = mean.shape[0] - d
+    diag = m2
     tiny = np.finfo(np.float64).tiny
-    for j in range(diag.shape[0]):
-        what = f"X column {j}" if j < d else ("y" if stats.n_targets == 1 else f"y column {j - d}")
-        if not (np.isfinite(diag[j]) and np.isfinite(stats.mean[j])):
+    with np.errstate(invalid="ignore"):
+        suspect = (~(np.isfinite(diag) & np.isfinite(mean))
+                   | ((0 < diag) & (diag < tiny))
+                   | ((diag == 0) & (0 < np.abs(mean)) & (np.abs(mean) < np.sqrt(tiny))))
+    for j in np.flatnonzero(suspect):       # (the columns that need a look, in order)
+        what = f"X column {j}" if j < d else ("y" if n_targets == 1 else f"y column {j - d}")
+        if not (np.isfinite(diag[j]) and np.isfinite(mean[j])):
             raise ValueError(
                 f"{what} has values so large that their squares overflow float64 (the sum of "
                 "squares is not finite); divide it by a constant (e.g. its largest magnitude) "
                 "before fitting")
-        if j < d and (0 < diag[j] < tiny or (diag[j] == 0 and 0 < abs(stats.mean[j]) < np.sqrt(tiny))):
+        if j < d and (0 < diag[j] < tiny or (diag[j] == 0 and 0 < abs(mean[j]) < np.sqrt(tiny))):
             raise ValueError(
-                f"{what} has values so small (about {abs(stats.mean[j]) + np.sqrt(diag[j] / stats.weight_sum):.1e}) "
+                f"{what} has values so small (about {abs(mean[j]) + np.sqrt(diag[j] / weight_sum):.1e}) "
                 "that their squares underflow float64 and lose their digits; multiply it by a "
                 "constant (e.g. 1/its largest magnitude) before fitting")

@@ -68,7 +68,7 @@ def _prefetch_row(typingctx, X, i):
     return types.void(X, types.intp), codegen
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, nogil=True, fastmath=FAST)
 def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, alpha,
                   fit_intercept, rule):
     """``batch_size = 1``: per row, ``r = x̃ᵀθ + β − y`` (x̃ formed on the fly), then
@@ -84,6 +84,7 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
     weighted = relative_weight.shape[0] > 0
     grad = np.zeros(p.shape[0])
     r = np.empty(k)
+    progressive = 0.0
     n = rows.shape[0]
     # the identity design (standardize=False): x̃ = x, skip the transform
     raw = True
@@ -111,11 +112,12 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
                 xt = (X[i, j] - shift[j]) * inv_scale[j]
                 for c in range(k):
                     r[c] += xt * p[j * k + c]
+        wi = relative_weight[i] if weighted else 1.0
         for c in range(k):
-            if weighted:
-                r[c] *= relative_weight[i]
             if not np.isfinite(r[c]):
-                return step, EPOCH_DIVERGED
+                return step, EPOCH_DIVERGED, progressive
+            progressive += wi * r[c] * r[c]
+            r[c] *= wi
         if k == 1 and code == PLAIN:
             # plain SGD, one target: each parameter's step straight from its gradient
             # component, so the gradient is never stored and re-read
@@ -147,10 +149,10 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
             for c in range(k):
                 grad[dk + c] = r[c]
         step = apply_update(code, p, grad, moments, step, lr, mu, beta1, beta2, eps)
-    return step, EPOCH_OK
+    return step, EPOCH_OK, progressive
 
 
-@njit(cache=True, fastmath=FAST)
+@njit(cache=True, nogil=True, fastmath=FAST)
 def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, batch_size,
                  alpha, fit_intercept, rule):
     """``batch_size > 1``.  θ is fixed within a batch, so with ``u = θ/scale`` and
@@ -170,6 +172,7 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
     r = np.empty(k)
     c0 = np.empty(k)
     rsum = np.empty(k)
+    progressive = 0.0
     n = rows.shape[0]
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -199,11 +202,12 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
                 for j in range(d):
                     for c in range(k):
                         r[c] += X[i, j] * u[j * k + c]
+            wi = relative_weight[i] if weighted else 1.0
             for c in range(k):
-                if weighted:
-                    r[c] *= relative_weight[i]
                 if not np.isfinite(r[c]):
-                    return step, EPOCH_DIVERGED
+                    return step, EPOCH_DIVERGED, progressive
+                progressive += wi * r[c] * r[c]
+                r[c] *= wi
                 rsum[c] += r[c]
             if k == 1:
                 r0 = r[0]
@@ -221,7 +225,7 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
         for c in range(k):
             grad[dk + c] = rsum[c] * inv_b if fit_intercept else 0.0
         step = apply_update(code, p, grad, moments, step, lr, mu, beta1, beta2, eps)
-    return step, EPOCH_OK
+    return step, EPOCH_OK, progressive
 
 
 def run_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, batch_size,
@@ -231,9 +235,11 @@ def run_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, b
 
     ``relative_weight`` holds ``s_i/s̄`` indexed by row of ``X`` (empty for unit weights);
     ``rule`` is the tuple ``(code, learning_rate, momentum, beta1, beta2, epsilon)`` of
-    :func:`apply_update`.  Returns ``(step, status)``: the optimizer's step count and
-    ``EPOCH_OK``, or ``EPOCH_DIVERGED`` as soon as a residual is not finite (``p`` is then
-    left as it was before that batch's step, still finite).
+    :func:`apply_update`.  Returns ``(step, status, progressive)``: the optimizer's step
+    count; ``EPOCH_OK``, or ``EPOCH_DIVERGED`` as soon as a residual is not finite (``p`` is
+    then left as it was before that batch's step, still finite); and the progressive loss
+    ``Σ (s_i/s̄) ‖r_i‖²`` over the rows passed, each residual computed before the step that
+    uses its row (Vowpal Wabbit's progressive validation loss).
     """
     if batch_size == 1:
         return _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step,

@@ -191,13 +191,16 @@ def _above(gap: float, reference: str) -> str:
     return f"{gap:.2g} (relative) above {reference}"
 
 
-def _gap_text(gap: OptimalityGap | None, loss_history) -> str:
+def _gap_text(gap: OptimalityGap | None, loss_history, from_rows: bool = False) -> str:
     if gap is None:
+        why = ("was not computed (it needs the d × d statistics, which this fit from the rows "
+               "did not form: they would have cost more than the training)" if from_rows
+               else "could not be computed")
         if len(loss_history) >= 2 and loss_history[-1] > 0:
             step = (loss_history[-2] - loss_history[-1]) / loss_history[-1]
-            return (f"the exact optimum could not be computed; the last epoch improved the "
+            return (f"the exact optimum {why}; the last epoch improved the "
                     f"loss by {step:.3g} (relative)")
-        return "the exact optimum could not be computed"
+        return f"the exact optimum {why}"
     if gap.versus_constant_model:
         text = (f"the optimum fits the data exactly, and the loss is above it by "
                 f"{gap.relative_loss:.3g} of the constant model's loss")
@@ -246,12 +249,14 @@ def _more_iterations(settings, state, ds: DesignStats | None) -> int:
 
 
 def stop_warning(reason: str, settings, state, gap: OptimalityGap | None,
-                 ds: DesignStats | None = None) -> ConvergenceWarning | None:
+                 ds: DesignStats | None = None,
+                 from_rows: bool = False) -> ConvergenceWarning | None:
     """The warning an iterative fit that stopped for ``reason`` deserves (None: none), by the
     policy of this module's docstring.  ``settings`` are the run's
     :class:`~linreg.descent.TrainingSettings`, ``state`` its final
     :class:`~linreg.descent.TrainingState`, ``ds`` the statistics it trained on (for the
-    iterations to suggest)."""
+    iterations to suggest); ``from_rows``: the fit formed no statistics
+    (:mod:`linreg.solvers.paths`), which is why a missing gap is missing."""
     far = gap is not None and gap.relative_loss >= GAP_WORTH_A_WARNING
     if reason in ("partial_fit", "exact") or (reason == "tolerance" and not far):
         return None
@@ -291,7 +296,7 @@ def stop_warning(reason: str, settings, state, gap: OptimalityGap | None,
     else:  # "callback"
         head = f"{what} was stopped by the callback after {n} {units(n)}, as it asked;"
     # (head holds the parameter fields; the gap's words are literal text)
-    text = f"{head} {m.text(_gap_text(gap, state.loss_history))}."
+    text = f"{head} {m.text(_gap_text(gap, state.loss_history, from_rows))}."
     advice = [] if reason == "callback" else _advice(m, reason, settings, state, ds)
     if advice:
         text += " To get closer: " + ", ".join(advice[:-1]) + (" or " if len(advice) > 1 else "") \

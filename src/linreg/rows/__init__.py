@@ -29,7 +29,7 @@ from .memory import MemoryRows
 from .sparse import SparseRows
 
 __all__ = ["Rows", "MemoryRows", "SparseRows", "SourceRows", "StatsRows", "AccumulatedRows", "as_rows",
-           "NoRowsError"]
+           "NoRowsError", "target_from_frame"]
 
 
 def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None,
@@ -64,3 +64,26 @@ def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None,
         return SparseRows(Xv, Y, w, single, feature_names, target_names_of(y))
     return MemoryRows(Xv, Y, w, single, feature_names, target_names_of(y))
 
+
+def target_from_frame(X, y):
+    """``fit(df, "price")``: a pandas or polars DataFrame and the name(s) of its target
+    column(s) become the other columns and the target, as for a Dask DataFrame (which
+    :func:`as_rows` splits where it lives)."""
+    from ..dask_support import is_dask_collection
+    from ..sources import is_source
+    names = [y] if isinstance(y, str) else y
+    if (not isinstance(names, (list, tuple)) or not names
+            or not all(isinstance(n, str) for n in names) or is_dask_collection(X)
+            or is_source(X) or not hasattr(X, "columns")):
+        return X, y
+    columns = [str(c) for c in X.columns]
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise ValueError(f"the target column {', '.join(map(repr, missing))} is not a column "
+                         f"of X (its columns: {', '.join(columns)})")
+    if len(set(names)) != len(names):
+        raise ValueError(f"the target columns {names!r} name a column more than once")
+    target = X[names[0]] if isinstance(y, str) else X[list(names)]
+    features = (X.drop(columns=list(names)) if type(X).__module__.startswith("pandas")
+                else X.drop(list(names)))
+    return features, target

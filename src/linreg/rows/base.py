@@ -77,6 +77,17 @@ class Rows(ABC):
             start += block[0].shape[0]
         return results
 
+    def moments(self):
+        """The :class:`~linreg.training_objective.ColumnMoments` of all rows (count, weight,
+        per-column means and ``Σ s (z − z̄)²`` of features and targets), checked like the
+        statistics: O(nnz) where the rows are in memory; elsewhere from :meth:`stats`."""
+        from ..training_objective import ColumnMoments
+        return ColumnMoments.from_stats(self.stats())
+
+    def stats_of(self, rows) -> SufficientStats:
+        """The statistics of the rows numbered ``rows`` (an index array; rows in memory)."""
+        raise NoRowsError("these rows cannot be selected by number; they must be in memory")
+
     def row_count(self) -> int | None:
         """The number of rows, when it is known without a pass over them (else None)."""
         return None

@@ -40,6 +40,29 @@ class MemoryRows(Rows):
             check_finite(self.X, "X", self.feature_names)
         return stats
 
+    def moments(self):
+        """Column means and variances in one compiled read of ``X`` (:mod:`linreg.passes`);
+        a non-finite value is named by row and column, a column whose squares overflow
+        is named too (as :meth:`stats` does)."""
+        from ..passes import dense_moments
+        from ..stats import check_representable_columns
+        from ..training_objective import ColumnMoments
+        from ..validation import check_finite
+        with np.errstate(over="ignore", invalid="ignore"):
+            n_w, mean_x, m2_x, mean_y, m2_y, cross = dense_moments(self.X, self.Y,
+                                                                   self.sample_weight)
+        moments = ColumnMoments(self.X.shape[0], n_w, mean_x, m2_x, mean_y, m2_y, cross)
+        if not moments.is_finite():
+            check_finite(self.X, "X", self.feature_names)
+        check_representable_columns(np.concatenate([mean_x, mean_y]),
+                                    np.concatenate([m2_x, m2_y]), self.n_features, n_w)
+        return moments
+
+    def stats_of(self, rows) -> SufficientStats:
+        from ..stats import sufficient_stats
+        w = self.sample_weight
+        return sufficient_stats(self.X[rows], self.Y[rows], None if w is None else w[rows])
+
     def row_count(self) -> int:
         return self.X.shape[0]
 

@@ -13,8 +13,8 @@ accuracy, at the cost of its own ``n`` numbers.
 
 ``blocks``/``map_blocks`` hand out dense blocks of at most :func:`dense_block_rows` rows (a
 few MB each: bounded memory), for what reads rows as dense arrays: the residual pass of
-``summary()``, the streamed QR and the stochastic solvers (which therefore cost O(n·d) per
-epoch on sparse rows, not O(nnz): compiled CSR kernels are not written yet).
+``summary()`` and the streamed QR.  The iterative solvers read the CSR arrays in place
+(:meth:`matrix`: :mod:`linreg.stochastic_sparse`, :mod:`linreg.passes`), at O(nnz) a pass.
 """
 
 from __future__ import annotations
@@ -88,13 +88,17 @@ def _weights(n: int, w):
     return np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
 
 
-def column_moments(X, w=None) -> tuple[float, np.ndarray, np.ndarray]:
-    """``(n_w, x̄, Σ s (x − x̄)²)`` per column in O(nnz), with the same cancellation rule as
-    :func:`sparse_stats` (columns far from zero are centred on their own dense values)."""
+def column_moments(X, w=None, Yc=None) -> tuple:
+    """``(n_w, x̄, Σ s (x − x̄)²)`` per column of canonical CSR ``X`` in one O(nnz) compiled
+    read (:func:`linreg.passes.csr_column_sums`), with the same cancellation rule as
+    :func:`sparse_stats` (columns far from zero are centred on their own dense values).
+    With ``Yc`` (n, k) (targets centred on their weighted means), also
+    ``Σ s (x − x̄)(y − ȳ)ᵀ`` (d, k), from the same read."""
+    from ..passes import csr_column_sums
     s = _weights(X.shape[0], w)
     n_w = float(s.sum())
-    mean = np.asarray(X.T @ s).ravel() / n_w
-    raw = np.asarray(X.multiply(X).T @ s).ravel()
+    total, raw, cross = csr_column_sums(X, w, Yc)
+    mean = total / n_w
     var = raw - n_w * mean**2
     for j in np.flatnonzero(n_w * mean**2 > RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(var, 0.0)):
         z = X[:, [j]].toarray().ravel() - mean[j]
@@ -102,6 +106,10 @@ def column_moments(X, w=None) -> tuple[float, np.ndarray, np.ndarray]:
         mean[j] += shift
         z -= shift
         var[j] = s @ z**2
+        if Yc is not None:
+            cross[j] = (z * s) @ Yc
+    if Yc is not None:
+        return n_w, mean, np.maximum(var, 0.0), cross
     return n_w, mean, np.maximum(var, 0.0)
 
 
@@ -165,6 +173,29 @@ class SparseRows(Rows):
 
     def matrix(self) -> tuple:
         return self.X, self.Y, self.sample_weight
+
+    def moments(self):
+        """Column means and variances in O(nnz) (:func:`column_moments`; the targets by the
+        dense pass), NaN/inf stored in ``X`` named by row and column."""
+        from ..stats import check_representable_columns
+        from ..training_objective import ColumnMoments
+        check_sparse_finite(self.X, "X", self.feature_names)
+        s = _weights(self.X.shape[0], self.sample_weight)
+        with np.errstate(over="ignore", invalid="ignore"):
+            n_w = float(s.sum())
+            mean_y = (s @ self.Y) / n_w
+            mean_y += (s @ (self.Y - mean_y)) / n_w      # one refinement: two-pass accuracy
+            Yc = self.Y - mean_y
+            m2_y = s @ (Yc * Yc)
+            # Σ s (x − x̄)(y − ȳ)ᵀ = Σ s x (y − ȳ)ᵀ, as Σ s (y − ȳ) = 0
+            n_w, mean_x, m2_x, cross = column_moments(self.X, self.sample_weight, Yc)
+        check_representable_columns(np.concatenate([mean_x, mean_y]),
+                                    np.concatenate([m2_x, m2_y]), self.n_features, n_w)
+        return ColumnMoments(self.X.shape[0], n_w, mean_x, m2_x, mean_y, m2_y, cross)
+
+    def stats_of(self, rows) -> SufficientStats:
+        w = self.sample_weight
+        return sparse_stats(self.X[rows], self.Y[rows], None if w is None else w[rows])
 
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         X, Y, w = self.X, self.Y, self.sample_weight

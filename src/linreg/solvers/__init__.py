@@ -99,14 +99,17 @@ def fitted_attributes(problem: Problem, solution, single: bool) -> dict:
     and gradient norm at its solution (one "iteration", stopped: "exact")."""
     from .. import objective
     coef, intercept = problem.design.to_original(solution.theta, solution.beta)
+    identification = problem.identification
     fitted = {**coefficient_attributes(coef, intercept, single, problem.design.fit_intercept),
-              "stats_": problem.stats, "rank_": problem.identification.rank_x,
+              "stats_": problem.stats,
+              "rank_": None if identification is None else identification.rank_x,
               "condition_number_": problem.condition_number,
               "n_refinement_passes_": solution.refinement_steps}
     if solution.training is not None:
         outcome = solution.training
         return {**fitted, **iterative.training_attributes(outcome.state, solution.settings,
-                                                          outcome.stop_reason)}
+                                                          outcome.stop_reason),
+                "training_path_": "rows" if problem.stats is None else "statistics"}
     ds, alpha = problem.ds, problem.alpha
     J = objective.loss_from_stats(ds, solution.theta, solution.beta, alpha)
     gw, gb = objective.gradient_from_stats(ds, solution.theta, solution.beta, alpha)

@@ -19,8 +19,8 @@ from ..stopping import divergence_warning, optimality_gap, stop_warning
 from ..stopping import warn as warn_stopping
 from .problem import Problem
 
-__all__ = ["solve", "training_settings", "report_function", "warm_start_params",
-           "training_attributes", "partial_fit_chunk"]
+__all__ = ["solve", "rows_problem", "prepare", "training_settings", "report_function",
+           "warm_start_params", "training_attributes", "partial_fit_chunk"]
 
 
 def training_settings(params: dict, solver: str) -> TrainingSettings:
@@ -76,14 +76,65 @@ def warm_start_params(coef, intercept, design: Design, fit_intercept: bool):
     return np.concatenate([theta.ravel(), beta if fit_intercept else np.zeros(k)])
 
 
+def rows_problem(rows, fit_intercept: bool, standardize: bool, alpha,
+                 positive: bool = False) -> Problem:
+    """The :class:`Problem` of an iterative fit from the rows (no statistics; see
+    :mod:`linreg.solvers.paths`): the column moments and the design from them."""
+    from ..penalty import alpha_per_target
+    moments = rows.moments()
+    design = moments.design(fit_intercept, standardize)
+    return Problem(None, design, None, alpha_per_target(alpha, moments.n_targets), rows, None,
+                   float("nan"), positive=bool(positive), moments=moments)
+
+
+def prepare(problem: Problem, params: dict, solver: str, coef=None, intercept=None,
+            checkpoint=None) -> Problem:
+    """Make ``problem`` ready for ``solver``: the design from the columns' means and
+    variances (:class:`~linreg.training_objective.ColumnMoments`, one O(nnz) pass for rows in
+    memory, else the statistics' diagonal) — the same design whichever path the fit takes,
+    so the same steps — the statistics in its coordinates, the training settings, the
+    callback's report, and the warm start from ``coef``/``intercept`` (None: zeros)."""
+    from ..training_objective import ColumnMoments
+    if problem.moments is None:
+        problem.moments = (problem.rows.moments() if problem.rows.matrix() is not None
+                           else ColumnMoments.from_stats(problem.stats))
+    fit_intercept = bool(params["fit_intercept"])
+    problem.design = problem.moments.design(fit_intercept, bool(params["standardize"]))
+    if problem.stats is not None:
+        problem.ds = problem.design.apply(problem.stats)
+    k = problem.moments.n_targets
+    problem.training = training_settings(params, solver)
+    problem.seed, problem.checkpoint = params["random_state"], checkpoint
+    problem.report = report_function(problem.design, k, k == 1, fit_intercept)
+    if coef is not None:
+        problem.init = warm_start_params(coef, intercept, problem.design, fit_intercept)
+    return problem
+
+
+def _gap(problem: Problem, theta, beta, outcome):
+    """The optimality gap (:func:`linreg.stopping.optimality_gap`) of the fit: from the
+    statistics, built now for a fit from the rows when they cost no more than its training
+    did (:func:`linreg.solvers.paths.gap_affordable`), else None."""
+    from .paths import gap_affordable
+    ds, stats = problem.ds, problem.stats
+    if ds is None:
+        X, Y, _ = problem.rows.matrix()
+        if not gap_affordable(X, Y.shape[1], outcome.state.epoch, problem.training.solver):
+            return None
+        stats = problem.rows.stats()
+        ds = problem.design.apply(stats)
+    return optimality_gap(ds, problem.design, theta, beta, problem.alpha, int(stats.n_rows),
+                          problem.training.positive)
+
+
 def solve(problem: Problem) -> Solution:
     """Train from ``problem.init`` (zeros by default) with ``problem.training``; warn when
     the fit stopped short (with how far it is from the optimum of all the rows, as
-    ``summary()`` measures it) or diverged on the way."""
+    ``summary()`` measures it, where that is affordable) or diverged on the way."""
     settings: TrainingSettings = problem.training
-    d, _ = problem.ds.cross.shape
+    d = problem.design.shift.shape[0]
     if settings.solver == "minibatch":
-        n = int(problem.stats.n_rows)
+        n = int(problem.moments.n_rows)
         n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
         if settings.batch_size > n_train:
             raise ValueError(f"batch_size={settings.batch_size} is larger than the number of "
@@ -91,13 +142,13 @@ def solve(problem: Problem) -> Solution:
                              f"and {n_train}")
     if problem.checkpoint is not None:
         problem.checkpoint.fingerprint = checkpoint_fingerprint(
-            settings, problem.stats, problem.design, problem.seed)
+            settings, problem.moments, problem.design, problem.seed)
     outcome = fit_iterative(problem, settings, problem.seed, problem.init, problem.report,
                             checkpoint=problem.checkpoint)
     warn_stopping(divergence_warning(settings, outcome.state))
-    gap = optimality_gap(problem.ds, problem.design, outcome.theta, outcome.beta,
-                         problem.alpha, int(problem.stats.n_rows), settings.positive)
-    warn_stopping(stop_warning(outcome.stop_reason, settings, outcome.state, gap, problem.ds))
+    gap = _gap(problem, outcome.theta, outcome.beta, outcome)
+    warn_stopping(stop_warning(outcome.stop_reason, settings, outcome.state, gap, problem.ds,
+                               from_rows=problem.stats is None))
     return Solution(outcome.theta, outcome.beta, d, training=outcome, settings=settings)
 
 
@@ -111,6 +162,8 @@ def training_attributes(state, settings: TrainingSettings, stop_reason: str) -> 
         "grad_norm_history_": np.asarray(state.grad_norm_history, dtype=np.float64),
         "learning_rate_history_": np.asarray(state.learning_rate_history, dtype=np.float64),
         "validation_loss_history_": np.asarray(state.validation_loss_history, dtype=np.float64),
+        "progressive_loss_history_": np.asarray(state.progressive_loss_history,
+                                                dtype=np.float64),
         # η₀ after the halvings that undid divergences (each exact: a power of two), but not
         # those of the plateau schedule, which belong to the final rate
         "learning_rate_": float(np.ldexp(state.first_learning_rate, -state.divergences)),
@@ -121,41 +174,62 @@ def training_attributes(state, settings: TrainingSettings, stop_reason: str) -> 
 
 
 def partial_fit_chunk(state, stats, params: dict, X, Y, sample_weight, single: bool) -> dict:
-    """One stochastic epoch over a chunk of rows (``partial_fit``), continuing ``state``
-    (None: the first chunk, which fixes the design from its rows); ``stats`` are those of
-    the rows before (None for the first chunk).  Returns the model's new attributes
-    (``coef``/``intercept`` in original units, ``stats_``, ``rank_``, ``condition_number_``,
-    the training attributes).  Warns once, on the call that exhausts the learning rate."""
+    """One stochastic epoch over a chunk of rows (``partial_fit``; ``X`` dense or a canonical
+    CSR matrix), continuing ``state`` (None: the first chunk, which fixes the design from
+    its columns' means and variances, and the path: :func:`linreg.solvers.paths.partial_fit_path`).
+
+    On the statistics path ``stats`` are those of the rows before (None for the first chunk):
+    the chunk's are merged in, and ``loss_history_`` gets ``J`` of all rows seen so far.  On
+    the rows path (a continued model whose ``stats`` are None, or a first chunk too wide for
+    them) no d × d matrix is formed: ``loss_history_`` gets ``J`` of this chunk, after its
+    epoch, from one pass over it.  Returns the model's new attributes (``coef``/``intercept``
+    in original units, ``stats_``, ``rank_``, ``condition_number_``, ``training_path_``, the
+    training attributes).  Warns once, on the call that exhausts the learning rate."""
     from ..closed_form import condition_number
     from ..descent import learning_rate_exhausted, new_state, partial_fit_epoch
     from ..rank import identify_stats
-    from ..stats import sufficient_stats
-    chunk = sufficient_stats(X, Y, sample_weight)
-    d, k = chunk.n_features, chunk.n_targets
+    from ..rows import MemoryRows, SparseRows
+    from ..training_objective import RowObjective, StatsObjective
+    from .paths import partial_fit_path
+    rows = (SparseRows if hasattr(X, "indptr") else MemoryRows)(X, Y, sample_weight)
+    chunk_moments = rows.moments()
+    k = Y.shape[1]
     if state is None:
-        stats = chunk
-        design = Design.from_stats(chunk, params["fit_intercept"], params["standardize"])
-        state = new_state(design, d, k, params["random_state"])
+        path = partial_fit_path(rows.matrix()[0], k)
+        design = chunk_moments.design(params["fit_intercept"], params["standardize"])
+        state = new_state(design, X.shape[1], k, params["random_state"])
     else:
         if k != state.n_targets:
             raise ValueError(f"y has {k} target(s); the model was fitted with {state.n_targets}")
-        stats = stats.merge(chunk)
+        path = "rows" if stats is None else "statistics"
+    alpha = float(params["alpha"])
+    if path == "statistics":
+        chunk = rows.stats()
+        stats = chunk if stats is None else stats.merge(chunk)
+        loss_objective = StatsObjective(state.design.apply(stats), alpha)
+    else:
+        loss_objective = RowObjective(rows.X, Y, sample_weight, np.arange(X.shape[0]),
+                                      state.design, alpha)
     settings = training_settings(params, params["solver"])
     report = report_function(state.design, k, single, params["fit_intercept"])
     exhausted_before = learning_rate_exhausted(settings, state)
-    stop_reason, _ = partial_fit_epoch(state, settings, stats, X, Y, sample_weight, report)
-    alpha = float(params["alpha"])
-    ds = state.design.apply(stats)
-    identification = identify_stats(stats, params["fit_intercept"])
+    stop_reason, _ = partial_fit_epoch(state, settings, loss_objective, chunk_moments, rows.X,
+                                       Y, sample_weight, report)
     theta, beta = state.theta_beta()
     coef, intercept = state.design.to_original(theta, beta)
     warn_stopping(divergence_warning(settings, state))
+    attributes = {"coef": coef, "intercept": intercept, "stats_": stats, "rank_": None,
+                  "condition_number_": float("nan"), "training_path_": path}
+    ds = None
+    if stats is not None:
+        ds = state.design.apply(stats)
+        identification = identify_stats(stats, params["fit_intercept"])
+        attributes["rank_"] = identification.rank_x
+        attributes["condition_number_"] = (identification.condition_number if alpha == 0
+                                           else condition_number(ds, alpha))
     if stop_reason == "learning_rate_exhausted" and not exhausted_before:
         # said once, on the call that exhausted the rate (later calls take tiny steps)
-        gap = optimality_gap(ds, state.design, theta, beta, alpha, int(stats.n_rows))
-        warn_stopping(stop_warning(stop_reason, settings, state, gap))
-    return {"coef": coef, "intercept": intercept, "stats_": stats,
-            "rank_": identification.rank_x,
-            "condition_number_": (identification.condition_number if alpha == 0
-                                  else condition_number(ds, alpha)),
-            **training_attributes(state, settings, stop_reason)}
+        gap = (None if ds is None else
+               optimality_gap(ds, state.design, theta, beta, alpha, int(stats.n_rows)))
+        warn_stopping(stop_warning(stop_reason, settings, state, gap, from_rows=ds is None))
+    return {**attributes, **training_attributes(state, settings, stop_reason)}

@@ -16,19 +16,24 @@ __all__ = ["Problem", "make_problem"]
 @dataclass
 class Problem:
     """What a solver gets: the statistics, the design, the rank decision and the rows
-    (:class:`linreg.rows.Rows`: in memory, in files, on Dask, or only their statistics),
-    and, for the iterative solvers, how to train (``training``: a
-    :class:`linreg.descent.TrainingSettings`; ``seed``, ``init`` the starting parameters
-    ``[θ.ravel(), β]`` or None, ``report`` ``params -> (coef, intercept)`` in original units
-    for the callback, ``checkpoint`` a :class:`linreg.checkpoint.Checkpoint` or None)."""
+    (:class:`linreg.rows.Rows`: in memory, in files, on Dask, or only their statistics);
+    for the iterative solvers also the columns' means and variances (``moments``: a
+    :class:`linreg.training_objective.ColumnMoments`, from which their design comes) and how
+    to train (``training``: a :class:`linreg.descent.TrainingSettings`; ``seed``, ``init``
+    the starting parameters ``[θ.ravel(), β]`` or None, ``report`` ``params -> (coef,
+    intercept)`` in original units for the callback, ``checkpoint`` a
+    :class:`linreg.checkpoint.Checkpoint` or None).
 
-    stats: SufficientStats
+    An iterative fit from the rows (:mod:`linreg.solvers.paths`) has no statistics:
+    ``stats``, ``ds`` and ``identification`` are then None and ``condition_number`` NaN."""
+
+    stats: SufficientStats | None
     design: Design
-    ds: DesignStats
+    ds: DesignStats | None
     alpha: object              # a float, or one per target (an array of shape (k,))
     rows: Rows
     #: the rank decision (linreg.rank.identify) every solver, the warning and rank_ share
-    identification: Identification
+    identification: Identification | None
     #: 2-norm condition number of the (penalized) equilibrated design
     condition_number: float = 1.0
     training: object = None
@@ -38,6 +43,8 @@ class Problem:
     checkpoint: object = None
     #: non-negative coefficients (positive=True): the closed form is linreg.solvers.nnls
     positive: bool = False
+    #: the iterative solvers' column moments (linreg.training_objective.ColumnMoments)
+    moments: object = None
 
 
 def make_problem(stats: SufficientStats, rows: Rows, fit_intercept: bool, standardize: bool,

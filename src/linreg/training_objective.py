@@ -1,0 +1,203 @@
+"""The training objective as the iterative solvers see it, from either of two places:
+
+* :class:`StatsObjective` — from the sufficient statistics (:class:`linreg.design.DesignStats`):
+  ``J``, ``∇J`` in O(d²k) each and the curvature ``L = λ_max(H)`` from one eigenvalue problem
+  of size d, once the O(n·d²) pass that builds them has been paid;
+* :class:`RowObjective` — from the rows themselves: ``J`` and ``∇J`` together in one compiled
+  pass of O(nnz·k) (:func:`linreg.passes.residual_pass`), the curvature ``L`` by Lanczos
+  iterations on the Hessian applied matrix-free (each product one pass).
+
+and what both take from the columns' means and variances alone (:class:`ColumnMoments`,
+O(nnz) and mergeable): the design (centring and scaling), the Hessian's diagonal, the mean
+one-sample curvature and the targets' spread — everything the stochastic solvers' automatic
+step needs besides the largest row norm.  :mod:`linreg.descent` trains on either; which one a
+fit uses is a matter of cost (:mod:`linreg.solvers.paths`), not of results: the two give the
+same values to rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import objective
+from .design import Design, DesignStats
+from .passes import residual_pass
+from .penalty import l2_penalty
+
+__all__ = ["ColumnMoments", "StatsObjective", "RowObjective", "LANCZOS_TOL",
+           "DENSE_HESSIAN_MAX_SIZE"]
+
+#: the relative accuracy asked of Lanczos (ARPACK) for ``λ_max(H)`` from the rows
+LANCZOS_TOL = 1e-6
+#: up to this many parameters per target the Hessian is formed from that many products
+#: and its eigenvalues computed exactly, instead of Lanczos
+DENSE_HESSIAN_MAX_SIZE = 24
+
+
+@dataclass(frozen=True)
+class ColumnMoments:
+    """Row count, total weight, and per column the weighted mean and ``m2 = Σ s (x − x̄)²``
+    of the features (``mean_x``, ``m2_x``, shape (d,)) and targets (``mean_y``, ``m2_y``,
+    shape (k,)): the Gram matrix's diagonal without the Gram matrix."""
+
+    n_rows: int
+    weight_sum: float
+    mean_x: np.ndarray
+    m2_x: np.ndarray
+    mean_y: np.ndarray
+    m2_y: np.ndarray
+    #: ``Σ s (x − x̄)(y − ȳ)ᵀ`` (d, k), or None: what gives ``J`` and ``∇J`` at zero
+    cross: np.ndarray | None = None
+
+    @property
+    def n_targets(self) -> int:
+        return self.mean_y.shape[0]
+
+    @classmethod
+    def from_stats(cls, stats) -> "ColumnMoments":
+        """The moments the :class:`~linreg.stats.SufficientStats` hold (their diagonal)."""
+        diag = np.diag(stats.comoment)
+        d = stats.n_features
+        return cls(int(stats.n_rows), float(stats.weight_sum), stats.mean_x.copy(),
+                   diag[:d].copy(), stats.mean_y.copy(), diag[d:].copy(), stats.cross.copy())
+
+    def design(self, fit_intercept: bool, standardize: bool) -> Design:
+        """:meth:`linreg.design.Design.from_moments` of these moments."""
+        return Design.from_moments(self.weight_sum, self.mean_x, self.m2_x, fit_intercept,
+                                   standardize)
+
+    def curvature_diagonal(self, design: Design, alpha: float) -> np.ndarray:
+        """The Hessian's diagonal for ``θ``: ``(1/n_w) Σ s x̃_j² + α`` per column (``G_jj/n_w +
+        x̃̄_j² + α``, as :func:`linreg.objective.hessian_from_stats` has it)."""
+        centre = (self.mean_x - design.shift) / design.scale
+        return self.m2_x / design.scale**2 / self.weight_sum + centre**2 + alpha
+
+    def mean_curvature(self, design: Design) -> float:
+        """``(1/n_w) Σ s_i (‖x̃_i‖² + 1)`` (``+1`` only with an intercept): the trace of the
+        Hessian's data part, which bounds its largest eigenvalue."""
+        return float(np.sum(self.curvature_diagonal(design, 0.0)) + design.fit_intercept)
+
+    def target_spread(self) -> float:
+        """``√(Σ_c m2_y,c / (n_w k))``: the targets' standard deviation (1 when it is 0)."""
+        spread = float(np.sqrt(np.sum(self.m2_y) / self.weight_sum / max(self.n_targets, 1)))
+        return spread if spread > 0 else 1.0
+
+    def value_at_zero(self, design: Design) -> tuple[float, np.ndarray, np.ndarray]:
+        """``(J, ∇_θ J, ∇_β J)`` at ``θ = 0``, ``β = 0`` (where every fit starts) from the
+        moments alone: ``J = Σ s ‖y‖²/(2 n_w)``, ``∇_θ J = −Σ s x̃ yᵀ/n_w`` with
+        ``Σ s (x − shift) yᵀ = c + n_w (x̄ − shift) ȳᵀ``, ``∇_β J = −ȳ`` — so a fit from the
+        rows needs no pass for its starting point."""
+        n_w = self.weight_sum
+        J = float(np.sum(self.m2_y + n_w * self.mean_y**2) / (2.0 * n_w))
+        centred = self.cross + n_w * np.outer(self.mean_x - design.shift, self.mean_y)
+        return J, -centred / design.scale[:, None] / n_w, -self.mean_y.copy()
+
+    def is_finite(self) -> bool:
+        return bool(np.isfinite(self.weight_sum) and all(np.isfinite(a).all() for a in (
+            self.mean_x, self.m2_x, self.mean_y, self.m2_y)))
+
+
+class StatsObjective:
+    """``J``, ``∇J`` and ``L`` from the statistics in design coordinates ``ds``."""
+
+    def __init__(self, ds: DesignStats, alpha: float):
+        self.ds, self.alpha = ds, alpha
+
+    def loss(self, theta, beta) -> float:
+        return objective.loss_from_stats(self.ds, theta, beta, self.alpha)
+
+    def gradient(self, theta, beta):
+        return objective.gradient_from_stats(self.ds, theta, beta, self.alpha)
+
+    def lipschitz(self) -> float:
+        return objective.lipschitz_constant(self.ds, self.alpha)
+
+
+class RowObjective:
+    """``J`` and ``∇J`` over the rows ``X[rows]`` (dense, or CSR read in place) in the
+    coordinates of ``design``, one pass for both (the last parameters' values are kept, so
+    the loss and then the gradient at the same point cost one pass).
+
+    ``sample_weight`` is indexed by row of ``X`` (None: unit weights); ``alpha`` a float."""
+
+    def __init__(self, X, Y, sample_weight, rows, design: Design, alpha: float):
+        self.X, self.Y = X, np.ascontiguousarray(Y, dtype=np.float64)
+        self.rows = np.ascontiguousarray(rows, dtype=np.int64)
+        if sample_weight is None:
+            self.s = np.empty(0)
+            self.weight_sum = float(self.rows.shape[0])
+        else:
+            self.s = np.ascontiguousarray(sample_weight, dtype=np.float64)
+            self.weight_sum = float(self.s[self.rows].sum())
+        self.design, self.alpha = design, float(alpha)
+        self.shift = np.ascontiguousarray(design.shift, dtype=np.float64)
+        self.inv_scale = np.ascontiguousarray(1.0 / design.scale, dtype=np.float64)
+        self._point = None
+        self._value = None
+        #: passes over the rows made so far (for the cost model's tests and the benchmarks)
+        self.passes = 0
+
+    def _pass(self, theta, beta, targets: bool = True):
+        self.passes += 1
+        return residual_pass(self.X, self.Y, self.s, self.rows, self.shift, self.inv_scale,
+                             theta, beta, targets)
+
+    def _evaluate(self, theta, beta):
+        point = self._point
+        if point is None or not (np.array_equal(point[0], theta) and np.array_equal(point[1], beta)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                total, g, rsum = self._pass(theta, beta)
+                n_w = self.weight_sum
+                J = total / (2.0 * n_w) + l2_penalty(theta, self.alpha)
+                gw = g / n_w + self.alpha * theta
+                gb = rsum / n_w
+            self._point = (np.array(theta, copy=True), np.array(beta, copy=True))
+            self._value = (float(J), gw, gb)
+        return self._value
+
+    def remember(self, theta, beta, value: tuple) -> None:
+        """Take ``value = (J, ∇_θ J, ∇_β J)`` at ``(θ, β)`` as known (no pass for that point)."""
+        self._point = (np.array(theta, copy=True), np.array(beta, copy=True))
+        self._value = (float(value[0]), np.asarray(value[1], dtype=np.float64),
+                       np.asarray(value[2], dtype=np.float64))
+
+    def loss(self, theta, beta) -> float:
+        """``J = 1/(2 n_w) Σ s ‖x̃ᵀθ + β − y‖² + (α/2)‖θ‖²``."""
+        return self._evaluate(theta, beta)[0]
+
+    def gradient(self, theta, beta):
+        """``(∇_θ J, ∇_β J)`` as :func:`linreg.objective.gradient` on the design's rows."""
+        _, gw, gb = self._evaluate(theta, beta)
+        return gw.copy(), gb.copy()
+
+    def hessian_product(self, v: np.ndarray) -> np.ndarray:
+        """``H v`` for one target: ``v = [v_θ (d,), v_β]`` (``v_β`` only with an intercept),
+        from one pass with the targets taken as zero (``∇J(v) = H v`` then)."""
+        d = self.shift.shape[0]
+        fi = self.design.fit_intercept
+        theta = np.ascontiguousarray(v[:d], dtype=np.float64).reshape(d, 1)
+        beta = np.array([v[d] if fi else 0.0])
+        _, g, rsum = self._pass(theta, beta, targets=False)
+        out = g[:, 0] / self.weight_sum + self.alpha * theta[:, 0]
+        return np.concatenate([out, rsum / self.weight_sum]) if fi else out
+
+    def lipschitz(self) -> float:
+        """``L = λ_max(H)`` from the rows: the Hessian formed from ``m`` products when it has
+        ``m ≤ DENSE_HESSIAN_MAX_SIZE`` rows, else Lanczos (``scipy.sparse.linalg.eigsh``,
+        relative accuracy ``LANCZOS_TOL``); each product one pass.  Never below the smallest
+        normal float (as :func:`linreg.objective.lipschitz_constant`)."""
+        from scipy.sparse.linalg import LinearOperator, eigsh
+        m = self.shift.shape[0] + int(self.design.fit_intercept)
+        tiny = np.finfo(np.float64).tiny
+        if m == 0:
+            return 1.0
+        if m <= DENSE_HESSIAN_MAX_SIZE:
+            H = np.column_stack([self.hessian_product(e) for e in np.eye(m)])
+            return float(max(np.linalg.eigvalsh((H + H.T) / 2)[-1], tiny))
+        op = LinearOperator((m, m), matvec=self.hessian_product, dtype=np.float64)
+        start = np.full(m, 1.0 / np.sqrt(m))     # a fixed start: the same L on every run
+        value = eigsh(op, k=1, which="LA", tol=LANCZOS_TOL, v0=start,
+                      return_eigenvectors=False)[0]
+        return float(max(value, tiny))
