@@ -406,3 +406,22 @@ def test_stateful_transforms_streamed_equal_memory(penguins, tmp_path, chunk_row
     streamed.save(model_path)
     new = penguins.dropna().iloc[::3]
     close(load(model_path).predict(new), memory.predict(new), 1e-9)
+
+
+def test_partial_fit_and_merge_of_tables(penguins):
+    """partial_fit reads numbers only: a table is refused with what to do; two table fits
+    merge when their designs have the same columns (then exactly), else clearly not."""
+    data = penguins.dropna().reset_index(drop=True)
+    formula = "body_mass_g ~ species + flipper_length_mm"
+    with pytest.raises(ValueError, match="partial_fit takes chunks of numbers"):
+        LinearRegression(formula=formula).partial_fit(data, None)
+    with pytest.raises(ValueError, match="partial_fit takes chunks of numbers"):
+        LinearRegression().partial_fit(data.drop(columns="body_mass_g"), data.body_mass_g)
+    shuffled = data.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    a = LinearRegression(formula=formula).fit(shuffled.iloc[:150])
+    b = LinearRegression(formula=formula).fit(shuffled.iloc[150:])
+    whole = LinearRegression(formula=formula).fit(data)
+    close(a.merge(b).coef_, whole.coef_, 1e-10)
+    other = LinearRegression(formula=formula).fit(data[data.species != "Gentoo"])
+    with pytest.raises(ValueError, match="designs differ"):
+        LinearRegression(formula=formula).fit(data).merge(other)

@@ -11,29 +11,29 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import objective
 from .checkpoint import Checkpoint
 from .exceptions import RankDeficiencyWarning, warn_user
-from .incremental import check_mergeable
+from .incremental import IncrementalMixin
 from .params import check_params
 from .penalty import is_penalized
 from .rank import rank_deficiency_message
 from .results_api import ResultsMixin
-from .rows import (AccumulatedRows, MemoryRows, Rows, SparseRows, StatsRows, as_rows,
+from .rows import (MemoryRows, Rows, SparseRows, as_rows,
                    target_from_frame)
 from .rows.dask import DaskRows
 from .solvers import (ITERATIVE_SOLVERS, SOLVERS, choose, coefficient_attributes,
                       fitted_attributes, make_problem)
-from .solvers.iterative import partial_fit_chunk, prepare, rows_problem
+from .solvers.iterative import prepare, rows_problem
 from .solvers import paths as training_paths
 from .rows.sparse import SPARSE_FORMATS, as_csr, check_finite_X
 from .rows.table import predict_table, table_rows
 from .solvers import lsqr
-from .stats import SufficientStats, representative_point
+from .stats import SufficientStats
 from .validation import check_finite, check_sample_weight, coefficient_names
 
 __all__ = ["LinearRegression", "load"]
 
 
 
-class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
+class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstimator):
     """Linear regression ``ŷ = Xw + b`` by closed form or gradient descent.
 
     Every solver minimises the same objective::
@@ -418,96 +418,6 @@ class LinearRegression(ResultsMixin, RegressorMixin, BaseEstimator):
         for name, value in coefficient_attributes(coef, intercept, single,
                                                   self.fit_intercept).items():
             setattr(self, name, value)
-
-    def _partial_fit_stochastic(self, X, y, sample_weight):
-        """One epoch of ``"sgd"``/``"minibatch"`` over these rows (in a random order when
-        ``shuffle``), continuing the optimizer state, counters and random generator of the
-        previous ``fit``/``partial_fit``.  The first call fixes the design (centring and
-        scaling) from its rows.  ``loss_history_`` gets ``J`` of all rows seen so far."""
-        self.check_params()
-        state = getattr(self, "training_state_", None)
-        # continue only what an iterative fit left (a later closed-form fit supersedes it)
-        if getattr(self, "solver_", None) not in ITERATIVE_SOLVERS:
-            state = None
-        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=state is None)
-        if state is not None:
-            single = np.ndim(self.coef_) == 1
-        if hasattr(X, "tocsr"):
-            X = as_csr(X)
-        chunk = partial_fit_chunk(state, None if state is None else self.stats_,
-                                  self.get_params(), X, Y, sw, single)
-        self.solver_ = self.solver
-        self._set_coefficients(chunk.pop("coef"), chunk.pop("intercept"), single)
-        for name, value in chunk.items():
-            setattr(self, name, value)
-        return self
-
-    # ------------------------------------------------------------------ incremental
-    def partial_fit(self, X, y, sample_weight=None):
-        """Fit on one more chunk of rows; returns ``self``.
-
-        With ``solver`` ``"sgd"`` or ``"minibatch"``: more stochastic steps on this chunk.
-        Otherwise exact accumulation: the chunk's :class:`~linreg.stats.SufficientStats` are
-        merged into ``stats_`` and the model is re-solved from them, so after any sequence of
-        chunks ``coef_`` equals the batch fit on their concatenation.  ``"qr"`` also keeps one
-        triangular factor of all rows so far (updated chunk by chunk, TSQR), and solves from
-        it, without the refinement a fit on re-readable rows makes: it warns
-        (:class:`~linreg.exceptions.IllConditionedWarning`, with the estimated loss) when the
-        solution may have fewer than 9 correct digits.  ``"auto"`` here has only the
-        statistics, so it solves the normal equations and warns, with the estimated loss,
-        whenever the condition number says ``"qr"`` would keep more digits
-        (``κ² > 1e6``).  A model already fitted with :meth:`fit` continues from that fit's
-        statistics.
-        """
-        if self.solver in ("sgd", "minibatch"):
-            return self._partial_fit_stochastic(X, y, sample_weight)
-        self.check_params()
-        first = not isinstance(getattr(self, "stats_", None), SufficientStats)
-        X, Y, single, sw = self._validate_training_data(X, y, sample_weight, reset=first)
-        with_factor = self.solver == "qr"
-        accumulated = getattr(self, "_training_rows", None)
-        if first:
-            # all chunks are accumulated around one point K fixed by the first chunk
-            accumulated = AccumulatedRows(representative_point(X, Y),
-                                          SufficientStats.empty(X.shape[1], Y.shape[1]),
-                                          single_target=single)
-        else:
-            if Y.shape[1] != self.stats_.n_targets:
-                raise ValueError(f"y has {Y.shape[1]} target(s); the model was fitted "
-                                 f"with {self.stats_.n_targets}")
-            if not isinstance(accumulated, AccumulatedRows):
-                accumulated = AccumulatedRows.continuing(self.stats_, accumulated, with_factor,
-                                                         np.ndim(self.coef_) == 1)
-        accumulated = accumulated.add(X, Y, sw, with_factor)
-        self._fit_problem(accumulated.stats(), accumulated)
-        return self
-
-    def merge(self, other: "LinearRegression") -> "LinearRegression":
-        """Combine with a model fitted on other (disjoint) rows: the exact joint fit.
-
-        The two models' statistics are merged (Chan et al.'s update) and the model is
-        re-solved from them, so the result equals the batch fit on both data sets together.
-        Both must be fitted, with the same parameters, features and number of targets.
-        Modifies and returns ``self``.
-        """
-        check_mergeable(self, other)
-        return self.solve_from_stats(self.stats_.merge(other.stats_), np.ndim(self.coef_) == 1)
-
-    def solve_from_stats(self, stats: SufficientStats, single_target: bool = True):
-        """Fit from the sufficient statistics alone, with no rows: the exact solution of
-        every closed-form solver (``"qr"`` needs the rows) and the full-batch descent of
-        ``"gd"``.  What :meth:`merge` and the plots' optimum use; returns ``self``.
-
-        ``single_target``: report ``coef_`` 1-D (one target).  :meth:`summary` then needs
-        the rows passed to it.
-        """
-        self.check_params()
-        if not isinstance(stats, SufficientStats):
-            raise ValueError(f"stats must be linreg.stats.SufficientStats, not {type(stats).__name__}")
-        if not hasattr(self, "n_features_in_"):
-            self.n_features_in_ = stats.n_features
-        self._fit_problem(stats, StatsRows(stats, single_target))
-        return self
 
     # ------------------------------------------------------------------ use
     def predict(self, X, interval=None, level=0.95):
