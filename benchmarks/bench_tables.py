@@ -84,14 +84,17 @@ def measure(code: str) -> tuple[float, float]:
             int(out.split("VMHWM")[-1].split()[0]) * 1024 / 1e6)
 
 
-def command_seconds(args: list) -> float:
-    """Wall seconds of the command line ``linreg ARGS`` (a fresh interpreter, imports included)."""
+def process_seconds(args: list) -> float:
+    """Wall seconds of ``python ARGS`` (a fresh interpreter, imports included), best of two."""
     import time
     env = {**os.environ, "PYTHONPATH": SRC}
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "linreg", *args], check=True, env=env,
-                   capture_output=True, text=True)
-    return time.perf_counter() - t0
+    best = float("inf")
+    for _ in range(2):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, *args], check=True, env=env, capture_output=True,
+                       text=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def main(quick: bool) -> None:
@@ -110,8 +113,9 @@ def main(quick: bool) -> None:
         mem, (t_ours, model) = peak_extra_memory(
             lambda df=df: timed(lambda: LinearRegression(formula=FORMULA, missing="drop").fit(df)))
         dense = df.dropna().shape[0] * (len(model.coef_) + 1) * 8 / 1e6
+        t_summary, _ = timed(model.summary)
         row = [f"{n:,}", f"{len(model.coef_) + 1}", f"{t_ours:.2f}", f"{mem / 1e6:.0f}",
-               f"{dense:.0f}"]
+               f"{dense:.0f}", f"{t_summary:.2f}"]
         if with_peer:
             peer_mem, (t_peer, ref) = peak_extra_memory(
                 lambda df=df: timed(lambda: smf.ols(FORMULA, df).fit()))
@@ -125,8 +129,8 @@ def main(quick: bool) -> None:
             row += ["(not run)", "", "", ""]
         rows.append(row)
     table(f"In memory, from a pandas DataFrame (`{FORMULA[:40]}…`, rows with a missing value "
-          "dropped)", ["rows", "parameters", "linreg s", "linreg extra MB",
-                       "dense design MB", "statsmodels s", "statsmodels extra MB",
+          "dropped)", ["rows", "parameters", "linreg fit s", "linreg extra MB",
+                       "dense design MB", "linreg summary() s", "statsmodels fit s", "statsmodels extra MB",
                        "speed-up", "max |Δ params| / s.e."], rows)
 
     t_read_fit, m_read_fit = measure(f"""
@@ -141,7 +145,15 @@ def main(quick: bool) -> None:
         LinearRegression(formula={FORMULA!r}, missing="drop").fit(
             sources.parquet({path!r}, target=None, chunk_rows=100_000))
     """)
-    t_cli = command_seconds(["fit", path, "--formula", FORMULA, "--missing", "drop", "--quiet"])
+    # end to end, as a user runs them: a whole process each, imports included
+    t_cli = process_seconds(["-m", "linreg", "fit", path, "--formula", FORMULA, "--missing",
+                             "drop", "--quiet"])
+    t_script = process_seconds(["-c", textwrap.dedent(f"""
+        import pyarrow.parquet
+        from linreg import LinearRegression
+        df = pyarrow.parquet.read_table({path!r}).to_pandas()
+        LinearRegression(formula={FORMULA!r}, missing="drop").fit(df)
+    """)])
     table(f"From a Parquet file of {n_big:,} rows ({os.path.getsize(path) / 1e6:.0f} MB), each in "
           "a fresh interpreter (peak RSS of the whole process)",
           ["how", "seconds", "peak RSS (MB)"],
@@ -150,8 +162,10 @@ def main(quick: bool) -> None:
             f"({t_whole / t_read_fit:.2f}×)", f"{m_whole:.0f}"],
            ["the source streamed, `chunk_rows=100_000`", f"{t_stream:.2f} "
             f"({t_stream / t_read_fit:.2f}×)", f"{m_stream:.0f}"],
-           ["`linreg fit FILE --formula … --missing drop` (whole command, imports included)",
-            f"{t_cli:.2f} ({t_cli / t_read_fit:.2f}×)", ""]])
+           ["a script: pyarrow read + in-memory fit (whole process, imports included)",
+            f"{t_script:.2f}", ""],
+           ["`linreg fit FILE --formula … --missing drop` (whole command: also the training "
+            "R², RMSE, MAE)", f"{t_cli:.2f} ({t_cli / t_script:.2f}× the script)", ""]])
 
 
 if __name__ == "__main__":

@@ -425,3 +425,20 @@ def test_partial_fit_and_merge_of_tables(penguins):
     other = LinearRegression(formula=formula).fit(data[data.species != "Gentoo"])
     with pytest.raises(ValueError, match="designs differ"):
         LinearRegression(formula=formula).fit(data).merge(other)
+
+
+@pytest.mark.parametrize("cov_type", ["HC0", "HC3"])
+def test_robust_summary_of_tables_equals_statsmodels(penguins, cov_type):
+    """The residual pass reads a table's design as sparse blocks (one entry per categorical
+    term a row): its robust covariances equal statsmodels' on the dense design, weighted too."""
+    data = penguins.dropna().reset_index(drop=True)
+    formula = "body_mass_g ~ flipper_length_mm + species * sex + island:bill_depth_mm"
+    model = LinearRegression(formula=formula).fit(data)
+    reference = smf.ols(formula, data).fit(cov_type=cov_type)
+    close(model.summary(cov_type=cov_type).bse, reference.bse, 1e-8)
+    close(model.summary(cov_type=cov_type).leverage, reference.get_influence().hat_matrix_diag,
+          1e-8)
+    w = np.random.default_rng(4).uniform(0.5, 2.0, len(data))
+    weighted = LinearRegression(formula=formula).fit(data, sample_weight=w)
+    close(weighted.summary(cov_type=cov_type).bse,
+          smf.wls(formula, data, weights=w).fit(cov_type=cov_type).bse, 1e-8)

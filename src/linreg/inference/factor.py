@@ -156,6 +156,16 @@ class GramFactor:
         U += self.T_phi[0]
         return U
 
+    def whiten_sparse(self, X) -> np.ndarray:
+        """:meth:`whiten` of the rows of a sparse ``X`` (m, d), uncentred: ``X T − shift T``,
+        one sparse product (O(entries × r')) and one row subtracted."""
+        T = self.T_phi if not self.fit_intercept else self.T_phi[1:]
+        U = np.asarray(X @ T)
+        U -= self.shift @ T
+        if self.fit_intercept:
+            U += self.T_phi[0]
+        return U
+
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """``G⁻¹ rhs`` by Cholesky solves (``G⁺ rhs``, the minimum-norm solution, if singular)."""
         if self.cholesky is not None:

@@ -192,7 +192,10 @@ def _checked_block(block, index: int, d: int, k: int, n_groups: int = 0,
     except (TypeError, ValueError):
         raise ValueError(f"block {index} of the row source is not a tuple "
                          "(X_block, Y_block, w_block)") from None
-    Xb = np.asarray(Xb, dtype=np.float64)
+    if hasattr(Xb, "tocsr"):         # a CSR design block (rows that store it sparse)
+        Xb = Xb.tocsr().astype(np.float64)
+    else:
+        Xb = np.asarray(Xb, dtype=np.float64)
     Yb = np.asarray(Yb, dtype=np.float64)
     m = Xb.shape[0] if Xb.ndim else 0
     if Yb.ndim == 1:
@@ -216,9 +219,10 @@ def _checked_block(block, index: int, d: int, k: int, n_groups: int = 0,
     return Xb, Yb, s, groups
 
 
-def _whitened(Xc: np.ndarray, s, factor: GramFactor):
-    """``(W, h)``: the whitened rows ``u_i = T_φᵀ x̃_i`` and the leverage ``h_i = s_i ‖u_i‖²``."""
-    W = factor.whiten(Xc)
+def _whitened(Xc, s, factor: GramFactor, X=None):
+    """``(W, h)``: the whitened rows ``u_i = T_φᵀ x̃_i`` and the leverage ``h_i = s_i ‖u_i‖²``
+    (``Xc`` None: from the sparse rows ``X`` and the shift, never centring ``X`` itself)."""
+    W = factor.whiten(Xc) if Xc is not None else factor.whiten_sparse(X)
     h = np.einsum("ij,ij->i", W, W)
     if s is not None:
         h *= s
@@ -233,17 +237,20 @@ def _block_totals(Xb: np.ndarray, Yb: np.ndarray, s, groups, spec: _PassSpec) ->
         return totals
     factor = spec.factor
     R = Yb - (Xb @ spec.coef + spec.intercept)                 # residuals r = y − ŷ
-    Xc = Xb - factor.shift
+    sparse = hasattr(Xb, "tocsr")
+    Xc = None if sparse else Xb - factor.shift
     if s is None:
         totals.weight_sum = float(m)
-        totals.sum_x = Xc.sum(axis=0)
+        totals.sum_x = (Xc.sum(axis=0) if not sparse
+                        else np.asarray(Xb.sum(axis=0)).ravel() - m * factor.shift)
         totals.sum_y = Yb.sum(axis=0)
         U = R
     else:
         totals.weight_sum = float(s.sum())
         with np.errstate(divide="ignore"):
             totals.log_weight_sum = float(np.log(s).sum())
-        totals.sum_x = s @ Xc
+        totals.sum_x = (s @ Xc if not sparse
+                        else np.asarray(Xb.T @ s).ravel() - totals.weight_sum * factor.shift)
         totals.sum_y = s @ Yb
         U = R * np.sqrt(s)[:, None]                            # weighted residuals √s r
     totals.n_rows = m
@@ -254,7 +261,7 @@ def _block_totals(Xb: np.ndarray, Yb: np.ndarray, s, groups, spec: _PassSpec) ->
         totals.dw_num = np.einsum("ij,ij->j", D, D)
     totals.first_u, totals.last_u = U[0].copy(), U[-1].copy()
     if spec.whitens:
-        W, h = _whitened(Xc, s, factor)
+        W, h = _whitened(Xc, s, factor, Xb)
     if spec.n_groups or spec.lag_weights is not None:
         A = R if s is None else R * s[:, None]                 # scores g_i = s_i r_i u_i
         if spec.n_groups:
@@ -341,6 +348,7 @@ def residual_pass(rows, coef, intercept, factor: GramFactor, cov_type: str,
                      len(groups), weights)
     totals = PassTotals.empty(spec)
     fn = functools.partial(_partition_totals, spec=spec)
+    fn.accepts_sparse = True         # rows that can (a table's) hand over CSR design blocks
     parts = rows.map_blocks(fn, groups=groups) if groups else rows.map_blocks(fn)
     for part in parts:
         totals.merge(part, weights)

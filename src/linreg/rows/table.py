@@ -109,11 +109,12 @@ class TableRows(Rows):
         for block in self.read(shuffle, rng) if shuffle else self.read():
             yield self._evaluated(block)
 
-    def _dense(self, ev, shuffle=False, rng=None, groups=()):
-        step = max(64, DENSE_BLOCK_ELEMENTS // max(self.encoding.n_columns, 1))
+    def _dense(self, ev, shuffle=False, rng=None, groups=(), sparse=False):
+        step = (CELL_BLOCK_ROWS if sparse
+                else max(64, DENSE_BLOCK_ELEMENTS // max(self.encoding.n_columns, 1)))
         order = np.random.default_rng(rng).permutation(ev.n_rows) if shuffle else None
         for piece in _row_pieces(ev, step, order):
-            X = self.encoding.design(piece)
+            X = self.encoding.sparse_design(piece) if sparse else self.encoding.design(piece)
             out = (X, piece.Y, piece.w)
             if groups:
                 out += (tuple(_labels(piece, g) for g in groups),)
@@ -125,9 +126,14 @@ class TableRows(Rows):
             yield from self._dense(ev, shuffle, rng)
 
     def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
+        """As :meth:`Rows.map_blocks`; a ``fn`` marked ``accepts_sparse`` (the residual pass)
+        gets each block's design as a CSR matrix: a categorical term is one stored entry a
+        row (its cell's column), so the pass multiplies by the coefficients of the rows'
+        levels, never by dummy columns."""
+        sparse = bool(getattr(fn, "accepts_sparse", False))
         out = []
         for ev in self.evaluated():
-            for block in self._dense(ev, groups=groups):
+            for block in self._dense(ev, groups=groups, sparse=sparse):
                 out.append(fn(block, len(out)))
         return out
 
