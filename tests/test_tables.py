@@ -70,6 +70,8 @@ def test_formula_fits_equal_statsmodels(penguins, formula):
     reference = smf.ols(formula, penguins).fit()
     check_against_statsmodels(model, reference)
     assert model.n_dropped_ == len(penguins) - reference.nobs
+    # the summary says so, as R's summary.lm does
+    assert f"{model.n_dropped_} observations deleted due to missingness" in str(model.summary())
     # predictions on the table (rows with a missing value: NaN, as the fit dropped them)
     close(model.predict(penguins.dropna()), reference.predict(penguins.dropna()), 1e-10)
 

@@ -375,7 +375,7 @@ def summarize(model, rows, stats: SufficientStats, cov_type: str = "nonrobust",
             omnibus=float(omni[j]), omnibus_pvalue=float(omni_p[j]), skew=float(skew[j]),
             kurtosis=float(kurt[j]), distance_in_se=distance_se, relative_loss_gap=loss_gap,
             fit_info=fit_info, _leverage=leverage, _wresid=wresid, _fitted=fitted,
-            _n_targets=k,
+            _n_targets=k, n_dropped=int(getattr(rows, "n_dropped", 0) or 0),
         ))
     return results[0] if k == 1 else MultiOutputResults(results)
 

@@ -163,6 +163,11 @@ def format_table(r) -> str:
                        f"optimum by {r.relative_loss_gap:.3g} (relative).")
 
     notes = []
+    dropped = getattr(r, "n_dropped", 0)
+    if dropped:
+        # as R's summary.lm says it
+        notes.append(f"{dropped} observation{'s' if dropped != 1 else ''} deleted due to "
+                     "missingness.")
     if r.k_constant == 0:
         notes.append("R² is computed without centering (uncentered) since the model does not "
                      "contain a constant.")
