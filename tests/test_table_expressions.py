@@ -7,11 +7,11 @@ import ast
 import builtins
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from penguins import load_penguins
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,15 +20,9 @@ from linreg.tables.expressions import (ALLOWED_FUNCTIONS, Categorical, FormulaEr
                                        check_expression, columns_used, evaluate, finish_state,
                                        is_stateful, merge_state, quote_name, state_partial)
 
-formulaic = pytest.importorskip("formulaic")
+import formulaic  # noqa: E402  (a dev dependency)
 
 
-def load_penguins() -> pd.DataFrame:
-    try:
-        from palmerpenguins import load_penguins as load
-    except ImportError:  # the same table ships with linreg
-        return pd.read_csv(Path(__file__).parents[1] / "src/linreg/data/penguins.csv")
-    return load()
 
 
 def as_block(df: pd.DataFrame) -> dict:

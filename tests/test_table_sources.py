@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+from penguins import load_penguins
 
 from linreg import sources
 from linreg.sources import MalformedDataError, SourceChangedError
@@ -24,8 +25,7 @@ PENGUIN_KINDS = {"species": "text", "island": "text", "bill_length_mm": "number"
 
 @pytest.fixture(scope="module")
 def penguins():
-    import palmerpenguins
-    return palmerpenguins.load_penguins()
+    return load_penguins()
 
 
 def write(frame, folder, fmt, **options):

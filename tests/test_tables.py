@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from penguins import load_penguins
 import statsmodels.formula.api as smf
 
 from linreg import LinearRegression, load
@@ -26,12 +27,11 @@ from linreg.tables.expressions import FormulaError
 from linreg.tables.formula import parse_formula
 from linreg.tables.frames import table_block
 
-palmerpenguins = pytest.importorskip("palmerpenguins")
 
 
 @pytest.fixture(scope="module")
 def penguins():
-    return palmerpenguins.load_penguins()
+    return load_penguins()
 
 
 FORMULAS = [
