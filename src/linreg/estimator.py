@@ -27,6 +27,7 @@ from .rows.sparse import SPARSE_FORMATS, as_csr, check_finite_X
 from .rows.table import predict_table, table_rows
 from .solvers import lsqr
 from .stats import SufficientStats
+from .tables.frames import check_polars_X, polars_values
 from .validation import check_finite, check_sample_weight, coefficient_names
 
 __all__ = ["LinearRegression", "load"]
@@ -68,11 +69,12 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         ``"y ~ x1 + species * sex + np.log(x2)"``: the model as R's ``lm`` and statsmodels
         write it (parsed by formulaic; ``.`` is every other column, ``- 1`` drops the
         intercept — pass ``fit_intercept=False`` with it).  ``fit(table)`` then takes ``y``
-        from the table (a pandas DataFrame, a pyarrow Table, a :mod:`linreg.sources` file, a
-        Dask DataFrame).  Each factor is evaluated by linreg from an allowed set of
+        from the table (a pandas or polars DataFrame, a pyarrow Table, a :mod:`linreg.sources`
+        file, a Dask DataFrame).  Each factor is evaluated by linreg from an allowed set of
         operations (:mod:`linreg.tables.expressions`), never by Python's ``eval``.  Without a
         formula, a table's text, boolean and categorical columns are encoded the same way
-        (treatment coding against the first level: sorted, or a categorical's declared order).
+        (treatment coding against the first level: sorted, or the declared order of a pandas
+        ``category``, an Arrow dictionary or a polars ``Enum``).
     missing : {"error", "drop"}, default="error"
         Tables: a missing value in a column the model uses is an error naming the column,
         the count and the first row; ``"drop"`` leaves those rows out (``n_dropped_``), and
@@ -293,6 +295,7 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         if hasattr(y, "tocsr"):
             raise ValueError(f"y is a scipy.sparse {type(y).__name__} of shape {y.shape}; linreg "
                              "needs a dense y (y.toarray(), ravelled for one target)")
+        y = polars_values(y)       # a polars Series: its numbers, no copy without nulls
         y_array = np.asarray(y) if not hasattr(y, "dtype") else y
         if getattr(y_array, "dtype", None) is not None and y_array.dtype.kind == "f" and len(y_array):
             check_finite(np.asarray(y_array).reshape(len(y_array), -1), "y")
@@ -319,6 +322,9 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         resumes from it and ends with the coefficients of an uninterrupted run with the same
         ``random_state`` (see :mod:`linreg.checkpoint`).
 
+        ``X`` may be a pandas or polars DataFrame, with ``y`` the target column's name (or
+        names) or values (a Series); text, boolean and categorical columns are encoded
+        (:mod:`linreg.tables`).
         ``X`` may also be a data source of :mod:`linreg.sources` (rows, targets and weights
         all come from it, read in blocks), or a dask array (with ``y`` a dask array) or dask
         DataFrame (with ``y`` a dask Series or the target column's name): the statistics
@@ -435,6 +441,7 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         if interval is None and dask_support.is_dask_collection(X):
             return dask_support.predict(self, X)
         check_is_fitted(self)
+        check_polars_X(X)
         try:
             X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
                               ensure_all_finite=False, accept_sparse=SPARSE_FORMATS)

@@ -67,10 +67,10 @@ class ResultsMixin:
         """Statistical inference for an unpenalized fit, like statsmodels' results.
 
         Computed from the training statistics plus one pass over the training rows (kept by
-        reference after :meth:`fit`).  Pass ``X``, ``y`` (and ``sample_weight``) — numpy or
-        pandas, dask collections, or a :mod:`linreg.sources` source as ``X`` — when the model
-        does not hold its rows: after :func:`linreg.load`, or when it was fitted on dask
-        collections, with ``partial_fit`` or ``merge``.  They must be the training data
+        reference after :meth:`fit`).  Pass ``X``, ``y`` (and ``sample_weight``) — numpy,
+        pandas or polars, dask collections, or a :mod:`linreg.sources` source as ``X`` — when
+        the model does not hold its rows: after :func:`linreg.load`, or when it was fitted on
+        dask collections, with ``partial_fit`` or ``merge``.  They must be the training data
         (checked: row count, total weight and means).
 
         Parameters

@@ -70,13 +70,13 @@ def _coefficients(model):
 
 
 def target_names_of(y) -> list[str] | None:
-    """The names a target carries: a pandas (or dask) Series' ``name``, a DataFrame's columns;
-    None for arrays and for names that are not all strings (as scikit-learn treats
+    """The names a target carries: a pandas, polars (or dask) Series' ``name``, a DataFrame's
+    columns; None for arrays and for names that are not all strings (as scikit-learn treats
     ``feature_names_in_``)."""
     columns = getattr(y, "columns", None)
     if columns is not None:
         names = list(columns)
-    elif getattr(y, "ndim", None) == 1 and hasattr(y, "name"):
+    elif len(getattr(y, "shape", ())) == 1 and hasattr(y, "name"):
         names = [y.name]
     else:
         return None

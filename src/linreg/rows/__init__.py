@@ -44,6 +44,8 @@ def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None,
     """
     from ..dask_support import is_dask_collection, require_dask
     from ..sources import is_source
+    from ..tables.frames import check_polars_X
+    check_polars_X(X)
     if is_source(X):
         if y is not None or sample_weight is not None:
             raise ValueError("when X is a data source, the targets and sample weights come "

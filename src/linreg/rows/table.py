@@ -196,8 +196,9 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     from ..tables.encoding import Encoding
     from ..tables.formula import check_intercept, columns_formula, parse_formula
     from ..sources import is_source
-    from ..tables.frames import (check_untyped_text, column_names, is_table, needs_encoding,
-                                 table_block)
+    from ..tables.frames import (check_polars_X, check_untyped_text, column_names, is_table,
+                                 needs_encoding, polars_values, table_block)
+    check_polars_X(X)
     if is_source(X) and hasattr(X, "table_blocks"):
         return _source_rows(X, y, sample_weight, formula, missing, fit_intercept)
     from ..dask_support import is_dask_frame
@@ -207,8 +208,8 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     if formula is None and not (is_table(X) and (needs_encoding(X) or missing == "drop")):
         return None
     if not is_table(X):
-        raise ValueError(f"formula={formula!r} needs a table with named columns (a pandas "
-                         f"DataFrame or a pyarrow Table), not {type(X).__name__}")
+        raise ValueError(f"formula={formula!r} needs a table with named columns (a pandas or "
+                         f"polars DataFrame or a pyarrow Table), not {type(X).__name__}")
     columns = column_names(X)
     if formula is not None:
         if y is not None:
@@ -227,7 +228,7 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
     n = table.num_rows if hasattr(table, "num_rows") else len(table)
     weights = None
     if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        weights = np.asarray(polars_values(sample_weight), dtype=np.float64).reshape(-1)
         if len(weights) != n:
             raise ValueError(f"sample_weight has {len(weights)} values for {n} rows")
     encoding = Encoding(parsed, missing)
@@ -305,9 +306,11 @@ def _is_frame_target(y) -> bool:
     return hasattr(y, "columns") or (np.ndim(y) == 2 and not isinstance(y, str))
 
 
-def _with_target(X, y, columns: list):
+def _with_target(X, y, columns: list, name: str | None = None):
     """``X`` with the target(s) as columns: ``y`` a column name (or names) of ``X``, or
-    values (a Series, an array, a DataFrame)."""
+    values (a Series, an array, a DataFrame) added to ``X`` in its own library (``name``:
+    the one target's column name)."""
+    from ..tables.frames import polars_values, with_columns
     names = [y] if isinstance(y, str) else (list(y) if isinstance(y, (list, tuple)) and y
                                             and all(isinstance(v, str) for v in y) else None)
     if names is not None:
@@ -316,34 +319,33 @@ def _with_target(X, y, columns: list):
             raise ValueError(f"the target column {', '.join(map(repr, unknown))} is not a column "
                              f"of X (its columns: {', '.join(columns)})")
         return X, names, None
-    import pandas as pd
-    frame = X if not hasattr(X, "schema") else X.to_pandas()
-    values = np.asarray(y, dtype=np.float64)
+    values = np.asarray(polars_values(y), dtype=np.float64)
     if values.ndim == 1:
-        name = getattr(y, "name", None)
-        name = str(name) if name is not None and str(name) not in columns else "y"
-        while name in columns:
-            name += "_"
+        if name is None:
+            name = getattr(y, "name", None)
+            name = str(name) if name is not None and str(name) not in columns else "y"
+            while name in columns:
+                name += "_"
         values, names = values.reshape(-1, 1), [name]
     else:
         names = [str(c) for c in getattr(y, "columns", [f"y{j}" for j in range(values.shape[1])])]
-    if len(values) != len(frame):
-        raise ValueError(f"y has {len(values)} rows and X {len(frame)}")
-    frame = pd.concat([frame.reset_index(drop=True),
-                       pd.DataFrame(values, columns=names)], axis=1)
-    return frame, names, None
+    n = X.num_rows if hasattr(X, "num_rows") else len(X)
+    if len(values) != n:
+        raise ValueError(f"y has {len(values)} rows and X {n}")
+    return with_columns(X, names, values), names, None
 
 
 def predict_table(model, X, interval=None, level: float = 0.95):
     """``ŷ`` for a table, through the model's encoding (levels looked up, never a dense
     design); rows with a missing value give NaN when the model was fitted with
     ``missing="drop"`` (else the missing value is an error)."""
-    from ..tables.frames import column_names, is_table, table_block
+    from ..tables.frames import check_polars_X, column_names, is_table, table_block
+    check_polars_X(X)
     encoding = model.encoding_
     needed = [c for c in encoding.columns_used if c not in encoding.formula.targets]
     if not is_table(X):
-        raise ValueError(f"this model was fitted on a table: pass a pandas DataFrame or a "
-                         f"pyarrow Table with the columns {', '.join(needed)}, not "
+        raise ValueError(f"this model was fitted on a table: pass a pandas or polars "
+                         f"DataFrame or a pyarrow Table with the columns {', '.join(needed)}, not "
                          f"{type(X).__name__}")
     unknown = [c for c in needed if c not in column_names(X)]
     if unknown:
@@ -384,21 +386,20 @@ def frozen_table_rows(model, X, y=None, sample_weight=None) -> TableRows:
     """The rows of a table for a model already fitted on a table (``summary(X, y)`` after
     loading it): the model's encoding, its levels fixed."""
     from ..sources import is_source
-    from ..tables.frames import column_names, is_table, table_block
+    from ..tables.frames import column_names, drop_columns, is_table, table_block
     encoding = model.encoding_
     if is_source(X) and hasattr(X, "table_blocks"):
         return _frozen_source_rows(model, X, y, sample_weight)
     if not is_table(X):
         raise ValueError(f"this model was fitted on a table: pass its training table (a pandas "
-                         f"DataFrame or a pyarrow Table, or a file source), not "
+                         f"or polars DataFrame, a pyarrow Table, or a file source), not "
                          f"{type(X).__name__}")
     table = X
     targets = list(encoding.formula.targets)
     if y is not None:
-        table, _, _ = _with_target(X.drop(columns=[t for t in targets if t in column_names(X)])
-                                   if hasattr(X, "iloc") else X, y, column_names(X))
-        if len(targets) == 1:
-            table = table.rename(columns={_last_column(table): targets[0]})
+        table = drop_columns(X, targets)
+        table, _, _ = _with_target(table, y, column_names(table),
+                                   targets[0] if len(targets) == 1 else None)
     unknown = [c for c in encoding.columns_used if c not in column_names(table)]
     if unknown:
         raise ValueError(f"the table has no column {', '.join(map(repr, unknown))}, which the "
@@ -407,10 +408,6 @@ def frozen_table_rows(model, X, y=None, sample_weight=None) -> TableRows:
     weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     return TableRows(lambda shuffle=False, rng=None: iter([block]), encoding, weights,
                      model.coef_.ndim == 1, in_memory=True)
-
-
-def _last_column(table):
-    return list(table.columns)[-1]
 
 
 def _frozen_source_rows(model, source, y, sample_weight) -> TableRows:

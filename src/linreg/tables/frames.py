@@ -1,5 +1,12 @@
-"""In-memory tables (pandas and pyarrow) as :class:`~linreg.tables.blocks.TableBlock`\\ s, and
-the test of whether a table needs the encoding at all."""
+"""In-memory tables (pandas, polars and pyarrow) as :class:`~linreg.tables.blocks.TableBlock`\\ s,
+and the test of whether a table needs the encoding at all.
+
+A polars DataFrame is read column by column without converting the frame: numeric columns
+through ``Series.to_numpy()`` (no copy for a float64 column without nulls), the others through
+Arrow (:mod:`linreg.sources.table_kinds`, which reads every Arrow dictionary and string type).
+A polars ``Enum`` declares its levels (the first is the reference, as for a pandas
+``category``); a polars ``Categorical`` does not (polars sorts it by its strings), so its
+levels are sorted as text's are.  polars is never imported unless the data is polars."""
 
 from __future__ import annotations
 
@@ -7,14 +14,75 @@ import numpy as np
 
 from .blocks import Codes, TableBlock
 
-__all__ = ["is_table", "table_block", "column_kind", "needs_encoding"]
+__all__ = ["is_table", "table_block", "column_kind", "needs_encoding", "is_polars",
+           "is_polars_frame", "check_polars_X", "polars_values", "drop_columns", "with_columns"]
 
 
 def is_table(X) -> bool:
-    """A pandas DataFrame or a pyarrow Table (what the encoding reads in memory)."""
+    """A pandas or polars DataFrame or a pyarrow Table (what the encoding reads in memory)."""
     module = type(X).__module__
     return ((module.startswith("pandas") and hasattr(X, "columns") and hasattr(X, "iloc"))
-            or (module.startswith("pyarrow") and hasattr(X, "schema") and hasattr(X, "column")))
+            or (module.startswith("pyarrow") and hasattr(X, "schema") and hasattr(X, "column"))
+            or is_polars_frame(X))
+
+
+def is_polars(obj) -> bool:
+    """A polars DataFrame, LazyFrame or Series (recognised without importing polars)."""
+    return type(obj).__module__.startswith("polars.")
+
+
+def is_polars_frame(X) -> bool:
+    """A polars DataFrame (not a LazyFrame: its rows do not exist until it is collected)."""
+    return is_polars(X) and hasattr(X, "get_column") and hasattr(X, "schema")
+
+
+def check_polars_X(X) -> None:
+    """Refuse a polars LazyFrame or Series as ``X``, saying what to pass instead."""
+    if not is_polars(X) or is_polars_frame(X):
+        return
+    if hasattr(X, "collect"):
+        raise TypeError("X is a polars LazyFrame, a query whose rows do not exist yet: pass "
+                        "X.collect() (a DataFrame), or write the rows to a Parquet file "
+                        "(X.sink_parquet(path)) and fit linreg.sources.parquet(path, ...), "
+                        "which reads it in blocks")
+    if hasattr(X, "dtype"):
+        raise ValueError(f"X is a polars Series ({X.name!r}): X is a table of features, "
+                         "even of one: pass a DataFrame (X.to_frame())")
+
+
+def polars_values(obj):
+    """A polars Series or DataFrame as a NumPy array (nulls as NaN; a float64 Series
+    without nulls without a copy); anything else unchanged."""
+    if is_polars(obj) and hasattr(obj, "to_numpy"):
+        return obj.to_numpy()
+    return obj
+
+
+def drop_columns(X, names: list):
+    """The table ``X`` (pandas, polars, pyarrow) without the columns ``names`` it has."""
+    present = [c for c in column_names(X) if c in set(names)]
+    if not present:
+        return X
+    if _is_arrow(X):
+        return X.drop_columns(present)
+    if is_polars_frame(X):
+        return X.drop(present)
+    return X.drop(columns=[X.columns[column_names(X).index(c)] for c in present])
+
+
+def with_columns(X, names: list, values: np.ndarray):
+    """The table ``X`` with the columns ``values[:, j]`` named ``names[j]`` added last, in
+    ``X``'s own library (a pandas frame gets a fresh default index)."""
+    if _is_arrow(X):
+        import pyarrow as pa
+        for j, name in enumerate(names):
+            X = X.append_column(name, pa.array(values[:, j]))
+        return X
+    if is_polars_frame(X):
+        import polars as pl
+        return X.with_columns([pl.Series(name, values[:, j]) for j, name in enumerate(names)])
+    import pandas as pd
+    return pd.concat([X.reset_index(drop=True), pd.DataFrame(values, columns=names)], axis=1)
 
 
 def _is_arrow(X) -> bool:
@@ -27,6 +95,8 @@ def column_names(X) -> list:
 
 def column_kind(X, name: str) -> str:
     """``"number"``, ``"bool"``, ``"category"``, ``"text"`` or ``"other"`` (dates, …)."""
+    if is_polars_frame(X):
+        return _polars_kind(X.schema[name])
     if _is_arrow(X):
         import pyarrow as pa
         t = X.schema.field(name).type
@@ -36,7 +106,8 @@ def column_kind(X, name: str) -> str:
             return "bool"
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
             return "number"
-        if pa.types.is_string(t) or pa.types.is_large_string(t):
+        string_view = getattr(pa.types, "is_string_view", lambda _: False)
+        if pa.types.is_string(t) or pa.types.is_large_string(t) or string_view(t):
             return "text"
         return "other"
     import pandas as pd
@@ -64,17 +135,53 @@ def needs_encoding(X) -> bool:
 def table_block(X, names: list | None = None, first_row: int = 0) -> TableBlock:
     """The columns ``names`` (all by default) of an in-memory table as one block."""
     names = column_names(X) if names is None else names
-    columns = {}
+    kinds = {}
     for name in names:
-        kind = column_kind(X, name)
+        kind = kinds[name] = column_kind(X, name)
         if kind == "other":
-            dtype = X.schema.field(name).type if _is_arrow(X) else _pandas(X, name).dtype
+            dtype = (X.schema.field(name).type if _is_arrow(X) else X.schema[name]
+                     if is_polars_frame(X) else _pandas(X, name).dtype)
             raise ValueError(f"column {name!r} has the type {dtype}, which linreg cannot use as "
                              "numbers or categories: convert it to numbers or text first")
-        columns[name] = (_arrow_column(X.column(name), kind) if _is_arrow(X)
-                         else _pandas_column(_pandas(X, name), kind))
+    if is_polars_frame(X):
+        return TableBlock(_polars_columns(X, kinds), X.height, first_row)
+    columns = {name: (_arrow_column(X.column(name), kind) if _is_arrow(X)
+                      else _pandas_column(_pandas(X, name), kind)) for name, kind in kinds.items()}
     n = X.num_rows if _is_arrow(X) else len(X)
     return TableBlock(columns, n, first_row)
+
+
+def _polars_kind(dtype) -> str:
+    """The kind of a polars column of ``dtype``: a ``Categorical`` is text (polars orders it
+    by its strings: it declares no order), an ``Enum`` a category (its declared order), a
+    column of nulls only (``Null``) numbers that are all missing."""
+    import polars as pl
+    if isinstance(dtype, pl.Enum):
+        return "category"
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype == pl.String or dtype == pl.Categorical:
+        return "text"
+    if dtype.is_numeric() or dtype == pl.Null:
+        return "number"
+    return "other"
+
+
+def _polars_columns(X, kinds: dict) -> dict:
+    """The columns of a polars DataFrame: numbers as float64 arrays (NaN where null or NaN;
+    no copy for a float64 column without nulls), the others as codes read through Arrow one
+    column at a time (its strings copied once, then dropped: never the frame converted)."""
+    import polars as pl
+    from ..sources.table_kinds import arrow_block
+    columns = {}
+    for name, kind in kinds.items():
+        if kind == "number":
+            col = X.get_column(name)
+            columns[name] = (col if col.dtype == pl.Float64 else col.cast(pl.Float64)).to_numpy()
+        else:
+            columns[name] = arrow_block(X.select(name).to_arrow(), [name], {name: kind}, 0,
+                                        None).columns[name]
+    return columns
 
 
 def number_like(level) -> bool:
@@ -94,8 +201,9 @@ def check_untyped_text(X, block: TableBlock, names: list) -> None:
     """Refuse a column of Python objects (what ``pandas.read_csv`` makes of a numeric column
     with a stray word in it) whose values are partly numbers: the message names the first
     value that is not a number and its row, and how to use the values as categories all
-    the same.  Typed text (pandas ``string``, ``category``, Arrow strings) is categories."""
-    if _is_arrow(X):
+    the same.  Typed text (pandas ``string``, ``category``, Arrow and polars strings) is
+    categories."""
+    if _is_arrow(X) or is_polars_frame(X):
         return
     import pandas as pd
     for name in names:
@@ -143,7 +251,7 @@ def _arrow_column(col, kind: str):
     index, parts = {}, []
     for chunk in chunks:
         local = [index.setdefault(v, len(index)) for v in chunk.dictionary.to_pylist()]
-        idx = pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        idx = pc.fill_null(pc.cast(chunk.indices, pa.int64()), -1).to_numpy(zero_copy_only=False)
         lookup = np.asarray(local + [-1], dtype=np.int64)
         parts.append(lookup[idx])
     levels = list(index)
