@@ -244,7 +244,10 @@ def test_big_file_in_blocks_same_numbers_sample_and_bounded_rows(tmp_path):
         assert data.sample.index.size <= 2000 + TOP_ROWS
         diag = data.diagnostics(0)
         assert diag.index.size == 2000
-        assert set(np.argsort(cooks)[-TOP_ROWS:]) <= set(diag.index)
+        top = np.argsort(cooks)[-TOP_ROWS:]
+        assert set(top) <= set(diag.index)
+        # the normal Q–Q draws the random rows alone (the most influential would bias it)
+        assert (~diag.random).sum() == TOP_ROWS and not diag.random[np.isin(diag.index, top)].any()
         close(diag.cooks_distance, cooks[diag.index])
         samples.append(diag.index)
         close(data.sample.ranges.min, np.r_[X.min(axis=0), y.min()], 1e-6)
@@ -299,3 +302,35 @@ def test_a_fit_too_wide_for_its_statistics_is_refused():
     model.stats_ = None                       # as a fit too wide for the d × d statistics
     with pytest.raises(ValueError, match="LSQR"):
         report_data(model, X, y)
+
+
+@pytest.mark.resources
+def test_report_data_of_a_file_in_blocks_holds_blocks_not_rows(tmp_path):
+    """A file read 20,000 rows at a time: the NumPy memory the report's passes hold at their
+    peak is that of a few blocks and the plots' sample — the same for 200,000 rows as for
+    1,000,000 (40 MB as float64; the peak is about 8 MB)."""
+    import tracemalloc
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from linreg.sources import from_file
+    rng = np.random.default_rng(4)
+    peaks = []
+    for n in (200_000, 1_000_000):
+        X = rng.normal(size=(n, 4))
+        y = X @ [1.0, 2.0, -1.0, 0.5] + rng.normal(size=n)
+        path = tmp_path / f"big{n}.csv"
+        pcsv.write_csv(pa.table({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "d": X[:, 3],
+                                 "y": y}), path)
+        del X, y
+        model = LinearRegression().fit(from_file(path, target="y", chunk_rows=20_000))
+        tracemalloc.start()
+        try:
+            data = report_data(model, from_file(path, target="y", chunk_rows=20_000))
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert data.n_rows == n and data.sample.index.size <= 5000 + TOP_ROWS
+    assert peaks[1] < 1.2 * peaks[0] + 2**20, [p / 2**20 for p in peaks]
+    assert peaks[1] < 40e6 / 4, [p / 2**20 for p in peaks]      # a quarter of the rows

@@ -40,6 +40,9 @@ class Diagnostics:
     cooks_distance: np.ndarray
     n_params: int                  # p of Cook's distance: the rank of [1, X]
     index: np.ndarray | None = None   # the rows' numbers (None: 0, 1, …)
+    #: the rows of a uniform random sample (None: all): the Q–Q plot draws only these, as
+    #: quantiles of a sample that includes the most influential rows would be biased
+    random: np.ndarray | None = None
 
 
 def diagnostics(result, fitted, y) -> Diagnostics:
@@ -103,6 +106,8 @@ def draw_diagnostics(axes, diag: Diagnostics, rows=None, shown_note: str = "") -
     ax1.axhline(0, color="grey", ls=":", lw=1)
     ax1.set(xlabel="fitted values", ylabel="residuals y − ŷ", title="Residuals vs Fitted")
     finite = np.isfinite(t)
+    if diag.random is not None:
+        finite &= diag.random[rows]
     t_sorted = np.sort(t[finite])
     q = scipy.stats.norm.ppf(ppoints(t_sorted.size))
     ax2.scatter(q, t_sorted, **style)

@@ -91,37 +91,45 @@ class RowSample:
 
     def rows_for(self, j: int) -> np.ndarray:
         """Positions (into the kept rows, in row order) that target ``j``'s plots draw."""
+        return self._chosen(j)[0]
+
+    def _chosen(self, j: int) -> tuple:
+        """``(positions, random)``: the rows target ``j``'s plots draw, and which of them are
+        the uniform random sample (not picked for their influence)."""
         m = self.index.shape[0]
         if m <= self.limit:
-            return np.arange(m)
+            return np.arange(m), np.ones(m, bool)
         score = np.nan_to_num(self.score[:, j], nan=-np.inf)
         top = np.argsort(score, kind="stable")[-TOP_ROWS:]
         rest = np.setdiff1d(np.arange(m), top)
         rest = rest[np.argsort(self.key[rest], kind="stable")][: self.limit - top.size]
         chosen = np.concatenate([top, rest])
-        return chosen[np.argsort(self.index[chosen], kind="stable")]
+        random = np.r_[np.zeros(top.size, bool), np.ones(rest.size, bool)]
+        order = np.argsort(self.index[chosen], kind="stable")
+        return chosen[order], random[order]
 
     def diagnostics(self, j: int, scale: float, rank: int) -> Diagnostics:
         """Target ``j``'s plot data (every row :meth:`rows_for` draws), with its ``σ² =
         scale`` and ``p = rank``."""
-        at = self.rows_for(j)
+        at, random = self._chosen(j)
         r = self.resid[at, j]
         h = self.leverage[at]
         u = r if self.weight is None else r * np.sqrt(self.weight[at])
         with np.errstate(divide="ignore", invalid="ignore"):
             t = u / np.sqrt(scale * (1.0 - h))
             cooks = t * t * h / (rank * (1.0 - h))
-        return Diagnostics(self.fitted[at, j], r, t, h, cooks, int(rank), self.index[at])
+        return Diagnostics(self.fitted[at, j], r, t, h, cooks, int(rank), self.index[at],
+                           None if random.all() else random)
 
 
     def residuals(self, j: int, rmse: float) -> tuple:
         """``(fitted, y − ŷ, √s r / rmse)`` of the rows target ``j``'s plots draw (a fit
-        without OLS inference)."""
-        at = self.rows_for(j)
+        without OLS inference); the last of the random sample's rows only (the Q–Q plot's)."""
+        at, random = self._chosen(j)
         r = self.resid[at, j]
         u = r if self.weight is None else r * np.sqrt(self.weight[at])
         with np.errstate(divide="ignore", invalid="ignore"):
-            return self.fitted[at, j], r, u / rmse
+            return self.fitted[at, j], r, (u / rmse)[random]
 
 
 def _row_keys(start: int, m: int, seed: int) -> np.ndarray:

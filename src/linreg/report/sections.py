@@ -107,8 +107,9 @@ def sample_note(data, j: int) -> str:
         ranked = "Cook's distance" if data.refusal is None else "weighted residual |√s·r|"
         return (f"The plots draw {drawn:,} of the {usable:,} rows: the 20 with the largest "
                 f"{ranked} and a random sample of the rest (each row's key is "
-                f"splitmix64 of its row number, seed 0). Every statistic on this page uses all "
-                f"{sample.n_rows:,} rows.{zero}")
+                f"splitmix64 of its row number, seed 0); the normal Q–Q draws the random "
+                f"sample alone, whose quantiles are unbiased. Every statistic on this page uses "
+                f"all {sample.n_rows:,} rows.{zero}")
     return f"All {drawn:,} rows are drawn and used.{zero}"
 
 
