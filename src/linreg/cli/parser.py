@@ -330,11 +330,12 @@ def _add_lesson_and_report(sub, common, fmt) -> None:
 
     p = sub.add_parser("report", parents=[common], formatter_class=fmt,
                        help="one self-contained HTML page: summary, diagnostic plots, data",
-                       description="Write MODEL's report on DATA (its training data): the "
-                                   "summary table (a penalized fit: coefficients, R², RMSE, the "
-                                   "objective), the ANOVA table of a formula's terms, R's four "
-                                   "diagnostic plots, the cross-validation and loss curves and a "
-                                   "description of the data, as one HTML file.",
+                       description="Write MODEL's report on DATA (its training data) as one "
+                                   "HTML file: the summary table\n(a penalized fit: "
+                                   "coefficients, R², RMSE, the objective), the ANOVA table of a "
+                                   "formula's terms,\nR's four diagnostic plots, the "
+                                   "cross-validation and loss curves and a description of the "
+                                   "data.",
                        epilog=_example("linreg report model.json train.csv -o report.html"))
     p.add_argument("model")
     p.add_argument("data")
