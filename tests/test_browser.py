@@ -1,4 +1,4 @@
-"""The report and the lesson page in a real browser: headless Chromium (issue 16).
+"""The report and the lesson page in a real browser: headless Chromium.
 
 Run by ``make test-browser``; skipped when ``chromium`` is not installed.  Each page is opened
 twice: as written, for a 1280-px screenshot and the browser's log, and as a copy with a probe
@@ -138,6 +138,68 @@ def test_report_in_chromium(report_page, tmp_path):
     np.testing.assert_allclose(shown[:, 1], result.bse, rtol=1e-3)
     stats = dom.split('id="fit-statistics"')[1].split("</table>")[0]
     assert f"<td>{result.rsquared:.6g}</td>" in stats
+
+
+@pytest.fixture(scope="module")
+def formula_page(tmp_path_factory):
+    """A formula fit on the bundled penguins (rows with a missing value left out)."""
+    import pandas as pd
+    from importlib import resources
+
+    from linreg import LinearRegression
+    with resources.files("linreg").joinpath("data/penguins.csv").open("r") as f:
+        penguins = pd.read_csv(f)
+    model = LinearRegression(formula="body_mass_g ~ flipper_length_mm + species * sex",
+                             missing="drop").fit(penguins)
+    path = tmp_path_factory.mktemp("formula") / "formula.html"
+    model.report(penguins, path=path)
+    return path, model.summary()
+
+
+@pytest.fixture(scope="module")
+def cv_page(tmp_path_factory):
+    """A ridge fit whose alpha was chosen by cross-validation."""
+    from linreg import LinearRegressionCV
+    from linreg.demo import load_diabetes
+    from linreg.report import write_report
+    X, y, names, target = load_diabetes()
+    searched = LinearRegressionCV(alphas=np.geomspace(1e-3, 10, 12)).fit(X, y)
+    path = tmp_path_factory.mktemp("cv") / "cv.html"
+    write_report(searched, X, y, path)
+    return path, searched
+
+
+def _cells(dom, table_id):
+    body = dom.split(f'id="{table_id}"')[1].split("</table>")[0]
+    return re.findall(r"<td(?: class=\"name\")?>([^<]*)</td>", body)
+
+
+def test_formula_report_in_chromium(formula_page, tmp_path):
+    page, result = formula_page
+    assert _decode_inline_images(page.read_text(encoding="utf-8")) == 1
+    _, dom = _check_page(page, tmp_path, n_images=1)
+    shown = np.array(_cells(dom, "coefficients"), dtype=object).reshape(-1, 7)
+    assert list(shown[:, 0]) == list(result.param_names)          # statsmodels' names
+    np.testing.assert_allclose(shown[:, 1].astype(float), result.params, rtol=1e-5)
+    anova = result.anova(typ=2)
+    rows = np.array(_cells(dom, "anova-0"), dtype=object).reshape(-1, 5)
+    assert list(rows[:, 0]) == list(anova.index)
+    np.testing.assert_allclose(rows[:-1, 3].astype(float), anova["F"].to_numpy()[:-1], rtol=1e-5)
+    wald = np.array(_cells(dom, "wald-0"), dtype=object).reshape(-1, 5)
+    np.testing.assert_allclose(wald[:, 1].astype(float),
+                               result.wald_test_terms().statistic, rtol=1e-5)
+    assert "(11 observations deleted due to missingness" in dom
+
+
+def test_cross_validation_report_in_chromium(cv_page, tmp_path):
+    page, searched = cv_page
+    assert _decode_inline_images(page.read_text(encoding="utf-8")) == 2
+    _, dom = _check_page(page, tmp_path, n_images=2)
+    curve = np.array(_cells(dom, "cv-curve"), dtype=float).reshape(-1, 3)
+    np.testing.assert_allclose(curve[:, 1], searched.cv_results_["mean_test_mse"], rtol=1e-5)
+    coef = np.array(_cells(dom, "coefficients")[1::2], dtype=float)
+    np.testing.assert_allclose(coef, np.r_[searched.intercept_, searched.coef_], rtol=1e-5)
+    assert f"uses alpha = {searched.alpha_:.6g}" in dom and "std err" not in dom
 
 
 def test_lesson_in_chromium(lesson_page, tmp_path):

@@ -346,10 +346,16 @@ def test_target_must_be_the_models(files, dropping):
     assert run(["evaluate", dropping, files["csv"], "--target", "body_mass_g"])[0] == 0
 
 
-def test_commands_without_tables_say_so(files, dropping, tmp_path):
+def test_report_and_plot_read_tables(files, penguins, dropping, tmp_path):
     pytest.importorskip("matplotlib")
-    code, out, err = run(["report", dropping, files["csv"], "-o", tmp_path / "r.html"])
-    assert code == 1 and "linreg report does not read tables" in err
+    for kind in ("csv", "parquet"):
+        page = tmp_path / f"r-{kind}.html"
+        code, out, err = run(["report", dropping, files[kind], "-o", page, "--chunk-rows", 100])
+        assert code == 0, err
+        text = page.read_text(encoding="utf-8")
+        reference = smf.ols(FORMULA, penguins).fit()
+        assert f"({len(penguins) - int(reference.nobs)} observations deleted" in text
+        assert f"<td>{reference.rsquared:.6g}</td>" in text
     code, out, err = run(["plot", dropping, files["csv"], "-o", tmp_path / "fit.png"])
     assert code == 0, err
     assert (tmp_path / "fit.png").stat().st_size > 0

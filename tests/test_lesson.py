@@ -1,4 +1,4 @@
-"""The lesson's claims, checked against the library, the textbook and numpy (issue 16)."""
+"""The lesson's claims, checked against the library, the textbook, numpy and scikit-learn."""
 
 import io
 import re
@@ -111,6 +111,35 @@ def test_l2_curve(data):
     assert f["val"][0] > f["val"][f["best"]] and f["val"][-1] > f["val"][f["best"]]
     assert f["n_features"] == 10 + 10 * 11 // 2
     assert f["train"][0] < f["val"][0]
+
+
+def test_l2_cross_validation_curve_equals_scikit_learn(data):
+    """Step 9's CV curve: each fold's held-out MSE of ridge fitted on the other folds, as
+    scikit-learn computes it (features standardized on the training folds; linreg's alpha is
+    per row, so Ridge's is n_train·alpha), over KFold(5)'s contiguous folds."""
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    f = practice.step_l2(data).facts
+    P, y = practice.polynomial_features(data.Z), data.y
+    scores = np.array([[np.mean((make_pipeline(StandardScaler(), Ridge(alpha=len(tr) * a))
+                                 .fit(P[tr], y[tr]).predict(P[te]) - y[te]) ** 2)
+                        for tr, te in KFold(f["folds"]).split(P)] for a in f["alphas"]])
+    mean = scores.mean(axis=1)
+    np.testing.assert_allclose(f["cv_mean"], mean, rtol=1e-7)
+    np.testing.assert_allclose(f["cv_se"], scores.std(axis=1, ddof=1) / np.sqrt(f["folds"]),
+                               rtol=1e-6)
+    best = int(np.argmin(mean))
+    assert f["alpha_min"] == f["alphas"][best] == f["alpha"]
+    within = np.flatnonzero(mean <= mean[best] + f["cv_se"][best])
+    assert f["alpha_1se"] == f["alphas"][within.max()]
+    train = [np.mean((make_pipeline(StandardScaler(), Ridge(alpha=len(y) * a)).fit(P, y)
+                      .predict(P) - y) ** 2) for a in f["alphas"]]
+    np.testing.assert_allclose(f["cv_train"], train, rtol=1e-7)
+    # what the step says: validation error is U-shaped, training error only grows
+    assert f["cv_mean"][0] > f["cv_mean"][best] < f["cv_mean"][-1]
+    assert np.all(np.diff(f["cv_train"]) >= -1e-9 * f["cv_train"][0])
 
 
 def test_debugging_checklist(data):

@@ -1,4 +1,4 @@
-"""The report page and the diagnostic plots' data, against statsmodels (issue 16)."""
+"""The report page and the diagnostic plots' data, against statsmodels."""
 
 import re
 
@@ -83,12 +83,16 @@ def test_large_data_plots_a_documented_sample():
     assert "12,000" in page.split('id="fit-statistics"')[1].split("</table>")[0].replace("12000", "12,000")
 
 
-def test_report_refuses_several_targets_and_penalized_fits():
+def test_plot_diagnostics_refuses_several_targets_and_penalized_fits():
+    """R's four panels are OLS quantities of one target (the report page shows several
+    targets and penalized fits in their own way: tests/test_report_models.py)."""
+    pytest.importorskip("matplotlib")
     X, y = load_diabetes()[:2]
     with pytest.raises(ValueError, match="one target"):
-        report_html(LinearRegression().fit(X, np.column_stack([y, y])), X, np.column_stack([y, y]))
-    with pytest.raises(ValueError):
-        report_html(LinearRegression(alpha=1.0).fit(X, y), X, y)
+        plot_diagnostics(LinearRegression().fit(X, np.column_stack([y, y])), X,
+                         np.column_stack([y, y]))
+    with pytest.raises(ValueError, match="penalty"):
+        plot_diagnostics(LinearRegression(alpha=1.0).fit(X, y), X, y)
 
 
 def test_results_html_and_plot_diagnostics():

@@ -174,12 +174,33 @@ class ResultsMixin:
         from .plotting import plot_fit
         return plot_fit(self, X, y, axes=axes)
 
-    def report(self, X, y, path, sample_weight=None) -> None:
-        """Write one self-contained HTML page of this fit on its training rows ``X``, ``y``:
-        the summary table, R's four diagnostic plots, the loss curve (iterative solvers) and
-        the data's ranges; needs matplotlib.  See :mod:`linreg.report.page`."""
+    def report(self, X, y=None, path=None, sample_weight=None, max_points=5000) -> None:
+        """Write one self-contained HTML page of this fit on its training rows to ``path``;
+        needs matplotlib.  See :func:`linreg.report.report_html`.
+
+        The page holds the summary table (a penalized or sign-constrained fit: the
+        coefficients, R², RMSE and the objective, and why there are no standard errors), the
+        ANOVA table and the Wald tests of the terms of a formula or table fit, R's four
+        diagnostic plots, the loss curve of an iterative fit and the data's ranges.  ``X`` may
+        be arrays (with ``y``), the table a formula model was fitted on (``y`` None), or a
+        :mod:`linreg.sources` source read block by block; every number uses all rows, the
+        plots at most ``max_points`` of them.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> from linreg import LinearRegression
+        >>> X = np.arange(20.0).reshape(10, 2); y = X @ [1.0, -1.0] + np.sin(np.arange(10.0))
+        >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+        >>> LinearRegression().fit(X, y).report(X, y, path)
+        >>> open(path, encoding="utf-8").read().startswith("<!DOCTYPE html>")
+        True
+        """
         from .report.page import write_report
-        write_report(self, X, y, path, sample_weight=sample_weight)
+        if path is None:
+            raise TypeError("report() needs the path of the page to write: "
+                            "model.report(X, y, 'report.html')")
+        write_report(self, X, y, path, sample_weight=sample_weight, max_points=max_points)
 
     def save(self, path) -> None:
         """Write the fitted model to ``path`` (JSON, versioned; atomically replaced)."""

@@ -330,13 +330,17 @@ def _add_lesson_and_report(sub, common, fmt) -> None:
 
     p = sub.add_parser("report", parents=[common], formatter_class=fmt,
                        help="one self-contained HTML page: summary, diagnostic plots, data",
-                       description="Write MODEL's report on DATA (its training data): the "
-                                   "summary table, R's four diagnostic plots, the loss curve and "
-                                   "a description of the data, as one HTML file.",
+                       description="Write MODEL's report on DATA (its training data) as one "
+                                   "HTML file: the summary table\n(a penalized fit: "
+                                   "coefficients, R², RMSE, the objective), the ANOVA table of a "
+                                   "formula's terms,\nR's four diagnostic plots, the "
+                                   "cross-validation and loss curves and a description of the "
+                                   "data.",
                        epilog=_example("linreg report model.json train.csv -o report.html"))
     p.add_argument("model")
     p.add_argument("data")
     _add_model_columns(p)
     _add_weight(p)
+    _add_chunk_rows(p)
     p.add_argument("-o", "--output", required=True, metavar="REPORT.html",
                    help="the page to write")

@@ -261,11 +261,14 @@ def results_html(result) -> str:
             for name, c, s, tv, p, (lo, hi) in zip(result.param_names, *columns, ci)]
     coef = table(["term", "coef", "std err", stat, f"P>|{stat}|", "[0.025", "0.975]"], rows,
                  table_id="coefficients")
-    fit = [["observations", f"{result.nobs:g}"], ["R²", f"{result.rsquared:.6g}"],
+    def count(x) -> str:          # 2,000,000 rather than 2e+06
+        return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+    fit = [["observations", count(result.nobs)], ["R²", f"{result.rsquared:.6g}"],
            ["adjusted R²", f"{result.rsquared_adj:.6g}"],
            ["F statistic", f"{result.fvalue:.6g}"], ["P(F)", f"{result.f_pvalue:.3g}"],
            ["residual std. error σ", f"{np.sqrt(result.scale):.6g}"],
-           ["df (model, residual)", f"{result.df_model:g}, {result.df_resid:g}"],
+           ["df (model, residual)", f"{count(result.df_model)}, {count(result.df_resid)}"],
            ["log-likelihood", f"{result.llf:.6g}"], ["AIC", f"{result.aic:.6g}"],
            ["BIC", f"{result.bic:.6g}"], ["condition number", f"{result.condition_number:.4g}"],
            ["covariance", str(result.cov_type)]]

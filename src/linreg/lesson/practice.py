@@ -178,7 +178,30 @@ def polynomial_features(X) -> np.ndarray:
     return np.column_stack([X] + products)
 
 
-def step_l2(data: LessonData, alphas=None, seed: int = 0) -> Step:
+def _cross_validation(P, y, alphas, folds: int):
+    """The k-fold CV curve of ridge on ``P`` (LinearRegressionCV), and the training error of
+    the fit on all rows at every alpha."""
+    from ..selection import LinearRegressionCV
+    searched = LinearRegressionCV(alphas=alphas, cv=folds).fit(P, y)
+    train = []
+    for a in alphas:
+        m, _ = quiet_fit(LinearRegression(alpha=a), P, y)
+        train.append(np.mean((m.predict(P) - y) ** 2))
+    return searched, np.array(train)
+
+
+def _one_se_line(alphas, cv_mean, i_min: int, i_1se: int) -> str:
+    if i_1se != i_min:
+        return (f"alpha_1se = {alphas[i_1se]:.2g}: held-out MSE {cv_mean[i_1se]:.5g} — the "
+                "largest alpha within one standard error of the best: a simpler model, as good "
+                "within the noise\n")
+    if i_min + 1 == len(alphas):
+        return "alpha_1se = alpha_min: it is the largest alpha tried\n"
+    return (f"alpha_1se = alpha_min: the next alpha, {alphas[i_min + 1]:.2g}, is already more "
+            f"than one standard error worse (held-out MSE {cv_mean[i_min + 1]:.5g})\n")
+
+
+def step_l2(data: LessonData, alphas=None, seed: int = 0, folds: int = 5) -> Step:
     alphas = np.geomspace(1e-5, 3.0, 16) if alphas is None else np.asarray(alphas)
     P = polynomial_features(data.Z)
     order = np.random.default_rng(seed).permutation(len(data.y))
@@ -192,6 +215,11 @@ def step_l2(data: LessonData, alphas=None, seed: int = 0) -> Step:
     best = int(np.argmin(val_err))
     lin, _ = quiet_fit(LinearRegression(), data.Z[train], data.y[train])
     lin_val = np.mean((lin.predict(data.Z[val]) - data.y[val]) ** 2)
+    searched, cv_train = _cross_validation(P, data.y, alphas, folds)
+    cv_mean = np.asarray(searched.cv_results_["mean_test_mse"])
+    cv_se = np.asarray(searched.cv_results_["se_test_mse"])
+    i_min = int(np.flatnonzero(alphas == searched.alpha_min_)[0])
+    i_1se = int(np.flatnonzero(alphas == searched.alpha_1se_)[0])
     text = [
         f"The {data.Z.shape[1]} features and all their products of two give {P.shape[1]} "
         f"features. Half the rows ({len(train)}) train, the other half ({len(val)}) validate "
@@ -205,23 +233,54 @@ def step_l2(data: LessonData, alphas=None, seed: int = 0) -> Step:
         f"(the plain linear model, {data.Z.shape[1]} features: validation MSE {lin_val:.5g})",
         "Training error only grows with alpha; validation error falls and rises again. "
         "Choose alpha on data the fit has not seen.",
+        f"One split is one draw. {folds}-fold cross-validation uses every row for validation "
+        f"once: LinearRegressionCV(alphas, cv={folds}) fits the {folds} training sets at every "
+        "alpha from the folds' statistics (one pass over the rows) and scores each on its "
+        "held-out fold:",
+        f"alpha_min = {alphas[i_min]:.2g}: held-out MSE {cv_mean[i_min]:.5g} ± "
+        f"{cv_se[i_min]:.2g} (mean ± 1 s.e. over the folds), training MSE "
+        f"{cv_train[i_min]:.5g}\n" + _one_se_line(alphas, cv_mean, i_min, i_1se) +
+        f"smallest alpha = {alphas[0]:.2g}: held-out MSE {cv_mean[0]:.5g}, training MSE "
+        f"{cv_train[0]:.5g}",
+        f"The chosen model is refitted on all {len(data.y)} rows with alpha_ = "
+        f"{float(searched.alpha_):.2g} (selection=\"1se\" would take alpha_1se).",
     ]
 
     def draw(fig):
-        ax = fig.add_subplot(1, 1, 1)
+        ax, ax2 = fig.subplots(1, 2)
         ax.plot(alphas, train_err, "o-", label="training")
         ax.plot(alphas, val_err, "s-", label="validation")
         ax.axvline(alphas[best], color="grey", ls="--", lw=1, label=f"best alpha {alphas[best]:.2g}")
         ax.set_xscale("log")
         ax.set_xlabel("alpha")
         ax.set_ylabel("mean squared error")
-        ax.set_title(f"{P.shape[1]} polynomial features, {len(train)} training rows")
+        ax.set_title(f"One split: {P.shape[1]} features, {len(train)} training rows")
         ax.legend()
+        ax2.plot(alphas, cv_train, "o-", label="training (fit on all rows)")
+        ax2.errorbar(alphas, cv_mean, yerr=cv_se, fmt="s-", color="C1", capsize=2,
+                     label=f"held out: mean ± 1 s.e. over {folds} folds")
+        ax2.axvline(alphas[i_min], color="grey", ls="--", lw=1,
+                    label=f"alpha_min {alphas[i_min]:.2g}")
+        if i_1se != i_min:
+            ax2.axvline(alphas[i_1se], color="grey", ls=":", lw=1,
+                        label=f"alpha_1se {alphas[i_1se]:.2g}")
+        ax2.set_xscale("log")
+        ax2.set_xlabel("alpha")
+        ax2.set_ylabel("mean squared error")
+        ax2.set_title(f"{folds}-fold cross-validation (LinearRegressionCV), {len(data.y)} rows")
+        ax2.legend(fontsize="small", loc="center left", bbox_to_anchor=(0.0, 0.33))
 
-    return Step("Overfitting and L2", text, draw=draw, figure_size=(7.0, 4.0),
+    return Step("Overfitting and L2", text, draw=draw, figure_size=(12.0, 4.5),
                 facts={"alphas": alphas, "train": train_err, "val": val_err, "best": best,
-                       "linear_val": lin_val, "n_features": P.shape[1]},
-                caption="Training and validation error across the penalty alpha (log x).")
+                       "linear_val": lin_val, "n_features": P.shape[1], "folds": folds,
+                       "cv_mean": cv_mean, "cv_se": cv_se, "cv_train": cv_train,
+                       "alpha_min": float(searched.alpha_min_),
+                       "alpha_1se": float(searched.alpha_1se_),
+                       "alpha": float(searched.alpha_)},
+                caption="Left: training and validation error across the penalty alpha on one "
+                        "split (log x). Right: the cross-validation curve — held-out MSE ± 1 "
+                        "s.e. over the folds, alpha_min (and alpha_1se when it differs) "
+                        "marked — and the training error of the fit on all rows.")
 
 
 def step_debugging(data: LessonData) -> Step:

@@ -23,7 +23,8 @@ import scipy.stats
 from ..inference.table import results_html
 
 __all__ = ["Diagnostics", "diagnostics", "lowess", "ppoints", "draw_diagnostics",
-           "plot_diagnostics", "results_html", "sample_rows", "MAX_POINTS"]
+           "draw_residual_panels", "plot_diagnostics", "results_html", "sample_rows",
+           "MAX_POINTS"]
 
 #: the diagnostic plots draw at most this many rows: the 20 with the largest Cook's distance
 #: and a seeded random sample of the rest (statistics always use every row)
@@ -38,6 +39,10 @@ class Diagnostics:
     leverage: np.ndarray
     cooks_distance: np.ndarray
     n_params: int                  # p of Cook's distance: the rank of [1, X]
+    index: np.ndarray | None = None   # the rows' numbers (None: 0, 1, …)
+    #: the rows of a uniform random sample (None: all): the Q–Q plot draws only these, as
+    #: quantiles of a sample that includes the most influential rows would be biased
+    random: np.ndarray | None = None
 
 
 def diagnostics(result, fitted, y) -> Diagnostics:
@@ -91,6 +96,7 @@ def ppoints(n: int) -> np.ndarray:
 def draw_diagnostics(axes, diag: Diagnostics, rows=None, shown_note: str = "") -> None:
     """Draw the four panels on ``axes`` (a sequence of four matplotlib Axes)."""
     rows = np.arange(diag.fitted.shape[0]) if rows is None else rows
+    labels = rows if diag.index is None else diag.index[rows]
     f, r, t = diag.fitted[rows], diag.resid[rows], diag.resid_studentized[rows]
     h, D = diag.leverage[rows], diag.cooks_distance[rows]
     style = dict(s=10, alpha=0.6, edgecolors="none")
@@ -100,6 +106,8 @@ def draw_diagnostics(axes, diag: Diagnostics, rows=None, shown_note: str = "") -
     ax1.axhline(0, color="grey", ls=":", lw=1)
     ax1.set(xlabel="fitted values", ylabel="residuals y − ŷ", title="Residuals vs Fitted")
     finite = np.isfinite(t)
+    if diag.random is not None:
+        finite &= diag.random[rows]
     t_sorted = np.sort(t[finite])
     q = scipy.stats.norm.ppf(ppoints(t_sorted.size))
     ax2.scatter(q, t_sorted, **style)
@@ -120,11 +128,28 @@ def draw_diagnostics(axes, diag: Diagnostics, rows=None, shown_note: str = "") -
         ax4.plot(hs, -bound, color="C1", ls=ls, lw=1)
     ax4.set_ylim(lim)
     for i in np.argsort(np.nan_to_num(D, nan=-np.inf))[-3:]:   # R labels the 3 largest
-        ax4.annotate(str(rows[i]), (h[i], t[i]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax4.annotate(str(labels[i]), (h[i], t[i]), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax4.legend(fontsize=8, loc="lower left")
     ax4.set(xlabel="leverage", ylabel="studentized residuals", title="Residuals vs Leverage")
     if shown_note:
         ax1.annotate(shown_note, (0.01, 0.01), xycoords="figure fraction", fontsize=8, color="#555")
+
+
+def draw_residual_panels(axes, fitted, resid, standardized) -> None:
+    """Two panels for a fit without OLS inference (penalized, sign-constrained): residuals
+    ``y − ŷ`` vs fitted with a lowess smoother, and the normal Q–Q of the standardized
+    residuals ``√s r / RMSE`` (no leverage: a ridge fit's hat matrix is not OLS's)."""
+    style = dict(s=10, alpha=0.6, edgecolors="none")
+    ax1, ax2 = axes
+    ax1.scatter(fitted, resid, **style)
+    ax1.plot(*lowess(fitted, resid), color="C3")
+    ax1.axhline(0, color="grey", ls=":", lw=1)
+    ax1.set(xlabel="fitted values", ylabel="residuals y − ŷ", title="Residuals vs Fitted")
+    z = np.sort(np.asarray(standardized)[np.isfinite(standardized)])
+    q = scipy.stats.norm.ppf(ppoints(z.size))
+    ax2.scatter(q, z, **style)
+    ax2.plot(q, q, color="grey", ls=":", lw=1)
+    ax2.set(xlabel="theoretical quantiles", ylabel="residuals / RMSE", title="Normal Q–Q")
 
 
 def plot_diagnostics(model, X, y, sample_weight=None, axes=None):
