@@ -252,6 +252,13 @@ class Source:
             yield X, Y, None if c.w is None else np.asarray(c.w, dtype=np.float64)
         self.check_unchanged()
 
+    def count_rows(self) -> int:
+        """The number of data rows: from the files' metadata (``.npy``, Parquet, Feather),
+        or counted once (a CSV file's line ends, read without parsing) and remembered."""
+        if getattr(self, "n_rows", None) is None:
+            self._n_chunks()
+        return int(self.n_rows)
+
     def stats(self) -> SufficientStats:
         """The :class:`~linreg.stats.SufficientStats` of all rows, in one pass.
 

@@ -140,9 +140,13 @@ class CsvSource(CsvTables, ArrowColumnSource):
                 yield None
             return
         if not parse:
+            rows, last = 0, b"\n"
             with self._binary() as f:
                 f.seek(self._data_start)
-                rows = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
+                for block in iter(lambda: f.read(1 << 24), b""):
+                    rows += block.count(b"\n")
+                    last = block[-1:]
+            rows += last != b"\n"          # a last line without its line end
             self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
             yield None
             return
