@@ -239,6 +239,34 @@ def test_alpha_cv_with_a_formula(files, penguins, tmp_path):
     close([coef[n] for n in cv.coef_names_], cv.coef_, rtol=1e-9)
 
 
+def test_select_terms(files, penguins, tmp_path):
+    """``linreg select --formula``: whole terms, each step's AIC statsmodels' fit of the model
+    it reaches (on the rows the full formula keeps); the saved model is the chosen formula's
+    fit."""
+    formula = "body_mass_g ~ flipper_length_mm + bill_length_mm + island + species * sex"
+    model = tmp_path / "chosen.json"
+    code, out, err = run(["select", files["csv"], "--formula", formula, "--missing", "drop",
+                          "--criterion", "aic", "--chunk-rows", "50", "--json", "-o", model])
+    assert code == 0, err
+    report = json.loads(out)
+    data = penguins.dropna(subset=["body_mass_g", "flipper_length_mm", "bill_length_mm",
+                                   "island", "species", "sex"])
+    assert report["n_dropped"] == len(penguins) - len(data)
+    terms = set()
+    for action, term, value in report["path"][1:]:
+        terms = terms | {term} if action == "+" else terms - {term}
+        rhs = " + ".join(sorted(terms))
+        close(value, smf.ols(f"body_mass_g ~ {rhs}", data).fit().aic, rtol=1e-9)
+    assert set(report["selected"]) == terms
+    reference = smf.ols(report["formula"], data).fit()
+    close(report["value"], reference.aic, rtol=1e-9)
+    fitted = linreg.load(model)
+    assert fitted.coef_names_ == list(reference.params.index[1:])
+    close(fitted.coef_, reference.params.values[1:], rtol=1e-8)
+    code, out, err = run(["select", files["csv"], "--formula", "body_mass_g ~ species +"])
+    assert code == 2 and "--formula" in err
+
+
 # ------------------------------------------------------------------------------ hostile input
 @pytest.mark.parametrize("term", [
     "__import__('os').system('touch {owned}')",

@@ -88,7 +88,7 @@ def _parsed(args, source, target):
         raise UsageError(f"--target {args.target} and --formula {args.formula!r} name different "
                          f"targets ({', '.join(map(repr, parsed.targets))}): give the target in "
                          "the formula only")
-    if args.no_intercept and parsed.intercept:
+    if getattr(args, "no_intercept", False) and parsed.intercept:
         raise UsageError(f"--no-intercept with --formula {args.formula!r}: leave the intercept "
                          "out in the formula instead ('... - 1')")
     return parsed

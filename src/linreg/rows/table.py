@@ -9,7 +9,7 @@ import numpy as np
 
 from ..stats import SufficientStats
 from .base import Rows
-from .table_pieces import fold_pieces, labels_of, row_numbers, row_pieces
+from .table_pieces import block_rows, fold_pieces, labels_of, row_numbers, row_pieces
 
 __all__ = ["TableRows"]
 
@@ -32,7 +32,7 @@ class TableRows(Rows):
 
     def __init__(self, read: Callable[[], Iterator], encoding, weights=None,
                  single_target: bool = True, in_memory: bool = False, count: int | None = None,
-                 source=None):
+                 source=None, required=None):
         self.read, self.encoding, self.weights = read, encoding, weights
         self.single_target = single_target
         self.in_memory = in_memory
@@ -44,6 +44,9 @@ class TableRows(Rows):
         self.count = count
         self.source = source
         self.rows_read = None
+        #: an encoding (levels fixed) whose missing values also leave a row out: a smaller
+        #: model read on the rows a larger one kept
+        self.required = required
 
     # -- the statistics pass
     def _evaluated(self, block):
@@ -57,7 +60,22 @@ class TableRows(Rows):
             if (weights < 0).any():
                 r = int(np.flatnonzero(weights < 0)[0])
                 raise ValueError(f"sample weights must be ≥ 0; {weights[r]} at {block.locate(r)}")
+        if self.required is not None:
+            keep = self.required.evaluate(block, weights).keep
+            if keep is not None:
+                block = block_rows(block, keep)
+                weights = None if weights is None else weights[keep]
         return self.encoding.evaluate(block, weights)
+
+    def with_stats(self, encoding, stats: SufficientStats, n_dropped: int) -> "TableRows":
+        """These rows read through another ``encoding`` (levels fixed: a model of some of
+        the terms), whose statistics are known (``stats``: no pass), on the rows this
+        encoding keeps (a row it leaves out for a missing value is left out too)."""
+        rows = TableRows(self.read, encoding, self.weights, self.single_target, self.in_memory,
+                         self.count, self.source, self.encoding if self.n_dropped else None)
+        rows._stats, rows.n_dropped = stats, n_dropped
+        rows.n_features, rows.feature_names = encoding.n_columns, list(encoding.names)
+        return rows
 
     def stats(self) -> SufficientStats:
         if self._stats is None:

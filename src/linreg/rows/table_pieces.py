@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["row_numbers", "fold_pieces", "take_rows", "row_pieces", "Piece", "labels_of"]
+__all__ = ["row_numbers", "fold_pieces", "take_rows", "row_pieces", "Piece", "labels_of",
+           "block_rows"]
 
 
 def row_numbers(ev) -> np.ndarray:
@@ -80,3 +81,14 @@ def labels_of(piece, name):
     else:
         values = np.asarray(name)[block.first_row:block.first_row + block.n_rows]
     return values if rows is None else values[rows]
+
+
+def block_rows(block, mask: np.ndarray):
+    """The rows of a :class:`~linreg.tables.blocks.TableBlock` where ``mask`` is true, as a
+    block (messages still name the rows' places in the file or table)."""
+    from ..tables.blocks import Codes, TableBlock
+    idx = np.flatnonzero(mask)
+    columns = {name: (Codes(c.codes[idx], c.levels, c.declared) if isinstance(c, Codes)
+                      else np.asarray(c)[idx]) for name, c in block.columns.items()}
+    return TableBlock(columns, len(idx), block.first_row,
+                      lambda r: block.locate(int(idx[r])))
