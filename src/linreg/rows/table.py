@@ -218,6 +218,9 @@ class TableRows(Rows):
         return out
 
     def map_blocks_at(self, fn: Callable) -> list:
+        """As :meth:`Rows.map_blocks_at`, ``start`` counting the design's rows (those kept);
+        cross-validation numbers a table's rows as the table does instead (rows left out for
+        a missing value keep their numbers): :meth:`fold_stats`, :meth:`map_numbered`."""
         out, start = [], 0
         for block in self.blocks():
             out.append(fn(block, start))
