@@ -197,6 +197,20 @@ def test_files_equal_the_table_in_memory(penguins, files, shuffle, scoring):
         assert m.coef_names_ == mem.coef_names_ and m.n_dropped_ == mem.n_dropped_
 
 
+def test_csv_with_blank_lines(penguins, files):
+    """Empty lines (which the reader skips) are not rows: the count before the pass and the
+    rows' numbers are those of the rows read."""
+    text = (files / "penguins.csv").read_text().splitlines()
+    text = text[:40] + [""] + text[40:200] + ["", ""] + text[200:] + ["", ""]
+    path = files / "blank-lines.csv"
+    path.write_text("\n".join(text) + "\n")
+    mem = LinearRegressionCV(formula=FORMULA, missing="drop", alphas=ALPHAS).fit(penguins)
+    for chunk_rows in (None, 50):
+        m = LinearRegressionCV(formula=FORMULA, missing="drop", alphas=ALPHAS).fit(
+            sources.csv(path, target=None, chunk_rows=chunk_rows))
+        assert rel(m.mse_path_, mem.mse_path_) < 1e-10
+
+
 def test_csv_fold_ids_need_no_count(penguins, files):
     ids = np.arange(len(penguins)) % 4
     src = sources.csv(files / "penguins.csv", target=None, chunk_rows=64)

@@ -88,8 +88,9 @@ class TableRows(Rows):
         :class:`~linreg.selection.folds.Folds`), from the one pass that learns the levels and
         the statistics of all rows (:meth:`stats` then costs nothing).
 
-        A row's fold comes from its number in the table (:func:`~linreg.rows.table_pieces.row_numbers`: rows left out
-        for a missing value keep theirs).  Every fold's statistics are of the design of *all*
+        A row's fold comes from its number in the table, counted as the rows are read
+        (:func:`~linreg.rows.table_pieces.row_numbers`: rows left out for a missing value
+        keep theirs).  Every fold's statistics are of the design of *all*
         the rows — the levels learned from every block — so a fold that lacks a level still
         has its column (zero in every one of its rows)."""
         return self._pass(folds)
@@ -103,13 +104,13 @@ class TableRows(Rows):
         parts, dropped, cached, read = [None] * n_folds, 0, [], 0
         evaluated = (self._cached if self._cached is not None
                      else (self._evaluated(block) for block in self.read()))
-        for ev in evaluated:
-            dropped += ev.n_dropped
-            read += ev.n_rows + ev.n_dropped
+        for ev in evaluated:       # in file order: rows numbered as they are read
             if self.in_memory:
                 cached.append(ev)
             split = ([(0, ev)] if folds is None
-                     else fold_pieces(ev, folds.of_numbers(row_numbers(ev)), n_folds))
+                     else fold_pieces(ev, folds.of_numbers(row_numbers(ev, read)), n_folds))
+            dropped += ev.n_dropped
+            read += ev.n_rows + ev.n_dropped
             for f, sub in split:
                 for piece in row_pieces(sub, CELL_BLOCK_ROWS):
                     cs = cell_stats(piece, enc_)
@@ -152,8 +153,8 @@ class TableRows(Rows):
         return int(n) if isinstance(n, (int, np.integer)) else None
 
     def count_table_rows(self) -> int | None:
-        """:meth:`table_row_count`, counting a CSV file's rows if need be (its line ends,
-        read once without parsing)."""
+        """:meth:`table_row_count`, counting a CSV file's rows if need be (its non-empty
+        lines, read once without parsing)."""
         n = self.table_row_count()
         if n is None and self.source is not None:
             n = self.source.count_rows()
@@ -162,9 +163,10 @@ class TableRows(Rows):
     def map_numbered(self, fn: Callable) -> list:
         """``[fn((X, Y, w), numbers) for each block]``: the design's blocks with the table's
         numbers of their rows (:func:`~linreg.rows.table_pieces.row_numbers`), for a pass that finds each row's fold."""
-        out = []
-        for ev in self.evaluated():
-            numbers, at = row_numbers(ev), 0
+        out, first = [], 0
+        for ev in self.evaluated():       # in file order: rows numbered as they are read
+            numbers, at = row_numbers(ev, first), 0
+            first += ev.n_rows + ev.n_dropped
             for block in self._dense(ev):
                 m = block[0].shape[0]
                 out.append(fn(block, numbers[at:at + m]))

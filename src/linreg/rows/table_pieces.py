@@ -10,10 +10,12 @@ __all__ = ["row_numbers", "fold_pieces", "take_rows", "row_pieces", "Piece", "la
            "block_rows"]
 
 
-def row_numbers(ev) -> np.ndarray:
-    """The numbers (0-based, in the table or the file) of an evaluated block's rows: a row
-    left out for a missing value keeps its number, so the others' do not move."""
-    first = ev.block.first_row if ev.block is not None else 0
+def row_numbers(ev, first: int | None = None) -> np.ndarray:
+    """The numbers (0-based, in the table or the file) of an evaluated block's rows, its
+    first row numbered ``first`` (default: the block's ``first_row``): a row left out for a
+    missing value keeps its number, so the others' do not move."""
+    if first is None:
+        first = ev.block.first_row if ev.block is not None else 0
     if ev.keep is None:
         return np.arange(first, first + ev.n_rows, dtype=np.int64)
     return first + np.flatnonzero(ev.keep).astype(np.int64)

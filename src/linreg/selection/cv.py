@@ -116,7 +116,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     the file, **rows left out for a missing value keeping theirs** (``missing="drop"``): so
     ``cv=5`` holds out what ``KFold(5).split(table)`` does, less those rows, and a fold-id
     array has one id per row of the table.  Contiguous folds need the table's row count
-    before the pass: a CSV file's line ends are counted first (a read without parsing), a
+    before the pass: a CSV file's non-empty lines are counted first (a read without parsing), a
     Dask DataFrame's partitions' lengths found by a pass that counts rows; with
     ``shuffle=True`` or a fold-id array a file needs no count.  ``scoring="mae"`` is a second
     pass (the design's blocks, as for any rows).  The refit (``estimator_``) is the table
@@ -225,13 +225,14 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         if hasattr(rows, "fold_stats"):      # a table: the levels learned in the same pass
             parts = rows.fold_stats(folds)
             read = getattr(rows, "rows_read", None)
-            if folds.kind == "kfold" and read is not None and read != n_rows:
-                raise ValueError(f"the folds were laid out for {n_rows} rows (the rows counted "
-                                 f"before the pass), but the pass read {read}; the file's line "
-                                 "count misleads (blank or quoted line ends): use shuffle=True "
-                                 "or an array of fold ids")
         else:
             parts = fold_stats(rows, folds)
+            read = sum(s.n_rows for s in parts)
+        if folds.kind == "kfold" and read is not None and read != n_rows:
+            raise ValueError(f"the folds were laid out for {n_rows} rows (the rows counted "
+                             f"before the pass), but the pass read {read}; the file's line "
+                             "count misleads (line ends inside quoted values?): use shuffle=True "
+                             "or an array of fold ids")
         for f, s in enumerate(parts):
             if s.n_rows < 2 or s.weight_sum <= 0:
                 raise ValueError(f"fold {f} holds {s.n_rows} rows (weight {s.weight_sum:g}); "

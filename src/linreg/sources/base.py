@@ -262,7 +262,8 @@ class Source:
 
     def count_rows(self) -> int:
         """The number of data rows: from the files' metadata (``.npy``, Parquet, Feather),
-        or counted once (a CSV file's line ends, read without parsing) and remembered."""
+        or counted once (a CSV file's lines that are not empty, read without parsing) and
+        remembered."""
         if getattr(self, "n_rows", None) is None:
             self._n_chunks()
         return int(self.n_rows)
