@@ -177,7 +177,6 @@ def test_usage_errors(files, tmp_path):
             (["--formula", FORMULA, "--target", "bill_length_mm"], "different targets"),
             (["--formula", FORMULA, "--target", "body_mass_g", "--drop", "year"], "--drop"),
             ([], "--target"),
-            (["--formula", FORMULA, "--alpha", "cv"], "--alpha cv"),
             (["--formula", FORMULA, "--no-intercept"], "- 1"),
             (["--formula", "body_mass_g ~ species +"], "--formula"),
             (["--formula", "body_mass_g ~ no_such_column"], "no_such_column")]:
@@ -189,6 +188,83 @@ def test_usage_errors(files, tmp_path):
                        "--target", "body_mass_g"])
     assert report["coef_names"] == ["species[Adelie]", "species[Chinstrap]", "species[Gentoo]"]
     assert report["intercept"] == 0
+
+
+def test_alpha_cv_with_a_formula(files, penguins, tmp_path):
+    """``--alpha cv`` on a CSV read in blocks: the CV curve recorded in the model file is the
+    mean over 5 contiguous folds (KFold over the file's rows, the rows with a missing value
+    left out of each) of LinearRegression refitted on patsy's design of all rows; the model
+    is the table fit at the alpha of the lowest mean."""
+    from formula_fit import explicit_cv_scores
+    from sklearn.model_selection import KFold
+
+    model = tmp_path / "cv.json"
+    alphas = [0.0, 0.001, 0.01, 0.1, 1.0]
+    code, out, err = run(["fit", files["csv"], "--formula", FORMULA, "--missing", "drop",
+                          "--alpha", "cv", "--alphas", ",".join(map(str, alphas)),
+                          "--chunk-rows", "64", "-o", model])
+    assert code == 0, err
+    assert "chosen by 5-fold cross-validation" in out and "(11 rows with a missing" in out
+    tests = [t for _, t in KFold(5).split(np.arange(len(penguins)))]
+    want = explicit_cv_scores(FORMULA, penguins, tests, np.array(alphas)).mean(axis=1)
+    fitted = linreg.load(model)
+    path = fitted.metadata_["cv_path"]
+    close(path["mean"], want, rtol=1e-9)
+    best = alphas[int(np.argmin(want))]
+    assert path["alpha_min"] == best and fitted.alpha == best
+    reference = linreg.LinearRegression(formula=FORMULA, missing="drop", alpha=best).fit(penguins)
+    assert fitted.coef_names_ == reference.coef_names_
+    close(fitted.coef_, reference.coef_, rtol=1e-9)
+    code, out, err = run(["predict", model, files["csv"]])
+    assert code == 0, err
+    for bad, says in ((["--cv", "1"], "at least 2 folds"), (["--solver", "gd"], "--solver gd"),
+                      (["--cv", "400"], "only 344 rows")):
+        code, out, err = run(["fit", files["csv"], "--formula", FORMULA, "--missing", "drop",
+                              "--alpha", "cv", *bad])
+        assert code == 1 and says in err and err.count("\n") == 1, (bad, err)
+    # a weighted Parquet file with text columns, no formula
+    code, out, err = run(["fit", files["parquet"], "--target", "body_mass_g", "--weight", "w",
+                          "--missing", "drop", "--alpha", "cv", "--cv", "3", "--json"])
+    assert code == 0, err
+    report = json.loads(out)
+    weighted = files["weighted"].drop(columns="w")
+    tests = [t for _, t in KFold(3).split(np.arange(len(weighted)))]
+    cv = linreg.LinearRegressionCV(cv=3, missing="drop").fit(
+        weighted.drop(columns="body_mass_g"), weighted.body_mass_g,
+        sample_weight=files["weighted"].w.to_numpy())
+    want = explicit_cv_scores(ALL_COLUMNS, weighted, tests, cv.alphas_,
+                              weights=files["weighted"].w.to_numpy()).mean(axis=1)
+    close(cv.cv_results_["mean_test_mse"], want, rtol=1e-9)
+    coef = report["coef"]
+    close([coef[n] for n in cv.coef_names_], cv.coef_, rtol=1e-9)
+
+
+def test_select_terms(files, penguins, tmp_path):
+    """``linreg select --formula``: whole terms, each step's AIC statsmodels' fit of the model
+    it reaches (on the rows the full formula keeps); the saved model is the chosen formula's
+    fit."""
+    formula = "body_mass_g ~ flipper_length_mm + bill_length_mm + island + species * sex"
+    model = tmp_path / "chosen.json"
+    code, out, err = run(["select", files["csv"], "--formula", formula, "--missing", "drop",
+                          "--criterion", "aic", "--chunk-rows", "50", "--json", "-o", model])
+    assert code == 0, err
+    report = json.loads(out)
+    data = penguins.dropna(subset=["body_mass_g", "flipper_length_mm", "bill_length_mm",
+                                   "island", "species", "sex"])
+    assert report["n_dropped"] == len(penguins) - len(data)
+    terms = set()
+    for action, term, value in report["path"][1:]:
+        terms = terms | {term} if action == "+" else terms - {term}
+        rhs = " + ".join(sorted(terms))
+        close(value, smf.ols(f"body_mass_g ~ {rhs}", data).fit().aic, rtol=1e-9)
+    assert set(report["selected"]) == terms
+    reference = smf.ols(report["formula"], data).fit()
+    close(report["value"], reference.aic, rtol=1e-9)
+    fitted = linreg.load(model)
+    assert fitted.coef_names_ == list(reference.params.index[1:])
+    close(fitted.coef_, reference.params.values[1:], rtol=1e-8)
+    code, out, err = run(["select", files["csv"], "--formula", "body_mass_g ~ species +"])
+    assert code == 2 and "--formula" in err
 
 
 # ------------------------------------------------------------------------------ hostile input

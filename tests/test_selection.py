@@ -210,6 +210,45 @@ def test_npy_and_parquet_sources_equal_memory(tmp_path):
                .mse_path_) < 1e-10
 
 
+def test_the_streamed_fold_pass_names_bad_values(tmp_path):
+    """The fold pass reads a file's blocks as stored (no copy, no check of every value) and
+    checks its own sums: a bad value is still named, with its file, row and column, as the
+    plain fit names it."""
+    from linreg.sources import MalformedDataError
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((500, 3)), rng.standard_normal(500)
+    w = rng.uniform(0.5, 2.0, 500)
+
+    def files(X, y, w=None):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        np.save(folder / "X.npy", X)
+        np.save(folder / "y.npy", y)
+        if w is not None:
+            np.save(folder / "w.npy", w)
+        return sources.npy(folder / "X.npy", folder / "y.npy", chunk_rows=64,
+                           sample_weight_path=None if w is None else folder / "w.npy")
+
+    bad_y = y.copy()
+    bad_y[400] = np.inf
+    bad_w = w.copy()
+    bad_w[77] = -1.0
+    huge = X.copy()
+    huge[130, 1] = 1e200
+    for data, says in ((files(X, bad_y), "row 400 is inf"),
+                       (files(X, y, bad_w), "-1.0; weights must be >= 0"),
+                       (files(huge, y), "X column 1 has values so large")):
+        for shuffle in (False, True):
+            with pytest.raises(MalformedDataError, match=says) as caught:
+                LinearRegressionCV(alphas=[0.1, 1.0], shuffle=shuffle).fit(data)
+            assert "y.npy" in str(caught.value) or "w.npy" in str(caught.value) \
+                or "X.npy" in str(caught.value)
+    # and the good file gives what the rows in memory give
+    m = LinearRegressionCV(alphas=ALPHAS).fit(files(X, y, w))
+    mem = LinearRegressionCV(alphas=ALPHAS).fit(X, y, sample_weight=w)
+    assert rel(m.mse_path_, mem.mse_path_) < 1e-10
+
+
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("kwargs, match", [
     (dict(cv=500), "only 403 rows"),

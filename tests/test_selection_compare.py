@@ -150,3 +150,71 @@ def test_several_targets_refusals():
         linreg.anova(other, named)
     with pytest.raises(ValueError, match="must be nested"):
         linreg.anova(two_full, two)
+
+
+# ------------------------------------------------------------------------- formula fits
+PENGUIN_COLUMNS = ["body_mass_g", "flipper_length_mm", "species", "sex", "island"]
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    return pytest.importorskip("palmerpenguins").load_penguins()
+
+
+def assert_table(table, want, rtol=1e-9):
+    for column in ("df_resid", "ssr", "df_diff", "ss_diff", "F", "Pr(>F)"):
+        np.testing.assert_allclose(table[column], want[column].to_numpy(), rtol=rtol,
+                                   atol=1e-300)
+
+
+@pytest.mark.parametrize("small, big", [
+    ("body_mass_g ~ flipper_length_mm", "body_mass_g ~ flipper_length_mm + species * sex"),
+    ("body_mass_g ~ species + sex", "body_mass_g ~ species * sex"),
+    ("body_mass_g ~ flipper_length_mm:species", "body_mass_g ~ flipper_length_mm * species"),
+    # the larger design is rank-deficient (island × species has empty cells)
+    ("body_mass_g ~ island + sex", "body_mass_g ~ island * species + sex"),
+])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nested_formula_fits_equal_anova_lm(penguins, small, big, weighted):
+    """anova(small, big) of formula fits (missing="drop", the rows neither keeps out the same
+    here) equals statsmodels' anova_lm of smf.ols/wls on the rows both keep; the models
+    themselves may be passed, and compare_f_test agrees."""
+    import warnings
+
+    import statsmodels.formula.api as smf
+
+    from linreg import LinearRegression, anova
+    from linreg.selection.compare import compare_f_test
+
+    data = penguins.dropna(subset=PENGUIN_COLUMNS).reset_index(drop=True)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(data)) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # the rank-deficient fit says so
+        ours = [LinearRegression(formula=f, missing="drop").fit(data, sample_weight=w)
+                for f in (small, big)]
+        theirs = [(smf.ols(f, data) if w is None else smf.wls(f, data, weights=w)).fit()
+                  for f in (small, big)]
+        want = anova_lm(*theirs)
+        assert_table(anova(*ours), want)
+        assert_table(anova(*(m.summary() for m in ours)), want)
+        F, p, df = compare_f_test(ours[1], ours[0])
+        F0, p0, df0 = theirs[1].compare_f_test(theirs[0])
+    assert df == df0
+    assert F == pytest.approx(F0, rel=1e-9) and p == pytest.approx(p0, rel=1e-9, abs=1e-300)
+
+
+def test_formula_fits_on_different_rows_or_not_nested(penguins):
+    from linreg import LinearRegression, anova
+
+    # missing="drop": `sex` is missing in rows that `flipper_length_mm` alone keeps
+    small = LinearRegression(formula="body_mass_g ~ flipper_length_mm", missing="drop")
+    big = LinearRegression(formula="body_mass_g ~ flipper_length_mm + sex", missing="drop")
+    with pytest.raises(ValueError, match="different numbers of observations"):
+        anova(small.fit(penguins), big.fit(penguins))
+    data = penguins.dropna(subset=PENGUIN_COLUMNS)
+    a = LinearRegression(formula="body_mass_g ~ island").fit(data)
+    b = LinearRegression(formula="body_mass_g ~ species + sex").fit(data)
+    with pytest.warns(UserWarning, match="'island'.*lacks"):
+        anova(a, b)
+    with pytest.raises(TypeError, match="not a regression result"):
+        anova(a, "model")

@@ -199,7 +199,7 @@ def test_streamed_table_fit_and_summary(penguins):
     formula = "body_mass_g ~ species * sex + flipper_length_mm"
     parts = blocks_of(data, [9] * 30)
     rows = TableRows(lambda: iter(parts), Encoding(parse_formula(formula), "drop"))
-    model = LinearRegression(formula=formula, missing="drop")._fit_table(rows)
+    model = LinearRegression(formula=formula, missing="drop").fit_encoded(rows)
     check_against_statsmodels(model, smf.ols(formula, data).fit())
 
 

@@ -341,7 +341,7 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         self.check_params()
         rows = table_rows(X, y, sample_weight, self.formula, self.missing, self.fit_intercept)
         if rows is not None:
-            return self._fit_table(rows)
+            return self.fit_encoded(rows)
         X, y = target_from_frame(X, y)
         rows = as_rows(X, y, sample_weight, validate=functools.partial(
             self._validate_training_data, finite_X=False))
@@ -361,9 +361,13 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         self._fit_problem(stats, rows, checkpoint=ckpt)
         return self
 
-    def _fit_table(self, rows) -> "LinearRegression":
-        """Fit a table through its encoding (categorical columns, a formula, missing
-        values): the statistics of the cells, then the same problem as any other rows."""
+    def fit_encoded(self, rows) -> "LinearRegression":
+        """Fit the rows of a table read through its encoding (categorical columns, a
+        formula, missing values): ``rows`` a :class:`linreg.rows.table.TableRows` (or the
+        Dask one), whose statistics of the cells give the same problem as any other rows.
+        When its statistics pass has run already (cross-validation's, which also gave every
+        fold's), nothing is read again.  ``fit(table)`` comes here; returns ``self``."""
+        self.check_params()
         stats = rows.stats()
         encoding = rows.encoding
         inputs = [c for c in encoding.columns_used if c not in encoding.formula.targets]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CommandError
+from .errors import CommandError, UsageError
 
 __all__ = ["check_cv_options", "fit_cv", "cv_path"]
 
@@ -35,16 +35,33 @@ def check_cv_options(args) -> None:
     parse_alphas(args.alphas)
 
 
-def fit_cv(args, table):
-    """The fitted :class:`~linreg.LinearRegressionCV` (its ``estimator_`` is saved)."""
+def fit_cv(args, data, params):
+    """The fitted :class:`~linreg.LinearRegressionCV` (its ``estimator_`` is saved): of the
+    numeric file read whole (``data.table``), or of ``data.source`` read in blocks — a
+    table through its encoding (text columns, ``--formula``, ``--missing drop``) or numbers
+    (``--chunk-rows``) — every fold's statistics in one pass."""
+    from ..exceptions import ParameterWording
     from ..selection import LinearRegressionCV
+    from ..tables.expressions import FormulaError
 
     searched = LinearRegressionCV(alphas=parse_alphas(args.alphas), cv=args.cv,
-                                  fit_intercept=not args.no_intercept,
-                                  standardize=not args.no_standardize)
+                                  fit_intercept=params["fit_intercept"],
+                                  standardize=params["standardize"],
+                                  formula=params.get("formula"),
+                                  missing=params.get("missing", "error"))
     try:
-        searched.fit(table.X, table.y, sample_weight=table.weights)
+        if data.table is not None:
+            table = data.table
+            searched.fit(table.X, table.y, sample_weight=table.weights)
+        else:
+            searched.fit(data.source)
+    except FormulaError as exc:
+        if data.formula is None:
+            raise
+        raise UsageError(f"--formula: {exc}") from None
     except ValueError as exc:
+        if isinstance(exc, ParameterWording):     # the command line words its settings
+            raise
         raise CommandError(f"--alpha cv: {exc}") from None
     return searched
 

@@ -91,7 +91,7 @@ def cmd_fit(args, out, err) -> int:
         warnings.simplefilter("always")
         try:
             if cross_validate:
-                searched = fit_cv(args, table)
+                searched = fit_cv(args, data, params)
                 model = searched.estimator_
             elif table is not None:
                 model.fit(table.X, table.y, sample_weight=table.weights, **fit_options)

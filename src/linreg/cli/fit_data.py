@@ -88,7 +88,7 @@ def _parsed(args, source, target):
         raise UsageError(f"--target {args.target} and --formula {args.formula!r} name different "
                          f"targets ({', '.join(map(repr, parsed.targets))}): give the target in "
                          "the formula only")
-    if args.no_intercept and parsed.intercept:
+    if getattr(args, "no_intercept", False) and parsed.intercept:
         raise UsageError(f"--no-intercept with --formula {args.formula!r}: leave the intercept "
                          "out in the formula instead ('... - 1')")
     return parsed
@@ -96,11 +96,7 @@ def _parsed(args, source, target):
 
 def table_options(args, data: FitData, params: dict) -> None:
     """The estimator's parameters for a source: the formula, the missing-value policy and
-    the intercept (the formula's); the options that need the rows in memory refused."""
-    if args.alpha == "cv":
-        raise UsageError("--alpha cv needs the rows in memory: it goes with numeric files "
-                         "read whole (not with text columns, --formula, --missing drop or "
-                         "--chunk-rows)")
+    the intercept (the formula's)."""
     params["missing"] = args.missing or "error"
     if data.formula is not None:
         params["formula"] = args.formula

@@ -296,16 +296,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_select(sub, common, fmt) -> None:
     p = sub.add_parser("select", parents=[common], formatter_class=fmt,
-                       help="choose feature columns by AIC, BIC or adjusted R²",
+                       help="choose feature columns (or a formula's terms) by AIC, BIC or "
+                            "adjusted R²",
                        description="Stepwise (or exhaustive) feature selection from the data's "
-                                   "sufficient statistics; prints the path and the chosen columns.",
+                                   "sufficient statistics; prints the path and the chosen columns. "
+                                   "With --formula or text columns, whole terms enter and leave "
+                                   "(an interaction after its main effects, as R's step).",
                        epilog=_example("linreg select houses.csv --target price --drop id "
-                                       "--criterion bic -o model.json"))
+                                       "--criterion bic -o model.json\n"
+                                       "  linreg select penguins.csv --formula 'body_mass_g ~ "
+                                       "flipper_length_mm + island + species * sex' "
+                                       "--missing drop"))
     p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
-    p.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    _add_sep(p)
+    p.add_argument("--target", metavar="COLUMN",
+                   help="the column to predict; not needed with --formula")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--features", metavar="A,B,…", help="the candidate columns (default: all others)")
     group.add_argument("--drop", metavar="A,B,…", help="columns to leave out of the candidates")
+    p.add_argument("--formula", metavar="'Y ~ TERMS'",
+                   help="the largest model: its terms are the candidates (text columns are "
+                        "categories)")
+    p.add_argument("--missing", choices=["error", "drop"],
+                   help="a row with a missing value in a column the formula uses: an error "
+                        "(default), or left out (drop) of every model")
+    _add_chunk_rows(p)
     p.add_argument("--weight", metavar="COLUMN", help="a column of sample weights (> 0)")
     p.add_argument("--criterion", default="bic", choices=["aic", "bic", "adjr2"],
                    help="default bic")

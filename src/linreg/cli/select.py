@@ -1,6 +1,8 @@
 """``linreg select``: feature selection by AIC, BIC or adjusted R² from the data's sufficient
 statistics (:class:`linreg.selection.StepwiseSelector`); prints the path and the chosen
-columns, and with ``-o`` saves the model fitted on them."""
+columns, and with ``-o`` saves the model fitted on them.  With ``--formula`` (or text
+columns, ``--missing drop``, ``--chunk-rows``) the file is read as a source in blocks and,
+for a table, whole terms are selected; the chosen model's formula is printed too."""
 
 from __future__ import annotations
 
@@ -8,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import read_table
 from ..validation import most_columns
 from .describe import objective_text, training_metrics
-from .errors import OK, CommandError
+from .errors import OK, CommandError, UsageError
+from .fit_data import read_fit_data, training_score
 from .output import dump_json, jsonable
-from .reading import split_names
 
 __all__ = ["cmd_select"]
 
@@ -27,61 +28,106 @@ def path_lines(selector, names) -> list[str]:
             what = f"best of {size}: " + (", ".join(names[c] for c in cols) or "(intercept only)")
         else:
             action, col, value = step
-            what = "start: " + (", ".join(names[c] for c in selector.start or []) or "(intercept only)") \
+            start = [names[c] if isinstance(c, (int, np.integer)) else c
+                     for c in selector.start or []]
+            what = "start: " + (", ".join(start) or "(intercept only)") \
                 if action == "start" else f"{action} {names[col]}"
         lines.append(f"  {what:<50} {label} {value:.10g}")
     return lines
 
 
-def cmd_select(args, out, err) -> int:
-    from ..estimator import LinearRegression
-    from ..persistence import save
+def _select(args, data):
+    """The fitted selector and the names its path uses (columns, or a table's terms)."""
     from ..selection import StepwiseSelector
+    from ..tables.expressions import FormulaError
 
-    table = read_table(args.data, target=split_names(args.target), features=split_names(args.features),
-                       drop=split_names(args.drop), need_target=True, max_columns=most_columns(),
-                       weight=args.weight)
-    if len(table.target_names) != 1:
-        raise CommandError(f"select takes one --target, got {len(table.target_names)}")
-    names = list(table.feature_names)
-    y = np.ravel(table.y)
-    selector = StepwiseSelector(criterion=args.criterion, direction=args.direction)
+    selector = StepwiseSelector(criterion=args.criterion, direction=args.direction,
+                                formula=args.formula, missing=args.missing or "error")
     try:
-        selector.fit(table.X, y, sample_weight=table.weights)
+        if data.table is not None:
+            table = data.table
+            if len(table.target_names) != 1:
+                raise CommandError(f"select takes one --target, got {len(table.target_names)}")
+            selector.fit(table.X, np.ravel(table.y), sample_weight=table.weights)
+        else:
+            selector.fit(data.source)
+    except FormulaError as exc:
+        if args.formula is None:
+            raise
+        raise UsageError(f"--formula: {exc}") from None
     except ValueError as exc:
-        raise CommandError(f"{table.path}: {exc}") from None
-    chosen = [names[j] for j in selector.selected_]
-    if args.output is not None:
-        if not chosen:
-            raise CommandError(f"the {args.criterion} chooses no column (the intercept alone): no model "
-                               "to save")
+        raise CommandError(f"{data.path}: {exc}") from None
+    if hasattr(selector, "formula_"):
+        return selector, list(selector.result_.feature_names)
+    names = (list(data.table.feature_names) if data.table is not None
+             else list(data.source.feature_names))
+    return selector, names
+
+
+def _model(args, data, selector, chosen):
+    """The model fitted on the chosen columns or terms, with the metadata a model file
+    records."""
+    from ..estimator import LinearRegression
+    if not chosen:
+        raise CommandError(f"the {args.criterion} chooses no column (the intercept alone): no "
+                           "model to save")
+    n_dropped = 0
+    if data.table is not None:
+        table = data.table
+        y = np.ravel(table.y)
         model = LinearRegression(solver="normal").fit(table.X[:, selector.selected_], y,
                                                       sample_weight=table.weights)
         model.feature_names_in_ = np.asarray(chosen, dtype=object)
-        model.metadata_ = {
-            "target_name": table.target_names[0],
-            **({"weight_name": table.weight_name} if table.weight_name is not None else {}),
-            "objective": objective_text(model),
-            "training_metrics": training_metrics(y, model.predict(table.X[:, selector.selected_]),
-                                                 table.weights),
-            "data_file": Path(table.path).name,
-        }
+        metrics = training_metrics(y, model.predict(table.X[:, selector.selected_]),
+                                   table.weights)
+    else:
+        model = selector.model_
+        metrics, n_dropped = training_score(model, data)
+    targets = data.target_names
+    model.metadata_ = {
+        "target_name": targets[0],
+        **({"weight_name": data.weight_name} if data.weight_name is not None else {}),
+        "objective": objective_text(model),
+        "training_metrics": metrics,
+        "data_file": Path(data.path).name,
+    }
+    return model, n_dropped
+
+
+def cmd_select(args, out, err) -> int:
+    from ..persistence import save
+
+    data = read_fit_data(args, most_columns())
+    selector, names = _select(args, data)
+    terms = hasattr(selector, "formula_")
+    chosen = [names[j] for j in selector.selected_]
+    if args.output is not None:
+        model, _ = _model(args, data, selector, chosen)
         try:
             save(model, args.output)
         except OSError as exc:
             raise CommandError(str(exc)) from None
+    target = data.target_names[0]
     if args.json:
         dump_json({"criterion": args.criterion, "direction": args.direction, "selected": chosen,
+                   **({"formula": selector.formula_, "n_dropped": selector.n_dropped_}
+                      if terms else {}),
                    "value": jsonable(selector.criterion_value_),
                    "path": [[a, names[c] if isinstance(c, (int, np.integer)) else
                              (None if c is None else [names[i] for i in c]), jsonable(v)]
                             for a, c, v in selector.path_],
                    "model_file": args.output}, out)
     elif not args.quiet:
-        out.write(f"{args.direction} selection by {args.criterion} over {len(names)} columns of "
-                  f"{table.path}, target {table.target_names[0]!r}:\n")
+        what = f"{len(names)} terms" if terms else f"{len(names)} columns"
+        out.write(f"{args.direction} selection by {args.criterion} over {what} of "
+                  f"{data.path}, target {target!r}:\n")
+        if terms and selector.n_dropped_:
+            out.write(f"({selector.n_dropped_} rows with a missing value left out of every "
+                      "model)\n")
         out.write("\n".join(path_lines(selector, names)) + "\n")
         out.write("selected: " + (", ".join(chosen) or "(intercept only)") + "\n")
+        if terms:
+            out.write(f"formula: {selector.formula_}\n")
         if args.output is not None:
             out.write(f"saved {args.output}\n")
     return OK

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .base import AccumulatedRows, NoRowsError, Rows, StatsRows
+from .base import AccumulatedRows, NonFiniteRows, NoRowsError, Rows, StatsRows
 from .files import SourceRows
 from .memory import MemoryRows
 from .sparse import SparseRows
 
 __all__ = ["Rows", "MemoryRows", "SparseRows", "SourceRows", "StatsRows", "AccumulatedRows", "as_rows",
-           "NoRowsError", "target_from_frame"]
+           "NoRowsError", "NonFiniteRows", "target_from_frame"]
 
 
 def as_rows(X, y=None, sample_weight=None, validate: Callable | None = None,

@@ -10,7 +10,12 @@ import numpy as np
 
 from ..stats import SufficientStats
 
-__all__ = ["Rows", "NoRowsError", "StatsRows", "AccumulatedRows"]
+__all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows"]
+
+
+class NonFiniteRows(ValueError):
+    """A pass that reads rows unchecked (:meth:`Rows.map_blocks_checking`) found sums that
+    are not finite: a NaN or an infinity in its block, or values whose squares overflow."""
 
 
 class NoRowsError(ValueError):
@@ -76,6 +81,13 @@ class Rows(ABC):
             results.append(fn(block, start))
             start += block[0].shape[0]
         return results
+
+    def map_blocks_checking(self, fn: Callable) -> list:
+        """As :meth:`map_blocks_at`, for a ``fn`` that detects non-finite values itself
+        (raising :class:`NonFiniteRows` when its sums are not finite): rows in files are then
+        read without checking every value or copying them out of a memory map, and a block
+        ``fn`` refuses is checked to name the bad value and where it is."""
+        return self.map_blocks_at(fn)
 
     def moments(self):
         """The :class:`~linreg.training_objective.ColumnMoments` of all rows (count, weight,

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 
 from ..stats import SufficientStats
-from .base import Rows
+from .base import NonFiniteRows, Rows
 
 __all__ = ["SourceRows", "read_ahead"]
 
@@ -104,4 +104,20 @@ class SourceRows(Rows):
         for block in read_ahead(self.source.blocks()):
             results.append(fn(block, start))
             start += block[0].shape[0]
+        return results
+
+    def map_blocks_checking(self, fn) -> list:
+        """As :meth:`Rows.map_blocks_checking`: the blocks as stored
+        (:meth:`linreg.sources.Source.unchecked_blocks`: no copy out of a memory map, no
+        check of every value), the next read ahead on a thread; a block ``fn`` refuses as
+        not finite is checked to name the bad value, its file and its row."""
+        results, start = [], 0
+        for X, Y, w, chunk in read_ahead(self.source.unchecked_blocks()):
+            try:
+                results.append(fn((X, Y, w), start))
+            except NonFiniteRows as exc:
+                self.source.check_chunk(chunk)       # names a NaN or an infinity, if any
+                from ..sources import MalformedDataError
+                raise MalformedDataError(f"{chunk.file}: {exc}") from None
+            start += X.shape[0]
         return results

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..stats import SufficientStats
 from .base import Rows
+from .table_pieces import block_rows, fold_pieces, labels_of, row_numbers, row_pieces
 
 __all__ = ["TableRows"]
 
@@ -30,7 +31,8 @@ class TableRows(Rows):
     """
 
     def __init__(self, read: Callable[[], Iterator], encoding, weights=None,
-                 single_target: bool = True, in_memory: bool = False):
+                 single_target: bool = True, in_memory: bool = False, count: int | None = None,
+                 source=None, required=None):
         self.read, self.encoding, self.weights = read, encoding, weights
         self.single_target = single_target
         self.in_memory = in_memory
@@ -39,6 +41,12 @@ class TableRows(Rows):
         self._cached = None
         self.n_dropped = 0
         self._stats = None
+        self.count = count
+        self.source = source
+        self.rows_read = None
+        #: an encoding (levels fixed) whose missing values also leave a row out: a smaller
+        #: model read on the rows a larger one kept
+        self.required = required
 
     # -- the statistics pass
     def _evaluated(self, block):
@@ -52,23 +60,64 @@ class TableRows(Rows):
             if (weights < 0).any():
                 r = int(np.flatnonzero(weights < 0)[0])
                 raise ValueError(f"sample weights must be ≥ 0; {weights[r]} at {block.locate(r)}")
+        if self.required is not None:
+            keep = self.required.evaluate(block, weights).keep
+            if keep is not None:
+                block = block_rows(block, keep)
+                weights = None if weights is None else weights[keep]
         return self.encoding.evaluate(block, weights)
 
+    def with_stats(self, encoding, stats: SufficientStats, n_dropped: int) -> "TableRows":
+        """These rows read through another ``encoding`` (levels fixed: a model of some of
+        the terms), whose statistics are known (``stats``: no pass), on the rows this
+        encoding keeps (a row it leaves out for a missing value is left out too)."""
+        rows = TableRows(self.read, encoding, self.weights, self.single_target, self.in_memory,
+                         self.count, self.source, self.encoding if self.n_dropped else None)
+        rows._stats, rows.n_dropped = stats, n_dropped
+        rows.n_features, rows.feature_names = encoding.n_columns, list(encoding.names)
+        return rows
+
     def stats(self) -> SufficientStats:
-        if self._stats is not None:
-            return self._stats
+        if self._stats is None:
+            self._pass(None)
+        return self._stats
+
+    def fold_stats(self, folds) -> list:
+        """Every fold's statistics of the design's columns (one
+        :class:`~linreg.stats.SufficientStats` per fold of ``folds``, a
+        :class:`~linreg.selection.folds.Folds`), from the one pass that learns the levels and
+        the statistics of all rows (:meth:`stats` then costs nothing).
+
+        A row's fold comes from its number in the table, counted as the rows are read
+        (:func:`~linreg.rows.table_pieces.row_numbers`: rows left out for a missing value
+        keep theirs).  Every fold's statistics are of the design of *all*
+        the rows — the levels learned from every block — so a fold that lacks a level still
+        has its column (zero in every one of its rows)."""
+        return self._pass(folds)
+
+    def _pass(self, folds):
         from ..tables.cells import cell_stats, design_stats
         enc_ = self.encoding
         if enc_.stateful and not enc_.states:
             enc_.learn_states(self.read)
-        total, dropped, cached = None, 0, []
-        for block in self.read():
-            ev = self._evaluated(block)
-            dropped += ev.n_dropped
+        n_folds = 1 if folds is None else folds.n_folds
+        parts, dropped, cached, read = [None] * n_folds, 0, [], 0
+        evaluated = (self._cached if self._cached is not None
+                     else (self._evaluated(block) for block in self.read()))
+        for ev in evaluated:       # in file order: rows numbered as they are read
             if self.in_memory:
                 cached.append(ev)
-            for piece in _row_pieces(ev, CELL_BLOCK_ROWS):
-                cs = cell_stats(piece, enc_)
+            split = ([(0, ev)] if folds is None
+                     else fold_pieces(ev, folds.of_numbers(row_numbers(ev, read)), n_folds))
+            dropped += ev.n_dropped
+            read += ev.n_rows + ev.n_dropped
+            for f, sub in split:
+                for piece in row_pieces(sub, CELL_BLOCK_ROWS):
+                    cs = cell_stats(piece, enc_)
+                    parts[f] = cs if parts[f] is None else parts[f].merge(cs)
+        total = None
+        for cs in parts:
+            if cs is not None:
                 total = cs if total is None else total.merge(cs)
         if total is None or total.stats.n_rows == 0:
             if dropped:
@@ -82,14 +131,47 @@ class TableRows(Rows):
         remap = None if enc_.frozen else enc_.finalize()
         self.n_features = enc_.n_columns
         self.feature_names = list(enc_.names)
-        self.n_dropped = dropped
+        self.n_dropped, self.rows_read = dropped, read
         if self.in_memory:
             self._cached = cached if remap is None else [enc_.refreshed(ev, remap)
                                                           for ev in cached]
         self._stats = design_stats(total, enc_)
         if not self._stats.weight_sum > 0:
             raise ValueError("sample_weight is zero for every row: there is nothing to fit")
-        return self._stats
+        if folds is None:
+            return None
+        return [SufficientStats.empty(enc_.n_columns, self.n_targets) if cs is None
+                else design_stats(cs, enc_) for cs in parts]
+
+    def table_row_count(self) -> int | None:
+        """The number of rows of the table (those with a missing value included), when it
+        is known without reading them (a table in memory, a Parquet, Feather or ``.npy``
+        file; a CSV file after a pass), else None."""
+        if self.count is not None:
+            return self.count
+        n = getattr(self.source, "n_rows", None)
+        return int(n) if isinstance(n, (int, np.integer)) else None
+
+    def count_table_rows(self) -> int | None:
+        """:meth:`table_row_count`, counting a CSV file's rows if need be (its non-empty
+        lines, read once without parsing)."""
+        n = self.table_row_count()
+        if n is None and self.source is not None:
+            n = self.source.count_rows()
+        return n
+
+    def map_numbered(self, fn: Callable) -> list:
+        """``[fn((X, Y, w), numbers) for each block]``: the design's blocks with the table's
+        numbers of their rows (:func:`~linreg.rows.table_pieces.row_numbers`), for a pass that finds each row's fold."""
+        out, first = [], 0
+        for ev in self.evaluated():       # in file order: rows numbered as they are read
+            numbers, at = row_numbers(ev, first), 0
+            first += ev.n_rows + ev.n_dropped
+            for block in self._dense(ev):
+                m = block[0].shape[0]
+                out.append(fn(block, numbers[at:at + m]))
+                at += m
+        return out
 
     def row_count(self) -> int | None:
         if self._cached is not None:
@@ -113,11 +195,11 @@ class TableRows(Rows):
         step = (CELL_BLOCK_ROWS if sparse
                 else max(64, DENSE_BLOCK_ELEMENTS // max(self.encoding.n_columns, 1)))
         order = np.random.default_rng(rng).permutation(ev.n_rows) if shuffle else None
-        for piece in _row_pieces(ev, step, order):
+        for piece in row_pieces(ev, step, order):
             X = self.encoding.sparse_design(piece) if sparse else self.encoding.design(piece)
             out = (X, piece.Y, piece.w)
             if groups:
-                out += (tuple(_labels(piece, g) for g in groups),)
+                out += (tuple(labels_of(piece, g) for g in groups),)
             yield out
 
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
@@ -138,54 +220,14 @@ class TableRows(Rows):
         return out
 
     def map_blocks_at(self, fn: Callable) -> list:
+        """As :meth:`Rows.map_blocks_at`, ``start`` counting the design's rows (those kept);
+        cross-validation numbers a table's rows as the table does instead (rows left out for
+        a missing value keep their numbers): :meth:`fold_stats`, :meth:`map_numbered`."""
         out, start = [], 0
         for block in self.blocks():
             out.append(fn(block, start))
             start += block[0].shape[0]
         return out
-
-
-def _row_pieces(ev, step: int, order=None):
-    """An evaluated block cut into pieces of at most ``step`` rows (rows permuted by
-    ``order`` first, when given)."""
-    from ..tables.encoding import EncodedBlock
-    n = ev.n_rows
-    if order is None and n <= step:
-        yield ev
-        return
-    for start in range(0, n, step):
-        rows = (slice(start, min(start + step, n)) if order is None
-                else order[start:start + step])
-        keep = np.arange(n)[rows]
-        yield EncodedBlock(len(keep), None, {e: v[rows] for e, v in ev.numeric.items()},
-                           {e: c[rows] for e, c in ev.codes.items()}, ev.Y[rows],
-                           None if ev.w is None else ev.w[rows], 0,
-                           _Sub(ev, keep))
-
-
-class _Sub:
-    """Where the rows of a piece of an evaluated block came from (for ``groups``)."""
-
-    def __init__(self, ev, rows):
-        self.ev, self.rows = ev, rows
-
-
-def _labels(piece, name):
-    """The labels ``name`` (a column of the table, or an array over all rows) of a piece."""
-    if isinstance(piece.block, _Sub):
-        ev, rows = piece.block.ev, piece.block.rows
-    else:
-        ev, rows = piece, None
-    block = ev.block
-    if ev.keep is not None:
-        kept = np.flatnonzero(ev.keep)
-        rows = kept if rows is None else kept[rows]
-    if isinstance(name, str):
-        col = block.columns[name]
-        values = np.asarray(col.levels, dtype=object)[col.codes] if hasattr(col, "codes") else col
-    else:
-        values = np.asarray(name)[block.first_row:block.first_row + block.n_rows]
-    return values if rows is None else values[rows]
 
 
 def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
@@ -243,7 +285,7 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
         check_untyped_text(table, block, names)
     single = len(targets) == 1 and (formula is not None or not _is_frame_target(y))
     return TableRows(lambda shuffle=False, rng=None: iter([block]), encoding, weights, single,
-                     in_memory=True)
+                     in_memory=True, count=n)
 
 
 def _source_rows(source, y, sample_weight, formula, missing: str, fit_intercept: bool):
@@ -286,7 +328,8 @@ def _source_rows(source, y, sample_weight, formula, missing: str, fit_intercept:
     def read(shuffle: bool = False, rng=None):
         return source.table_blocks(read_names, shuffle, rng)
 
-    return TableRows(read, encoding, weight, len(parsed.targets) == 1, in_memory=False)
+    return TableRows(read, encoding, weight, len(parsed.targets) == 1, in_memory=False,
+                     source=source)
 
 
 def _numbers_with_words(source, text: list) -> bool:

@@ -49,6 +49,29 @@ def _partition_cells(df, parsed, missing, states, names, weight, index):
     return cells, _learned(encoding), ev.n_dropped
 
 
+def _partition_fold_cells(df, parsed, missing, states, names, weight, index, start, folds):
+    """One partition's statistics of cells per fold (``start``: the table's number of its
+    first row), what it learned, and the rows it dropped."""
+    from ..tables.cells import cell_stats
+    from ..tables.encoding import Encoding
+    from .table_pieces import fold_pieces, row_numbers
+    encoding = Encoding(parsed, missing)
+    encoding.states = states
+    block = _block(df, names, index)
+    block.first_row = start
+    weights = None if weight is None else block.columns[weight]
+    ev = encoding.evaluate(block, weights)
+    parts = [None] * folds.n_folds
+    for f, sub in fold_pieces(ev, folds.of_numbers(row_numbers(ev)), folds.n_folds):
+        parts[f] = cell_stats(sub, encoding)
+    return parts, _learned(encoding), ev.n_dropped
+
+
+def _merge_folds(a, b):
+    parts = [x if y is None else (y if x is None else x.merge(y)) for x, y in zip(a[0], b[0])]
+    return (parts,) + _merge((None,) + a[1:], (None,) + b[1:])[1:]
+
+
 def _merge(a, b):
     cells = a[0] if b[0] is None else (b[0] if a[0] is None else a[0].merge(b[0]))
     learned = dict(a[1])
@@ -85,6 +108,15 @@ def _apply(df, encoding, names, weight, index, groups, fn, at=None):
     return fn(block, index if at is None else at)
 
 
+def _apply_numbered(df, encoding, names, weight, index, start, fn):
+    from .table_pieces import row_numbers
+    block = _block(df, names, index)
+    block.first_row = start
+    weights = None if weight is None else block.columns[weight]
+    ev = encoding.evaluate(block, weights)
+    return fn((encoding.design(ev), ev.Y, ev.w), row_numbers(ev))
+
+
 def _kept(df, encoding, names, weight, index) -> int:
     block = _block(df, names, index)
     weights = None if weight is None else block.columns[weight]
@@ -104,23 +136,61 @@ class DaskTableRows(Rows):
         self.parts = frame.to_delayed()
         self.n_dropped = 0
         self._stats = None
+        self._starts = None
 
     def stats(self):
-        if self._stats is not None:
-            return self._stats
+        if self._stats is None:
+            self._pass(None)
+        return self._stats
+
+    def table_row_count(self) -> int:
+        """The number of rows of the DataFrame (those with a missing value included): the
+        partitions' lengths, found by a pass that counts rows (once)."""
+        self._count_rows()
+        return int(self._starts[-1])
+
+    count_table_rows = table_row_count
+
+    def _count_rows(self) -> None:
+        if self._starts is None:
+            import dask
+            from dask import delayed
+            lengths = dask.compute(*[delayed(len, pure=True)(p) for p in self.parts])
+            self._starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int).tolist()
+
+    def fold_stats(self, folds) -> list:
+        """As ``TableRows.fold_stats`` (:mod:`linreg.rows.table`): every fold's statistics, the
+        levels learned in the same pass (each partition sorts its rows into folds by their
+        numbers in the DataFrame, which need the partitions' lengths first:
+        :meth:`table_row_count`)."""
+        return self._pass(folds)
+
+    def _pass(self, folds):
         import dask
         from dask import delayed
 
+        from ..stats import SufficientStats
         from ..tables.cells import design_stats
         from .dask import tree_reduce
         enc = self.encoding
         if enc.stateful and not enc.states:
             enc.learn_states(lambda: (_block(p.compute(), self.names, i)
                                       for i, p in enumerate(self.parts)))
-        tasks = [delayed(_partition_cells, pure=True)(p, enc.formula, enc.missing, enc.states,
-                                                      self.names, self.weight, i)
-                 for i, p in enumerate(self.parts)]
-        cells, learned, dropped = dask.compute(tree_reduce(tasks, _merge))[0]
+        if folds is None:
+            tasks = [delayed(_partition_cells, pure=True)(p, enc.formula, enc.missing,
+                                                          enc.states, self.names, self.weight, i)
+                     for i, p in enumerate(self.parts)]
+            cells, learned, dropped = dask.compute(tree_reduce(tasks, _merge))[0]
+        else:
+            self._count_rows()
+            tasks = [delayed(_partition_fold_cells, pure=True)(
+                p, enc.formula, enc.missing, enc.states, self.names, self.weight, i,
+                self._starts[i], folds) for i, p in enumerate(self.parts)]
+            parts, learned, dropped = dask.compute(tree_reduce(tasks, _merge_folds))[0]
+            cells = None
+            for cs in parts:
+                if cs is not None:
+                    cells = cs if cells is None else cells.merge(cs)
         if cells is None or cells.stats.n_rows == 0:
             raise ValueError("no rows to fit" + (f": all {dropped} rows have a missing value "
                                                  "(missing='drop')" if dropped else ""))
@@ -134,7 +204,10 @@ class DaskTableRows(Rows):
         self._stats = design_stats(cells, enc)
         if not self._stats.weight_sum > 0:
             raise ValueError("sample_weight is zero for every row: there is nothing to fit")
-        return self._stats
+        if folds is None:
+            return None
+        return [SufficientStats.empty(enc.n_columns, self.n_targets) if cs is None
+                else design_stats(cs, enc) for cs in parts]
 
     def _designs(self, groups=()):
         from dask import delayed
@@ -164,6 +237,19 @@ class DaskTableRows(Rows):
                              f"({list(self.frame.columns)})")
         tasks = [delayed(_apply, pure=False)(p, self.encoding, self.names, self.weight, i,
                                              tuple(groups), fn)
+                 for i, p in enumerate(self.parts)]
+        return list(dask.compute(*tasks))
+
+    def map_numbered(self, fn) -> list:
+        """``[fn((X, Y, w), numbers) for each partition]``, ``numbers`` the DataFrame's
+        numbers of the partition's rows (as ``TableRows.map_numbered``),
+        run on the cluster."""
+        import dask
+        from dask import delayed
+        self.stats()
+        self._count_rows()
+        tasks = [delayed(_apply_numbered, pure=False)(p, self.encoding, self.names, self.weight,
+                                                      i, self._starts[i], fn)
                  for i, p in enumerate(self.parts)]
         return list(dask.compute(*tasks))
 

@@ -22,8 +22,17 @@ every model (the same number, the same names).
 
 Only what the results carry is checked — the same number of observations, residual degrees
 of freedom that fall — not that one set of columns contains the other: a restricted model
-may use combinations of the fuller model's columns.  Both models must be fitted on the same
-rows (and weights); the test assumes the homoscedastic errors of ``cov_type="nonrobust"``.
+may use combinations of the fuller model's columns.  Formula fits carry their terms: a
+restricted model with a term the fuller one lacks gets a warning (``y ~ C(a)`` and ``y ~ a``
+are nested without sharing a term, so it is not an error).  The residual degrees of freedom
+are ``n − rank`` (an aliased column — an empty cell of an interaction — is not a parameter),
+as statsmodels counts them.  Both models must be fitted on the same rows (and weights): with
+``missing="drop"`` two formulas that use different columns may keep different rows, which
+the number of observations catches only when the counts differ — fit both on the rows
+neither leaves out.  The test assumes the homoscedastic errors of ``cov_type="nonrobust"``.
+
+Fitted models (:class:`~linreg.LinearRegression`) may be passed in place of their
+``summary()``.
 """
 
 from __future__ import annotations
@@ -53,7 +62,30 @@ def _check_result(result, position: str) -> None:
                       stacklevel=3)
 
 
+def _as_result(item):
+    """A fitted model's ``summary()``; a result as it is."""
+    if hasattr(item, "coef_") and callable(getattr(item, "summary", None)) \
+            and not hasattr(item, "ssr"):
+        return item.summary()
+    return item
+
+
+def _check_terms(restricted, full, first: str, second: str) -> None:
+    """Warn when formula fits look not nested: a term of the restricted model that the
+    fuller one lacks."""
+    small, big = getattr(restricted, "term_slices", None), getattr(full, "term_slices", None)
+    if not small or not big:
+        return
+    extra = [t for t in small if t not in big]
+    if extra:
+        warnings.warn(f"{first} has the term(s) {', '.join(map(repr, extra))}, which {second} "
+                      "lacks: the F-test compares nested models (the restricted model's "
+                      "columns combinations of the fuller one's); check that it is nested",
+                      UserWarning, stacklevel=4)
+
+
 def _check_pair(restricted, full, first: str, second: str) -> None:
+    _check_terms(restricted, full, first, second)
     if restricted.nobs != full.nobs:
         raise ValueError(f"{first} and {second} are fitted on different numbers of observations "
                          f"({restricted.nobs} and {full.nobs}): nested models share their rows")
@@ -107,6 +139,7 @@ def compare_f_test(full, restricted):
     """
     import scipy.stats
 
+    full, restricted = _as_result(full), _as_result(restricted)
     k = _targets([full, restricted], ["the full model", "the restricted model"])
     if k is not None:
         return tuple(compare_f_test(full[j], restricted[j]) for j in range(k))
@@ -182,7 +215,7 @@ class MultiOutputAnova(tuple):
 def anova(*results):
     """Compare nested models, from the most restricted to the fullest: statsmodels'
     ``anova_lm(m1, m2, ...)`` for :class:`~linreg.inference.RegressionResults` (what
-    ``model.summary()`` returns).  Results of several targets give one table per target
+    ``model.summary()`` returns) or fitted models.  Results of several targets give one table per target
     (:class:`MultiOutputAnova`): each target's models compared on their own.
 
     Row ``i > 0`` tests model ``i − 1`` against model ``i``:
@@ -202,6 +235,7 @@ def anova(*results):
 
     if len(results) < 2:
         raise ValueError(f"anova compares two or more nested models, got {len(results)}")
+    results = [_as_result(r) for r in results]
     k = _targets(results, [f"model {i}" for i in range(len(results))])
     if k is not None:
         return MultiOutputAnova([anova(*(r[j] for r in results)) for j in range(k)],

@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..rows import MemoryRows, as_rows
+from ..rows import MemoryRows, SourceRows, as_rows, target_from_frame
+from ..rows.table import table_rows
 from ..validation import check_choice, check_finite, check_sample_weight
 from .folds import make_folds
 from .loo import gcv_scores, loo_scores
@@ -75,6 +76,11 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         changes nothing.
     fit_intercept, standardize : bool, default=True
         As in :class:`linreg.LinearRegression`.
+    formula : str or None, default=None
+    missing : {"error", "drop"}, default="error"
+        As in :class:`linreg.LinearRegression`: tables (pandas, pyarrow, a
+        :mod:`linreg.sources` file, a Dask DataFrame) with categorical columns, a formula,
+        missing values.  See *Tables* below.
 
     Attributes
     ----------
@@ -94,6 +100,27 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         That refit (for ``summary()`` of an unpenalized choice, ``save``…).
     n_folds_ : int
     stats_ : linreg.SufficientStats of all rows.
+    coef_names_, terms_, n_dropped_ : tables only, as in :class:`linreg.LinearRegression`.
+
+    Tables
+    ------
+    A table is read through its encoding, and **one pass learns the levels and every
+    fold's statistics** (of the cells, keyed by level: :mod:`linreg.tables.cells`); after it
+    the levels are fixed and everything is from the statistics.  Each fold score equals
+    ``LinearRegression(formula=..., alpha=...)`` refitted on the training rows — **with the
+    same columns**: the design is that of all rows (the levels of every block, and the state
+    of ``center``/``scale``/``poly`` learned from all rows), so a training fold that lacks a
+    level still has that level's column, zero in every one of its rows (its coefficient is
+    then 0 for ``alpha > 0``, and the minimum-norm 0 for ``alpha = 0``), and a held-out row
+    of that level is predicted with it.  A row's fold comes from its number in the table or
+    the file, **rows left out for a missing value keeping theirs** (``missing="drop"``): so
+    ``cv=5`` holds out what ``KFold(5).split(table)`` does, less those rows, and a fold-id
+    array has one id per row of the table.  Contiguous folds need the table's row count
+    before the pass: a CSV file's non-empty lines are counted first (a read without parsing), a
+    Dask DataFrame's partitions' lengths found by a pass that counts rows; with
+    ``shuffle=True`` or a fold-id array a file needs no count.  ``scoring="mae"`` is a second
+    pass (the design's blocks, as for any rows).  The refit (``estimator_``) is the table
+    fit at ``alpha_``: ``coef_names_``, ``terms_``, ``predict(table)``, ``summary()``, ``save``.
 
     Examples
     --------
@@ -108,7 +135,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
 
     def __init__(self, *, alphas=None, n_alphas=50, cv=5, shuffle=False, random_state=0,
                  scoring="mse", selection="min", alpha_per_target=False, fit_intercept=True,
-                 standardize=True):
+                 standardize=True, formula=None, missing="error"):
         self.alphas = alphas
         self.n_alphas = n_alphas
         self.cv = cv
@@ -119,6 +146,8 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         self.alpha_per_target = alpha_per_target
         self.fit_intercept = fit_intercept
         self.standardize = standardize
+        self.formula = formula
+        self.missing = missing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -143,6 +172,10 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
     def _check_params(self):
         check_choice("scoring", self.scoring, SCORINGS)
         check_choice("selection", self.selection, ("min", "1se"))
+        check_choice("missing", self.missing, ("error", "drop"))
+        if self.formula is not None and not isinstance(self.formula, str):
+            raise ValueError(f"formula must be None or text such as 'y ~ x1 + C(group)', got "
+                             f"{self.formula!r}")
         if not isinstance(self.alpha_per_target, (bool, np.bool_)):
             raise ValueError(f"alpha_per_target must be True or False, got {self.alpha_per_target!r}")
         if self._closed_form_cv():
@@ -162,26 +195,44 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         every fold's statistics come from one pass over it."""
         self._check_params()
         alphas = None if self.alphas is None else check_alphas(self.alphas)
-        rows = as_rows(X, y, sample_weight, validate=self._validate)
-        if not isinstance(rows, MemoryRows):
-            self.n_features_in_ = rows.n_features
-            if rows.feature_names is not None:
-                self.feature_names_in_ = np.asarray(rows.feature_names, dtype=object)
-            elif hasattr(self, "feature_names_in_"):      # from an earlier fit
-                del self.feature_names_in_
+        for name in ("coef_names_", "terms_", "n_dropped_"):     # from an earlier fit
+            if hasattr(self, name):
+                delattr(self, name)
+        rows = table_rows(X, y, sample_weight, self.formula, self.missing, self.fit_intercept)
+        table = rows is not None
+        if not table:
+            X, y = target_from_frame(X, y)
+            rows = as_rows(X, y, sample_weight, validate=self._validate)
+            if not isinstance(rows, MemoryRows):
+                self.n_features_in_ = rows.n_features
+                if rows.feature_names is not None:
+                    self.feature_names_in_ = np.asarray(rows.feature_names, dtype=object)
+                elif hasattr(self, "feature_names_in_"):      # from an earlier fit
+                    del self.feature_names_in_
         arrays = rows.arrays()
         if self._closed_form_cv():
             self._fit_loo(rows, alphas)
         else:
-            n = rows.row_count()
+            needs_count = not (self.shuffle and isinstance(self.cv, int)) and not _is_ids(self.cv)
+            n = _row_count(rows, needs_count)
             folds = make_folds(self.cv, n, self.shuffle, self.random_state,
-                               None if arrays is None else arrays[0],
-                               None if arrays is None else arrays[1], groups)
-            self._fit_folds(rows, folds, alphas)
+                               X if table else None if arrays is None else arrays[0],
+                               y if table else None if arrays is None else arrays[1], groups)
+            self._fit_folds(rows, folds, alphas, n)
         return self
 
-    def _fit_folds(self, rows, folds, alphas):
-        parts = fold_stats(rows, folds)
+    def _fit_folds(self, rows, folds, alphas, n_rows):
+        if hasattr(rows, "fold_stats"):      # a table: the levels learned in the same pass
+            parts = rows.fold_stats(folds)
+            read = getattr(rows, "rows_read", None)
+        else:
+            parts = fold_stats(rows, folds)
+            read = sum(s.n_rows for s in parts)
+        if folds.kind == "kfold" and read is not None and read != n_rows:
+            raise ValueError(f"the folds were laid out for {n_rows} rows (the rows counted "
+                             f"before the pass), but the pass read {read}; the file's line "
+                             "count misleads (line ends inside quoted values?): use shuffle=True "
+                             "or an array of fold ids")
         for f, s in enumerate(parts):
             if s.n_rows < 2 or s.weight_sum <= 0:
                 raise ValueError(f"fold {f} holds {s.n_rows} rows (weight {s.weight_sum:g}); "
@@ -274,10 +325,19 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         alpha = self.alpha_ if np.ndim(self.alpha_) else float(self.alpha_)
         refit = LinearRegression(alpha=alpha, fit_intercept=self.fit_intercept,
                                  standardize=self.standardize, solver="normal")
-        with small_work(total.n_features):
-            refit.solve_from_stats(total, rows.single_target)
-        if hasattr(self, "feature_names_in_"):
-            refit.feature_names_in_ = self.feature_names_in_
+        if getattr(rows, "encoding", None) is not None:     # a table: its encoded fit
+            refit.set_params(formula=self.formula, missing=self.missing)
+            with small_work(total.n_features):
+                refit.fit_encoded(rows)
+            self.n_features_in_ = refit.n_features_in_
+            self.feature_names_in_ = refit.feature_names_in_
+            self.coef_names_, self.terms_ = refit.coef_names_, refit.terms_
+            self.n_dropped_ = refit.n_dropped_
+        else:
+            with small_work(total.n_features):
+                refit.solve_from_stats(total, rows.single_target)
+            if hasattr(self, "feature_names_in_"):
+                refit.feature_names_in_ = self.feature_names_in_
         self.estimator_ = refit
         self.coef_, self.intercept_ = refit.coef_, refit.intercept_
 
@@ -318,7 +378,7 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
             if self.standardize:
                 coefs = coefs * np.sqrt(np.diag(self.stats_.gram) / self.stats_.weight_sum)[:, None]
                 ylabel = "coefficient × sd of its feature"
-            names = getattr(self, "feature_names_in_", None)
+            names = getattr(self, "coef_names_", getattr(self, "feature_names_in_", None))
             names = list(names) if names is not None else [f"x{i}" for i in range(coefs.shape[1])]
             alpha = float(np.atleast_1d(self.alpha_)[j if np.ndim(self.alpha_) else 0])
             title = "Coefficient paths (refitted on all rows)" + (f", target {j}" if k > 1 else "")
@@ -329,8 +389,30 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         return axes
 
     def predict(self, X):
-        """``ŷ = X w + b`` with the refitted coefficients."""
+        """``ŷ = X w + b`` with the refitted coefficients (a table through its encoding)."""
         check_is_fitted(self)
+        if getattr(self.estimator_, "encoding_", None) is not None:
+            return self.estimator_.predict(X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
         return np.asarray(X, dtype=np.float64) @ coef + self.intercept_
+
+
+def _is_ids(cv) -> bool:
+    """Whether ``cv`` is an array of fold ids (which needs no row count before the pass)."""
+    return (not isinstance(cv, (str, int, np.integer, list, tuple)) and cv is not None
+            and not hasattr(cv, "split")) or (isinstance(cv, (list, tuple)) and bool(cv)
+                                                and not isinstance(cv[0], (list, tuple)))
+
+
+def _row_count(rows, needed: bool):
+    """The number of rows the folds are laid out over (a table's rows: those with a missing
+    value included), or None; when ``needed`` (contiguous folds, a splitter), a file's rows
+    are counted if no metadata says it."""
+    if hasattr(rows, "table_row_count"):
+        n = rows.table_row_count() if not needed else rows.count_table_rows()
+        return n
+    n = rows.row_count()
+    if n is None and needed and isinstance(rows, SourceRows):
+        n = rows.source.count_rows()
+    return n

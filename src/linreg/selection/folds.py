@@ -59,16 +59,27 @@ class Folds:
 
     def of_rows(self, start: int, stop: int) -> np.ndarray:
         """Fold ids (int64) of the global rows ``start, …, stop − 1``."""
-        i = np.arange(start, stop, dtype=np.int64)
+        if self.kind == "ids":
+            if stop > self._ids.shape[0]:
+                raise ValueError(f"cv gives fold ids for {self._ids.shape[0]} rows, but the data "
+                                 f"has at least {stop}")
+            return self._ids[start:stop]
+        return self.of_numbers(np.arange(start, stop, dtype=np.int64))
+
+    def of_numbers(self, numbers: np.ndarray) -> np.ndarray:
+        """Fold ids (int64) of the global rows numbered ``numbers`` (increasing, int64): the
+        rows of a table left after those with a missing value are dropped keep their
+        numbers."""
+        i = np.asarray(numbers, dtype=np.int64)
         if self.kind == "kfold":
             return np.searchsorted(self._bounds, i, side="right").astype(np.int64)
         if self.kind == "hash":
             return (splitmix64(i.astype(np.uint64) ^ self._key)
                     % np.uint64(self.n_folds)).astype(np.int64)
-        if stop > self._ids.shape[0]:
+        if i.shape[0] and i[-1] >= self._ids.shape[0]:
             raise ValueError(f"cv gives fold ids for {self._ids.shape[0]} rows, but the data has "
-                             f"at least {stop}")
-        return self._ids[start:stop]
+                             f"at least {int(i[-1]) + 1}")
+        return self._ids[i]
 
 
 def _check_count(n_folds: int, n_rows: int | None, what: str) -> None:

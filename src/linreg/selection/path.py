@@ -24,7 +24,7 @@ import numpy as np
 from ..design import Design
 from ..parallel import map_row_pieces, one_blas_thread
 from ..penalty import l2_curvature
-from ..rows import StatsRows
+from ..rows import NonFiniteRows, StatsRows
 from ..solvers import make_problem, normal
 from ..stats import SufficientStats, representative_point, shifted_stats, unshift
 
@@ -74,12 +74,18 @@ def _piece_fold_stats(X, Y, w, lo: int, hi: int, start: int, folds, d: int, k: i
         Xf, Yf = X[rows], Y[rows]
         wf = None if w is None else w[rows]
         K = representative_point(Xf, Yf, POINT_ROWS)
-        with np.errstate(invalid="ignore", over="ignore"):   # checked just below
-            s = unshift(shifted_stats(Xf, Yf, wf, K), K)
-        if not s.is_finite():
-            raise ValueError(f"rows {start + lo}–{start + hi - 1}: X, y or sample_weight "
-                             "holds NaN or inf, or values whose squares overflow float64")
-        out[f] = s
+        where = f"rows {start + lo}–{start + hi - 1}"
+        try:
+            with np.errstate(invalid="ignore", over="ignore"):   # checked just below
+                shifted = shifted_stats(Xf, Yf, wf, K)
+            if not shifted.is_finite():
+                raise NonFiniteRows(f"{where}: X, y or sample_weight holds NaN or inf, or "
+                                    "values whose squares overflow float64")
+            out[f] = unshift(shifted, K)
+        except NonFiniteRows:
+            raise
+        except ValueError as exc:              # sums of squares that float64 cannot hold
+            raise NonFiniteRows(f"{where}: {exc}") from None
     return out
 
 
@@ -97,11 +103,14 @@ def _block_fold_stats(block, start: int, folds, d: int, k: int) -> list:
 
 
 def fold_stats(rows, folds) -> list:
-    """Every fold's statistics in one pass over ``rows`` (:meth:`Rows.map_blocks_at`: each
-    block's rows sorted into folds by their global row numbers, where the block lives)."""
+    """Every fold's statistics in one pass over ``rows`` (each block's rows sorted into folds
+    by their global row numbers, where the block lives).  The pass checks its own values —
+    every fold's sums must be finite — so rows in files are read as stored, with no copy
+    and no check of every value (:meth:`Rows.map_blocks_checking`); a block whose sums are
+    not finite is then checked to name the bad value."""
     d, k = rows.n_features, rows.n_targets
     fn = functools.partial(_block_fold_stats, folds=folds, d=d, k=k)
-    per_block = rows.map_blocks_at(fn)
+    per_block = rows.map_blocks_checking(fn)
     totals = [SufficientStats.empty(d, k) for _ in range(folds.n_folds)]
     for block in per_block:
         totals = [a.merge(b) for a, b in zip(totals, block)]

@@ -51,9 +51,16 @@ def choose_alpha(alphas, score_path, higher_is_better: bool, se=None, what: str 
     return Choice(float(alphas[best]), float(alphas[within.max()]), mean, std, se)
 
 
-def _mae_block(block, start, folds, paths):
+def _mae_at(block, start, folds, paths):
+    return _mae_block(block, folds.of_rows(start, start + block[0].shape[0]), folds, paths)
+
+
+def _mae_numbered(block, numbers, folds, paths):
+    return _mae_block(block, folds.of_numbers(numbers), folds, paths)
+
+
+def _mae_block(block, ids, folds, paths):
     X, Y, w = block
-    ids = folds.of_rows(start, start + X.shape[0])
     n_alphas, _, k = paths[0][0].shape
     out = np.zeros((n_alphas, folds.n_folds, k))
     X = np.asarray(X, dtype=np.float64)
@@ -72,6 +79,8 @@ def _mae_block(block, start, folds, paths):
 def mae_pass(rows, folds, paths) -> np.ndarray:
     """``Σ s |xᵀw + b − y|`` per alpha, fold and target, shape (n_alphas, n_folds, k): a
     second pass over the rows, each held-out row scored with its training fold's path
-    (``paths[f] = (coefs (n_alphas, d, k), intercepts (n_alphas, k))``)."""
-    fn = functools.partial(_mae_block, folds=folds, paths=paths)
-    return sum(rows.map_blocks_at(fn))
+    (``paths[f] = (coefs (n_alphas, d, k), intercepts (n_alphas, k))``).  The rows of a
+    table are numbered as its fold pass numbered them (``map_numbered``)."""
+    if hasattr(rows, "map_numbered"):
+        return sum(rows.map_numbered(functools.partial(_mae_numbered, folds=folds, paths=paths)))
+    return sum(rows.map_blocks_at(functools.partial(_mae_at, folds=folds, paths=paths)))

@@ -21,22 +21,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..dask_support import is_dask_collection
 from ..estimator import LinearRegression
-from ..rows import MemoryRows, SparseRows, as_rows
+from ..rows import MemoryRows, SparseRows, as_rows, target_from_frame
 from ..rows.sparse import SPARSE_FORMATS
+from ..rows.table import table_rows
 from ..stats import SufficientStats, sufficient_stats
 from ..validation import check_choice
-from .stepwise import CRITERIA, stepwise
+from .stepwise import CRITERIA, column_stats, stepwise
 from .subsets import MAX_FEATURES, best_subset
 
 __all__ = ["StepwiseSelector", "column_stats"]
-
-
-def column_stats(stats: SufficientStats, columns) -> SufficientStats:
-    """The statistics of the features ``columns`` (and every target) alone."""
-    d = stats.n_features
-    idx = np.r_[np.asarray(columns, dtype=np.int64), np.arange(d, d + stats.n_targets)]
-    return SufficientStats(stats.n_rows, stats.weight_sum, stats.mean[idx].copy(),
-                           stats.comoment[np.ix_(idx, idx)].copy(), len(columns))
 
 
 def _weighted_block(block, index):
@@ -66,7 +59,12 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
     start : list of int, optional
         Columns the search starts from (not for ``"exhaustive"``).
     max_features : int, default=25
-        The most features ``"exhaustive"`` accepts (its cost doubles with each one).
+        The most features ``"exhaustive"`` accepts (its cost doubles with each one); with
+        terms, the most terms (at most 16).
+    formula : str or None, default=None
+    missing : {"error", "drop"}, default="error"
+        Tables (pandas, pyarrow, a :mod:`linreg.sources` file, a Dask DataFrame), as in
+        :class:`~linreg.LinearRegression`: see *Terms* below.
 
     Attributes
     ----------
@@ -87,6 +85,28 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
         from a source or a dask collection it is solved from the statistics of those columns
         (the normal equations: no second pass).
 
+    Terms
+    -----
+    With a ``formula``, or a table whose columns need encoding (text, categories, missing
+    values), the units of selection are the formula's **terms**: all the dummy columns of
+    ``species`` enter and leave together, as do an interaction's.  Steps respect
+    marginality as R's ``step`` does: a term enters only when every term whose factors it
+    contains is in the model (``species:sex`` after ``species`` and ``sex``), and leaves
+    only when no term in the model contains it; ``start`` must be such a set (term names).
+    The number of parameters is the design's rank (aliased columns — an empty cell of an
+    interaction — do not count), as statsmodels counts it, so each step's AIC/BIC is that of
+    ``statsmodels.formula.api.ols(formula, data).fit()`` of the model it reaches.  Every
+    criterion comes from the statistics of the full design (block sweeps,
+    :mod:`.stepwise_terms`); the levels are those of all rows, and with ``missing="drop"``
+    every model is of the rows the full formula keeps.  After ``fit``: ``selected_`` (term
+    indices), ``selected_names_`` (their names), ``formula_`` (the chosen model's formula,
+    ``"y ~ 1"`` for none), ``terms_`` and ``coef_names_`` (of the full design),
+    ``support_`` (over its columns), ``path_`` naming terms by index, ``n_dropped_``;
+    ``model_`` is ``LinearRegression(formula=formula_)`` solved from the statistics of its
+    columns (no second pass), with ``coef_names_``, ``terms_``, ``summary()`` (a pass over
+    the same rows; tables in memory and files), ``predict(table)`` and ``save``.
+    ``predict`` takes a table; ``transform`` does not apply.
+
     Notes
     -----
     ``fit`` takes what :class:`~linreg.LinearRegression` takes: arrays or ``scipy.sparse``
@@ -105,11 +125,14 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
     [1, 3]
     """
 
-    def __init__(self, criterion="bic", direction="both", start=None, max_features=MAX_FEATURES):
+    def __init__(self, criterion="bic", direction="both", start=None, max_features=MAX_FEATURES,
+                 formula=None, missing="error"):
         self.criterion = criterion
         self.direction = direction
         self.start = start
         self.max_features = max_features
+        self.formula = formula
+        self.missing = missing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -154,6 +177,16 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
         check_choice("direction", self.direction, ("both", "forward", "backward", "exhaustive"))
         if self.direction == "exhaustive" and self.start is not None:
             raise ValueError("start has no meaning for direction='exhaustive'")
+        check_choice("missing", self.missing, ("error", "drop"))
+        for name in ("formula_", "terms_", "coef_names_", "n_dropped_", "selected_terms_"):
+            if hasattr(self, name):          # from an earlier fit
+                delattr(self, name)
+        table = table_rows(X, y, sample_weight, self.formula, self.missing, True)
+        if table is not None:
+            from .selector_terms import fit_terms
+            fit_terms(self, table)
+            return self
+        X, y = target_from_frame(X, y)
         rows = as_rows(X, y, sample_weight, validate=self._validate)
         if rows.n_targets != 1:
             raise ValueError(f"StepwiseSelector selects for one target; got {rows.n_targets}")
@@ -205,7 +238,8 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
 
         check_is_fitted(self, "support_")
         (ax,) = path_plots.panels(1, ax, to_file=path is not None and ax is None)
-        names = getattr(self, "feature_names_in_", None)
+        names = (self.result_.feature_names if hasattr(self, "formula_")
+                 else getattr(self, "feature_names_in_", None))
         names = list(names) if names is not None else [f"x{j}" for j in range(self.n_features_in_)]
         path_plots.draw_selection_path(ax, self.path_, self.criterion, names,
                                        exhaustive=self.direction == "exhaustive")
@@ -217,10 +251,25 @@ class StepwiseSelector(SelectorMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "support_")
         return self.support_
 
+    def transform(self, X):
+        """The chosen columns of ``X`` (arrays and matrices; a selection of a table's terms
+        has ``formula_`` and ``model_`` instead)."""
+        check_is_fitted(self, "support_")
+        if hasattr(self, "formula_"):
+            raise ValueError("this selector chose terms of a table: its columns are the "
+                             f"design of the formula {self.formula_!r} — use model_ (or "
+                             "predict), or fit LinearRegression(formula=selector.formula_)")
+        return super().transform(X)
+
     def predict(self, X):
         """``ŷ`` of the model on the chosen columns, from all the original columns (a dask
         collection gives a lazy result)."""
         check_is_fitted(self, "support_")
+        if hasattr(self, "formula_"):            # selected terms of a table
+            if self.model_ is not None:
+                return self.model_.predict(X)
+            n = X.num_rows if hasattr(X, "num_rows") else len(X)
+            return np.full(n, self.intercept_only_)
         if is_dask_collection(X):
             frame = hasattr(X, "columns")
             if frame:

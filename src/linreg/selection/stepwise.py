@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..stats import SufficientStats
 from ..validation import check_choice
 
-__all__ = ["stepwise", "StepwiseResult", "information_criterion"]
+__all__ = ["stepwise", "StepwiseResult", "information_criterion", "column_stats"]
 
 #: a feature whose remaining variance (after sweeping the model) is below this fraction of
 #: its own is collinear with the model and never enters
@@ -164,3 +165,11 @@ def stepwise(stats, direction: str = "both", criterion: str = "aic", start=None,
             order.remove(j)
         path.append(("+" if inside[j] else "-", j, value))
     return StepwiseResult(order, path, criterion, value, feature_names)
+
+
+def column_stats(stats: SufficientStats, columns) -> SufficientStats:
+    """The statistics of the features ``columns`` (and every target) alone."""
+    d = stats.n_features
+    idx = np.r_[np.asarray(columns, dtype=np.int64), np.arange(d, d + stats.n_targets)]
+    return SufficientStats(stats.n_rows, stats.weight_sum, stats.mean[idx].copy(),
+                           stats.comoment[np.ix_(idx, idx)].copy(), len(columns))

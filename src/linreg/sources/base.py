@@ -140,6 +140,14 @@ class Source:
             if where is not None:
                 r, j = where
                 self._bad_value(c, r, j, names, what, A[r, j])
+        self._check_weights(c)
+
+    def check_chunk(self, c: RawChunk) -> None:
+        """Raise :class:`MalformedDataError` naming the first non-finite value or negative
+        weight of a chunk :meth:`unchecked_blocks` gave (where in which file)."""
+        self._check_chunk(c)
+
+    def _check_weights(self, c: RawChunk) -> None:
         if c.w is not None:
             where = first_nonfinite(c.w.reshape(-1, 1))
             if where is not None:
@@ -250,6 +258,29 @@ class Source:
             X = c.X if c.X.dtype in (np.float32, np.float64) else np.asarray(c.X, np.float64)
             Y = c.Y if c.Y.dtype == np.float64 else np.asarray(c.Y, np.float64)
             yield X, Y, None if c.w is None else np.asarray(c.w, dtype=np.float64)
+        self.check_unchanged()
+
+    def count_rows(self) -> int:
+        """The number of data rows: from the files' metadata (``.npy``, Parquet, Feather),
+        or counted once (a CSV file's lines that are not empty, read without parsing) and
+        remembered."""
+        if getattr(self, "n_rows", None) is None:
+            self._n_chunks()
+        return int(self.n_rows)
+
+    def unchecked_blocks(self) -> Iterator[tuple]:
+        """``(X, Y, w, chunk)`` of every block in file order, for a pass that detects
+        non-finite values itself (its sums are not finite) and then asks
+        :meth:`check_chunk` to name the bad value: no value of ``X`` and ``Y`` is checked and
+        memory-mapped rows are not copied (float32 and float64 as stored, other types
+        converted to float64) — the caller must not keep them.  The weights are checked (a
+        negative weight leaves the sums finite); the files are checked for changes, as on
+        every pass."""
+        for c in self._chunks(None):
+            self._check_weights(c)
+            X = c.X if c.X.dtype in (np.float32, np.float64) else np.asarray(c.X, np.float64)
+            Y = c.Y if c.Y.dtype == np.float64 else np.asarray(c.Y, np.float64)
+            yield X, Y, None if c.w is None else np.asarray(c.w, dtype=np.float64), c
         self.check_unchanged()
 
     def stats(self) -> SufficientStats:

@@ -7,6 +7,8 @@ import csv as _csv
 import io
 import math
 
+import numpy as np
+
 from .arrow import ArrowColumnSource, need_pyarrow
 from .base import (
     DEFAULT_CHUNK_ROWS,
@@ -96,6 +98,16 @@ class CsvSource(CsvTables, ArrowColumnSource):
         self._index()
         return len(self._ranges)
 
+    def count_rows(self) -> int:
+        """The number of data rows: the lines after the header that are not empty (the
+        parser skips those), counted once without parsing, and remembered."""
+        if getattr(self, "_data_rows", None) is None:
+            self.check_unchanged()
+            with self._binary() as f:
+                f.seek(self._data_start)
+                self._data_rows = _nonempty_lines(iter(lambda: f.read(1 << 24), b""))
+        return self._data_rows
+
     def _index(self):
         if self._ranges is None:
             for _ in self._scan(None):
@@ -140,9 +152,13 @@ class CsvSource(CsvTables, ArrowColumnSource):
                 yield None
             return
         if not parse:
+            rows, last = 0, b"\n"
             with self._binary() as f:
                 f.seek(self._data_start)
-                rows = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b""))
+                for block in iter(lambda: f.read(1 << 24), b""):
+                    rows += block.count(b"\n")
+                    last = block[-1:]
+            rows += last != b"\n"          # a last line without its line end
             self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
             yield None
             return
@@ -345,3 +361,23 @@ def csv(path, target, features=None, drop=None, weight=None, delimiter=",",
     (``pip install 'linreg[files]'``).
     """
     return CsvSource(path, target, features, drop, weight, delimiter, chunk_rows)
+
+
+def _nonempty_lines(blocks) -> int:
+    """The lines of a byte stream (given in blocks) that hold something besides their line
+    end (``\\n`` or ``\\r\\n``); a last line without its line end counts."""
+    rows, last_end, offset, last = 0, -1, 0, b"\n"
+    for block in blocks:
+        arr = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(arr == 10)
+        if ends.size:
+            gap = ends - np.concatenate([[last_end - offset], ends[:-1]])
+            before = np.where(ends > 0, arr[np.maximum(ends - 1, 0)], last[-1])
+            rows += int(np.count_nonzero((gap > 2) | ((gap == 2) & (before != 13))))
+            last_end = offset + int(ends[-1])
+        offset += len(block)
+        last = block[-1:] or last
+    tail = offset - 1 - last_end          # bytes after the last line end
+    if tail > 1 or (tail == 1 and last != b"\r"):
+        rows += 1
+    return rows
