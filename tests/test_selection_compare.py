@@ -3,6 +3,7 @@ compare_f_test and anova_lm."""
 
 import numpy as np
 import pytest
+from penguins import load_penguins
 
 sm = pytest.importorskip("statsmodels.api")
 anova_lm = pytest.importorskip("statsmodels.stats.anova").anova_lm
@@ -158,7 +159,7 @@ PENGUIN_COLUMNS = ["body_mass_g", "flipper_length_mm", "species", "sex", "island
 
 @pytest.fixture(scope="module")
 def penguins():
-    return pytest.importorskip("palmerpenguins").load_penguins()
+    return load_penguins()
 
 
 def assert_table(table, want, rtol=1e-9):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from penguins import load_penguins
 from sklearn.model_selection import GroupKFold, KFold
 
 from linreg import LinearRegression, LinearRegressionCV, load, sources
@@ -21,7 +22,6 @@ from linreg.selection import make_folds
 from formula_fit import explicit_cv_scores as explicit_scores
 from formula_fit import patsy_design
 
-palmerpenguins = pytest.importorskip("palmerpenguins")
 
 FORMULA = "body_mass_g ~ flipper_length_mm + species * sex"
 ALPHAS = np.array([0.0, 1e-3, 1e-2, 1e-1, 1.0])
@@ -29,7 +29,7 @@ ALPHAS = np.array([0.0, 1e-3, 1e-2, 1e-1, 1.0])
 
 @pytest.fixture(scope="module")
 def penguins():
-    return palmerpenguins.load_penguins()
+    return load_penguins()
 
 
 def rel(a, b):

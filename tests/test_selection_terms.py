@@ -14,12 +14,12 @@ import warnings
 
 import numpy as np
 import pytest
+from penguins import load_penguins
 
 from linreg import load, sources
 from linreg.selection import StepwiseSelector
 
 smf = pytest.importorskip("statsmodels.formula.api")
-palmerpenguins = pytest.importorskip("palmerpenguins")
 
 FORMULA = "body_mass_g ~ flipper_length_mm + bill_length_mm + species * sex + island"
 COLUMNS = ["body_mass_g", "flipper_length_mm", "bill_length_mm", "species", "sex", "island"]
@@ -27,7 +27,7 @@ COLUMNS = ["body_mass_g", "flipper_length_mm", "bill_length_mm", "species", "sex
 
 @pytest.fixture(scope="module")
 def penguins():
-    return palmerpenguins.load_penguins()
+    return load_penguins()
 
 
 @pytest.fixture(scope="module")
