@@ -83,8 +83,12 @@ class CsvSource(CsvTables, ArrowColumnSource):
         self._types: dict | None = None    # column → Arrow type, inferred for a table
 
     def _binary(self):
-        """The file's bytes (decompressed) as a binary file object."""
-        return open(self.path, "rb") if self._raw is None else io.BytesIO(self._raw)
+        """The file's bytes (decompressed) as a binary file object (a file changed or removed
+        since the source was opened: :class:`SourceChangedError`, naming it)."""
+        if self._raw is not None:
+            return io.BytesIO(self._raw)
+        self.check_unchanged()
+        return open(self.path, "rb")
 
     def __repr__(self):
         return f"sources.csv({self.path!r}, target={self.target_names!r})"
