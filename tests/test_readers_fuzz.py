@@ -129,7 +129,7 @@ def test_mutated_csv_is_refused_clearly_or_read_exactly(tmp_path, mutations, see
     ("latin-1 in a value", b"a,b,y\n1,2,3\n2,caf\xe9,4\n3,5,1\n", "line 3 (row 1) is not UTF-8 text"),
     ("embedded NUL", b"a,b,y\n1,2,3\n2,1\x00,4\n3,5,1\n", "is not a number"),
     ("unclosed quote", b'a,b,y\n1,2,3\n"2,1,4\n3,5,1\n4,4,4\n', "line 3"),
-    ("unclosed quote at the end", b'a,b,y\n1,2,3\n2,1,4\n3,5,"1\n', "quoted field"),
+    ("unclosed quote at the end", b'a,b,y\n1,2,3\n2,1,4\n3,5,"1\n', "line 4 (row 2) is not valid CSV"),
     ("empty file", b"", "empty file"),
     ("header only", b"a,b,y\n", "no data rows"),
     ("binary junk", b"\xff\xfe" + bytes(range(256)) * 8, "not UTF-8"),

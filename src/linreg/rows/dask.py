@@ -52,11 +52,30 @@ def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -
     return s
 
 
+def _aligned(A):
+    """``A`` with every value at an address that is a multiple of its size (a copy when not).
+
+    A partition that arrives over the network may sit at any byte offset of the message it
+    came in; NumPy's reductions and BLAS take other code paths on such arrays and round
+    differently, so the same partition would give other bits from one run to the next."""
+    return A if A is None or A.flags.aligned else A.copy(order="K")
+
+
+def _aligned_block(block: tuple) -> tuple:
+    return tuple(_aligned(A) if isinstance(A, np.ndarray) else A for A in block)
+
+
+def _run_aligned(func, block, at):
+    """``func(block, at)`` on the block's arrays aligned (:func:`_aligned`): a block of rows
+    computed on one worker may be used on another, or on the client."""
+    return func(_aligned_block(block), at)
+
+
 def _array_block(X, Y, w):
-    X = np.asarray(X)
-    Y = np.asarray(Y, dtype=np.float64)
+    X = _aligned(np.asarray(X))
+    Y = _aligned(np.asarray(Y, dtype=np.float64))
     Y = Y.reshape(X.shape[0], 1 if Y.ndim == 1 else Y.shape[1])   # an empty partition too
-    w = None if w is None else np.asarray(w, dtype=np.float64).reshape(-1)
+    w = None if w is None else _aligned(np.asarray(w, dtype=np.float64).reshape(-1))
     return X, Y, w
 
 
@@ -75,7 +94,9 @@ def _frame_block(df, features, targets, weight):
     X = df[features].to_numpy(dtype=np.float64, na_value=np.nan)
     Y = df[targets].to_numpy(dtype=np.float64, na_value=np.nan)
     w = None if weight is None else df[weight].to_numpy(dtype=np.float64, na_value=np.nan)
-    return X, Y, w
+    # C order whatever the frame's blocks are (a view of one is in Fortran order): the same
+    # arithmetic for every partition
+    return _aligned_block((np.ascontiguousarray(X), np.ascontiguousarray(Y), w))
 
 
 def _frame_grouped_block(df, features, targets, weight, names):
@@ -276,7 +297,7 @@ class DaskRows(Rows):
         rng = np.random.default_rng(rng)
         order = rng.permutation(len(self._rows)) if shuffle else range(len(self._rows))
         for i in order:
-            X, Y, w = self._rows[i].compute()
+            X, Y, w = _aligned_block(self._rows[i].compute())
             if shuffle:
                 perm = rng.permutation(X.shape[0])
                 X, Y, w = X[perm], Y[perm], None if w is None else w[perm]
@@ -301,7 +322,8 @@ class DaskRows(Rows):
         """
         import dask
         parts = self._grouped(groups) if groups else self._rows
-        tasks = [self.delayed(func, pure=False)(rows, i) for i, rows in enumerate(parts)]
+        tasks = [self.delayed(_run_aligned, pure=False)(func, rows, i)
+                 for i, rows in enumerate(parts)]
         return list(dask.compute(*tasks))
 
     def row_count(self) -> int:
@@ -323,6 +345,6 @@ class DaskRows(Rows):
         DataFrame the partitions' row counts are found first (a pass that counts rows)."""
         import dask
         self._count_rows()
-        tasks = [self.delayed(func, pure=False)(rows, s)
+        tasks = [self.delayed(_run_aligned, pure=False)(func, rows, s)
                  for rows, s in zip(self._rows, self._starts)]
         return list(dask.compute(*tasks))

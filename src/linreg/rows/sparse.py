@@ -73,14 +73,19 @@ def check_finite_X(X, feature_names=None) -> None:
 
 def as_csr(X):
     """``X`` as a CSR matrix in canonical form (sorted indices, duplicates summed — what
-    scipy's products assume and ``sum_duplicates`` makes exact), float64.  A copy only when
-    the format, dtype or form needs one."""
+    scipy's products assume and ``sum_duplicates`` makes exact — and no stored zeros, so the
+    matrix, not the way it is stored, decides every result to the bit: the stochastic
+    kernels treat a stored zero as a row's entry), float64.  A copy only when the format,
+    dtype or form needs one."""
+    given = X
     X = sp.csr_matrix(X) if X.format != "csr" else X
     if X.dtype != np.float64:
         X = X.astype(np.float64)
-    if not X.has_canonical_format:
-        X = X.copy()
+    canonical, zeros = X.has_canonical_format, not X.data.all()
+    if not canonical or zeros:
+        X = X.copy() if X is given else X
         X.sum_duplicates()
+        X.eliminate_zeros()
     return X
 
 

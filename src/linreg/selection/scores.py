@@ -42,7 +42,7 @@ def choose_alpha(alphas, score_path, higher_is_better: bool, se=None, what: str 
                          "does a row have leverage 1, for 'loo'?)")
     if bad.any():
         warn_user(f"{what}alphas {alphas[bad].tolist()} have NaN or infinite cross-validation scores "
-                  "and are left out of the choice")
+                  "and are left out of the choice", UserWarning)
     sign = -1.0 if higher_is_better else 1.0
     loss = np.where(bad, np.inf, sign * mean)
     best = int(np.argmin(loss))

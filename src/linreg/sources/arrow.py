@@ -65,7 +65,15 @@ class ArrowColumnSource(ColumnSource):
 
     def _table_chunks(self, order, names, kinds):
         for data, first, f, file_row in self._batches(order, names):
-            yield arrow_block(data, names, kinds, first, self._rows_where(f, file_row, first))
+            try:
+                block = arrow_block(data, names, kinds, first, self._rows_where(f, file_row, first))
+            except (UnicodeDecodeError, IndexError) as exc:       # a corrupt file
+                what = (f"text that is not UTF-8 ({exc.reason})"
+                        if isinstance(exc, UnicodeDecodeError) else str(exc))
+                raise MalformedDataError(
+                    f"{f}: rows {file_row}–{file_row + data.num_rows - 1}: {what}; the file "
+                    "may be corrupt") from None
+            yield block
 
     def _arrow_to_chunk(self, data, first_row, file, file_row) -> RawChunk:
         """A block from a pyarrow Table or RecordBatch (missing values become NaN)."""
@@ -100,7 +108,8 @@ def arrow_rows(data, names: list, rows: int) -> np.ndarray:
     table = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
     table = table.select(names)
     if any(t != pa.float64() for t in table.schema.types):     # ints, bools, float32, …
-        table = table.cast(pa.schema([pa.field(n, pa.float64()) for n in names]))
+        # an integer beyond 2**53 rounds, as NumPy's conversion (and a table's column) does
+        table = table.cast(pa.schema([pa.field(n, pa.float64()) for n in names]), safe=False)
     batches = table.to_batches()
     starts = np.cumsum([0] + [b.num_rows for b in batches])
 

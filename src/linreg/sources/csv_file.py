@@ -85,8 +85,12 @@ class CsvSource(CsvTables, ArrowColumnSource):
         self._types: dict | None = None    # column → Arrow type, inferred for a table
 
     def _binary(self):
-        """The file's bytes (decompressed) as a binary file object."""
-        return open(self.path, "rb") if self._raw is None else io.BytesIO(self._raw)
+        """The file's bytes (decompressed) as a binary file object (a file changed or removed
+        since the source was opened: :class:`SourceChangedError`, naming it)."""
+        if self._raw is not None:
+            return io.BytesIO(self._raw)
+        self.check_unchanged()
+        return open(self.path, "rb")
 
     def __repr__(self):
         return f"sources.csv({self.path!r}, target={self.target_names!r})"
@@ -119,7 +123,7 @@ class CsvSource(CsvTables, ArrowColumnSource):
         if self._chunk_bytes is None:
             yield from self._scan_whole(parse)
             return
-        ranges, first_row = [], 0
+        ranges, first_row, parsed = [], 0, 0
         with self._binary() as f:
             f.seek(self._data_start)
             offset = self._data_start
@@ -133,11 +137,16 @@ class CsvSource(CsvTables, ArrowColumnSource):
                 rows = buf.count(b"\n") + (0 if buf.endswith(b"\n") else 1)
                 ranges.append((offset, len(buf), first_row, rows))
                 if parse:
-                    yield parse(buf, first_row)
+                    block = parse(buf, first_row)
+                    parsed += _rows_of(block)
+                    yield block
                 offset += len(buf)
                 first_row += rows
         self._ranges = ranges
-        self.n_rows = first_row
+        if parse:
+            # the rows read, not the lines: a blank line is no row (a quoted line break
+            # joins two lines into one)
+            self.n_rows = parsed
         if not parse:
             yield None
 
@@ -146,8 +155,9 @@ class CsvSource(CsvTables, ArrowColumnSource):
         self.check_unchanged()
         size = self._states[self.path].size if self._raw is None else len(self._raw)
         length = size - self._data_start
-        self._ranges, self.n_rows = [], 0
+        self._ranges = []
         if length <= 0:
+            self.n_rows = 0
             if not parse:
                 yield None
             return
@@ -159,11 +169,11 @@ class CsvSource(CsvTables, ArrowColumnSource):
                     rows += block.count(b"\n")
                     last = block[-1:]
             rows += last != b"\n"          # a last line without its line end
-            self._ranges, self.n_rows = [(self._data_start, length, 0, rows)], rows
+            self._ranges = [(self._data_start, length, 0, rows)]
             yield None
             return
         chunk = parse(None, 0)
-        self.n_rows = chunk.X.shape[0] if isinstance(chunk, RawChunk) else chunk.n_rows
+        self.n_rows = _rows_of(chunk)
         self._ranges = [(self._data_start, length, 0, self.n_rows)]
         yield chunk
 
@@ -213,6 +223,7 @@ class CsvSource(CsvTables, ArrowColumnSource):
                 raise  # pragma: no cover - _diagnose always finds the culprit
         finally:
             data.close()
+        self._check_whole_records(buf, table.num_rows, first_row)
         if any(table.column(c).null_count for c in self._used):
             self._diagnose(buf, first_row)
         return self._arrow_to_chunk(table, first_row, self.path, first_row)
@@ -267,8 +278,24 @@ class CsvSource(CsvTables, ArrowColumnSource):
                     raise MalformedDataError(
                         f"{self.path}: line {lineno} (row {row}), column {j} ({name!r}) is "
                         f"{value!r}; {NEEDS_FINITE}")
+        self._refuse_unreadable_line(buf, first_row)
         raise MalformedDataError(f"{self.path}: rows {first_row}–: the CSV parser refused this "
                                  "block (a quoted field with a line break?)")
+
+    def _refuse_unreadable_line(self, buf: bytes, first_row: int) -> None:
+        """Raise :class:`MalformedDataError` naming the first line of ``buf`` that Python's
+        csv module refuses read strictly (a quote never closed on its line, a character
+        after a closing quote): what a block refused with no other culprit holds."""
+        text = io.StringIO(buf.decode("utf-8", errors="replace"), newline="")
+        for i, line in enumerate(text):
+            if not line.strip("\r\n"):
+                continue
+            try:
+                next(_csv.reader([line.rstrip("\r\n")], delimiter=self.delimiter, strict=True))
+            except _csv.Error as exc:
+                raise MalformedDataError(
+                    f"{self.path}: line {first_row + i + 2} (row {first_row + i}) is not valid "
+                    f"CSV ({_csv_reason(exc)})") from None
 
     def _field_lines(self, buf: bytes, first_row: int):
         """``(row, line, fields)`` of every line of ``buf`` that is not blank, read by Python's
@@ -304,6 +331,11 @@ class CsvSource(CsvTables, ArrowColumnSource):
         return MalformedDataError(
             f"{self.path}: the sample weights ({self.weight_name!r}) are zero in every row, "
             f"lines 2–{n_rows + 1} (rows 0–{n_rows - 1}): there is nothing to fit")
+
+
+def _rows_of(block) -> int:
+    """The rows of a parsed block (a :class:`RawChunk` of numbers, or a table's block)."""
+    return block.X.shape[0] if isinstance(block, RawChunk) else block.n_rows
 
 
 #: compressed CSV files: extension → pyarrow's codec name

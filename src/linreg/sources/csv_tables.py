@@ -4,6 +4,9 @@ line, which column and which value does not fit."""
 
 from __future__ import annotations
 
+import csv as _csv
+import io
+
 import numpy as np
 
 from .base import MalformedDataError
@@ -129,6 +132,7 @@ class CsvTables:
             self._diagnose_table(buf, first_row, names, kinds, exc)
         finally:
             data.close()
+        self._check_whole_records(buf, table.num_rows, first_row)
         lines = None
         if buf is not None and table.num_rows != buf.count(b"\n") + (not buf.endswith(b"\n")):
             lines = _nonblank_lines(buf)       # pyarrow skips blank lines: where is each row
@@ -139,6 +143,36 @@ class CsvTables:
         def where(r: int) -> str:
             return f"line {first_row + 2 + (r if lines is None else int(lines[r]))} of {path}"
         return arrow_block(table, names, kinds, first_row, where)
+
+    def _check_whole_records(self, buf: bytes | None, rows: int, first_row: int) -> None:
+        """In blocks of lines (``chunk_rows`` set), a block must end where a row ends: a
+        quoted field holding a line break may be cut at a block's end, its halves then read
+        as rows of two blocks.  Where a block has fewer rows than lines that are not blank
+        (a line break inside quotes), Python's csv module says whether its last row is
+        closed; if not, raise :class:`MalformedDataError` naming the line it starts on."""
+        if self._chunk_bytes is None or buf is None:
+            return
+        if rows in (buf.count(b"\n") + (not buf.endswith(b"\n")), len(_nonblank_lines(buf))):
+            return
+        text = buf.decode("utf-8", errors="replace")
+        starts = self._record_starts(text)
+        if len(self._record_starts(text + "x\n")) == len(starts) + 1:
+            return           # one more row after it: the block ends outside quotes
+        line = first_row + starts[-1] + 1
+        raise MalformedDataError(
+            f"{self.path}: line {line} (row {line - 2}): a quoted field runs on past the end of "
+            f"the block of lines it is read in (a line break inside quotes, or a quote never "
+            f"closed): remove the line breaks inside quotes, or read the file as one block "
+            f"(chunk_rows=None)")
+
+    def _record_starts(self, text: str) -> list:
+        """The line (1-based) on which each row of ``text`` starts, by Python's csv module."""
+        reader = _csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+        starts, before = [], 0
+        for _ in reader:
+            starts.append(before + 1)
+            before = reader.line_num
+        return starts
 
     def _data_bytes(self) -> bytes:
         """Every byte below the header line (decompressed)."""
@@ -190,6 +224,7 @@ class CsvTables:
                     "its kind is inferred. Correct the value (a missing one may be left empty "
                     "or written NA), or, if the column holds text, let text appear within its "
                     f"first {self._sample_lines} rows")
+        self._refuse_unreadable_line(buf, first_row)
         reason = " ".join(str(exc).split())
         raise MalformedDataError(f"{self.path}: rows {first_row}–: the CSV parser refused this "
                                  f"block ({reason})")

@@ -31,7 +31,7 @@ class ParquetSource(ArrowColumnSource):
                 with pq.ParquetFile(f) as pf:
                     meta = pf.metadata
                     schema = meta.schema.to_arrow_schema()
-            except (pa.ArrowException, OSError) as exc:
+            except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
                 raise _not_parquet(f, exc) from None
             names = schema.names            # a new list at every access: read it once
             if columns is None:
@@ -98,15 +98,17 @@ class ParquetSource(ArrowColumnSource):
                     pf, open_file = None, f
                     try:
                         pf = pq.ParquetFile(f)
-                    except (pa.ArrowException, OSError) as exc:
+                    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
                         raise _not_parquet(f, exc) from None
-                size = self.chunk_rows or max(1, pf.metadata.row_group(g).num_rows)
+                expected = pf.metadata.row_group(g).num_rows
+                size = self.chunk_rows or max(1, expected)
                 batches = pf.iter_batches(batch_size=size, row_groups=[g], columns=columns,
                                           use_threads=True)
+                start = file_row
                 while True:
                     try:
                         batch = next(batches, None)
-                    except (pa.ArrowException, OSError) as exc:
+                    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
                         raise _not_parquet(f, exc, f" (row group {g}, from row {file_row})"
                                            ) from None
                     if batch is None:
@@ -115,6 +117,10 @@ class ParquetSource(ArrowColumnSource):
                     yield batch, first, f, file_row
                     first += rows
                     file_row += rows
+                if file_row - start != expected:       # a corrupt page read as fewer rows
+                    raise _not_parquet(f, f"its metadata says {expected} rows, but "
+                                          f"{file_row - start} could be read",
+                                       f" (row group {g}, from row {start})")
         finally:
             if pf is not None:
                 pf.close()

@@ -127,6 +127,9 @@ def _codes(col, declared: bool) -> Codes:
     codes = np.concatenate([pc.cast(c.indices, pa.int32()).fill_null(-1).to_numpy(
         zero_copy_only=False) for c in chunks])
     levels = dictionary.to_pylist()
+    if codes.size and (codes.min() < -1 or codes.max() >= len(levels)):
+        raise IndexError(f"codes of a dictionary column point outside its {len(levels)} "
+                         "values")
     if dictionary.null_count or len(set(levels)) < len(levels):
         codes, levels = _clean_dictionary(codes, levels)
     return Codes(codes if codes.flags.writeable else codes.copy(), levels, declared)
