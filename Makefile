@@ -45,7 +45,9 @@ bench: $(BIN)/.installed-bench
 	$(BIN)/python benchmarks/run.py
 
 fuzz: $(BIN)/.installed-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=fuzz tests/test_properties.py tests/test_model_files.py tests/test_readers_fuzz.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=fuzz tests/test_properties.py \
+		tests/test_properties_layouts.py tests/test_properties_folds_clusters.py \
+		tests/test_model_files.py tests/test_readers_fuzz.py tests/test_table_readers_fuzz.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
