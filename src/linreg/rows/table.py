@@ -274,12 +274,7 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
         if len(weights) != n:
             raise ValueError(f"sample_weight has {len(weights)} values for {n} rows")
     encoding = Encoding(parsed, missing)
-    names = list(dict.fromkeys(encoding.columns_used))
-    unknown = [c for c in names if c not in column_names(table)]
-    if unknown:
-        from ..tables.expressions import FormulaError
-        raise FormulaError(f"the formula names {', '.join(map(repr, unknown))}, which the table "
-                           f"does not have (its columns: {', '.join(columns)})")
+    names = encoding.check_columns(column_names(table), "the table")
     block = table_block(table, names)
     if formula is None:
         check_untyped_text(table, block, names)
@@ -316,13 +311,7 @@ def _source_rows(source, y, sample_weight, formula, missing: str, fit_intercept:
         parsed = columns_formula(list(source.target_names), list(source.feature_names),
                                  bool(fit_intercept))
     encoding = Encoding(parsed, missing)
-    names = list(dict.fromkeys(encoding.columns_used))
-    unknown = [c for c in names if c not in source.file_columns]
-    if unknown:
-        from ..tables.expressions import FormulaError
-        raise FormulaError(f"the formula names {', '.join(map(repr, unknown))}, which "
-                           f"{source!r} does not have (its columns: "
-                           f"{', '.join(source.file_columns)})")
+    names = encoding.check_columns(list(source.file_columns), repr(source))
     read_names = names + ([weight] if weight is not None and weight not in names else [])
 
     def read(shuffle: bool = False, rng=None):

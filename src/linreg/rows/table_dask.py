@@ -296,9 +296,5 @@ def dask_table_rows(frame, y, sample_weight, formula, missing: str, fit_intercep
             return None
         parsed = columns_formula(targets, features, bool(fit_intercept))
     encoding = Encoding(parsed, missing)
-    unknown = [c for c in encoding.columns_used if c not in columns]
-    if unknown:
-        from ..tables.expressions import FormulaError
-        raise FormulaError(f"the formula names {', '.join(map(repr, unknown))}, which the "
-                           f"DataFrame does not have (its columns: {', '.join(columns)})")
+    encoding.check_columns(columns, "the DataFrame")
     return DaskTableRows(frame, encoding, sample_weight, len(parsed.targets) == 1)

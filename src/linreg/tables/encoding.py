@@ -19,7 +19,6 @@ Blocks are encoded in two forms:
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -121,6 +120,16 @@ class Encoding:
         for expr in list(self.formula.targets) + self.factors:
             names += [expr] if expr in self.formula.lookups else ex.columns_used(expr)
         return list(dict.fromkeys(names))
+
+    def check_columns(self, columns: list, where: str) -> list:
+        """The columns the model reads (``columns_used``, once each), after checking that
+        ``columns`` (those of ``where``: "the table", a file source, …) has them all."""
+        names = list(dict.fromkeys(self.columns_used))
+        unknown = [c for c in names if c not in columns]
+        if unknown:
+            raise ex.FormulaError(f"the formula names {', '.join(map(repr, unknown))}, which "
+                                  f"{where} does not have (its columns: {', '.join(columns)})")
+        return names
 
     @property
     def stateful(self) -> list:
@@ -413,11 +422,7 @@ def _lookup(expr: str, column):
 
 def _plain(level):
     """A level as a plain Python value (numpy scalars compare and hash as Python ones)."""
-    if isinstance(level, np.generic):
-        level = level.item()
-    if isinstance(level, float) and level.is_integer() and math.isfinite(level):
-        return level
-    return level
+    return level.item() if isinstance(level, np.generic) else level
 
 
 def _coerce_level(ref, order: list, expr: str):
