@@ -215,8 +215,9 @@ def test_sparse_rows_hand_out_bounded_dense_blocks():
 def test_wide_sparse_auto_runs_lsqr_without_a_gram(monkeypatch, rule):
     if rule == "width":
         monkeypatch.setattr(lsqr, "GRAM_MAX_FEATURES", 30)
-    else:                   # 40³ = 64,000 > 10 · nnz (about 3,600 non-zeros)
+    else:                   # 40³ = 64,000 > 10 · nnz (about 3,600 non-zeros) and > 10⁴
         monkeypatch.setattr(lsqr, "GRAM_FLOPS_PER_NONZERO", 10)
+        monkeypatch.setattr(lsqr, "GRAM_FREE_FLOPS", 1e4)
     rng = np.random.default_rng(17)
     X = sp.random(400, 40, density=0.2, format="csr", random_state=17,
                   data_rvs=lambda k: rng.normal(size=k))

@@ -26,8 +26,9 @@ solution in the equilibrated coordinates ``z``.
 
 **The Gram path or LSQR.** ``solver="auto"`` on a ``scipy.sparse`` X uses the sufficient
 statistics (a d × d Gram from one sparse product) while ``d ≤ GRAM_MAX_FEATURES`` (4096: the
-d × d matrix is at most 128 MB) and ``d³ ≤ 200 · nnz`` (the d × d factorizations cost no more
-than about 100 LSQR iterations), and LSQR otherwise (:func:`matrix_free`); ``solver_`` says
+d × d matrix is at most 128 MB) and ``d³ ≤ max(200 · nnz, 10⁸)`` (the d × d factorizations
+cost no more than about 100 LSQR iterations, or a few milliseconds: a small design always gets
+the exact path, its rank decision and its warning), and LSQR otherwise (:func:`matrix_free`); ``solver_`` says
 which.
 Beyond that width (and for ``solver="lsqr"`` at any width beyond it) the fit never forms a
 d × d matrix: it needs only the column means and variances (O(nnz)), and leaves
@@ -54,6 +55,8 @@ __all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_so
 GRAM_MAX_FEATURES = 4096
 #: ``"auto"`` on sparse X also takes LSQR when ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``
 GRAM_FLOPS_PER_NONZERO = 200
+#: ... and ``d³ > GRAM_FREE_FLOPS`` (below it the d × d work takes a few milliseconds)
+GRAM_FREE_FLOPS = 1e8
 #: LSQR's ``atol`` and ``btol`` (see the module docstring)
 LSQR_TOL = 1e-12
 #: the iteration limit is ``max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE · d)``
@@ -67,7 +70,8 @@ def matrix_free(requested: str, rows) -> bool:
     :data:`GRAM_MAX_FEATURES` features, or ``"auto"`` on ``scipy.sparse`` rows when
     ``d > GRAM_MAX_FEATURES`` or the d × d factorizations of the Gram path (rank decision,
     condition number, Cholesky: about ``d³`` flops each) cost more than about 100 LSQR
-    iterations (``2·nnz`` flops each): ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``."""
+    iterations (``2·nnz`` flops each) and more than a few milliseconds:
+    ``d³ > max(GRAM_FLOPS_PER_NONZERO · nnz, GRAM_FREE_FLOPS)``."""
     d = rows.n_features
     if requested not in ("lsqr", "auto"):
         return False
@@ -76,7 +80,8 @@ def matrix_free(requested: str, rows) -> bool:
     matrix = rows.matrix()
     if matrix is None or not hasattr(matrix[0], "tocsr"):
         return False
-    return d > GRAM_MAX_FEATURES or float(d) ** 3 > GRAM_FLOPS_PER_NONZERO * matrix[0].nnz
+    return d > GRAM_MAX_FEATURES or float(d) ** 3 > max(GRAM_FLOPS_PER_NONZERO * matrix[0].nnz,
+                                                         GRAM_FREE_FLOPS)
 
 
 def column_moments(X, w=None) -> tuple[float, np.ndarray, np.ndarray]:
