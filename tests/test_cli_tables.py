@@ -540,32 +540,23 @@ def test_a_column_of_numbers_and_text(tmp_path):
 def test_summary_anova_equals_anova_lm(tmp_path):
     """``linreg summary MODEL DATA --anova [1|2]`` prints (and --json gives) statsmodels'
     anova_lm table of the same formula."""
-    import subprocess
-    import sys
-
-    import statsmodels.formula.api as smf
     from statsmodels.stats.anova import anova_lm
 
     data = Path(__file__).resolve().parents[1] / "src" / "linreg" / "data" / "penguins.csv"
     frame = pd.read_csv(data)
     formula = "body_mass_g ~ flipper_length_mm + species * sex + island"
     model = tmp_path / "m.json"
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    run = [sys.executable, "-m", "linreg"]
-    subprocess.run(run + ["fit", str(data), "--formula", formula, "--missing", "drop", "-o",
-                          str(model)], check=True, capture_output=True, env=env)
+    assert run(["fit", data, "--formula", formula, "--missing", "drop", "-o", model])[0] == 0
     for typ in ("1", "2"):
-        out = subprocess.run(run + ["summary", str(model), str(data), "--anova", typ, "--json"],
-                             check=True, capture_output=True, text=True, env=env).stdout
+        code, out, err = run(["summary", model, data, "--anova", typ, "--json"])
+        assert code == 0, err
         table = json.loads(out)["anova"]
         reference = anova_lm(smf.ols(formula, frame).fit(), typ=int(typ))
         assert table["terms"] == list(reference.index)
         for column in reference.columns:
             mine = np.array([np.nan if v is None else v for v in table[column]], dtype=float)
             np.testing.assert_allclose(mine, reference[column].to_numpy(), rtol=1e-8)
-    text = subprocess.run(run + ["summary", str(model), str(data), "--anova"], check=True,
-                          capture_output=True, text=True, env=env).stdout
-    assert "Analysis of variance (type 2)" in text and "species:sex" in text
-    refused = subprocess.run(run + ["summary", str(model), "--anova"], capture_output=True,
-                             text=True, env=env)
-    assert refused.returncode == 2 and "needs the data" in refused.stderr
+    code, text, _ = run(["summary", model, data, "--anova"])
+    assert code == 0 and "Analysis of variance (type 2)" in text and "species:sex" in text
+    code, _, err = run(["summary", model, "--anova"])
+    assert code == 2 and "needs the data" in err
