@@ -264,7 +264,7 @@ def table_rows(X, y, sample_weight, formula, missing: str, fit_intercept: bool):
         if y is None:
             raise ValueError("y is required: pass the target, or its column name, or a "
                              "formula (LinearRegression(formula='y ~ ...'))")
-        table, targets, parsed = _with_target(X, y, columns)
+        table, targets = _with_target(X, y, columns)
         features = [c for c in column_names(table) if c not in targets]
         parsed = columns_formula(targets, features, bool(fit_intercept))
     n = table.num_rows if hasattr(table, "num_rows") else len(table)
@@ -339,7 +339,7 @@ def _is_frame_target(y) -> bool:
 
 
 def _with_target(X, y, columns: list, name: str | None = None):
-    """``X`` with the target(s) as columns: ``y`` a column name (or names) of ``X``, or
+    """``(X with the target(s) as columns, their names)``: ``y`` a column name (or names) of ``X``, or
     values (a Series, an array, a DataFrame) added to ``X`` in its own library (``name``:
     the one target's column name)."""
     from ..tables.frames import polars_values, with_columns
@@ -350,7 +350,7 @@ def _with_target(X, y, columns: list, name: str | None = None):
         if unknown:
             raise ValueError(f"the target column {', '.join(map(repr, unknown))} is not a column "
                              f"of X (its columns: {', '.join(columns)})")
-        return X, names, None
+        return X, names
     values = np.asarray(polars_values(y), dtype=np.float64)
     if values.ndim == 1:
         if name is None:
@@ -364,7 +364,7 @@ def _with_target(X, y, columns: list, name: str | None = None):
     n = X.num_rows if hasattr(X, "num_rows") else len(X)
     if len(values) != n:
         raise ValueError(f"y has {len(values)} rows and X {n}")
-    return with_columns(X, names, values), names, None
+    return with_columns(X, names, values), names
 
 
 def predict_table(model, X, interval=None, level: float = 0.95):
@@ -430,8 +430,8 @@ def frozen_table_rows(model, X, y=None, sample_weight=None) -> TableRows:
     targets = list(encoding.formula.targets)
     if y is not None:
         table = drop_columns(X, targets)
-        table, _, _ = _with_target(table, y, column_names(table),
-                                   targets[0] if len(targets) == 1 else None)
+        table, _ = _with_target(table, y, column_names(table),
+                                targets[0] if len(targets) == 1 else None)
     unknown = [c for c in encoding.columns_used if c not in column_names(table)]
     if unknown:
         raise ValueError(f"the table has no column {', '.join(map(repr, unknown))}, which the "
