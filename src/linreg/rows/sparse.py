@@ -43,8 +43,9 @@ def dense_block_rows(d: int) -> int:
     return int(max(1, min(4096, DENSE_BLOCK_VALUES // max(d, 1))))
 
 
-def check_sparse_finite(X, name: str = "X", feature_names=None) -> None:
-    """Raise ``ValueError`` naming (row, column) of the first NaN/inf stored in sparse ``X``."""
+def check_sparse_finite(X, name: str = "X", feature_names=None, first_row: int = 0) -> None:
+    """Raise ``ValueError`` naming (row, column) of the first NaN/inf stored in sparse ``X``
+    (rows numbered from ``first_row``: a block's first row in the whole data)."""
     data = X.data
     with np.errstate(over="ignore", invalid="ignore"):
         if data.size == 0 or np.isfinite(data.sum()):
@@ -58,7 +59,7 @@ def check_sparse_finite(X, name: str = "X", feature_names=None) -> None:
     first = bad[np.lexsort((cols[bad], rows[bad]))[0]]
     value = coo.data[first]
     kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
-    raise ValueError(f"{name} (sparse) stores {kind} at row {int(rows[first])}, "
+    raise ValueError(f"{name} (sparse) stores {kind} at row {first_row + int(rows[first])}, "
                      f"{column_label(int(cols[first]), feature_names)}; linreg needs finite "
                      "values (drop or impute missing values first).")
 
