@@ -44,6 +44,14 @@ def _bad(where: str, A, names, what, first):
                      "(drop or impute missing values first)")
 
 
+def _check_weights(where: str, w, first) -> None:
+    """Raise naming the first sample weight that is not a finite number >= 0."""
+    _bad(where, w.reshape(-1, 1), ["sample_weight"], "sample weight", first)
+    if np.any(w < 0):
+        r = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"{where}, {first(r)}: sample_weight is {float(w[r])!r}; it must be >= 0")
+
+
 def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -> SufficientStats:
     """Statistics of one partition around the common point ``K`` (checked)."""
     try:
@@ -57,10 +65,7 @@ def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -
         _bad(where, X, feature_names, "feature", first)
         _bad(where, Y, target_names, "target", first)
         if w is not None:
-            _bad(where, w.reshape(-1, 1), ["sample_weight"], "sample weight", first)
-            if np.any(w < 0):
-                r = int(np.flatnonzero(w < 0)[0])
-                raise ValueError(f"{where}, {first(r)}: sample_weight is {w[r]!r}; it must be >= 0")
+            _check_weights(where, w, first)
         if not s.is_finite():
             raise ValueError(f"{where}: the sums of squares overflow float64; rescale the data")
     return s
@@ -149,10 +154,7 @@ def _sparse_checked_stats(X, Y, w, K, where: str, first, first_row: int) -> Suff
     check_sparse_finite(X, f"{where} of X", None, first_row)
     _bad(where, Y, None, "target", first)
     if w is not None:
-        _bad(where, w.reshape(-1, 1), ["sample_weight"], "sample weight", first)
-        if np.any(w < 0):
-            r = int(np.flatnonzero(w < 0)[0])
-            raise ValueError(f"{where}, {first(r)}: sample_weight is {w[r]!r}; it must be >= 0")
+        _check_weights(where, w, first)
         if X.shape[0] and not w.any():      # rows that count for nothing
             return SufficientStats(X.shape[0], 0.0, np.zeros(len(K)),
                                    np.zeros((len(K), len(K))), X.shape[1])
