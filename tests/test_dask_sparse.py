@@ -171,3 +171,22 @@ def test_bad_sparse_chunks_are_named(client):
         LinearRegression().fit(dask_sparse(X), sparse_y)
     with pytest.raises(ValueError, match=r"X has 300 rows but y has 299"):
         LinearRegression().fit(dask_sparse(X), y[:-1])
+
+
+@pytest.mark.parametrize("solver", ["normal", "qr", "minibatch"])
+def test_partial_fit_takes_a_dask_array_of_sparse_chunks_as_one_chunk(client, solver):
+    """As a dense dask array is: the chunk in memory (one CSR matrix), then the in-memory
+    sparse partial_fit."""
+    X, y, _ = sparse_data(seed=10)
+    a, b = LinearRegression(solver=solver, random_state=0), LinearRegression(solver=solver,
+                                                                             random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rows in (slice(0, 120), slice(120, 300)):
+            a.partial_fit(da.from_array(X[rows], chunks=(50, 8), asarray=False),
+                          da.from_array(y[rows], chunks=50))
+            b.partial_fit(X[rows], y[rows])
+    assert rel(a.coef_, b.coef_) < 1e-12 and rel(a.intercept_, b.intercept_) < 1e-12
+    if solver != "minibatch":
+        coef, _ = lstsq_reference(X.toarray(), y[:, None], np.ones(len(y)), True)
+        assert rel(a.coef_, coef[:, 0]) < 1e-10

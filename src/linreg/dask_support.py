@@ -39,7 +39,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["is_dask_collection", "is_dask_frame", "is_dask_series", "require_dask", "predict"]
+__all__ = ["is_dask_collection", "is_dask_frame", "is_dask_series", "require_dask", "predict",
+           "sparse_chunk"]
 
 
 def is_dask_collection(obj) -> bool:
@@ -57,6 +58,15 @@ def require_dask():
     except ImportError:  # pragma: no cover - only without the extra
         raise ImportError("fitting dask collections needs dask; install the 'dask' extra: "
                           "pip install 'linreg[dask]'") from None
+
+
+def sparse_chunk(X):
+    """``partial_fit``'s chunk ``X``: a dask array of ``scipy.sparse`` chunks as one sparse
+    matrix in memory (as a dense dask array becomes one NumPy array there); anything else as
+    it is."""
+    if is_dask_collection(X) and hasattr(getattr(X, "_meta", None), "tocsr"):
+        return X.compute()
+    return X
 
 
 def is_dask_frame(obj) -> bool:

@@ -24,7 +24,8 @@ from ..dask_support import is_dask_frame, is_dask_series
 from ..stats import SufficientStats, representative_point, shifted_stats, unshift
 from ..validation import name_list
 from .base import Rows
-from .sparse import SparseRows, as_csr, check_sparse_finite, dense_block_rows, sparse_stats
+from .sparse import (SparseRows, as_csr, check_sparse_finite, dense_block_rows,
+                     shifted_sparse_stats, sparse_point)
 
 __all__ = ["DaskRows"]
 
@@ -133,10 +134,7 @@ def _array_block(X, Y, w):
 
 def _array_point(X, Y):
     X, Y, _ = _array_block(X, Y, None)
-    if _is_sparse(X):       # sparse columns: mostly zeros, their typical value
-        return np.concatenate([np.zeros(X.shape[1]),
-                               representative_point(np.empty((Y.shape[0], 0)), Y)])
-    return representative_point(X, Y)
+    return sparse_point(X, Y) if _is_sparse(X) else representative_point(X, Y)
 
 
 def _array_partition_stats(X, Y, w, K, index, first_row):
@@ -155,16 +153,10 @@ def _sparse_checked_stats(X, Y, w, K, where: str, first, first_row: int) -> Suff
     _bad(where, Y, None, "target", first)
     if w is not None:
         _check_weights(where, w, first)
-        if X.shape[0] and not w.any():      # rows that count for nothing
-            return SufficientStats(X.shape[0], 0.0, np.zeros(len(K)),
-                                   np.zeros((len(K), len(K))), X.shape[1])
     try:
-        s = sparse_stats(X, Y, w)
+        return shifted_sparse_stats(X, Y, w, K)
     except ValueError as e:      # values too large/small for float64 sums of squares
         raise ValueError(f"{where}: {e}") from None
-    if s.n_rows == 0:
-        return s
-    return SufficientStats(s.n_rows, s.weight_sum, s.mean - K, s.comoment, s.n_features)
 
 
 def _frame_block(df, features, targets, weight):
