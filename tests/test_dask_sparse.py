@@ -100,7 +100,7 @@ def test_stochastic_epochs_read_csr_partitions_as_the_dense_dask_fit(client, mon
     from linreg import stochastic_sparse
     X, Y, w = sparse_data(k=2, seed=4)
     Yd, wd = da.from_array(Y, chunks=(80, 2)), da.from_array(w, chunks=80)
-    params = dict(solver=solver, batch_size=16, max_iter=6, shuffle=shuffle, random_state=3,
+    params = dict(solver=solver, batch_size=16, max_iter=3, shuffle=shuffle, random_state=3,
                   learning_rate=0.01)
     csr_epochs = []
     kernel = stochastic_sparse.run_sparse_epoch
@@ -111,7 +111,7 @@ def test_stochastic_epochs_read_csr_partitions_as_the_dense_dask_fit(client, mon
         a = LinearRegression(**params).fit(dask_sparse(X), Yd, sample_weight=wd)
         b = LinearRegression(**params).fit(da.from_array(X.toarray(), chunks=(ROW_CHUNKS, 8)),
                                            Yd, sample_weight=wd)
-    assert set(csr_epochs) == {"csr"} and len(csr_epochs) == 6 * len(ROW_CHUNKS)
+    assert set(csr_epochs) == {"csr"} and len(csr_epochs) == 3 * len(ROW_CHUNKS)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=0, atol=1e-12 * np.abs(b.coef_).max())
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-12)
     np.testing.assert_allclose(a.loss_history_, b.loss_history_, rtol=1e-11)
