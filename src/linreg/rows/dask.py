@@ -122,10 +122,7 @@ def _run_aligned(func, block, at, numbered: bool = False) -> list:
 
 
 def _array_block(X, Y, w):
-    if _is_sparse(X):
-        X = _aligned(as_csr(X))
-        return X, *_array_block(np.empty((X.shape[0], 0)), Y, w)[1:]
-    X = _aligned(np.asarray(X))
+    X = _aligned(as_csr(X) if _is_sparse(X) else np.asarray(X))     # sparse: canonical CSR
     Y = _aligned(np.asarray(Y, dtype=np.float64))
     Y = Y.reshape(X.shape[0], 1 if Y.ndim == 1 else Y.shape[1])   # an empty partition too
     w = None if w is None else _aligned(np.asarray(w, dtype=np.float64).reshape(-1))
