@@ -21,6 +21,10 @@ over the network every epoch — use them on Dask only when that is what you wan
 ``predict`` on dask input returns a lazy dask array (or dask Series/DataFrame for a dask
 DataFrame), computed partition by partition on the cluster when asked for.
 
+A dask array whose chunks are ``scipy.sparse`` matrices fits the same way (the statistics of
+each partition from sparse products on its worker, as for an in-memory sparse matrix; see
+:mod:`linreg.rows.dask`), and ``predict`` multiplies each sparse chunk as it is.
+
 Cost, with ``n`` rows in ``P`` partitions on ``W`` workers and ``p = d + k`` columns: the
 work is ``O(n p²)`` flops spread over the workers (``O(n p² / W)`` wall time each), plus
 ``P − 1`` merges of ``O(p²)``.  The network carries ``P`` messages of ``8 p²`` bytes
@@ -35,7 +39,8 @@ import sys
 
 import numpy as np
 
-__all__ = ["is_dask_collection", "is_dask_frame", "is_dask_series", "require_dask", "predict"]
+__all__ = ["is_dask_collection", "is_dask_frame", "is_dask_series", "require_dask", "predict",
+           "sparse_chunk"]
 
 
 def is_dask_collection(obj) -> bool:
@@ -55,6 +60,15 @@ def require_dask():
                           "pip install 'linreg[dask]'") from None
 
 
+def sparse_chunk(X):
+    """``partial_fit``'s chunk ``X``: a dask array of ``scipy.sparse`` chunks as one sparse
+    matrix in memory (as a dense dask array becomes one NumPy array there); anything else as
+    it is."""
+    if is_dask_collection(X) and hasattr(getattr(X, "_meta", None), "tocsr"):
+        return X.compute()
+    return X
+
+
 def is_dask_frame(obj) -> bool:
     import dask.dataframe as dd
     return isinstance(obj, dd.DataFrame)
@@ -68,7 +82,11 @@ def is_dask_series(obj) -> bool:
 # ----------------------------------------------------------------------------- predict
 def _predict_array(X, coef, intercept, single):
     from .objective import predict as _predict
-    out = _predict(np.asarray(X, dtype=np.float64), coef, intercept)
+    if hasattr(X, "tocsr") and not isinstance(X, np.ndarray):     # a sparse chunk, as is
+        from .rows.sparse import as_csr
+        out = np.asarray(_predict(as_csr(X), coef, intercept))
+    else:
+        out = _predict(np.asarray(X, dtype=np.float64), coef, intercept)
     return out[:, 0] if single else out
 
 
@@ -115,6 +133,8 @@ def predict(model, X):
         raise ValueError(f"X has {X.shape[1]} features, the model expects {d}")
     X = X.rechunk({1: -1})
     if single:
-        return X.map_blocks(_predict_array, coef, intercept, True, drop_axis=1, dtype=np.float64)
+        return X.map_blocks(_predict_array, coef, intercept, True, drop_axis=1, dtype=np.float64,
+                            meta=np.empty((0,)))
     return X.map_blocks(_predict_array, coef, intercept, False,
-                        chunks=(X.chunks[0], (coef.shape[1],)), dtype=np.float64)
+                        chunks=(X.chunks[0], (coef.shape[1],)), dtype=np.float64,
+                        meta=np.empty((0, 0)))

@@ -8,8 +8,8 @@ import numbers
 
 import numpy as np
 
-from .rows import AccumulatedRows, StatsRows
-from .rows.sparse import as_csr
+from .rows import AccumulatedRows, SparseRows, StatsRows
+from .rows.sparse import as_csr, sparse_point
 from .solvers import ITERATIVE_SOLVERS
 from .solvers.iterative import partial_fit_chunk
 from .stats import SufficientStats, representative_point
@@ -59,7 +59,9 @@ class IncrementalMixin:
         (``κ² > 1e6``).  A model already fitted with :meth:`fit` continues from that fit's
         statistics.
         """
+        from .dask_support import sparse_chunk
         refuse_table_chunks(self, X)
+        X = sparse_chunk(X)
         if self.solver in ("sgd", "minibatch"):
             return self._partial_fit_stochastic(X, y, sample_weight)
         self.check_params()
@@ -69,7 +71,8 @@ class IncrementalMixin:
         accumulated = getattr(self, "_training_rows", None)
         if first:
             # all chunks are accumulated around one point K fixed by the first chunk
-            accumulated = AccumulatedRows(representative_point(X, Y),
+            accumulated = AccumulatedRows(sparse_point(X, Y) if hasattr(X, "tocsr") else
+                                          representative_point(X, Y),
                                           SufficientStats.empty(X.shape[1], Y.shape[1]),
                                           single_target=single)
         else:
@@ -79,7 +82,8 @@ class IncrementalMixin:
             if not isinstance(accumulated, AccumulatedRows):
                 accumulated = AccumulatedRows.continuing(self.stats_, accumulated, with_factor,
                                                          np.ndim(self.coef_) == 1)
-        accumulated = accumulated.add(X, Y, sw, with_factor)
+        sparse = SparseRows(X, Y, sw) if hasattr(X, "tocsr") else None
+        accumulated = accumulated.add(X, Y, sw, with_factor, sparse)
         self._fit_problem(accumulated.stats(), accumulated)
         return self
 

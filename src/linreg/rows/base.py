@@ -193,21 +193,27 @@ class AccumulatedRows(StatsRows):
             factor = rows.qr_factor(Design(K[:d], np.ones(d), True, False), K[d:])
         return cls(K, relative, factor, single_target)
 
-    def add(self, X, Y, sample_weight, with_factor: bool) -> "AccumulatedRows":
-        """The accumulation with one more chunk (a new object)."""
+    def add(self, X, Y, sample_weight, with_factor: bool, sparse=None) -> "AccumulatedRows":
+        """The accumulation with one more chunk (a new object).  ``sparse``: the chunk as
+        :class:`~linreg.rows.SparseRows` (a ``scipy.sparse`` ``X``), read as it reads rows:
+        statistics from sparse products, the factor from dense blocks of bounded size."""
         from ..closed_form import merge_qr_factors, qr_factor_around
+        from ..design import Design
         from ..stats import shifted_stats
-        factor = None
+        K, factor = self.origin, None
         if with_factor:
             if self.factor is None and self.relative.n_rows > 0:
                 raise NoRowsError(
                     "partial_fit with solver='qr' can continue only a model whose rows it has "
                     "seen (a fit on in-memory arrays or a data source, or earlier partial_fit "
                     "calls with solver='qr'); refit, or use solver='normal' or 'auto'")
-            chunk = qr_factor_around(X, Y, self.origin, sample_weight)
+            d = X.shape[1]
+            chunk = (qr_factor_around(X, Y, K, sample_weight) if sparse is None else
+                     sparse.qr_factor(Design(K[:d], np.ones(d), True, False), K[d:]))
             factor = chunk if self.factor is None else merge_qr_factors(self.factor, chunk)
-        relative = self.relative.merge(shifted_stats(X, Y, sample_weight, self.origin))
-        return AccumulatedRows(self.origin, relative, factor, self.single_target)
+        shifted = (shifted_stats(X, Y, sample_weight, K) if sparse is None else
+                   sparse.shifted_stats(K))
+        return AccumulatedRows(K, self.relative.merge(shifted), factor, self.single_target)
 
     def has_factor(self) -> bool:
         return self.factor is not None

@@ -1,6 +1,19 @@
 """Rows of dask arrays and dask DataFrames (:class:`DaskRows`): every pass runs on the
 workers, partition by partition, and only small results travel (see
-:mod:`linreg.dask_support` for the whole story)."""
+:mod:`linreg.dask_support` for the whole story).
+
+A dask array whose chunks are ``scipy.sparse`` matrices (``da.from_array(X_csr,
+chunks=(m, d), asarray=False)``, or ``map_blocks`` returning CSR) is read as
+:class:`~linreg.rows.SparseRows` reads one matrix in memory, one partition at a time on its
+worker, and never densified whole: each partition's statistics come from sparse products
+(:func:`~linreg.rows.sparse.sparse_stats`), its QR factor from dense blocks of bounded size
+(:meth:`SparseRows.qr_factor`), the stochastic solvers get each partition as a canonical CSR
+matrix (the compiled CSR kernels read it in place), the residual pass of ``summary()`` reads
+it as CSR, and other passes over the rows get it in dense blocks of at most
+:func:`~linreg.rows.sparse.dense_block_rows` rows.  Chunks split along the columns are
+rechunked to whole rows (Dask concatenates sparse chunks as sparse matrices), as dense ones
+are.  A NaN or infinity stored in a chunk is named by its row in the whole array and its
+column."""
 
 from __future__ import annotations
 
@@ -11,6 +24,8 @@ from ..dask_support import is_dask_frame, is_dask_series
 from ..stats import SufficientStats, representative_point, shifted_stats, unshift
 from ..validation import name_list
 from .base import Rows
+from .sparse import (SparseRows, as_csr, check_sparse_finite, dense_block_rows,
+                     shifted_sparse_stats, sparse_point)
 
 __all__ = ["DaskRows"]
 
@@ -30,6 +45,14 @@ def _bad(where: str, A, names, what, first):
                      "(drop or impute missing values first)")
 
 
+def _check_weights(where: str, w, first) -> None:
+    """Raise naming the first sample weight that is not a finite number >= 0."""
+    _bad(where, w.reshape(-1, 1), ["sample_weight"], "sample weight", first)
+    if np.any(w < 0):
+        r = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"{where}, {first(r)}: sample_weight is {float(w[r])!r}; it must be >= 0")
+
+
 def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -> SufficientStats:
     """Statistics of one partition around the common point ``K`` (checked)."""
     try:
@@ -43,10 +66,7 @@ def _checked_stats(X, Y, w, K, where: str, first, feature_names, target_names) -
         _bad(where, X, feature_names, "feature", first)
         _bad(where, Y, target_names, "target", first)
         if w is not None:
-            _bad(where, w.reshape(-1, 1), ["sample_weight"], "sample weight", first)
-            if np.any(w < 0):
-                r = int(np.flatnonzero(w < 0)[0])
-                raise ValueError(f"{where}, {first(r)}: sample_weight is {w[r]!r}; it must be >= 0")
+            _check_weights(where, w, first)
         if not s.is_finite():
             raise ValueError(f"{where}: the sums of squares overflow float64; rescale the data")
     return s
@@ -57,22 +77,52 @@ def _aligned(A):
 
     A partition that arrives over the network may sit at any byte offset of the message it
     came in; NumPy's reductions and BLAS take other code paths on such arrays and round
-    differently, so the same partition would give other bits from one run to the next."""
+    differently, so the same partition would give other bits from one run to the next.
+    A sparse matrix: its three arrays."""
+    if _is_sparse(A):
+        parts = (A.data, A.indices, A.indptr)
+        if all(a.flags.aligned for a in parts):
+            return A
+        return type(A)(tuple(_aligned(a) for a in parts), shape=A.shape)
     return A if A is None or A.flags.aligned else A.copy(order="K")
 
 
+def _is_sparse(A) -> bool:
+    """Whether ``A`` (a block, or a dask array's ``_meta``) is a ``scipy.sparse`` matrix."""
+    return A is not None and hasattr(A, "tocsr") and not isinstance(A, np.ndarray)
+
+
 def _aligned_block(block: tuple) -> tuple:
-    return tuple(_aligned(A) if isinstance(A, np.ndarray) else A for A in block)
+    return tuple(_aligned(A) if isinstance(A, np.ndarray) or _is_sparse(A) else A
+                 for A in block)
 
 
-def _run_aligned(func, block, at):
-    """``func(block, at)`` on the block's arrays aligned (:func:`_aligned`): a block of rows
-    computed on one worker may be used on another, or on the client."""
-    return func(_aligned_block(block), at)
+def _run_aligned(func, block, at, numbered: bool = False) -> list:
+    """``[func(block, at)]`` on the block's arrays aligned (:func:`_aligned`): a block of rows
+    computed on one worker may be used on another, or on the client.
+
+    A partition of sparse rows goes to a ``func`` not marked ``accepts_sparse`` as dense
+    pieces of at most :func:`~linreg.rows.sparse.dense_block_rows` rows, in order:
+    ``[func(piece, at + the piece's first row)]`` when ``numbered`` (``at`` is a row
+    number), else ``[func(piece, at)]``."""
+    block = _aligned_block(block)
+    X = block[0]
+    if not _is_sparse(X) or getattr(func, "accepts_sparse", False):
+        return [func(block, at)]
+    m = X.shape[0]
+    size = dense_block_rows(X.shape[1])
+    out = []
+    for lo in range(0, m, size) if m else [0]:      # an empty partition: one empty block
+        hi = min(lo + size, m)
+        piece = (X[lo:hi].toarray(), block[1][lo:hi], None if block[2] is None else block[2][lo:hi])
+        if len(block) > 3:
+            piece += (tuple(g[lo:hi] for g in block[3]),)
+        out.append(func(piece, at + lo if numbered else at))
+    return out
 
 
 def _array_block(X, Y, w):
-    X = _aligned(np.asarray(X))
+    X = _aligned(as_csr(X) if _is_sparse(X) else np.asarray(X))     # sparse: canonical CSR
     Y = _aligned(np.asarray(Y, dtype=np.float64))
     Y = Y.reshape(X.shape[0], 1 if Y.ndim == 1 else Y.shape[1])   # an empty partition too
     w = None if w is None else _aligned(np.asarray(w, dtype=np.float64).reshape(-1))
@@ -81,13 +131,29 @@ def _array_block(X, Y, w):
 
 def _array_point(X, Y):
     X, Y, _ = _array_block(X, Y, None)
-    return representative_point(X, Y)
+    return sparse_point(X, Y) if _is_sparse(X) else representative_point(X, Y)
 
 
 def _array_partition_stats(X, Y, w, K, index, first_row):
     X, Y, w = _array_block(X, Y, w)
-    return _checked_stats(X, Y, w, K, f"dask partition {index}", lambda r: f"row {first_row + r}",
-                          None, None)
+    where, first = f"dask partition {index}", (lambda r: f"row {first_row + r}")
+    if _is_sparse(X):
+        return _sparse_checked_stats(X, Y, w, K, where, first, first_row)
+    return _checked_stats(X, Y, w, K, where, first, None, None)
+
+
+def _sparse_checked_stats(X, Y, w, K, where: str, first, first_row: int) -> SufficientStats:
+    """Statistics of one partition of sparse rows (as :class:`~linreg.rows.SparseRows`
+    forms them in memory), relative to ``K``; non-finite values named by their row in the
+    whole array."""
+    check_sparse_finite(X, f"{where} of X", None, first_row)
+    _bad(where, Y, None, "target", first)
+    if w is not None:
+        _check_weights(where, w, first)
+    try:
+        return shifted_sparse_stats(X, Y, w, K)
+    except ValueError as e:      # values too large/small for float64 sums of squares
+        raise ValueError(f"{where}: {e}") from None
 
 
 def _frame_block(df, features, targets, weight):
@@ -125,6 +191,10 @@ def _frame_partition_stats(df, features, targets, weight, K, index):
 
 def _array_partition_factor(X, Y, w, design, y_shift):
     X, Y, w = _array_block(X, Y, w)
+    if _is_sparse(X) and X.shape[0]:     # from dense blocks of bounded size, as in memory
+        return SparseRows(X, Y, w).qr_factor(design, y_shift)
+    if _is_sparse(X):
+        X = np.zeros(X.shape)
     return qr_factor(X, Y, design, w, y_shift)
 
 
@@ -234,6 +304,11 @@ class DaskRows(Rows):
             raise ValueError(f"X has dtype {X.dtype}, not numbers")
         if y is None:
             raise ValueError("fitting a dask array needs y")
+        for name, a in (("y", y), ("sample_weight", sample_weight)):
+            if _is_sparse(a) or _is_sparse(getattr(a, "_meta", None)):
+                raise ValueError(f"{name} is sparse ({type(getattr(a, '_meta', a)).__name__} "
+                                 f"{'chunks' if hasattr(a, '_meta') else 'matrix'}); linreg "
+                                 f"needs a dense {name} (X may be sparse)")
         y = y if isinstance(y, da.Array) else da.asarray(np.asarray(y))
         if y.ndim not in (1, 2) or y.dtype.kind not in "biuf":
             raise ValueError(f"y must be a 1-D or 2-D array of numbers, got {y.ndim}-D {y.dtype}")
@@ -245,7 +320,8 @@ class DaskRows(Rows):
         n = X.shape[0]
         if y.shape[0] != n:
             raise ValueError(f"X has {n} rows but y has {y.shape[0]}")
-        X = X.rechunk({1: -1})       # whole rows in each block
+        # whole rows in each block (sparse chunks are concatenated as sparse matrices)
+        X = X.rechunk({1: -1})
         rows = X.chunks[0]
         y = y.rechunk((rows,) + ((-1,) if y.ndim == 2 else ()))
         if sample_weight is not None:
@@ -293,7 +369,9 @@ class DaskRows(Rows):
 
     def blocks(self, shuffle: bool = False, rng=None):
         """The partitions' rows brought to the client one at a time, for the stochastic
-        solvers: in a random order with the rows of each shuffled (not a global shuffle)."""
+        solvers: in a random order with the rows of each shuffled (not a global shuffle).
+        A partition of sparse rows comes as one canonical CSR matrix (the compiled CSR
+        kernels read it in place)."""
         rng = np.random.default_rng(rng)
         order = rng.permutation(len(self._rows)) if shuffle else range(len(self._rows))
         for i in order:
@@ -301,6 +379,8 @@ class DaskRows(Rows):
             if shuffle:
                 perm = rng.permutation(X.shape[0])
                 X, Y, w = X[perm], Y[perm], None if w is None else w[perm]
+                if _is_sparse(X):
+                    X = as_csr(X)
             yield X, Y, w
 
     def qr_factor(self, design, y_shift=None) -> np.ndarray:
@@ -315,7 +395,9 @@ class DaskRows(Rows):
         slice sent with its task).
 
         Each call runs on the cluster, where the partition's rows are (``X`` (m, d) and
-        ``Y`` (m, k) float arrays, ``w`` (m,) or None); only the results come back to the
+        ``Y`` (m, k) float arrays, ``w`` (m,) or None; a partition of sparse rows as a CSR
+        ``X`` for a ``func`` marked ``accepts_sparse``, else as dense pieces of bounded size,
+        a call each: :func:`_run_aligned`); only the results come back to the
         client, so ``func`` should return something small (the summary's residual pass
         returns its partial totals).  ``func`` travels with every task: keep its bound
         arguments small too.
@@ -324,7 +406,7 @@ class DaskRows(Rows):
         parts = self._grouped(groups) if groups else self._rows
         tasks = [self.delayed(_run_aligned, pure=False)(func, rows, i)
                  for i, rows in enumerate(parts)]
-        return list(dask.compute(*tasks))
+        return [out for part in dask.compute(*tasks) for out in part]
 
     def row_count(self) -> int:
         """Known for dask arrays (their chunk sizes); a DataFrame's partitions are counted
@@ -341,10 +423,11 @@ class DaskRows(Rows):
 
     def map_blocks_at(self, func) -> list:
         """``[func((X, Y, w), start) for each partition]``, in partition order, run on the
-        cluster; ``start`` is the global row number of the partition's first row.  For a
+        cluster; ``start`` is the global row number of the partition's first row (of each
+        dense piece of a sparse partition: :func:`_run_aligned`).  For a
         DataFrame the partitions' row counts are found first (a pass that counts rows)."""
         import dask
         self._count_rows()
-        tasks = [self.delayed(_run_aligned, pure=False)(func, rows, s)
+        tasks = [self.delayed(_run_aligned, pure=False)(func, rows, s, True)
                  for rows, s in zip(self._rows, self._starts)]
-        return list(dask.compute(*tasks))
+        return [out for part in dask.compute(*tasks) for out in part]

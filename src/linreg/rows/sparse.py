@@ -29,7 +29,8 @@ from ..validation import check_finite, column_label
 from .base import Rows
 
 __all__ = ["SparseRows", "sparse_stats", "column_moments", "check_sparse_finite",
-           "check_finite_X", "as_csr", "dense_block_rows", "SPARSE_FORMATS"]
+           "check_finite_X", "as_csr", "dense_block_rows", "sparse_point", "shifted_sparse_stats",
+           "SPARSE_FORMATS"]
 
 #: the scipy.sparse formats fit and predict take (scikit-learn converts the others)
 SPARSE_FORMATS = ("csr", "csc", "coo")
@@ -43,8 +44,9 @@ def dense_block_rows(d: int) -> int:
     return int(max(1, min(4096, DENSE_BLOCK_VALUES // max(d, 1))))
 
 
-def check_sparse_finite(X, name: str = "X", feature_names=None) -> None:
-    """Raise ``ValueError`` naming (row, column) of the first NaN/inf stored in sparse ``X``."""
+def check_sparse_finite(X, name: str = "X", feature_names=None, first_row: int = 0) -> None:
+    """Raise ``ValueError`` naming (row, column) of the first NaN/inf stored in sparse ``X``
+    (rows numbered from ``first_row``: a block's first row in the whole data)."""
     data = X.data
     with np.errstate(over="ignore", invalid="ignore"):
         if data.size == 0 or np.isfinite(data.sum()):
@@ -58,7 +60,7 @@ def check_sparse_finite(X, name: str = "X", feature_names=None) -> None:
     first = bad[np.lexsort((cols[bad], rows[bad]))[0]]
     value = coo.data[first]
     kind = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
-    raise ValueError(f"{name} (sparse) stores {kind} at row {int(rows[first])}, "
+    raise ValueError(f"{name} (sparse) stores {kind} at row {first_row + int(rows[first])}, "
                      f"{column_label(int(cols[first]), feature_names)}; linreg needs finite "
                      "values (drop or impute missing values first).")
 
@@ -118,6 +120,14 @@ def column_moments(X, w=None, Yc=None) -> tuple:
     return n_w, mean, np.maximum(var, 0.0)
 
 
+def sparse_point(X, Y: np.ndarray) -> np.ndarray:
+    """The point ``K`` to accumulate statistics around (:func:`linreg.stats.representative_point`)
+    for sparse ``X``: zero for its columns (mostly zeros), the targets' medians."""
+    from ..stats import representative_point
+    return np.concatenate([np.zeros(X.shape[1]),
+                           representative_point(np.empty((Y.shape[0], 0)), Y)])
+
+
 def sparse_stats(X, Y: np.ndarray, w=None) -> SufficientStats:
     """The :class:`~linreg.stats.SufficientStats` of canonical CSR ``X`` (n, d) and dense ``Y``
     (n, k), from sparse products (see the module docstring for the centring rule)."""
@@ -160,6 +170,21 @@ def sparse_stats(X, Y: np.ndarray, w=None) -> SufficientStats:
     return stats
 
 
+def shifted_sparse_stats(X, Y: np.ndarray, w, K: np.ndarray) -> SufficientStats:
+    """:func:`sparse_stats` with the mean relative to ``K`` (as
+    :func:`linreg.stats.shifted_stats` gives them for dense rows): statistics of chunks or
+    partitions, merged around one point.  Rows whose weights are all zero count, for
+    nothing."""
+    n, d = X.shape
+    if n and w is not None and not np.any(w):
+        p = len(K)
+        return SufficientStats(n, 0.0, np.zeros(p), np.zeros((p, p)), d)
+    s = sparse_stats(X, Y, w)
+    if s.weight_sum == 0:
+        return s
+    return SufficientStats(s.n_rows, s.weight_sum, s.mean - K, s.comoment, d)
+
+
 class SparseRows(Rows):
     """A canonical CSR ``X`` (n, d), dense ``Y`` (n, k) float64, ``w`` (n,) or None — checked
     by the estimator's validation (NaN/inf stored in ``X`` named by row and column)."""
@@ -175,6 +200,12 @@ class SparseRows(Rows):
     def stats(self) -> SufficientStats:
         check_sparse_finite(self.X, "X", self.feature_names)
         return sparse_stats(self.X, self.Y, self.sample_weight)
+
+    def shifted_stats(self, K: np.ndarray) -> SufficientStats:
+        """The statistics with their mean relative to ``K`` (:func:`shifted_sparse_stats`:
+        a ``partial_fit`` chunk's, accumulated around the first chunk's point)."""
+        check_sparse_finite(self.X, "X", self.feature_names)
+        return shifted_sparse_stats(self.X, self.Y, self.sample_weight, K)
 
     def matrix(self) -> tuple:
         return self.X, self.Y, self.sample_weight
