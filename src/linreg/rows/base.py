@@ -82,6 +82,19 @@ class Rows(ABC):
             start += block[0].shape[0]
         return results
 
+    def map_blocks_with(self, fn: Callable, vector=None) -> list:
+        """``[fn((X, Y, w), piece) for each block]``, in row order, run where the rows are, with
+        ``piece = vector[start:stop]`` the block's rows of ``vector`` (an array whose first
+        axis runs over all rows; None: ``piece`` is None).  For a pass after one that read
+        and checked every value (as :meth:`map_blocks_again`); ``X`` may be dense or
+        ``scipy.sparse``.  Where the rows live elsewhere, each block is sent only its piece."""
+        results, start = [], 0
+        for block in self.blocks():
+            stop = start + block[0].shape[0]
+            results.append(fn(block, None if vector is None else vector[start:stop]))
+            start = stop
+        return results
+
     def map_blocks_checking(self, fn: Callable) -> list:
         """As :meth:`map_blocks_at`, for a ``fn`` that detects non-finite values itself
         (raising :class:`NonFiniteRows` when its sums are not finite): rows in files are then

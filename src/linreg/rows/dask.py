@@ -339,6 +339,19 @@ class DaskRows(Rows):
             self._starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
             self._n_rows = int(sum(lengths))
 
+    def map_blocks_with(self, func, vector=None) -> list:
+        """``[func((X, Y, w), piece) for each partition]``, run on the cluster, each task sent
+        only its partition's rows of ``vector`` (``piece``; None without ``vector``): a
+        product with an n-vector travels as n numbers in all, not n per partition.  For a
+        DataFrame the partitions' row counts are found first (once)."""
+        import dask
+        self._count_rows()
+        ends = self._starts[1:] + [self._n_rows]
+        tasks = [self.delayed(_run_aligned, pure=False)(
+                     func, rows, None if vector is None else np.ascontiguousarray(vector[s:e]))
+                 for rows, s, e in zip(self._rows, self._starts, ends, strict=True)]
+        return list(dask.compute(*tasks))
+
     def map_blocks_at(self, func) -> list:
         """``[func((X, Y, w), start) for each partition]``, in partition order, run on the
         cluster; ``start`` is the global row number of the partition's first row.  For a

@@ -97,6 +97,16 @@ class SourceRows(Rows):
         (:meth:`linreg.sources.Source.blocks_again`)."""
         return [fn(block, i) for i, block in enumerate(self.source.blocks_again())]
 
+    def map_blocks_with(self, fn, vector=None) -> list:
+        """As :meth:`Rows.map_blocks_with`: the blocks read without checking their values again
+        (:meth:`linreg.sources.Source.blocks_again`), the next read ahead on a thread."""
+        results, start = [], 0
+        for block in read_ahead(self.source.blocks_again()):
+            stop = start + block[0].shape[0]
+            results.append(fn(block, None if vector is None else vector[start:stop]))
+            start = stop
+        return results
+
     def map_blocks_at(self, fn) -> list:
         """As :meth:`Rows.map_blocks_at`, with the next block read ahead on a thread while
         ``fn`` works on this one (:func:`read_ahead`: about three blocks in memory at once)."""

@@ -45,6 +45,7 @@ from scipy.sparse.linalg import LinearOperator, lsqr
 from ..closed_form import Solution
 from ..design import Design, constant_columns
 from ..exceptions import ConvergenceWarning, warn_user
+from .lsqr_products import MemoryProducts, StreamedProducts, streamed_moments
 from .problem import Problem
 
 __all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_solve",
@@ -67,14 +68,18 @@ def matrix_free(requested: str, rows) -> bool:
     :data:`GRAM_MAX_FEATURES` features, or ``"auto"`` on ``scipy.sparse`` rows when
     ``d > GRAM_MAX_FEATURES`` or the d × d factorizations of the Gram path (rank decision,
     condition number, Cholesky: about ``d³`` flops each) cost more than about 100 LSQR
-    iterations (``2·nnz`` flops each): ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``."""
+    iterations (``2·nnz`` flops each): ``d³ > GRAM_FLOPS_PER_NONZERO · nnz``; and ``"auto"``
+    on rows in files or on a Dask cluster wider than :data:`GRAM_MAX_FEATURES` (LSQR then
+    streams them: :mod:`.lsqr_products`)."""
     d = rows.n_features
     if requested not in ("lsqr", "auto"):
         return False
     if requested == "lsqr":
         return d > GRAM_MAX_FEATURES
     matrix = rows.matrix()
-    if matrix is None or not hasattr(matrix[0], "tocsr"):
+    if matrix is None:          # rows in files or on a Dask cluster: LSQR streams them
+        return d > GRAM_MAX_FEATURES and rows.has_rows()
+    if not hasattr(matrix[0], "tocsr"):
         return False
     return d > GRAM_MAX_FEATURES or float(d) ** 3 > GRAM_FLOPS_PER_NONZERO * matrix[0].nnz
 
@@ -108,19 +113,20 @@ def _design(n_w, mean, var, fit_intercept: bool, standardize: bool) -> Design:
     return Design(mean.copy() if fit_intercept else np.zeros(d), scale, fit_intercept, standardize)
 
 
-def lsqr_solve(X, Y, w, design: Design, alpha: float, n_w: float, column_sq: np.ndarray):
+def lsqr_solve(products, n: int, k: int, design: Design, alpha: float, n_w: float,
+               column_sq: np.ndarray, mean_y: np.ndarray):
     """LSQR on the operator of the module docstring, one target at a time.
 
-    ``column_sq``: ``Σ s (x − shift)²`` per column (the top block's squared column norms
-    before scaling).  Returns ``(θ (d, k), β (k,), info)``, ``info`` a dict with ``n_iter``
-    (the most any target took), ``converged``, ``istop`` per target, ``acond``, ``loss``
-    (``J`` at the solution) and ``arnorm`` (``‖Aᵀr‖``, summed in quadrature over targets).
+    ``products``: the rows' products (:mod:`linreg.solvers.lsqr_products`: in memory, or
+    streamed block by block).  ``column_sq``: ``Σ s (x − shift)²`` per column (the top
+    block's squared column norms before scaling); ``mean_y``: the targets' weighted means
+    (used when there is an intercept).  Returns ``(θ (d, k), β (k,), info)``, ``info`` a dict
+    with ``n_iter`` (the most any target took), ``converged``, ``istop`` per target,
+    ``acond``, ``loss`` (``J`` at the solution) and ``arnorm`` (``‖Aᵀr‖``, summed in
+    quadrature over targets).
     """
-    n, d = X.shape
-    k = Y.shape[1]
-    s = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
-    root_s = np.sqrt(s)
     shift, scale = design.shift, design.scale
+    d = shift.shape[0]
     norms = np.sqrt(np.maximum(column_sq, 0.0)) / scale
     e = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 1.0)
     ridge = np.sqrt(n_w * alpha) if alpha > 0 else 0.0
@@ -130,22 +136,23 @@ def lsqr_solve(X, Y, w, design: Design, alpha: float, n_w: float, column_sq: np.
     def matvec(z):
         z = np.ravel(z)
         v = factor * z
-        top = root_s * (np.asarray(X @ v).ravel() - shift @ v)
+        top = products.times(v, float(shift @ v))
         return np.concatenate([top, ridge * e * z]) if ridge else top
 
     def rmatvec(r):
         r = np.ravel(r)
-        t = root_s * r[:n]
-        g = factor * (np.asarray(X.T @ t).ravel() - shift * t.sum())
+        g, total = products.transpose_times(r[:n] if ridge else r)
+        g -= shift * total
+        g *= factor
         return g + ridge * e * r[n:] if ridge else g
 
     A = LinearOperator((m, d), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
-    mean_y = (s @ Y) / n_w if design.fit_intercept else np.zeros(k)
+    mean_y = mean_y if design.fit_intercept else np.zeros(k)
     theta = np.zeros((d, k))
     info = {"n_iter": 0, "istop": [], "acond": 0.0, "loss": 0.0, "arnorm": 0.0}
     iter_lim = max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE * d)
     for j in range(k):
-        b = root_s * (Y[:, j] - mean_y[j])
+        b = products.target(j, float(mean_y[j]))
         if ridge:
             b = np.concatenate([b, np.zeros(d)])
         z, istop, itn, _, r2norm, _, acond, arnorm, *_ = lsqr(
@@ -168,20 +175,18 @@ def lsqr_solve(X, Y, w, design: Design, alpha: float, n_w: float, column_sq: np.
     return theta, mean_y, info
 
 
-def _centred_solve(X, Y, w, n_w, mean, var, fit_intercept, standardize, alpha):
-    centred = _design(n_w, mean, var, fit_intercept, standardize)
-    column_sq = var if fit_intercept else var + n_w * mean**2
-    theta, beta, info = lsqr_solve(X, Y, w, centred, alpha, n_w, column_sq)
-    return centred, theta, beta, info
-
-
-def _matrix(rows):
+def _products(rows, n: int | None = None):
+    """The products of the rows (:mod:`.lsqr_products`) and the number of rows: in memory
+    when :meth:`~linreg.rows.Rows.matrix` gives them, else streamed block by block."""
     matrix = rows.matrix()
-    if matrix is None:
-        raise ValueError("solver='lsqr' needs the rows in memory (a NumPy array or a "
-                         "scipy.sparse matrix); for data sources and Dask use 'normal', 'qr' "
-                         "or an iterative solver")
-    return matrix
+    if matrix is not None:
+        X, _, _ = matrix
+        return MemoryProducts(*matrix), X.shape[0]
+    if not rows.has_rows():
+        raise ValueError("solver='lsqr' needs the rows in memory, in files (a data source) or "
+                         "in a Dask collection; only their statistics are available here — "
+                         "use solver='normal' or 'auto'")
+    return StreamedProducts(rows, n), n
 
 
 def solve(problem: Problem) -> Solution:
@@ -189,20 +194,35 @@ def solve(problem: Problem) -> Solution:
     condition number as for every solver); the shift and scale come from the statistics.
     Equals :func:`linreg.textbook.normal_equation` to LSQR's tolerance (tests/test_sparse.py).
     """
-    X, Y, w = _matrix(problem.rows)
     stats, design = problem.stats, problem.design
+    products, n = _products(problem.rows, int(stats.n_rows))
     d = stats.n_features
     mean = stats.mean_x.copy()
     var = np.diag(stats.gram).copy()
     fi = design.fit_intercept
     centred = Design(mean if fi else np.zeros(d), design.scale, fi, design.standardize)
     column_sq = var if fi else var + stats.weight_sum * mean**2
-    theta, beta, info = lsqr_solve(X, Y, w, centred, problem.alpha, stats.weight_sum, column_sq)
+    theta, beta, info = lsqr_solve(products, n, stats.n_targets, centred, problem.alpha,
+                                   stats.weight_sum, column_sq, stats.mean_y)
     coef, intercept = centred.to_original(theta, beta)
     theta, beta = design.from_original(coef, intercept)
     return Solution(theta, beta, problem.identification.rank_x,
                     stop_reason="exact" if info["converged"] else "max_iter",
                     n_iter=info["n_iter"])
+
+
+def _moments(rows) -> tuple:
+    """``(n, n_w, x̄, Σ s (x − x̄)², ȳ)``: O(nnz) in memory, else one checked streamed pass."""
+    matrix = rows.matrix()
+    if matrix is None:
+        return streamed_moments(rows)
+    X, Y, w = matrix
+    if hasattr(X, "tocsr"):
+        from ..rows.sparse import check_sparse_finite
+        check_sparse_finite(X, "X", rows.feature_names)
+    n_w, mean, var = column_moments(X, w)
+    sums = Y.sum(axis=0) if w is None else np.asarray(w, dtype=np.float64) @ Y
+    return X.shape[0], n_w, mean, var, sums / n_w
 
 
 def fit_matrix_free(rows, fit_intercept: bool, standardize: bool, alpha: float) -> dict:
@@ -211,13 +231,12 @@ def fit_matrix_free(rows, fit_intercept: bool, standardize: bool, alpha: float) 
     solution), ``grad_norm_history_`` (``‖Aᵀr‖/n_w`` in the equilibrated coordinates),
     ``condition_number_`` (LSQR's estimate), ``stats_ = rank_ = None``."""
     from . import coefficient_attributes
-    X, Y, w = _matrix(rows)
-    if hasattr(X, "tocsr"):
-        from ..rows.sparse import check_sparse_finite
-        check_sparse_finite(X, "X", rows.feature_names)
-    n_w, mean, var = column_moments(X, w)
-    centred, theta, beta, info = _centred_solve(X, Y, w, n_w, mean, var, fit_intercept,
-                                                standardize, alpha)
+    n, n_w, mean, var, mean_y = _moments(rows)
+    products, n = _products(rows, n)
+    centred = _design(n_w, mean, var, fit_intercept, standardize)
+    column_sq = var if fit_intercept else var + n_w * mean**2
+    theta, beta, info = lsqr_solve(products, n, rows.n_targets, centred, alpha, n_w,
+                                   column_sq, mean_y)
     coef, intercept = centred.to_original(theta, beta)
     return {**coefficient_attributes(coef, intercept, rows.single_target, fit_intercept),
             "stats_": None, "rank_": None, "condition_number_": info["acond"],
