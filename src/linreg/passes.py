@@ -388,7 +388,8 @@ def csr_column_sums(X, s=None, Yc=None) -> tuple:
 PRODUCT_PIECES = 16
 
 
-@njit(cache=True, nogil=True, fastmath=FAST)
+# (no fastmath: reassociating the row's sum makes numba gather in vectors, slower here)
+@njit(cache=True, nogil=True)
 def _csr_times(indptr, indices, data, v, offset, root_s, lo, hi, out):
     """``out[i] = root_s[i] (x_i·v − offset)`` for rows ``lo:hi`` (no ``root_s``: 1)."""
     weighted = root_s.shape[0] > 0
@@ -400,7 +401,7 @@ def _csr_times(indptr, indices, data, v, offset, root_s, lo, hi, out):
         out[i] = root_s[i] * acc if weighted else acc
 
 
-@njit(cache=True, nogil=True, fastmath=FAST)
+@njit(cache=True, nogil=True)
 def _csr_transpose_times(indptr, indices, data, t, root_s, lo, hi, acc):
     """``acc += Σ_i root_s[i] t[i] x_i`` over rows ``lo:hi``; returns ``Σ root_s[i] t[i]``."""
     weighted = root_s.shape[0] > 0
