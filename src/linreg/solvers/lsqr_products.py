@@ -28,8 +28,11 @@ target being solved (``u``, the right-hand side, the product) — never O(n·d).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
+from ..parallel import one_blas_thread
 from ..passes import csr_times, csr_transpose_times, dense_moments, merge_moments
 from ..rows.base import NonFiniteRows
 
@@ -42,6 +45,13 @@ def _root_weights(w):
 
 class MemoryProducts:
     """The products on ``X`` (dense or canonical CSR), ``Y`` (n, k), ``w`` (n,) or None."""
+
+    def blas_setting(self):
+        """Around LSQR: on a CSR ``X``, BLAS on one thread (:func:`linreg.parallel.one_blas_thread`)
+        — what BLAS does there is LSQR's own O(n) vector work (norms, scalings), which gains
+        nothing from threads, while BLAS threads left waiting (or spinning) between those calls
+        take the cores from the kernels' threads; a dense ``X``'s product keeps BLAS as set."""
+        return one_blas_thread() if self.csr else contextlib.nullcontext()
 
     def __init__(self, X, Y, w):
         self.X, self.Y = X, Y
@@ -95,6 +105,10 @@ class StreamedProducts:
 
     def __init__(self, rows, n: int):
         self.rows, self.n = rows, n
+
+    def blas_setting(self):
+        """BLAS as set (the blocks may be dense: their products use it)."""
+        return contextlib.nullcontext()
 
     def _gather(self, parts) -> np.ndarray:
         out = np.concatenate(parts) if parts else np.zeros(0)
