@@ -46,7 +46,7 @@ from numba import njit
 from .parallel import blas_threads, row_pieces
 
 __all__ = ["residual_pass", "dense_moments", "merge_moments", "csr_column_sums", "csr_times",
-           "csr_transpose_times", "PASS_BLOCK_ROWS"]
+           "csr_transpose_times", "product_workers", "PASS_BLOCK_ROWS"]
 
 #: sums may be reassociated (so they vectorize); NaN and inf still behave as IEEE says
 FAST = {"reassoc", "contract"}
@@ -170,14 +170,18 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
-def _map(fn, pieces: list, values: int) -> list:
+def _map(fn, pieces: list, values: int, workers: int | None = None) -> list:
     """``[fn(piece) for piece in pieces]`` in order, on up to :func:`_workers` threads of a
     pool kept for these passes (starting threads for every pass costs more than a small pass;
     the kernels never call back into this module, so a kept pool cannot deadlock), or in the
     caller's thread when the pass reads fewer than ``PARALLEL_MIN_VALUES`` values (waking
     threads would cost more).  Each call runs in a copy of the caller's context, as
-    :func:`linreg.parallel.map_in_threads` does."""
-    workers = _workers(len(pieces)) if values >= PARALLEL_MIN_VALUES else 1
+    :func:`linreg.parallel.map_in_threads` does.  ``workers``: at most that many threads
+    (default: as many as BLAS may use now)."""
+    if values < PARALLEL_MIN_VALUES:
+        workers = 1
+    else:
+        workers = _workers(len(pieces)) if workers is None else min(workers, len(pieces))
     if workers <= 1:
         return [fn(piece) for piece in pieces]
     with _pools_lock:
@@ -421,19 +425,26 @@ def _product_pieces(n: int, d: int) -> list[tuple[int, int]]:
     return row_pieces(n, max(PASS_BLOCK_ROWS, -(-n // most)))
 
 
-def csr_times(X, v, offset: float = 0.0, root_s=None) -> np.ndarray:
-    """``root_s ⊙ (X v − offset)`` (n,) for a CSR ``X`` read in place, on threads (rows are
-    independent: the same bits on any number of threads).  ``root_s`` (n,) or None (ones)."""
+def product_workers() -> int:
+    """The threads :func:`csr_times` and :func:`csr_transpose_times` may use: as many as
+    BLAS may use now (read before BLAS is limited to one thread around a solver)."""
+    return min(blas_threads(), os.cpu_count() or 1)
+
+
+def csr_times(X, v, offset: float = 0.0, root_s=None, workers: int | None = None) -> np.ndarray:
+    """``root_s ⊙ (X v − offset)`` (n,) for a CSR ``X`` read in place, on up to ``workers``
+    threads (default :func:`product_workers`; rows are independent: the same bits on any
+    number of threads).  ``root_s`` (n,) or None (ones)."""
     n = X.shape[0]
     v = np.ascontiguousarray(v, dtype=np.float64)
     root_s = np.empty(0) if root_s is None else root_s
     out = np.empty(n)
     _map(lambda b: _csr_times(X.indptr, X.indices, X.data, v, offset, root_s, b[0], b[1], out),
-         _product_pieces(n, 1), X.nnz)
+         _product_pieces(n, 1), X.nnz, workers)
     return out
 
 
-def csr_transpose_times(X, t, root_s=None) -> tuple[np.ndarray, float]:
+def csr_transpose_times(X, t, root_s=None, workers: int | None = None) -> tuple[np.ndarray, float]:
     """``(Xᵀ (root_s ⊙ t), Σ root_s ⊙ t)`` for a CSR ``X`` read in place (no transpose, no
     CSC copy): each piece of rows adds into a d-long sum of its own, and the pieces' sums
     are added in order — fixed by ``n`` and ``d``, so the same bits on any number of
@@ -448,7 +459,7 @@ def csr_transpose_times(X, t, root_s=None) -> tuple[np.ndarray, float]:
                                      bounds[1], acc)
         return acc, total
 
-    parts = _map(piece, _product_pieces(n, d), X.nnz)
+    parts = _map(piece, _product_pieces(n, d), X.nnz, workers)
     if not parts:
         return np.zeros(d), 0.0
     acc, total = parts[0]

@@ -33,7 +33,8 @@ import contextlib
 import numpy as np
 
 from ..parallel import one_blas_thread
-from ..passes import csr_times, csr_transpose_times, dense_moments, merge_moments
+from ..passes import (csr_times, csr_transpose_times, dense_moments, merge_moments,
+                      product_workers)
 from ..rows.base import NonFiniteRows
 
 __all__ = ["MemoryProducts", "StreamedProducts", "streamed_moments"]
@@ -58,17 +59,18 @@ class MemoryProducts:
         self.n = X.shape[0]
         self.root_s = _root_weights(w)
         self.csr = hasattr(X, "tocsr")
+        self.workers = product_workers()      # before BLAS is limited (blas_setting)
 
     def times(self, v, offset: float) -> np.ndarray:
         if self.csr:
-            return csr_times(self.X, v, offset, self.root_s)
+            return csr_times(self.X, v, offset, self.root_s, self.workers)
         out = self.X @ v
         out -= offset
         return out if self.root_s is None else out * self.root_s
 
     def transpose_times(self, t) -> tuple[np.ndarray, float]:
         if self.csr:
-            return csr_transpose_times(self.X, t, self.root_s)
+            return csr_transpose_times(self.X, t, self.root_s, self.workers)
         if self.root_s is not None:
             t = self.root_s * t
         return self.X.T @ t, float(t.sum())
