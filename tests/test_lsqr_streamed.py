@@ -108,7 +108,8 @@ def test_lsqr_on_files_and_dask_equals_memory_and_lstsq(tmp_path, monkeypatch, w
     solver = "auto" if wide else "lsqr"
     model = LinearRegression(solver=solver, **params).fit(npy)
     check(model, memory, reference)
-    assert (model.stats_ is None) == wide
+    assert (model.stats_ is None) == wide and model.n_features_in_ == D
+    np.testing.assert_allclose(model.predict(X), memory.predict(X), rtol=0, atol=1e-9)
 
     csv = sources.csv(write_csv(tmp_path / "rows.csv", X, Y, w),
                       target="y0" if k == 1 else ["y0", "y1"], weight="w" if weighted else None,
