@@ -341,22 +341,23 @@ def dense_moments(X, Y, s=None) -> tuple:
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _csr_sums(indptr, indices, data, s, Yc, lo, hi, sx, sxx, sxy):
-    """Rows ``lo:hi`` of a CSR matrix: ``Σ s x``, ``Σ s x²`` and ``Σ s x ycᵀ`` per column."""
+    """Rows ``lo:hi`` of a CSR matrix: ``Σ s x``, ``Σ s x²`` and ``Σ s x ycᵀ`` per column
+    (unsigned positions where they index alone: no wraparound test per read)."""
     k = Yc.shape[1]
     weighted = s.shape[0] > 0
     for i in range(lo, hi):
         wi = s[i] if weighted else 1.0
         if k == 1:
             yc = Yc[i, 0]
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
+            for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                j = np.uint64(indices[q])
                 v = wi * data[q]
                 sx[j] += v
                 sxx[j] += v * data[q]
                 sxy[j] += v * yc
             continue
-        for q in range(indptr[i], indptr[i + 1]):
-            j = indices[q]
+        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            j = indices[q]          # signed: j * k + c below
             v = wi * data[q]
             sx[j] += v
             sxx[j] += v * data[q]
