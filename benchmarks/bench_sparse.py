@@ -8,7 +8,10 @@ Accuracy, side by side: the loss ``J`` of each solution, the relative normal-equ
 coefficients' relative distance from a reference solved far tighter (scipy's LSQR on the
 centred system at ``atol = btol = 1e-14``; the closed form's d × d Gram would take 3.2 GB).
 Times: the best of ``REPEAT`` fits of each library, taken in turn (other work on the machine
-slows both alike); the peak extra memory of the first.
+slows both alike); "CPU time" is the process's CPU seconds over all threads (linreg's products
+run on as many threads as BLAS may use, scikit-learn's on one; it also counts the memory
+sampler's few wake-ups) — on a machine busy with other work the wall time of a threaded fit
+says little, its CPU time more; the peak extra memory of the first.
 Targets (issue 13): ≥ 2× faster at equal or better accuracy, peak extra memory ≤ the CSR's size.
 ``--quick``: 50,000 × 2,000 (the Gram path) and only checks that the script works.
 """
@@ -100,14 +103,16 @@ def main(quick: bool) -> None:
     fits = (("linreg LinearRegression()", linreg_fit),
             ("scikit-learn LinearRegression()", sklearn_fit))
     best = {name: float("inf") for name, _ in fits}
+    cpu = dict(best)
     memory, fitted = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _attempt in range(1 if quick else REPEAT):
             for name, fn in fits:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 extra, model = peak_extra_memory(fn, X, y)
                 best[name] = min(best[name], time.perf_counter() - t0)
+                cpu[name] = min(cpu[name], time.process_time() - c0)
                 memory.setdefault(name, extra)
                 fitted[name] = model
     rows = []
@@ -115,7 +120,7 @@ def main(quick: bool) -> None:
         model = fitted[name]
         J, residual = quality(X, y, model.coef_, model.intercept_)
         extra = memory[name]
-        rows.append([name, f"{best[name]:.2f} s", f"{extra / 2**20:.0f} MB",
+        rows.append([name, f"{best[name]:.2f} s", f"{cpu[name]:.2f} s", f"{extra / 2**20:.0f} MB",
                      f"{extra / csr_bytes:.2f}", f"{J:.10g}", f"{residual:.1e}",
                      f"{rel_diff(model.coef_, reference):.1e}",
                      str(getattr(model, "n_iter_", "")) or "",
@@ -125,7 +130,7 @@ def main(quick: bool) -> None:
     table(f"CSR {n:,} × {d:,}, {per_row} non-zeros a row ({csr_bytes / 2**20:.0f} MB); "
                 f"linreg {ratio:.2f}× faster; coefficients differ by "
                 f"{rel_diff(ours.coef_, theirs.coef_):.1e} (relative)",
-                ["fit", "time", "peak extra memory", "/ CSR size", "J", "‖X̃ᵀr‖/(‖X̃‖‖r‖)",
+                ["fit", "time", "CPU time", "peak extra memory", "/ CSR size", "J", "‖X̃ᵀr‖/(‖X̃‖‖r‖)",
                  "coef error vs 1e-14 LSQR", "LSQR iterations", "solver"], rows)
 
 
