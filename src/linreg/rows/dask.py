@@ -339,17 +339,21 @@ class DaskRows(Rows):
             self._starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
             self._n_rows = int(sum(lengths))
 
-    def map_blocks_with(self, func, vector=None) -> list:
+    def map_blocks_with(self, func, vector=None, combine=None):
         """``[func((X, Y, w), piece) for each partition]``, run on the cluster, each task sent
         only its partition's rows of ``vector`` (``piece``; None without ``vector``): a
-        product with an n-vector travels as n numbers in all, not n per partition.  For a
-        DataFrame the partitions' row counts are found first (once)."""
+        product with an n-vector travels as n numbers in all, not n per partition.  With
+        ``combine``, the results are combined on the cluster in a binary tree
+        (:func:`tree_reduce`) and only the one result comes back.  For a DataFrame the
+        partitions' row counts are found first (once)."""
         import dask
         self._count_rows()
         ends = self._starts[1:] + [self._n_rows]
         tasks = [self.delayed(_run_aligned, pure=False)(
                      func, rows, None if vector is None else np.ascontiguousarray(vector[s:e]))
                  for rows, s, e in zip(self._rows, self._starts, ends, strict=True)]
+        if combine is not None:
+            return tree_reduce(tasks, combine).compute() if tasks else None
         return list(dask.compute(*tasks))
 
     def map_blocks_at(self, func) -> list:

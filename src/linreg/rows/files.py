@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 
 from ..stats import SufficientStats
-from .base import NonFiniteRows, Rows
+from .base import NonFiniteRows, Rows, fold_results, sliced_blocks
 
 __all__ = ["SourceRows", "read_ahead"]
 
@@ -97,15 +97,12 @@ class SourceRows(Rows):
         (:meth:`linreg.sources.Source.blocks_again`)."""
         return [fn(block, i) for i, block in enumerate(self.source.blocks_again())]
 
-    def map_blocks_with(self, fn, vector=None) -> list:
+    def map_blocks_with(self, fn, vector=None, combine=None):
         """As :meth:`Rows.map_blocks_with`: the blocks read without checking their values again
         (:meth:`linreg.sources.Source.blocks_again`), the next read ahead on a thread."""
-        results, start = [], 0
-        for block in read_ahead(self.source.blocks_again()):
-            stop = start + block[0].shape[0]
-            results.append(fn(block, None if vector is None else vector[start:stop]))
-            start = stop
-        return results
+        return fold_results((fn(block, piece) for block, piece in
+                             sliced_blocks(read_ahead(self.source.blocks_again()), vector)),
+                            combine)
 
     def map_blocks_at(self, fn) -> list:
         """As :meth:`Rows.map_blocks_at`, with the next block read ahead on a thread while

@@ -14,8 +14,9 @@ the centring's offset inside the same loop), a dense ``X`` by BLAS.
 :class:`StreamedProducts` computes them block by block through the rows' interface
 (:meth:`linreg.rows.Rows.map_blocks_with`): a file source reads its blocks again (one read
 of every file per product), a Dask collection computes each partition's piece on the
-workers — ``X_b v`` comes back as the block's slice of the n-vector, ``X_bᵀ t_b`` as a
-d-vector, with the slice ``t_b`` sent to the partition's task.  A block may be dense or
+workers — ``X_b v`` comes back as the block's slice of the n-vector, ``X_bᵀ t_b`` is added
+up block by block (on Dask in a binary tree on the workers: one d-vector comes back), with
+the slice ``t_b`` sent to the partition's task.  A block may be dense or
 ``scipy.sparse`` (``X_b @ v`` and ``X_b.T @ t`` serve both).  So LSQR on streamed rows makes
 **two passes over the rows per iteration** (one ``times``, one ``transpose_times``), plus
 one per target for ``target``, and holds **O(n) numbers** — LSQR's own n-vectors for the
@@ -94,6 +95,11 @@ def _block_transpose_times(block, t):
     return np.asarray(X.T @ t, dtype=np.float64).ravel(), float(t.sum())
 
 
+def _add_sums(a: tuple, b: tuple) -> tuple:
+    """Two blocks' ``(Xᵀt, Σ t)`` added (a new array: a Dask result may be shared)."""
+    return a[0] + b[0], a[1] + b[1]
+
+
 def _block_target(block, _piece, j, mean):
     _, Y, w = block
     b = np.asarray(Y[:, j], dtype=np.float64) - mean
@@ -125,13 +131,9 @@ class StreamedProducts:
             lambda block, piece: _block_times(block, piece, v, offset)))
 
     def transpose_times(self, t) -> tuple[np.ndarray, float]:
-        parts = self.rows.map_blocks_with(_block_transpose_times, np.asarray(t, np.float64))
-        acc = np.zeros(self.rows.n_features)
-        total = 0.0
-        for a, s in parts:
-            acc += a
-            total += s
-        return acc, total
+        summed = self.rows.map_blocks_with(_block_transpose_times, np.asarray(t, np.float64),
+                                           combine=_add_sums)
+        return (np.zeros(self.rows.n_features), 0.0) if summed is None else summed
 
     def target(self, j: int, mean: float) -> np.ndarray:
         return self._gather(self.rows.map_blocks_with(
@@ -173,7 +175,8 @@ def _block_moments(block, start: int) -> tuple:
 
 def streamed_moments(rows) -> tuple:
     """``(n, n_w, x̄, m2_x, ȳ)`` of all rows in one checked pass
-    (:meth:`linreg.rows.Rows.map_blocks_checking`), the blocks' moments merged in row order."""
+    (:meth:`linreg.rows.Rows.map_blocks_checking`), the blocks' moments merged in row order.
+    (That pass returns every block's moments — a few d-vectors each — before they merge.)"""
     parts = rows.map_blocks_checking(_block_moments)
     d, k = rows.n_features, rows.n_targets
     total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
