@@ -96,12 +96,13 @@ class Rows(ABC):
         return fold_results((fn(block, piece) for block, piece in
                              sliced_blocks(self.blocks(), vector)), combine)
 
-    def map_blocks_checking(self, fn: Callable) -> list:
+    def map_blocks_checking(self, fn: Callable, combine: Callable | None = None):
         """As :meth:`map_blocks_at`, for a ``fn`` that detects non-finite values itself
         (raising :class:`NonFiniteRows` when its sums are not finite): rows in files are then
         read without checking every value or copying them out of a memory map, and a block
-        ``fn`` refuses is checked to name the bad value and where it is."""
-        return self.map_blocks_at(fn)
+        ``fn`` refuses is checked to name the bad value and where it is.  With ``combine``,
+        the results combined in order, as :meth:`map_blocks_with` does."""
+        return fold_results(self.map_blocks_at(fn), combine)
 
     def moments(self):
         """The :class:`~linreg.training_objective.ColumnMoments` of all rows (count, weight,

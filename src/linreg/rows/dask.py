@@ -356,6 +356,16 @@ class DaskRows(Rows):
             return tree_reduce(tasks, combine).compute() if tasks else None
         return list(dask.compute(*tasks))
 
+    def map_blocks_checking(self, func, combine=None):
+        """As :meth:`map_blocks_at` (``func`` checks its own sums); with ``combine``, the
+        results combined in a binary tree on the cluster, only the one result back."""
+        if combine is None:
+            return self.map_blocks_at(func)
+        self._count_rows()
+        tasks = [self.delayed(_run_aligned, pure=False)(func, rows, s)
+                 for rows, s in zip(self._rows, self._starts)]
+        return tree_reduce(tasks, combine).compute() if tasks else None
+
     def map_blocks_at(self, func) -> list:
         """``[func((X, Y, w), start) for each partition]``, in partition order, run on the
         cluster; ``start`` is the global row number of the partition's first row.  For a

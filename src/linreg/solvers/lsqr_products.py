@@ -173,17 +173,19 @@ def _block_moments(block, start: int) -> tuple:
     return moments, m
 
 
+def _merge_block_moments(a: tuple, b: tuple) -> tuple:
+    """Two blocks' ``(moments, rows)`` of :func:`_block_moments` merged (Chan et al.)."""
+    return merge_moments(a[0], b[0]), a[1] + b[1]
+
+
 def streamed_moments(rows) -> tuple:
     """``(n, n_w, x̄, m2_x, ȳ)`` of all rows in one checked pass
-    (:meth:`linreg.rows.Rows.map_blocks_checking`), the blocks' moments merged in row order.
-    (That pass returns every block's moments — a few d-vectors each — before they merge.)"""
-    parts = rows.map_blocks_checking(_block_moments)
-    d, k = rows.n_features, rows.n_targets
-    total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
-    n = 0
-    for moments, m in parts:
-        total = merge_moments(total, moments)
-        n += m
+    (:meth:`linreg.rows.Rows.map_blocks_checking`), the blocks' moments merged as they come
+    (on Dask in a binary tree on the workers): a few d-vectors held, not a few per block."""
+    merged = rows.map_blocks_checking(_block_moments, combine=_merge_block_moments)
+    if merged is None:
+        raise ValueError("there are no rows to fit")
+    total, n = merged
     if n == 0:
         raise ValueError("there are no rows to fit")
     if total[0] <= 0:
