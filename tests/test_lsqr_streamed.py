@@ -168,3 +168,22 @@ def test_streamed_lsqr_names_a_nonfinite_value_and_a_negative_weight(monkeypatch
                                                                  match="row 44: sample_weight"):
         LinearRegression().fit(da.from_array(X, chunks=(30, -1)), da.from_array(Y[:, 0], 30),
                                sample_weight=da.from_array(w, 30))
+
+
+def test_csr_products_equal_scipy_and_give_the_same_bits_on_any_thread_count():
+    from linreg.passes import PARALLEL_MIN_VALUES, csr_times, csr_transpose_times
+    rng = np.random.default_rng(32)
+    n, d, per_row = PARALLEL_MIN_VALUES // 8, 300, 8          # nnz = PARALLEL_MIN_VALUES
+    indices = (rng.integers(0, d - per_row, size=n)[:, None] + np.arange(per_row)).ravel()
+    X = sp.csr_matrix((rng.normal(size=n * per_row), indices,
+                       np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+    assert X.has_canonical_format and X.nnz >= PARALLEL_MIN_VALUES     # run on threads
+    v, t, s = rng.normal(size=d), rng.normal(size=n), rng.uniform(0.5, 2.0, n)
+    one, two = (csr_times(X, v, 0.25, np.sqrt(s), workers=k) for k in (1, 2))
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_allclose(one, np.sqrt(s) * (X @ v - 0.25), rtol=1e-12, atol=1e-12)
+    (g1, t1), (g2, t2) = (csr_transpose_times(X, t, np.sqrt(s), workers=k) for k in (1, 2))
+    np.testing.assert_array_equal(g1, g2)
+    assert t1 == t2
+    np.testing.assert_allclose(g1, X.T @ (np.sqrt(s) * t), rtol=1e-11, atol=1e-10)
+    np.testing.assert_allclose(t1, np.sum(np.sqrt(s) * t), rtol=1e-11)
