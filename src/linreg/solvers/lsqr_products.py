@@ -48,19 +48,19 @@ def _root_weights(w):
 class MemoryProducts:
     """The products on ``X`` (dense or canonical CSR), ``Y`` (n, k), ``w`` (n,) or None."""
 
-    def blas_setting(self):
-        """Around LSQR: on a CSR ``X``, BLAS on one thread (:func:`linreg.parallel.one_blas_thread`)
-        — what BLAS does there is LSQR's own O(n) vector work (norms, scalings), which gains
-        nothing from threads, while BLAS threads left waiting (or spinning) between those calls
-        take the cores from the kernels' threads; a dense ``X``'s product keeps BLAS as set."""
-        return one_blas_thread() if self.csr else contextlib.nullcontext()
-
     def __init__(self, X, Y, w):
         self.X, self.Y = X, Y
         self.n = X.shape[0]
         self.root_s = _root_weights(w)
         self.csr = hasattr(X, "tocsr")
         self.workers = product_workers()      # before BLAS is limited (blas_setting)
+
+    def blas_setting(self):
+        """Around LSQR: on a CSR ``X``, BLAS on one thread (:func:`linreg.parallel.one_blas_thread`)
+        — what BLAS does there is LSQR's own O(n) vector work (norms, scalings), which gains
+        nothing from threads, while BLAS threads left waiting (or spinning) between those calls
+        take the cores from the kernels' threads; a dense ``X``'s product keeps BLAS as set."""
+        return one_blas_thread() if self.csr else contextlib.nullcontext()
 
     def times(self, v, offset: float) -> np.ndarray:
         if self.csr:
@@ -108,8 +108,9 @@ def _block_target(block, _piece, j, mean):
 
 class StreamedProducts:
     """The products on rows read block by block (a :class:`linreg.rows.Rows` that is not in
-    memory: a file source, a Dask collection), after :func:`streamed_moments` read and checked
-    every value (each product is a pass that checks nothing again)."""
+    memory: a file source, a Dask collection), after a pass that read and checked every value
+    (:func:`streamed_moments`, or the statistics' pass): each product is a pass that checks
+    nothing again."""
 
     def __init__(self, rows, n: int):
         self.rows, self.n = rows, n
