@@ -350,6 +350,8 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         if lsqr.matrix_free(self.solver, rows):     # too wide for a d × d Gram
             self._set_attributes(lsqr.fit_matrix_free(rows, self.fit_intercept,
                                                       self.standardize, self.alpha), "lsqr", rows)
+            if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
+                self._set_input_names(rows.feature_names, rows.n_features)
             return self
         if (self.solver in ITERATIVE_SOLVERS
                 and training_paths.training_path(self.solver, self.max_iter, rows) == "rows"):

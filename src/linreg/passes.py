@@ -45,7 +45,8 @@ from numba import njit
 
 from .parallel import blas_threads, row_pieces
 
-__all__ = ["residual_pass", "dense_moments", "merge_moments", "csr_column_sums", "PASS_BLOCK_ROWS"]
+__all__ = ["residual_pass", "dense_moments", "merge_moments", "csr_column_sums", "csr_times",
+           "csr_transpose_times", "product_workers", "PASS_BLOCK_ROWS"]
 
 #: sums may be reassociated (so they vectorize); NaN and inf still behave as IEEE says
 FAST = {"reassoc", "contract"}
@@ -169,14 +170,18 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
-def _map(fn, pieces: list, values: int) -> list:
+def _map(fn, pieces: list, values: int, workers: int | None = None) -> list:
     """``[fn(piece) for piece in pieces]`` in order, on up to :func:`_workers` threads of a
     pool kept for these passes (starting threads for every pass costs more than a small pass;
     the kernels never call back into this module, so a kept pool cannot deadlock), or in the
     caller's thread when the pass reads fewer than ``PARALLEL_MIN_VALUES`` values (waking
     threads would cost more).  Each call runs in a copy of the caller's context, as
-    :func:`linreg.parallel.map_in_threads` does."""
-    workers = _workers(len(pieces)) if values >= PARALLEL_MIN_VALUES else 1
+    :func:`linreg.parallel.map_in_threads` does.  ``workers``: at most that many threads
+    (default: as many as BLAS may use now)."""
+    if values < PARALLEL_MIN_VALUES:
+        workers = 1
+    else:
+        workers = _workers(len(pieces)) if workers is None else min(workers, len(pieces))
     if workers <= 1:
         return [fn(piece) for piece in pieces]
     with _pools_lock:
@@ -336,22 +341,23 @@ def dense_moments(X, Y, s=None) -> tuple:
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _csr_sums(indptr, indices, data, s, Yc, lo, hi, sx, sxx, sxy):
-    """Rows ``lo:hi`` of a CSR matrix: ``Σ s x``, ``Σ s x²`` and ``Σ s x ycᵀ`` per column."""
+    """Rows ``lo:hi`` of a CSR matrix: ``Σ s x``, ``Σ s x²`` and ``Σ s x ycᵀ`` per column
+    (unsigned positions where they index alone: no wraparound test per read)."""
     k = Yc.shape[1]
     weighted = s.shape[0] > 0
     for i in range(lo, hi):
         wi = s[i] if weighted else 1.0
         if k == 1:
             yc = Yc[i, 0]
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
+            for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                j = np.uint64(indices[q])
                 v = wi * data[q]
                 sx[j] += v
                 sxx[j] += v * data[q]
                 sxy[j] += v * yc
             continue
-        for q in range(indptr[i], indptr[i + 1]):
-            j = indices[q]
+        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            j = indices[q]          # signed: j * k + c below
             v = wi * data[q]
             sx[j] += v
             sxx[j] += v * data[q]
@@ -379,3 +385,88 @@ def csr_column_sums(X, s=None, Yc=None) -> tuple:
         for total, value in zip(totals, part):
             total += value
     return totals[0], totals[1], totals[2].reshape(d, k)
+
+
+# ----------------------------------------------------------------------------- products
+#: at most this many pieces for the products of :func:`csr_times` and
+#: :func:`csr_transpose_times` (each piece of ``Xᵀt`` keeps a d-long sum of its own)
+PRODUCT_PIECES = 16
+
+
+# (no fastmath: reassociating the row's sum makes numba gather in vectors, slower here;
+# with unsigned positions each kernel reads as fast as scipy's csr_matvec on one thread)
+@njit(cache=True, nogil=True)
+def _csr_times(indptr, indices, data, v, offset, root_s, lo, hi, out):
+    """``out[i] = root_s[i] (x_i·v − offset)`` for rows ``lo:hi`` (no ``root_s``: 1)."""
+    weighted = root_s.shape[0] > 0
+    for i in range(lo, hi):
+        acc = 0.0
+        # unsigned positions (CSR's are never negative): no wraparound test per read
+        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            acc += data[q] * v[np.uint64(indices[q])]
+        acc -= offset
+        out[i] = root_s[i] * acc if weighted else acc
+
+
+@njit(cache=True, nogil=True)
+def _csr_transpose_times(indptr, indices, data, t, root_s, lo, hi, acc):
+    """``acc += Σ_i root_s[i] t[i] x_i`` over rows ``lo:hi``; returns ``Σ root_s[i] t[i]``."""
+    weighted = root_s.shape[0] > 0
+    total = 0.0
+    for i in range(lo, hi):
+        ti = root_s[i] * t[i] if weighted else t[i]
+        total += ti
+        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            acc[np.uint64(indices[q])] += data[q] * ti
+    return total
+
+
+def _product_pieces(n: int, d: int) -> list[tuple[int, int]]:
+    """Row ranges for the products: whole blocks, at most :data:`PRODUCT_PIECES` of them and
+    no more than keep their d-long sums within ``PIECE_MEMORY`` — fixed by ``n`` and ``d``."""
+    most = max(1, min(PRODUCT_PIECES, PIECE_MEMORY // (8 * max(d, 1))))
+    return row_pieces(n, max(PASS_BLOCK_ROWS, -(-n // most)))
+
+
+def product_workers() -> int:
+    """The threads :func:`csr_times` and :func:`csr_transpose_times` may use: as many as
+    BLAS may use now (read before BLAS is limited to one thread around a solver)."""
+    return min(blas_threads(), os.cpu_count() or 1)
+
+
+def csr_times(X, v, offset: float = 0.0, root_s=None, workers: int | None = None) -> np.ndarray:
+    """``root_s ⊙ (X v − offset)`` (n,) for a CSR ``X`` read in place, on up to ``workers``
+    threads (default :func:`product_workers`; rows are independent: the same bits on any
+    number of threads).  ``root_s`` (n,) or None (ones)."""
+    n = X.shape[0]
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    root_s = np.empty(0) if root_s is None else root_s
+    out = np.empty(n)
+    _map(lambda b: _csr_times(X.indptr, X.indices, X.data, v, offset, root_s, b[0], b[1], out),
+         _product_pieces(n, 1), X.nnz, workers)
+    return out
+
+
+def csr_transpose_times(X, t, root_s=None, workers: int | None = None) -> tuple[np.ndarray, float]:
+    """``(Xᵀ (root_s ⊙ t), Σ root_s ⊙ t)`` for a CSR ``X`` read in place (no transpose, no
+    CSC copy): each piece of rows adds into a d-long sum of its own, and the pieces' sums
+    are added in order — fixed by ``n`` and ``d``, so the same bits on any number of
+    threads."""
+    n, d = X.shape
+    t = np.ascontiguousarray(t, dtype=np.float64)
+    root_s = np.empty(0) if root_s is None else root_s
+
+    def piece(bounds):
+        acc = np.zeros(d)
+        total = _csr_transpose_times(X.indptr, X.indices, X.data, t, root_s, bounds[0],
+                                     bounds[1], acc)
+        return acc, total
+
+    parts = _map(piece, _product_pieces(n, d), X.nnz, workers)
+    if not parts:
+        return np.zeros(d), 0.0
+    acc, total = parts[0]
+    for a, s in parts[1:]:
+        acc += a
+        total += s
+    return acc, float(total)

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..stats import SufficientStats
 
-__all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows"]
+__all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows",
+           "sliced_blocks", "fold_results"]
 
 
 class NonFiniteRows(ValueError):
@@ -82,12 +83,26 @@ class Rows(ABC):
             start += block[0].shape[0]
         return results
 
-    def map_blocks_checking(self, fn: Callable) -> list:
+    def map_blocks_with(self, fn: Callable, vector=None, combine: Callable | None = None):
+        """``[fn((X, Y, w), piece) for each block]``, in row order, run where the rows are, with
+        ``piece = vector[start:stop]`` the block's rows of ``vector`` (an array whose first
+        axis runs over all rows; None: ``piece`` is None).  For a pass after one that read
+        and checked every value (as :meth:`map_blocks_again`); ``X`` may be dense or
+        ``scipy.sparse``.  Where the rows live elsewhere, each block is sent only its piece.
+
+        With ``combine`` (two results → one), the results are combined as they come — one
+        kept at a time, not one per block — and the one result is returned (None when there
+        are no blocks)."""
+        return fold_results((fn(block, piece) for block, piece in
+                             sliced_blocks(self.blocks(), vector)), combine)
+
+    def map_blocks_checking(self, fn: Callable, combine: Callable | None = None):
         """As :meth:`map_blocks_at`, for a ``fn`` that detects non-finite values itself
         (raising :class:`NonFiniteRows` when its sums are not finite): rows in files are then
         read without checking every value or copying them out of a memory map, and a block
-        ``fn`` refuses is checked to name the bad value and where it is."""
-        return self.map_blocks_at(fn)
+        ``fn`` refuses is checked to name the bad value and where it is.  With ``combine``,
+        the results combined in order, as :meth:`map_blocks_with` does."""
+        return fold_results(self.map_blocks_at(fn), combine)
 
     def moments(self):
         """The :class:`~linreg.training_objective.ColumnMoments` of all rows (count, weight,
@@ -117,6 +132,26 @@ class Rows(ABC):
         """The triangular factor of ``√s·[1, X̃, y − y_shift]`` over all rows (one pass)."""
         from ..closed_form import streamed_qr_factor
         return streamed_qr_factor(self.blocks(), design, y_shift)
+
+
+def sliced_blocks(blocks, vector):
+    """``(block, vector[start:stop])`` for each block (``None`` for the slice without
+    ``vector``), in row order."""
+    start = 0
+    for block in blocks:
+        stop = start + block[0].shape[0]
+        yield block, None if vector is None else vector[start:stop]
+        start = stop
+
+
+def fold_results(results, combine):
+    """``list(results)``, or with ``combine`` the results combined in order (None if none)."""
+    if combine is None:
+        return list(results)
+    total = None
+    for i, result in enumerate(results):
+        total = result if i == 0 else combine(total, result)
+    return total
 
 
 def array_groups(groups: tuple, where: str) -> tuple:

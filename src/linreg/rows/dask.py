@@ -421,6 +421,33 @@ class DaskRows(Rows):
             self._starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
             self._n_rows = int(sum(lengths))
 
+    def map_blocks_with(self, func, vector=None, combine=None):
+        """``[func((X, Y, w), piece) for each partition]``, run on the cluster, each task sent
+        only its partition's rows of ``vector`` (``piece``; None without ``vector``): a
+        product with an n-vector travels as n numbers in all, not n per partition.  With
+        ``combine``, the results are combined on the cluster in a binary tree
+        (:func:`tree_reduce`) and only the one result comes back.  For a DataFrame the
+        partitions' row counts are found first (once)."""
+        import dask
+        self._count_rows()
+        ends = self._starts[1:] + [self._n_rows]
+        tasks = [self.delayed(_run_aligned, pure=False)(
+                     func, rows, None if vector is None else np.ascontiguousarray(vector[s:e]))
+                 for rows, s, e in zip(self._rows, self._starts, ends, strict=True)]
+        if combine is not None:
+            return tree_reduce(tasks, combine).compute() if tasks else None
+        return list(dask.compute(*tasks))
+
+    def map_blocks_checking(self, func, combine=None):
+        """As :meth:`map_blocks_at` (``func`` checks its own sums); with ``combine``, the
+        results combined in a binary tree on the cluster, only the one result back."""
+        if combine is None:
+            return self.map_blocks_at(func)
+        self._count_rows()
+        tasks = [self.delayed(_run_aligned, pure=False)(func, rows, s)
+                 for rows, s in zip(self._rows, self._starts)]
+        return tree_reduce(tasks, combine).compute() if tasks else None
+
     def map_blocks_at(self, func) -> list:
         """``[func((X, Y, w), start) for each partition]``, in partition order, run on the
         cluster; ``start`` is the global row number of the partition's first row (of each

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 
 from ..stats import SufficientStats
-from .base import NonFiniteRows, Rows
+from .base import NonFiniteRows, Rows, fold_results, sliced_blocks
 
 __all__ = ["SourceRows", "read_ahead"]
 
@@ -97,6 +97,13 @@ class SourceRows(Rows):
         (:meth:`linreg.sources.Source.blocks_again`)."""
         return [fn(block, i) for i, block in enumerate(self.source.blocks_again())]
 
+    def map_blocks_with(self, fn, vector=None, combine=None):
+        """As :meth:`Rows.map_blocks_with`: the blocks read without checking their values again
+        (:meth:`linreg.sources.Source.blocks_again`), the next read ahead on a thread."""
+        return fold_results((fn(block, piece) for block, piece in
+                             sliced_blocks(read_ahead(self.source.blocks_again()), vector)),
+                            combine)
+
     def map_blocks_at(self, fn) -> list:
         """As :meth:`Rows.map_blocks_at`, with the next block read ahead on a thread while
         ``fn`` works on this one (:func:`read_ahead`: about three blocks in memory at once)."""
@@ -106,18 +113,22 @@ class SourceRows(Rows):
             start += block[0].shape[0]
         return results
 
-    def map_blocks_checking(self, fn) -> list:
+    def map_blocks_checking(self, fn, combine=None):
         """As :meth:`Rows.map_blocks_checking`: the blocks as stored
         (:meth:`linreg.sources.Source.unchecked_blocks`: no copy out of a memory map, no
         check of every value), the next read ahead on a thread; a block ``fn`` refuses as
-        not finite is checked to name the bad value, its file and its row."""
-        results, start = [], 0
+        not finite is checked to name the bad value, its file and its row.  With
+        ``combine``, the results are combined as they come (one kept at a time)."""
+        return fold_results(self._checked_results(fn), combine)
+
+    def _checked_results(self, fn):
+        start = 0
         for X, Y, w, chunk in read_ahead(self.source.unchecked_blocks()):
             try:
-                results.append(fn((X, Y, w), start))
+                result = fn((X, Y, w), start)
             except NonFiniteRows as exc:
                 self.source.check_chunk(chunk)       # names a NaN or an infinity, if any
                 from ..sources import MalformedDataError
                 raise MalformedDataError(f"{chunk.file}: {exc}") from None
             start += X.shape[0]
-        return results
+            yield result

@@ -15,14 +15,32 @@ product with ``A`` or ``Aᵀ`` costs one product with ``X`` or ``Xᵀ`` — O(nn
 ``X`` — plus O(n + d): the centring is the rank-one term ``1 shiftᵀ``, never subtracted
 from the entries.
 
-**When it stops.** ``atol = btol = LSQR_TOL = 1e-12``: LSQR stops when
-``‖Aᵀr‖ ≤ 1e-12 ‖A‖ ‖r‖`` (or ``‖r‖ ≤ 1e-12 (‖b‖ + ‖A‖ ‖z‖)`` for a consistent system), which
-leaves a relative error of about ``1e-12 · κ(A)`` in ``θ`` — 1e-8 or better while the
-equilibrated design's condition number is below about 1e4.  The iteration limit is
+**When it stops.** ``atol = btol = LSQR_TOL = 1e-10``: LSQR stops when
+``‖Aᵀr‖ ≤ 1e-10 ‖A‖ ‖r‖`` (or ``‖r‖ ≤ 1e-10 (‖b‖ + ‖A‖ ‖z‖)`` for a consistent system), which
+leaves a relative error in ``θ`` that grows with the equilibrated design's condition number
+``κ(A)``: on well-conditioned data (κ up to about 10) about 1e-10 of the largest coefficient
+(tests/test_sparse.py: 1.7e-10 against ``numpy.linalg.lstsq``; the 1,000,000 × 20,000
+benchmark: 7e-12 against a fit at ``1e-14``), so the closed form's answer to 1e-8 with room
+to spare, and about 100 times closer than scikit-learn's ``LinearRegression`` (``atol = btol
+= 1e-6``) on sparse X; at ``κ ≈ 1e5`` about 1e-6 relative.  On the benchmark LSQR takes 13
+iterations at 1e-10; ``1e-8`` would take 11 but lose the 1e-8 (2.5e-8 on the tests' data),
+``1e-9`` 12 (1.2e-9 there: little room once κ grows), ``1e-12`` 16 for digits the data
+rarely hold.  The iteration limit is
 ``max(LSQR_MIN_ITER, 2 d)``; a target that reaches it, or stops because the condition
 estimate exceeds ``1e16``, gives a :class:`~linreg.exceptions.ConvergenceWarning` with the
 reason and ``stop_reason_ = "max_iter"``.  A rank-deficient design gets the minimum-norm
 solution in the equilibrated coordinates ``z``.
+
+**Where the rows are.** A product with ``A`` or ``Aᵀ`` is one with ``X`` or ``Xᵀ``
+(:mod:`.lsqr_products`): a CSR ``X`` in memory is read in place by compiled kernels on threads
+(the weights and the centring inside the loop; ``Xᵀu`` with one d-long sum per piece of rows,
+added in order: no transpose, no CSC copy, the same bits on any number of threads), a dense
+one by BLAS.  Rows in files (a :mod:`linreg.sources` source) or in a Dask collection are
+streamed: the column means and variances from one checked pass, then **two passes over the
+rows per iteration** (``X v`` block by block into the n-vector, ``Xᵀu`` accumulated block by
+block; on Dask each partition's piece is computed on the workers and only an m-vector or a
+d-vector comes back), plus one per target for its right-hand side.  What is held is O(n) per
+target being solved (LSQR's n-vectors), never O(n·d).
 
 **The Gram path or LSQR.** ``solver="auto"`` on a ``scipy.sparse`` X uses the sufficient
 statistics (a d × d Gram from one sparse product) while ``d ≤ GRAM_MAX_FEATURES`` (4096: the
@@ -46,6 +64,7 @@ from scipy.sparse.linalg import LinearOperator, lsqr
 from ..closed_form import Solution
 from ..design import Design, constant_columns
 from ..exceptions import ConvergenceWarning, warn_user
+from .lsqr_products import MemoryProducts, StreamedProducts, streamed_moments
 from .problem import Problem
 
 __all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_solve",
@@ -57,8 +76,8 @@ GRAM_MAX_FEATURES = 4096
 GRAM_FLOPS_PER_NONZERO = 200
 #: ... and ``d³ > GRAM_FREE_FLOPS`` (below it the d × d work takes a few milliseconds)
 GRAM_FREE_FLOPS = 1e8
-#: LSQR's ``atol`` and ``btol`` (see the module docstring)
-LSQR_TOL = 1e-12
+#: LSQR's ``atol`` and ``btol`` (see the module docstring: why 1e-10)
+LSQR_TOL = 1e-10
 #: the iteration limit is ``max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE · d)``
 LSQR_MIN_ITER = 1000
 LSQR_ITER_PER_FEATURE = 2
@@ -71,14 +90,18 @@ def matrix_free(requested: str, rows) -> bool:
     ``d > GRAM_MAX_FEATURES`` or the d × d factorizations of the Gram path (rank decision,
     condition number, Cholesky: about ``d³`` flops each) cost more than about 100 LSQR
     iterations (``2·nnz`` flops each) and more than a few milliseconds:
-    ``d³ > max(GRAM_FLOPS_PER_NONZERO · nnz, GRAM_FREE_FLOPS)``."""
+    ``d³ > max(GRAM_FLOPS_PER_NONZERO · nnz, GRAM_FREE_FLOPS)``; and ``"auto"`` on rows in
+    files or on a Dask cluster wider than :data:`GRAM_MAX_FEATURES` (LSQR then streams them:
+    :mod:`.lsqr_products`)."""
     d = rows.n_features
     if requested not in ("lsqr", "auto"):
         return False
     if requested == "lsqr":
         return d > GRAM_MAX_FEATURES
     matrix = rows.matrix()
-    if matrix is None or not hasattr(matrix[0], "tocsr"):
+    if matrix is None:          # rows in files or on a Dask cluster: LSQR streams them
+        return d > GRAM_MAX_FEATURES and rows.has_rows()
+    if not hasattr(matrix[0], "tocsr"):
         return False
     return d > GRAM_MAX_FEATURES or float(d) ** 3 > max(GRAM_FLOPS_PER_NONZERO * matrix[0].nnz,
                                                          GRAM_FREE_FLOPS)
@@ -113,19 +136,20 @@ def _design(n_w, mean, var, fit_intercept: bool, standardize: bool) -> Design:
     return Design(mean.copy() if fit_intercept else np.zeros(d), scale, fit_intercept, standardize)
 
 
-def lsqr_solve(X, Y, w, design: Design, alpha: float, n_w: float, column_sq: np.ndarray):
+def lsqr_solve(products, n: int, k: int, design: Design, alpha: float, n_w: float,
+               column_sq: np.ndarray, mean_y: np.ndarray):
     """LSQR on the operator of the module docstring, one target at a time.
 
-    ``column_sq``: ``Σ s (x − shift)²`` per column (the top block's squared column norms
-    before scaling).  Returns ``(θ (d, k), β (k,), info)``, ``info`` a dict with ``n_iter``
-    (the most any target took), ``converged``, ``istop`` per target, ``acond``, ``loss``
-    (``J`` at the solution) and ``arnorm`` (``‖Aᵀr‖``, summed in quadrature over targets).
+    ``products``: the rows' products (:mod:`linreg.solvers.lsqr_products`: in memory, or
+    streamed block by block).  ``column_sq``: ``Σ s (x − shift)²`` per column (the top
+    block's squared column norms before scaling); ``mean_y``: the targets' weighted means
+    (used when there is an intercept).  Returns ``(θ (d, k), β (k,), info)``, ``info`` a dict
+    with ``n_iter`` (the most any target took), ``converged``, ``istop`` per target,
+    ``acond``, ``loss`` (``J`` at the solution) and ``arnorm`` (``‖Aᵀr‖``, summed in
+    quadrature over targets).
     """
-    n, d = X.shape
-    k = Y.shape[1]
-    s = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
-    root_s = np.sqrt(s)
     shift, scale = design.shift, design.scale
+    d = shift.shape[0]
     norms = np.sqrt(np.maximum(column_sq, 0.0)) / scale
     e = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 1.0)
     ridge = np.sqrt(n_w * alpha) if alpha > 0 else 0.0
@@ -135,26 +159,28 @@ def lsqr_solve(X, Y, w, design: Design, alpha: float, n_w: float, column_sq: np.
     def matvec(z):
         z = np.ravel(z)
         v = factor * z
-        top = root_s * (np.asarray(X @ v).ravel() - shift @ v)
+        top = products.times(v, float(shift @ v))
         return np.concatenate([top, ridge * e * z]) if ridge else top
 
     def rmatvec(r):
         r = np.ravel(r)
-        t = root_s * r[:n]
-        g = factor * (np.asarray(X.T @ t).ravel() - shift * t.sum())
+        g, total = products.transpose_times(r[:n] if ridge else r)
+        g -= shift * total
+        g *= factor
         return g + ridge * e * r[n:] if ridge else g
 
     A = LinearOperator((m, d), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
-    mean_y = (s @ Y) / n_w if design.fit_intercept else np.zeros(k)
+    mean_y = mean_y if design.fit_intercept else np.zeros(k)
     theta = np.zeros((d, k))
     info = {"n_iter": 0, "istop": [], "acond": 0.0, "loss": 0.0, "arnorm": 0.0}
     iter_lim = max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE * d)
     for j in range(k):
-        b = root_s * (Y[:, j] - mean_y[j])
+        b = products.target(j, float(mean_y[j]))
         if ridge:
             b = np.concatenate([b, np.zeros(d)])
-        z, istop, itn, _, r2norm, _, acond, arnorm, *_ = lsqr(
-            A, b, atol=LSQR_TOL, btol=LSQR_TOL, conlim=_LSQR_CONLIM, iter_lim=iter_lim)
+        with products.blas_setting():
+            z, istop, itn, _, r2norm, _, acond, arnorm, *_ = lsqr(
+                A, b, atol=LSQR_TOL, btol=LSQR_TOL, conlim=_LSQR_CONLIM, iter_lim=iter_lim)
         theta[:, j] = e * z
         info["n_iter"] = max(info["n_iter"], int(itn))
         info["istop"].append(int(istop))
@@ -173,20 +199,18 @@ def lsqr_solve(X, Y, w, design: Design, alpha: float, n_w: float, column_sq: np.
     return theta, mean_y, info
 
 
-def _centred_solve(X, Y, w, n_w, mean, var, fit_intercept, standardize, alpha):
-    centred = _design(n_w, mean, var, fit_intercept, standardize)
-    column_sq = var if fit_intercept else var + n_w * mean**2
-    theta, beta, info = lsqr_solve(X, Y, w, centred, alpha, n_w, column_sq)
-    return centred, theta, beta, info
-
-
-def _matrix(rows):
+def _products(rows, n: int | None = None):
+    """The products of the rows (:mod:`.lsqr_products`) and the number of rows: in memory
+    when :meth:`~linreg.rows.Rows.matrix` gives them, else streamed block by block."""
     matrix = rows.matrix()
-    if matrix is None:
-        raise ValueError("solver='lsqr' needs the rows in memory (a NumPy array or a "
-                         "scipy.sparse matrix); for data sources and Dask use 'normal', 'qr' "
-                         "or an iterative solver")
-    return matrix
+    if matrix is not None:
+        X, _, _ = matrix
+        return MemoryProducts(*matrix), X.shape[0]
+    if not rows.has_rows():
+        raise ValueError("solver='lsqr' needs the rows in memory, in files (a data source) or "
+                         "in a Dask collection; only their statistics are available here — "
+                         "use solver='normal' or 'auto'")
+    return StreamedProducts(rows, n), n
 
 
 def solve(problem: Problem) -> Solution:
@@ -194,20 +218,35 @@ def solve(problem: Problem) -> Solution:
     condition number as for every solver); the shift and scale come from the statistics.
     Equals :func:`linreg.textbook.normal_equation` to LSQR's tolerance (tests/test_sparse.py).
     """
-    X, Y, w = _matrix(problem.rows)
     stats, design = problem.stats, problem.design
+    products, n = _products(problem.rows, int(stats.n_rows))
     d = stats.n_features
     mean = stats.mean_x.copy()
     var = np.diag(stats.gram).copy()
     fi = design.fit_intercept
     centred = Design(mean if fi else np.zeros(d), design.scale, fi, design.standardize)
     column_sq = var if fi else var + stats.weight_sum * mean**2
-    theta, beta, info = lsqr_solve(X, Y, w, centred, problem.alpha, stats.weight_sum, column_sq)
+    theta, beta, info = lsqr_solve(products, n, stats.n_targets, centred, problem.alpha,
+                                   stats.weight_sum, column_sq, stats.mean_y)
     coef, intercept = centred.to_original(theta, beta)
     theta, beta = design.from_original(coef, intercept)
     return Solution(theta, beta, problem.identification.rank_x,
                     stop_reason="exact" if info["converged"] else "max_iter",
                     n_iter=info["n_iter"])
+
+
+def _moments(rows) -> tuple:
+    """``(n, n_w, x̄, Σ s (x − x̄)², ȳ)``: O(nnz) in memory, else one checked streamed pass."""
+    matrix = rows.matrix()
+    if matrix is None:
+        return streamed_moments(rows)
+    X, Y, w = matrix
+    if hasattr(X, "tocsr"):
+        from ..rows.sparse import check_sparse_finite
+        check_sparse_finite(X, "X", rows.feature_names)
+    n_w, mean, var = column_moments(X, w)
+    sums = Y.sum(axis=0) if w is None else np.asarray(w, dtype=np.float64) @ Y
+    return X.shape[0], n_w, mean, var, sums / n_w
 
 
 def fit_matrix_free(rows, fit_intercept: bool, standardize: bool, alpha: float) -> dict:
@@ -216,13 +255,12 @@ def fit_matrix_free(rows, fit_intercept: bool, standardize: bool, alpha: float) 
     solution), ``grad_norm_history_`` (``‖Aᵀr‖/n_w`` in the equilibrated coordinates),
     ``condition_number_`` (LSQR's estimate), ``stats_ = rank_ = None``."""
     from . import coefficient_attributes
-    X, Y, w = _matrix(rows)
-    if hasattr(X, "tocsr"):
-        from ..rows.sparse import check_sparse_finite
-        check_sparse_finite(X, "X", rows.feature_names)
-    n_w, mean, var = column_moments(X, w)
-    centred, theta, beta, info = _centred_solve(X, Y, w, n_w, mean, var, fit_intercept,
-                                                standardize, alpha)
+    n, n_w, mean, var, mean_y = _moments(rows)
+    products, n = _products(rows, n)
+    centred = _design(n_w, mean, var, fit_intercept, standardize)
+    column_sq = var if fit_intercept else var + n_w * mean**2
+    theta, beta, info = lsqr_solve(products, n, rows.n_targets, centred, alpha, n_w,
+                                   column_sq, mean_y)
     coef, intercept = centred.to_original(theta, beta)
     return {**coefficient_attributes(coef, intercept, rows.single_target, fit_intercept),
             "stats_": None, "rank_": None, "condition_number_": info["acond"],
