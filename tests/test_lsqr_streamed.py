@@ -187,3 +187,26 @@ def test_csr_products_equal_scipy_and_give_the_same_bits_on_any_thread_count():
     assert t1 == t2
     np.testing.assert_allclose(g1, X.T @ (np.sqrt(s) * t), rtol=1e-11, atol=1e-10)
     np.testing.assert_allclose(t1, np.sum(np.sqrt(s) * t), rtol=1e-11)
+
+
+@pytest.mark.parametrize("fit_intercept, standardize, alpha", [(True, True, 0.0),
+                                                               (False, False, 0.1)])
+def test_lsqr_on_a_dask_array_of_sparse_chunks(monkeypatch, fit_intercept, standardize, alpha):
+    """A Dask array whose chunks are CSR matrices, wider than the Gram path: "auto" streams
+    LSQR over the partitions as they are (never densified) and agrees with lstsq."""
+    import dask
+    import dask.array as da
+    monkeypatch.setattr(lsqr, "GRAM_MAX_FEATURES", D - 2)
+    X, Y, w = problem(32, 2)
+    X[np.abs(X) < 1.0] = 0.0
+    chunks = ((40, 1, 59, 50), (D,))
+    dX = da.from_array(sp.csr_matrix(X), chunks=chunks, asarray=False)
+    with dask.config.set(scheduler="synchronous"):
+        model = LinearRegression(alpha=alpha, standardize=standardize,
+                                 fit_intercept=fit_intercept).fit(
+            dX, da.from_array(Y, chunks=(chunks[0], -1)), sample_weight=da.from_array(w, chunks[0]))
+    coef, intercept = lstsq_reference(X, Y, w, alpha, fit_intercept, standardize)
+    assert model.solver_ == "lsqr" and model.stats_ is None
+    size = np.abs(coef).max()
+    np.testing.assert_allclose(model.coef_, coef.T, rtol=0, atol=1e-8 * size)
+    np.testing.assert_allclose(model.intercept_, intercept, rtol=0, atol=1e-8 * size)

@@ -121,6 +121,13 @@ def _run_aligned(func, block, at, numbered: bool = False) -> list:
     return out
 
 
+def _run_whole(func, block, at):
+    """``func(block, at)`` on the block's arrays aligned, a sparse partition as one CSR ``X``
+    (for the passes of :meth:`DaskRows.map_blocks_with` and ``map_blocks_checking``, whose
+    functions read both layouts)."""
+    return func(_aligned_block(block), at)
+
+
 def _array_block(X, Y, w):
     X = _aligned(as_csr(X) if _is_sparse(X) else np.asarray(X))     # sparse: canonical CSR
     Y = _aligned(np.asarray(Y, dtype=np.float64))
@@ -431,7 +438,7 @@ class DaskRows(Rows):
         import dask
         self._count_rows()
         ends = self._starts[1:] + [self._n_rows]
-        tasks = [self.delayed(_run_aligned, pure=False)(
+        tasks = [self.delayed(_run_whole, pure=False)(
                      func, rows, None if vector is None else np.ascontiguousarray(vector[s:e]))
                  for rows, s, e in zip(self._rows, self._starts, ends, strict=True)]
         if combine is not None:
@@ -444,7 +451,7 @@ class DaskRows(Rows):
         if combine is None:
             return self.map_blocks_at(func)
         self._count_rows()
-        tasks = [self.delayed(_run_aligned, pure=False)(func, rows, s)
+        tasks = [self.delayed(_run_whole, pure=False)(func, rows, s)
                  for rows, s in zip(self._rows, self._starts)]
         return tree_reduce(tasks, combine).compute() if tasks else None
 
