@@ -5,7 +5,9 @@
   of size d, once the O(n·d²) pass that builds them has been paid;
 * :class:`RowObjective` — from the rows themselves: ``J`` and ``∇J`` together in one compiled
   pass of O(nnz·k) (:func:`linreg.passes.residual_pass`), the curvature ``L`` by Lanczos
-  iterations on the Hessian applied matrix-free (each product one pass).
+  iterations on the Hessian applied matrix-free (each product one pass);
+  :class:`BlockRowObjective` the same over rows that are not in memory (files, Dask), one
+  pass over their blocks (:meth:`linreg.rows.Rows.map_blocks_at`) for each.
 
 and what both take from the columns' means and variances alone (:class:`ColumnMoments`,
 O(nnz) and mergeable): the design (centring and scaling), the Hessian's diagonal, the mean
@@ -26,7 +28,7 @@ from .design import Design, DesignStats
 from .passes import residual_pass
 from .penalty import l2_penalty
 
-__all__ = ["ColumnMoments", "StatsObjective", "RowObjective", "LANCZOS_TOL",
+__all__ = ["ColumnMoments", "StatsObjective", "RowObjective", "BlockRowObjective", "LANCZOS_TOL",
            "DENSE_HESSIAN_MAX_SIZE"]
 
 #: the relative accuracy asked of Lanczos (ARPACK) for ``λ_max(H)`` from the rows
@@ -201,3 +203,45 @@ class RowObjective:
         value = eigsh(op, k=1, which="LA", tol=LANCZOS_TOL, v0=start,
                       return_eigenvectors=False)[0]
         return float(max(value, tiny))
+
+
+class BlockRowObjective(RowObjective):
+    """:class:`RowObjective` over the blocks of a :class:`linreg.rows.Rows` that is not in
+    memory (dense or CSR blocks, each read once per pass: :meth:`~linreg.rows.Rows.map_blocks_at`
+    reads a file's next block on a thread while this one is summed), the blocks' sums added
+    in row order.  ``weight_sum``: the total weight of all rows (from their moments)."""
+
+    def __init__(self, rows, design: Design, alpha: float, weight_sum: float):
+        self.block_rows = rows
+        self.X = self.Y = self.rows = None
+        self.s = np.empty(0)
+        self.weight_sum = float(weight_sum)
+        self.design, self.alpha = design, float(alpha)
+        self.shift = np.ascontiguousarray(design.shift, dtype=np.float64)
+        self.inv_scale = np.ascontiguousarray(1.0 / design.scale, dtype=np.float64)
+        self._point = None
+        self._value = None
+        self.passes = 0
+
+    def _pass(self, theta, beta, targets: bool = True):
+        self.passes += 1
+        shift, inv_scale = self.shift, self.inv_scale
+
+        def one(block, start):
+            X, Y, w = block[:3]
+            if not hasattr(X, "indptr") and X.dtype not in (np.float64, np.float32):
+                X = X.astype(np.float64)
+            X = X if hasattr(X, "indptr") else np.ascontiguousarray(X)
+            s = np.empty(0) if w is None else np.ascontiguousarray(w, dtype=np.float64)
+            rows = np.arange(X.shape[0], dtype=np.int64)
+            return residual_pass(X, np.ascontiguousarray(Y, dtype=np.float64), s, rows, shift,
+                                 inv_scale, theta, beta, targets)
+
+        d, k = theta.shape
+        total, g, rsum = 0.0, np.zeros((d, k)), np.zeros(k)
+        for part_total, part_g, part_rsum in self.block_rows.map_blocks_at(one):
+            total += part_total
+            g += part_g
+            rsum += part_rsum
+        return total, g, rsum
+

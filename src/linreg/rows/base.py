@@ -10,7 +10,8 @@ import numpy as np
 
 from ..stats import SufficientStats
 
-__all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows"]
+__all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows",
+           "block_moments", "moments_of_blocks", "shape_of"]
 
 
 class NonFiniteRows(ValueError):
@@ -92,9 +93,31 @@ class Rows(ABC):
     def moments(self):
         """The :class:`~linreg.training_objective.ColumnMoments` of all rows (count, weight,
         per-column means and ``Σ s (z − z̄)²`` of features and targets), checked like the
-        statistics: O(nnz) where the rows are in memory; elsewhere from :meth:`stats`."""
+        statistics: O(nnz), one pass over the blocks (:func:`moments_of_blocks`); from
+        :meth:`stats` where there are no rows to read."""
         from ..training_objective import ColumnMoments
-        return ColumnMoments.from_stats(self.stats())
+        if not self.has_rows():
+            return ColumnMoments.from_stats(self.stats())
+        return moments_of_blocks(self)
+
+    def shape_hint(self) -> tuple | None:
+        """``(n, d, nnz, Σ_i nnz_i²)`` of the rows, for the choice of an iterative fit's path
+        (:mod:`linreg.solvers.paths`): exact where the rows are in memory; otherwise ``n``
+        from :meth:`row_count` and the rest scaled from the first block (an estimate); None
+        when there are no rows to read."""
+        matrix = self.matrix()
+        if matrix is not None:
+            return shape_of(matrix[0])
+        if not self.has_rows():
+            return None
+        first = next(iter(self.blocks()), None)
+        if first is None:
+            return None
+        m, d, nnz, squares = shape_of(first[0])
+        n = self.row_count()
+        if n is None or m == 0:
+            return m, d, nnz, squares
+        return n, d, nnz * n / m, squares * n / m
 
     def stats_of(self, rows) -> SufficientStats:
         """The statistics of the rows numbered ``rows`` (an index array; rows in memory)."""
@@ -117,6 +140,70 @@ class Rows(ABC):
         """The triangular factor of ``√s·[1, X̃, y − y_shift]`` over all rows (one pass)."""
         from ..closed_form import streamed_qr_factor
         return streamed_qr_factor(self.blocks(), design, y_shift)
+
+
+def shape_of(X) -> tuple:
+    """``(n, d, nnz, Σ_i nnz_i²)`` of a dense or CSR ``X`` (dense: every value stored)."""
+    n, d = X.shape
+    if hasattr(X, "indptr"):
+        per_row = np.diff(X.indptr).astype(np.float64)
+        return n, d, float(X.nnz), float(per_row @ per_row)
+    return n, d, float(n) * d, float(n) * d * d
+
+
+def block_moments(X, Y, w) -> tuple:
+    """``(n_w, x̄, m2_x, ȳ, m2_y, c)`` (as :func:`linreg.passes.dense_moments`) of one block:
+    dense ``X`` by the compiled dense pass, CSR ``X`` (canonical) in O(nnz)
+    (:func:`linreg.rows.sparse.column_moments`)."""
+    from ..passes import dense_moments
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    if not hasattr(X, "indptr"):
+        return dense_moments(X, Y, w)
+    from .sparse import column_moments
+    s = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    n_w = float(s.sum())
+    if n_w == 0:
+        d, k = X.shape[1], Y.shape[1]
+        return 0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k))
+    mean_y = (s @ Y) / n_w
+    mean_y += (s @ (Y - mean_y)) / n_w      # one refinement: two-pass accuracy
+    Yc = Y - mean_y
+    m2_y = s @ (Yc * Yc)
+    _, mean_x, m2_x, cross = column_moments(X, w, Yc)
+    return n_w, mean_x, m2_x, mean_y, m2_y, cross
+
+
+def moments_of_blocks(rows: Rows):
+    """The :class:`~linreg.training_objective.ColumnMoments` of ``rows`` in one pass over its
+    blocks (:meth:`Rows.map_blocks_at`: files read ahead on a thread), each block's moments
+    (:func:`block_moments`) merged exactly in row order (Chan et al.); refused when not
+    finite or too large for float64 sums of squares."""
+    from ..passes import merge_moments
+    from ..stats import check_representable_columns
+    from ..training_objective import ColumnMoments
+    d, k = rows.n_features, rows.n_targets
+
+    def one(block, start):
+        X, Y, w = block[:3]
+        return X.shape[0], block_moments(X, Y, w)
+
+    total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
+    n = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for m, part in rows.map_blocks_at(one):
+            n += m
+            total = merge_moments(total, part)
+    if n == 0 or total[0] == 0:
+        raise ValueError("there are no rows (or every weight is zero): there is nothing to fit")
+    n_w, mean_x, m2_x, mean_y, m2_y, cross = total
+    check_representable_columns(np.concatenate([mean_x, mean_y]),
+                                np.concatenate([m2_x, m2_y]), d, n_w)
+    moments = ColumnMoments(n, float(n_w), mean_x, np.maximum(m2_x, 0.0), mean_y,
+                            np.maximum(m2_y, 0.0), cross)
+    if not moments.is_finite():
+        raise ValueError("the rows' column sums of squares overflow float64 (values too "
+                         "large); rescale the data")
+    return moments
 
 
 def array_groups(groups: tuple, where: str) -> tuple:
