@@ -51,6 +51,11 @@ class Rows(ABC):
         """Blocks ``(X, Y, w)`` of the rows, in order (or shuffled: blocks in a random order,
         the rows of each permuted)."""
 
+    def blocks_ahead(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        """:meth:`blocks`, the next read while the caller works on this one where reading
+        costs time (files: :func:`linreg.rows.files.read_ahead`)."""
+        return self.blocks(shuffle, rng)
+
     def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
         """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are.
 

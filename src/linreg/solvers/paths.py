@@ -39,7 +39,6 @@ known to be 1 % or more, so a loose ``tol`` on a fit from the rows passes withou
 
 from __future__ import annotations
 
-
 __all__ = ["training_path", "partial_fit_path", "statistics_cost", "rows_cost", "gap_affordable",
            "PATHS", "PARTIAL_FIT_PASSES"]
 

@@ -14,8 +14,10 @@ summed), a malformed ``qid``, and a blank line (a row always has a label; a line
 a comment is skipped).  A last line without its newline is read as any other.  Values equal
 to zero are not stored (the CSR blocks are canonical).
 
-Without ``n_features`` one pass over the file, on two threads, finds the largest index, and
-counts the rows and stored values (every line is checked in that pass).  Like every source,
+Without ``n_features`` one quick pass over the file, on two threads, finds the largest index
+(each line's last, as the indices of a line increase) and counts the lines; a block with a
+comment or anything unusual at a line's end is parsed whole instead.  The lines are checked
+by the passes that read them.  Like every source,
 the file's size and modification time are recorded when the source is created and checked
 before each block and at the end of every pass (:class:`SourceChangedError`).
 """
@@ -68,6 +70,7 @@ class SvmlightSource(Source):
         self._nnz = np.full(k, -1, dtype=np.int64)
         self._lines[0] = self._rows[0] = 0
         self.n_rows = None
+        self._inferred = n_features is None
         if n_features is None:
             self.n_features = self._infer_width()
         else:
@@ -139,7 +142,7 @@ class SvmlightSource(Source):
     # -- parsing
     def _parse(self, buf: np.ndarray, i: int, limit: int, dtype):
         """``(X, y, qid, top, lines)`` of piece ``i`` (its bytes ``buf``)."""
-        from .svmlight_kernel import FIXUPS_FULL, OK, parse_block
+        from .svmlight_kernel import FIXUPS_FULL, OK, OUT_OF_RANGE, parse_block
         n = buf.shape[0]
         # bounds, not counts: a row takes at least 2 bytes ("1\n"), a stored value 4
         # (" 1:2"); the pages of these arrays beyond what is written are never touched
@@ -157,6 +160,10 @@ class SvmlightSource(Source):
                 break
             fix = np.empty((rows + colons, 5), dtype=np.int64)
         if code != OK:
+            if code == OUT_OF_RANGE and self._inferred and limit >= 0:
+                # the width came from each line's last index: an unsorted line can hide a
+                # larger one, which this parse names
+                self._parse(buf, i, -1, np.int64)
             self._syntax_error(buf, i, code, line, pos)
         if nfix:
             self._fixups(buf, i, fix[:nfix], y, data)
@@ -204,12 +211,26 @@ class SvmlightSource(Source):
 
     def _infer_width(self) -> int:
         """The number of features from the largest index, in one pass on two threads (which
-        also counts the rows and values of every block and checks every line)."""
+        also counts the lines and, about, the values of every block)."""
+        from .svmlight_kernel import last_indices
+
         def piece(i):
             with open(self.path, "rb") as f:
                 buf = self._read(f, i)
-            X, _, _, top, lines = self._parse(buf, i, -1, np.int64)
-            return X.shape[0], X.nnz, top, lines
+            # the quick way: each line's last index (NumPy finds the newlines); a block with
+            # a comment, a qid or anything unusual is parsed instead
+            ends = np.flatnonzero(buf == 10)
+            lines = ends.shape[0]
+            if buf.shape[0] and buf[-1] != 10:
+                ends = np.append(ends, buf.shape[0])
+                lines += 1
+            top = -2 if (buf == 35).any() else last_indices(buf, ends)
+            if top >= 0:
+                top -= 0 if self.zero_based else 1
+            if top < -1:
+                X, _, _, top, lines = self._parse(buf, i, -1, np.int64)
+                return X.shape[0], X.nnz, top, lines
+            return lines, int(np.count_nonzero(buf == 58)), top, lines
 
         try:
             with ThreadPoolExecutor(2) as pool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["parse_block", "OK", "ERRORS", "FIXUPS_FULL"]
+__all__ = ["parse_block", "last_indices", "OK", "ERRORS", "FIXUPS_FULL"]
 
 OK = 0
 BLANK_LINE, BAD_PAIR, ZERO_INDEX, OUT_OF_RANGE, NOT_INCREASING, BAD_QID = 1, 2, 3, 4, 5, 6
@@ -234,3 +234,39 @@ def parse_block(buf, n, zero_based, limit, indptr, indices, data, y, qid, fix):
         rows += 1
         indptr[rows] = nnz
     return OK, rows, nnz, nfix, top, line, i
+
+
+@njit(cache=True, nogil=True)
+def last_indices(buf, ends):
+    """The largest index written in the lines ending at ``ends`` (newline positions; the
+    buffer's length for a last line without one), read from each line's last pair (the
+    indices of a line increase, so its last is its largest), or −2 when a line's end is not
+    a plain ``index:value`` (a qid alone, a comment, anything unusual: the caller then
+    parses the block).  −1: no pairs at all."""
+    top = -1
+    start = 0
+    for e in ends:
+        i = e - 1
+        while i >= start and _space(buf[i]):
+            i -= 1
+        j = i
+        while j >= start and not _space(buf[j]) and buf[j] != 58:
+            j -= 1
+        if j < start or _space(buf[j]):        # no pair: a label alone
+            start = e + 1
+            continue
+        k = j - 1
+        idx = np.int64(0)
+        p = np.int64(1)
+        nd = 0
+        while k >= start and 48 <= buf[k] <= 57 and nd < 18:
+            idx += (buf[k] - 48) * p
+            p *= 10
+            nd += 1
+            k -= 1
+        if nd == 0 or k < start or not _space(buf[k]):
+            return -2
+        if idx > top:
+            top = idx
+        start = e + 1
+    return top
