@@ -38,6 +38,8 @@ __all__ = ["SvmlightSource", "svmlight", "DEFAULT_BLOCK_BYTES"]
 #: bytes per block: about 27,000 rows of 20 features
 DEFAULT_BLOCK_BYTES = 8 << 20
 _INT32_MAX = np.iinfo(np.int32).max
+#: blocks parsed side by side on threads during a pass
+PARSERS = 2
 
 
 class SvmlightSource(Source):
@@ -257,20 +259,39 @@ class SvmlightSource(Source):
         self.n_rows = int(self._rows[-1])
 
     def _chunks(self, order):
+        """The blocks in ``order`` (None: file order), parsed :data:`PARSERS` at a time on
+        threads (the compiled parser releases the GIL), handed out in order."""
         in_order = order is None
+        ids = [int(i) for i in (range(len(self._ranges)) if in_order else order)]
         counts = []
-        with open(self.path, "rb") as f:
-            for i in (range(len(self._ranges)) if in_order else order):
-                i = int(i)
-                self.check_unchanged()
-                X, y, _, _, lines = self._parse(self._read(f, i), i, self.n_features,
-                                                self.index_dtype)
+
+        def parse(i):
+            with open(self.path, "rb") as f:
+                buf = self._read(f, i)
+            return self._parse(buf, i, self.n_features, self.index_dtype)
+
+        pool = ThreadPoolExecutor(PARSERS, thread_name_prefix="linreg-svmlight")
+        try:
+            waiting = []
+            for at, i in enumerate(ids):
+                while len(waiting) < PARSERS + 1 and at + len(waiting) < len(ids):
+                    self.check_unchanged()
+                    waiting.append(pool.submit(parse, ids[at + len(waiting)]))
+                try:
+                    X, y, _, _, lines = waiting.pop(0).result()
+                except MalformedDataError:
+                    parse(i)     # again, the lines before it counted now: names the line
+                    raise
                 if in_order:
                     counts.append((X.shape[0], X.nnz, lines))
                     self._rows[i + 1] = self._rows[i] + X.shape[0]
                     self._lines[i + 1] = self._lines[i] + lines
                 first = int(self._rows[i])
                 yield RawChunk(X, y.reshape(-1, 1), None, first, self.path, first)
+        finally:
+            for job in waiting:
+                job.cancel()
+            pool.shutdown(wait=True)
         if in_order and self.n_rows is None:
             self._record(counts)
 
