@@ -170,10 +170,12 @@ def block_moments(X, Y, w) -> tuple:
     if n_w == 0:
         d, k = X.shape[1], Y.shape[1]
         return 0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k))
-    mean_y = (s @ Y) / n_w
-    mean_y += (s @ (Y - mean_y)) / n_w      # one refinement: two-pass accuracy
+    # sums, not BLAS: a small BLAS call can wait milliseconds for its threads, every block
+    S = s[:, None]
+    mean_y = (S * Y).sum(axis=0) / n_w
+    mean_y += (S * (Y - mean_y)).sum(axis=0) / n_w      # one refinement: two-pass accuracy
     Yc = Y - mean_y
-    m2_y = s @ (Yc * Yc)
+    m2_y = (S * (Yc * Yc)).sum(axis=0)
     _, mean_x, m2_x, cross = column_moments(X, w, Yc)
     return n_w, mean_x, m2_x, mean_y, m2_y, cross
 

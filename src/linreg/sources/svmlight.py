@@ -65,11 +65,10 @@ class SvmlightSource(Source):
         self.block_bytes = int(block_bytes)
         self._snapshot()
         self._ranges = self._find_ranges()
-        # per block, once known (a pass in file order): first line, first row, rows, values
+        # per block, once known (a pass in file order): its first line and first row
         k = len(self._ranges)
         self._lines = np.full(k + 1, -1, dtype=np.int64)
         self._rows = np.full(k + 1, -1, dtype=np.int64)
-        self._nnz = np.full(k, -1, dtype=np.int64)
         self._lines[0] = self._rows[0] = 0
         self.n_rows = None
         self._inferred = n_features is None
@@ -126,10 +125,6 @@ class SvmlightSource(Source):
         if self.n_rows is None:
             self._n_chunks()
         return int(self.n_rows)
-
-    def nnz_known(self) -> int | None:
-        """The number of stored values, once a pass in file order has counted them."""
-        return int(self._nnz.sum()) if self.n_rows is not None else None
 
     def _read(self, f, i: int) -> np.ndarray:
         start, stop = self._ranges[i]
@@ -213,7 +208,7 @@ class SvmlightSource(Source):
 
     def _infer_width(self) -> int:
         """The number of features from the largest index, in one pass on two threads (which
-        also counts the lines and, about, the values of every block)."""
+        also counts the lines of every block)."""
         from .svmlight_kernel import last_indices
 
         def piece(i):
@@ -232,7 +227,7 @@ class SvmlightSource(Source):
             if top < -1:
                 X, _, _, top, lines = self._parse(buf, i, -1, np.int64)
                 return X.shape[0], X.nnz, top, lines
-            return lines, int(np.count_nonzero(buf == 58)), top, lines
+            return lines, -1, top, lines         # (values not counted: no need)
 
         try:
             with ThreadPoolExecutor(2) as pool:
@@ -252,10 +247,9 @@ class SvmlightSource(Source):
         return max(top + 1, 1)
 
     def _record(self, counts: list) -> None:
-        for i, (m, nnz, lines) in enumerate(counts):
+        for i, (m, _, lines) in enumerate(counts):
             self._rows[i + 1] = self._rows[i] + m
             self._lines[i + 1] = self._lines[i] + lines
-            self._nnz[i] = nnz
         self.n_rows = int(self._rows[-1])
 
     def _chunks(self, order):
