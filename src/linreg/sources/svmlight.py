@@ -71,6 +71,7 @@ class SvmlightSource(Source):
         self._rows = np.full(k + 1, -1, dtype=np.int64)
         self._lines[0] = self._rows[0] = 0
         self.n_rows = None
+        self._bytes_per_row, self._bytes_per_value = 64.0, 8.0     # until a block is read
         self._inferred = n_features is None
         if n_features is None:
             self.n_features = self._infer_width()
@@ -139,23 +140,31 @@ class SvmlightSource(Source):
     # -- parsing
     def _parse(self, buf: np.ndarray, i: int, limit: int, dtype):
         """``(X, y, qid, top, lines)`` of piece ``i`` (its bytes ``buf``)."""
-        from .svmlight_kernel import FIXUPS_FULL, OK, OUT_OF_RANGE, parse_block
+        from .svmlight_kernel import ARRAYS_FULL, FIXUPS_FULL, OK, OUT_OF_RANGE, parse_block
         n = buf.shape[0]
-        # bounds, not counts: a row takes at least 2 bytes ("1\n"), a stored value 4
-        # (" 1:2"); the pages of these arrays beyond what is written are never touched
-        rows, colons = n // 2 + 1, n // 4 + 1
-        indptr = np.empty(rows + 1, dtype=dtype)
-        indices = np.empty(colons, dtype=dtype)
-        data = np.empty(colons)
-        y = np.empty(rows)
-        qid = np.empty(rows, dtype=np.int64)
+        # room for the rows and values at the bytes per row and per value seen so far (with
+        # a margin); a block that needs more is parsed again with room for the most it can
+        # hold (a row takes at least 2 bytes, "1\n", a stored value 4, " 1:2")
+        rows = int(n / self._bytes_per_row * 1.25) + 16
+        colons = int(n / self._bytes_per_value * 1.25) + 16
         fix = np.empty((1024, 5), dtype=np.int64)
         while True:
+            indptr = np.empty(rows + 1, dtype=dtype)
+            indices = np.empty(colons, dtype=dtype)
+            data = np.empty(colons)
+            y = np.empty(rows)
+            qid = np.empty(rows, dtype=np.int64)
             code, m, nnz, nfix, top, line, pos = parse_block(
                 buf, n, self.zero_based, limit, indptr, indices, data, y, qid, fix)
-            if code != FIXUPS_FULL:
+            if code == FIXUPS_FULL:
+                fix = np.empty((n // 2 + 2, 5), dtype=np.int64)
+            elif code == ARRAYS_FULL:
+                rows, colons = n // 2 + 2, n // 4 + 2
+            else:
                 break
-            fix = np.empty((rows + colons, 5), dtype=np.int64)
+        if code == OK and m:
+            self._bytes_per_row = max(n / m, 2.0)
+            self._bytes_per_value = max(n / max(nnz, 1), 4.0)
         if code != OK:
             if code == OUT_OF_RANGE and self._inferred and limit >= 0:
                 # the width came from each line's last index: an unsorted line can hide a

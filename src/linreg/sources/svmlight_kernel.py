@@ -15,11 +15,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["parse_block", "last_indices", "OK", "ERRORS", "FIXUPS_FULL"]
+__all__ = ["ARRAYS_FULL", "parse_block", "last_indices", "OK", "ERRORS", "FIXUPS_FULL"]
 
 OK = 0
 BLANK_LINE, BAD_PAIR, ZERO_INDEX, OUT_OF_RANGE, NOT_INCREASING, BAD_QID = 1, 2, 3, 4, 5, 6
 FIXUPS_FULL = 7
+#: the output arrays are too small for the block
+ARRAYS_FULL = 8
 #: what each error code means, for the message
 ERRORS = {
     BLANK_LINE: "a blank line (every row starts with its label; remove empty lines)",
@@ -116,13 +118,14 @@ def _number(buf, i, n):
 @njit(cache=True, nogil=True)
 def parse_block(buf, n, zero_based, limit, indptr, indices, data, y, qid, fix):
     """Parse ``buf[:n]`` (whole lines) into ``indptr``, ``indices``, ``data``, ``y`` and
-    ``qid`` (large enough for every row and value; ``qid`` −1 where a row has none).  ``limit``: the
+    ``qid`` (``y`` of at least one more than the rows, ``indptr`` of ``len(y) + 1``; ``qid`` −1 where a row has none).  ``limit``: the
     number of features (an index at or beyond it is an error), or −1 (none: the largest
     index is returned).  ``fix`` (m, 5) receives the tokens left to Python:
     ``(kind 0 label / 1 value, row or value position, token start, token end, line)``.
 
     Returns ``(code, rows, nnz, n_fix, max_index, line, pos)``: ``code`` OK or an error of
-    :data:`ERRORS` (or :data:`FIXUPS_FULL`: ``fix`` too small), with the line (0-based,
+    :data:`ERRORS` (or :data:`FIXUPS_FULL`, :data:`ARRAYS_FULL`: ``fix`` or the output arrays
+    too small), with the line (0-based,
     within the buffer) and byte position where it happened."""
     rows = 0
     nnz = 0
@@ -148,6 +151,8 @@ def parse_block(buf, n, zero_based, limit, indptr, indices, data, y, qid, fix):
             i += 1
             line += 1
             continue
+        if rows + 1 >= y.shape[0]:
+            return ARRAYS_FULL, rows, nnz, nfix, top, line, i
         # the label
         v, j, exact = _number(buf, i, n)
         if not exact:
@@ -206,6 +211,8 @@ def parse_block(buf, n, zero_based, limit, indptr, indices, data, y, qid, fix):
             if col <= prev:
                 return NOT_INCREASING, rows, nnz, nfix, top, line, i
             prev = col
+            if nnz >= data.shape[0]:
+                return ARRAYS_FULL, rows, nnz, nfix, top, line, i
             v, j, exact = _number(buf, k + 1, n)
             if not exact:
                 if nfix >= cap:
