@@ -1,9 +1,9 @@
 """svmlight / libsvm text files: parse rates and one streamed ``sgd`` epoch against Vowpal
 Wabbit's one pass over its own text format, written from the same rows.
 
-    python benchmarks/bench_svmlight.py            # 1,000,000 × 20,000, 20 non-zeros a row
+    python benchmarks/bench_svmlight.py            # 1,000,000 × 20,000, 20 non-zeros a row;
+                                                   # then sgd over a 2 GB file: peak RSS
     python benchmarks/bench_svmlight.py --quick    # 20,000 rows: checks the script works
-    python benchmarks/bench_svmlight.py --rss      # also: peak RSS of sgd over a 2 GB file
 
 Candidates for reading the file: scikit-learn's ``load_svmlight_file`` (whole file), pyarrow's
 CSV reader with each line as one field then split by pyarrow compute, and linreg's compiled
@@ -211,8 +211,7 @@ def main(argv: list) -> None:
         for name in os.listdir(folder):
             os.remove(os.path.join(folder, name))
         os.rmdir(folder)
-    if "--rss" in argv:
-        rss_section(quick)
+    rss_section(quick)
 
 
 def rss_section(quick: bool) -> None:

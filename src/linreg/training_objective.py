@@ -7,7 +7,7 @@
   pass of O(nnz·k) (:func:`linreg.passes.residual_pass`), the curvature ``L`` by Lanczos
   iterations on the Hessian applied matrix-free (each product one pass);
   :class:`BlockRowObjective` the same over rows that are not in memory (files, Dask), one
-  pass over their blocks (:meth:`linreg.rows.Rows.map_blocks_at`) for each.
+  pass over their blocks (:meth:`linreg.rows.Rows.reduce_blocks`) for each.
 
 and what both take from the columns' means and variances alone (:class:`ColumnMoments`,
 O(nnz) and mergeable): the design (centring and scaling), the Hessian's diagonal, the mean
@@ -207,9 +207,9 @@ class RowObjective:
 
 class BlockRowObjective(RowObjective):
     """:class:`RowObjective` over the blocks of a :class:`linreg.rows.Rows` that is not in
-    memory (dense or CSR blocks, each read once per pass: :meth:`~linreg.rows.Rows.map_blocks_at`
+    memory (dense or CSR blocks, each read once per pass: :meth:`~linreg.rows.Rows.reduce_blocks`
     reads a file's next block on a thread while this one is summed), the blocks' sums added
-    in row order.  ``weight_sum``: the total weight of all rows (from their moments)."""
+    in row order as they come.  ``weight_sum``: the total weight of all rows (from their moments)."""
 
     def __init__(self, rows, design: Design, alpha: float, weight_sum: float):
         self.block_rows = rows
@@ -227,7 +227,7 @@ class BlockRowObjective(RowObjective):
         self.passes += 1
         shift, inv_scale = self.shift, self.inv_scale
 
-        def one(block, start):
+        def one(block):
             X, Y, w = block[:3]
             if not hasattr(X, "indptr") and X.dtype not in (np.float64, np.float32):
                 X = X.astype(np.float64)
@@ -237,11 +237,9 @@ class BlockRowObjective(RowObjective):
             return residual_pass(X, np.ascontiguousarray(Y, dtype=np.float64), s, rows, shift,
                                  inv_scale, theta, beta, targets)
 
+        def merge(a, b):
+            return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
         d, k = theta.shape
-        total, g, rsum = 0.0, np.zeros((d, k)), np.zeros(k)
-        for part_total, part_g, part_rsum in self.block_rows.map_blocks_at(one):
-            total += part_total
-            g += part_g
-            rsum += part_rsum
-        return total, g, rsum
+        return self.block_rows.reduce_blocks(one, merge, (0.0, np.zeros((d, k)), np.zeros(k)))
 

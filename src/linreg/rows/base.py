@@ -56,6 +56,15 @@ class Rows(ABC):
         costs time (files: :func:`linreg.rows.files.read_ahead`)."""
         return self.blocks(shuffle, rng)
 
+    def reduce_blocks(self, fn: Callable, merge: Callable, initial):
+        """``merge(…merge(merge(initial, fn(block_0)), fn(block_1))…)`` in row order: a pass
+        whose per-block results are merged as they come, so only one is held at a time
+        (the blocks read ahead where reading costs time: :meth:`blocks_ahead`)."""
+        total = initial
+        for block in self.blocks_ahead():
+            total = merge(total, fn(block))
+        return total
+
     def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
         """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are.
 
@@ -182,24 +191,24 @@ def block_moments(X, Y, w) -> tuple:
 
 def moments_of_blocks(rows: Rows):
     """The :class:`~linreg.training_objective.ColumnMoments` of ``rows`` in one pass over its
-    blocks (:meth:`Rows.map_blocks_at`: files read ahead on a thread), each block's moments
-    (:func:`block_moments`) merged exactly in row order (Chan et al.); refused when not
+    blocks (:meth:`Rows.reduce_blocks`: files read ahead on a thread), each block's moments
+    (:func:`block_moments`) merged exactly in row order as it comes (Chan et al.); refused when not
     finite or too large for float64 sums of squares."""
     from ..passes import merge_moments
     from ..stats import check_representable_columns
     from ..training_objective import ColumnMoments
     d, k = rows.n_features, rows.n_targets
 
-    def one(block, start):
+    def one(block):
         X, Y, w = block[:3]
         return X.shape[0], block_moments(X, Y, w)
 
-    total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
-    n = 0
+    def merge(a, b):
+        return a[0] + b[0], merge_moments(a[1], b[1])
+
+    zero = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
     with np.errstate(over="ignore", invalid="ignore"):
-        for m, part in rows.map_blocks_at(one):
-            n += m
-            total = merge_moments(total, part)
+        n, total = rows.reduce_blocks(one, merge, (0, zero))
     if n == 0 or total[0] == 0:
         raise ValueError("there are no rows (or every weight is zero): there is nothing to fit")
     n_w, mean_x, m2_x, mean_y, m2_y, cross = total

@@ -25,6 +25,7 @@ before each block and at the end of every pass (:class:`SourceChangedError`).
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -127,9 +128,15 @@ class SvmlightSource(Source):
             self._n_chunks()
         return int(self.n_rows)
 
-    def _read(self, f, i: int) -> np.ndarray:
+    def _read(self, f, i: int, spare=None) -> np.ndarray:
+        """The bytes of piece ``i``, in ``spare`` (a buffer to reuse) when it is large enough."""
         start, stop = self._ranges[i]
-        buf = np.empty(stop - start, dtype=np.uint8)
+        if spare is not None and spare.local.shape[0] >= stop - start:
+            buf = spare.local[:stop - start]
+        else:
+            buf = np.empty(stop - start, dtype=np.uint8)
+            if spare is not None:
+                spare.local = buf
         f.seek(start)
         got = f.readinto(memoryview(buf))
         if got != buf.shape[0]:
@@ -268,9 +275,14 @@ class SvmlightSource(Source):
         ids = [int(i) for i in (range(len(self._ranges)) if in_order else order)]
         counts = []
 
+        spare = threading.local()      # each thread reads into one buffer, again and again
+        spare.local = np.empty(0, dtype=np.uint8)
+
         def parse(i):
+            if not hasattr(spare, "local"):
+                spare.local = np.empty(0, dtype=np.uint8)
             with open(self.path, "rb") as f:
-                buf = self._read(f, i)
+                buf = self._read(f, i, spare)
             return self._parse(buf, i, self.n_features, self.index_dtype)
 
         pool = ThreadPoolExecutor(PARSERS, thread_name_prefix="linreg-svmlight")
