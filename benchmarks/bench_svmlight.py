@@ -215,9 +215,9 @@ def main(argv: list) -> None:
 
 
 def rss_section(quick: bool) -> None:
-    """A ~2 GB svmlight file (quick: ~20 MB) through one streamed sgd epoch, in a fresh
+    """A 2 GB svmlight file (quick: ~20 MB) through one streamed sgd epoch, in a fresh
     process: its peak resident memory."""
-    n = 70_000 if quick else 7_000_000
+    n = 70_000 if quick else 7_600_000
     folder = tempfile.mkdtemp(prefix="linreg-svmlight-rss-", dir="/tmp")
     try:
         svm, _ = write_files(folder, n, COLUMNS, PER_ROW, seed=1, vw=False)

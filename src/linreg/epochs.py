@@ -58,7 +58,8 @@ def memory_kernel_rows(X, Y, sample_weight, train_rows: np.ndarray):
 
 
 def streamed_kernel_rows(rows, mean_weight: float):
-    """Kernel rows of a :class:`linreg.rows.Rows` that is not in memory, block by block;
+    """Kernel rows of a :class:`linreg.rows.Rows` that is not in memory, block by block (the
+    next read while the kernel runs on this one: :meth:`~linreg.rows.Rows.blocks_ahead`);
     weights relative to ``mean_weight``, the mean over all rows (as in memory)."""
     def blocks(shuffle: bool, rng):
         for X, Y, w in rows.blocks_ahead(shuffle, rng):
