@@ -10,8 +10,7 @@ import numpy as np
 
 from ..stats import SufficientStats
 
-__all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows",
-           "block_moments", "moments_of_blocks", "shape_of"]
+__all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows", "shape_of"]
 
 
 class NonFiniteRows(ValueError):
@@ -107,9 +106,10 @@ class Rows(ABC):
     def moments(self):
         """The :class:`~linreg.training_objective.ColumnMoments` of all rows (count, weight,
         per-column means and ``Σ s (z − z̄)²`` of features and targets), checked like the
-        statistics: O(nnz), one pass over the blocks (:func:`moments_of_blocks`); from
+        statistics: O(nnz), one pass over the blocks
+        (:func:`linreg.training_objective.moments_of_blocks`); from
         :meth:`stats` where there are no rows to read."""
-        from ..training_objective import ColumnMoments
+        from ..training_objective import ColumnMoments, moments_of_blocks
         if not self.has_rows():
             return ColumnMoments.from_stats(self.stats())
         return moments_of_blocks(self)
@@ -163,63 +163,6 @@ def shape_of(X) -> tuple:
         per_row = np.diff(X.indptr).astype(np.float64)
         return n, d, float(X.nnz), float(per_row @ per_row)
     return n, d, float(n) * d, float(n) * d * d
-
-
-def block_moments(X, Y, w) -> tuple:
-    """``(n_w, x̄, m2_x, ȳ, m2_y, c)`` (as :func:`linreg.passes.dense_moments`) of one block:
-    dense ``X`` by the compiled dense pass, CSR ``X`` (canonical) in O(nnz)
-    (:func:`linreg.rows.sparse.column_moments`)."""
-    from ..passes import dense_moments
-    Y = np.ascontiguousarray(Y, dtype=np.float64)
-    if not hasattr(X, "indptr"):
-        return dense_moments(X, Y, w)
-    from .sparse import column_moments
-    s = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
-    n_w = float(s.sum())
-    if n_w == 0:
-        d, k = X.shape[1], Y.shape[1]
-        return 0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k))
-    # sums, not BLAS: a small BLAS call can wait milliseconds for its threads, every block
-    S = s[:, None]
-    mean_y = (S * Y).sum(axis=0) / n_w
-    mean_y += (S * (Y - mean_y)).sum(axis=0) / n_w      # one refinement: two-pass accuracy
-    Yc = Y - mean_y
-    m2_y = (S * (Yc * Yc)).sum(axis=0)
-    _, mean_x, m2_x, cross = column_moments(X, w, Yc)
-    return n_w, mean_x, m2_x, mean_y, m2_y, cross
-
-
-def moments_of_blocks(rows: Rows):
-    """The :class:`~linreg.training_objective.ColumnMoments` of ``rows`` in one pass over its
-    blocks (:meth:`Rows.reduce_blocks`: files read ahead on a thread), each block's moments
-    (:func:`block_moments`) merged exactly in row order as it comes (Chan et al.); refused when not
-    finite or too large for float64 sums of squares."""
-    from ..passes import merge_moments
-    from ..stats import check_representable_columns
-    from ..training_objective import ColumnMoments
-    d, k = rows.n_features, rows.n_targets
-
-    def one(block):
-        X, Y, w = block[:3]
-        return X.shape[0], block_moments(X, Y, w)
-
-    def merge(a, b):
-        return a[0] + b[0], merge_moments(a[1], b[1])
-
-    zero = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
-    with np.errstate(over="ignore", invalid="ignore"):
-        n, total = rows.reduce_blocks(one, merge, (0, zero))
-    if n == 0 or total[0] == 0:
-        raise ValueError("there are no rows (or every weight is zero): there is nothing to fit")
-    n_w, mean_x, m2_x, mean_y, m2_y, cross = total
-    check_representable_columns(np.concatenate([mean_x, mean_y]),
-                                np.concatenate([m2_x, m2_y]), d, n_w)
-    moments = ColumnMoments(n, float(n_w), mean_x, np.maximum(m2_x, 0.0), mean_y,
-                            np.maximum(m2_y, 0.0), cross)
-    if not moments.is_finite():
-        raise ValueError("the rows' column sums of squares overflow float64 (values too "
-                         "large); rescale the data")
-    return moments
 
 
 def array_groups(groups: tuple, where: str) -> tuple:

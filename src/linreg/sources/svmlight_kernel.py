@@ -38,14 +38,20 @@ _POW10 = np.array([10.0 ** i for i in range(23)])
 _MAX_EXACT = 1 << 53
 
 
+#: 1 for a blank (space, tab, CR, VT, FF), 2 for what else ends a token (newline, "#")
+_KIND = np.zeros(256, dtype=np.uint8)
+_KIND[[32, 9, 13, 11, 12]] = 1
+_KIND[[10, 35]] = 2
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _space(c):
-    return c == 32 or c == 9 or c == 13 or c == 11 or c == 12
+    return _KIND[c] == 1
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _end(c):
-    return _space(c) or c == 10 or c == 35
+    return _KIND[c] != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -57,32 +63,25 @@ def _number(buf, i, n):
     if i < n and (buf[i] == 45 or buf[i] == 43):
         neg = buf[i] == 45
         i += 1
+    # every digit goes into mant (more than 18 of them, leading zeros included, leave the
+    # token to Python: mant would overflow)
     mant = np.int64(0)
-    digits = 0          # significant digits kept in mant
-    exp10 = 0
-    seen = False
-    exact = True
+    start = i
     while i < n and 48 <= buf[i] <= 57:
-        seen = True
-        if digits < 18:
-            mant = mant * 10 + (buf[i] - 48)
-            if mant > 0:
-                digits += 1
-        else:
-            exact = False
+        mant = mant * 10 + (buf[i] - 48)
         i += 1
+    digits = i - start
+    exp10 = 0
     if i < n and buf[i] == 46:
         i += 1
+        frac = i
         while i < n and 48 <= buf[i] <= 57:
-            seen = True
-            if digits < 18:
-                mant = mant * 10 + (buf[i] - 48)
-                if mant > 0:
-                    digits += 1
-                exp10 -= 1
-            else:
-                exact = False
+            mant = mant * 10 + (buf[i] - 48)
             i += 1
+        exp10 = frac - i
+        digits += i - frac
+    seen = digits > 0
+    exact = digits <= 18
     if seen and i < n and (buf[i] == 101 or buf[i] == 69):
         i += 1
         eneg = False
