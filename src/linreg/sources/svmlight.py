@@ -36,8 +36,8 @@ from .base import NEEDS_FINITE, MalformedDataError, RawChunk, Source, describe_v
 
 __all__ = ["SvmlightSource", "svmlight", "DEFAULT_BLOCK_BYTES"]
 
-#: bytes per block: about 27,000 rows of 20 features
-DEFAULT_BLOCK_BYTES = 8 << 20
+#: bytes per block: about 15,000 rows of 20 features
+DEFAULT_BLOCK_BYTES = 4 << 20
 _INT32_MAX = np.iinfo(np.int32).max
 #: blocks parsed side by side on threads during a pass
 PARSERS = 2
