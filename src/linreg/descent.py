@@ -33,7 +33,7 @@ from .optimizers import Optimizer, OptimizerState, scheduled_learning_rate
 from .design import Design
 from .epochs import gd_epoch, memory_kernel_rows, stochastic_epoch, streamed_kernel_rows
 from .step_size import auto_learning_rate, gradient_scale
-from .training_objective import RowObjective, StatsObjective
+from .training_objective import BlockRowObjective, RowObjective, StatsObjective
 
 __all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
            "partial_fit_epoch", "divergence_message", "new_state", "learning_rate_exhausted",
@@ -379,8 +379,11 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
             train_ds = design.apply(problem.rows.stats_of(train_rows))
             train_objective = StatsObjective(train_ds, alpha)
     elif ds is None or (X is not None and n < d):
-        # no statistics, or more features than rows: J from the rows keeps its digits
-        train_objective = RowObjective(X, Y, sw, train_rows, design, alpha)
+        # no statistics, or more features than rows: J from the rows keeps its digits (rows
+        # not in memory: one pass over their blocks)
+        train_objective = (RowObjective(X, Y, sw, train_rows, design, alpha) if X is not None
+                           else BlockRowObjective(problem.rows, design, alpha,
+                                                  moments.weight_sum))
         if moments.cross is not None:       # the starting point from the moments: no pass
             zero = np.zeros((d, k)), np.zeros(k)
             train_objective.remember(*zero, moments.value_at_zero(design))

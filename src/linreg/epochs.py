@@ -58,10 +58,11 @@ def memory_kernel_rows(X, Y, sample_weight, train_rows: np.ndarray):
 
 
 def streamed_kernel_rows(rows, mean_weight: float):
-    """Kernel rows of a :class:`linreg.rows.Rows` that is not in memory, block by block;
+    """Kernel rows of a :class:`linreg.rows.Rows` that is not in memory, block by block (the
+    next read while the kernel runs on this one: :meth:`~linreg.rows.Rows.blocks_ahead`);
     weights relative to ``mean_weight``, the mean over all rows (as in memory)."""
     def blocks(shuffle: bool, rng):
-        for X, Y, w in rows.blocks(shuffle, rng):
+        for X, Y, w in rows.blocks_ahead(shuffle, rng):
             Xk, Yk = _kernel_arrays(X, Y)
             rel = np.empty(0) if w is None else np.asarray(w, dtype=np.float64) / mean_weight
             yield Xk, Yk, rel, np.arange(Xk.shape[0], dtype=np.int64)

@@ -355,6 +355,8 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
             return self
         if (self.solver in ITERATIVE_SOLVERS
                 and training_paths.training_path(self.solver, self.max_iter, rows) == "rows"):
+            if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
+                self._set_input_names(rows.feature_names, rows.n_features)
             self._fit_problem(None, rows, checkpoint=ckpt)      # no d × d statistics
             return self
         stats = rows.stats()

@@ -5,7 +5,9 @@
   of size d, once the O(n·d²) pass that builds them has been paid;
 * :class:`RowObjective` — from the rows themselves: ``J`` and ``∇J`` together in one compiled
   pass of O(nnz·k) (:func:`linreg.passes.residual_pass`), the curvature ``L`` by Lanczos
-  iterations on the Hessian applied matrix-free (each product one pass).
+  iterations on the Hessian applied matrix-free (each product one pass);
+  :class:`BlockRowObjective` the same over rows that are not in memory (files, Dask), one
+  pass over their blocks (:meth:`linreg.rows.Rows.reduce_blocks`) for each.
 
 and what both take from the columns' means and variances alone (:class:`ColumnMoments`,
 O(nnz) and mergeable): the design (centring and scaling), the Hessian's diagonal, the mean
@@ -23,10 +25,12 @@ import numpy as np
 
 from . import objective
 from .design import Design, DesignStats
-from .passes import residual_pass
+from .passes import csr_column_sums, dense_moments, merge_moments, residual_pass
 from .penalty import l2_penalty
+from .stats import RAW_MOMENTS_MAX_OFFSET
 
-__all__ = ["ColumnMoments", "StatsObjective", "RowObjective", "LANCZOS_TOL",
+__all__ = ["ColumnMoments", "StatsObjective", "RowObjective", "BlockRowObjective", "LANCZOS_TOL",
+           "column_moments", "block_moments", "moments_of_blocks",
            "DENSE_HESSIAN_MAX_SIZE"]
 
 #: the relative accuracy asked of Lanczos (ARPACK) for ``λ_max(H)`` from the rows
@@ -97,6 +101,83 @@ class ColumnMoments:
     def is_finite(self) -> bool:
         return bool(np.isfinite(self.weight_sum) and all(np.isfinite(a).all() for a in (
             self.mean_x, self.m2_x, self.mean_y, self.m2_y)))
+
+
+def column_moments(X, w=None, Yc=None) -> tuple:
+    """``(n_w, x̄, Σ s (x − x̄)²)`` per column of canonical CSR ``X`` in one O(nnz) compiled
+    read (:func:`linreg.passes.csr_column_sums`), with the same cancellation rule as
+    :func:`sparse_stats` (columns far from zero are centred on their own dense values).
+    With ``Yc`` (n, k) (targets centred on their weighted means), also
+    ``Σ s (x − x̄)(y − ȳ)ᵀ`` (d, k), from the same read."""
+    s = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    n_w = float(s.sum())
+    total, raw, cross = csr_column_sums(X, w, Yc)
+    mean = total / n_w
+    var = raw - n_w * mean**2
+    for j in np.flatnonzero(n_w * mean**2 > RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(var, 0.0)):
+        z = X[:, [j]].toarray().ravel() - mean[j]
+        shift = (s @ z) / n_w
+        mean[j] += shift
+        z -= shift
+        var[j] = s @ z**2
+        if Yc is not None:
+            cross[j] = (z * s) @ Yc
+    if Yc is not None:
+        return n_w, mean, np.maximum(var, 0.0), cross
+    return n_w, mean, np.maximum(var, 0.0)
+
+
+def block_moments(X, Y, w) -> tuple:
+    """``(n_w, x̄, m2_x, ȳ, m2_y, c)`` (as :func:`linreg.passes.dense_moments`) of one block:
+    dense ``X`` by the compiled dense pass, CSR ``X`` (canonical) in O(nnz)
+    (:func:`column_moments`)."""
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    if not hasattr(X, "indptr"):
+        return dense_moments(X, Y, w)
+    s = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
+    n_w = float(s.sum())
+    if n_w == 0:
+        d, k = X.shape[1], Y.shape[1]
+        return 0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k))
+    # sums, not BLAS: a small BLAS call can wait milliseconds for its threads, every block
+    S = s[:, None]
+    mean_y = (S * Y).sum(axis=0) / n_w
+    mean_y += (S * (Y - mean_y)).sum(axis=0) / n_w      # one refinement: two-pass accuracy
+    Yc = Y - mean_y
+    m2_y = (S * (Yc * Yc)).sum(axis=0)
+    _, mean_x, m2_x, cross = column_moments(X, w, Yc)
+    return n_w, mean_x, m2_x, mean_y, m2_y, cross
+
+
+def moments_of_blocks(rows):
+    """The :class:`~linreg.training_objective.ColumnMoments` of ``rows`` in one pass over its
+    blocks (:meth:`linreg.rows.Rows.reduce_blocks`: files read ahead on a thread), each block's moments
+    (:func:`block_moments`) merged exactly in row order as it comes (Chan et al.); refused when not
+    finite or too large for float64 sums of squares."""
+    from .stats import check_representable_columns
+    d, k = rows.n_features, rows.n_targets
+
+    def one(block):
+        X, Y, w = block[:3]
+        return X.shape[0], block_moments(X, Y, w)
+
+    def merge(a, b):
+        return a[0] + b[0], merge_moments(a[1], b[1])
+
+    zero = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        n, total = rows.reduce_blocks(one, merge, (0, zero))
+    if n == 0 or total[0] == 0:
+        raise ValueError("there are no rows (or every weight is zero): there is nothing to fit")
+    n_w, mean_x, m2_x, mean_y, m2_y, cross = total
+    check_representable_columns(np.concatenate([mean_x, mean_y]),
+                                np.concatenate([m2_x, m2_y]), d, n_w)
+    moments = ColumnMoments(n, float(n_w), mean_x, np.maximum(m2_x, 0.0), mean_y,
+                            np.maximum(m2_y, 0.0), cross)
+    if not moments.is_finite():
+        raise ValueError("the rows' column sums of squares overflow float64 (values too "
+                         "large); rescale the data")
+    return moments
 
 
 class StatsObjective:
@@ -201,3 +282,43 @@ class RowObjective:
         value = eigsh(op, k=1, which="LA", tol=LANCZOS_TOL, v0=start,
                       return_eigenvectors=False)[0]
         return float(max(value, tiny))
+
+
+class BlockRowObjective(RowObjective):
+    """:class:`RowObjective` over the blocks of a :class:`linreg.rows.Rows` that is not in
+    memory (dense or CSR blocks, each read once per pass: :meth:`~linreg.rows.Rows.reduce_blocks`
+    reads a file's next block on a thread while this one is summed), the blocks' sums added
+    in row order as they come.  ``weight_sum``: the total weight of all rows (from their moments)."""
+
+    def __init__(self, rows, design: Design, alpha: float, weight_sum: float):
+        self.block_rows = rows
+        self.X = self.Y = self.rows = None
+        self.s = np.empty(0)
+        self.weight_sum = float(weight_sum)
+        self.design, self.alpha = design, float(alpha)
+        self.shift = np.ascontiguousarray(design.shift, dtype=np.float64)
+        self.inv_scale = np.ascontiguousarray(1.0 / design.scale, dtype=np.float64)
+        self._point = None
+        self._value = None
+        self.passes = 0
+
+    def _pass(self, theta, beta, targets: bool = True):
+        self.passes += 1
+        shift, inv_scale = self.shift, self.inv_scale
+
+        def one(block):
+            X, Y, w = block[:3]
+            if not hasattr(X, "indptr") and X.dtype not in (np.float64, np.float32):
+                X = X.astype(np.float64)
+            X = X if hasattr(X, "indptr") else np.ascontiguousarray(X)
+            s = np.empty(0) if w is None else np.ascontiguousarray(w, dtype=np.float64)
+            rows = np.arange(X.shape[0], dtype=np.int64)
+            return residual_pass(X, np.ascontiguousarray(Y, dtype=np.float64), s, rows, shift,
+                                 inv_scale, theta, beta, targets)
+
+        def merge(a, b):
+            return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+        d, k = theta.shape
+        return self.block_rows.reduce_blocks(one, merge, (0.0, np.zeros((d, k)), np.zeros(k)))
+

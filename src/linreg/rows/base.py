@@ -11,7 +11,7 @@ import numpy as np
 from ..stats import SufficientStats
 
 __all__ = ["Rows", "NoRowsError", "NonFiniteRows", "StatsRows", "AccumulatedRows",
-           "sliced_blocks", "fold_results"]
+           "sliced_blocks", "fold_results", "shape_of"]
 
 
 class NonFiniteRows(ValueError):
@@ -50,6 +50,20 @@ class Rows(ABC):
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         """Blocks ``(X, Y, w)`` of the rows, in order (or shuffled: blocks in a random order,
         the rows of each permuted)."""
+
+    def blocks_ahead(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        """:meth:`blocks`, the next read while the caller works on this one where reading
+        costs time (files: :func:`linreg.rows.files.read_ahead`)."""
+        return self.blocks(shuffle, rng)
+
+    def reduce_blocks(self, fn: Callable, merge: Callable, initial):
+        """``merge(…merge(merge(initial, fn(block_0)), fn(block_1))…)`` in row order: a pass
+        whose per-block results are merged as they come, so only one is held at a time
+        (the blocks read ahead where reading costs time: :meth:`blocks_ahead`)."""
+        total = initial
+        for block in self.blocks_ahead():
+            total = merge(total, fn(block))
+        return total
 
     def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
         """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are.
@@ -107,9 +121,32 @@ class Rows(ABC):
     def moments(self):
         """The :class:`~linreg.training_objective.ColumnMoments` of all rows (count, weight,
         per-column means and ``Σ s (z − z̄)²`` of features and targets), checked like the
-        statistics: O(nnz) where the rows are in memory; elsewhere from :meth:`stats`."""
-        from ..training_objective import ColumnMoments
-        return ColumnMoments.from_stats(self.stats())
+        statistics: O(nnz), one pass over the blocks
+        (:func:`linreg.training_objective.moments_of_blocks`); from
+        :meth:`stats` where there are no rows to read."""
+        from ..training_objective import ColumnMoments, moments_of_blocks
+        if not self.has_rows():
+            return ColumnMoments.from_stats(self.stats())
+        return moments_of_blocks(self)
+
+    def shape_hint(self) -> tuple | None:
+        """``(n, d, nnz, Σ_i nnz_i²)`` of the rows, for the choice of an iterative fit's path
+        (:mod:`linreg.solvers.paths`): exact where the rows are in memory; otherwise ``n``
+        from :meth:`row_count` and the rest scaled from the first block (an estimate); None
+        when there are no rows to read."""
+        matrix = self.matrix()
+        if matrix is not None:
+            return shape_of(matrix[0])
+        if not self.has_rows():
+            return None
+        first = next(iter(self.blocks()), None)
+        if first is None:
+            return None
+        m, d, nnz, squares = shape_of(first[0])
+        n = self.row_count()
+        if n is None or m == 0:
+            return m, d, nnz, squares
+        return n, d, nnz * n / m, squares * n / m
 
     def stats_of(self, rows) -> SufficientStats:
         """The statistics of the rows numbered ``rows`` (an index array; rows in memory)."""
@@ -152,6 +189,15 @@ def fold_results(results, combine):
     for i, result in enumerate(results):
         total = result if i == 0 else combine(total, result)
     return total
+
+
+def shape_of(X) -> tuple:
+    """``(n, d, nnz, Σ_i nnz_i²)`` of a dense or CSR ``X`` (dense: every value stored)."""
+    n, d = X.shape
+    if hasattr(X, "indptr"):
+        per_row = np.diff(X.indptr).astype(np.float64)
+        return n, d, float(X.nnz), float(per_row @ per_row)
+    return n, d, float(n) * d, float(n) * d * d
 
 
 def array_groups(groups: tuple, where: str) -> tuple:

@@ -84,6 +84,11 @@ class SourceRows(Rows):
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         return self.source.blocks(shuffle, rng)
 
+    def blocks_ahead(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        """:meth:`blocks`, each read on a thread while the caller works on the one before
+        (:func:`read_ahead`)."""
+        return read_ahead(self.source.blocks(shuffle, rng))
+
     def map_blocks(self, fn, groups: tuple = ()) -> list:
         """As :meth:`Rows.map_blocks`; cluster labels named by column are read with each
         block, in the same pass (:meth:`linreg.sources.Source.grouped_blocks`)."""

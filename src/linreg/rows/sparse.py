@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..stats import RAW_MOMENTS_MAX_OFFSET, SufficientStats, check_representable
+from ..training_objective import column_moments
 from ..validation import check_finite, column_label
 from .base import Rows
 
@@ -93,31 +94,6 @@ def as_csr(X):
 
 def _weights(n: int, w):
     return np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
-
-
-def column_moments(X, w=None, Yc=None) -> tuple:
-    """``(n_w, x̄, Σ s (x − x̄)²)`` per column of canonical CSR ``X`` in one O(nnz) compiled
-    read (:func:`linreg.passes.csr_column_sums`), with the same cancellation rule as
-    :func:`sparse_stats` (columns far from zero are centred on their own dense values).
-    With ``Yc`` (n, k) (targets centred on their weighted means), also
-    ``Σ s (x − x̄)(y − ȳ)ᵀ`` (d, k), from the same read."""
-    from ..passes import csr_column_sums
-    s = _weights(X.shape[0], w)
-    n_w = float(s.sum())
-    total, raw, cross = csr_column_sums(X, w, Yc)
-    mean = total / n_w
-    var = raw - n_w * mean**2
-    for j in np.flatnonzero(n_w * mean**2 > RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(var, 0.0)):
-        z = X[:, [j]].toarray().ravel() - mean[j]
-        shift = (s @ z) / n_w
-        mean[j] += shift
-        z -= shift
-        var[j] = s @ z**2
-        if Yc is not None:
-            cross[j] = (z * s) @ Yc
-    if Yc is not None:
-        return n_w, mean, np.maximum(var, 0.0), cross
-    return n_w, mean, np.maximum(var, 0.0)
 
 
 def sparse_point(X, Y: np.ndarray) -> np.ndarray:

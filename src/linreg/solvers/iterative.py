@@ -118,7 +118,10 @@ def _gap(problem: Problem, theta, beta, outcome):
     from .paths import gap_affordable
     ds, stats = problem.ds, problem.stats
     if ds is None:
-        X, Y, _ = problem.rows.matrix()
+        matrix = problem.rows.matrix()
+        if matrix is None:         # rows not in memory: one more pass, and d² memory
+            return None
+        X, Y, _ = matrix
         if not gap_affordable(X, Y.shape[1], outcome.state.epoch, problem.training.solver):
             return None
         stats = problem.rows.stats()

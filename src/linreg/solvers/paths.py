@@ -16,9 +16,14 @@ same on both paths, so the coefficients are too (to rounding in the loss history
 
 :func:`training_path` takes the statistics when they cost less than the passes they replace
 over ``max_iter`` epochs (the only count known before training), and only where they fit:
-never beyond :data:`~linreg.solvers.lsqr.GRAM_MAX_FEATURES` features, and always for rows
-that are not in memory (files, Dask: their statistics pass is the one read they get).  The
-costs below are in units of one value read by a loss pass (about a nanosecond on the
+never beyond :data:`~linreg.solvers.lsqr.GRAM_MAX_FEATURES` features.  Rows that are not in
+memory (files, Dask) are measured the same way from :meth:`linreg.rows.Rows.shape_hint`: the
+row count where it is known without a pass, the stored values per row scaled from the first
+block (an estimate: the first block stands for the file); and the rows path pays for the
+extra read it needs each epoch — the statistics path reads the rows once per epoch (the
+stochastic kernel's pass), the rows path twice (the kernel's and the loss pass), and one
+value read from a file costs about :data:`READ_COST` more than one read in memory (parsing
+text, copying out of a memory map).  The costs below are in units of one value read by a loss pass (about a nanosecond on the
 project's 2-core machine, where they were measured); only their ratios matter.
 
 What a fit from the rows does not have: ``stats_`` (``None``; ``summary()`` forms the
@@ -33,8 +38,6 @@ known to be 1 % or more, so a loose ``tol`` on a fit from the rows passes withou
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 __all__ = ["training_path", "partial_fit_path", "statistics_cost", "rows_cost", "gap_affordable",
            "PATHS", "PARTIAL_FIT_PASSES"]
@@ -54,14 +57,24 @@ STATISTICS_OVERHEAD = 300_000.0
 #: products with the Hessian that Lanczos takes for ``λ_max`` (20 to 200 on the data measured:
 #: the more clustered the top of the spectrum, the more)
 LANCZOS_PRODUCTS = 100
+#: one value read from a file (parsed, converted) beyond its cost in memory, per pass
+READ_COST = 5.0
+
+
+def _shape(X) -> tuple:
+    """``(n, d, nnz, Σ_i nnz_i²)`` of ``X``, or the tuple itself."""
+    if isinstance(X, tuple):
+        return X
+    from ..rows.base import shape_of
+    return shape_of(X)
 
 
 def _gram_cost(X) -> float:
-    """The cost of the Gram matrix of ``X`` (dense or CSR) and of the d × d work after it."""
-    n, d = X.shape
-    if hasattr(X, "indptr"):
-        per_row = np.diff(X.indptr).astype(np.float64)
-        products = SPARSE_GRAM_COST * float(per_row @ per_row) + float(d) * d
+    """The cost of the Gram matrix of ``X`` (dense or CSR, or its :func:`_shape`) and of the
+    d × d work after it."""
+    n, d, nnz, squares = _shape(X)
+    if hasattr(X, "indptr") or (isinstance(X, tuple) and nnz < float(n) * d):
+        products = SPARSE_GRAM_COST * squares + float(d) * d
     else:
         products = DENSE_GRAM_COST * float(n) * d * d + float(n) * d
     return products + CUBIC_COST * float(d) ** 3 + STATISTICS_OVERHEAD
@@ -70,31 +83,33 @@ def _gram_cost(X) -> float:
 def statistics_cost(X, k: int, epochs: int) -> float:
     """The statistics path over ``epochs`` epochs: the Gram matrix, its d × d work, and
     O(d²k) per epoch."""
-    d = X.shape[1]
+    d = _shape(X)[1]
     return _gram_cost(X) + epochs * float(d) * d * k
 
 
-def rows_cost(X, k: int, epochs: int, solver: str) -> float:
+def rows_cost(X, k: int, epochs: int, solver: str, read_cost: float = 0.0) -> float:
     """The rows path over ``epochs`` epochs: one loss pass per epoch and one at the start
-    (``"gd"``: the pass is the step's gradient too; plus Lanczos for its curvature)."""
-    nnz = X.nnz if hasattr(X, "indptr") else X.shape[0] * X.shape[1]
+    (``"gd"``: the pass is the step's gradient too; plus Lanczos for its curvature); with
+    ``read_cost`` (rows not in memory), each of those passes' reading of the values too."""
+    nnz = _shape(X)[2]
     passes = epochs + 1 + (LANCZOS_PRODUCTS if solver == "gd" else 0)
-    return passes * (float(nnz) * k + PASS_OVERHEAD)
+    return passes * (float(nnz) * (k + read_cost) + PASS_OVERHEAD)
 
 
 def training_path(solver: str, max_iter: int, rows) -> str:
     """``"statistics"`` or ``"rows"`` for an iterative fit of ``solver`` on ``rows`` (see the
     module docstring)."""
     from .lsqr import GRAM_MAX_FEATURES
-    matrix = rows.matrix()
-    if matrix is None:
-        return "statistics"
-    X, Y, _ = matrix
-    if X.shape[1] > GRAM_MAX_FEATURES:
+    if rows.n_features > GRAM_MAX_FEATURES:
         return "rows"
-    k = Y.shape[1]
+    matrix = rows.matrix()
+    shape = rows.shape_hint()
+    if shape is None:
+        return "statistics"
+    k = rows.n_targets
     epochs = max(int(max_iter), 1)
-    if statistics_cost(X, k, epochs) <= rows_cost(X, k, epochs, solver):
+    read = 0.0 if matrix is not None else READ_COST
+    if statistics_cost(shape, k, epochs) <= rows_cost(shape, k, epochs, solver, read):
         return "statistics"
     return "rows"
 

@@ -44,6 +44,8 @@ target, features and weights), :mod:`~linreg.sources.arrow` (pyarrow tables to f
 blocks, for CSV and Parquet), :mod:`~linreg.sources.numpy_files` (``.npy``/``.npz``),
 :mod:`~linreg.sources.parquet_files`, :mod:`~linreg.sources.feather_files`,
 :mod:`~linreg.sources.csv_file`, :mod:`~linreg.sources.formats` (:func:`from_file`),
+:mod:`~linreg.sources.svmlight` (svmlight / libsvm text as sparse blocks, parsed by
+:mod:`~linreg.sources.svmlight_kernel`),
 :mod:`~linreg.sources.table_kinds` and :mod:`~linreg.sources.csv_tables` (the blocks of a
 table).
 
@@ -73,6 +75,7 @@ from .csv_file import CsvSource, csv
 from .formats import CSV_SUFFIXES, PARQUET_SUFFIXES, from_file
 from .numpy_files import NpyColumnsSource, NpyXYSource, arrays, npy
 from .parquet_files import ParquetSource, parquet
+from .svmlight import SvmlightSource, svmlight
 
 #: the names these classes had before they said which ``.npy`` reader is which
 NpySource = NpyXYSource
@@ -80,5 +83,5 @@ ArraySource = NpyColumnsSource
 
 __all__ = ["CSV_SUFFIXES", "DEFAULT_CHUNK_ROWS", "PARQUET_SUFFIXES", "ArraySource", "CsvSource",
            "MalformedDataError", "NpySource", "ParquetSource", "Source", "SourceChangedError",
-           "Table", "arrays", "csv", "from_file", "is_source", "npy", "parquet",
-           "representative_point", "shifted_stats", "unshift"]
+           "SvmlightSource", "Table", "arrays", "csv", "from_file", "is_source", "npy", "parquet",
+           "representative_point", "shifted_stats", "svmlight", "unshift"]
