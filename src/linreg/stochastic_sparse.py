@@ -88,9 +88,9 @@ def _prefetch_span(typingctx, a, start, stop):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _prefetch_ahead(indptr, indices, data, rows, t, n):
-    """Start loading the row ``PREFETCH_AHEAD`` places ahead, and the ``indptr`` entries of the
-    row twice as far (which the first needs)."""
+def _prefetch_ahead(indptr, indices, data, Y, rows, t, n):
+    """Start loading the row ``PREFETCH_AHEAD`` places ahead (its values, column numbers and
+    target), and the ``indptr`` entries of the row twice as far (which the first needs)."""
     if t + 2 * PREFETCH_AHEAD < n:
         i = rows[t + 2 * PREFETCH_AHEAD]
         _prefetch_span(indptr, i, i + 2)
@@ -98,6 +98,7 @@ def _prefetch_ahead(indptr, indices, data, rows, t, n):
         i = rows[t + PREFETCH_AHEAD]
         _prefetch_span(data, indptr[i], indptr[i + 1])
         _prefetch_span(indices, indptr[i], indptr[i + 1])
+        _prefetch_span(Y.ravel(), i * Y.shape[1], (i + 1) * Y.shape[1])
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
@@ -136,7 +137,7 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
             rsum[c] = 0.0
         # the residuals, all with θ before this step
         for t in range(start, stop):
-            _prefetch_ahead(indptr, indices, data, rows, t, n)
+            _prefetch_ahead(indptr, indices, data, Y, rows, t, n)
             i = rows[t]
             lo, hi = indptr[i], indptr[i + 1]
             work += hi - lo + 1
