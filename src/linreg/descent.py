@@ -380,8 +380,11 @@ class DeferredStart:
     def __init__(self, rows, objective: RowObjective, design: Design, alpha, fit_intercept: bool):
         self.rows, self.objective, self.design, self.alpha = rows, objective, design, alpha
         self.fit_intercept = fit_intercept
-        Y = objective.Y[objective.rows]
-        s = None if objective.s.shape[0] == 0 else objective.s[objective.rows][:, None]
+        Y, s = objective.Y, objective.s
+        if objective.rows.shape[0] != Y.shape[0]:      # (a fit's training rows are all rows)
+            Y = Y[objective.rows]
+            s = s[objective.rows] if s.shape[0] else s
+        s = None if s.shape[0] == 0 else s[:, None]
         n_w = objective.weight_sum
         with np.errstate(over="ignore", invalid="ignore"):
             self.mean_y = (Y.sum(axis=0) if s is None else (s * Y).sum(axis=0)) / n_w
