@@ -402,8 +402,8 @@ class DeferredStart:
         finite = sums is not None and all(np.isfinite(a).all() for a in sums)
         if finite:
             n_w = objective.weight_sum
-            gw, gb = -sums[2] / n_w, -self.mean_y
-            curvature = sums[1] / n_w + self.alpha
+            gw, gb = -sums[1] / n_w, -self.mean_y
+            curvature = sums[0] / n_w + self.alpha
         else:       # checked: raises naming a value that is not finite, or an overflow
             moments = self.rows.moments()
             _, gw, gb = moments.value_at_zero(self.design)

@@ -61,13 +61,13 @@ MOMENT_BLOCK_VALUES = 1 << 18
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g, rsum,
-                centred, u, sums, sx, sxx, sxy):
+                centred, u, sums, sxx, sxy):
     """Rows ``rows[lo:hi]`` of dense ``X``: adds ``s x̃ rᵀ`` to ``g`` and ``s r`` to ``rsum``;
     returns ``Σ s ‖r‖²``.  ``theta`` and ``g`` are flat (d·k,), row-major like ``θ``.  One
     target: ``u = θ/scale`` and ``g`` gets ``s (x − shift) r`` (scaled by the caller), so a
     row is read with one array beside it (two with ``centred``, when the shift is not 0).
-    With ``sums``, also adds ``s x``, ``s x²`` and ``s x yᵀ`` of the raw rows to ``sx``,
-    ``sxx`` and ``sxy`` (flat (d·k,)) from the same read."""
+    With ``sums``, also adds ``s x²`` and ``s x yᵀ`` of the raw rows to ``sxx`` and ``sxy``
+    (flat (d·k,)) from the same read."""
     d = X.shape[1]
     k = beta.shape[0]
     weighted = s.shape[0] > 0
@@ -82,9 +82,7 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
                 for j in range(d):
                     sxy[j * k + c] += X[i, j] * wy
             for j in range(d):
-                wx = wi * X[i, j]
-                sx[j] += wx
-                sxx[j] += wx * X[i, j]
+                sxx[j] += wi * X[i, j] * X[i, j]
         if k == 1:      # one target: plain loops over the row, which vectorize
             acc = beta[0] - Y[i, 0] if targets else beta[0]
             if centred:
@@ -101,9 +99,7 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
                 for j in range(d):
                     x = X[i, j]
                     g[j] += (x - shift[j]) * acc
-                    wx = wi * x
-                    sx[j] += wx
-                    sxx[j] += wx * x
+                    sxx[j] += wi * x * x
                     sxy[j] += x * wy
             elif centred:
                 for j in range(d):
@@ -131,7 +127,7 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta, w_theta,
-              targets, g, rsum, u, sums, sx, sxx, sxy):
+              targets, g, rsum, u, sums, sxx, sxy):
     """Rows ``rows[lo:hi]`` of a CSR matrix: adds ``s (x/scale) rᵀ`` (stored entries only)
     to ``g`` and ``s r`` to ``rsum``; returns ``Σ s ‖r‖²``.  ``w_theta = wᵀθ`` (k,), the
     lazy centring; ``theta`` and ``g`` flat (d·k,).  With ``sums``, also the raw column
@@ -147,7 +143,6 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
                 wx = wi * data[q]
-                sx[j] += wx
                 sxx[j] += wx * data[q]
                 for c in range(k):
                     sxy[j * k + c] += wx * Y[i, c]
@@ -222,19 +217,19 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
     ``indptr``), ``g`` in design coordinates (d, k).  ``s``: the weights indexed by row of
     ``X`` (empty for unit weights); ``Y`` (n, k) float64 (ignored with ``targets=False``).
 
-    With ``column_sums``, returns ``(S, g, ρ, (Σ s x, Σ s x², Σ s x yᵀ))`` — the raw
-    columns' sums over the same rows, (d,), (d,), (d, k) — from the same read: what a fit
-    on the raw design needs of the columns, without a pass of its own."""
+    With ``column_sums``, returns ``(S, g, ρ, (Σ s x², Σ s x yᵀ))`` — the raw columns' sums
+    over the same rows, (d,) and (d, k) — from the same read: what the start of a fit on the
+    raw design needs of the columns, without a pass of its own."""
     d, k = theta.shape
     flat = np.ascontiguousarray(theta, dtype=np.float64).ravel()
     beta = np.ascontiguousarray(beta, dtype=np.float64)
     sparse = hasattr(X, "indptr")
-    pieces = _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * k + (d * (k + 2) if column_sums else 0))
+    pieces = _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * k + (d * (k + 1) if column_sums else 0))
 
     def sums_arrays():
         if column_sums:
-            return np.zeros(d), np.zeros(d), np.zeros(d * k)
-        return np.empty(0), np.empty(0), np.empty(0)
+            return np.zeros(d), np.zeros(d * k)
+        return np.empty(0), np.empty(0)
 
     if sparse:
         w = shift * inv_scale
@@ -261,7 +256,7 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
     nnz = X.nnz if sparse else rows.shape[0] * d
     parts = _map(piece, pieces, nnz * k)
     total, g, rsum = 0.0, np.zeros(d * k), np.zeros(k)
-    sums = [np.zeros(d), np.zeros(d), np.zeros(d * k)] if column_sums else []
+    sums = [np.zeros(d), np.zeros(d * k)] if column_sums else []
     for part_total, part_g, part_rsum, extra in parts:   # in piece order: the same bits always
         total += part_total
         g += part_g
@@ -274,7 +269,7 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
     if sparse:
         g -= np.outer(w, rsum)
     if column_sums:
-        return total, g, rsum, (sums[0], sums[1], sums[2].reshape(d, k))
+        return total, g, rsum, (sums[0], sums[1].reshape(d, k))
     return total, g, rsum
 
 
