@@ -367,17 +367,18 @@ class DeferredStart:
     without a pass before the first epoch (:func:`linreg.solvers.iterative.defers_moments`):
 
     * ``loss``: ``J(0) = Σ s ‖y‖²/(2 n_w)``, from the targets alone (known at once);
-    * :meth:`complete`, once the first epoch's loss pass has run: ``∇J(0) = (−Σ s x yᵀ/n_w,
-      −ȳ)`` and the Hessian's diagonal ``Σ s x²/n_w + α`` (for the stopping rule's units),
-      from the raw column sums that pass added up in the same read
-      (:meth:`linreg.training_objective.RowObjective.want_column_sums`).
+    * :meth:`complete`, after the first epoch: ``∇J(0) = (−Σ s x yᵀ/n_w, −ȳ)`` and the
+      Hessian's diagonal ``Σ s x²/n_w + α`` (for the stopping rule's units), from the raw
+      columns' sums (:func:`linreg.passes.raw_column_sums`), which a second thread adds up
+      while the first epoch runs (the epoch's kernel is sequential: one core).
 
-    A value that is not finite in ``X`` makes the epoch (or that pass) fail; :meth:`complete`
+    A value that is not finite in ``X`` makes the epoch fail (or the sums); :meth:`complete`
     then takes the columns' moments from ``rows.moments()``, whose check names its row and
     column (as the pass before the epoch would have), and a column whose squares overflow
     is named the same way."""
 
     def __init__(self, rows, objective: RowObjective, design: Design, alpha, fit_intercept: bool):
+        from .passes import in_background, raw_column_sums
         self.rows, self.objective, self.design, self.alpha = rows, objective, design, alpha
         self.fit_intercept = fit_intercept
         Y, s = objective.Y, objective.s
@@ -392,16 +393,16 @@ class DeferredStart:
             self.loss = float(squares.sum() / (2.0 * n_w))
         if not np.isfinite(self.loss):
             rows.moments()      # names the target whose squares overflow
-        objective.want_column_sums()
+        self._sums = in_background(raw_column_sums, objective.X, objective.Y, objective.s,
+                                   objective.rows)
 
     def complete(self) -> tuple[np.ndarray, np.ndarray]:
         """``(∇J(0) flat like the parameters, D^{-1/2})``; the intercept's component is 0
         without an intercept (as :func:`train` measures it)."""
-        sums, objective = self.objective.column_sums, self.objective
-        objective.want_column_sums(False)
-        finite = sums is not None and all(np.isfinite(a).all() for a in sums)
-        if finite:
-            n_w = objective.weight_sum
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = self._sums.result()
+        if all(np.isfinite(a).all() for a in sums):
+            n_w = self.objective.weight_sum
             gw, gb = -sums[1] / n_w, -self.mean_y
             curvature = sums[0] / n_w + self.alpha
         else:       # checked: raises naming a value that is not finite, or an overflow
