@@ -94,6 +94,7 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
     for t in range(n):
         if t + PREFETCH_AHEAD < n:
             _prefetch_row(X, rows[t + PREFETCH_AHEAD])
+            _prefetch_row(Y, rows[t + PREFETCH_AHEAD])
         i = rows[t]
         if k == 1 and raw:
             acc = p[d] - Y[i, 0]
@@ -253,6 +254,7 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
         for t in range(start, stop):
             if t + PREFETCH_AHEAD < n:
                 _prefetch_row(X, rows[t + PREFETCH_AHEAD])
+                _prefetch_row(Y, rows[t + PREFETCH_AHEAD])
             i = rows[t]
             if k == 1:
                 acc = c0[0] - Y[i, 0]
