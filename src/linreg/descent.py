@@ -369,8 +369,11 @@ class DeferredStart:
     * ``loss``: ``J(0) = Σ s ‖y‖²/(2 n_w)``, from the targets alone (known at once);
     * :meth:`complete`, after the first epoch: ``∇J(0) = (−Σ s x yᵀ/n_w, −ȳ)`` and the
       Hessian's diagonal ``Σ s x²/n_w + α`` (for the stopping rule's units), from the raw
-      columns' sums (:func:`linreg.passes.raw_column_sums`), which a second thread adds up
-      while the first epoch runs (the epoch's kernel is sequential: one core).
+      columns' sums.  Dense rows: the loss pass after the epoch adds them up in the same
+      read (:meth:`~linreg.training_objective.RowObjective.want_column_sums`; the epoch
+      streams long rows and needs the memory bandwidth to itself).  CSR rows: a second
+      thread adds them up while the epoch runs (:func:`linreg.passes.raw_column_sums`), as
+      the epoch waits on memory latency and leaves the other core and the bandwidth free.
 
     A value that is not finite in ``X`` makes the epoch fail (or the sums); :meth:`complete`
     then takes the columns' moments from ``rows.moments()``, whose check names its row and
@@ -393,15 +396,23 @@ class DeferredStart:
             self.loss = float(squares.sum() / (2.0 * n_w))
         if not np.isfinite(self.loss):
             rows.moments()      # names the target whose squares overflow
-        self._sums = in_background(raw_column_sums, objective.X, objective.Y, objective.s,
-                                   objective.rows)
+        self._sums = None
+        if hasattr(objective.X, "indptr"):
+            self._sums = in_background(raw_column_sums, objective.X, objective.Y, objective.s,
+                                       objective.rows)
+        else:
+            objective.want_column_sums()
 
     def complete(self) -> tuple[np.ndarray, np.ndarray]:
         """``(∇J(0) flat like the parameters, D^{-1/2})``; the intercept's component is 0
         without an intercept (as :func:`train` measures it)."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            sums = self._sums.result()
-        if all(np.isfinite(a).all() for a in sums):
+        if self._sums is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                sums = self._sums.result()
+        else:
+            sums = self.objective.column_sums
+            self.objective.want_column_sums(False)
+        if sums is not None and all(np.isfinite(a).all() for a in sums):
             n_w = self.objective.weight_sum
             gw, gb = -sums[1] / n_w, -self.mean_y
             curvature = sums[0] / n_w + self.alpha
