@@ -194,7 +194,7 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
 
     ``start`` (a :class:`DeferredStart`, for a fresh stochastic fit): ``J`` at the start is
     ``start.loss``, and its gradient and ``D`` come from ``start.complete()`` after the first
-    epoch (from the sums of that epoch's loss pass), so that no pass precedes the epoch.  If
+    epoch (from column sums gathered beside or after it), so that no pass precedes it.  If
     the start then turns out to be the optimum (``∇J = 0``), the epoch is undone and the fit
     ends there, as it would have without a first epoch.
     """
