@@ -13,10 +13,12 @@ Full size: n = 1,000,000 rows, d = 100 features, float64 (``--quick``: n = 20,00
 * numba compilation: the first call in a process with an empty cache, and in a second process
   that finds the cache.
 
-A ``fit`` of linreg starts with one pass for the columns' means and variances (the design),
-and forms the O(n·d²) sufficient statistics only when they cost less than the loss passes they
-replace (``training_path_``; ``bench_stochastic_wide.py`` has the wide and sparse sizes).  The
-tables show the whole ``fit(max_iter=1)`` and, separately, one epoch: the
+These fits (raw features, a given learning rate) read X twice for ``max_iter=1``: the epoch
+and the loss pass after it, which also sums the columns the start's gradient needs (no pass
+before the epoch: ``linreg.descent.DeferredStart``); a fit forms the O(n·d²) sufficient
+statistics only when they cost less than the loss passes they replace (``training_path_``;
+``bench_stochastic_wide.py`` has the wide and sparse sizes).  The tables show the whole
+``fit(max_iter=1)`` and, separately, one epoch: the
 shortest interval between two consecutive epoch callbacks of a 4-epoch fit (shuffle, kernel,
 loss and gradient norm of the full data — everything an epoch does).  scikit-learn's epoch is
 ``(fit(max_iter=3) − fit(max_iter=1))/2``; PyTorch has no setup, its epoch is the loop.

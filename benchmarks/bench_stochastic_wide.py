@@ -11,8 +11,11 @@ cost model picks (``training_path_``); for the dense sizes the table also shows 
 forced to form the d × d statistics first, as every linreg fit did before
 (``training_path_ = "statistics"``).  ``J`` is the loss of the returned coefficients,
 computed here from the rows (the mini-batches take 1/256 as many steps of the same size,
-so their ``J`` after one epoch is higher: the table is about time).  Times are the best of
-two runs (one for the forced statistics).
+so their ``J`` after one epoch is higher: the table is about time).  The fits run side by
+side in rounds — ``SGDRegressor``, ``sgd``, ``minibatch``, three rounds — so a burst of load
+on a shared machine hits all of them; each time is the best of its three, with the range in
+brackets (one run for the forced statistics).  The title gives the load average before the
+table.
 """
 
 from __future__ import annotations
@@ -72,6 +75,15 @@ def fmt(t: float) -> str:
     return f"{t:.3f} s" if t < 10 else f"{t:.1f} s"
 
 
+#: rounds of the side-by-side fits
+ROUNDS = 3
+
+
+def spread(times: list) -> str:
+    """``best (best–worst)`` of a run's times."""
+    return f"{fmt(min(times))} ({min(times):.3f}–{max(times):.3f})"
+
+
 def one_size(name: str, X, y, epochs_list, with_statistics: bool) -> None:
     """The table of one size: each library's whole fits, and the time of one more epoch
     (linreg's includes its loss pass)."""
@@ -80,23 +92,35 @@ def one_size(name: str, X, y, epochs_list, with_statistics: bool) -> None:
     for solver in ("sgd", "minibatch"):        # compile (or load from the cache) first
         linreg_fit(X[small], y[small], solver, 1, lr)
     rows, times = [], {}
+    load = os.getloadavg()[0]
     for epochs in epochs_list:
-        t_sk, sk = timed(sklearn_fit, X, y, epochs, lr, repeat=2)
-        times["sklearn", epochs] = t_sk
-        J_sk = loss(X, y, sk.coef_, sk.intercept_)
-        rows.append([f"scikit-learn SGDRegressor(max_iter={epochs})", fmt(t_sk), "1.00",
-                     f"{J_sk:.6g}", "—"])
-        runs = [("sgd", None), ("minibatch", None)]
+        runs = [("sklearn", None), ("sgd", None), ("minibatch", None)]
         if with_statistics and epochs == epochs_list[0]:
             runs += [("sgd", "statistics")]
-        for solver, path in runs:
-            t, m = timed(linreg_fit, X, y, solver, epochs, lr, path, repeat=1 if path else 2)
+        seen, models = {}, {}
+        for round_ in range(ROUNDS):
+            for who, path in runs:
+                if path and round_:
+                    continue
+                if who == "sklearn":
+                    t, models[who, path] = timed(sklearn_fit, X, y, epochs, lr)
+                else:
+                    t, models[who, path] = timed(linreg_fit, X, y, who, epochs, lr, path)
+                seen.setdefault((who, path), []).append(t)
+        t_sk = min(seen["sklearn", None])
+        times["sklearn", epochs] = t_sk
+        sk = models["sklearn", None]
+        rows.append([f"scikit-learn SGDRegressor(max_iter={epochs})",
+                     spread(seen["sklearn", None]), "1.00",
+                     f"{loss(X, y, sk.coef_, sk.intercept_):.6g}", "—"])
+        for solver, path in runs[1:]:
+            t, m = min(seen[solver, path]), models[solver, path]
             times[solver if path is None else "forced", epochs] = t
             label = f"linreg {solver}{' 256' if solver == 'minibatch' else ''}, max_iter={epochs}"
             if path:
                 label += ", statistics forced (as before)"
-            rows.append([label, fmt(t), f"{t_sk / t:.2f}", f"{loss(X, y, m.coef_, m.intercept_):.6g}",
-                         m.training_path_])
+            rows.append([label, spread(seen[solver, path]), f"{t_sk / t:.2f}",
+                         f"{loss(X, y, m.coef_, m.intercept_):.6g}", m.training_path_])
     first, last = epochs_list[0], epochs_list[-1]
     extra = {who: (times[who, last] - times[who, first]) / (last - first)
              for who in ("sklearn", "sgd", "minibatch")}
@@ -104,7 +128,7 @@ def one_size(name: str, X, y, epochs_list, with_statistics: bool) -> None:
                  f"SGDRegressor {fmt(extra['sklearn'])}, sgd {fmt(extra['sgd'])}, minibatch "
                  f"{fmt(extra['minibatch'])}", f"{extra['sklearn'] / extra['sgd']:.2f} (sgd)",
                  "", ""])
-    table(f"{name}: whole fit, learning rate {lr:.3g}",
+    table(f"{name}: whole fit, learning rate {lr:.3g} (load average {load:.2f} before)",
           ["fit", "time", "SGDRegressor ÷ this", "J after", "training_path_"], rows)
 
 

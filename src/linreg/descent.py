@@ -35,7 +35,8 @@ from .epochs import gd_epoch, memory_kernel_rows, stochastic_epoch, streamed_ker
 from .step_size import auto_learning_rate, gradient_scale
 from .training_objective import BlockRowObjective, RowObjective, StatsObjective
 
-__all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "train", "fit_iterative",
+__all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "DeferredStart", "train",
+           "fit_iterative",
            "partial_fit_epoch", "divergence_message", "new_state", "learning_rate_exhausted",
            "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR", "MAX_PLATEAU_HALVINGS"]
 
@@ -168,7 +169,7 @@ class TrainingOutcome:
 def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, grad_fn,
           val_loss_fn=None, report=None, max_epochs: int | None = None,
           lipschitz: float | None = None, on_epoch=None,
-          resumed: bool = False, gradient_scale=None) -> tuple[bool, bool, int]:
+          resumed: bool = False, gradient_scale=None, start=None) -> tuple[bool, bool, int]:
     """Run epochs until ``‖D^{-1/2}∇J‖ ≤ tol·‖D^{-1/2}∇J(start)‖``, ``max_epochs``, early
     stopping, the plateau schedule running out, or the callback returning ``True``.
 
@@ -190,6 +191,12 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
     A divergent epoch (non-finite values, or the loss growing ``EXPLOSION_FACTOR``-fold) is
     undone for the stochastic solvers — best parameters restored, optimizer state reset,
     learning rate halved — and raises :class:`DivergenceError` for full-batch ``"gd"``.
+
+    ``start`` (a :class:`DeferredStart`, for a fresh stochastic fit): ``J`` at the start is
+    ``start.loss``, and its gradient and ``D`` come from ``start.complete()`` after the first
+    epoch (from column sums gathered beside or after it), so that no pass precedes it.  If
+    the start then turns out to be the optimum (``∇J = 0``), the epoch is undone and the fit
+    ends there, as it would have without a first epoch.
     """
     max_epochs = settings.max_iter if max_epochs is None else max_epochs
     recover = settings.solver != "gd"
@@ -210,13 +217,23 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         return np.where(held, 0.0, g)
 
     theta, beta = state.theta_beta()
-    J_start = loss_fn(theta, beta)
-    g = flat_grad(theta, beta)
-    scale = np.ones_like(g) if gradient_scale is None else gradient_scale
+    pending = start is not None and not state.loss_history
+    if pending:     # the start's gradient comes with the first epoch's loss pass
+        J_start, g, scale = start.loss, None, None
+        before = (state.params.copy(), state.rng.bit_generator.state, state.optimizer.step)
+    else:
+        J_start = loss_fn(theta, beta)
+        g = flat_grad(theta, beta)
+        scale = np.ones_like(g) if gradient_scale is None else gradient_scale
+
+    def record_start(g_start):
+        state.grad_norm_history.append(_norm(measured(g_start)))
+        state.scaled_grad_norm_history.append(_norm(measured(g_start) * scale))
+
     if not state.loss_history:
         state.loss_history.append(J_start)
-        state.grad_norm_history.append(_norm(measured(g)))
-        state.scaled_grad_norm_history.append(_norm(measured(g) * scale))
+        if not pending:
+            record_start(g)
         if val_loss_fn is not None:
             val = val_loss_fn(theta, beta)
             state.validation_loss_history.append(val)
@@ -224,7 +241,7 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
             state.lowest_validation_params = state.params.copy()
         state.best_loss, state.best_params = J_start, state.params.copy()
     scaled = state.scaled_grad_norm_history or state.grad_norm_history
-    g_ref = scaled[0]
+    g_ref = None if pending else scaled[0]
     converged = g_ref == 0.0
     exhausted = stopped_early = stopped_by_callback = False
     if resumed:
@@ -243,6 +260,19 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
         theta, beta = state.theta_beta()
         with np.errstate(over="ignore", invalid="ignore"):  # an exploding J is handled below
             J = loss_fn(theta, beta) if ok and np.isfinite(state.params).all() else np.nan
+        if pending:
+            # the start's gradient, from this pass's sums (or, when the epoch or the pass met
+            # a value that is not finite, from a checked pass that names it first)
+            g, scale = start.complete()
+            record_start(g)
+            g_ref, pending = state.scaled_grad_norm_history[0], False
+            if g_ref == 0.0:        # the start is the optimum: no epoch, as without deferral
+                state.params[:] = before[0]
+                state.rng.bit_generator.state = before[1]
+                state.optimizer = OptimizerState.zeros(state.params.size)
+                state.optimizer.step = before[2]
+                converged = True
+                break
         limit = (DIVERGENCE_FACTOR if not recover else EXPLOSION_FACTOR) * max(J_start, tiny)
         if not np.isfinite(J) or J > limit:
             if not recover:
@@ -312,6 +342,9 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
             if settings.callback(info) is True:
                 stopped_by_callback = True
                 break
+    if pending:     # no epoch ran: the start's gradient from a pass of its own
+        g, scale = start.complete()
+        record_start(g)
     if val_loss_fn is not None:
         # early stopping keeps the parameters with the lowest validation loss
         state.params[:] = state.lowest_validation_params
@@ -327,6 +360,69 @@ def learning_rate_exhausted(settings: TrainingSettings, state: TrainingState) ->
     """The plateau schedule has halved the rate ``MAX_PLATEAU_HALVINGS`` times: its steps are
     now too small (≈ 1e-6 η₀) to make progress, whatever the gradient says."""
     return settings.schedule == "plateau" and state.plateau_halvings >= MAX_PLATEAU_HALVINGS
+
+
+class DeferredStart:
+    """The start of a fresh stochastic fit on the raw design (``x̃ = x``) from rows in memory,
+    without a pass before the first epoch (:func:`linreg.solvers.iterative.defers_moments`):
+
+    * ``loss``: ``J(0) = Σ s ‖y‖²/(2 n_w)``, from the targets alone (known at once);
+    * :meth:`complete`, after the first epoch: ``∇J(0) = (−Σ s x yᵀ/n_w, −ȳ)`` and the
+      Hessian's diagonal ``Σ s x²/n_w + α`` (for the stopping rule's units), from the raw
+      columns' sums.  Dense rows: the loss pass after the epoch adds them up in the same
+      read (:meth:`~linreg.training_objective.RowObjective.want_column_sums`; the epoch
+      streams long rows and needs the memory bandwidth to itself).  CSR rows: a second
+      thread adds them up while the epoch runs (:func:`linreg.passes.raw_column_sums`), as
+      the epoch waits on memory latency and leaves the other core and the bandwidth free.
+
+    A value that is not finite in ``X`` makes the epoch fail (or the sums); :meth:`complete`
+    then takes the columns' moments from ``rows.moments()``, whose check names its row and
+    column (as the pass before the epoch would have), and a column whose squares overflow
+    is named the same way."""
+
+    def __init__(self, rows, objective: RowObjective, design: Design, alpha, fit_intercept: bool):
+        from .passes import in_background, raw_column_sums
+        self.rows, self.objective, self.design, self.alpha = rows, objective, design, alpha
+        self.fit_intercept = fit_intercept
+        Y, s = objective.Y, objective.s
+        if objective.rows.shape[0] != Y.shape[0]:      # (a fit's training rows are all rows)
+            Y = Y[objective.rows]
+            s = s[objective.rows] if s.shape[0] else s
+        s = None if s.shape[0] == 0 else s[:, None]
+        n_w = objective.weight_sum
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.mean_y = (Y.sum(axis=0) if s is None else (s * Y).sum(axis=0)) / n_w
+            squares = Y * Y if s is None else s * (Y * Y)
+            self.loss = float(squares.sum() / (2.0 * n_w))
+        if not np.isfinite(self.loss):
+            rows.moments()      # names the target whose squares overflow
+        self._sums = None
+        if hasattr(objective.X, "indptr"):
+            self._sums = in_background(raw_column_sums, objective.X, objective.Y, objective.s,
+                                       objective.rows)
+        else:
+            objective.want_column_sums()
+
+    def complete(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(∇J(0) flat like the parameters, D^{-1/2})``; the intercept's component is 0
+        without an intercept (as :func:`train` measures it)."""
+        if self._sums is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                sums = self._sums.result()
+        else:
+            sums = self.objective.column_sums
+            self.objective.want_column_sums(False)
+        if sums is not None and all(np.isfinite(a).all() for a in sums):
+            n_w = self.objective.weight_sum
+            gw, gb = -sums[1] / n_w, -self.mean_y
+            curvature = sums[0] / n_w + self.alpha
+        else:       # checked: raises naming a value that is not finite, or an overflow
+            moments = self.rows.moments()
+            _, gw, gb = moments.value_at_zero(self.design)
+            curvature = moments.curvature_diagonal(self.design, self.alpha)
+        k = gb.shape[0]
+        g = np.concatenate([np.ravel(gw), gb if self.fit_intercept else np.zeros(k)])
+        return g, gradient_scale(curvature, k)
 
 
 # ---------------------------------------------------------------------------- from the estimator
@@ -350,7 +446,9 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     loss is that of the held-out rows (from their statistics, or from a pass over them).
     """
     design, alpha, moments, ds = problem.design, problem.alpha, problem.moments, problem.ds
-    d, k = design.shift.shape[0], moments.n_targets
+    deferred = problem.moments_deferred
+    d = design.shift.shape[0]
+    k = problem.rows.n_targets if deferred else moments.n_targets
     stochastic = settings.solver != "gd"
     state = new_state(design, d, k, seed, init_params)
     matrix = problem.rows.matrix()
@@ -384,7 +482,9 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
         train_objective = (RowObjective(X, Y, sw, train_rows, design, alpha) if X is not None
                            else BlockRowObjective(problem.rows, design, alpha,
                                                   moments.weight_sum))
-        if moments.cross is not None:       # the starting point from the moments: no pass
+        if deferred:
+            pass                            # the starting point with the first loss pass
+        elif moments.cross is not None:     # the starting point from the moments: no pass
             zero = np.zeros((d, k)), np.zeros(k)
             train_objective.remember(*zero, moments.value_at_zero(design))
     else:
@@ -422,14 +522,21 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     state.learning_rate = state.first_learning_rate = lr
     # a checkpoint (linreg.checkpoint.Checkpoint) replaces the fresh state by the saved one
     resumed = checkpoint is not None and checkpoint.restore(state)
-    curvature_diagonal = (np.diag(objective.hessian_from_stats(train_ds, alpha))[:d]
-                          if train_ds is not None else moments.curvature_diagonal(design, alpha))
+    start, scale = None, None
+    if deferred:
+        start = DeferredStart(problem.rows, train_objective, design, alpha,
+                              settings.fit_intercept)
+    else:
+        curvature_diagonal = (np.diag(objective.hessian_from_stats(train_ds, alpha))[:d]
+                              if train_ds is not None
+                              else moments.curvature_diagonal(design, alpha))
+        scale = gradient_scale(curvature_diagonal, state.n_targets)
     stop_reason, epochs = train(
         state, settings, epoch_fn, train_objective.loss, train_objective.gradient,
         None if val is None else val.loss, report, lipschitz=L,
         max_epochs=max(settings.max_iter - state.epoch, 0) if resumed else None,
         on_epoch=None if checkpoint is None else checkpoint.after_epoch, resumed=resumed,
-        gradient_scale=gradient_scale(curvature_diagonal, state.n_targets))
+        gradient_scale=scale, start=start)
     if checkpoint is not None:
         checkpoint.save(state)
         epochs = state.epoch if resumed else epochs

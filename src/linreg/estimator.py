@@ -21,7 +21,7 @@ from .rows import (MemoryRows, Rows, SparseRows, as_rows,
 from .rows.dask import DaskRows
 from .solvers import (ITERATIVE_SOLVERS, SOLVERS, choose, coefficient_attributes,
                       fitted_attributes, make_problem)
-from .solvers.iterative import prepare, rows_problem
+from .solvers.iterative import defers_moments, prepare, rows_problem
 from .solvers import paths as training_paths
 from .rows.sparse import SPARSE_FORMATS, as_csr, check_finite_X
 from .rows.table import predict_table, table_rows
@@ -396,9 +396,11 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         """Solve from ``stats`` (and ``rows``, where the solver needs them) and set the fitted
         attributes: the problem, the rank decision, the solver from the registry.  ``stats``
         None: an iterative fit from the rows alone (:mod:`linreg.solvers.paths`)."""
+        warm = self.warm_start and hasattr(self, "coef_")
         if stats is None:
+            params = self.get_params()
             problem = rows_problem(rows, self.fit_intercept, self.standardize, self.alpha,
-                                   self.positive)
+                                   self.positive, defers_moments(params, rows, warm, checkpoint))
             solver = self.solver
         else:
             problem = make_problem(stats, rows, self.fit_intercept, self.standardize,
@@ -406,7 +408,6 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
             solver = choose(self.solver, problem.condition_number, rows.has_factor(),
                             self.positive)
         if solver in ITERATIVE_SOLVERS:
-            warm = self.warm_start and hasattr(self, "coef_")
             prepare(problem, self.get_params(), solver, self.coef_ if warm else None,
                     self.intercept_ if warm else None, checkpoint)
         solution = SOLVERS[solver](problem)

@@ -45,8 +45,9 @@ from numba import njit
 
 from .parallel import blas_threads, row_pieces
 
-__all__ = ["residual_pass", "dense_moments", "merge_moments", "csr_column_sums", "csr_times",
-           "csr_transpose_times", "product_workers", "PASS_BLOCK_ROWS"]
+__all__ = ["residual_pass", "raw_column_sums", "in_background", "dense_moments",
+           "merge_moments", "csr_column_sums", "csr_times", "csr_transpose_times",
+           "product_workers", "PASS_BLOCK_ROWS"]
 
 #: sums may be reassociated (so they vectorize); NaN and inf still behave as IEEE says
 FAST = {"reassoc", "contract"}
@@ -62,11 +63,13 @@ MOMENT_BLOCK_VALUES = 1 << 18
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g, rsum,
-                centred, u):
+                centred, u, sums, sxx, sxy):
     """Rows ``rows[lo:hi]`` of dense ``X``: adds ``s x̃ rᵀ`` to ``g`` and ``s r`` to ``rsum``;
     returns ``Σ s ‖r‖²``.  ``theta`` and ``g`` are flat (d·k,), row-major like ``θ``.  One
     target: ``u = θ/scale`` and ``g`` gets ``s (x − shift) r`` (scaled by the caller), so a
-    row is read with one array beside it (two with ``centred``, when the shift is not 0)."""
+    row is read with one array beside it (two with ``centred``, when the shift is not 0).
+    With ``sums``, also adds ``s x²`` and ``s x yᵀ`` of the raw rows to ``sxx`` and ``sxy``
+    (flat (d·k,)) from the same read."""
     d = X.shape[1]
     k = beta.shape[0]
     weighted = s.shape[0] > 0
@@ -75,6 +78,13 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
     for t in range(lo, hi):
         i = rows[t]
         wi = s[i] if weighted else 1.0
+        if sums and k > 1:
+            for c in range(k):
+                wy = wi * Y[i, c]
+                for j in range(d):
+                    sxy[j * k + c] += X[i, j] * wy
+            for j in range(d):
+                sxx[j] += wi * X[i, j] * X[i, j]
         if k == 1:      # one target: plain loops over the row, which vectorize
             acc = beta[0] - Y[i, 0] if targets else beta[0]
             if centred:
@@ -86,7 +96,14 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
             total += wi * acc * acc
             acc *= wi
             rsum[0] += acc
-            if centred:
+            if sums:        # the column sums in the gradient's loop: the row is read once
+                wy = wi * Y[i, 0]
+                for j in range(d):
+                    x = X[i, j]
+                    g[j] += (x - shift[j]) * acc
+                    sxx[j] += wi * x * x
+                    sxy[j] += x * wy
+            elif centred:
                 for j in range(d):
                     g[j] += (X[i, j] - shift[j]) * acc
             else:
@@ -112,10 +129,11 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta, w_theta,
-              targets, g, rsum, u):
+              targets, g, rsum, u, sums, sxx, sxy):
     """Rows ``rows[lo:hi]`` of a CSR matrix: adds ``s (x/scale) rᵀ`` (stored entries only)
     to ``g`` and ``s r`` to ``rsum``; returns ``Σ s ‖r‖²``.  ``w_theta = wᵀθ`` (k,), the
-    lazy centring; ``theta`` and ``g`` flat (d·k,)."""
+    lazy centring; ``theta`` and ``g`` flat (d·k,).  With ``sums``, also the raw column
+    sums of :func:`_dense_pass` (stored entries)."""
     k = beta.shape[0]
     weighted = s.shape[0] > 0
     r = np.empty(k)
@@ -123,6 +141,13 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
     for t in range(lo, hi):
         i = rows[t]
         wi = s[i] if weighted else 1.0
+        if sums:
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                wx = wi * data[q]
+                sxx[j] += wx * data[q]
+                for c in range(k):
+                    sxy[j * k + c] += wx * Y[i, c]
         if k == 1:      # one target: θ/scale given as u, g gets s x r (scaled by the caller)
             acc = beta[0] - w_theta[0] - (Y[i, 0] if targets else 0.0)
             for q in range(indptr[i], indptr[i + 1]):
@@ -192,15 +217,26 @@ def _map(fn, pieces: list, values: int, workers: int | None = None) -> list:
     return list(pool.map(lambda piece: context.copy().run(fn, piece), pieces))
 
 
-def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = True):
+def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = True,
+                  column_sums: bool = False):
     """``(S, g, ρ)`` of the module docstring over ``X[rows]`` (dense, or CSR when ``X`` has
     ``indptr``), ``g`` in design coordinates (d, k).  ``s``: the weights indexed by row of
-    ``X`` (empty for unit weights); ``Y`` (n, k) float64 (ignored with ``targets=False``)."""
+    ``X`` (empty for unit weights); ``Y`` (n, k) float64 (ignored with ``targets=False``).
+
+    With ``column_sums``, returns ``(S, g, ρ, (Σ s x², Σ s x yᵀ))`` — the raw columns' sums
+    over the same rows, (d,) and (d, k) — from the same read: what the start of a fit on the
+    raw design needs of the columns, without a pass of its own."""
     d, k = theta.shape
     flat = np.ascontiguousarray(theta, dtype=np.float64).ravel()
     beta = np.ascontiguousarray(beta, dtype=np.float64)
     sparse = hasattr(X, "indptr")
-    pieces = _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * k)
+    pieces = _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * k + (d * (k + 1) if column_sums else 0))
+
+    def sums_arrays():
+        if column_sums:
+            return np.zeros(d), np.zeros(d * k)
+        return np.empty(0), np.empty(0)
+
     if sparse:
         w = shift * inv_scale
         w_theta = np.sum(w[:, None] * flat.reshape(d, k), axis=0)    # (not BLAS: a small call can wait for its threads)
@@ -208,33 +244,113 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
         u = flat * inv_scale if k == 1 else flat
 
         def piece(bounds):
-            g, rsum = np.zeros(d * k), np.zeros(k)
+            g, rsum, extra = np.zeros(d * k), np.zeros(k), sums_arrays()
             total = _csr_pass(X.indptr, X.indices, X.data, Y, s, rows, bounds[0], bounds[1],
-                              inv_scale, flat, beta, w_theta, targets, g, rsum, u)
-            return total, g, rsum
+                              inv_scale, flat, beta, w_theta, targets, g, rsum, u,
+                              column_sums, *extra)
+            return total, g, rsum, extra
     else:
         centred = bool(np.any(shift != 0.0))
         u = flat * inv_scale if k == 1 else flat
 
         def piece(bounds):
-            g, rsum = np.zeros(d * k), np.zeros(k)
+            g, rsum, extra = np.zeros(d * k), np.zeros(k), sums_arrays()
             total = _dense_pass(X, Y, s, rows, bounds[0], bounds[1], shift, inv_scale, flat,
-                                beta, targets, g, rsum, centred, u)
-            return total, g, rsum
+                                beta, targets, g, rsum, centred, u, column_sums, *extra)
+            return total, g, rsum, extra
 
     nnz = X.nnz if sparse else rows.shape[0] * d
     parts = _map(piece, pieces, nnz * k)
     total, g, rsum = 0.0, np.zeros(d * k), np.zeros(k)
-    for part_total, part_g, part_rsum in parts:      # in piece order: the same bits always
+    sums = [np.zeros(d), np.zeros(d * k)] if column_sums else []
+    for part_total, part_g, part_rsum, extra in parts:   # in piece order: the same bits always
         total += part_total
         g += part_g
         rsum += part_rsum
+        for into, part in zip(sums, extra):
+            into += part
     g = g.reshape(d, k)
     if k == 1:
         g *= inv_scale[:, None]
     if sparse:
         g -= np.outer(w, rsum)
+    if column_sums:
+        return total, g, rsum, (sums[0], sums[1].reshape(d, k))
     return total, g, rsum
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def _dense_raw_sums(X, Y, s, rows, lo, hi, sxx, sxy):
+    """Rows ``rows[lo:hi]`` of dense ``X``: adds ``s x²`` to ``sxx`` and ``s x yᵀ`` to ``sxy``
+    (flat (d·k,))."""
+    d = X.shape[1]
+    k = Y.shape[1]
+    weighted = s.shape[0] > 0
+    for t in range(lo, hi):
+        i = rows[t]
+        wi = s[i] if weighted else 1.0
+        if k == 1:
+            wy = wi * Y[i, 0]
+            for j in range(d):
+                x = X[i, j]
+                sxx[j] += wi * x * x
+                sxy[j] += x * wy
+            continue
+        for j in range(d):
+            x = X[i, j]
+            sxx[j] += wi * x * x
+            for c in range(k):
+                sxy[j * k + c] += wi * x * Y[i, c]
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def _csr_raw_sums(indptr, indices, data, Y, s, rows, lo, hi, sxx, sxy):
+    """:func:`_dense_raw_sums` of CSR rows (stored entries)."""
+    k = Y.shape[1]
+    weighted = s.shape[0] > 0
+    for t in range(lo, hi):
+        i = rows[t]
+        wi = s[i] if weighted else 1.0
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            wx = wi * data[q]
+            sxx[j] += wx * data[q]
+            for c in range(k):
+                sxy[j * k + c] += wx * Y[i, c]
+
+
+def raw_column_sums(X, Y, s, rows) -> tuple:
+    """``(Σ s x², Σ s x yᵀ)`` — (d,), (d, k) — of the raw columns over ``X[rows]`` (dense, or
+    CSR read in place), in the caller's thread: the pieces of :func:`residual_pass`, one
+    after another, added in order (the same bits wherever it runs).  ``s`` indexed by row of
+    ``X`` (empty for unit weights).  What the start of a stochastic fit on the raw design
+    needs of the columns (:class:`linreg.descent.DeferredStart`), which runs it beside the
+    first epoch (:func:`in_background`)."""
+    d = X.shape[1]
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    k = Y.shape[1]
+    sxx, sxy = np.zeros(d), np.zeros(d * k)
+    for lo, hi in _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * (k + 1)):
+        part_xx, part_xy = np.zeros(d), np.zeros(d * k)
+        if hasattr(X, "indptr"):
+            _csr_raw_sums(X.indptr, X.indices, X.data, Y, s, rows, lo, hi, part_xx, part_xy)
+        else:
+            _dense_raw_sums(X, Y, s, rows, lo, hi, part_xx, part_xy)
+        sxx += part_xx
+        sxy += part_xy
+    return sxx, sxy.reshape(d, k)
+
+
+_background: list[ThreadPoolExecutor] = []
+
+
+def in_background(fn, *args):
+    """``fn(*args)`` on a thread kept for work that runs beside a compiled kernel in the
+    caller's thread (the kernels release the GIL): a ``Future``."""
+    with _pools_lock:
+        if not _background:
+            _background.append(ThreadPoolExecutor(1, "linreg-beside"))
+    return _background[0].submit(contextvars.copy_context().run, fn, *args)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)

@@ -94,6 +94,7 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
     for t in range(n):
         if t + PREFETCH_AHEAD < n:
             _prefetch_row(X, rows[t + PREFETCH_AHEAD])
+            _prefetch_row(Y, rows[t + PREFETCH_AHEAD])
         i = rows[t]
         if k == 1 and raw:
             acc = p[d] - Y[i, 0]
@@ -153,6 +154,69 @@ def _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, ste
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
+def _plain_sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, step, alpha,
+                        fit_intercept, lr):
+    """Plain SGD with one target (``batch_size = 1``): the steps of :func:`_sample_epoch`,
+    with each step's loop over the row also forming the next row's residual from the
+    parameters it has just written — one pass over ``θ`` per row instead of two (the next
+    row's values come from memory, prefetched, while the current row's are in cache)."""
+    d = X.shape[1]
+    n = rows.shape[0]
+    weighted = relative_weight.shape[0] > 0
+    progressive = 0.0
+    raw = True
+    for j in range(d):
+        if shift[j] != 0.0 or inv_scale[j] != 1.0:
+            raw = False
+    if n == 0:
+        return step, EPOCH_OK, progressive
+    i = rows[0]
+    acc = p[d] - Y[i, 0]
+    if raw:
+        for j in range(d):
+            acc += X[i, j] * p[j]
+    else:
+        for j in range(d):
+            acc += (X[i, j] - shift[j]) * inv_scale[j] * p[j]
+    for t in range(n):
+        if t + PREFETCH_AHEAD < n:
+            _prefetch_row(X, rows[t + PREFETCH_AHEAD])
+            _prefetch_row(Y, rows[t + PREFETCH_AHEAD])
+        i = rows[t]
+        wi = relative_weight[i] if weighted else 1.0
+        if not np.isfinite(acc):
+            return step, EPOCH_DIVERGED, progressive
+        progressive += wi * acc * acc
+        r0 = acc * wi
+        if fit_intercept:
+            p[d] = plain_step(p[d], r0, lr)
+        step += 1
+        if t + 1 == n:
+            if raw:
+                for j in range(d):
+                    p[j] = plain_step(p[j], X[i, j] * r0 + alpha * p[j], lr)
+            else:
+                for j in range(d):
+                    p[j] = plain_step(p[j], (X[i, j] - shift[j]) * inv_scale[j] * r0
+                                      + alpha * p[j], lr)
+            break
+        nxt = rows[t + 1]
+        acc = p[d] - Y[nxt, 0]
+        if raw:
+            for j in range(d):
+                pj = plain_step(p[j], X[i, j] * r0 + alpha * p[j], lr)
+                p[j] = pj
+                acc += X[nxt, j] * pj
+        else:
+            for j in range(d):
+                pj = plain_step(p[j], (X[i, j] - shift[j]) * inv_scale[j] * r0 + alpha * p[j],
+                                lr)
+                p[j] = pj
+                acc += (X[nxt, j] - shift[j]) * inv_scale[j] * pj
+    return step, EPOCH_OK, progressive
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
 def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, batch_size,
                  alpha, fit_intercept, rule):
     """``batch_size > 1``.  θ is fixed within a batch, so with ``u = θ/scale`` and
@@ -190,6 +254,7 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
         for t in range(start, stop):
             if t + PREFETCH_AHEAD < n:
                 _prefetch_row(X, rows[t + PREFETCH_AHEAD])
+                _prefetch_row(Y, rows[t + PREFETCH_AHEAD])
             i = rows[t]
             if k == 1:
                 acc = c0[0] - Y[i, 0]
@@ -241,6 +306,9 @@ def run_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, b
     ``Σ (s_i/s̄) ‖r_i‖²`` over the rows passed, each residual computed before the step that
     uses its row (Vowpal Wabbit's progressive validation loss).
     """
+    if batch_size == 1 and Y.shape[1] == 1 and rule[0] == PLAIN:
+        return _plain_sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, step,
+                                   alpha, fit_intercept, rule[1])
     if batch_size == 1:
         return _sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step,
                              alpha, fit_intercept, rule)

@@ -88,9 +88,9 @@ def _prefetch_span(typingctx, a, start, stop):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _prefetch_ahead(indptr, indices, data, rows, t, n):
-    """Start loading the row ``PREFETCH_AHEAD`` places ahead, and the ``indptr`` entries of the
-    row twice as far (which the first needs)."""
+def _prefetch_ahead(indptr, indices, data, Y, rows, t, n):
+    """Start loading the row ``PREFETCH_AHEAD`` places ahead (its values, column numbers and
+    target), and the ``indptr`` entries of the row twice as far (which the first needs)."""
     if t + 2 * PREFETCH_AHEAD < n:
         i = rows[t + 2 * PREFETCH_AHEAD]
         _prefetch_span(indptr, i, i + 2)
@@ -98,6 +98,7 @@ def _prefetch_ahead(indptr, indices, data, rows, t, n):
         i = rows[t + PREFETCH_AHEAD]
         _prefetch_span(data, indptr[i], indptr[i + 1])
         _prefetch_span(indices, indptr[i], indptr[i + 1])
+        _prefetch_span(Y.ravel(), i * Y.shape[1], (i + 1) * Y.shape[1])
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
@@ -136,7 +137,7 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
             rsum[c] = 0.0
         # the residuals, all with θ before this step
         for t in range(start, stop):
-            _prefetch_ahead(indptr, indices, data, rows, t, n)
+            _prefetch_ahead(indptr, indices, data, Y, rows, t, n)
             i = rows[t]
             lo, hi = indptr[i], indptr[i + 1]
             work += hi - lo + 1
@@ -235,6 +236,51 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
+def _raw_sample_epoch(indptr, indices, data, Y, relative_weight, rows, p, step, alpha,
+                      fit_intercept, lr):
+    """Plain one-sample SGD, one target, on the raw design (no shift, no scale): the steps of
+    :func:`_lazy_plain_epoch` with ``w = 0`` — ``θ = a·V``, so the centring's sums and the
+    batch's bookkeeping drop out and a row costs its stored entries twice (the residual, the
+    step) and nothing else."""
+    d = p.shape[0] - 1
+    weighted = relative_weight.shape[0] > 0
+    V = p[:d].copy()
+    a = 1.0
+    decay = 1.0 - lr * alpha
+    progressive = 0.0
+    n = rows.shape[0]
+    for t in range(n):
+        _prefetch_ahead(indptr, indices, data, Y, rows, t, n)
+        i = rows[t]
+        lo, hi = indptr[i], indptr[i + 1]
+        on_v = 0.0
+        for q in range(lo, hi):
+            on_v += data[q] * V[indices[q]]
+        res = a * on_v + p[d] - Y[i, 0]
+        if not np.isfinite(res):
+            for j in range(d):
+                p[j] = a * V[j]
+            return step, EPOCH_DIVERGED, progressive
+        wi = relative_weight[i] if weighted else 1.0
+        progressive += wi * res * res
+        r = res * wi
+        a *= decay
+        if not abs(a) >= SMALLEST_SCALE:
+            for j in range(d):
+                V[j] *= a
+            a = 1.0
+        rt = r * (lr / a)
+        for q in range(lo, hi):
+            V[indices[q]] -= data[q] * rt
+        if fit_intercept:
+            p[d] -= lr * r
+        step += 1
+    for j in range(d):
+        p[j] = a * V[j]
+    return step, EPOCH_OK, progressive
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
 def _general_epoch(indptr, indices, data, Y, relative_weight, rows, shift, inv_scale, p,
                    moments, step, batch_size, alpha, fit_intercept, rule):
     """Any update rule: the batch gradient formed densely (O(d·k) a step), then
@@ -301,6 +347,10 @@ def run_sparse_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, 
     :func:`linreg.stochastic.run_epoch` (``(step, status, progressive)``)."""
     code, lr = rule[0], rule[1]
     shift = np.ascontiguousarray(shift, dtype=np.float64)
+    if (code == PLAIN and batch_size == 1 and Y.shape[1] == 1 and not shift.any()
+            and (inv_scale == 1.0).all()):
+        return _raw_sample_epoch(X.indptr, X.indices, X.data, Y, relative_weight, rows, p,
+                                 step, alpha, fit_intercept, lr)
     if code == PLAIN:
         return _lazy_plain_epoch(X.indptr, X.indices, X.data, Y, relative_weight, rows, shift,
                                  inv_scale, p, step, batch_size, alpha, fit_intercept, lr)

@@ -219,9 +219,25 @@ class RowObjective:
         self._value = None
         #: passes over the rows made so far (for the cost model's tests and the benchmarks)
         self.passes = 0
+        #: the next loss pass also sums the raw columns (:meth:`want_column_sums`)
+        self._want_sums = False
+        #: ``(Σ s x², Σ s x yᵀ)`` over the rows, once a pass has summed them
+        self.column_sums = None
+
+    def want_column_sums(self, wanted: bool = True) -> None:
+        """Have the next pass for ``J`` also sum the raw columns over the rows — ``Σ s x²``
+        and ``Σ s x yᵀ`` (:attr:`column_sums`), what the start of a fit on the raw design
+        needs — in the same read (:func:`linreg.passes.residual_pass`)."""
+        self._want_sums = bool(wanted)
 
     def _pass(self, theta, beta, targets: bool = True):
         self.passes += 1
+        if targets and self._want_sums:
+            self._want_sums = False
+            total, g, rsum, self.column_sums = residual_pass(
+                self.X, self.Y, self.s, self.rows, self.shift, self.inv_scale, theta, beta,
+                targets, column_sums=True)
+            return total, g, rsum
         return residual_pass(self.X, self.Y, self.s, self.rows, self.shift, self.inv_scale,
                              theta, beta, targets)
 

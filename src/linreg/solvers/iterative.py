@@ -19,7 +19,7 @@ from ..stopping import divergence_warning, optimality_gap, stop_warning
 from ..stopping import warn as warn_stopping
 from .problem import Problem
 
-__all__ = ["solve", "rows_problem", "prepare", "training_settings", "report_function",
+__all__ = ["solve", "rows_problem", "defers_moments", "prepare", "training_settings", "report_function",
            "warm_start_params", "training_attributes", "partial_fit_chunk"]
 
 
@@ -76,11 +76,31 @@ def warm_start_params(coef, intercept, design: Design, fit_intercept: bool):
     return np.concatenate([theta.ravel(), beta if fit_intercept else np.zeros(k)])
 
 
+def defers_moments(params: dict, rows, warm: bool, checkpoint) -> bool:
+    """Whether an iterative fit from the rows in memory can start without a pass for the
+    columns' means and variances: a stochastic solver on the raw design
+    (``standardize=False``: ``x̃ = x``) with a given ``learning_rate``, from zeros, without
+    early stopping or a checkpoint.  Nothing before its first epoch then reads ``X``: ``J``
+    at zero is the targets' alone, and ``∇J`` at zero and the Hessian's diagonal (for the
+    stopping rule) come from the raw columns' sums that the loss pass after the first epoch
+    adds up in the same read (:class:`linreg.descent.DeferredStart`)."""
+    return (params["solver"] in ("sgd", "minibatch") and not params["standardize"]
+            and not isinstance(params["learning_rate"], str) and not params["early_stopping"]
+            and not warm and checkpoint is None and rows.matrix() is not None)
+
+
 def rows_problem(rows, fit_intercept: bool, standardize: bool, alpha,
-                 positive: bool = False) -> Problem:
+                 positive: bool = False, defer_moments: bool = False) -> Problem:
     """The :class:`Problem` of an iterative fit from the rows (no statistics; see
-    :mod:`linreg.solvers.paths`): the column moments and the design from them."""
+    :mod:`linreg.solvers.paths`): the column moments and the design from them — or, with
+    ``defer_moments`` (:func:`defers_moments`; ``standardize=False``), the raw design and no
+    moments."""
     from ..penalty import alpha_per_target
+    if defer_moments and not standardize:
+        d = rows.n_features
+        design = Design(np.zeros(d), np.ones(d), bool(fit_intercept), False)
+        return Problem(None, design, None, alpha_per_target(alpha, rows.n_targets), rows, None,
+                       float("nan"), positive=bool(positive), moments_deferred=True)
     moments = rows.moments()
     design = moments.design(fit_intercept, standardize)
     return Problem(None, design, None, alpha_per_target(alpha, moments.n_targets), rows, None,
@@ -95,14 +115,15 @@ def prepare(problem: Problem, params: dict, solver: str, coef=None, intercept=No
     so the same steps — the statistics in its coordinates, the training settings, the
     callback's report, and the warm start from ``coef``/``intercept`` (None: zeros)."""
     from ..training_objective import ColumnMoments
-    if problem.moments is None:
-        problem.moments = (problem.rows.moments() if problem.rows.matrix() is not None
-                           else ColumnMoments.from_stats(problem.stats))
     fit_intercept = bool(params["fit_intercept"])
-    problem.design = problem.moments.design(fit_intercept, bool(params["standardize"]))
+    if not problem.moments_deferred:
+        if problem.moments is None:
+            problem.moments = (problem.rows.moments() if problem.rows.matrix() is not None
+                               else ColumnMoments.from_stats(problem.stats))
+        problem.design = problem.moments.design(fit_intercept, bool(params["standardize"]))
     if problem.stats is not None:
         problem.ds = problem.design.apply(problem.stats)
-    k = problem.moments.n_targets
+    k = problem.rows.n_targets if problem.moments_deferred else problem.moments.n_targets
     problem.training = training_settings(params, solver)
     problem.seed, problem.checkpoint = params["random_state"], checkpoint
     problem.report = report_function(problem.design, k, k == 1, fit_intercept)
@@ -137,7 +158,8 @@ def solve(problem: Problem) -> Solution:
     settings: TrainingSettings = problem.training
     d = problem.design.shift.shape[0]
     if settings.solver == "minibatch":
-        n = int(problem.moments.n_rows)
+        n = (problem.rows.matrix()[0].shape[0] if problem.moments_deferred
+             else int(problem.moments.n_rows))
         n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
         if settings.batch_size > n_train:
             raise ValueError(f"batch_size={settings.batch_size} is larger than the number of "

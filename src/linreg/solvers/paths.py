@@ -120,9 +120,12 @@ def gap_affordable(X, k: int, epochs_run: int, solver: str) -> bool:
     passes each for the stochastic solvers, the kernel's and the loss's) and the passes
     before them (the moments, the largest row norm)."""
     n, d = X.shape
-    gram = _gram_cost(X) - STATISTICS_OVERHEAD - (CUBIC_COST - 1.0) * float(d) ** 3
     per_epoch = 1 if solver == "gd" else 2
-    return gram <= rows_cost(X, k, per_epoch * max(epochs_run, 1) + 1, "sgd")
+    budget = rows_cost(X, k, per_epoch * max(epochs_run, 1) + 1, "sgd")
+    if float(d) ** 3 > budget:      # the d × d solve alone costs more (no need to count more)
+        return False
+    gram = _gram_cost(X) - STATISTICS_OVERHEAD - (CUBIC_COST - 1.0) * float(d) ** 3
+    return gram <= budget
 
 
 #: ``partial_fit`` keeps the statistics of all rows seen (its loss history is then theirs, and

@@ -45,6 +45,10 @@ class Problem:
     positive: bool = False
     #: the iterative solvers' column moments (linreg.training_objective.ColumnMoments)
     moments: object = None
+    #: a stochastic fit on the raw design with a given step needs no moments before its
+    #: first epoch: None here, what its start needs comes with the first loss pass
+    #: (linreg.descent.DeferredStart; linreg.solvers.iterative.defers_moments)
+    moments_deferred: bool = False
 
 
 def make_problem(stats: SufficientStats, rows: Rows, fit_intercept: bool, standardize: bool,
