@@ -66,6 +66,8 @@ def _make_files(folder: Path) -> None:
     np.savez(folder / "table.npz", **{c: frame[c].to_numpy() for c in frame},
              w=rng.uniform(0.5, 2.0, size=len(frame)))
     shutil.copyfile(PENGUINS, folder / "penguins.csv")
+    from sklearn.datasets import dump_svmlight_file
+    dump_svmlight_file(X, y, str(folder / "data.svm"))
 
 
 def test_readme_has_the_blocks_this_test_runs():
