@@ -67,7 +67,7 @@ def _make_files(folder: Path) -> None:
              w=rng.uniform(0.5, 2.0, size=len(frame)))
     shutil.copyfile(PENGUINS, folder / "penguins.csv")
     from sklearn.datasets import dump_svmlight_file
-    dump_svmlight_file(X, y, str(folder / "data.svm"))
+    dump_svmlight_file(X, y, str(folder / "data.svm"), zero_based=False)
 
 
 def test_readme_has_the_blocks_this_test_runs():
