@@ -47,7 +47,7 @@ from .parallel import blas_threads, row_pieces
 
 __all__ = ["residual_pass", "raw_column_sums", "in_background", "dense_moments",
            "merge_moments", "csr_column_sums", "csr_times", "csr_transpose_times",
-           "product_workers", "PASS_BLOCK_ROWS"]
+           "csr_times_and_normal", "product_workers", "PASS_BLOCK_ROWS"]
 
 #: sums may be reassociated (so they vectorize); NaN and inf still behave as IEEE says
 FAST = {"reassoc", "contract"}
@@ -537,6 +537,30 @@ def _csr_transpose_times(indptr, indices, data, t, root_s, lo, hi, acc):
     return total
 
 
+@njit(cache=True, nogil=True)
+def _csr_times_and_normal(indptr, indices, data, v, offset, root_s, lo, hi, out, kept, acc):
+    """Rows ``lo:hi`` of :func:`_csr_times` and then :func:`_csr_transpose_times` of that
+    ``out``, each row read once: ``out[i] = root_s[i] (x_i·v − offset)`` (and in ``kept``),
+    ``acc += root_s[i] out[i] x_i``; returns ``Σ root_s[i] out[i]`` — the same operations in
+    the same order as the two kernels, so the same bits."""
+    weighted = root_s.shape[0] > 0
+    total = 0.0
+    for i in range(lo, hi):
+        a = 0.0
+        start, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+        for q in range(start, stop):
+            a += data[q] * v[np.uint64(indices[q])]
+        a -= offset
+        oi = root_s[i] * a if weighted else a
+        out[i] = oi
+        kept[i] = oi
+        ti = root_s[i] * oi if weighted else oi
+        total += ti
+        for q in range(start, stop):
+            acc[np.uint64(indices[q])] += data[q] * ti
+    return total
+
+
 def _product_pieces(n: int, d: int) -> list[tuple[int, int]]:
     """Row ranges for the products: whole blocks, at most :data:`PRODUCT_PIECES` of them and
     no more than keep their d-long sums within ``PIECE_MEMORY`` — fixed by ``n`` and ``d``."""
@@ -586,3 +610,32 @@ def csr_transpose_times(X, t, root_s=None, workers: int | None = None) -> tuple[
         acc += a
         total += s
     return acc, float(total)
+
+
+def csr_times_and_normal(X, v, offset: float = 0.0, root_s=None, workers: int | None = None,
+                         kept=None) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(t, g, Σ root_s ⊙ t)`` with ``t = csr_times(X, v, offset, root_s)`` and
+    ``g = Xᵀ (root_s ⊙ t)`` in **one** read of the CSR (each row's values are used for
+    ``t_i`` and at once for its share of ``g``): the bits of :func:`csr_times` followed by
+    :func:`csr_transpose_times`, on any number of threads.  ``kept`` (n,): also gets ``t``
+    (a copy written in the same loop)."""
+    n, d = X.shape
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    root_s = np.empty(0) if root_s is None else root_s
+    out = np.empty(n)
+    kept = out if kept is None else kept
+
+    def piece(bounds):
+        acc = np.zeros(d)
+        total = _csr_times_and_normal(X.indptr, X.indices, X.data, v, offset, root_s,
+                                      bounds[0], bounds[1], out, kept, acc)
+        return acc, total
+
+    parts = _map(piece, _product_pieces(n, d), X.nnz, workers)
+    if not parts:
+        return out, np.zeros(d), 0.0
+    acc, total = parts[0]
+    for a, s in parts[1:]:
+        acc += a
+        total += s
+    return out, acc, float(total)

@@ -17,10 +17,17 @@ of every file per product), a Dask collection computes each partition's piece on
 workers — ``X_b v`` comes back as the block's slice of the n-vector, ``X_bᵀ t_b`` is added
 up block by block (on Dask in a binary tree on the workers: one d-vector comes back), with
 the slice ``t_b`` sent to the partition's task.  A block may be dense or
-``scipy.sparse`` (``X_b @ v`` and ``X_b.T @ t`` serve both).  So LSQR on streamed rows makes
-**two passes over the rows per iteration** (one ``times``, one ``transpose_times``), plus
-one per target for ``target``, and holds **O(n) numbers** — LSQR's own n-vectors for the
-target being solved (``u``, the right-hand side, the product) — never O(n·d).
+``scipy.sparse`` (``X_b @ v`` and ``X_b.T @ t`` serve both).
+
+Both also give ``times_and_normal(v, offset)`` — ``t = times(v, offset)`` and
+``transpose_times(t)`` from **one** read of the rows (a CSR by
+:func:`~linreg.passes.csr_times_and_normal`, a streamed block for both products at once) —
+from which LSQR's operator (:class:`linreg.solvers.lsqr.OnePassOperator`) forms the next
+``Aᵀu`` without reading the rows again.  So LSQR on streamed rows makes **one pass over the
+rows per iteration** (a real ``transpose_times`` only to start each target and where the
+combination would not be exact enough), plus one per target for ``target``, and holds
+**O(n) numbers** — LSQR's own n-vectors for the target being solved and the operator's two
+kept ones — never O(n·d).
 
 :func:`streamed_moments` is the one pass before them: the weight, the column means and
 ``Σ s (x − x̄)²`` of the features and the targets' means, block by block merged exactly
@@ -34,8 +41,8 @@ import contextlib
 import numpy as np
 
 from ..parallel import one_blas_thread
-from ..passes import (csr_times, csr_transpose_times, dense_moments, merge_moments,
-                      product_workers)
+from ..passes import (csr_times, csr_times_and_normal, csr_transpose_times, dense_moments,
+                      merge_moments, product_workers)
 from ..rows.base import NonFiniteRows
 
 __all__ = ["MemoryProducts", "StreamedProducts", "streamed_moments"]
@@ -69,6 +76,22 @@ class MemoryProducts:
         out -= offset
         return out if self.root_s is None else out * self.root_s
 
+    @property
+    def one_pass(self) -> bool:
+        """Whether :meth:`times_and_normal` reads the rows once (a CSR): then LSQR's operator
+        asks it for both products of an iteration (:class:`linreg.solvers.lsqr.OnePassOperator`)."""
+        return self.csr
+
+    def times_and_normal(self, v, offset: float, kept=None) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(t, *transpose_times(t))`` with ``t = times(v, offset)``: one read of a CSR;
+        ``kept`` (n,), if given, also gets ``t``."""
+        if self.csr:
+            return csr_times_and_normal(self.X, v, offset, self.root_s, self.workers, kept)
+        t = self.times(v, offset)
+        if kept is not None:
+            kept[:] = t
+        return (t, *self.transpose_times(t))
+
     def transpose_times(self, t) -> tuple[np.ndarray, float]:
         if self.csr:
             return csr_transpose_times(self.X, t, self.root_s, self.workers)
@@ -100,6 +123,38 @@ def _add_sums(a: tuple, b: tuple) -> tuple:
     return a[0] + b[0], a[1] + b[1]
 
 
+#: a dense block's rows are taken this many bytes at a time for both of its products, so
+#: the second reads them from the cache
+_CACHED_BYTES = 1 << 20
+
+
+def _block_times_and_normal(block, _piece, v, offset):
+    """``((t_b,), X_bᵀ(√w t_b), Σ √w t_b)`` with ``t_b = _block_times(...)``, the block read
+    once from memory: a CSR block by :func:`linreg.passes.csr_times_and_normal` (on the
+    calling thread), a dense one in pieces of rows small enough to stay in the cache."""
+    X, _, w = block
+    root_w = None if w is None else np.sqrt(np.asarray(w, dtype=np.float64))
+    if hasattr(X, "tocsr"):
+        from ..rows.sparse import as_csr
+        t, g, total = csr_times_and_normal(as_csr(X), v, offset, root_w, workers=1)
+        return (t,), g, total
+    m, d = X.shape
+    step = max(1, _CACHED_BYTES // (8 * max(d, 1)))
+    t, g, total = np.empty(m), np.zeros(d), 0.0
+    for lo in range(0, m, step):
+        part = (X[lo:lo + step], None, None if w is None else w[lo:lo + step])
+        t[lo:lo + step] = _block_times(part, None, v, offset)
+        g_part, total_part = _block_transpose_times(part, t[lo:lo + step])
+        g += g_part
+        total += total_part
+    return (t,), g, total
+
+
+def _add_pieces_and_sums(a: tuple, b: tuple) -> tuple:
+    """Two runs of blocks' ``((t pieces…), Xᵀt, Σ t)``: the pieces in row order, sums added."""
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
 def _block_target(block, _piece, j, mean):
     _, Y, w = block
     b = np.asarray(Y[:, j], dtype=np.float64) - mean
@@ -118,6 +173,24 @@ class StreamedProducts:
     def blas_setting(self):
         """BLAS as set (the blocks may be dense: their products use it)."""
         return contextlib.nullcontext()
+
+    #: :meth:`times_and_normal` reads the rows once (each block for both products)
+    one_pass = True
+
+    def times_and_normal(self, v, offset: float, kept=None) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(t, *transpose_times(t))`` with ``t = times(v, offset)`` in one pass: each block's
+        slice of ``t`` and its share of the sums from one read of the block (on Dask the
+        slices come back through the sums' binary tree, in row order).  ``kept`` (n,), if
+        given, also gets ``t``."""
+        v = np.asarray(v, dtype=np.float64)
+        out = self.rows.map_blocks_with(
+            lambda block, piece: _block_times_and_normal(block, piece, v, offset),
+            combine=_add_pieces_and_sums)
+        pieces, g, total = ((), np.zeros(self.rows.n_features), 0.0) if out is None else out
+        t = self._gather(list(pieces))
+        if kept is not None:
+            kept[:] = t
+        return t, g, total
 
     def _gather(self, parts) -> np.ndarray:
         out = np.concatenate(parts) if parts else np.zeros(0)
