@@ -12,7 +12,8 @@ import pytest
 import scipy.sparse as sp
 
 from linreg import LinearRegression
-from linreg.passes import PARALLEL_MIN_VALUES, csr_times, csr_times_and_normal, csr_transpose_times
+from linreg.csr_products import csr_times, csr_times_and_normal, csr_transpose_times
+from linreg.passes import PARALLEL_MIN_VALUES
 from linreg.solvers import lsqr
 from linreg.solvers.lsqr_products import MemoryProducts
 

@@ -46,8 +46,8 @@ from numba import njit
 from .parallel import blas_threads, row_pieces
 
 __all__ = ["residual_pass", "raw_column_sums", "in_background", "dense_moments",
-           "merge_moments", "csr_column_sums", "csr_times", "csr_transpose_times",
-           "csr_times_and_normal", "product_workers", "PASS_BLOCK_ROWS"]
+           "merge_moments", "csr_column_sums",
+           "map_pieces", "PASS_BLOCK_ROWS"]
 
 #: sums may be reassociated (so they vectorize); NaN and inf still behave as IEEE says
 FAST = {"reassoc", "contract"}
@@ -195,7 +195,7 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
-def _map(fn, pieces: list, values: int, workers: int | None = None) -> list:
+def map_pieces(fn, pieces: list, values: int, workers: int | None = None) -> list:
     """``[fn(piece) for piece in pieces]`` in order, on up to :func:`_workers` threads of a
     pool kept for these passes (starting threads for every pass costs more than a small pass;
     the kernels never call back into this module, so a kept pool cannot deadlock), or in the
@@ -260,7 +260,7 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
             return total, g, rsum, extra
 
     nnz = X.nnz if sparse else rows.shape[0] * d
-    parts = _map(piece, pieces, nnz * k)
+    parts = map_pieces(piece, pieces, nnz * k)
     total, g, rsum = 0.0, np.zeros(d * k), np.zeros(k)
     sums = [np.zeros(d), np.zeros(d * k)] if column_sums else []
     for part_total, part_g, part_rsum, extra in parts:   # in piece order: the same bits always
@@ -448,7 +448,7 @@ def dense_moments(X, Y, s=None) -> tuple:
     s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
     block = int(max(1, min(PASS_BLOCK_ROWS, MOMENT_BLOCK_VALUES // max(d, 1))))
     pieces = _pieces(n, block, d * (k + 2))
-    parts = _map(lambda b: _dense_moments(X, Y, s, b[0], b[1], block), pieces, n * (d + k))
+    parts = map_pieces(lambda b: _dense_moments(X, Y, s, b[0], b[1], block), pieces, n * (d + k))
     total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
     for part in parts:
         total = merge_moments(total, part)
@@ -497,145 +497,7 @@ def csr_column_sums(X, s=None, Yc=None) -> tuple:
         return sums
 
     totals = [np.zeros(d), np.zeros(d), np.zeros(d * k)]
-    for part in _map(piece, pieces, X.nnz * (k + 1)):
+    for part in map_pieces(piece, pieces, X.nnz * (k + 1)):
         for total, value in zip(totals, part):
             total += value
     return totals[0], totals[1], totals[2].reshape(d, k)
-
-
-# ----------------------------------------------------------------------------- products
-#: at most this many pieces for the products of :func:`csr_times` and
-#: :func:`csr_transpose_times` (each piece of ``Xᵀt`` keeps a d-long sum of its own)
-PRODUCT_PIECES = 16
-
-
-# (no fastmath: reassociating the row's sum makes numba gather in vectors, slower here;
-# with unsigned positions each kernel reads as fast as scipy's csr_matvec on one thread)
-@njit(cache=True, nogil=True)
-def _csr_times(indptr, indices, data, v, offset, root_s, lo, hi, out):
-    """``out[i] = root_s[i] (x_i·v − offset)`` for rows ``lo:hi`` (no ``root_s``: 1)."""
-    weighted = root_s.shape[0] > 0
-    for i in range(lo, hi):
-        acc = 0.0
-        # unsigned positions (CSR's are never negative): no wraparound test per read
-        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            acc += data[q] * v[np.uint64(indices[q])]
-        acc -= offset
-        out[i] = root_s[i] * acc if weighted else acc
-
-
-@njit(cache=True, nogil=True)
-def _csr_transpose_times(indptr, indices, data, t, root_s, lo, hi, acc):
-    """``acc += Σ_i root_s[i] t[i] x_i`` over rows ``lo:hi``; returns ``Σ root_s[i] t[i]``."""
-    weighted = root_s.shape[0] > 0
-    total = 0.0
-    for i in range(lo, hi):
-        ti = root_s[i] * t[i] if weighted else t[i]
-        total += ti
-        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            acc[np.uint64(indices[q])] += data[q] * ti
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _csr_times_and_normal(indptr, indices, data, v, offset, root_s, lo, hi, out, kept, acc):
-    """Rows ``lo:hi`` of :func:`_csr_times` and then :func:`_csr_transpose_times` of that
-    ``out``, each row read once: ``out[i] = root_s[i] (x_i·v − offset)`` (and in ``kept``),
-    ``acc += root_s[i] out[i] x_i``; returns ``Σ root_s[i] out[i]`` — the same operations in
-    the same order as the two kernels, so the same bits."""
-    weighted = root_s.shape[0] > 0
-    total = 0.0
-    for i in range(lo, hi):
-        a = 0.0
-        start, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
-        for q in range(start, stop):
-            a += data[q] * v[np.uint64(indices[q])]
-        a -= offset
-        oi = root_s[i] * a if weighted else a
-        out[i] = oi
-        kept[i] = oi
-        ti = root_s[i] * oi if weighted else oi
-        total += ti
-        for q in range(start, stop):
-            acc[np.uint64(indices[q])] += data[q] * ti
-    return total
-
-
-def _product_pieces(n: int, d: int) -> list[tuple[int, int]]:
-    """Row ranges for the products: whole blocks, at most :data:`PRODUCT_PIECES` of them and
-    no more than keep their d-long sums within ``PIECE_MEMORY`` — fixed by ``n`` and ``d``."""
-    most = max(1, min(PRODUCT_PIECES, PIECE_MEMORY // (8 * max(d, 1))))
-    return row_pieces(n, max(PASS_BLOCK_ROWS, -(-n // most)))
-
-
-def product_workers() -> int:
-    """The threads :func:`csr_times` and :func:`csr_transpose_times` may use: as many as
-    BLAS may use now (read before BLAS is limited to one thread around a solver)."""
-    return min(blas_threads(), os.cpu_count() or 1)
-
-
-def csr_times(X, v, offset: float = 0.0, root_s=None, workers: int | None = None) -> np.ndarray:
-    """``root_s ⊙ (X v − offset)`` (n,) for a CSR ``X`` read in place, on up to ``workers``
-    threads (default :func:`product_workers`; rows are independent: the same bits on any
-    number of threads).  ``root_s`` (n,) or None (ones)."""
-    n = X.shape[0]
-    v = np.ascontiguousarray(v, dtype=np.float64)
-    root_s = np.empty(0) if root_s is None else root_s
-    out = np.empty(n)
-    _map(lambda b: _csr_times(X.indptr, X.indices, X.data, v, offset, root_s, b[0], b[1], out),
-         _product_pieces(n, 1), X.nnz, workers)
-    return out
-
-
-def csr_transpose_times(X, t, root_s=None, workers: int | None = None) -> tuple[np.ndarray, float]:
-    """``(Xᵀ (root_s ⊙ t), Σ root_s ⊙ t)`` for a CSR ``X`` read in place (no transpose, no
-    CSC copy): each piece of rows adds into a d-long sum of its own, and the pieces' sums
-    are added in order — fixed by ``n`` and ``d``, so the same bits on any number of
-    threads."""
-    n, d = X.shape
-    t = np.ascontiguousarray(t, dtype=np.float64)
-    root_s = np.empty(0) if root_s is None else root_s
-
-    def piece(bounds):
-        acc = np.zeros(d)
-        total = _csr_transpose_times(X.indptr, X.indices, X.data, t, root_s, bounds[0],
-                                     bounds[1], acc)
-        return acc, total
-
-    parts = _map(piece, _product_pieces(n, d), X.nnz, workers)
-    if not parts:
-        return np.zeros(d), 0.0
-    acc, total = parts[0]
-    for a, s in parts[1:]:
-        acc += a
-        total += s
-    return acc, float(total)
-
-
-def csr_times_and_normal(X, v, offset: float = 0.0, root_s=None, workers: int | None = None,
-                         kept=None) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(t, g, Σ root_s ⊙ t)`` with ``t = csr_times(X, v, offset, root_s)`` and
-    ``g = Xᵀ (root_s ⊙ t)`` in **one** read of the CSR (each row's values are used for
-    ``t_i`` and at once for its share of ``g``): the bits of :func:`csr_times` followed by
-    :func:`csr_transpose_times`, on any number of threads.  ``kept`` (n,): also gets ``t``
-    (a copy written in the same loop)."""
-    n, d = X.shape
-    v = np.ascontiguousarray(v, dtype=np.float64)
-    root_s = np.empty(0) if root_s is None else root_s
-    out = np.empty(n)
-    kept = out if kept is None else kept
-
-    def piece(bounds):
-        acc = np.zeros(d)
-        total = _csr_times_and_normal(X.indptr, X.indices, X.data, v, offset, root_s,
-                                      bounds[0], bounds[1], out, kept, acc)
-        return acc, total
-
-    parts = _map(piece, _product_pieces(n, d), X.nnz, workers)
-    if not parts:
-        return out, np.zeros(d), 0.0
-    acc, total = parts[0]
-    for a, s in parts[1:]:
-        acc += a
-        total += s
-    return out, acc, float(total)

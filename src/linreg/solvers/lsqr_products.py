@@ -7,8 +7,8 @@ LSQR needs three things of the weighted rows, for a vector ``v`` (d,) and ``t`` 
     target(j, ȳ_j)     √s ⊙ (y_j − ȳ_j)                     (n,)
 
 :class:`MemoryProducts` computes them on arrays in memory: a CSR ``X`` is read in place by
-compiled kernels on threads (:func:`linreg.passes.csr_times`,
-:func:`~linreg.passes.csr_transpose_times`: no transpose and no CSC copy, the weights and
+compiled kernels on threads (:func:`linreg.csr_products.csr_times`,
+:func:`~linreg.csr_products.csr_transpose_times`: no transpose and no CSC copy, the weights and
 the centring's offset inside the same loop), a dense ``X`` by BLAS.
 
 :class:`StreamedProducts` computes them block by block through the rows' interface
@@ -21,7 +21,7 @@ the slice ``t_b`` sent to the partition's task.  A block may be dense or
 
 Both also give ``times_and_normal(v, offset)`` — ``t = times(v, offset)`` and
 ``transpose_times(t)`` from **one** read of the rows (a CSR by
-:func:`~linreg.passes.csr_times_and_normal`, a streamed block for both products at once) —
+:func:`~linreg.csr_products.csr_times_and_normal`, a streamed block for both products at once) —
 from which LSQR's operator (:class:`linreg.solvers.lsqr.OnePassOperator`) forms the next
 ``Aᵀu`` without reading the rows again.  So LSQR on streamed rows makes **one pass over the
 rows per iteration** (a real ``transpose_times`` only to start each target and where the
@@ -41,8 +41,8 @@ import contextlib
 import numpy as np
 
 from ..parallel import one_blas_thread
-from ..passes import (csr_times, csr_times_and_normal, csr_transpose_times, dense_moments,
-                      merge_moments, product_workers)
+from ..csr_products import csr_times, csr_times_and_normal, csr_transpose_times, product_workers
+from ..passes import dense_moments, merge_moments
 from ..rows.base import NonFiniteRows
 
 __all__ = ["MemoryProducts", "StreamedProducts", "streamed_moments"]
@@ -130,7 +130,7 @@ _CACHED_BYTES = 1 << 20
 
 def _block_times_and_normal(block, _piece, v, offset):
     """``((t_b,), X_bᵀ(√w t_b), Σ √w t_b)`` with ``t_b = _block_times(...)``, the block read
-    once from memory: a CSR block by :func:`linreg.passes.csr_times_and_normal` (on the
+    once from memory: a CSR block by :func:`linreg.csr_products.csr_times_and_normal` (on the
     calling thread), a dense one in pieces of rows small enough to stay in the cache."""
     X, _, w = block
     root_w = None if w is None else np.sqrt(np.asarray(w, dtype=np.float64))
