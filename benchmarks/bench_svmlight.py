@@ -8,7 +8,10 @@ Wabbit's one pass over its own text format, written from the same rows.
 Candidates for reading the file: scikit-learn's ``load_svmlight_file`` (whole file), pyarrow's
 CSV reader with each line as one field then split by pyarrow compute, and linreg's compiled
 parser (``sources.svmlight``: one pass over its blocks).  Then whole fits as a user runs them:
-``LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))`` and
+``LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))``, the same on raw
+features with a fixed rate and the width given (``standardize=False``,
+``learning_rate=0.5/mean ‖x‖²`` computed once outside the timing, ``n_features=d``: the file
+read twice, the epoch and the loss pass after it), and
 ``vowpalwabbit.Workspace("-d FILE --passes 1 --quiet")`` (its driver learns over the file when
 the workspace is made; ``finish()`` ends it).  The files are written under /tmp and deleted.
 """
@@ -160,6 +163,25 @@ def fit_linreg(path):
     return LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))
 
 
+def step_size(path, d) -> float:
+    """0.5 / mean ‖x_i‖² (as benchmarks/bench_stochastic_wide.py): a fixed rate, computed
+    once, outside the timing."""
+    from linreg import sources
+    squares, n = 0.0, 0
+    for X, _, _ in sources.svmlight(path, n_features=d).blocks():
+        squares += float(X.data @ X.data)
+        n += X.shape[0]
+    return 0.5 * n / squares
+
+
+def fit_linreg_raw(path, d, lr):
+    """Raw features and a fixed rate, ``n_features`` given: no pass before the epoch (the
+    starting values come with the loss pass after it), so the file is read twice."""
+    from linreg import LinearRegression, sources
+    return LinearRegression(solver="sgd", max_iter=1, standardize=False,
+                            learning_rate=lr).fit(sources.svmlight(path, n_features=d))
+
+
 def fit_vw(path):
     import vowpalwabbit
     ws = vowpalwabbit.Workspace(f"-d {path} --passes 1 --quiet")
@@ -178,6 +200,10 @@ def rss_child(path: str) -> None:
 
 
 def main(argv: list) -> None:
+    import warnings
+
+    from linreg import ConvergenceWarning
+    warnings.simplefilter("ignore", ConvergenceWarning)     # one epoch, on purpose
     if argv[:1] == ["--rss-child"]:
         rss_child(argv[1])
         return
@@ -192,6 +218,8 @@ def main(argv: list) -> None:
               f"{size:.0f} MB ({os.path.getsize(vwp) / 1e6:.0f} MB in VW's format)\n")
         parse_linreg(svm, d)          # compile once (cached on disk afterwards)
         fit_linreg(svm)
+        lr = step_size(svm, d)
+        fit_linreg_raw(svm, d, lr)
         print("| reader | seconds | MB/s |\n|---|---:|---:|")
         for name, fn in (("scikit-learn load_svmlight_file", parse_sklearn),
                          ("pyarrow CSV (line as one field) + compute split", parse_pyarrow),
@@ -202,6 +230,10 @@ def main(argv: list) -> None:
         lr_seconds, model = timed(lambda: fit_linreg(svm), repeat=1 if not quick else 2)
         print(f"| linreg fit(sources.svmlight(path)), sgd, max_iter=1 "
               f"(training_path_={model.training_path_!r}) | {lr_seconds:.2f} |")
+        raw_seconds, raw = timed(lambda: fit_linreg_raw(svm, d, lr), repeat=1 if not quick else 2)
+        print(f"| linreg fit(sources.svmlight(path, n_features=d)), sgd, max_iter=1, "
+              f"standardize=False, learning_rate=0.5/mean ‖x‖² = {lr:.3g} "
+              f"(training_path_={raw.training_path_!r}) | {raw_seconds:.2f} |")
         try:
             vw_seconds, _ = timed(lambda: fit_vw(vwp))
             print(f"| Vowpal Wabbit -d FILE --passes 1 | {vw_seconds:.2f} |")
