@@ -195,7 +195,9 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
 
     ``start`` (a :class:`DeferredStart`, for a fresh stochastic fit): ``J`` at the start is
     ``start.loss``, and its gradient and ``D`` come from ``start.complete()`` after the first
-    epoch (from column sums gathered beside or after it), so that no pass precedes it.  If
+    epoch (from column sums gathered beside or after it), so that no pass precedes it; for
+    rows not in memory (:class:`BlockDeferredStart`) ``start.loss`` too is known only then,
+    and ``loss_history[0]`` and the best loss are filled in from it.  If
     the start then turns out to be the optimum (``∇J = 0``), the epoch is undone and the fit
     ends there, as it would have without a first epoch.
     """
