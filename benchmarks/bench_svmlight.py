@@ -8,9 +8,14 @@ Wabbit's one pass over its own text format, written from the same rows.
 Candidates for reading the file: scikit-learn's ``load_svmlight_file`` (whole file), pyarrow's
 CSV reader with each line as one field then split by pyarrow compute, and linreg's compiled
 parser (``sources.svmlight``: one pass over its blocks).  Then whole fits as a user runs them:
-``LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))`` and
+``LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))``, the same on raw
+features with a fixed rate and the width given (``standardize=False``,
+``learning_rate=0.5/mean ‖x‖²`` computed once outside the timing, ``n_features=d``: the file
+read twice, the epoch and the loss pass after it), and
 ``vowpalwabbit.Workspace("-d FILE --passes 1 --quiet")`` (its driver learns over the file when
-the workspace is made; ``finish()`` ends it).  The files are written under /tmp and deleted.
+the workspace is made; ``finish()`` ends it), in three rounds side by side (each time the best
+of its three, the range in brackets).  The title gives the load average.  The files are
+written under /tmp and deleted.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ import numpy as np
 from numba import njit
 
 ROWS, COLUMNS, PER_ROW = 1_000_000, 20_000, 20
+#: rounds of the whole fits, side by side
+ROUNDS = 3
 
 
 @njit(cache=True)
@@ -160,6 +167,25 @@ def fit_linreg(path):
     return LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))
 
 
+def step_size(path, d) -> float:
+    """0.5 / mean ‖x_i‖² (as benchmarks/bench_stochastic_wide.py): a fixed rate, computed
+    once, outside the timing."""
+    from linreg import sources
+    squares, n = 0.0, 0
+    for X, _, _ in sources.svmlight(path, n_features=d).blocks():
+        squares += float(X.data @ X.data)
+        n += X.shape[0]
+    return 0.5 * n / squares
+
+
+def fit_linreg_raw(path, d, lr):
+    """Raw features and a fixed rate, ``n_features`` given: no pass before the epoch (the
+    starting values come with the loss pass after it), so the file is read twice."""
+    from linreg import LinearRegression, sources
+    return LinearRegression(solver="sgd", max_iter=1, standardize=False,
+                            learning_rate=lr).fit(sources.svmlight(path, n_features=d))
+
+
 def fit_vw(path):
     import vowpalwabbit
     ws = vowpalwabbit.Workspace(f"-d {path} --passes 1 --quiet")
@@ -167,19 +193,26 @@ def fit_vw(path):
     return ws
 
 
-def rss_child(path: str) -> None:
-    """Run in a child process: one streamed sgd epoch over ``path``, then print peak RSS."""
-    from linreg import LinearRegression, sources
+def rss_child(path: str, lr: str | None = None) -> None:
+    """Run in a child process: one streamed sgd epoch over ``path`` (with ``lr``: on raw
+    features at that rate, the width given), then print peak RSS."""
     t = time.perf_counter()
-    LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))
+    if lr is None:
+        fit_linreg(path)
+    else:
+        fit_linreg_raw(path, COLUMNS, float(lr))
     took = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{took:.2f} {peak:.0f}")
 
 
 def main(argv: list) -> None:
+    import warnings
+
+    from linreg import ConvergenceWarning
+    warnings.simplefilter("ignore", ConvergenceWarning)     # one epoch, on purpose
     if argv[:1] == ["--rss-child"]:
-        rss_child(argv[1])
+        rss_child(*argv[1:3])
         return
     quick = "--quick" in argv
     n = 20_000 if quick else ROWS
@@ -189,32 +222,51 @@ def main(argv: list) -> None:
         svm, vwp = write_files(folder, n, d, per_row)
         size = os.path.getsize(svm) / 1e6
         print(f"# svmlight: {n:,} rows × {d:,} columns, {per_row} non-zeros a row, "
-              f"{size:.0f} MB ({os.path.getsize(vwp) / 1e6:.0f} MB in VW's format)\n")
+              f"{size:.0f} MB ({os.path.getsize(vwp) / 1e6:.0f} MB in VW's format); load "
+              f"average {os.getloadavg()[0]:.2f}\n")
         parse_linreg(svm, d)          # compile once (cached on disk afterwards)
         fit_linreg(svm)
+        lr = step_size(svm, d)
+        fit_linreg_raw(svm, d, lr)
         print("| reader | seconds | MB/s |\n|---|---:|---:|")
         for name, fn in (("scikit-learn load_svmlight_file", parse_sklearn),
                          ("pyarrow CSV (line as one field) + compute split", parse_pyarrow),
                          ("linreg sources.svmlight (compiled, blocks)", parse_linreg)):
             seconds, _ = timed(lambda fn=fn: fn(svm, d))
             print(f"| {name} | {seconds:.2f} | {size / seconds:.0f} |")
-        print("\n| one pass of learning | seconds |\n|---|---:|")
-        lr_seconds, model = timed(lambda: fit_linreg(svm), repeat=1 if not quick else 2)
-        print(f"| linreg fit(sources.svmlight(path)), sgd, max_iter=1 "
-              f"(training_path_={model.training_path_!r}) | {lr_seconds:.2f} |")
+        # the fits side by side in rounds (a burst of load on a shared machine hits all of
+        # them): the best of each, the range in brackets
+        fits = [("linreg fit(sources.svmlight(path)), sgd, max_iter=1", lambda: fit_linreg(svm)),
+                ("linreg fit(sources.svmlight(path, n_features=d)), sgd, max_iter=1, "
+                 f"standardize=False, learning_rate=0.5/mean ‖x‖² = {lr:.3g}",
+                 lambda: fit_linreg_raw(svm, d, lr))]
         try:
-            vw_seconds, _ = timed(lambda: fit_vw(vwp))
-            print(f"| Vowpal Wabbit -d FILE --passes 1 | {vw_seconds:.2f} |")
+            import vowpalwabbit  # noqa: F401
+            fits.append(("Vowpal Wabbit -d FILE --passes 1", lambda: fit_vw(vwp)))
         except ImportError:
+            pass
+        times = {name: [] for name, _ in fits}
+        paths = {}
+        for _ in range(ROUNDS):
+            for name, fn in fits:
+                seconds, out = timed(fn)
+                times[name].append(seconds)
+                paths[name] = getattr(out, "training_path_", None)
+        print(f"\n| one pass of learning (best of {ROUNDS} rounds) | seconds |\n|---|---:|")
+        for name, _ in fits:
+            t = times[name]
+            path = f" (training_path_={paths[name]!r})" if paths[name] else ""
+            print(f"| {name}{path} | {min(t):.2f} [{min(t):.2f}–{max(t):.2f}] |")
+        if len(fits) < 3:
             print("| Vowpal Wabbit | not installed (pip install linreg[bench]) |")
     finally:
         for name in os.listdir(folder):
             os.remove(os.path.join(folder, name))
         os.rmdir(folder)
-    rss_section(quick)
+    rss_section(quick, lr)
 
 
-def rss_section(quick: bool) -> None:
+def rss_section(quick: bool, lr: float) -> None:
     """A 2 GB svmlight file (quick: ~20 MB) through one streamed sgd epoch, in a fresh
     process: its peak resident memory."""
     n = 70_000 if quick else 7_600_000
@@ -222,11 +274,12 @@ def rss_section(quick: bool) -> None:
     try:
         svm, _ = write_files(folder, n, COLUMNS, PER_ROW, seed=1, vw=False)
         size = os.path.getsize(svm) / 1e9
-        out = subprocess.run([sys.executable, __file__, "--rss-child", svm], check=True,
-                             capture_output=True, text=True).stdout.split()
-        print(f"\n| file | sgd, one epoch | peak RSS of the process |\n|---|---:|---:|\n"
-              f"| {size:.2f} GB, {n:,} rows × {COLUMNS:,} | {float(out[0]):.1f} s | "
-              f"{float(out[1]):.0f} MB |")
+        print("\n| file | fit | sgd, one epoch | peak RSS of the process |\n|---|---|---:|---:|")
+        for name, extra in (("default", []), ("raw features, fixed rate, width given", [repr(lr)])):
+            out = subprocess.run([sys.executable, __file__, "--rss-child", svm] + extra,
+                                 check=True, capture_output=True, text=True).stdout.split()
+            print(f"| {size:.2f} GB, {n:,} rows × {COLUMNS:,} | {name} | {float(out[0]):.1f} s | "
+                  f"{float(out[1]):.0f} MB |")
     finally:
         for name in os.listdir(folder):
             os.remove(os.path.join(folder, name))

@@ -35,7 +35,8 @@ from .epochs import gd_epoch, memory_kernel_rows, stochastic_epoch, streamed_ker
 from .step_size import auto_learning_rate, gradient_scale
 from .training_objective import BlockRowObjective, RowObjective, StatsObjective
 
-__all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "DeferredStart", "train",
+__all__ = ["TrainingState", "TrainingSettings", "TrainingOutcome", "DeferredStart",
+           "BlockDeferredStart", "streamed_mean_weight", "train",
            "fit_iterative",
            "partial_fit_epoch", "divergence_message", "new_state", "learning_rate_exhausted",
            "DIVERGENCE_FACTOR", "EXPLOSION_FACTOR", "MAX_PLATEAU_HALVINGS"]
@@ -194,7 +195,9 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
 
     ``start`` (a :class:`DeferredStart`, for a fresh stochastic fit): ``J`` at the start is
     ``start.loss``, and its gradient and ``D`` come from ``start.complete()`` after the first
-    epoch (from column sums gathered beside or after it), so that no pass precedes it.  If
+    epoch (from column sums gathered beside or after it), so that no pass precedes it; for
+    rows not in memory (:class:`BlockDeferredStart`) ``start.loss`` too is known only then,
+    and ``loss_history[0]`` and the best loss are filled in from it.  If
     the start then turns out to be the optimum (``∇J = 0``), the epoch is undone and the fit
     ends there, as it would have without a first epoch.
     """
@@ -218,7 +221,8 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
 
     theta, beta = state.theta_beta()
     pending = start is not None and not state.loss_history
-    if pending:     # the start's gradient comes with the first epoch's loss pass
+    if pending:     # the start's gradient (rows not in memory: J too) comes with the first
+        # epoch's loss pass
         J_start, g, scale = start.loss, None, None
         before = (state.params.copy(), state.rng.bit_generator.state, state.optimizer.step)
     else:
@@ -229,6 +233,9 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
     def record_start(g_start):
         state.grad_norm_history.append(_norm(measured(g_start)))
         state.scaled_grad_norm_history.append(_norm(measured(g_start) * scale))
+        if state.loss_history[0] is None:       # J at the start, known only now
+            state.loss_history[0] = state.best_loss = start.loss
+        return state.loss_history[0]
 
     if not state.loss_history:
         state.loss_history.append(J_start)
@@ -239,7 +246,8 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
             state.validation_loss_history.append(val)
             state.best_validation_loss = state.lowest_validation_loss = val
             state.lowest_validation_params = state.params.copy()
-        state.best_loss, state.best_params = J_start, state.params.copy()
+        state.best_loss, state.best_params = (np.inf if J_start is None else J_start,
+                                              state.params.copy())
     scaled = state.scaled_grad_norm_history or state.grad_norm_history
     g_ref = None if pending else scaled[0]
     converged = g_ref == 0.0
@@ -264,7 +272,7 @@ def train(state: TrainingState, settings: TrainingSettings, epoch_fn, loss_fn, g
             # the start's gradient, from this pass's sums (or, when the epoch or the pass met
             # a value that is not finite, from a checked pass that names it first)
             g, scale = start.complete()
-            record_start(g)
+            J_start = record_start(g)
             g_ref, pending = state.scaled_grad_norm_history[0], False
             if g_ref == 0.0:        # the start is the optimum: no epoch, as without deferral
                 state.params[:] = before[0]
@@ -425,6 +433,62 @@ class DeferredStart:
         return g, gradient_scale(curvature, k)
 
 
+class BlockDeferredStart(DeferredStart):
+    """:class:`DeferredStart` for rows not in memory (files: a
+    :class:`~linreg.training_objective.BlockRowObjective`), which cost a read each pass: the
+    loss pass after the first epoch adds up, block by block in the same read, the targets'
+    ``n``, ``Σ s``, ``Σ s y`` and ``Σ s ‖y‖²`` and the raw columns' ``Σ s x²`` and
+    ``Σ s x yᵀ``; :meth:`complete` makes ``J(0)`` (:attr:`loss`, None until then), ``∇J(0)``
+    and the Hessian's diagonal of them.  Nothing reads the rows before the first epoch.
+
+    A value that is not finite in a block is named by the epoch's checked read (file and
+    line or row); when the epoch or the sums turn out not finite (values whose squares
+    overflow), or no epoch ran, :meth:`complete` takes the moments from ``rows.moments()``
+    (one checked pass, which names the column), as the fit that reads them first would."""
+
+    def __init__(self, rows, objective, design: Design, alpha, fit_intercept: bool):
+        self.rows, self.objective, self.design, self.alpha = rows, objective, design, alpha
+        self.fit_intercept = fit_intercept
+        self.loss = None
+        objective.want_column_sums()
+
+    def complete(self) -> tuple[np.ndarray, np.ndarray]:
+        objective = self.objective
+        objective.want_column_sums(False)
+        sums, targets = objective.column_sums, objective.target_sums
+        n_w = objective.weight_sum
+        with np.errstate(over="ignore", invalid="ignore"):
+            if sums is not None:
+                loss = targets[3] / (2.0 * n_w)
+                gw, gb = -sums[1] / n_w, -targets[2] / n_w
+                curvature = sums[0] / n_w + self.alpha
+        if sums is not None and np.isfinite(loss) and all(
+                np.isfinite(a).all() for a in (gw, gb, curvature)):
+            self.loss = float(loss)
+        else:       # checked: raises naming a value that is not finite, or an overflow
+            moments = self.rows.moments()
+            if objective.weight_sum is None:
+                objective.weight_sum = float(moments.weight_sum)
+            self.loss, gw, gb = moments.value_at_zero(self.design)
+            curvature = moments.curvature_diagonal(self.design, self.alpha)
+        k = gb.shape[0]
+        g = np.concatenate([np.ravel(gw), gb if self.fit_intercept else np.zeros(k)])
+        return g, gradient_scale(curvature, k)
+
+
+def streamed_mean_weight(rows, moments) -> float:
+    """The mean weight the kernel's relative weights of streamed rows divide by: from the
+    weights alone where the rows keep them apart (:meth:`linreg.rows.Rows.weight_total`; the
+    same bits whether the fit reads the moments first or not), else from ``moments``
+    (None: unit weights, 1)."""
+    totals = rows.weight_total()
+    if totals is not None and totals[1] is not None and totals[0]:
+        return totals[1] / totals[0]
+    if moments is None:
+        return 1.0
+    return moments.weight_sum / moments.n_rows
+
+
 # ---------------------------------------------------------------------------- from the estimator
 def new_state(design: Design, n_features: int, n_targets: int, seed, init=None) -> TrainingState:
     n_params = n_features * n_targets + n_targets
@@ -453,7 +517,13 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     state = new_state(design, d, k, seed, init_params)
     matrix = problem.rows.matrix()
     X, Y, sw = matrix if matrix is not None else (None, None, None)
-    n = X.shape[0] if X is not None else int(moments.n_rows)
+    totals = None if X is not None else problem.rows.weight_total()
+    if X is not None:
+        n = X.shape[0]
+    elif deferred:
+        n = int(totals[0] or 0)     # (the automatic step, which needs it, does not defer)
+    else:
+        n = int(moments.n_rows)
     train_rows = np.arange(n)
     val, train_ds = None, ds
     if settings.early_stopping:
@@ -479,9 +549,12 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     elif ds is None or (X is not None and n < d):
         # no statistics, or more features than rows: J from the rows keeps its digits (rows
         # not in memory: one pass over their blocks)
-        train_objective = (RowObjective(X, Y, sw, train_rows, design, alpha) if X is not None
-                           else BlockRowObjective(problem.rows, design, alpha,
-                                                  moments.weight_sum))
+        if X is not None:
+            train_objective = RowObjective(X, Y, sw, train_rows, design, alpha)
+        elif deferred:      # unit weights: counted by the first loss pass
+            train_objective = BlockRowObjective(problem.rows, design, alpha, totals[1])
+        else:
+            train_objective = BlockRowObjective(problem.rows, design, alpha, moments.weight_sum)
         if deferred:
             pass                            # the starting point with the first loss pass
         elif moments.cross is not None:     # the starting point from the moments: no pass
@@ -500,7 +573,8 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
         # the rows as the compiled kernel reads them: in memory (the training rows, in a fresh
         # order each epoch; dense or CSR), or block by block where they live (files, a cluster)
         kernel_rows = (memory_kernel_rows(X, Y, sw, train_rows) if X is not None else
-                       streamed_kernel_rows(problem.rows, moments.weight_sum / moments.n_rows))
+                       streamed_kernel_rows(problem.rows, streamed_mean_weight(
+                           problem.rows, None if deferred else moments)))
         epoch_fn, curvature = stochastic_epoch(kernel_rows, design, settings)
     else:
         epoch_fn = gd_epoch(settings.optimizer, settings.positive)
@@ -524,8 +598,8 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     resumed = checkpoint is not None and checkpoint.restore(state)
     start, scale = None, None
     if deferred:
-        start = DeferredStart(problem.rows, train_objective, design, alpha,
-                              settings.fit_intercept)
+        start = (DeferredStart if X is not None else BlockDeferredStart)(
+            problem.rows, train_objective, design, alpha, settings.fit_intercept)
     else:
         curvature_diagonal = (np.diag(objective.hessian_from_stats(train_ds, alpha))[:d]
                               if train_ds is not None

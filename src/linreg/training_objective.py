@@ -304,13 +304,21 @@ class BlockRowObjective(RowObjective):
     """:class:`RowObjective` over the blocks of a :class:`linreg.rows.Rows` that is not in
     memory (dense or CSR blocks, each read once per pass: :meth:`~linreg.rows.Rows.reduce_blocks`
     reads a file's next block on a thread while this one is summed), the blocks' sums added
-    in row order as they come.  ``weight_sum``: the total weight of all rows (from their moments)."""
+    in row order as they come.  ``weight_sum``: the total weight of all rows (from their
+    moments; None: unit weights, counted by the first pass).
 
-    def __init__(self, rows, design: Design, alpha: float, weight_sum: float):
+    :meth:`want_column_sums` has the next loss pass also add up, block by block in the same
+    read, what the start of a fit on the raw design needs (:class:`linreg.descent.BlockDeferredStart`):
+    the raw columns' ``Σ s x²`` and ``Σ s x yᵀ`` (:attr:`column_sums`) and the targets'
+    ``(n, Σ s, Σ s y, Σ s ‖y‖²)`` (:attr:`target_sums`)."""
+
+    def __init__(self, rows, design: Design, alpha: float, weight_sum: float | None):
         self.block_rows = rows
         self.X = self.Y = self.rows = None
         self.s = np.empty(0)
-        self.weight_sum = float(weight_sum)
+        self.weight_sum = None if weight_sum is None else float(weight_sum)
+        self._want_sums = False
+        self.column_sums = self.target_sums = None
         self.design, self.alpha = design, float(alpha)
         self.shift = np.ascontiguousarray(design.shift, dtype=np.float64)
         self.inv_scale = np.ascontiguousarray(1.0 / design.scale, dtype=np.float64)
@@ -321,6 +329,8 @@ class BlockRowObjective(RowObjective):
     def _pass(self, theta, beta, targets: bool = True):
         self.passes += 1
         shift, inv_scale = self.shift, self.inv_scale
+        sums = targets and self._want_sums
+        self._want_sums = False
 
         def one(block):
             X, Y, w = block[:3]
@@ -328,13 +338,36 @@ class BlockRowObjective(RowObjective):
                 X = X.astype(np.float64)
             X = X if hasattr(X, "indptr") else np.ascontiguousarray(X)
             s = np.empty(0) if w is None else np.ascontiguousarray(w, dtype=np.float64)
+            Y = np.ascontiguousarray(Y, dtype=np.float64)
             rows = np.arange(X.shape[0], dtype=np.int64)
-            return residual_pass(X, np.ascontiguousarray(Y, dtype=np.float64), s, rows, shift,
-                                 inv_scale, theta, beta, targets)
+            out = residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets,
+                                column_sums=sums)
+            if not sums:
+                return out
+            # the targets' sums (sums, not BLAS: a small call can wait for its threads)
+            sY = Y if w is None else s[:, None] * Y
+            n_w = float(X.shape[0]) if w is None else float(s.sum())
+            return out[:3] + (out[3], (X.shape[0], n_w, sY.sum(axis=0), float((sY * Y).sum())))
 
         def merge(a, b):
-            return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+            out = a[0] + b[0], a[1] + b[1], a[2] + b[2]
+            if not sums:
+                return out
+            (axx, axy), (bxx, bxy) = a[3], b[3]
+            ta, tb = a[4], b[4]
+            return out + ((axx + bxx, axy + bxy),
+                          (ta[0] + tb[0], ta[1] + tb[1], ta[2] + tb[2], ta[3] + tb[3]))
 
         d, k = theta.shape
-        return self.block_rows.reduce_blocks(one, merge, (0.0, np.zeros((d, k)), np.zeros(k)))
+        zero = (0.0, np.zeros((d, k)), np.zeros(k))
+        if sums:
+            zero += ((np.zeros(d), np.zeros((d, k))), (0, 0.0, np.zeros(k), 0.0))
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = self.block_rows.reduce_blocks(one, merge, zero)
+        if not sums:
+            return result
+        self.column_sums, self.target_sums = result[3], result[4]
+        if self.weight_sum is None:     # unit weights: the rows counted by this pass
+            self.weight_sum = float(result[4][1])
+        return result[:3]
 

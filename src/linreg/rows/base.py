@@ -156,6 +156,13 @@ class Rows(ABC):
         """The number of rows, when it is known without a pass over them (else None)."""
         return None
 
+    def weight_total(self) -> tuple | None:
+        """What a fit streaming these rows can know of their weights before its first pass:
+        ``(n, None)`` for unit weights (``n`` None when not known), ``(n, Σ s)`` read from the
+        weights alone where they are kept apart from ``X`` (an ``.npy`` file of their own),
+        None when only a pass over the rows tells."""
+        return None
+
     def has_factor(self) -> bool:
         """Whether :meth:`qr_factor` can be had (rows to read, or a factor kept)."""
         return True

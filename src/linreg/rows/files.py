@@ -81,6 +81,16 @@ class SourceRows(Rows):
         n = getattr(self.source, "n_rows", None)
         return int(n) if isinstance(n, int) else None
 
+    def weight_total(self) -> tuple | None:
+        """As :meth:`Rows.weight_total`: unit weights when the source has none, else the
+        source's ``weight_total()`` where it can read the weights alone (read once)."""
+        if not getattr(self.source, "has_weights", False):
+            return self.row_count(), None
+        if not hasattr(self, "_weight_total"):
+            read = getattr(self.source, "weight_total", None)
+            self._weight_total = None if read is None else read()
+        return self._weight_total
+
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         return self.source.blocks(shuffle, rng)
 

@@ -83,10 +83,22 @@ def defers_moments(params: dict, rows, warm: bool, checkpoint) -> bool:
     early stopping or a checkpoint.  Nothing before its first epoch then reads ``X``: ``J``
     at zero is the targets' alone, and ``∇J`` at zero and the Hessian's diagonal (for the
     stopping rule) come from the raw columns' sums that the loss pass after the first epoch
-    adds up in the same read (:class:`linreg.descent.DeferredStart`)."""
-    return (params["solver"] in ("sgd", "minibatch") and not params["standardize"]
+    adds up in the same read (:class:`linreg.descent.DeferredStart`).
+
+    Rows not in memory (files) defer too when what the epoch needs of their weights is known
+    without reading them (:meth:`linreg.rows.Rows.weight_total`: unit weights, or weights
+    kept apart), and, for ``"minibatch"``, their count: the targets' sums and the columns'
+    then come with the loss pass after the first epoch (:class:`linreg.descent.BlockDeferredStart`)."""
+    if not (params["solver"] in ("sgd", "minibatch") and not params["standardize"]
             and not isinstance(params["learning_rate"], str) and not params["early_stopping"]
-            and not warm and checkpoint is None and rows.matrix() is not None)
+            and not warm and checkpoint is None):
+        return False
+    if rows.matrix() is not None:
+        return True
+    if not rows.has_rows() or rows.n_targets < 1:
+        return False
+    totals = rows.weight_total()
+    return totals is not None and (params["solver"] == "sgd" or totals[0] is not None)
 
 
 def rows_problem(rows, fit_intercept: bool, standardize: bool, alpha,
@@ -158,8 +170,12 @@ def solve(problem: Problem) -> Solution:
     settings: TrainingSettings = problem.training
     d = problem.design.shift.shape[0]
     if settings.solver == "minibatch":
-        n = (problem.rows.matrix()[0].shape[0] if problem.moments_deferred
-             else int(problem.moments.n_rows))
+        if not problem.moments_deferred:
+            n = int(problem.moments.n_rows)
+        elif problem.rows.matrix() is not None:
+            n = problem.rows.matrix()[0].shape[0]
+        else:       # rows not in memory: counted without a pass (defers_moments)
+            n = int(problem.rows.weight_total()[0])
         n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
         if settings.batch_size > n_train:
             raise ValueError(f"batch_size={settings.batch_size} is larger than the number of "

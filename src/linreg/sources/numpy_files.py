@@ -152,6 +152,21 @@ class NpyXYSource(Source):
             w = None if self._w is None else self._map(self.w_path, self._w, start, stop)
             yield RawChunk(X, Y, w, start, self.X_path, start)
 
+    def weight_total(self) -> tuple | None:
+        """``(n, Σ s)`` from the weights' file alone (block by block, in file order), or None
+        when the file is not given or a weight is not finite or negative (a pass over the
+        rows then names it)."""
+        if self._w is None:
+            return None
+        total = 0.0
+        for start, stop in _row_ranges(self.n_rows, self.chunk_rows, None):
+            w = np.asarray(self._map(self.w_path, self._w, start, stop), dtype=np.float64)
+            if w.shape[0] and not (np.isfinite(w).all() and (w >= 0).all()):
+                return None
+            total += float(w.sum())
+        self.check_unchanged()
+        return self.n_rows, total
+
     def _bad_value(self, c, r, j, names, what, value):
         path = {"feature": self.X_path, "target": self.y_path}.get(what, self.w_path)
         col = f", column {j}" if what != "sample weight" and (what == "feature" or

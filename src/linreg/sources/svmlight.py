@@ -118,15 +118,25 @@ class SvmlightSource(Source):
         return [self.path]
 
     def _n_chunks(self):
-        if self.n_rows is None:
-            for _ in self._chunks(None):
-                pass
-        return len(self._ranges)
+        return len(self._ranges)        # known without reading the blocks
 
     def count_rows(self) -> int:
         if self.n_rows is None:
-            self._n_chunks()
+            for _ in self._chunks(None):
+                pass
         return int(self.n_rows)
+
+    def _first_line(self, i: int) -> int:
+        """The number of lines before piece ``i`` (its newlines: every piece before it ends
+        with one), counted when a message needs it and no pass in file order has yet."""
+        if self._lines[i] < 0:
+            total = 0
+            with open(self.path, "rb") as f:
+                for start, stop in self._ranges[:i]:
+                    f.seek(start)
+                    total += f.read(stop - start).count(b"\n")
+            self._lines[i] = total
+        return int(self._lines[i])
 
     def _read(self, f, i: int, spare=None) -> np.ndarray:
         """The bytes of piece ``i``, in ``spare`` (a buffer to reuse) when it is large enough."""
@@ -189,10 +199,7 @@ class SvmlightSource(Source):
         return X, y[:m], qid[:m], top, line
 
     def _where_line(self, i: int, line: int) -> str:
-        first = self._lines[i]
-        if first >= 0:
-            return f"{self.path}: line {first + line + 1}"
-        return f"{self.path}: line {line + 1} of the block at byte {self._ranges[i][0]}"
+        return f"{self.path}: line {self._first_line(i) + line + 1}"
 
     def _syntax_error(self, buf, i, code, line, pos):
         from .svmlight_kernel import ERRORS
