@@ -1,5 +1,5 @@
 """A stochastic fit on the raw design with a given step reads no column moments before its
-first epoch (linreg.descent.DeferredStart): the same coefficients, histories and errors as
+first epoch (linreg.deferred_start.DeferredStart): the same coefficients, histories and errors as
 the fit that reads them first."""
 
 import warnings

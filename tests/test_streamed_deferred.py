@@ -1,6 +1,6 @@
 """A stochastic fit on the raw design with a given step from rows not in memory (an svmlight
 file, .npy files) reads them only for its epochs and loss passes: the starting values come
-with the first loss pass (linreg.descent.BlockDeferredStart) — the same coefficients and
+with the first loss pass (linreg.deferred_start.BlockDeferredStart) — the same coefficients and
 histories as the fit that reads the column moments first, and bad values still named."""
 
 import warnings

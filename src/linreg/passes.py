@@ -324,7 +324,7 @@ def raw_column_sums(X, Y, s, rows) -> tuple:
     CSR read in place), in the caller's thread: the pieces of :func:`residual_pass`, one
     after another, added in order (the same bits wherever it runs).  ``s`` indexed by row of
     ``X`` (empty for unit weights).  What the start of a stochastic fit on the raw design
-    needs of the columns (:class:`linreg.descent.DeferredStart`), which runs it beside the
+    needs of the columns (:class:`linreg.deferred_start.DeferredStart`), which runs it beside the
     first epoch (:func:`in_background`)."""
     d = X.shape[1]
     Y = np.ascontiguousarray(Y, dtype=np.float64)

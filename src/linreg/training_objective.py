@@ -308,7 +308,7 @@ class BlockRowObjective(RowObjective):
     moments; None: unit weights, counted by the first pass).
 
     :meth:`want_column_sums` has the next loss pass also add up, block by block in the same
-    read, what the start of a fit on the raw design needs (:class:`linreg.descent.BlockDeferredStart`):
+    read, what the start of a fit on the raw design needs (:class:`linreg.deferred_start.BlockDeferredStart`):
     the raw columns' ``Σ s x²`` and ``Σ s x yᵀ`` (:attr:`column_sums`) and the targets'
     ``(n, Σ s, Σ s y, Σ s ‖y‖²)`` (:attr:`target_sums`)."""
 

@@ -83,12 +83,12 @@ def defers_moments(params: dict, rows, warm: bool, checkpoint) -> bool:
     early stopping or a checkpoint.  Nothing before its first epoch then reads ``X``: ``J``
     at zero is the targets' alone, and ``∇J`` at zero and the Hessian's diagonal (for the
     stopping rule) come from the raw columns' sums that the loss pass after the first epoch
-    adds up in the same read (:class:`linreg.descent.DeferredStart`).
+    adds up in the same read (:class:`linreg.deferred_start.DeferredStart`).
 
     Rows not in memory (files) defer too when what the epoch needs of their weights is known
     without reading them (:meth:`linreg.rows.Rows.weight_total`: unit weights, or weights
     kept apart), and, for ``"minibatch"``, their count: the targets' sums and the columns'
-    then come with the loss pass after the first epoch (:class:`linreg.descent.BlockDeferredStart`)."""
+    then come with the loss pass after the first epoch (:class:`linreg.deferred_start.BlockDeferredStart`)."""
     if not (params["solver"] in ("sgd", "minibatch") and not params["standardize"]
             and not isinstance(params["learning_rate"], str) and not params["early_stopping"]
             and not warm and checkpoint is None):

@@ -47,7 +47,7 @@ class Problem:
     moments: object = None
     #: a stochastic fit on the raw design with a given step needs no moments before its
     #: first epoch: None here, what its start needs comes with the first loss pass
-    #: (linreg.descent.DeferredStart; linreg.solvers.iterative.defers_moments)
+    #: (linreg.deferred_start.DeferredStart; linreg.solvers.iterative.defers_moments)
     moments_deferred: bool = False
 
 
