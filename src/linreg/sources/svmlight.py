@@ -286,9 +286,13 @@ class SvmlightSource(Source):
         also counts the lines of every block)."""
         from .svmlight_kernel import last_indices
 
+        spare = threading.local()      # each thread reads into one buffer, again and again
+
         def piece(i):
+            if not hasattr(spare, "local"):
+                spare.local = np.empty(0, dtype=np.uint8)
             with open(self.path, "rb") as f:
-                buf = self._read(f, i)
+                buf = self._read(f, i, spare)
             # the quick way: each line's last index (NumPy finds the newlines); a block with
             # a comment, a qid or anything unusual is parsed instead
             ends = np.flatnonzero(buf == 10)
