@@ -193,3 +193,47 @@ def test_narrow_file_keeps_the_statistics(tmp_path):
     np.testing.assert_allclose(streamed.stats_.comoment, memory.stats_.comoment, rtol=1e-9,
                                atol=1e-9)
     assert os.path.exists(path)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_pass_reuses_a_bounded_set_of_block_arrays(tmp_path, shuffle):
+    """A streamed pass over many blocks (read ahead on threads, as a fit reads them) parses
+    and shuffles into a few sets of arrays used again, not new ones for every block, and
+    holds a few blocks at a time; the rows are the file's (shuffled: in another order)."""
+    import tracemalloc
+
+    from linreg.rows.files import SourceRows
+    from linreg.sources.svmlight import KEEP, BlockArrays
+
+    X, y = sparse_rows(n=20_000, d=40, decimals=4)
+    path = str(tmp_path / "a.svm")
+    dump_svmlight_file(X, y, path)
+    made = []
+    real = BlockArrays.take
+
+    def take(self, rows, values, dtype):
+        before = self.made
+        out = real(self, rows, values, dtype)
+        made.append(self.made - before)
+        return out
+
+    source = sources.svmlight(path, n_features=40, zero_based=True, block_bytes=8000)
+    assert len(source._ranges) > 200
+    for _ in SourceRows(source).blocks_ahead(shuffle, np.random.default_rng(0)):
+        pass                                # compiled, imported: not counted below
+    xx, xy, n, total = np.zeros((40, 40)), np.zeros(40), 0, 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(BlockArrays, "take", take)
+        tracemalloc.start()
+        for Xb, Yb, _ in SourceRows(source).blocks_ahead(shuffle, np.random.default_rng(0)):
+            xx += (Xb.T @ Xb).toarray()
+            xy += Xb.T @ Yb[:, 0]
+            n += Xb.shape[0]
+            total += Xb.data.nbytes + Xb.indices.nbytes + Xb.indptr.nbytes + Yb.nbytes
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert n == 20_000 and len(made) >= len(source._ranges) * (2 if shuffle else 1)
+    assert sum(made) <= 2 * KEEP, f"{sum(made)} sets of arrays for {len(made)} blocks"
+    np.testing.assert_allclose(xx, (X.T @ X).toarray(), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(xy, X.T @ y, rtol=1e-12, atol=1e-9)
+    assert peak < total / 4, f"{peak} bytes at most, {total} bytes in all the blocks"

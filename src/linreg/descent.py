@@ -403,7 +403,9 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
         n = int(totals[0] or 0)     # (the automatic step, which needs it, does not defer)
     else:
         n = int(moments.n_rows)
-    train_rows = np.arange(n)
+    # the training rows by index, for rows in memory (rows not in memory are read whole,
+    # block by block: an index of every row would be n integers held through the fit)
+    train_rows = np.arange(n) if X is not None else None
     val, train_ds = None, ds
     if settings.early_stopping:
         if X is None:
@@ -460,7 +462,8 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     if settings.learning_rate == "auto":
         lr = auto_learning_rate(settings.solver, settings.optimizer, alpha,
                                 settings.batch_size if settings.solver == "minibatch" else 1,
-                                train_rows.size, moments.target_spread(), L, curvature,
+                                n if train_rows is None else train_rows.size,
+                                moments.target_spread(), L, curvature,
                                 moments.mean_curvature(design))
     else:
         lr = float(settings.learning_rate)

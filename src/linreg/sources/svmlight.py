@@ -25,6 +25,7 @@ before each block and at the end of every pass (:class:`SourceChangedError`).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,6 +42,55 @@ DEFAULT_BLOCK_BYTES = 4 << 20
 _INT32_MAX = np.iinfo(np.int32).max
 #: blocks parsed side by side on threads during a pass
 PARSERS = 2
+#: sets of block arrays a pass keeps to use again: the blocks parsed ahead, the one handed
+#: out, its shuffled copy and those the read-ahead thread and its caller hold
+KEEP = 2 * PARSERS + 8
+
+
+def _most_refs(arrays: list) -> int:
+    most = 0
+    for a in arrays:
+        most = max(most, sys.getrefcount(a))
+    return most
+
+
+#: the references :func:`_most_refs` sees to arrays only their list holds
+_UNUSED = _most_refs([np.empty(0)])
+
+
+class BlockArrays:
+    """The arrays the blocks of one pass are parsed (or shuffled) into, used again once
+    nothing else refers to them (no block, no view of one), at most ``keep`` sets: a pass
+    allocates a few sets at its start and then reuses them, so its memory stays that of
+    the blocks alive at once, whatever the number of blocks and however the allocator
+    keeps what threads free.  Past ``keep`` sets in use (a caller that keeps every block)
+    new arrays are allocated as before.  ``made`` counts the sets allocated."""
+
+    def __init__(self, keep: int = KEEP):
+        self.keep, self.sets, self.made = keep, [], 0
+        self.lock = threading.Lock()
+
+    def take(self, rows: int, values: int, dtype) -> tuple:
+        """``(indptr, indices, data, y, qid)`` with room for ``rows`` rows and ``values``
+        stored values (``indptr`` and ``indices`` of ``dtype``)."""
+        with self.lock:
+            free = None
+            for at, arrays in enumerate(self.sets):
+                if _most_refs(arrays) <= _UNUSED:
+                    if arrays[0].shape[0] > rows and arrays[1].shape[0] >= values \
+                            and arrays[0].dtype == dtype:
+                        return tuple(arrays)      # in use from here (the tuple holds them)
+                    free = at if free is None else free
+            # room to spare: the next blocks' estimates vary a little
+            rows, values = rows + rows // 4 + 16, values + values // 4 + 16
+            made = [np.empty(rows + 1, dtype=dtype), np.empty(values, dtype=dtype),
+                    np.empty(values), np.empty(rows), np.empty(rows, dtype=np.int64)]
+            self.made += 1
+            if free is not None:
+                self.sets[free] = made
+            elif len(self.sets) < self.keep:
+                self.sets.append(made)
+            return tuple(made)
 
 
 class SvmlightSource(Source):
@@ -155,8 +205,9 @@ class SvmlightSource(Source):
         return buf
 
     # -- parsing
-    def _parse(self, buf: np.ndarray, i: int, limit: int, dtype):
-        """``(X, y, qid, top, lines)`` of piece ``i`` (its bytes ``buf``)."""
+    def _parse(self, buf: np.ndarray, i: int, limit: int, dtype, arrays=None):
+        """``(X, y, qid, top, lines)`` of piece ``i`` (its bytes ``buf``), in arrays from
+        ``arrays`` (a :class:`BlockArrays`) when given."""
         from .svmlight_kernel import ARRAYS_FULL, FIXUPS_FULL, OK, OUT_OF_RANGE, parse_block
         n = buf.shape[0]
         # room for the rows and values at the bytes per row and per value seen so far (with
@@ -166,11 +217,12 @@ class SvmlightSource(Source):
         colons = int(n / self._bytes_per_value * 1.25) + 16
         fix = np.empty((1024, 5), dtype=np.int64)
         while True:
-            indptr = np.empty(rows + 1, dtype=dtype)
-            indices = np.empty(colons, dtype=dtype)
-            data = np.empty(colons)
-            y = np.empty(rows)
-            qid = np.empty(rows, dtype=np.int64)
+            if arrays is None:
+                indptr, indices, data, y, qid = (
+                    np.empty(rows + 1, dtype=dtype), np.empty(colons, dtype=dtype),
+                    np.empty(colons), np.empty(rows), np.empty(rows, dtype=np.int64))
+            else:
+                indptr, indices, data, y, qid = arrays.take(rows, colons, dtype)
             code, m, nnz, nfix, top, line, pos = parse_block(
                 buf, n, self.zero_based, limit, indptr, indices, data, y, qid, fix)
             if code == FIXUPS_FULL:
@@ -234,9 +286,13 @@ class SvmlightSource(Source):
         also counts the lines of every block)."""
         from .svmlight_kernel import last_indices
 
+        spare = threading.local()      # each thread reads into one buffer, again and again
+
         def piece(i):
+            if not hasattr(spare, "local"):
+                spare.local = np.empty(0, dtype=np.uint8)
             with open(self.path, "rb") as f:
-                buf = self._read(f, i)
+                buf = self._read(f, i, spare)
             # the quick way: each line's last index (NumPy finds the newlines); a block with
             # a comment, a qid or anything unusual is parsed instead
             ends = np.flatnonzero(buf == 10)
@@ -277,7 +333,9 @@ class SvmlightSource(Source):
 
     def _chunks(self, order):
         """The blocks in ``order`` (None: file order), parsed :data:`PARSERS` at a time on
-        threads (the compiled parser releases the GIL), handed out in order."""
+        threads (the compiled parser releases the GIL), handed out in order; their arrays
+        used again through the pass (:class:`BlockArrays`)."""
+        arrays = BlockArrays()
         in_order = order is None
         ids = [int(i) for i in (range(len(self._ranges)) if in_order else order)]
         counts = []
@@ -290,7 +348,7 @@ class SvmlightSource(Source):
                 spare.local = np.empty(0, dtype=np.uint8)
             with open(self.path, "rb") as f:
                 buf = self._read(f, i, spare)
-            return self._parse(buf, i, self.n_features, self.index_dtype)
+            return self._parse(buf, i, self.n_features, self.index_dtype, arrays)
 
         pool = ThreadPoolExecutor(PARSERS, thread_name_prefix="linreg-svmlight")
         try:
@@ -319,12 +377,22 @@ class SvmlightSource(Source):
 
     # -- blocks: sparse X, every value checked by the parser
     def checked_blocks(self, shuffle: bool = False, random_state=None):
+        from .svmlight_kernel import permute_rows
         rng = np.random.default_rng(random_state)
+        arrays = BlockArrays()        # for the shuffled copies
         for c in self._chunks(self._order(shuffle, rng)):
             X, Y = c.X, c.Y
             if shuffle:
+                # as X[perm], Y[perm], into arrays used again
                 perm = rng.permutation(X.shape[0])
-                X, Y = X[perm], Y[perm]
+                m, nnz = X.shape[0], X.nnz
+                indptr, indices, data, y, _ = arrays.take(m, nnz, X.indices.dtype)
+                permute_rows(X.indptr, X.indices, X.data, Y[:, 0], perm, indptr, indices,
+                             data, y)
+                X = sp.csr_matrix((data[:nnz], indices[:nnz], indptr[:m + 1]),
+                                  shape=X.shape, copy=False)
+                X.has_sorted_indices = True
+                Y = y[:m].reshape(-1, 1)
             yield X, Y, None, c
         self.check_unchanged()
 

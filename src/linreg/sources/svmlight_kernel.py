@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["ARRAYS_FULL", "parse_block", "last_indices", "OK", "ERRORS", "FIXUPS_FULL"]
+__all__ = ["ARRAYS_FULL", "parse_block", "last_indices", "permute_rows", "OK", "ERRORS",
+           "FIXUPS_FULL"]
 
 OK = 0
 BLANK_LINE, BAD_PAIR, ZERO_INDEX, OUT_OF_RANGE, NOT_INCREASING, BAD_QID = 1, 2, 3, 4, 5, 6
@@ -276,3 +277,19 @@ def last_indices(buf, ends):
             top = idx
         start = e + 1
     return top
+
+
+@njit(cache=True, nogil=True)
+def permute_rows(indptr, indices, data, y, perm, out_indptr, out_indices, out_data, out_y):
+    """Rows ``perm`` of a CSR block and its labels, in that order, written into the ``out_``
+    arrays (as ``X[perm]``, ``y[perm]``: each row's entries in their order)."""
+    at = 0
+    out_indptr[0] = 0
+    for r in range(perm.shape[0]):
+        i = perm[r]
+        for k in range(indptr[i], indptr[i + 1]):
+            out_indices[at] = indices[k]
+            out_data[at] = data[k]
+            at += 1
+        out_indptr[r + 1] = at
+        out_y[r] = y[i]
