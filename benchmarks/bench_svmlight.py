@@ -21,7 +21,6 @@ written under /tmp and deleted.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,9 @@ import time
 
 import numpy as np
 from numba import njit
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import own_peak_rss_bytes  # noqa: E402
 
 ROWS, COLUMNS, PER_ROW = 1_000_000, 20_000, 20
 #: rounds of the whole fits, side by side
@@ -202,7 +204,7 @@ def rss_child(path: str, lr: str | None = None) -> None:
     else:
         fit_linreg_raw(path, COLUMNS, float(lr))
     took = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = own_peak_rss_bytes() / 2**20        # not ru_maxrss: it holds the parent's peak
     print(f"{took:.2f} {peak:.0f}")
 
 

@@ -59,6 +59,14 @@ def max_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def own_peak_rss_bytes() -> int:
+    """The high-water mark of this process's own resident memory (``VmHWM``).  In a child
+    process ``getrusage(...).ru_maxrss`` is not that: Linux carries the parent's peak over
+    ``fork``/``exec`` into it."""
+    with open("/proc/self/status") as f:
+        return int(next(line.split()[1] for line in f if line.startswith("VmHWM:"))) * 1024
+
+
 def rel_diff(a, b) -> float:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), np.finfo(float).tiny))
