@@ -142,12 +142,7 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
         i = rows[t]
         wi = s[i] if weighted else 1.0
         if sums:
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                wx = wi * data[q]
-                sxx[j] += wx * data[q]
-                for c in range(k):
-                    sxy[j * k + c] += wx * Y[i, c]
+            _add_csr_row_sums(indptr, indices, data, Y, i, wi, k, sxx, sxy)
         if k == 1:      # one target: θ/scale given as u, g gets s x r (scaled by the caller)
             acc = beta[0] - w_theta[0] - (Y[i, 0] if targets else 0.0)
             for q in range(indptr[i], indptr[i + 1]):
@@ -310,13 +305,19 @@ def _csr_raw_sums(indptr, indices, data, Y, s, rows, lo, hi, sxx, sxy):
     weighted = s.shape[0] > 0
     for t in range(lo, hi):
         i = rows[t]
-        wi = s[i] if weighted else 1.0
-        for q in range(indptr[i], indptr[i + 1]):
-            j = indices[q]
-            wx = wi * data[q]
-            sxx[j] += wx * data[q]
-            for c in range(k):
-                sxy[j * k + c] += wx * Y[i, c]
+        _add_csr_row_sums(indptr, indices, data, Y, i, s[i] if weighted else 1.0, k, sxx, sxy)
+
+
+@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def _add_csr_row_sums(indptr, indices, data, Y, i, wi, k, sxx, sxy):
+    """Adds row ``i``'s ``wi x²`` to ``sxx`` and ``wi x yᵀ`` to ``sxy`` (flat (d·k,)), its
+    stored entries only: the raw columns' sums, in the loss pass or alone."""
+    for q in range(indptr[i], indptr[i + 1]):
+        j = indices[q]
+        wx = wi * data[q]
+        sxx[j] += wx * data[q]
+        for c in range(k):
+            sxy[j * k + c] += wx * Y[i, c]
 
 
 def raw_column_sums(X, Y, s, rows) -> tuple:

@@ -212,6 +212,10 @@ class RowObjective:
         else:
             self.s = np.ascontiguousarray(sample_weight, dtype=np.float64)
             self.weight_sum = float(self.s[self.rows].sum())
+        self._start(design, alpha)
+
+    def _start(self, design: Design, alpha: float) -> None:
+        """The design's coordinates and the pass bookkeeping, as every rows objective keeps."""
         self.design, self.alpha = design, float(alpha)
         self.shift = np.ascontiguousarray(design.shift, dtype=np.float64)
         self.inv_scale = np.ascontiguousarray(1.0 / design.scale, dtype=np.float64)
@@ -317,14 +321,8 @@ class BlockRowObjective(RowObjective):
         self.X = self.Y = self.rows = None
         self.s = np.empty(0)
         self.weight_sum = None if weight_sum is None else float(weight_sum)
-        self._want_sums = False
-        self.column_sums = self.target_sums = None
-        self.design, self.alpha = design, float(alpha)
-        self.shift = np.ascontiguousarray(design.shift, dtype=np.float64)
-        self.inv_scale = np.ascontiguousarray(1.0 / design.scale, dtype=np.float64)
-        self._point = None
-        self._value = None
-        self.passes = 0
+        self._start(design, alpha)
+        self.target_sums = None
 
     def _pass(self, theta, beta, targets: bool = True):
         self.passes += 1

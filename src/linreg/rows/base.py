@@ -3,6 +3,7 @@ accumulation of them (``partial_fit``).  See :mod:`linreg.rows`."""
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 
@@ -60,10 +61,7 @@ class Rows(ABC):
         """``merge(…merge(merge(initial, fn(block_0)), fn(block_1))…)`` in row order: a pass
         whose per-block results are merged as they come, so only one is held at a time
         (the blocks read ahead where reading costs time: :meth:`blocks_ahead`)."""
-        total = initial
-        for block in self.blocks_ahead():
-            total = merge(total, fn(block))
-        return total
+        return fold_results(itertools.chain([initial], map(fn, self.blocks_ahead())), merge)
 
     def map_blocks(self, fn: Callable, groups: tuple = ()) -> list:
         """``[fn((X, Y, w), index) for each block]``, in row order, run where the rows are.
