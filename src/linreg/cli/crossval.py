@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CommandError, UsageError
+from .errors import CommandError
+from .fit_data import fit_on
 
 __all__ = ["check_cv_options", "fit_cv", "cv_path"]
 
@@ -42,23 +43,13 @@ def fit_cv(args, data, params):
     (``--chunk-rows``) — every fold's statistics in one pass."""
     from ..exceptions import ParameterWording
     from ..selection import LinearRegressionCV
-    from ..tables.expressions import FormulaError
-
     searched = LinearRegressionCV(alphas=parse_alphas(args.alphas), cv=args.cv,
                                   fit_intercept=params["fit_intercept"],
                                   standardize=params["standardize"],
                                   formula=params.get("formula"),
                                   missing=params.get("missing", "error"))
     try:
-        if data.table is not None:
-            table = data.table
-            searched.fit(table.X, table.y, sample_weight=table.weights)
-        else:
-            searched.fit(data.source)
-    except FormulaError as exc:
-        if data.formula is None:
-            raise
-        raise UsageError(f"--formula: {exc}") from None
+        fit_on(searched, data)
     except ValueError as exc:
         if isinstance(exc, ParameterWording):     # the command line words its settings
             raise

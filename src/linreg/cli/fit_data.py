@@ -11,7 +11,7 @@ from .errors import CommandError, UsageError
 from .reading import split_names
 from .tables import check_weight_column, encoded_blocks, has_categories, is_table_model, open_source
 
-__all__ = ["FitData", "read_fit_data", "table_options", "training_score"]
+__all__ = ["FitData", "read_fit_data", "fit_on", "table_options", "training_score"]
 
 
 @dataclass
@@ -73,6 +73,24 @@ def read_fit_data(args, max_columns: int | None = None) -> FitData:
             raise
         raise CommandError(f"{exc}; --missing drop leaves the rows with a missing value out of "
                            "the fit") from None
+
+
+def fit_on(estimator, data: FitData, one_target: bool = False):
+    """``estimator.fit`` on what :func:`read_fit_data` read: the numeric table whole (with its
+    weights; ``one_target``: ``y`` as a vector), or the source in blocks.  A formula the data
+    cannot take is a usage error of ``--formula``."""
+    import numpy as np
+
+    from ..tables.expressions import FormulaError
+    try:
+        if data.table is not None:
+            y = np.ravel(data.table.y) if one_target else data.table.y
+            return estimator.fit(data.table.X, y, sample_weight=data.table.weights)
+        return estimator.fit(data.source)
+    except FormulaError as exc:
+        if data.formula is None:
+            raise
+        raise UsageError(f"--formula: {exc}") from None
 
 
 def _parsed(args, source, target):

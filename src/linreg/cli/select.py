@@ -12,8 +12,8 @@ import numpy as np
 
 from ..validation import most_columns
 from .describe import objective_text, training_metrics
-from .errors import OK, CommandError, UsageError
-from .fit_data import read_fit_data, training_score
+from .errors import OK, CommandError
+from .fit_data import fit_on, read_fit_data, training_score
 from .output import dump_json, jsonable
 
 __all__ = ["cmd_select"]
@@ -39,22 +39,12 @@ def path_lines(selector, names) -> list[str]:
 def _select(args, data):
     """The fitted selector and the names its path uses (columns, or a table's terms)."""
     from ..selection import StepwiseSelector
-    from ..tables.expressions import FormulaError
-
     selector = StepwiseSelector(criterion=args.criterion, direction=args.direction,
                                 formula=args.formula, missing=args.missing or "error")
+    if data.table is not None and len(data.table.target_names) != 1:
+        raise CommandError(f"select takes one --target, got {len(data.table.target_names)}")
     try:
-        if data.table is not None:
-            table = data.table
-            if len(table.target_names) != 1:
-                raise CommandError(f"select takes one --target, got {len(table.target_names)}")
-            selector.fit(table.X, np.ravel(table.y), sample_weight=table.weights)
-        else:
-            selector.fit(data.source)
-    except FormulaError as exc:
-        if args.formula is None:
-            raise
-        raise UsageError(f"--formula: {exc}") from None
+        fit_on(selector, data, one_target=True)
     except ValueError as exc:
         raise CommandError(f"{data.path}: {exc}") from None
     if hasattr(selector, "formula_"):
