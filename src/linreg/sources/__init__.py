@@ -26,7 +26,7 @@ read any chosen columns as the blocks of a table, text and categories included:
 the other kinds as codes into the block's levels (see :mod:`~linreg.sources.table_kinds`).
 
 :func:`from_file` opens any of the formats by its extension (CSV, Parquet, ``.npy``,
-``.npz``), with or without a target column; ``chunk_rows=None`` reads the whole file as one
+``.npz``, svmlight as ``.svm``/``.svmlight``/``.libsvm``), with or without a target column; ``chunk_rows=None`` reads the whole file as one
 block, the fastest way when it fits in memory (what :func:`linreg.io.read_table` does).
 
 Each file's size and modification time are recorded when the source is created and checked
@@ -72,7 +72,7 @@ from .base import (
     is_source,
 )
 from .csv_file import CsvSource, csv
-from .formats import CSV_SUFFIXES, PARQUET_SUFFIXES, from_file
+from .formats import CSV_SUFFIXES, PARQUET_SUFFIXES, SVMLIGHT_SUFFIXES, from_file, is_svmlight
 from .numpy_files import NpyColumnsSource, NpyXYSource, arrays, npy
 from .parquet_files import ParquetSource, parquet
 from .svmlight import SvmlightSource, svmlight
@@ -83,5 +83,6 @@ ArraySource = NpyColumnsSource
 
 __all__ = ["CSV_SUFFIXES", "DEFAULT_CHUNK_ROWS", "PARQUET_SUFFIXES", "ArraySource", "CsvSource",
            "MalformedDataError", "NpySource", "ParquetSource", "Source", "SourceChangedError",
-           "SvmlightSource", "Table", "arrays", "csv", "from_file", "is_source", "npy", "parquet",
+           "SVMLIGHT_SUFFIXES", "SvmlightSource", "Table", "arrays", "csv", "from_file", "is_source",
+           "is_svmlight", "npy", "parquet",
            "representative_point", "shifted_stats", "svmlight", "unshift"]

@@ -35,7 +35,7 @@ import scipy.sparse as sp
 from ..stats import SufficientStats
 from .base import NEEDS_FINITE, MalformedDataError, RawChunk, Source, describe_value
 
-__all__ = ["SvmlightSource", "svmlight", "DEFAULT_BLOCK_BYTES"]
+__all__ = ["SvmlightSource", "svmlight", "DEFAULT_BLOCK_BYTES", "column_names"]
 
 #: bytes per block: about 15,000 rows of 20 features
 DEFAULT_BLOCK_BYTES = 4 << 20
@@ -436,6 +436,14 @@ class SvmlightSource(Source):
                                        self.index_dtype)[2])
         self.check_unchanged()
         return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+
+def column_names(n_features: int, zero_based: bool = False) -> list[str]:
+    """The names the command line gives the columns of an svmlight file, in the file's own
+    numbering: ``x1`` … ``xd`` (one-based), ``x0`` … ``x(d-1)`` (``zero_based``): column ``j``
+    of ``X`` is ``x{j+1}`` or ``x{j}``.  (A source itself has no feature names.)"""
+    first = 0 if zero_based else 1
+    return [f"x{j}" for j in range(first, first + int(n_features))]
 
 
 def svmlight(path, n_features: int | None = None, zero_based: bool = False,
