@@ -160,8 +160,12 @@ def _intercept(ds: DesignStats, theta: np.ndarray) -> np.ndarray:
 
 def weighted_design_block(X, Y, sqrt_w, design: Design, start, stop, dtype, y_shift=None):
     """Rows ``start:stop`` of ``A = √s·[1, X̃]`` and ``b = √s·(y − y_shift)`` in the given
-    precision."""
-    Xb = (np.asarray(X[start:stop], dtype=dtype) - design.shift.astype(dtype)) / design.scale.astype(dtype)
+    precision (dense: a block of sparse rows, e.g. of an svmlight file, is made dense here,
+    ``stop - start`` rows at a time)."""
+    rows = X[start:stop]
+    if hasattr(rows, "toarray"):
+        rows = rows.toarray()
+    Xb = (np.asarray(rows, dtype=dtype) - design.shift.astype(dtype)) / design.scale.astype(dtype)
     Yb = np.asarray(Y[start:stop], dtype=dtype)
     if y_shift is not None:
         Yb = Yb - y_shift.astype(dtype)
