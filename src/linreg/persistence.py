@@ -150,7 +150,12 @@ def _stats_from(path, entry, d: int, k: int):
 
 #: what an optional "metadata" object may hold: the target's name(s), the sample-weight
 #: column, the objective in words, the training data's file name and the model's scores on it
-METADATA_KEYS = ("target_name", "weight_name", "objective", "data_file", "training_metrics", "cv_path")
+METADATA_KEYS = ("target_name", "weight_name", "objective", "data_file", "training_metrics", "cv_path",
+                 "svmlight")
+#: ``svmlight`` (``linreg fit DATA.svm``): the model reads svmlight files, numbered as the
+#: training file was (``{"zero_based": false}``: indices from 1, features ``x1`` … ``xd``;
+#: the width is ``n_features_in``); files written before it existed have no such key
+SVMLIGHT_KEYS = {"zero_based"}
 #: ``cv_path`` (``linreg fit --alpha cv``): the cross-validation curve the alpha was chosen from
 CV_PATH_KEYS = {"scoring", "selection", "n_folds", "alphas", "mean", "se", "alpha_min", "alpha_1se"}
 MAX_CV_ALPHAS = 10_000
@@ -188,6 +193,11 @@ def check_metadata(meta, path="<model>") -> dict:
             text(meta[key], key)
     if "cv_path" in meta:
         check_cv_path(meta["cv_path"], bad)
+    if "svmlight" in meta:
+        svm = meta["svmlight"]
+        if (not isinstance(svm, dict) or set(svm) != SVMLIGHT_KEYS
+                or not isinstance(svm["zero_based"], bool)):
+            bad('svmlight must be an object {"zero_based": true or false}')
     metrics = meta.get("training_metrics")
     if metrics is not None:
         if not isinstance(metrics, dict) or set(metrics) - set(METADATA_METRICS):
@@ -397,9 +407,27 @@ def from_dict(data, path="<model>", model_class=None):
         _fail(path, f"a fitted attribute is missing or malformed ({exc})")
     if data.get("metadata") is not None:
         model.metadata_ = check_metadata(data["metadata"], path)
+        _check_svmlight_names(path, model)
     if data.get("training_stats") is not None:
         model.stats_ = _stats_from(path, data["training_stats"], width, 1 if k is None else k)
     return model
+
+
+def _check_svmlight_names(path, model) -> None:
+    """A model that reads svmlight files is not fitted on a table, and its feature names, if
+    recorded, are those of the file's numbering (:func:`linreg.sources.svmlight.column_names`)."""
+    svm = model.metadata_.get("svmlight")
+    if svm is None:
+        return
+    if getattr(model, "encoding_", None) is not None:
+        _fail(path, "metadata: svmlight is for a model of numbered features, not of a table")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        from .sources.svmlight import column_names
+        if list(names) != column_names(model.n_features_in_, svm["zero_based"]):
+            first = "x0" if svm["zero_based"] else "x1"
+            _fail(path, f"feature_names of a model of svmlight files must be {first}, … in "
+                        "the file's numbering (metadata.svmlight.zero_based)")
 
 
 def read_model(path, model_class):
