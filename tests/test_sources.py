@@ -633,7 +633,7 @@ def test_the_package_keeps_every_public_name_and_says_which_npy_reader_is_which(
                 "parquet", "csv", "arrays", "from_file", "is_source", "representative_point",
                 "shifted_stats", "unshift", "Table", "MalformedDataError", "SourceChangedError",
                 "DEFAULT_CHUNK_ROWS", "CSV_SUFFIXES", "PARQUET_SUFFIXES", "svmlight",
-                "SvmlightSource"}
+                "SvmlightSource", "SVMLIGHT_SUFFIXES", "is_svmlight"}
     assert set(sources.__all__) == exported
     assert all(hasattr(sources, name) for name in exported)
     np.save(tmp_path / "X.npy", np.ones((4, 2)))

@@ -1,4 +1,5 @@
-"""Applying a saved model to a data file: ``linreg predict`` and ``linreg evaluate``."""
+"""Applying a saved model to a data file: ``linreg predict`` and ``linreg evaluate`` (an
+svmlight file in sparse blocks, as the model numbers it: :mod:`.svmlight_files`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from .errors import OK, CommandError
 from .output import dump_json, jsonable, table_bytes, write_output
 from .reading import (check_width_for_model, load_model, model_predict, model_targets, model_weight,
                       read_columns, read_for_model, source_for_model, split_names)
+from .svmlight_files import (TARGET_NAME, is_svmlight, model_blocks, model_source,
+                             refuse_column_options)
 from .tables import Metrics, encoded_blocks, is_table_model, left_out_text, table_source
 from .wording import show_warnings
 
@@ -67,7 +70,13 @@ def _predictions(model, args) -> tuple:
     or in blocks of ``--chunk-rows`` rows (a model fitted on a table always reads its
     columns by name, in blocks, through its encoding)."""
     options = {} if not args.interval else {"interval": args.interval, "level": args.level}
-    if is_table_model(model):
+    if is_svmlight(args.data):
+        refuse_column_options(args, args.data, {
+            "--interval": "prediction intervals of sparse rows are not computed yet"})
+        source = model_source(model, args)
+        parts = [model_predict(model, X) for X, _ in model_blocks(model, args, source)]
+        left_out = 0
+    elif is_table_model(model):
         from ..rows.table import predict_block
         source, names = table_source(model, args, need_target=False, weight=None)
         parts, left_out = [], 0
@@ -107,7 +116,14 @@ def _kept_columns(args, n_rows: int) -> dict:
 def cmd_evaluate(args, out, err) -> int:
     model = load_model(args.model, args.data)
     left_out = 0
-    if is_table_model(model) or args.chunk_rows is not None:
+    if is_svmlight(args.data):
+        refuse_column_options(args, args.data)
+        metrics = Metrics()
+        source = model_source(model, args)
+        for X, y in model_blocks(model, args, source):
+            metrics.add(y, model_predict(model, X))
+        metrics, target_names, weight = metrics.result(), [TARGET_NAME], None
+    elif is_table_model(model) or args.chunk_rows is not None:
         metrics, left_out, target_names, weight = _streamed_score(model, args)
     else:
         table = read_for_model(model, args, need_target=True, weighted=True)

@@ -65,6 +65,15 @@ def solver_reason(model) -> str:
     kappa = getattr(model, "condition_number_", None)
     if requested != "auto":
         return f"asked for (--solver {requested})"
+    if ran == "lsqr":
+        from ..solvers.lsqr import GRAM_MAX_FEATURES
+        d = int(model.n_features_in_)
+        if d > GRAM_MAX_FEATURES:
+            return (f"--solver auto: {d} features, more than the {GRAM_MAX_FEATURES} whose "
+                    "d × d statistics the normal equations build, so LSQR (iterative, "
+                    "matrix-free)")
+        return ("--solver auto: sparse rows whose d × d factorisations would cost more than "
+                "LSQR's iterations, so LSQR (iterative, matrix-free)")
     if kappa is None or not np.isfinite(kappa):
         return "--solver auto: the normal equations (the condition number is not known)"
     said = f"the centred, scaled design's condition number is {kappa:.3g}"

@@ -17,6 +17,7 @@ from .errors import OK, CommandError, UsageError
 from .fit_data import check_source_fit, read_fit_data, table_options, training_score
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
 from .reading import model_features, model_predict
+from .svmlight_files import fit_words
 from .tables import check_text_columns, is_table_model, left_out_text
 from .wording import show_warnings
 
@@ -87,7 +88,7 @@ def cmd_fit(args, out, err) -> int:
         raise CommandError("--checkpoint-every needs --checkpoint FILE")
     table = data.table
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, fit_words(data):
         warnings.simplefilter("always")
         try:
             if cross_validate:
@@ -105,8 +106,9 @@ def cmd_fit(args, out, err) -> int:
     encoded = is_table_model(model)
     if encoded and data.formula is None:
         check_text_columns(model, data.source)
-    names = (list(table.feature_names) if table is not None else
-             list(model.coef_names_) if encoded else list(data.source.feature_names))
+    names = list(model.coef_names_) if encoded else data.feature_names
+    if data.svmlight:       # x1 … xd: the model file records them (a source has no names)
+        model.feature_names_in_ = np.asarray(names, dtype=object)
     warned = show_warnings(caught, err, names)
     n_dropped = 0
     if table is not None:
@@ -122,6 +124,7 @@ def cmd_fit(args, out, err) -> int:
         "training_metrics": metrics,
         "data_file": Path(data.path).name,
         **({"cv_path": cv_path(searched)} if cross_validate else {}),
+        **data.metadata,
     }
     if args.output is not None:
         from ..persistence import save
@@ -169,7 +172,7 @@ def cmd_fit(args, out, err) -> int:
             out.write(f"alpha {model.alpha:g} chosen by {args.cv}-fold cross-validation (min "
                       f"{searched.alpha_min_:g}, one-standard-error {searched.alpha_1se_:g})\n")
         out.write("coefficients (original units):\n")
-        print_coefficients(model, names, out)
+        print_coefficients(model, names, out, largest=data.svmlight)
         out.write(f"saved {args.output}\n" if args.output is not None
                   else "not saved (give -o MODEL.json to save the model)\n")
     return OK

@@ -1,6 +1,7 @@
 """What ``linreg fit`` fits: a numeric file read whole (the fast path: arrays in memory), or the
 file as a source — a table whose text columns are categories, a ``--formula``, ``--missing
-drop``, or blocks of ``--chunk-rows`` rows."""
+drop``, or blocks of ``--chunk-rows`` rows; an svmlight file always as a source, in sparse
+blocks (:mod:`.svmlight_files`)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,14 @@ class FitData:
     table: object = None
     source: object = None
     formula: object = None
+    #: an svmlight file (``source``: :func:`linreg.sources.svmlight`), see :mod:`.svmlight_files`
+    svmlight: bool = False
 
     @property
     def target_names(self) -> list:
+        if self.svmlight:
+            from .svmlight_files import TARGET_NAME
+            return [TARGET_NAME]
         if self.table is not None:
             return list(self.table.target_names)
         if self.formula is not None:
@@ -34,7 +40,25 @@ class FitData:
 
     @property
     def weight_name(self):
+        if self.svmlight:
+            return None
         return (self.table if self.table is not None else self.source).weight_name
+
+    @property
+    def feature_names(self) -> list:
+        """The names of the columns of X (a table's encoded columns are the model's)."""
+        if self.svmlight:
+            from .svmlight_files import feature_names
+            return feature_names(self.source.n_features, self.source.zero_based)
+        if self.table is not None:
+            return list(self.table.feature_names)
+        return list(self.source.feature_names)
+
+    @property
+    def metadata(self) -> dict:
+        """What a model file records of the data beyond its target and weights: an svmlight
+        file's numbering."""
+        return {"svmlight": {"zero_based": self.source.zero_based}} if self.svmlight else {}
 
 
 def read_fit_data(args, max_columns: int | None = None) -> FitData:
@@ -42,7 +66,11 @@ def read_fit_data(args, max_columns: int | None = None) -> FitData:
     each other and against the file's columns.  ``max_columns``: the most columns a numeric
     file read whole may give (refused before its rows are read)."""
     from ..io import source_table
+    from .svmlight_files import fit_source, is_svmlight, refuse_svmlight_options
 
+    if is_svmlight(args.data):
+        return FitData(args.data, source=fit_source(args), svmlight=True)
+    refuse_svmlight_options(args, args.data)
     target = split_names(args.target)
     if args.formula is None and target is None:
         raise UsageError("give --target COLUMN (the column to predict) or --formula "

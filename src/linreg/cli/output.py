@@ -118,15 +118,26 @@ def _coefficient_rows(model, names) -> list[tuple[str, str]]:
     return rows
 
 
-def print_coefficients(model, names, out) -> None:
+def print_coefficients(model, names, out, largest: bool = False) -> None:
+    """The coefficients, at most :data:`MAX_LISTED` of them, then the intercept: the first
+    ones in order, or (``largest``, for a wide sparse design whose first columns say little)
+    those largest in absolute value, largest first; then how many are not shown (``--json``
+    lists them all)."""
     rows = _coefficient_rows(model, names)
-    width = max(len(r[0]) for r in rows)
-    shown = rows[:MAX_LISTED] + ([rows[-1]] if len(rows) > MAX_LISTED else [])
+    coefs, intercept = rows[:-1], rows[-1]
+    hidden = len(coefs) - MAX_LISTED
+    if largest and hidden > 0 and np.ndim(model.coef_) == 1:
+        coef = np.asarray(model.coef_)
+        out.write(f"  ({len(coef)} coefficients, {np.count_nonzero(coef)} not zero; the "
+                  f"{MAX_LISTED} largest in absolute value:)\n")
+        coefs = [coefs[j] for j in np.argsort(-np.abs(coef), kind="stable")]
+    shown = coefs[:MAX_LISTED] + [intercept]
+    width = max(len(r[0]) for r in shown)
     for name, value in shown[:-1]:
         out.write(f"  {name:<{width}}  {value}\n")
-    if len(rows) > MAX_LISTED:
-        out.write(f"  … {len(rows) - MAX_LISTED} more (see --json)\n")
-    out.write(f"  {shown[-1][0]:<{width}}  {shown[-1][1]}\n")
+    if hidden > 0:
+        out.write(f"  … {hidden} more (see --json)\n")
+    out.write(f"  {intercept[0]:<{width}}  {intercept[1]}\n")
 
 
 def coefficients_json(model, names) -> dict:

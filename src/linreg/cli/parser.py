@@ -113,6 +113,26 @@ def _add_chunk_rows(p: argparse.ArgumentParser) -> None:
                         "file at once)")
 
 
+def _n_features(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of features")
+    return value
+
+
+def _add_svmlight(p: argparse.ArgumentParser) -> None:
+    """--n-features and --zero-based for the commands that fit an svmlight file."""
+    p.add_argument("--n-features", type=_n_features, metavar="N",
+                   help="svmlight files: the number of features (default: the largest index "
+                        "in the file; a larger index is an error)")
+    p.add_argument("--zero-based", action="store_true",
+                   help="svmlight files: the indices start at 0, features x0, x1, … (default: "
+                        "at 1, features x1, x2, …, as libsvm writes them)")
+
+
 def _separator(text: str) -> str:
     text = "\t" if text in ("\\t", "tab") else text
     if len(text) != 1:
@@ -145,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     columns_help = ("Columns are named as in the CSV header or the Parquet schema, by field in "
-                    "a structured .npy, by array in a .npz, by index (0, 1, …) in a 2-D .npy")
+                    "a structured .npy, by array in a .npz, by index (0, 1, …) in a 2-D .npy; "
+                    "an svmlight file's label is the target (named label) and its features are "
+                    "x1, x2, … (x0, x1, … with --zero-based), read sparse")
 
     p = sub.add_parser("fit", parents=[common], formatter_class=fmt,
                        help="fit a model to a data file (and save it with -o)",
@@ -160,9 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
                                        "  linreg fit big.parquet --target y --solver gd "
                                        "--max-iter 500 -o model.json --json\n"
                                        "  linreg fit penguins.csv --formula 'body_mass_g ~ "
-                                       "flipper_length_mm + species * sex' --missing drop"))
-    p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
+                                       "flipper_length_mm + species * sex' --missing drop\n"
+                                       "  linreg fit news.svm --solver lsqr -o model.json"))
+    p.add_argument("data", help="CSV (with a header row), Parquet, .npy, .npz or svmlight file "
+                                "(.svm, .svmlight, .libsvm: the label is the target)")
     _add_sep(p)
+    _add_svmlight(p)
     p.add_argument("--target", metavar="COLUMN",
                    help="the column to predict (COL1,COL2 for several targets); not needed "
                         "with --formula")
@@ -228,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_example("linreg predict model.json new.csv -o predictions.csv "
                                        "--interval prediction"))
     p.add_argument("model", help="a model file written by 'linreg fit'")
-    p.add_argument("data", help="CSV, Parquet, .npy or .npz file with the model's feature columns")
+    p.add_argument("data", help="CSV, Parquet, .npy or .npz file with the model's feature "
+                                "columns, or an svmlight file (numbered as the model's)")
     _add_sep(p)
     p.add_argument("-o", "--output",
                    help="where to write the predictions (.csv, .parquet or .npy); default: stdout as CSV")
@@ -307,8 +333,10 @@ def _add_select(sub, common, fmt) -> None:
                                        "  linreg select penguins.csv --formula 'body_mass_g ~ "
                                        "flipper_length_mm + island + species * sex' "
                                        "--missing drop"))
-    p.add_argument("data", help="CSV (with a header row), Parquet, .npy or .npz file")
+    p.add_argument("data", help="CSV (with a header row), Parquet, .npy, .npz or svmlight "
+                                "file (.svm, .svmlight, .libsvm: the label is the target)")
     _add_sep(p)
+    _add_svmlight(p)
     p.add_argument("--target", metavar="COLUMN",
                    help="the column to predict; not needed with --formula")
     group = p.add_mutually_exclusive_group()

@@ -8,6 +8,8 @@ import numpy as np
 from .errors import OK
 from .output import save_figure
 from .reading import load_model, model_targets, read_for_model
+from .svmlight_files import (cli_words, is_svmlight, model_numbering, model_source,
+                             refuse_column_options)
 from .tables import encoded_blocks, input_columns, is_table_model, table_source
 
 __all__ = ["cmd_plot"]
@@ -19,7 +21,13 @@ def cmd_plot(args, out, err) -> int:
     figure_class = plotting.require_matplotlib()
     model = load_model(args.model, args.data)
     X = y = None
-    if args.data and is_table_model(model):
+    if args.data and is_svmlight(args.data):
+        refuse_column_options(args, args.data)
+        source = model_source(model, args)
+        with cli_words(args.model, int(model.n_features_in_), model_numbering(model, args)):
+            X, Y, _ = source.gather()           # sparse rows, as the file holds them
+        y = Y[:, 0]
+    elif args.data and is_table_model(model):
         X, y = _table_rows(model, args)
     elif args.data:
         table = read_for_model(model, args, need_target=True)

@@ -2,7 +2,8 @@
 statistics (:class:`linreg.selection.StepwiseSelector`); prints the path and the chosen
 columns, and with ``-o`` saves the model fitted on them.  With ``--formula`` (or text
 columns, ``--missing drop``, ``--chunk-rows``) the file is read as a source in blocks and,
-for a table, whole terms are selected; the chosen model's formula is printed too."""
+for a table, whole terms are selected; the chosen model's formula is printed too.  An
+svmlight file's features (x1 … xd) are chosen from its sparse blocks, without ``-o``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .describe import objective_text, training_metrics
 from .errors import OK, CommandError
 from .fit_data import fit_on, read_fit_data, training_score
 from .output import dump_json, jsonable
+from .svmlight_files import fit_words
 
 __all__ = ["cmd_select"]
 
@@ -49,9 +51,7 @@ def _select(args, data):
         raise CommandError(f"{data.path}: {exc}") from None
     if hasattr(selector, "formula_"):
         return selector, list(selector.result_.feature_names)
-    names = (list(data.table.feature_names) if data.table is not None
-             else list(data.source.feature_names))
-    return selector, names
+    return selector, data.feature_names
 
 
 def _model(args, data, selector, chosen):
@@ -84,11 +84,32 @@ def _model(args, data, selector, chosen):
     return model, n_dropped
 
 
+def _check_svmlight(args, data) -> None:
+    """What ``select`` does not do with an svmlight file: save a model of some of its
+    features (it could not read the file back: the file's features are numbered, the model
+    would have fewer), or search more candidates than a Gram of them holds."""
+    from ..solvers.lsqr import GRAM_MAX_FEATURES
+    from .errors import UsageError
+    if args.output is not None:
+        raise UsageError(f"-o: a model of the features chosen from the svmlight file "
+                         f"{data.path} would not read svmlight files back (it has fewer "
+                         "features than the file's numbering); fit the file with linreg fit "
+                         "instead")
+    d = data.source.n_features
+    if d > GRAM_MAX_FEATURES:
+        raise CommandError(f"{data.path} has {d} features: selection works from the "
+                           f"statistics of every pair of them, for at most {GRAM_MAX_FEATURES} "
+                           "features")
+
+
 def cmd_select(args, out, err) -> int:
     from ..persistence import save
 
     data = read_fit_data(args, most_columns())
-    selector, names = _select(args, data)
+    if data.svmlight:
+        _check_svmlight(args, data)
+    with fit_words(data):
+        selector, names = _select(args, data)
     terms = hasattr(selector, "formula_")
     chosen = [names[j] for j in selector.selected_]
     if args.output is not None:

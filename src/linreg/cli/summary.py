@@ -13,6 +13,8 @@ from .errors import OK, UsageError
 from .output import coefficients_json, dump_json, jsonable, print_coefficients
 from .reading import (check_width_for_model, load_model, model_features, model_weight, read_for_model,
                       source_for_model)
+from .svmlight_files import (TARGET_NAME, cli_words, is_svmlight, model_numbering, model_source,
+                             refuse_column_options)
 from .tables import encoded_blocks, is_table_model, left_out_text, table_source
 from ..penalized import PenalizedSummary
 from .wording import cli_setting, message, show_warnings
@@ -127,7 +129,7 @@ def cmd_summary(args, out, err) -> int:
     if encoded and model.n_dropped_:
         out.write(f"  {left_out_text(int(model.n_dropped_))}\n")
     out.write("coefficients (original units):\n")
-    print_coefficients(model, names, out)
+    print_coefficients(model, names, out, largest="svmlight" in meta)
     from ..penalty import is_penalized
     if is_penalized(model.alpha):
         out.write("(a penalized fit: no OLS standard errors or p-values; R² and RMSE on the "
@@ -140,7 +142,13 @@ def cmd_summary(args, out, err) -> int:
 
 def _summary_on(model, args) -> tuple:
     """``(summary, n_left_out)`` of the model on DATA: read whole, or (a model fitted on a
-    table, or ``--chunk-rows``) as a source, in blocks."""
+    table, or ``--chunk-rows``, or an svmlight file) as a source, in blocks."""
+    if is_svmlight(args.data):
+        refuse_column_options(args, args.data)
+        source = model_source(model, args)
+        with cli_words(args.model, int(model.n_features_in_), model_numbering(model, args)):
+            return model.summary(cov_type=args.cov_type, X=source,
+                                 target_names=[TARGET_NAME]), 0
     if is_table_model(model):
         source, names = table_source(model, args, need_target=True, weight=model_weight(model, args))
         left_out = 0
