@@ -15,11 +15,14 @@
     linreg report model.json data.csv -o report.html
     linreg fit data.csv --target y --alpha cv [--cv 10] [--alphas 0.01,0.1,1] -o model.json
     linreg select data.csv --target y --criterion bic [--direction both] [-o model.json]
+    linreg fit data.svm [--n-features N] [--zero-based] [--solver ...] -o model.json
+    linreg predict model.json new.svm        (evaluate, summary, plot, report alike)
 
 Numeric data files are read whole by :func:`linreg.io.source_table` (as
 :func:`linreg.io.read_table` reads them); a file with text columns, a formula, ``--missing`` or
 ``--chunk-rows`` is read as a source of :mod:`linreg.sources`, in blocks (:mod:`.fit_data`,
-:mod:`.tables`); model files by :func:`linreg.load`.
+:mod:`.tables`); an svmlight file always as a source, in sparse blocks (:mod:`.svmlight_files`);
+model files by :func:`linreg.load`.
 Every command is a function ``cmd_<name>(args, out, err) -> int``; :func:`main` parses, runs it and
 turns every expected failure (a bad file, column, value or model file) into one line on
 standard error and exit status 1 (2 for options that do not go together, :class:`UsageError`)
@@ -29,7 +32,8 @@ The modules: :mod:`.parser` (the options), one per command or pair of commands (
 :mod:`.apply` for predict and evaluate, :mod:`.summary`, :mod:`.plot`, :mod:`.demo`), and what
 several of them share: :mod:`.reading` (a model and the data it needs), :mod:`.output` (files,
 JSON, the coefficient listing), :mod:`.describe` (objective, stop, metrics), :mod:`.tables`
-(sources, a table model's columns by name, metrics in blocks), :mod:`.wording`
+(sources, a table model's columns by name, metrics in blocks), :mod:`.svmlight_files`
+(svmlight files: their options, names and numbering), :mod:`.wording`
 (messages in the command line's words) and :mod:`.errors` (exit statuses, :class:`CommandError`).
 """
 
