@@ -227,6 +227,10 @@ def test_wide_file_report_and_summary_refusal(tmp_path):
     assert load(model).n_features_in_ == d
     code, _, err = run(["summary", model, path])
     assert code == 1 and "too wide" in err and "Traceback" not in err
+    code, out, err = run(["summary", model])
+    assert code == 0, err
+    assert f"(no standard errors or p-values: their covariance would be a {d} × {d}" in out
+    assert "linreg summary MODEL DATA" not in out and len(out.splitlines()) < 40
 
 
 def test_from_file_knows_svmlight(files, tmp_path):

@@ -131,9 +131,14 @@ def cmd_summary(args, out, err) -> int:
     out.write("coefficients (original units):\n")
     print_coefficients(model, names, out, largest="svmlight" in meta)
     from ..penalty import is_penalized
+    from ..solvers.lsqr import GRAM_MAX_FEATURES
     if is_penalized(model.alpha):
         out.write("(a penalized fit: no OLS standard errors or p-values; R² and RMSE on the "
                   "training data above)\n")
+    elif model.n_features_in_ > GRAM_MAX_FEATURES and getattr(model, "stats_", None) is None:
+        out.write(f"(no standard errors or p-values: their covariance would be a "
+                  f"{model.n_features_in_} × {model.n_features_in_} matrix, more than the "
+                  f"{GRAM_MAX_FEATURES} features it is computed for)\n")
     else:
         out.write("(standard errors, p-values and intervals need the data: "
                   "linreg summary MODEL DATA)\n")
