@@ -92,6 +92,29 @@ def test_predict_and_evaluate_against_the_reference(files, tmp_path):
     assert m["mae"] == pytest.approx(mean_absolute_error(y, fitted), rel=1e-6)
 
 
+def test_alpha_cv_and_intervals_on_an_svmlight_file(files, tmp_path):
+    """``fit --alpha cv``: the folds' statistics from the sparse blocks, as
+    LinearRegressionCV on scikit-learn's reading made dense; ``predict --interval``: the
+    model's intervals on those rows."""
+    from linreg import LinearRegression, LinearRegressionCV
+    X, y, _, _ = reference(files["train"])
+    model = tmp_path / "cv.json"
+    code, out, err = run(["fit", files["train"], "--alpha", "cv", "--alphas", "0,0.01,0.1,1",
+                          "--cv", "4", "-o", model])
+    assert code == 0, err
+    want = LinearRegressionCV(alphas=[0, 0.01, 0.1, 1], cv=4).fit(X, y)
+    got = load(model)
+    assert got.alpha == want.alpha_
+    np.testing.assert_allclose(got.coef_, want.coef_, rtol=1e-10, atol=1e-12)
+    code, out, err = run(["predict", files["model"], files["train"], "--interval", "prediction",
+                          "--level", "0.9"])
+    assert code == 0, err
+    table = np.loadtxt(io.StringIO(out), delimiter=",", skiprows=1)
+    yhat, lower, upper = LinearRegression().fit(X, y).predict(X, interval="prediction",
+                                                              level=0.9)
+    np.testing.assert_allclose(table, np.column_stack([yhat, lower, upper]), rtol=1e-9)
+
+
 def test_predict_a_file_narrower_than_the_model(files):
     _, _, coef, intercept = reference(files["train"])
     X = load_svmlight_file(str(files["narrow"]), zero_based=False,
@@ -148,7 +171,6 @@ def test_zero_based_fit_predict_and_names(tmp_path):
     (["--missing", "drop"], "--missing drop does not apply to the svmlight file {p}"),
     (["--chunk-rows", "10"], "--chunk-rows does not apply to the svmlight file {p}"),
     (["--sep", ";"], "--sep does not apply to the svmlight file {p}"),
-    (["--alpha", "cv"], "--alpha cv does not apply to the svmlight file {p}"),
 ])
 def test_fit_refuses_table_options(files, argv, words):
     code, _, err = run(["fit", files["train"], *argv])
@@ -167,7 +189,6 @@ def test_svmlight_options_refused_on_other_files(tmp_path):
 @pytest.mark.parametrize("command, argv, words", [
     ("predict", ["--drop", "x1"], "--drop does not apply"),
     ("predict", ["--keep", "x1"], "--keep does not apply"),
-    ("predict", ["--interval", "prediction"], "--interval does not apply"),
     ("predict", ["--chunk-rows", "5"], "--chunk-rows does not apply"),
     ("evaluate", ["--target", "y"], "--target does not apply"),
     ("evaluate", ["--weight", "w"], "--weight does not apply"),

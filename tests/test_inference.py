@@ -277,6 +277,29 @@ def test_robust_result_intervals_match_get_prediction():
     close(hi, frame["obs_ci_upper"], what="obs_ci_upper")
 
 
+@pytest.mark.parametrize("dataset", ["weighted", "no_intercept"])
+def test_sparse_rows_intervals_match_get_prediction(dataset):
+    """scipy.sparse rows (fit and the rows predicted), nonrobust and HC3: statsmodels on the
+    same values dense."""
+    import scipy.sparse as sp
+    X, y, w, fit_intercept = _data(dataset)
+    X = np.where(np.random.default_rng(4).random(X.shape) < 0.4, 0.0, X)
+    model = LinearRegression(fit_intercept=fit_intercept).fit(sp.csr_matrix(X), y,
+                                                              sample_weight=w)
+    Xnew = X[:25] * 1.3
+    exog_new = sm.add_constant(Xnew, has_constant="add") if fit_intercept else Xnew
+    for cov in ("nonrobust", "HC3"):
+        s, _ = _statsmodels(X, y, w, fit_intercept, *(() if cov == "nonrobust" else (cov,)))
+        frame = s.get_prediction(exog_new).summary_frame(alpha=0.1)
+        predict = model.predict if cov == "nonrobust" else model.summary(cov).predict
+        for interval, lower, upper in [("confidence", "mean_ci_lower", "mean_ci_upper"),
+                                       ("prediction", "obs_ci_lower", "obs_ci_upper")]:
+            yhat, lo, hi = predict(sp.csc_matrix(Xnew), interval=interval, level=0.9)
+            close(yhat, frame["mean"], what="mean")
+            close(lo, frame[lower], what=f"{cov} {lower}")
+            close(hi, frame[upper], what=f"{cov} {upper}")
+
+
 def test_interval_arguments_are_checked():
     X, y, _, _ = _data("ols")
     model = LinearRegression().fit(X, y)

@@ -298,6 +298,59 @@ def test_one_standard_error_rule():
     assert m.alpha_ == want == m.alpha_1se_ and m.alpha_ >= m.alpha_min_
 
 
+def sparse_copy(X, fmt, seed=0):
+    """``X`` with about half its entries zero, as a scipy.sparse matrix of format ``fmt``
+    (one column empty, one explicit zero stored), and the same values dense."""
+    import scipy.sparse as sp
+    rng = np.random.default_rng(seed)
+    D = np.where(rng.random(X.shape) < 0.5, 0.0, X)
+    D[:, 2] = 0.0
+    S = sp.csr_matrix(D)
+    S.data[0] = 0.0                       # an explicit zero (D there becomes 0 too)
+    D = S.toarray()
+    return S.asformat(fmt), D
+
+
+@pytest.mark.parametrize("fmt, params", [
+    ("csr", dict()), ("csc", dict(shuffle=True, random_state=2)), ("coo", dict(cv=4, scoring="mae")),
+    ("csr", dict(standardize=False, fit_intercept=False)), ("csr", dict(k=2)),
+])
+def test_sparse_rows_fold_scores_equal_explicit_dense_refits(fmt, params):
+    """Sparse X gives the fold scores of refits on the same rows made dense (every fold's
+    statistics from sparse products), and the same chosen alpha and refit."""
+    params = dict(params)
+    X, y, w = make_data(k=params.pop("k", 1))
+    S, D = sparse_copy(X, fmt)
+    m = LinearRegressionCV(alphas=ALPHAS, **params).fit(S, y, sample_weight=w)
+    lr = {k: v for k, v in params.items() if k in ("fit_intercept", "standardize")}
+    want = explicit_scores(D, y, w, fold_ids(m, len(y)), ALPHAS, m.scoring, **lr)
+    assert rel(m.score_path_, want) < 1e-9
+    dense = LinearRegressionCV(alphas=ALPHAS, **params).fit(D, y, sample_weight=w)
+    assert m.alpha_ == dense.alpha_
+    assert rel(m.coef_, dense.coef_) < 1e-10
+    np.testing.assert_allclose(m.predict(S), dense.predict(D), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("cv", ["loo", "gcv"])
+def test_sparse_rows_loo_and_gcv_equal_dense(cv):
+    X, y, w = make_data(n=120)
+    S, D = sparse_copy(X, "csr")
+    m = LinearRegressionCV(alphas=ALPHAS, cv=cv).fit(S, y, sample_weight=w)
+    dense = LinearRegressionCV(alphas=ALPHAS, cv=cv).fit(D, y, sample_weight=w)
+    assert rel(m.mse_path_, dense.mse_path_) < 1e-9 and m.alpha_ == dense.alpha_
+
+
+def test_sparse_rows_bad_input_named():
+    import scipy.sparse as sp
+    X, y, _ = make_data(n=50)
+    S = sp.csr_matrix(X)
+    S.data[7] = np.nan
+    with pytest.raises(ValueError, match=r"row 1, column 2"):
+        LinearRegressionCV(alphas=ALPHAS).fit(S, y)
+    with pytest.raises(ValueError, match="dense y"):
+        LinearRegressionCV(alphas=ALPHAS).fit(sp.csr_matrix(X), sp.csr_matrix(y[:, None]))
+
+
 def test_automatic_alphas():
     X, y, _ = make_data()
     m = LinearRegressionCV(n_alphas=12).fit(X, y)

@@ -71,10 +71,10 @@ def _predictions(model, args) -> tuple:
     columns by name, in blocks, through its encoding)."""
     options = {} if not args.interval else {"interval": args.interval, "level": args.level}
     if is_svmlight(args.data):
-        refuse_column_options(args, args.data, {
-            "--interval": "prediction intervals of sparse rows are not computed yet"})
+        refuse_column_options(args, args.data)
         source = model_source(model, args)
-        parts = [model_predict(model, X) for X, _ in model_blocks(model, args, source)]
+        parts = [model_predict(model, X, **options)
+                 for X, _ in model_blocks(model, args, source)]
         left_out = 0
     elif is_table_model(model):
         from ..rows.table import predict_block

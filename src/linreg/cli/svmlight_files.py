@@ -115,10 +115,6 @@ def fit_source(args):
     """The source of ``linreg fit DATA.svm`` (or ``select``): the options checked first."""
     from ..sources import svmlight
     refuse_column_options(args, args.data)
-    if getattr(args, "alpha", None) == "cv":
-        raise UsageError(f"--alpha cv does not apply to the svmlight file {args.data}: the "
-                         "folds' statistics are not computed from sparse rows yet; give a "
-                         "fixed --alpha (default 0)")
     n_features = getattr(args, "n_features", None)
     with cli_words():
         return svmlight(args.data, n_features=n_features,

@@ -316,13 +316,14 @@ class RegressionResults:
         observation (weight 1), ``ŷ ± t·√(xᵀVx + σ²)``; ``V`` this result's covariance,
         ``t = t_{(1+level)/2, n−p}`` — as statsmodels' ``get_prediction().summary_frame()``.
         """
-        X = np.asarray(X, dtype=np.float64)
+        # scipy.sparse rows stay sparse (only products with them are formed)
+        X = X.tocsr().astype(np.float64) if hasattr(X, "tocsr") else np.asarray(X, np.float64)
         d = self._params.shape[0] - self.k_intercept
         if X.ndim != 2 or X.shape[1] != d:
             raise ValueError(f"X has shape {X.shape}; expected (n, {d})")
         w = self._params[self.k_intercept:]
         b = self._params[0] if self.k_intercept else 0.0
-        yhat = X @ w + b
+        yhat = np.asarray(X @ w) + b
         if interval is None:
             return yhat
         level = check_interval(interval, level)
@@ -334,7 +335,7 @@ class RegressionResults:
         if self.k_intercept:
             var = _quadratic_rows(X, V[1:, 1:], V[0, 1:], V[0, 0])
         else:
-            var = np.einsum("ij,ij->i", X @ V, X)
+            var = _row_dots(np.asarray(X @ V), X)
         var = np.maximum(var, 0.0)
         if interval == "prediction":
             var = var + self.scale
@@ -393,8 +394,14 @@ def two_sided_pvalues(stat, df_resid: int, use_t: bool):
 
 def _quadratic_rows(X, Vww, Vbw, Vbb):
     """``x̃ᵀVx̃`` for ``x̃ = [1, x]``: ``V_bb + 2 xᵀV_wb + xᵀV_ww x`` for every row of X."""
-    XV = X @ Vww
-    return Vbb + 2.0 * (X @ Vbw) + np.einsum("ij,ij->i", XV, X)
+    return Vbb + 2.0 * np.asarray(X @ Vbw) + _row_dots(np.asarray(X @ Vww), X)
+
+
+def _row_dots(A: np.ndarray, X) -> np.ndarray:
+    """``Σ_j A_ij X_ij`` for every row: ``X`` dense or ``scipy.sparse`` (its entries only)."""
+    if hasattr(X, "tocsr"):
+        return np.asarray(X.multiply(A).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", A, X)
 
 
 class MultiOutputResults(tuple):

@@ -407,7 +407,8 @@ def prediction_interval(model, stats: SufficientStats, X, interval: str, level: 
 
     ``σ² = SSR/(n − p)`` with SSR at the fitted coefficients from :func:`ssr_from_stats`,
     ``V = σ²(XᵀSX)⁻¹``; confidence: ``ŷ ± t√(xᵀVx)``, prediction: ``ŷ ± t√(xᵀVx + σ²)``,
-    ``t = t_{(1+level)/2, n−p}``.  ``X`` is a validated float array (n, d).
+    ``t = t_{(1+level)/2, n−p}``.  ``X`` is a validated float array (n, d), dense or
+    ``scipy.sparse`` (never made dense).
     """
     level = check_interval(interval, level)
     check_inference_allowed(model)
@@ -422,10 +423,16 @@ def prediction_interval(model, stats: SufficientStats, X, interval: str, level: 
         raise ValueError(f"intervals need more observations ({stats.n_rows}) than "
                          f"parameters ({factor.rank})")
     scale = ssr_from_stats(stats, coef, intercept) / df_resid          # (k,)
-    X = np.asarray(X, dtype=np.float64)
-    yhat = X @ coef + intercept
-    # xᵀBx = ‖T_φᵀ J x‖²: centre the rows (J x = [1, x − x̄]) and whiten them
-    W = factor.whiten(X - factor.shift)
+    if hasattr(X, "tocsr"):
+        # sparse rows stay sparse: one sparse product each, the centring applied after
+        X = X.tocsr().astype(np.float64)
+        yhat = np.asarray(X @ coef) + intercept
+        W = factor.whiten_sparse(X)
+    else:
+        X = np.asarray(X, dtype=np.float64)
+        yhat = X @ coef + intercept
+        # xᵀBx = ‖T_φᵀ J x‖²: centre the rows (J x = [1, x − x̄]) and whiten them
+        W = factor.whiten(X - factor.shift)
     base = np.einsum("ij,ij->i", W, W)[:, None]
     var = base * scale
     if interval == "prediction":

@@ -186,6 +186,9 @@ class SparseRows(Rows):
     def matrix(self) -> tuple:
         return self.X, self.Y, self.sample_weight
 
+    def row_count(self) -> int:
+        return self.X.shape[0]
+
     def moments(self):
         """Column means and variances in O(nnz) (:func:`column_moments`; the targets by the
         dense pass), NaN/inf stored in ``X`` named by row and column."""

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..rows import MemoryRows, SourceRows, as_rows, target_from_frame
+from ..rows.sparse import SPARSE_FORMATS, check_finite_X
 from ..rows.table import table_rows
 from ..validation import check_choice, check_finite, check_sample_weight
 from .folds import make_folds
@@ -153,11 +154,17 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
         return tags
 
     def _validate(self, X, y, sample_weight):
+        if hasattr(y, "tocsr"):
+            raise ValueError(f"y is a scipy.sparse {type(y).__name__} of shape {y.shape}; linreg "
+                             "needs a dense y (y.toarray(), ravelled for one target)")
         X, y = validate_data(self, X, y, reset=True, multi_output=True, y_numeric=True,
-                             dtype=[np.float64, np.float32])
+                             dtype=[np.float64, np.float32], ensure_all_finite=False,
+                             accept_sparse=SPARSE_FORMATS)
+        check_finite_X(X, getattr(self, "feature_names_in_", None))
         Y = np.asarray(y.reshape(-1, 1) if y.ndim == 1 else y, dtype=np.float64)
         check_finite(Y, "y")
         if sample_weight is not None:
@@ -393,9 +400,11 @@ class LinearRegressionCV(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         if getattr(self.estimator_, "encoding_", None) is not None:
             return self.estimator_.predict(X)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                          accept_sparse=SPARSE_FORMATS)
         coef = self.coef_.T if self.coef_.ndim == 2 else self.coef_
-        return np.asarray(X, dtype=np.float64) @ coef + self.intercept_
+        X = X.astype(np.float64) if hasattr(X, "tocsr") else np.asarray(X, dtype=np.float64)
+        return np.asarray(X @ coef) + self.intercept_
 
 
 def _is_ids(cv) -> bool:

@@ -25,6 +25,7 @@ from ..design import Design
 from ..parallel import map_row_pieces, one_blas_thread
 from ..penalty import l2_curvature
 from ..rows import NonFiniteRows, StatsRows
+from ..rows.sparse import sparse_stats
 from ..solvers import make_problem, normal
 from ..stats import SufficientStats, representative_point, shifted_stats, unshift
 
@@ -73,8 +74,11 @@ def _piece_fold_stats(X, Y, w, lo: int, hi: int, start: int, folds, d: int, k: i
         rows = slice(lo + a, lo + b) if order is None else order[a:b] + lo
         Xf, Yf = X[rows], Y[rows]
         wf = None if w is None else w[rows]
-        K = representative_point(Xf, Yf, POINT_ROWS)
         where = f"rows {start + lo}–{start + hi - 1}"
+        if hasattr(Xf, "tocsr"):          # canonical CSR rows (checked finite): sparse products
+            out[f] = sparse_stats(Xf, Yf, wf)
+            continue
+        K = representative_point(Xf, Yf, POINT_ROWS)
         try:
             with np.errstate(invalid="ignore", over="ignore"):   # checked just below
                 shifted = shifted_stats(Xf, Yf, wf, K)
@@ -110,7 +114,13 @@ def fold_stats(rows, folds) -> list:
     not finite is then checked to name the bad value."""
     d, k = rows.n_features, rows.n_targets
     fn = functools.partial(_block_fold_stats, folds=folds, d=d, k=k)
-    per_block = rows.map_blocks_checking(fn)
+    matrix = rows.matrix()
+    if matrix is not None and hasattr(matrix[0], "tocsr"):
+        # a sparse matrix in memory, its values checked by the validation: one block, whose
+        # folds' statistics come from sparse products (O(nnz · d), never dense rows)
+        per_block = [fn(matrix, 0)]
+    else:
+        per_block = rows.map_blocks_checking(fn)
     totals = [SufficientStats.empty(d, k) for _ in range(folds.n_folds)]
     for block in per_block:
         totals = [a.merge(b) for a, b in zip(totals, block)]
