@@ -345,6 +345,18 @@ def test_rows_in_memory_in_small_blocks_match_statsmodels(cov_type, options):
     close(whole.cov_params(), r.cov_params(), 1e-10, "memory, one block vs blocks of 7")
 
 
+@pytest.mark.parametrize("cov_type, options", ROBUST)
+def test_sparse_rows_match_statsmodels(cov_type, options):
+    """scipy.sparse rows (a third of the entries zero): every robust covariance, clusters
+    and lags included, as statsmodels on the same values dense."""
+    import scipy.sparse as sp
+    X, y, w, firm, year = _panel()
+    X = np.where(np.random.default_rng(9).random(X.shape) < 0.3, 0.0, X)
+    model = LinearRegression().fit(sp.csr_matrix(X), y, sample_weight=w)
+    r = model.summary(cov_type, **_kwargs(options, firm, year, False))
+    _check(r, _reference(X, y, w, firm, year, cov_type, options))
+
+
 @pytest.fixture(scope="module")
 def panel_files(tmp_path_factory):
     pytest.importorskip("pyarrow")

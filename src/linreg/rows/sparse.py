@@ -19,7 +19,7 @@ few MB each: bounded memory), for what reads rows as dense arrays: the residual 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -221,5 +221,3 @@ class SparseRows(Rows):
             idx = slice(start, stop) if order is None else order[start:stop]
             yield X[idx].toarray(), Y[idx], None if w is None else w[idx]
 
-    def map_blocks(self, fn: Callable) -> list:
-        return [fn(block, i) for i, block in enumerate(self.blocks())]
