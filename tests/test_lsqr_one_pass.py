@@ -55,10 +55,12 @@ def test_one_pass_fit_equals_the_two_pass_fit(monkeypatch, ill, fit_intercept, a
     two, none = _fit(monkeypatch, False, X, Y, w, **kw)
     one, ops = _fit(monkeypatch, True, X, Y, w, **kw)
     assert not none and len(ops) == 1
-    # rmatvec calls = matvec calls + 1 per target: the real Aᵀu passes are one per target to
-    # start and at most two more here (steps whose combination would carry too much error)
+    # rmatvec calls = matvec calls + 1 per target and run: the real Aᵀu passes are one per
+    # target to start, one more for a target LSQR runs again from where it stopped (its
+    # error estimate above COEF_TOL: the ill-conditioned design here) and at most two more
+    # (steps whose combination would carry too much error)
     real = (ops[0].passes - ops[0].reused + 2) // 2
-    assert 2 <= real <= 4 and ops[0].reused >= 2 * one.n_iter_ - 6
+    assert 2 <= real <= 6 and ops[0].reused >= 2 * one.n_iter_ - 6
     scale = np.abs(two.coef_).max()
     np.testing.assert_allclose(one.coef_, two.coef_, rtol=0, atol=(1e-9 if ill else 1e-12) * scale)
     np.testing.assert_allclose(one.intercept_, two.intercept_, rtol=0, atol=1e-9 * scale)
