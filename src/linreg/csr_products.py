@@ -124,16 +124,17 @@ def csr_transpose_times(X, t, root_s=None, workers: int | None = None) -> tuple[
 
 
 def csr_times_and_normal(X, v, offset: float = 0.0, root_s=None, workers: int | None = None,
-                         kept=None) -> tuple[np.ndarray, np.ndarray, float]:
+                         kept=None, out=None) -> tuple[np.ndarray, np.ndarray, float]:
     """``(t, g, Σ root_s ⊙ t)`` with ``t = csr_times(X, v, offset, root_s)`` and
     ``g = Xᵀ (root_s ⊙ t)`` in **one** read of the CSR (each row's values are used for
     ``t_i`` and at once for its share of ``g``): the bits of :func:`csr_times` followed by
     :func:`csr_transpose_times`, on any number of threads.  ``kept`` (n,): also gets ``t``
-    (a copy written in the same loop)."""
+    (a copy written in the same loop); ``out`` (n,): where ``t`` is written (else a new
+    array)."""
     n, d = X.shape
     v = np.ascontiguousarray(v, dtype=np.float64)
     root_s = np.empty(0) if root_s is None else root_s
-    out = np.empty(n)
+    out = np.empty(n) if out is None else out
     kept = out if kept is None else kept
 
     def piece(bounds):

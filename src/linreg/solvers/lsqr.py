@@ -83,6 +83,8 @@ statistics.  At ``d ≤ GRAM_MAX_FEATURES``, ``solver="lsqr"`` runs from the usu
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit
 from scipy.sparse.linalg import LinearOperator, lsqr
@@ -230,7 +232,7 @@ class OnePassOperator(LinearOperator):
         self._plain_matvec, self._plain_rmatvec, self._normal = matvec, rmatvec, normal
         self._t = self._s = self._g = None
         self._u = self._spare = None
-        self._start = None
+        self._start = self._out = None
         self._err = self._new_err = 1.0
         self.passes = self.reused = 0
 
@@ -244,8 +246,13 @@ class OnePassOperator(LinearOperator):
     def _matvec(self, z):
         if self._t is None:
             self._t = np.empty(self.shape[0])
+        # the array the last A v was returned in, written again when nobody else holds it
+        # (LSQR drops it at once): no fresh m-vector — and its page faults — per iteration
+        out = self._out if self._out is not None and sys.getrefcount(self._out) <= 2 else None
+        self._out = None
         self._s = None                              # no pair until both are written
-        t, self._s = self._normal(z, self._t)       # self._t gets a copy of t
+        t, self._s = self._normal(z, self._t, out)  # self._t gets a copy of t
+        self._out = t
         self.passes += 1
         return t
 
@@ -382,12 +389,13 @@ def lsqr_solve(products, n: int, k: int, design: Design, alpha: float, n_w: floa
         r = np.ravel(r)
         return transposed(*products.transpose_times(r[:n] if ridge else r), r)
 
-    def normal(z, kept):
+    def normal(z, kept, out=None):
         """``(A z, Aᵀ A z)`` in one read of the rows — the bits of ``rmatvec(matvec(z))`` —
-        and ``kept[:] = A z``."""
+        and ``kept[:] = A z``; ``A z`` written into ``out`` (m,) if given (no ridge)."""
         z = np.ravel(z)
         v = factor * z
-        top, g, total = products.times_and_normal(v, float(shift @ v), kept[:n])
+        top, g, total = products.times_and_normal(v, float(shift @ v), kept[:n],
+                                                  None if ridge else out)
         az = np.concatenate([top, ridge * e * z]) if ridge else top
         if ridge:
             kept[n:] = az[n:]
