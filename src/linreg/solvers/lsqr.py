@@ -97,7 +97,8 @@ from .lsqr_products import MemoryProducts, StreamedProducts, streamed_moments
 from .problem import Problem
 
 __all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_solve",
-           "GRAM_MAX_FEATURES", "LSQR_TOL", "LSQR_MIN_ITER", "LSQR_ITER_PER_FEATURE"]
+           "forward_error", "GRAM_MAX_FEATURES", "LSQR_TOL", "LSQR_TOL_MIN", "COEF_TOL",
+           "LSQR_MIN_ITER", "LSQR_ITER_PER_FEATURE"]
 
 #: the widest design for which ``solver="auto"`` builds the d × d Gram of sparse rows
 GRAM_MAX_FEATURES = 4096
