@@ -283,3 +283,34 @@ def test_lsqr_needs_rows_in_memory():
     with pytest.raises(ValueError, match="solver='lsqr' needs the rows in memory"):
         LinearRegression(solver="lsqr").solve_from_stats(stats)
     assert StatsRows(stats).matrix() is None
+
+
+@pytest.mark.parametrize("coef_tol, runs", [(1.0, 1), (1e-30, 2)])
+def test_lsqr_runs_again_from_where_it_stopped_when_its_error_estimate_is_too_large(
+        monkeypatch, coef_tol, runs):
+    """LSQR stops at LSQR_TOL; when its estimate of the coefficients' relative error is above
+    COEF_TOL it runs once more from there (x0) at LSQR_TOL_MIN — same answer either way."""
+    rng = np.random.default_rng(23)
+    X = sp.random(500, 30, density=0.3, format="csr", random_state=23)
+    y = X @ rng.normal(size=30) + 2.0 + 0.1 * rng.normal(size=500)
+    calls = []
+    original = lsqr.lsqr
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("atol"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(lsqr, "lsqr", counted)
+    monkeypatch.setattr(lsqr, "COEF_TOL", coef_tol)
+    model = LinearRegression(solver="lsqr").fit(X, y)
+    assert calls == [lsqr.LSQR_TOL, lsqr.LSQR_TOL_MIN][:runs]
+    reference = np.linalg.lstsq(np.hstack([X.toarray(), np.ones((500, 1))]), y, rcond=None)[0]
+    np.testing.assert_allclose(model.coef_, reference[:-1], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(model.intercept_, reference[-1], rtol=0, atol=1e-8)
+    assert model.stop_reason_ == "exact"
+
+
+def test_lsqr_forward_error_estimate():
+    assert lsqr.forward_error(1e-6, 2.0, 4.0, 10.0) == pytest.approx(1e-6 * 16 / (4 * 10))
+    assert lsqr.forward_error(0.0, 0.0, 0.0, 0.0) == 0.0
+    assert lsqr.forward_error(1.0, 1.0, 1.0, 0.0) == float("inf")

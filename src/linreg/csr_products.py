@@ -20,17 +20,34 @@ __all__ = ["csr_times", "csr_transpose_times", "csr_times_and_normal", "product_
 PRODUCT_PIECES = 16
 
 
-# (no fastmath: reassociating the row's sum makes numba gather in vectors, slower here;
-# with unsigned positions each kernel reads as fast as scipy's csr_matvec on one thread)
+# (no fastmath: reassociating the row's sum makes numba gather in vectors, slower here)
+@njit(cache=True, nogil=True, inline="always")
+def _row_dot(indices, data, v, start, stop):
+    """``Σ_q data[q] v[indices[q]]`` over ``start:stop`` in four running sums (every fourth
+    entry each, added ``(s₀ + s₁) + (s₂ + s₃)``, the rest into ``s₀``): four chains of
+    additions instead of one, so a row's products overlap.  Unsigned positions (CSR's are
+    never negative): no wraparound test per read."""
+    one, two, three, four = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+    s0 = s1 = s2 = s3 = 0.0
+    q = start
+    while q + four <= stop:
+        s0 += data[q] * v[np.uint64(indices[q])]
+        s1 += data[q + one] * v[np.uint64(indices[q + one])]
+        s2 += data[q + two] * v[np.uint64(indices[q + two])]
+        s3 += data[q + three] * v[np.uint64(indices[q + three])]
+        q += four
+    while q < stop:
+        s0 += data[q] * v[np.uint64(indices[q])]
+        q += one
+    return (s0 + s1) + (s2 + s3)
+
+
 @njit(cache=True, nogil=True)
 def _csr_times(indptr, indices, data, v, offset, root_s, lo, hi, out):
     """``out[i] = root_s[i] (x_i·v − offset)`` for rows ``lo:hi`` (no ``root_s``: 1)."""
     weighted = root_s.shape[0] > 0
     for i in range(lo, hi):
-        acc = 0.0
-        # unsigned positions (CSR's are never negative): no wraparound test per read
-        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-            acc += data[q] * v[np.uint64(indices[q])]
+        acc = _row_dot(indices, data, v, np.uint64(indptr[i]), np.uint64(indptr[i + 1]))
         acc -= offset
         out[i] = root_s[i] * acc if weighted else acc
 
@@ -57,10 +74,8 @@ def _csr_times_and_normal(indptr, indices, data, v, offset, root_s, lo, hi, out,
     weighted = root_s.shape[0] > 0
     total = 0.0
     for i in range(lo, hi):
-        a = 0.0
         start, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
-        for q in range(start, stop):
-            a += data[q] * v[np.uint64(indices[q])]
+        a = _row_dot(indices, data, v, start, stop)
         a -= offset
         oi = root_s[i] * a if weighted else a
         out[i] = oi
@@ -124,16 +139,17 @@ def csr_transpose_times(X, t, root_s=None, workers: int | None = None) -> tuple[
 
 
 def csr_times_and_normal(X, v, offset: float = 0.0, root_s=None, workers: int | None = None,
-                         kept=None) -> tuple[np.ndarray, np.ndarray, float]:
+                         kept=None, out=None) -> tuple[np.ndarray, np.ndarray, float]:
     """``(t, g, Σ root_s ⊙ t)`` with ``t = csr_times(X, v, offset, root_s)`` and
     ``g = Xᵀ (root_s ⊙ t)`` in **one** read of the CSR (each row's values are used for
     ``t_i`` and at once for its share of ``g``): the bits of :func:`csr_times` followed by
     :func:`csr_transpose_times`, on any number of threads.  ``kept`` (n,): also gets ``t``
-    (a copy written in the same loop)."""
+    (a copy written in the same loop); ``out`` (n,): where ``t`` is written (else a new
+    array)."""
     n, d = X.shape
     v = np.ascontiguousarray(v, dtype=np.float64)
     root_s = np.empty(0) if root_s is None else root_s
-    out = np.empty(n)
+    out = np.empty(n) if out is None else out
     kept = out if kept is None else kept
 
     def piece(bounds):

@@ -109,12 +109,15 @@ def column_moments(X, w=None, Yc=None) -> tuple:
     :func:`sparse_stats` (columns far from zero are centred on their own dense values).
     With ``Yc`` (n, k) (targets centred on their weighted means), also
     ``Σ s (x − x̄)(y − ȳ)ᵀ`` (d, k), from the same read."""
-    s = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
-    n_w = float(s.sum())
+    s = None if w is None else np.asarray(w, dtype=np.float64)
+    n_w = float(X.shape[0]) if s is None else float(s.sum())
     total, raw, cross = csr_column_sums(X, w, Yc)
     mean = total / n_w
     var = raw - n_w * mean**2
-    for j in np.flatnonzero(n_w * mean**2 > RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(var, 0.0)):
+    far = np.flatnonzero(n_w * mean**2 > RAW_MOMENTS_MAX_OFFSET**2 * np.maximum(var, 0.0))
+    if far.size and s is None:
+        s = np.ones(X.shape[0])
+    for j in far:
         z = X[:, [j]].toarray().ravel() - mean[j]
         shift = (s @ z) / n_w
         mean[j] += shift

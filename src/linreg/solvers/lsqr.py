@@ -15,17 +15,21 @@ product with ``A`` or ``Aᵀ`` costs one product with ``X`` or ``Xᵀ`` — O(nn
 ``X`` — plus O(n + d): the centring is the rank-one term ``1 shiftᵀ``, never subtracted
 from the entries.
 
-**When it stops.** ``atol = btol = LSQR_TOL = 1e-10``: LSQR stops when
-``‖Aᵀr‖ ≤ 1e-10 ‖A‖ ‖r‖`` (or ``‖r‖ ≤ 1e-10 (‖b‖ + ‖A‖ ‖z‖)`` for a consistent system), which
-leaves a relative error in ``θ`` that grows with the equilibrated design's condition number
-``κ(A)``: on well-conditioned data (κ up to about 10) about 1e-10 of the largest coefficient
-(tests/test_sparse.py: 1.7e-10 against ``numpy.linalg.lstsq``; the 1,000,000 × 20,000
-benchmark: 7e-12 against a fit at ``1e-14``), so the closed form's answer to 1e-8 with room
-to spare, and about 100 times closer than scikit-learn's ``LinearRegression`` (``atol = btol
-= 1e-6``) on sparse X; at ``κ ≈ 1e5`` about 1e-6 relative.  On the benchmark LSQR takes 13
-iterations at 1e-10; ``1e-8`` would take 11 but lose the 1e-8 (2.5e-8 on the tests' data),
-``1e-9`` 12 (1.2e-9 there: little room once κ grows), ``1e-12`` 16 for digits the data
-rarely hold.  The iteration limit is
+**When it stops.** For the coefficients, not for the residual: LSQR runs at ``atol = btol =
+LSQR_TOL = 1e-8`` (it stops when ``‖Aᵀr‖ ≤ 1e-8 ‖A‖ ‖r‖``, or ``‖r‖ ≤ 1e-8 (‖b‖ + ‖A‖ ‖z‖)``
+for a consistent system), then its own estimate of the coefficients' relative error,
+``‖Aᵀr‖ / (σ̂² ‖z‖)`` with ``σ̂ = ‖A‖̂ / κ̂`` (:func:`forward_error`: ``Aᵀr = AᵀA (z* − z)``,
+so the error is at most ``‖Aᵀr‖ / σ_min²``), is checked against ``COEF_TOL = 1e-8``; above
+it, LSQR runs once more from where it stopped (``x0``) at ``LSQR_TOL_MIN = 1e-10``, the
+tolerance every fit used before.  Measured: the 1,000,000 × 20,000 benchmark stops at 11
+iterations (estimate 3.6e-9, error 3.3e-10 against a fit at ``1e-14``; 1e-10 took 13, error
+7e-12 — the estimate runs about 10 times above the error there); the tests' 400 × 12 designs
+(κ of a few, noise comparable to the signal) run again and end within 1e-9 of
+``numpy.linalg.lstsq``, the κ ≈ 1e5 ones as before (a few 1e-9).  scikit-learn's
+``LinearRegression`` stops at ``atol = btol = 1e-6`` (2e-7 on the benchmark).  Running again
+costs a ``b − A x0`` product and a real ``Aᵀu`` and restarts the Krylov space: on the
+κ ≈ 1e5 test designs up to 8 more iterations.
+The iteration limit is
 ``max(LSQR_MIN_ITER, 2 d)``; a target that reaches it, or stops because the condition
 estimate exceeds ``1e16``, gives a :class:`~linreg.exceptions.ConvergenceWarning` with the
 reason and ``stop_reason_ = "max_iter"``.  A rank-deficient design gets the minimum-norm
@@ -51,7 +55,17 @@ LSQR stays the driver, with the products it asks for.  Measured against the two-
 operator: the same coefficients to 1e-15 on the benchmark below (13 iterations, 14 reads of
 the rows instead of 27), and on ``κ ≈ 1e5`` designs the same accuracy against
 ``numpy.linalg.lstsq`` (median 1e-10 relative over seeds; the two differ by the rounding of
-the last, nearly exhausted iterations: up to a few 1e-10).
+the last, nearly exhausted iterations: up to a few 1e-10).  With an intercept on a CSR in
+memory the first ``Aᵀb`` needs no pass either: it is ``Σ s (x − x̄)(y − ȳ)ᵀ``, summed in
+the read of the rows that gives the column moments (:meth:`OnePassOperator.start`); and
+the NaN/infinity check of ``X`` reads the values only when those sums are not finite.  The
+combination's coefficients ``c₁, c₂`` are refined once from the residual's own fit on the
+span (in the same read that checks it): solved from dot products alone, they carry the
+rounding of a 2 × 2 solve that is ill-conditioned when ``t`` and ``u`` are nearly parallel —
+LSQR's first steps on data whose target is well explained — and that error, carried on by
+the recurrence, made the second step's combination a real pass.  On the benchmark (1e-8
+tolerance): 11 iterations, 11 reads of the rows besides the moments' (was 13 iterations
+and 15 reads).
 
 **The Gram path or LSQR.** ``solver="auto"`` on a ``scipy.sparse`` X uses the sufficient
 statistics (a d × d Gram from one sparse product) while ``d ≤ GRAM_MAX_FEATURES`` (4096: the
@@ -69,6 +83,8 @@ statistics.  At ``d ≤ GRAM_MAX_FEATURES``, ``solver="lsqr"`` runs from the usu
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit
 from scipy.sparse.linalg import LinearOperator, lsqr
@@ -81,7 +97,8 @@ from .lsqr_products import MemoryProducts, StreamedProducts, streamed_moments
 from .problem import Problem
 
 __all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_solve",
-           "GRAM_MAX_FEATURES", "LSQR_TOL", "LSQR_MIN_ITER", "LSQR_ITER_PER_FEATURE"]
+           "forward_error", "GRAM_MAX_FEATURES", "LSQR_TOL", "LSQR_TOL_MIN", "COEF_TOL",
+           "LSQR_MIN_ITER", "LSQR_ITER_PER_FEATURE"]
 
 #: the widest design for which ``solver="auto"`` builds the d × d Gram of sparse rows
 GRAM_MAX_FEATURES = 4096
@@ -89,8 +106,12 @@ GRAM_MAX_FEATURES = 4096
 GRAM_FLOPS_PER_NONZERO = 200
 #: ... and ``d³ > GRAM_FREE_FLOPS`` (below it the d × d work takes a few milliseconds)
 GRAM_FREE_FLOPS = 1e8
-#: LSQR's ``atol`` and ``btol`` (see the module docstring: why 1e-10)
-LSQR_TOL = 1e-10
+#: LSQR's ``atol`` and ``btol`` (see the module docstring: when it stops)
+LSQR_TOL = 1e-8
+#: ... and once more from there at this tolerance when LSQR's estimate of the coefficients'
+#: relative error is above :data:`COEF_TOL`
+LSQR_TOL_MIN = 1e-10
+COEF_TOL = 1e-8
 #: the iteration limit is ``max(LSQR_MIN_ITER, LSQR_ITER_PER_FEATURE · d)``
 LSQR_MIN_ITER = 1000
 LSQR_ITER_PER_FEATURE = 2
@@ -166,14 +187,16 @@ def _span_dots(t, u, w):
 
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _span_residual(t, u, w, c1, c2, copy):
-    """``‖w − c₁t − c₂u‖²``, and ``copy[:] = w`` in the same loop."""
-    rr = 0.0
+    """``(ρ·ρ, ρ·t, ρ·u)`` for ``ρ = w − c₁t − c₂u``, and ``copy[:] = w`` in the same loop."""
+    rr = rt = ru = 0.0
     for i in range(t.shape[0]):
         c = w[i]
         copy[i] = c
         r = c - c1 * t[i] - c2 * u[i]
         rr += r * r
-    return rr
+        rt += r * t[i]
+        ru += r * u[i]
+    return rr, rt, ru
 
 
 class OnePassOperator(LinearOperator):
@@ -210,14 +233,27 @@ class OnePassOperator(LinearOperator):
         self._plain_matvec, self._plain_rmatvec, self._normal = matvec, rmatvec, normal
         self._t = self._s = self._g = None
         self._u = self._spare = None
+        self._start = self._out = None
         self._err = self._new_err = 1.0
         self.passes = self.reused = 0
+
+    def start(self, b, g) -> None:
+        """``g = Aᵀb`` known already (from the pass of the column moments): the first
+        ``Aᵀu`` LSQR asks for, ``u = b/‖b‖``, is then ``g/‖b‖`` without reading the rows
+        (checked as :meth:`_combined` checks a combination: ``u`` a multiple of ``b`` to
+        rounding)."""
+        self._start = (np.ascontiguousarray(b, dtype=np.float64), np.asarray(g, dtype=np.float64))
 
     def _matvec(self, z):
         if self._t is None:
             self._t = np.empty(self.shape[0])
+        # the array the last A v was returned in, written again when nobody else holds it
+        # (LSQR drops it at once): no fresh m-vector — and its page faults — per iteration
+        out = self._out if self._out is not None and sys.getrefcount(self._out) <= 2 else None
+        self._out = None
         self._s = None                              # no pair until both are written
-        t, self._s = self._normal(z, self._t)       # self._t gets a copy of t
+        t, self._s = self._normal(z, self._t, out)  # self._t gets a copy of t
+        self._out = t
         self.passes += 1
         return t
 
@@ -225,7 +261,8 @@ class OnePassOperator(LinearOperator):
         w = np.ascontiguousarray(np.ravel(r), dtype=np.float64)
         if self._spare is None:
             self._spare = np.empty(self.shape[0])
-        g = self._combined(w)               # fills self._spare with w when it checks
+        g = self._from_start(w) if self._start is not None else self._combined(w)
+        #   (both fill self._spare with w when they check)
         if g is None:
             g = self._plain_rmatvec(w)
             self.passes += 1
@@ -237,6 +274,25 @@ class OnePassOperator(LinearOperator):
         self._u, self._spare = self._spare, self._u
         self._g = g.copy()
         return g
+
+    def _from_start(self, w):
+        """``c Aᵀb`` when ``w`` is ``c b`` to rounding (:meth:`start`), else None; the start
+        is used once."""
+        b, g = self._start
+        self._start = None
+        if w.shape != b.shape:
+            return None
+        bb, _, _, bw, _, ww = _span_dots(b, b, w)
+        if not (bb > 0 and ww > 0):
+            return None
+        c = bw / bb
+        rr = _span_residual(b, b, w, c, 0.0, self._spare)[0]
+        eps = np.finfo(np.float64).eps
+        err = (np.sqrt(rr) / eps + 2.0 * abs(c) * np.sqrt(bb)) / np.sqrt(ww)
+        if not err <= self.ERR_MAX:
+            return None
+        self._new_err = err
+        return c * g
 
     def _combined(self, w):
         """``c₁ s + c₂ Aᵀu`` when ``w`` is ``c₁ t + c₂ u`` to rounding, else None."""
@@ -252,7 +308,15 @@ class OnePassOperator(LinearOperator):
             return None
         c1 = (tw - mu * uw) / pp
         c2 = uw / uu - c1 * mu
-        rr = _span_residual(t, u, w, c1, c2, self._spare)
+        rr, rt, ru = _span_residual(t, u, w, c1, c2, self._spare)
+        # one refinement: c₁, c₂ from the dot products carry their 2 × 2 solve's rounding
+        # (large when t and u are close to parallel: the first steps); the residual's own
+        # fit on the span corrects them, and ‖ρ‖² drops by what that fit explains
+        d1 = (rt - mu * ru) / pp
+        d2 = ru / uu - d1 * mu
+        explained = d1 * rt + d2 * ru
+        if 0.0 <= explained <= rr:
+            c1, c2, rr = c1 + d1, c2 + d2, rr - explained
         eps = np.finfo(np.float64).eps
         err = (np.sqrt(rr) / eps + abs(c1) * np.sqrt(tt)
                + abs(c2) * np.sqrt(uu) * (1.0 + self._err)) / np.sqrt(ww)
@@ -262,14 +326,42 @@ class OnePassOperator(LinearOperator):
         return c1 * self._s + c2 * self._g
 
 
+def forward_error(arnorm: float, anorm: float, acond: float, xnorm: float) -> float:
+    """LSQR's estimate of ``‖z − z*‖ / ‖z‖``: ``‖Aᵀr‖ / (σ̂² ‖z‖)``, with ``σ̂ = ‖A‖̂ / κ̂``
+    its estimate of the smallest singular value (``Aᵀr = AᵀA (z* − z)``, so the error is at
+    most ``‖Aᵀr‖ / σ_min²``); infinite when it cannot say (``z = 0``, no estimate yet)."""
+    if not (xnorm > 0 and anorm > 0 and acond > 0):
+        return 0.0 if arnorm == 0 else float("inf")
+    return float(arnorm * acond**2 / (anorm**2 * xnorm))
+
+
+def _lsqr_to_accuracy(A, b, iter_lim: int):
+    """scipy's LSQR on ``A z ≈ b`` until the coefficients are within :data:`COEF_TOL` by
+    its own estimate (:func:`forward_error`): first at ``atol = btol =`` :data:`LSQR_TOL`;
+    when that stops with a larger estimate, once more from where it stopped at
+    :data:`LSQR_TOL_MIN`.  Returns ``(z, istop, iterations, ‖r‖, κ̂, ‖Aᵀr‖)``."""
+    z, istop, itn, _, r2norm, anorm, acond, arnorm, xnorm, _ = lsqr(
+        A, b, atol=LSQR_TOL, btol=LSQR_TOL, conlim=_LSQR_CONLIM, iter_lim=iter_lim)
+    if (istop in (1, 2) and itn < iter_lim
+            and forward_error(arnorm, anorm, acond, xnorm) > COEF_TOL):
+        z, istop, more, _, r2norm, _, acond2, arnorm, *_ = lsqr(
+            A, b, atol=LSQR_TOL_MIN, btol=LSQR_TOL_MIN, conlim=_LSQR_CONLIM,
+            iter_lim=iter_lim - itn, x0=z)
+        itn += more
+        acond = max(acond, acond2)
+    return z, istop, itn, r2norm, acond, arnorm
+
+
 def lsqr_solve(products, n: int, k: int, design: Design, alpha: float, n_w: float,
-               column_sq: np.ndarray, mean_y: np.ndarray):
+               column_sq: np.ndarray, mean_y: np.ndarray, cross=None):
     """LSQR on the operator of the module docstring, one target at a time.
 
     ``products``: the rows' products (:mod:`linreg.solvers.lsqr_products`: in memory, or
     streamed block by block).  ``column_sq``: ``Σ s (x − shift)²`` per column (the top
     block's squared column norms before scaling); ``mean_y``: the targets' weighted means
-    (used when there is an intercept).  Returns ``(θ (d, k), β (k,), info)``, ``info`` a dict
+    (used when there is an intercept); ``cross`` (d, k) or None: ``Σ s (x − x̄)(y − ȳ)ᵀ``
+    from the moments' pass, which with an intercept gives LSQR's first ``Aᵀb`` without a
+    pass of its own (:meth:`OnePassOperator.start`).  Returns ``(θ (d, k), β (k,), info)``, ``info`` a dict
     with ``n_iter`` (the most any target took), ``converged``, ``istop`` per target,
     ``acond``, ``loss`` (``J`` at the solution) and ``arnorm`` (``‖Aᵀr‖``, summed in
     quadrature over targets).
@@ -298,12 +390,13 @@ def lsqr_solve(products, n: int, k: int, design: Design, alpha: float, n_w: floa
         r = np.ravel(r)
         return transposed(*products.transpose_times(r[:n] if ridge else r), r)
 
-    def normal(z, kept):
+    def normal(z, kept, out=None):
         """``(A z, Aᵀ A z)`` in one read of the rows — the bits of ``rmatvec(matvec(z))`` —
-        and ``kept[:] = A z``."""
+        and ``kept[:] = A z``; ``A z`` written into ``out`` (m,) if given (no ridge)."""
         z = np.ravel(z)
         v = factor * z
-        top, g, total = products.times_and_normal(v, float(shift @ v), kept[:n])
+        top, g, total = products.times_and_normal(v, float(shift @ v), kept[:n],
+                                                  None if ridge else out)
         az = np.concatenate([top, ridge * e * z]) if ridge else top
         if ridge:
             kept[n:] = az[n:]
@@ -321,9 +414,10 @@ def lsqr_solve(products, n: int, k: int, design: Design, alpha: float, n_w: floa
         b = products.target(j, float(mean_y[j]))
         if ridge:
             b = np.concatenate([b, np.zeros(d)])
+        if cross is not None and design.fit_intercept and isinstance(A, OnePassOperator):
+            A.start(b, factor * cross[:, j])        # Aᵀb: the top block's, the rest is 0
         with products.blas_setting():
-            z, istop, itn, _, r2norm, _, acond, arnorm, *_ = lsqr(
-                A, b, atol=LSQR_TOL, btol=LSQR_TOL, conlim=_LSQR_CONLIM, iter_lim=iter_lim)
+            z, istop, itn, r2norm, acond, arnorm = _lsqr_to_accuracy(A, b, iter_lim)
         theta[:, j] = e * z
         info["n_iter"] = max(info["n_iter"], int(itn))
         info["istop"].append(int(istop))
@@ -379,17 +473,26 @@ def solve(problem: Problem) -> Solution:
 
 
 def _moments(rows) -> tuple:
-    """``(n, n_w, x̄, Σ s (x − x̄)², ȳ)``: O(nnz) in memory, else one checked streamed pass."""
+    """``(n, n_w, x̄, Σ s (x − x̄)², ȳ, cross)``: O(nnz) in memory, else one checked streamed
+    pass; ``cross`` = ``Σ s (x − x̄)(y − ȳ)ᵀ`` (d, k) from the same read of a CSR (else
+    None), NaN and infinity stored in it looked for only when the sums are not finite."""
     matrix = rows.matrix()
     if matrix is None:
-        return streamed_moments(rows)
+        return (*streamed_moments(rows), None)
     X, Y, w = matrix
-    if hasattr(X, "tocsr"):
-        from ..rows.sparse import check_sparse_finite
-        check_sparse_finite(X, "X", rows.feature_names)
-    n_w, mean, var = column_moments(X, w)
     sums = Y.sum(axis=0) if w is None else np.asarray(w, dtype=np.float64) @ Y
-    return X.shape[0], n_w, mean, var, sums / n_w
+    if not hasattr(X, "tocsr"):
+        n_w, mean, var = column_moments(X, w)
+        return X.shape[0], n_w, mean, var, sums / n_w, None
+    from ..rows.sparse import check_sparse_finite, column_moments as sparse_moments
+    n_w = float(X.shape[0] if w is None else np.sum(w))
+    with np.errstate(over="ignore", invalid="ignore"):
+        n_w, mean, var, cross = sparse_moments(X, w, Y - sums / n_w)
+    # a NaN or an infinity stored in X makes the sums so: only then look for it (by name)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))
+            and np.all(np.isfinite(cross))):
+        check_sparse_finite(X, "X", rows.feature_names)
+    return X.shape[0], n_w, mean, var, sums / n_w, cross
 
 
 def fit_matrix_free(rows, fit_intercept: bool, standardize: bool, alpha: float) -> dict:
@@ -398,12 +501,12 @@ def fit_matrix_free(rows, fit_intercept: bool, standardize: bool, alpha: float) 
     solution), ``grad_norm_history_`` (``‖Aᵀr‖/n_w`` in the equilibrated coordinates),
     ``condition_number_`` (LSQR's estimate), ``stats_ = rank_ = None``."""
     from . import coefficient_attributes
-    n, n_w, mean, var, mean_y = _moments(rows)
+    n, n_w, mean, var, mean_y, cross = _moments(rows)
     products, n = _products(rows, n)
     centred = _design(n_w, mean, var, fit_intercept, standardize)
     column_sq = var if fit_intercept else var + n_w * mean**2
     theta, beta, info = lsqr_solve(products, n, rows.n_targets, centred, alpha, n_w,
-                                   column_sq, mean_y)
+                                   column_sq, mean_y, cross)
     coef, intercept = centred.to_original(theta, beta)
     return {**coefficient_attributes(coef, intercept, rows.single_target, fit_intercept),
             "stats_": None, "rank_": None, "condition_number_": info["acond"],

@@ -82,11 +82,13 @@ class MemoryProducts:
         asks it for both products of an iteration (:class:`linreg.solvers.lsqr.OnePassOperator`)."""
         return self.csr
 
-    def times_and_normal(self, v, offset: float, kept=None) -> tuple[np.ndarray, np.ndarray, float]:
+    def times_and_normal(self, v, offset: float, kept=None,
+                         out=None) -> tuple[np.ndarray, np.ndarray, float]:
         """``(t, *transpose_times(t))`` with ``t = times(v, offset)``: one read of a CSR;
-        ``kept`` (n,), if given, also gets ``t``."""
+        ``kept`` (n,), if given, also gets ``t``; ``out`` (n,): where a CSR's ``t`` is
+        written (else a new array)."""
         if self.csr:
-            return csr_times_and_normal(self.X, v, offset, self.root_s, self.workers, kept)
+            return csr_times_and_normal(self.X, v, offset, self.root_s, self.workers, kept, out)
         t = self.times(v, offset)
         if kept is not None:
             kept[:] = t
@@ -177,11 +179,12 @@ class StreamedProducts:
     #: :meth:`times_and_normal` reads the rows once (each block for both products)
     one_pass = True
 
-    def times_and_normal(self, v, offset: float, kept=None) -> tuple[np.ndarray, np.ndarray, float]:
+    def times_and_normal(self, v, offset: float, kept=None,
+                         out=None) -> tuple[np.ndarray, np.ndarray, float]:
         """``(t, *transpose_times(t))`` with ``t = times(v, offset)`` in one pass: each block's
         slice of ``t`` and its share of the sums from one read of the block (on Dask the
         slices come back through the sums' binary tree, in row order).  ``kept`` (n,), if
-        given, also gets ``t``."""
+        given, also gets ``t``; ``out`` is not used (``t`` is gathered from the blocks)."""
         v = np.asarray(v, dtype=np.float64)
         out = self.rows.map_blocks_with(
             lambda block, piece: _block_times_and_normal(block, piece, v, offset),
