@@ -165,6 +165,31 @@ def test_command_line_block_runs(tmp_path, monkeypatch):
     assert Path("fit.png").stat().st_size > 0 and Path("diabetes.png").stat().st_size > 0
 
 
+def test_svmlight_command_block_runs(tmp_path, monkeypatch):
+    """The svmlight block of *Command line* (indented in its list item), on files written
+    by scikit-learn's ``dump_svmlight_file``."""
+    import re
+
+    import scipy.sparse as sp
+    from sklearn.datasets import dump_svmlight_file
+    monkeypatch.chdir(tmp_path)
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"\n  ```\n(  linreg fit train\.svm.*?)\n  ```\n", text, re.S).group(1)
+    rng = np.random.default_rng(5)
+    X = sp.random(200, 30, density=0.3, format="csr", random_state=6)
+    dump_svmlight_file(X, X @ rng.standard_normal(30) + 1.0, "train.svm", zero_based=False)
+    dump_svmlight_file(X[:40], rng.standard_normal(40), "test.svm", zero_based=False)
+    ran = 0
+    for line in block.splitlines():
+        argv = shlex.split(line.split("#")[0])
+        if not argv:
+            continue
+        out, err = io.StringIO(), io.StringIO()
+        assert linreg.cli.main(argv[1:], stdout=out, stderr=err) == 0, (line, err.getvalue())
+        ran += 1
+    assert ran == 4 and len(Path("predictions.csv").read_text().splitlines()) == 41
+
+
 def test_console_block_prints_what_it_shows(tmp_path, monkeypatch):
     """The ``console`` block: each ``$ linreg …`` line runs through :func:`linreg.cli.main` in
     a folder holding the bundled penguins, and prints (standard output, then standard error)
