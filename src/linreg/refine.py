@@ -145,6 +145,7 @@ def residual_sums_block(block, index, u: tuple, c: tuple) -> tuple:
     pieces' pairs added in order.  ``index`` (the block's number) is unused: the signature
     is that of :meth:`linreg.rows.Rows.map_blocks`.
     """
+    from .kernel_types import read_only
     from .refine_kernel import normal_residual_sums
     X, Y, w = block[:3]
     if X.dtype not in (np.float32, np.float64) or not X.flags.c_contiguous:
@@ -154,11 +155,14 @@ def residual_sums_block(block, index, u: tuple, c: tuple) -> tuple:
     Y = Y[:, None] if Y.ndim == 1 else Y
     weights = np.empty(0) if w is None else np.asarray(w, dtype=np.float64)
     d, k = X.shape[1], Y.shape[1]
+    # one compiled version whatever the callers' flags (kernel_types)
+    X, Y, weights = read_only(X), read_only(Y), read_only(weights)
+    u0, u1, c0, c1 = (read_only(np.ascontiguousarray(a)) for a in (*u, *c))
 
     def piece(start: int, stop: int) -> tuple:
         return normal_residual_sums(X[start:stop], Y[start:stop],
                                     weights[start:stop] if w is not None else weights,
-                                    u[0], u[1], c[0], c[1])
+                                    u0, u1, c0, c1)
 
     parts = map_row_pieces(piece, X.shape[0], PIECE_ROWS)
     return dd_sum((np.array([h for h, _ in parts]).reshape(-1, d + 1, k),
