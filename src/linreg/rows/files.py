@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -93,6 +94,12 @@ class SourceRows(Rows):
 
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         return self.source.blocks(shuffle, rng)
+
+    def keeping_blocks(self):
+        """The source's (an svmlight file keeps parsed blocks for the fit's later passes),
+        else nothing."""
+        keeping = getattr(self.source, "keeping_blocks", None)
+        return contextlib.nullcontext() if keeping is None else keeping()
 
     def blocks_ahead(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         """:meth:`blocks`, each read on a thread while the caller works on the one before
