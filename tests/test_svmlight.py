@@ -295,3 +295,23 @@ def test_file_changed_while_blocks_are_kept(tmp_path):
     with pytest.raises(SourceChangedError):
         LinearRegression(solver="sgd", max_iter=3, tol=0, callback=change).fit(src)
     assert src._kept is None
+
+
+@QUIET
+def test_shuffled_epochs_visit_rows_in_place(tmp_path):
+    """A shuffled streamed epoch hands the kernel each block's rows in place with their
+    permutation (no permuted copy): the fit is the one over the permuted copies, bit for bit."""
+    from linreg.sources.svmlight import SvmlightSource
+
+    X, y = sparse_rows(n=600, d=5000, decimals=4, density=0.002)
+    path = str(tmp_path / "s.svm")
+    dump_svmlight_file(X, y, path, zero_based=False)
+    params = dict(solver="sgd", max_iter=3, tol=0, random_state=2)
+    in_place = LinearRegression(**params).fit(sources.svmlight(path, block_bytes=2000))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delattr(SvmlightSource, "ordered_blocks")
+        copied = LinearRegression(**params).fit(sources.svmlight(path, block_bytes=2000))
+    assert in_place.training_path_ == "rows"
+    np.testing.assert_array_equal(in_place.coef_, copied.coef_)
+    np.testing.assert_array_equal(in_place.intercept_, copied.intercept_)
+    np.testing.assert_array_equal(in_place.loss_history_, copied.loss_history_)

@@ -47,10 +47,11 @@ PARSERS = 2
 #: sets of block arrays a pass keeps to use again: the blocks parsed ahead, the one handed
 #: out, its shuffled copy and those the read-ahead thread and its caller hold
 KEEP = 2 * PARSERS + 8
-#: bytes of parsed blocks a fit keeps in memory to use again in its later passes (about a
-#: quarter of a gigabyte: the CSR arrays of ~270 MB of text at 20 values a row), instead of
-#: reading and parsing them again (:meth:`SvmlightSource.keeping_blocks`)
-KEEP_BYTES = 256 << 20
+#: bytes of parsed blocks a fit keeps in memory to use again in its later passes instead of
+#: reading and parsing them again (:meth:`SvmlightSource.keeping_blocks`): 128 MiB, the CSR
+#: arrays of ~130 MB of text at 20 values a row (12 bytes a value); with it a streamed fit
+#: over a 2 GB file stays under 600 MB resident
+KEEP_BYTES = 128 << 20
 
 
 def _most_refs(arrays: list) -> int:
@@ -484,6 +485,19 @@ class SvmlightSource(Source):
             yield X, Y, None, c
         self.check_unchanged()
 
+    def ordered_blocks(self, shuffle: bool = False, random_state=None):
+        """``(X, Y, None, order)``: the blocks as :meth:`blocks` gives them, each with the
+        order to visit its rows in — shuffled, the blocks in a random order and ``order`` the
+        permutation :meth:`blocks` would apply (the same draws), the rows left in place:
+        ``X[order]`` is the block :meth:`blocks` gives, without its copy (a kernel that
+        takes an order, :func:`linreg.epochs.streamed_kernel_rows`, reads them so)."""
+        rng = np.random.default_rng(random_state)
+        for c in self._chunks(self._order(shuffle, rng)):
+            m = c.X.shape[0]
+            order = rng.permutation(m) if shuffle else np.arange(m, dtype=np.int64)
+            yield c.X, c.Y, None, order
+        self.check_unchanged()
+
     def blocks_again(self):
         for X, Y, w, _ in self.checked_blocks():
             yield X, Y, w
@@ -545,7 +559,7 @@ def svmlight(path, n_features: int | None = None, zero_based: bool = False,
         About how many bytes of the file each block holds (whole lines).
     keep_bytes : int
         At most how many bytes of parsed blocks a fit keeps in memory, to use again in its
-        later passes instead of parsing them anew (default :data:`KEEP_BYTES`, 256 MiB; 0:
+        later passes instead of parsing them anew (default :data:`KEEP_BYTES`, 128 MiB; 0:
         none, every pass reads the file).  Let go when the fit ends.
 
     The blocks are ``(X, Y, None)`` with ``X`` a canonical ``scipy.sparse`` CSR matrix
