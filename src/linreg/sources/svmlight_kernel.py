@@ -88,10 +88,9 @@ def _number(b, i, n):
     """``(value, end, exact)``: the number at ``b[i:]`` read by the fast path, the index
     after its token (the next blank, newline, ``#`` or the end), and whether the value is
     exact (else the token is for Python to read)."""
-    neg = False
-    if i < n and (_at(b, i) == 45 or _at(b, i) == 43):
-        neg = _at(b, i) == 45
-        i += 1
+    c = _at(b, i) if i < n else np.uint8(0)
+    neg = c == 45
+    i += np.int64((c == 45) | (c == 43))       # (no branch: signs come at random)
     # every digit goes into mant (more than 18 of them, leading zeros included, leave the
     # token to Python: mant would overflow)
     start = i
