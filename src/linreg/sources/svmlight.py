@@ -4,7 +4,10 @@ Each line is ``label [qid:q] index:value index:value ... [# comment]``: the targ
 features that are not zero.  The file is read in pieces of about ``block_bytes`` bytes that
 end at a newline, each parsed by one compiled call (:mod:`linreg.sources.svmlight_kernel`)
 into a CSR block (float64 values, int32 indices — int64 when ``n_features`` needs them), so
-a pass holds a few blocks in memory whatever the size of the file.
+a pass holds a few blocks in memory whatever the size of the file.  Within one fit
+(:meth:`SvmlightSource.keeping_blocks`) up to ``keep_bytes`` (128 MiB) of parsed blocks are
+kept for its later passes, which parse only the others; a shuffled epoch visits a block's
+rows in place, in the order :meth:`SvmlightSource.ordered_blocks` gives.
 
 What is refused, naming the file and the line (1-based): a label or a value that is not a
 number or not finite, a pair that is not ``index:value``, index 0 in a one-based file, an
@@ -106,10 +109,11 @@ class KeptBlocks:
     block's arrays of its exact size (copied out of the pass's reused arrays when kept).
     The first blocks a pass parses are kept until the budget is spent; a later pass takes
     those from here and reads and parses only the others (while it works on the kept ones).
-    Only the thread running the pass adds to it."""
+    (Two fits of one source at once share the outer one's.)"""
 
     def __init__(self, budget: int):
         self.budget, self.used, self.blocks = int(budget), 0, {}
+        self.lock = threading.Lock()
 
     def __contains__(self, i) -> bool:
         return i in self.blocks
@@ -124,9 +128,10 @@ class KeptBlocks:
     def offer(self, i: int, X, y, lines: int) -> None:
         """Keep block ``i`` if it fits (``X`` and ``y`` compact: see :func:`_compact`)."""
         size = _block_bytes(X)
-        if i not in self.blocks and self.used + size <= self.budget:
-            self.blocks[i] = (X, y, lines)
-            self.used += size
+        with self.lock:
+            if i not in self.blocks and self.used + size <= self.budget:
+                self.blocks[i] = (X, y, lines)
+                self.used += size
 
 
 def _block_bytes(X) -> int:
