@@ -10,8 +10,9 @@ CSV reader with each line as one field then split by pyarrow compute, and linreg
 parser (``sources.svmlight``: one pass over its blocks).  Then whole fits as a user runs them:
 ``LinearRegression(solver="sgd", max_iter=1).fit(sources.svmlight(path))``, the same on raw
 features with a fixed rate and the width given (``standardize=False``,
-``learning_rate=0.5/mean ‖x‖²`` computed once outside the timing, ``n_features=d``: the file
-read twice, the epoch and the loss pass after it), and
+``learning_rate=0.5/mean ‖x‖²`` computed once outside the timing, ``n_features=d``: the epoch
+parses the file, and the loss pass after it takes the blocks the fit kept in memory — up to
+``keep_bytes``, 128 MiB, about half of this file's — and parses only the others), and
 ``vowpalwabbit.Workspace("-d FILE --passes 1 --quiet")`` (its driver learns over the file when
 the workspace is made; ``finish()`` ends it), in three rounds side by side (each time the best
 of its three, the range in brackets).  The title gives the load average.  The files are
@@ -182,7 +183,8 @@ def step_size(path, d) -> float:
 
 def fit_linreg_raw(path, d, lr):
     """Raw features and a fixed rate, ``n_features`` given: no pass before the epoch (the
-    starting values come with the loss pass after it), so the file is read twice."""
+    starting values come with the loss pass after it), which reuses the blocks kept in
+    memory (``keep_bytes``) and parses the rest of the file again."""
     from linreg import LinearRegression, sources
     return LinearRegression(solver="sgd", max_iter=1, standardize=False,
                             learning_rate=lr).fit(sources.svmlight(path, n_features=d))

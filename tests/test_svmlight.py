@@ -237,3 +237,81 @@ def test_a_pass_reuses_a_bounded_set_of_block_arrays(tmp_path, shuffle):
     np.testing.assert_allclose(xx, (X.T @ X).toarray(), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(xy, X.T @ y, rtol=1e-12, atol=1e-9)
     assert peak < total / 4, f"{peak} bytes at most, {total} bytes in all the blocks"
+
+
+@QUIET
+@pytest.mark.parametrize("standardize", [True, False])
+def test_a_fit_keeps_parsed_blocks_for_its_later_passes(tmp_path, standardize):
+    """Within a fit the passes after the first take the blocks kept in memory (up to
+    ``keep_bytes``) instead of parsing them again; the fit is the same, bit for bit, whatever
+    is kept, and nothing is kept after it."""
+    from linreg.sources.svmlight import SvmlightSource
+
+    X, y = sparse_rows(n=600, d=5000, decimals=4, density=0.002)
+    path = str(tmp_path / "k.svm")
+    dump_svmlight_file(X, y, path, zero_based=False)
+    parsed = []
+    real = SvmlightSource._parse
+
+    def parse(self, buf, i, *args, **kw):
+        parsed.append(i)
+        return real(self, buf, i, *args, **kw)
+
+    params = dict(solver="sgd", max_iter=3, tol=0, random_state=1, standardize=standardize)
+    if not standardize:
+        params["learning_rate"] = 0.05
+    fits, counts = [], []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SvmlightSource, "_parse", parse)
+        for keep in (0, 12_000, None):
+            kw = {} if keep is None else {"keep_bytes": keep}
+            src = sources.svmlight(path, n_features=5000, block_bytes=2000, **kw)
+            parsed.clear()
+            fits.append(LinearRegression(**params).fit(src))
+            counts.append(len(parsed))
+            assert src._kept is None
+    blocks = len(src._ranges)
+    assert fits[0].training_path_ == "rows"
+    assert counts[2] == blocks                  # all kept: each block parsed once
+    assert blocks < counts[1] < counts[0]       # some kept
+    assert counts[0] >= 4 * blocks              # none kept: every pass parses every block
+    for fit in fits[1:]:
+        np.testing.assert_array_equal(fit.coef_, fits[0].coef_)
+        np.testing.assert_array_equal(fit.intercept_, fits[0].intercept_)
+        np.testing.assert_array_equal(fit.loss_history_, fits[0].loss_history_)
+
+
+@QUIET
+def test_file_changed_while_blocks_are_kept(tmp_path):
+    X, y = sparse_rows(n=200, d=5000, decimals=4, density=0.002)
+    path = str(tmp_path / "c.svm")
+    dump_svmlight_file(X, y, path, zero_based=False)
+    src = sources.svmlight(path, n_features=5000, block_bytes=2000)
+
+    def change(*_):
+        with open(path, "a") as f:
+            f.write("1 1:1\n")
+
+    with pytest.raises(SourceChangedError):
+        LinearRegression(solver="sgd", max_iter=3, tol=0, callback=change).fit(src)
+    assert src._kept is None
+
+
+@QUIET
+def test_shuffled_epochs_visit_rows_in_place(tmp_path):
+    """A shuffled streamed epoch hands the kernel each block's rows in place with their
+    permutation (no permuted copy): the fit is the one over the permuted copies, bit for bit."""
+    from linreg.sources.svmlight import SvmlightSource
+
+    X, y = sparse_rows(n=600, d=5000, decimals=4, density=0.002)
+    path = str(tmp_path / "s.svm")
+    dump_svmlight_file(X, y, path, zero_based=False)
+    params = dict(solver="sgd", max_iter=3, tol=0, random_state=2)
+    in_place = LinearRegression(**params).fit(sources.svmlight(path, block_bytes=2000))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delattr(SvmlightSource, "ordered_blocks")
+        copied = LinearRegression(**params).fit(sources.svmlight(path, block_bytes=2000))
+    assert in_place.training_path_ == "rows"
+    np.testing.assert_array_equal(in_place.coef_, copied.coef_)
+    np.testing.assert_array_equal(in_place.intercept_, copied.intercept_)
+    np.testing.assert_array_equal(in_place.loss_history_, copied.loss_history_)

@@ -59,9 +59,19 @@ def memory_kernel_rows(X, Y, sample_weight, train_rows: np.ndarray):
 
 def streamed_kernel_rows(rows, mean_weight: float):
     """Kernel rows of a :class:`linreg.rows.Rows` that is not in memory, block by block (the
-    next read while the kernel runs on this one: :meth:`~linreg.rows.Rows.blocks_ahead`);
+    next read while the kernel runs on this one: :meth:`~linreg.rows.Rows.blocks_ahead`;
+    rows from files through ``ordered_blocks_ahead``, which leaves a shuffled block's rows
+    in place and hands their order to the kernel instead of a permuted copy);
     weights relative to ``mean_weight``, the mean over all rows (as in memory)."""
+    ordered = getattr(rows, "ordered_blocks_ahead", None)
+
     def blocks(shuffle: bool, rng):
+        if ordered is not None:      # rows left in place, visited in a shuffled order
+            for X, Y, w, order in ordered(shuffle, rng):
+                Xk, Yk = _kernel_arrays(X, Y)
+                rel = np.empty(0) if w is None else np.asarray(w, dtype=np.float64) / mean_weight
+                yield Xk, Yk, rel, np.asarray(order, dtype=np.int64)
+            return
         for X, Y, w in rows.blocks_ahead(shuffle, rng):
             Xk, Yk = _kernel_arrays(X, Y)
             rel = np.empty(0) if w is None else np.asarray(w, dtype=np.float64) / mean_weight

@@ -348,8 +348,10 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         if ckpt is not None and isinstance(rows, DaskRows):
             raise ValueError("checkpoint is not supported for dask collections")
         if lsqr.matrix_free(self.solver, rows):     # too wide for a d × d Gram
-            self._set_attributes(lsqr.fit_matrix_free(rows, self.fit_intercept,
-                                                      self.standardize, self.alpha), "lsqr", rows)
+            with rows.keeping_blocks():       # (a file's blocks kept for the later passes)
+                solution = lsqr.fit_matrix_free(rows, self.fit_intercept, self.standardize,
+                                                self.alpha)
+            self._set_attributes(solution, "lsqr", rows)
             if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
                 self._set_input_names(rows.feature_names, rows.n_features)
             return self
@@ -357,7 +359,8 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
                 and training_paths.training_path(self.solver, self.max_iter, rows) == "rows"):
             if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them
                 self._set_input_names(rows.feature_names, rows.n_features)
-            self._fit_problem(None, rows, checkpoint=ckpt)      # no d × d statistics
+            with rows.keeping_blocks():       # (a file's blocks kept for the later passes)
+                self._fit_problem(None, rows, checkpoint=ckpt)      # no d × d statistics
             return self
         stats = rows.stats()
         if not isinstance(rows, (MemoryRows, SparseRows)):   # validate_data recorded them

@@ -3,6 +3,7 @@ accumulation of them (``partial_fit``).  See :mod:`linreg.rows`."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -56,6 +57,13 @@ class Rows(ABC):
         """:meth:`blocks`, the next read while the caller works on this one where reading
         costs time (files: :func:`linreg.rows.files.read_ahead`)."""
         return self.blocks(shuffle, rng)
+
+    def keeping_blocks(self):
+        """A context within which passes over rows read from a file may keep blocks in
+        memory (within a bound) and use them again in the next passes instead of reading
+        them anew (:meth:`linreg.sources.svmlight.SvmlightSource.keeping_blocks`); one fit
+        runs in it.  Nothing for rows in memory."""
+        return contextlib.nullcontext()
 
     def reduce_blocks(self, fn: Callable, merge: Callable, initial):
         """``merge(…merge(merge(initial, fn(block_0)), fn(block_1))…)`` in row order: a pass

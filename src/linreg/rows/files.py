@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
+
+import numpy as np
 
 from ..stats import SufficientStats
 from .base import NonFiniteRows, Rows, fold_results, sliced_blocks
@@ -94,10 +97,27 @@ class SourceRows(Rows):
     def blocks(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         return self.source.blocks(shuffle, rng)
 
+    def keeping_blocks(self):
+        """The source's (an svmlight file keeps parsed blocks for the fit's later passes),
+        else nothing."""
+        keeping = getattr(self.source, "keeping_blocks", None)
+        return contextlib.nullcontext() if keeping is None else keeping()
+
     def blocks_ahead(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
         """:meth:`blocks`, each read on a thread while the caller works on the one before
         (:func:`read_ahead`)."""
         return read_ahead(self.source.blocks(shuffle, rng))
+
+    def ordered_blocks_ahead(self, shuffle: bool = False, rng=None) -> Iterator[tuple]:
+        """``(X, Y, w, order)``: :meth:`blocks_ahead` with the order to visit each block's
+        rows in — where the source can (an svmlight file), shuffled rows are left in place
+        and ``order`` is their permutation (``X[order]`` the block :meth:`blocks` gives,
+        without its copy); else ``order`` is ``arange``."""
+        ordered = getattr(self.source, "ordered_blocks", None)
+        if ordered is not None:
+            return read_ahead(ordered(shuffle, rng))
+        return ((X, Y, w, np.arange(X.shape[0], dtype=np.int64))
+                for X, Y, w in self.blocks_ahead(shuffle, rng))
 
     def map_blocks(self, fn, groups: tuple = ()) -> list:
         """As :meth:`Rows.map_blocks`; cluster labels named by column are read with each

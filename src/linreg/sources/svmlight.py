@@ -4,7 +4,10 @@ Each line is ``label [qid:q] index:value index:value ... [# comment]``: the targ
 features that are not zero.  The file is read in pieces of about ``block_bytes`` bytes that
 end at a newline, each parsed by one compiled call (:mod:`linreg.sources.svmlight_kernel`)
 into a CSR block (float64 values, int32 indices — int64 when ``n_features`` needs them), so
-a pass holds a few blocks in memory whatever the size of the file.
+a pass holds a few blocks in memory whatever the size of the file.  Within one fit
+(:meth:`SvmlightSource.keeping_blocks`) up to ``keep_bytes`` (128 MiB) of parsed blocks are
+kept for its later passes, which parse only the others; a shuffled epoch visits a block's
+rows in place, in the order :meth:`SvmlightSource.ordered_blocks` gives.
 
 What is refused, naming the file and the line (1-based): a label or a value that is not a
 number or not finite, a pair that is not ``index:value``, index 0 in a one-based file, an
@@ -24,9 +27,11 @@ before each block and at the end of every pass (:class:`SourceChangedError`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -35,7 +40,7 @@ import scipy.sparse as sp
 from ..stats import SufficientStats
 from .base import NEEDS_FINITE, MalformedDataError, RawChunk, Source, describe_value
 
-__all__ = ["SvmlightSource", "svmlight", "DEFAULT_BLOCK_BYTES", "column_names"]
+__all__ = ["SvmlightSource", "svmlight", "DEFAULT_BLOCK_BYTES", "KEEP_BYTES", "column_names"]
 
 #: bytes per block: about 15,000 rows of 20 features
 DEFAULT_BLOCK_BYTES = 4 << 20
@@ -45,6 +50,11 @@ PARSERS = 2
 #: sets of block arrays a pass keeps to use again: the blocks parsed ahead, the one handed
 #: out, its shuffled copy and those the read-ahead thread and its caller hold
 KEEP = 2 * PARSERS + 8
+#: bytes of parsed blocks a fit keeps in memory to use again in its later passes instead of
+#: reading and parsing them again (:meth:`SvmlightSource.keeping_blocks`): 128 MiB, the CSR
+#: arrays of ~130 MB of text at 20 values a row (12 bytes a value); with it a streamed fit
+#: over a 2 GB file stays under 600 MB resident
+KEEP_BYTES = 128 << 20
 
 
 def _most_refs(arrays: list) -> int:
@@ -93,6 +103,51 @@ class BlockArrays:
             return tuple(made)
 
 
+class KeptBlocks:
+    """Parsed blocks kept in memory for the later passes of one fit, at most ``budget``
+    bytes of arrays (:meth:`SvmlightSource.keeping_blocks`): ``i → (X, y, lines)``, each
+    block's arrays of its exact size (copied out of the pass's reused arrays when kept).
+    The first blocks a pass parses are kept until the budget is spent; a later pass takes
+    those from here and reads and parses only the others (while it works on the kept ones).
+    (Two fits of one source at once share the outer one's.)"""
+
+    def __init__(self, budget: int):
+        self.budget, self.used, self.blocks = int(budget), 0, {}
+        self.lock = threading.Lock()
+
+    def __contains__(self, i) -> bool:
+        return i in self.blocks
+
+    def get(self, i):
+        return self.blocks.get(i)
+
+    def room_for(self, X) -> bool:
+        """Whether a block like ``X`` (and its targets) would fit now."""
+        return self.used + _block_bytes(X) <= self.budget
+
+    def offer(self, i: int, X, y, lines: int) -> None:
+        """Keep block ``i`` if it fits (``X`` and ``y`` compact: see :func:`_compact`)."""
+        size = _block_bytes(X)
+        with self.lock:
+            if i not in self.blocks and self.used + size <= self.budget:
+                self.blocks[i] = (X, y, lines)
+                self.used += size
+
+
+def _block_bytes(X) -> int:
+    """The bytes of a CSR block and its targets, as kept."""
+    return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes + 8 * X.shape[0]
+
+
+def _compact(X, y) -> tuple:
+    """``(X, y)`` in arrays of their own, of their exact size (a parsed block's are views
+    of larger arrays the pass uses again)."""
+    Xc = sp.csr_matrix((X.data.copy(), X.indices.copy(), X.indptr.copy()), shape=X.shape,
+                       copy=False)
+    Xc.has_sorted_indices = True
+    return Xc, y.copy()
+
+
 class SvmlightSource(Source):
     """An svmlight / libsvm file read in CSR blocks (see :func:`svmlight`)."""
 
@@ -103,7 +158,7 @@ class SvmlightSource(Source):
     chunk_rows = None
 
     def __init__(self, path, n_features=None, zero_based: bool = False,
-                 block_bytes: int = DEFAULT_BLOCK_BYTES):
+                 block_bytes: int = DEFAULT_BLOCK_BYTES, keep_bytes: int = KEEP_BYTES):
         p = os.fspath(path)
         if not os.path.exists(p):
             raise MalformedDataError(f"{p}: no such file")
@@ -112,8 +167,13 @@ class SvmlightSource(Source):
         if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)) \
                 or block_bytes < 1:
             raise ValueError(f"block_bytes must be a positive integer, got {block_bytes!r}")
+        if isinstance(keep_bytes, bool) or not isinstance(keep_bytes, (int, np.integer)) \
+                or keep_bytes < 0:
+            raise ValueError(f"keep_bytes must be an integer ≥ 0, got {keep_bytes!r}")
         self.path, self.zero_based = p, bool(zero_based)
-        self.block_bytes = int(block_bytes)
+        self.block_bytes, self.keep_bytes = int(block_bytes), int(keep_bytes)
+        #: the blocks the fit running now keeps (:meth:`keeping_blocks`), else None
+        self._kept = None
         self._snapshot()
         self._ranges = self._find_ranges()
         # per block, once known (a pass in file order): its first line and first row
@@ -166,6 +226,22 @@ class SvmlightSource(Source):
 
     def _files(self):
         return [self.path]
+
+    @contextlib.contextmanager
+    def keeping_blocks(self):
+        """Within it, the passes keep up to :attr:`keep_bytes` of parsed blocks in memory and
+        use them again instead of reading and parsing them anew (:class:`KeptBlocks`); they
+        are let go at its end.  A fit over the rows runs in it
+        (:meth:`linreg.rows.Rows.keeping_blocks`): its passes after the first parse only
+        the blocks not kept.  (Nested or concurrent: the outermost one keeps them.)"""
+        if self._kept is not None or self.keep_bytes == 0:
+            yield
+            return
+        self._kept = KeptBlocks(self.keep_bytes)
+        try:
+            yield
+        finally:
+            self._kept = None
 
     def _n_chunks(self):
         return len(self._ranges)        # known without reading the blocks
@@ -334,11 +410,17 @@ class SvmlightSource(Source):
     def _chunks(self, order):
         """The blocks in ``order`` (None: file order), parsed :data:`PARSERS` at a time on
         threads (the compiled parser releases the GIL), handed out in order; their arrays
-        used again through the pass (:class:`BlockArrays`)."""
+        used again through the pass (:class:`BlockArrays`).  Within :meth:`keeping_blocks`,
+        the blocks kept by an earlier pass come from memory (the threads parse the next
+        blocks not kept meanwhile), and the first blocks parsed are kept while there is
+        room."""
         arrays = BlockArrays()
         in_order = order is None
         ids = [int(i) for i in (range(len(self._ranges)) if in_order else order)]
         counts = []
+        kept = self._kept
+        if kept is not None and kept.blocks:
+            self.check_unchanged()      # (the kept blocks are of the file as it was)
 
         spare = threading.local()      # each thread reads into one buffer, again and again
         spare.local = np.empty(0, dtype=np.uint8)
@@ -348,20 +430,32 @@ class SvmlightSource(Source):
                 spare.local = np.empty(0, dtype=np.uint8)
             with open(self.path, "rb") as f:
                 buf = self._read(f, i, spare)
-            return self._parse(buf, i, self.n_features, self.index_dtype, arrays)
+            out = self._parse(buf, i, self.n_features, self.index_dtype, arrays)
+            if kept is not None and kept.room_for(out[0]):
+                return _compact(out[0], out[1]) + out[2:]      # (copied here, on the thread)
+            return out
 
         pool = ThreadPoolExecutor(PARSERS, thread_name_prefix="linreg-svmlight")
         try:
-            waiting = []
-            for at, i in enumerate(ids):
-                while len(waiting) < PARSERS + 1 and at + len(waiting) < len(ids):
-                    self.check_unchanged()
-                    waiting.append(pool.submit(parse, ids[at + len(waiting)]))
-                try:
-                    X, y, _, _, lines = waiting.pop(0).result()
-                except MalformedDataError:
-                    parse(i)     # again, the lines before it counted now: names the line
-                    raise
+            waiting = deque()       # (block, its parse) for the next blocks not kept
+            ahead = 0               # where the next block to parse is looked for in ids
+            for i in ids:
+                while len(waiting) < PARSERS + 1 and ahead < len(ids):
+                    j = ids[ahead]
+                    ahead += 1
+                    if kept is None or j not in kept:
+                        self.check_unchanged()
+                        waiting.append((j, pool.submit(parse, j)))
+                if waiting and waiting[0][0] == i:
+                    try:
+                        X, y, _, _, lines = waiting.popleft()[1].result()
+                    except MalformedDataError:
+                        parse(i)     # again, the lines before it counted now: names the line
+                        raise
+                    if kept is not None:
+                        kept.offer(i, X, y, lines)
+                else:
+                    X, y, lines = kept.get(i)
                 if in_order:
                     counts.append((X.shape[0], X.nnz, lines))
                     self._rows[i + 1] = self._rows[i] + X.shape[0]
@@ -369,7 +463,7 @@ class SvmlightSource(Source):
                 first = int(self._rows[i])
                 yield RawChunk(X, y.reshape(-1, 1), None, first, self.path, first)
         finally:
-            for job in waiting:
+            for _, job in waiting:
                 job.cancel()
             pool.shutdown(wait=True)
         if in_order and self.n_rows is None:
@@ -394,6 +488,19 @@ class SvmlightSource(Source):
                 X.has_sorted_indices = True
                 Y = y[:m].reshape(-1, 1)
             yield X, Y, None, c
+        self.check_unchanged()
+
+    def ordered_blocks(self, shuffle: bool = False, random_state=None):
+        """``(X, Y, None, order)``: the blocks as :meth:`blocks` gives them, each with the
+        order to visit its rows in — shuffled, the blocks in a random order and ``order`` the
+        permutation :meth:`blocks` would apply (the same draws), the rows left in place:
+        ``X[order]`` is the block :meth:`blocks` gives, without its copy (a kernel that
+        takes an order, :func:`linreg.epochs.streamed_kernel_rows`, reads them so)."""
+        rng = np.random.default_rng(random_state)
+        for c in self._chunks(self._order(shuffle, rng)):
+            m = c.X.shape[0]
+            order = rng.permutation(m) if shuffle else np.arange(m, dtype=np.int64)
+            yield c.X, c.Y, None, order
         self.check_unchanged()
 
     def blocks_again(self):
@@ -447,7 +554,8 @@ def column_names(n_features: int, zero_based: bool = False) -> list[str]:
 
 
 def svmlight(path, n_features: int | None = None, zero_based: bool = False,
-             block_bytes: int = DEFAULT_BLOCK_BYTES) -> SvmlightSource:
+             block_bytes: int = DEFAULT_BLOCK_BYTES,
+             keep_bytes: int = KEEP_BYTES) -> SvmlightSource:
     """Rows of an svmlight / libsvm text file (``label [qid:q] index:value … [# comment]``),
     read in sparse CSR blocks of about ``block_bytes`` bytes of the file.
 
@@ -462,10 +570,14 @@ def svmlight(path, n_features: int | None = None, zero_based: bool = False,
         svmlight write).
     block_bytes : int
         About how many bytes of the file each block holds (whole lines).
+    keep_bytes : int
+        At most how many bytes of parsed blocks a fit keeps in memory, to use again in its
+        later passes instead of parsing them anew (default :data:`KEEP_BYTES`, 128 MiB; 0:
+        none, every pass reads the file).  Let go when the fit ends.
 
     The blocks are ``(X, Y, None)`` with ``X`` a canonical ``scipy.sparse`` CSR matrix
     (float64 values; int32 indices, int64 beyond 2³¹ − 1 columns) and ``Y`` (m, 1).  ``qid``
     is read and checked; :meth:`SvmlightSource.read_qid` returns it.  See
     :mod:`linreg.sources.svmlight` for what is refused.
     """
-    return SvmlightSource(path, n_features, zero_based, block_bytes)
+    return SvmlightSource(path, n_features, zero_based, block_bytes, keep_bytes)
