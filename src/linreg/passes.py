@@ -223,14 +223,16 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
         if sums:
             _add_csr_row_sums(indptr, indices, data, Y, i, wi, k, sxx, sxy)
         if k == 1:      # one target: θ/scale given as u, g gets s x r (scaled by the caller)
+            # (unsigned positions and columns: no wraparound test per read)
+            lo_q, hi_q = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
             acc = beta[0] - w_theta[0] - (Y[i, 0] if targets else 0.0)
-            for q in range(indptr[i], indptr[i + 1]):
-                acc += data[q] * u[indices[q]]
+            for q in range(lo_q, hi_q):
+                acc += data[q] * u[np.uint64(indices[q])]
             total += wi * acc * acc
             acc *= wi
             rsum[0] += acc
-            for q in range(indptr[i], indptr[i + 1]):
-                g[indices[q]] += data[q] * acc
+            for q in range(lo_q, hi_q):
+                g[np.uint64(indices[q])] += data[q] * acc
             continue
         for c in range(k):
             r[c] = beta[c] - w_theta[c] - (Y[i, c] if targets else 0.0)
@@ -391,6 +393,13 @@ def _csr_raw_sums(indptr, indices, data, Y, s, rows, lo, hi, sxx, sxy):
 def _add_csr_row_sums(indptr, indices, data, Y, i, wi, k, sxx, sxy):
     """Adds row ``i``'s ``wi x²`` to ``sxx`` and ``wi x yᵀ`` to ``sxy`` (flat (d·k,)), its
     stored entries only: the raw columns' sums, in the loss pass or alone."""
+    if k == 1:      # (unsigned positions and columns: no wraparound test per read)
+        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            j = np.uint64(indices[q])
+            wx = wi * data[q]
+            sxx[j] += wx * data[q]
+            sxy[j] += wx * Y[i, 0]
+        return
     for q in range(indptr[i], indptr[i + 1]):
         j = indices[q]
         wx = wi * data[q]

@@ -154,9 +154,10 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
                     for q in range(lo, hi):
                         j = indices[q]
                         on_v += data[q] * inv_scale[j] * V[j]
-                else:           # the raw design: no scale to read
-                    for q in range(lo, hi):
-                        on_v += data[q] * V[indices[q]]
+                else:           # the raw design: no scale to read (unsigned positions
+                    # and columns: no wraparound test per read)
+                    for q in range(np.uint64(lo), np.uint64(hi)):
+                        on_v += data[q] * V[np.uint64(indices[q])]
                 res = (a * on_v + gamma[0] * on_w + p[d] - Y[i, 0] - a * wv[0]
                        - gamma[0] * ww)
                 if not np.isfinite(res):
@@ -195,8 +196,8 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
             if k == 1:
                 rt = r[t - start, 0] * coef
                 if not centred and not scaled:
-                    for q in range(indptr[i], indptr[i + 1]):
-                        V[indices[q]] -= data[q] * rt
+                    for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                        V[np.uint64(indices[q])] -= data[q] * rt
                     continue
                 moved = 0.0
                 for q in range(indptr[i], indptr[i + 1]):
@@ -252,10 +253,10 @@ def _raw_sample_epoch(indptr, indices, data, Y, relative_weight, rows, p, step, 
     for t in range(n):
         _prefetch_ahead(indptr, indices, data, Y, rows, t, n)
         i = rows[t]
-        lo, hi = indptr[i], indptr[i + 1]
+        lo, hi = np.uint64(indptr[i]), np.uint64(indptr[i + 1])     # (unsigned: no wraparound test)
         on_v = 0.0
         for q in range(lo, hi):
-            on_v += data[q] * V[indices[q]]
+            on_v += data[q] * V[np.uint64(indices[q])]
         res = a * on_v + p[d] - Y[i, 0]
         if not np.isfinite(res):
             for j in range(d):
@@ -271,7 +272,7 @@ def _raw_sample_epoch(indptr, indices, data, Y, relative_weight, rows, p, step, 
             a = 1.0
         rt = r * (lr / a)
         for q in range(lo, hi):
-            V[indices[q]] -= data[q] * rt
+            V[np.uint64(indices[q])] -= data[q] * rt
         if fit_intercept:
             p[d] -= lr * r
         step += 1
