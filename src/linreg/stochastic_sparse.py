@@ -64,8 +64,9 @@ def _form_theta(p, V, a, gamma, w, d, k):
 @intrinsic
 def _prefetch_span(typingctx, a, start, stop):
     """Ask the CPU to start loading ``a[start:stop]`` of a 1-D array into the cache
-    (``llvm.prefetch``, one hint per 64-byte line; a hint never faults): a CSR row's values
-    and column numbers, visited in random order, which the hardware cannot guess."""
+    (``llvm.prefetch``, one hint per 64-byte line the span touches, its last included; a
+    hint never faults): a CSR row's values and column numbers, visited in random order,
+    which the hardware cannot guess."""
     def codegen(context, builder, signature, args):
         aty = signature.args[0]
         ary = context.make_array(aty)(context, builder, args[0])
@@ -76,7 +77,13 @@ def _prefetch_span(typingctx, a, start, stop):
             context.get_data_type(aty.dtype)))
         n_bytes = builder.mul(builder.sub(args[2], args[1]), item)
         line = context.get_constant(types.intp, 64)
-        n_lines = builder.add(builder.sdiv(n_bytes, line), context.get_constant(types.intp, 1))
+        # the lines from the first byte's to the last byte's: a span that does not start
+        # on a line's boundary reaches one line further than its length alone says
+        address = builder.ptrtoint(first, context.get_value_type(types.intp))
+        shift = context.get_constant(types.intp, 6)
+        last = builder.sub(builder.add(address, n_bytes), context.get_constant(types.intp, 1))
+        n_lines = builder.add(builder.sub(builder.ashr(last, shift), builder.ashr(address, shift)),
+                              context.get_constant(types.intp, 1))
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         prefetch = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
