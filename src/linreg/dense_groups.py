@@ -3,7 +3,9 @@ taken ``PASS_GROUP`` at a time: a long row leaves neither ``u`` nor the sums it 
 first-level cache, so a row at a time reads each of them once a row from the second level.
 A group's residuals come from one sweep over ``u``, its terms of the gradient and the raw
 columns' sums from one sweep over those sums — each sum still added to row by row, in order,
-with no reassociation (a group's sweep has the bits of four sweeps of one row).
+with no reassociation (a group's sweep has the bits of four sweeps of one row).  Narrow rows
+(fewer than ``GROUP_MIN_WIDTH`` columns), which leave all of it in the first level, are not
+grouped.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["dense_group_pass", "PASS_GROUP"]
+__all__ = ["dense_group_pass", "PASS_GROUP", "GROUP_MIN_WIDTH"]
 
 #: sums may be reassociated (so they vectorize); NaN and inf still behave as IEEE says
 FAST = {"reassoc", "contract"}
+#: rows narrower than this are read one at a time (by :func:`linreg.passes.residual_pass`'s
+#: own kernel): a row, ``u`` and the sums then stay in the first-level cache, and grouping
+#: only costs (measured: 1.8x slower at d = 100, break-even near 500, 1.8x faster at 700 with
+#: the column sums)
+GROUP_MIN_WIDTH = 640
 
 #: rows of a dense one-target pass read as a group: their residuals in one sweep over ``u``,
 #: then their terms of the gradient and the column sums in one sweep over those sums

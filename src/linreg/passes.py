@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from .dense_groups import dense_group_pass
+from .dense_groups import GROUP_MIN_WIDTH, dense_group_pass
 from .parallel import blas_threads, row_pieces
 
 __all__ = ["residual_pass", "raw_column_sums", "in_background", "dense_moments",
@@ -70,12 +70,11 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
     target: ``u = θ/scale`` and ``g`` gets ``s (x − shift) r`` (scaled by the caller), so a
     row is read with one array beside it (two with ``centred``, when the shift is not 0).
     With ``sums``, also adds ``s x²`` and ``s x yᵀ`` of the raw rows to ``sxx`` and ``sxy``
-    (flat (d·k,)) from the same read.  One target: rows in groups of ``PASS_GROUP``
-    (:func:`linreg.dense_groups.dense_group_pass`: a row and ``u`` are read once for four
-    rows' products, and the gradient and column sums once for four rows' terms)."""
+    (flat (d·k,)) from the same read.  One target and rows of ``GROUP_MIN_WIDTH`` columns or
+    more: four rows at a time (:func:`linreg.dense_groups.dense_group_pass`)."""
     d = X.shape[1]
     k = beta.shape[0]
-    if k == 1:
+    if k == 1 and d >= GROUP_MIN_WIDTH:
         return dense_group_pass(X, Y, s, rows, lo, hi, shift, beta, targets, g, rsum,
                                 centred, u, sums, sxx, sxy)
     weighted = s.shape[0] > 0
@@ -84,13 +83,38 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
     for t in range(lo, hi):
         i = rows[t]
         wi = s[i] if weighted else 1.0
-        if sums:
+        if sums and k > 1:
             for c in range(k):
                 wy = wi * Y[i, c]
                 for j in range(d):
                     sxy[j * k + c] += X[i, j] * wy
             for j in range(d):
                 sxx[j] += wi * X[i, j] * X[i, j]
+        if k == 1:      # one target: plain loops over the row, which vectorize
+            acc = beta[0] - Y[i, 0] if targets else beta[0]
+            if centred:
+                for j in range(d):
+                    acc += (X[i, j] - shift[j]) * u[j]
+            else:
+                for j in range(d):
+                    acc += X[i, j] * u[j]
+            total += wi * acc * acc
+            acc *= wi
+            rsum[0] += acc
+            if sums:        # the column sums in the gradient's loop: the row is read once
+                wy = wi * Y[i, 0]
+                for j in range(d):
+                    x = X[i, j]
+                    g[j] += (x - shift[j]) * acc
+                    sxx[j] += wi * x * x
+                    sxy[j] += x * wy
+            elif centred:
+                for j in range(d):
+                    g[j] += (X[i, j] - shift[j]) * acc
+            else:
+                for j in range(d):
+                    g[j] += X[i, j] * acc
+            continue
         for c in range(k):
             r[c] = beta[c] - Y[i, c] if targets else beta[c]
         for j in range(d):

@@ -218,6 +218,10 @@ def _plain_sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, step, 
 
 #: rows of a mini-batch whose gradient terms are added in one sweep over the gradient
 GROUP = 4
+#: ... when the rows have at least this many columns (narrower rows and the gradient stay
+#: in the first-level cache: grouping only costs there — measured 7 % slower at d = 200,
+#: 10 % faster at 400)
+GROUP_MIN_WIDTH = 384
 
 
 @njit(cache=True, nogil=True, fastmath={"contract"})
@@ -299,7 +303,11 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
                 progressive += wi * r[c] * r[c]
                 r[c] *= wi
                 rsum[c] += r[c]
-            if k == 1:      # the gradient's terms four rows at a time (_add_row_terms)
+            if k == 1 and d < GROUP_MIN_WIDTH:
+                r0 = r[0]
+                for j in range(d):
+                    grad[j] += X[i, j] * r0
+            elif k == 1:    # the gradient's terms four rows at a time (_add_row_terms)
                 group_rows[held], group_r[held] = i, r[0]
                 held += 1
                 if held == GROUP or t + 1 == stop:
