@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from .dense_groups import GROUP_MIN_WIDTH, dense_group_pass
 from .parallel import blas_threads, row_pieces
 
 __all__ = ["residual_pass", "raw_column_sums", "in_background", "dense_moments",
@@ -69,9 +70,13 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
     target: ``u = θ/scale`` and ``g`` gets ``s (x − shift) r`` (scaled by the caller), so a
     row is read with one array beside it (two with ``centred``, when the shift is not 0).
     With ``sums``, also adds ``s x²`` and ``s x yᵀ`` of the raw rows to ``sxx`` and ``sxy``
-    (flat (d·k,)) from the same read."""
+    (flat (d·k,)) from the same read.  One target and rows of ``GROUP_MIN_WIDTH`` columns or
+    more: four rows at a time (:func:`linreg.dense_groups.dense_group_pass`)."""
     d = X.shape[1]
     k = beta.shape[0]
+    if k == 1 and d >= GROUP_MIN_WIDTH:
+        return dense_group_pass(X, Y, s, rows, lo, hi, shift, beta, targets, g, rsum,
+                                centred, u, sums, sxx, sxy)
     weighted = s.shape[0] > 0
     r = np.empty(k)
     total = 0.0
@@ -144,14 +149,16 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
         if sums:
             _add_csr_row_sums(indptr, indices, data, Y, i, wi, k, sxx, sxy)
         if k == 1:      # one target: θ/scale given as u, g gets s x r (scaled by the caller)
+            # (unsigned positions and columns: no wraparound test per read)
+            lo_q, hi_q = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
             acc = beta[0] - w_theta[0] - (Y[i, 0] if targets else 0.0)
-            for q in range(indptr[i], indptr[i + 1]):
-                acc += data[q] * u[indices[q]]
+            for q in range(lo_q, hi_q):
+                acc += data[q] * u[np.uint64(indices[q])]
             total += wi * acc * acc
             acc *= wi
             rsum[0] += acc
-            for q in range(indptr[i], indptr[i + 1]):
-                g[indices[q]] += data[q] * acc
+            for q in range(lo_q, hi_q):
+                g[np.uint64(indices[q])] += data[q] * acc
             continue
         for c in range(k):
             r[c] = beta[c] - w_theta[c] - (Y[i, c] if targets else 0.0)
@@ -312,6 +319,13 @@ def _csr_raw_sums(indptr, indices, data, Y, s, rows, lo, hi, sxx, sxy):
 def _add_csr_row_sums(indptr, indices, data, Y, i, wi, k, sxx, sxy):
     """Adds row ``i``'s ``wi x²`` to ``sxx`` and ``wi x yᵀ`` to ``sxy`` (flat (d·k,)), its
     stored entries only: the raw columns' sums, in the loss pass or alone."""
+    if k == 1:      # (unsigned positions and columns: no wraparound test per read)
+        for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            j = np.uint64(indices[q])
+            wx = wi * data[q]
+            sxx[j] += wx * data[q]
+            sxy[j] += wx * Y[i, 0]
+        return
     for q in range(indptr[i], indptr[i + 1]):
         j = indices[q]
         wx = wi * data[q]

@@ -216,6 +216,33 @@ def _plain_sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, step, 
     return step, EPOCH_OK, progressive
 
 
+#: rows of a mini-batch whose gradient terms are added in one sweep over the gradient
+GROUP = 4
+#: ... when the rows have at least this many columns (narrower rows and the gradient stay
+#: in the first-level cache: grouping only costs there — measured 7 % slower at d = 200,
+#: 10 % faster at 400)
+GROUP_MIN_WIDTH = 384
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def _add_row_terms(X, group_rows, group_r, m, grad):
+    """``grad += x_i r_i`` for the ``m`` rows ``group_rows[:m]`` (one target): four rows in
+    one sweep over ``grad`` (which a long row does not leave in the first-level cache), each
+    component still added to row by row in order — no reassociation, so the same bits as
+    one sweep a row."""
+    d = X.shape[1]
+    if m < GROUP:
+        for b in range(m):
+            i, r = group_rows[b], group_r[b]
+            for j in range(d):
+                grad[j] += X[i, j] * r
+        return
+    i0, i1, i2, i3 = group_rows[0], group_rows[1], group_rows[2], group_rows[3]
+    r0, r1, r2, r3 = group_r[0], group_r[1], group_r[2], group_r[3]
+    for j in range(d):
+        grad[j] = (((grad[j] + X[i0, j] * r0) + X[i1, j] * r1) + X[i2, j] * r2) + X[i3, j] * r3
+
+
 @njit(cache=True, nogil=True, fastmath=FAST)
 def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, batch_size,
                  alpha, fit_intercept, rule):
@@ -236,6 +263,8 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
     r = np.empty(k)
     c0 = np.empty(k)
     rsum = np.empty(k)
+    group_rows, group_r = np.empty(GROUP, np.int64), np.empty(GROUP)
+    held = 0
     progressive = 0.0
     n = rows.shape[0]
     for start in range(0, n, batch_size):
@@ -274,10 +303,16 @@ def _batch_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step
                 progressive += wi * r[c] * r[c]
                 r[c] *= wi
                 rsum[c] += r[c]
-            if k == 1:
+            if k == 1 and d < GROUP_MIN_WIDTH:
                 r0 = r[0]
                 for j in range(d):
                     grad[j] += X[i, j] * r0
+            elif k == 1:    # the gradient's terms four rows at a time (_add_row_terms)
+                group_rows[held], group_r[held] = i, r[0]
+                held += 1
+                if held == GROUP or t + 1 == stop:
+                    _add_row_terms(X, group_rows, group_r, held, grad)
+                    held = 0
             else:
                 for j in range(d):
                     for c in range(k):

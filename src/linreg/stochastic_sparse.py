@@ -61,14 +61,18 @@ def _form_theta(p, V, a, gamma, w, d, k):
             p[j * k + c] = a * V[j * k + c] + gamma[c] * w[j]
 
 
-@intrinsic
-def _prefetch_span(typingctx, a, start, stop):
-    """Ask the CPU to start loading ``a[start:stop]`` of a 1-D array into the cache
-    (``llvm.prefetch``, one hint per 64-byte line; a hint never faults): a CSR row's values
-    and column numbers, visited in random order, which the hardware cannot guess."""
+#: lines of a span prefetched without a loop (a loop whose count changes from row to row
+#: costs a mispredicted branch a row, more than the hints themselves)
+PREFETCH_LINES = 4
+
+
+def _span_codegen(fixed_lines: int):
+    """The code of a span prefetch (:func:`_prefetch_span`) whose first ``fixed_lines``
+    hints are straight-line code."""
     def codegen(context, builder, signature, args):
         aty = signature.args[0]
         ary = context.make_array(aty)(context, builder, args[0])
+        intp = context.get_value_type(types.intp)
         i8p = ir.IntType(8).as_pointer()
         first = builder.bitcast(cgutils.get_item_pointer(context, builder, aty, ary, [args[1]]),
                                 i8p)
@@ -76,15 +80,49 @@ def _prefetch_span(typingctx, a, start, stop):
             context.get_data_type(aty.dtype)))
         n_bytes = builder.mul(builder.sub(args[2], args[1]), item)
         line = context.get_constant(types.intp, 64)
-        n_lines = builder.add(builder.sdiv(n_bytes, line), context.get_constant(types.intp, 1))
+        # the lines from the first byte's to the last byte's: a span that does not start
+        # on a line's boundary reaches one line further than its length alone says
+        address = builder.ptrtoint(first, intp)
+        shift = context.get_constant(types.intp, 6)
+        last = builder.sub(builder.add(address, n_bytes), context.get_constant(types.intp, 1))
+        last = builder.select(builder.icmp_signed("<", last, address), address, last)
+        n_lines = builder.add(builder.sub(builder.ashr(last, shift), builder.ashr(address, shift)),
+                              context.get_constant(types.intp, 1))
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         prefetch = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
-        with cgutils.for_range(builder, n_lines) as loop:
-            builder.call(prefetch, [builder.gep(first, [builder.mul(loop.index, line)]),
-                                    i32(0), i32(3), i32(1)])
+
+        def hint(at):       # read, keep in all cache levels, data cache
+            builder.call(prefetch, [builder.inttoptr(at, i8p), i32(0), i32(3), i32(1)])
+
+        for k in range(fixed_lines):
+            at = builder.add(address, context.get_constant(types.intp, 64 * k))
+            hint(builder.select(builder.icmp_signed("<=", at, last), at, last))
+        extra = builder.sub(n_lines, context.get_constant(types.intp, fixed_lines))
+        with cgutils.for_range(builder, extra) as loop:
+            offset = builder.mul(builder.add(loop.index, context.get_constant(
+                types.intp, fixed_lines)), line)
+            hint(builder.add(address, offset))
         return context.get_dummy_value()
-    return types.void(a, types.intp, types.intp), codegen
+    return codegen
+
+
+@intrinsic
+def _prefetch_span(typingctx, a, start, stop):
+    """Ask the CPU to start loading ``a[start:stop]`` of a 1-D array into the cache
+    (``llvm.prefetch``, one hint per 64-byte line the span touches, its last included; a
+    hint never faults): a CSR row's values and column numbers, visited in random order,
+    which the hardware cannot guess.  The first ``PREFETCH_LINES`` hints are straight-line
+    code (past the span's end they repeat its last line); a longer span's other lines
+    follow in a loop."""
+    return types.void(a, types.intp, types.intp), _span_codegen(PREFETCH_LINES)
+
+
+@intrinsic
+def _prefetch_short(typingctx, a, start, stop):
+    """:func:`_prefetch_span` of a span of one or two lines (two ``indptr`` entries, a
+    row's targets): two hints."""
+    return types.void(a, types.intp, types.intp), _span_codegen(2)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -93,12 +131,12 @@ def _prefetch_ahead(indptr, indices, data, Y, rows, t, n):
     target), and the ``indptr`` entries of the row twice as far (which the first needs)."""
     if t + 2 * PREFETCH_AHEAD < n:
         i = rows[t + 2 * PREFETCH_AHEAD]
-        _prefetch_span(indptr, i, i + 2)
+        _prefetch_short(indptr, i, i + 2)
     if t + PREFETCH_AHEAD < n:
         i = rows[t + PREFETCH_AHEAD]
         _prefetch_span(data, indptr[i], indptr[i + 1])
         _prefetch_span(indices, indptr[i], indptr[i + 1])
-        _prefetch_span(Y.ravel(), i * Y.shape[1], (i + 1) * Y.shape[1])
+        _prefetch_short(Y[i], 0, Y.shape[1])
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
@@ -154,9 +192,10 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
                     for q in range(lo, hi):
                         j = indices[q]
                         on_v += data[q] * inv_scale[j] * V[j]
-                else:           # the raw design: no scale to read
-                    for q in range(lo, hi):
-                        on_v += data[q] * V[indices[q]]
+                else:           # the raw design: no scale to read (unsigned positions
+                    # and columns: no wraparound test per read)
+                    for q in range(np.uint64(lo), np.uint64(hi)):
+                        on_v += data[q] * V[np.uint64(indices[q])]
                 res = (a * on_v + gamma[0] * on_w + p[d] - Y[i, 0] - a * wv[0]
                        - gamma[0] * ww)
                 if not np.isfinite(res):
@@ -195,8 +234,8 @@ def _lazy_plain_epoch(indptr, indices, data, Y, relative_weight, rows, shift, in
             if k == 1:
                 rt = r[t - start, 0] * coef
                 if not centred and not scaled:
-                    for q in range(indptr[i], indptr[i + 1]):
-                        V[indices[q]] -= data[q] * rt
+                    for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                        V[np.uint64(indices[q])] -= data[q] * rt
                     continue
                 moved = 0.0
                 for q in range(indptr[i], indptr[i + 1]):
@@ -252,10 +291,10 @@ def _raw_sample_epoch(indptr, indices, data, Y, relative_weight, rows, p, step, 
     for t in range(n):
         _prefetch_ahead(indptr, indices, data, Y, rows, t, n)
         i = rows[t]
-        lo, hi = indptr[i], indptr[i + 1]
+        lo, hi = np.uint64(indptr[i]), np.uint64(indptr[i + 1])     # (unsigned: no wraparound test)
         on_v = 0.0
         for q in range(lo, hi):
-            on_v += data[q] * V[indices[q]]
+            on_v += data[q] * V[np.uint64(indices[q])]
         res = a * on_v + p[d] - Y[i, 0]
         if not np.isfinite(res):
             for j in range(d):
@@ -271,7 +310,7 @@ def _raw_sample_epoch(indptr, indices, data, Y, relative_weight, rows, p, step, 
             a = 1.0
         rt = r * (lr / a)
         for q in range(lo, hi):
-            V[indices[q]] -= data[q] * rt
+            V[np.uint64(indices[q])] -= data[q] * rt
         if fit_intercept:
             p[d] -= lr * r
         step += 1
