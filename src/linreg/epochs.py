@@ -134,12 +134,16 @@ class StochasticEpoch:
 
     def max_curvature(self) -> float:
         """The largest one-sample curvature ``(s_i/s̄)(‖x̃_i‖² + 1)`` over the rows (one pass)."""
+        from .kernel_types import read_only
         from .stochastic import max_sample_curvature
         from .stochastic_sparse import max_sparse_curvature
         fi = self.settings.fit_intercept
-        return max(((max_sparse_curvature if hasattr(Xk, "indptr") else max_sample_curvature)(
-            Xk, rel, order, self.shift, self.inv_scale, fi)
-            for Xk, _, rel, order in self.kernel_rows(False, None)), default=0.0)
+        shift, inv_scale = read_only(self.shift), read_only(self.inv_scale)
+        return max((max_sparse_curvature(Xk, rel, order, shift, inv_scale, fi)
+                    if hasattr(Xk, "indptr") else
+                    max_sample_curvature(read_only(Xk), read_only(rel), read_only(order),
+                                         shift, inv_scale, fi)
+                    for Xk, _, rel, order in self.kernel_rows(False, None)), default=0.0)
 
 
 def stochastic_epoch(kernel_rows, design: Design, settings):

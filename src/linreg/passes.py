@@ -44,6 +44,7 @@ import numpy as np
 from numba import njit
 
 from .dense_groups import GROUP_MIN_WIDTH, dense_group_pass
+from .kernel_types import read_only
 from .parallel import blas_threads, row_pieces
 
 __all__ = ["residual_pass", "raw_column_sums", "in_background", "dense_moments",
@@ -254,6 +255,8 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
     else:
         centred = bool(np.any(shift != 0.0))
         u = flat * inv_scale if k == 1 else flat
+        # the inputs read-only: one compiled version for writable and read-only rows
+        X, Y, s, rows = read_only(X), read_only(Y), read_only(s), read_only(rows)
 
         def piece(bounds):
             g, rsum, extra = np.zeros(d * k), np.zeros(k), sums_arrays()
@@ -461,6 +464,7 @@ def dense_moments(X, Y, s=None) -> tuple:
     n, d = X.shape
     k = Y.shape[1]
     s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
+    X, Y, s = read_only(X), read_only(Y), read_only(s)      # one compiled version (kernel_types)
     block = int(max(1, min(PASS_BLOCK_ROWS, MOMENT_BLOCK_VALUES // max(d, 1))))
     pieces = _pieces(n, block, d * (k + 2))
     parts = map_pieces(lambda b: _dense_moments(X, Y, s, b[0], b[1], block), pieces, n * (d + k))

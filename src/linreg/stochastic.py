@@ -28,6 +28,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .kernel_types import read_only
 from .update_rules import PLAIN
 from .update_rules import apply_update, plain_step
 
@@ -341,6 +342,9 @@ def run_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, moments, step, b
     ``Σ (s_i/s̄) ‖r_i‖²`` over the rows passed, each residual computed before the step that
     uses its row (Vowpal Wabbit's progressive validation loss).
     """
+    # the inputs read-only: one compiled version for writable and read-only rows (kernel_types)
+    X, Y, relative_weight, rows = map(read_only, (X, Y, relative_weight, rows))
+    shift, inv_scale = read_only(shift), read_only(inv_scale)
     if batch_size == 1 and Y.shape[1] == 1 and rule[0] == PLAIN:
         return _plain_sample_epoch(X, Y, relative_weight, rows, shift, inv_scale, p, step,
                                    alpha, fit_intercept, rule[1])
