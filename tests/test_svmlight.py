@@ -203,7 +203,7 @@ def test_a_pass_reuses_a_bounded_set_of_block_arrays(tmp_path, shuffle):
     import tracemalloc
 
     from linreg.rows.files import SourceRows
-    from linreg.sources.svmlight import KEEP, BlockArrays
+    from linreg.sources.svmlight_blocks import KEEP, BlockArrays
 
     X, y = sparse_rows(n=20_000, d=40, decimals=4)
     path = str(tmp_path / "a.svm")
