@@ -1,4 +1,4 @@
-"""LSQR's one-pass operator (:class:`linreg.solvers.lsqr.OnePassOperator`): ``Aᵀu`` from the
+"""LSQR's one-pass operator (:class:`linreg.solvers.lsqr_operator.OnePassOperator`): ``Aᵀu`` from the
 previous iteration's ``A v``, ``AᵀA v`` and ``Aᵀu`` when scipy's LSQR asks for it, a real
 product otherwise — the fits equal the two-pass operator's, and any other order of calls
 gets exact products."""

@@ -22,7 +22,7 @@ the slice ``t_b`` sent to the partition's task.  A block may be dense or
 Both also give ``times_and_normal(v, offset)`` — ``t = times(v, offset)`` and
 ``transpose_times(t)`` from **one** read of the rows (a CSR by
 :func:`~linreg.csr_products.csr_times_and_normal`, a streamed block for both products at once) —
-from which LSQR's operator (:class:`linreg.solvers.lsqr.OnePassOperator`) forms the next
+from which LSQR's operator (:class:`linreg.solvers.lsqr_operator.OnePassOperator`) forms the next
 ``Aᵀu`` without reading the rows again.  So LSQR on streamed rows makes **one pass over the
 rows per iteration** (a real ``transpose_times`` only to start each target and where the
 combination would not be exact enough), plus one per target for ``target``, and holds
@@ -79,7 +79,7 @@ class MemoryProducts:
     @property
     def one_pass(self) -> bool:
         """Whether :meth:`times_and_normal` reads the rows once (a CSR): then LSQR's operator
-        asks it for both products of an iteration (:class:`linreg.solvers.lsqr.OnePassOperator`)."""
+        asks it for both products of an iteration (:class:`linreg.solvers.lsqr_operator.OnePassOperator`)."""
         return self.csr
 
     def times_and_normal(self, v, offset: float, kept=None,
