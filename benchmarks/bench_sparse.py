@@ -9,9 +9,10 @@ coefficients' relative distance from a reference solved far tighter (scipy's LSQ
 centred system at ``atol = btol = 1e-14``; the closed form's d × d Gram would take 3.2 GB).
 Times: the best of ``REPEAT`` fits of each library, taken in turn (other work on the machine
 slows both alike); "CPU time" is the process's CPU seconds over all threads (linreg's products
-run on as many threads as BLAS may use, scikit-learn's on one; it also counts the memory
-sampler's few wake-ups) — on a machine busy with other work the wall time of a threaded fit
-says little, its CPU time more; the peak extra memory of the first.
+run on as many threads as BLAS may use, scikit-learn's on one) — on a machine busy with other
+work the wall time of a threaded fit says little, its CPU time more.  The peak extra memory
+comes from one more fit of each, before the timed ones, sampled every 2 ms by a thread (whose
+wake-ups would otherwise be timed too: they take a core a fit on two threads is using).
 Targets (issue 13): ≥ 2× faster at equal or better accuracy, peak extra memory ≤ the CSR's size.
 ``--quick``: 50,000 × 2,000 (the Gram path) and only checks that the script works.
 """
@@ -107,13 +108,14 @@ def main(quick: bool) -> None:
     memory, fitted = {}, {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        for name, fn in fits:       # the memory, sampled in a thread: a fit of its own
+            memory[name], _ = peak_extra_memory(fn, X, y)
         for _attempt in range(1 if quick else REPEAT):
-            for name, fn in fits:
+            for name, fn in fits:     # the times, with nothing else running in the process
                 t0, c0 = time.perf_counter(), time.process_time()
-                extra, model = peak_extra_memory(fn, X, y)
+                model = fn(X, y)
                 best[name] = min(best[name], time.perf_counter() - t0)
                 cpu[name] = min(cpu[name], time.process_time() - c0)
-                memory.setdefault(name, extra)
                 fitted[name] = model
     rows = []
     for name, _ in fits:
@@ -126,7 +128,7 @@ def main(quick: bool) -> None:
                      str(getattr(model, "n_iter_", "")) or "",
                      getattr(model, "solver_", "lsqr (scipy)")])
     ours, theirs = fitted.values()
-    ratio = float(rows[1][1].split()[0]) / float(rows[0][1].split()[0])
+    ratio = best[fits[1][0]] / best[fits[0][0]]
     table(f"CSR {n:,} × {d:,}, {per_row} non-zeros a row ({csr_bytes / 2**20:.0f} MB); "
                 f"linreg {ratio:.2f}× faster; coefficients differ by "
                 f"{rel_diff(ours.coef_, theirs.coef_):.1e} (relative)",
