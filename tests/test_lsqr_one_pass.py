@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from linreg import LinearRegression
 from linreg.csr_products import csr_times, csr_times_and_normal, csr_transpose_times
-from linreg.passes import PARALLEL_MIN_VALUES
+from linreg.parallel import PARALLEL_MIN_VALUES
 from linreg.solvers import lsqr
 from linreg.solvers.lsqr_products import MemoryProducts
 

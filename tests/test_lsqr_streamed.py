@@ -172,7 +172,7 @@ def test_streamed_lsqr_names_a_nonfinite_value_and_a_negative_weight(monkeypatch
 
 def test_csr_products_equal_scipy_and_give_the_same_bits_on_any_thread_count():
     from linreg.csr_products import csr_times, csr_transpose_times
-    from linreg.passes import PARALLEL_MIN_VALUES
+    from linreg.parallel import PARALLEL_MIN_VALUES
     rng = np.random.default_rng(32)
     n, d, per_row = PARALLEL_MIN_VALUES // 8, 300, 8          # nnz = PARALLEL_MIN_VALUES
     indices = (rng.integers(0, d - per_row, size=n)[:, None] + np.arange(per_row)).ravel()

@@ -378,9 +378,9 @@ def test_hashed_text_trains_without_copies_of_a_wide_gradient():
     texts whose target is a sum of word effects)."""
     from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.pipeline import make_pipeline
-    from linreg import passes
-    pieces = passes._pieces(1_000_000, passes.PASS_BLOCK_ROWS, 2**20)
-    assert 8 * 2**20 * len(pieces) <= passes.PIECE_MEMORY
+    from linreg import parallel
+    pieces = parallel.pass_pieces(1_000_000, parallel.PASS_BLOCK_ROWS, 2**20)
+    assert 8 * 2**20 * len(pieces) <= parallel.PIECE_MEMORY
     assert pieces[0][0] == 0 and pieces[-1][1] == 1_000_000
     rng = np.random.default_rng(17)
     words = [f"w{i}" for i in range(300)]

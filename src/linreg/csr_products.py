@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from .parallel import blas_threads, row_pieces
-from .passes import PASS_BLOCK_ROWS, PIECE_MEMORY, map_pieces
+from .parallel import PASS_BLOCK_ROWS, PIECE_MEMORY, map_pieces
 
 __all__ = ["csr_times", "csr_transpose_times", "csr_times_and_normal", "product_workers",
            "PRODUCT_PIECES"]

@@ -33,7 +33,8 @@ class DeferredStart:
     is named the same way."""
 
     def __init__(self, rows, objective: RowObjective, design: Design, alpha, fit_intercept: bool):
-        from .passes import in_background, raw_column_sums
+        from .parallel import in_background
+        from .passes import raw_column_sums
         self.rows, self.objective, self.design, self.alpha = rows, objective, design, alpha
         self.fit_intercept = fit_intercept
         Y, s = objective.Y, objective.s

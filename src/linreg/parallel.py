@@ -23,7 +23,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, TypeVar
 
-__all__ = ["row_pieces", "map_row_pieces", "map_in_threads", "blas_controller", "blas_threads", "one_blas_thread"]
+__all__ = ["row_pieces", "map_row_pieces", "map_in_threads", "blas_controller", "blas_threads",
+           "one_blas_thread", "pass_pieces", "map_pieces", "in_background", "PASS_BLOCK_ROWS",
+           "PIECE_MEMORY", "PARALLEL_MIN_VALUES"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -128,3 +130,63 @@ def map_row_pieces(fn: Callable[[int, int], T], n: int, block_rows: int) -> list
         return [fn(start, stop) for start, stop in pieces]
     with one_blas_thread():
         return map_in_threads(lambda piece: fn(*piece), pieces, workers)
+
+
+#: rows per block of a compiled pass (:mod:`linreg.passes`; pieces are made of whole blocks)
+PASS_BLOCK_ROWS = 4096
+#: the pieces' partial sums of a pass together take at most this many bytes
+PIECE_MEMORY = 64 << 20
+#: passes over fewer values than this run in the caller's thread
+PARALLEL_MIN_VALUES = 1 << 20
+
+
+def pass_pieces(n: int, block_rows: int, per_piece_values: int) -> list[tuple[int, int]]:
+    """Row ranges of whole blocks (:func:`linreg.parallel.row_pieces`), and no more of them
+    than keep their partial sums (``per_piece_values`` floats each: a d-long gradient, d·k
+    cross moments) within ``PIECE_MEMORY`` bytes together — a hashed design of 2²⁰ columns
+    gets a few large pieces, not 64 copies of its gradient.  The count depends only on
+    ``n`` and the width, never on the number of threads."""
+    most = max(1, PIECE_MEMORY // (8 * max(per_piece_values, 1)))
+    return row_pieces(n, max(block_rows, -(-n // most)))
+
+
+def _workers(n_pieces: int) -> int:
+    return min(n_pieces, blas_threads(), os.cpu_count() or 1)
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def map_pieces(fn, pieces: list, values: int, workers: int | None = None) -> list:
+    """``[fn(piece) for piece in pieces]`` in order, on up to :func:`_workers` threads of a
+    pool kept for these passes (starting threads for every pass costs more than a small pass;
+    the pieces' functions never call map_pieces, so a kept pool cannot deadlock), or in the
+    caller's thread when the pass reads fewer than ``PARALLEL_MIN_VALUES`` values (waking
+    threads would cost more).  Each call runs in a copy of the caller's context, as
+    :func:`linreg.parallel.map_in_threads` does.  ``workers``: at most that many threads
+    (default: as many as BLAS may use now)."""
+    if values < PARALLEL_MIN_VALUES:
+        workers = 1
+    else:
+        workers = _workers(len(pieces)) if workers is None else min(workers, len(pieces))
+    if workers <= 1:
+        return [fn(piece) for piece in pieces]
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(workers, "linreg-pass")
+    context = contextvars.copy_context()
+    return list(pool.map(lambda piece: context.copy().run(fn, piece), pieces))
+
+
+_background: list[ThreadPoolExecutor] = []
+
+
+def in_background(fn, *args):
+    """``fn(*args)`` on a thread kept for work that runs beside a compiled kernel in the
+    caller's thread (the kernels release the GIL): a ``Future``."""
+    with _pools_lock:
+        if not _background:
+            _background.append(ThreadPoolExecutor(1, "linreg-beside"))
+    return _background[0].submit(contextvars.copy_context().run, fn, *args)

@@ -35,30 +35,18 @@ over a block that stays in cache) and blocks are merged with Chan et al.'s updat
 
 from __future__ import annotations
 
-import contextvars
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
 from .dense_groups import GROUP_MIN_WIDTH, dense_group_pass
 from .kernel_types import read_only
-from .parallel import blas_threads, row_pieces
+from .parallel import PASS_BLOCK_ROWS, map_pieces, pass_pieces
 
-__all__ = ["residual_pass", "raw_column_sums", "in_background", "dense_moments",
-           "merge_moments", "csr_column_sums",
-           "map_pieces", "PASS_BLOCK_ROWS"]
+__all__ = ["residual_pass", "raw_column_sums", "dense_moments", "merge_moments",
+           "csr_column_sums"]
 
 #: sums may be reassociated (so they vectorize); NaN and inf still behave as IEEE says
 FAST = {"reassoc", "contract"}
-#: rows per block of a pass (pieces are made of whole blocks)
-PASS_BLOCK_ROWS = 4096
-#: the pieces' partial sums of a pass together take at most this many bytes
-PIECE_MEMORY = 64 << 20
-#: passes over fewer values than this run in the caller's thread
-PARALLEL_MIN_VALUES = 1 << 20
 #: about this many float64 values per block of the moments pass (a block stays in cache)
 MOMENT_BLOCK_VALUES = 1 << 18
 
@@ -180,46 +168,6 @@ def _csr_pass(indptr, indices, data, Y, s, rows, lo, hi, inv_scale, theta, beta,
     return total
 
 
-def _pieces(n: int, block_rows: int, per_piece_values: int) -> list[tuple[int, int]]:
-    """Row ranges of whole blocks (:func:`linreg.parallel.row_pieces`), and no more of them
-    than keep their partial sums (``per_piece_values`` floats each: a d-long gradient, d·k
-    cross moments) within ``PIECE_MEMORY`` bytes together — a hashed design of 2²⁰ columns
-    gets a few large pieces, not 64 copies of its gradient.  The count depends only on
-    ``n`` and the width, never on the number of threads."""
-    most = max(1, PIECE_MEMORY // (8 * max(per_piece_values, 1)))
-    return row_pieces(n, max(block_rows, -(-n // most)))
-
-
-def _workers(n_pieces: int) -> int:
-    return min(n_pieces, blas_threads(), os.cpu_count() or 1)
-
-
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def map_pieces(fn, pieces: list, values: int, workers: int | None = None) -> list:
-    """``[fn(piece) for piece in pieces]`` in order, on up to :func:`_workers` threads of a
-    pool kept for these passes (starting threads for every pass costs more than a small pass;
-    the kernels never call back into this module, so a kept pool cannot deadlock), or in the
-    caller's thread when the pass reads fewer than ``PARALLEL_MIN_VALUES`` values (waking
-    threads would cost more).  Each call runs in a copy of the caller's context, as
-    :func:`linreg.parallel.map_in_threads` does.  ``workers``: at most that many threads
-    (default: as many as BLAS may use now)."""
-    if values < PARALLEL_MIN_VALUES:
-        workers = 1
-    else:
-        workers = _workers(len(pieces)) if workers is None else min(workers, len(pieces))
-    if workers <= 1:
-        return [fn(piece) for piece in pieces]
-    with _pools_lock:
-        pool = _pools.get(workers)
-        if pool is None:
-            pool = _pools[workers] = ThreadPoolExecutor(workers, "linreg-pass")
-    context = contextvars.copy_context()
-    return list(pool.map(lambda piece: context.copy().run(fn, piece), pieces))
-
-
 def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = True,
                   column_sums: bool = False):
     """``(S, g, ρ)`` of the module docstring over ``X[rows]`` (dense, or CSR when ``X`` has
@@ -233,7 +181,7 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
     flat = np.ascontiguousarray(theta, dtype=np.float64).ravel()
     beta = np.ascontiguousarray(beta, dtype=np.float64)
     sparse = hasattr(X, "indptr")
-    pieces = _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * k + (d * (k + 1) if column_sums else 0))
+    pieces = pass_pieces(rows.shape[0], PASS_BLOCK_ROWS, d * k + (d * (k + 1) if column_sums else 0))
 
     def sums_arrays():
         if column_sums:
@@ -343,12 +291,12 @@ def raw_column_sums(X, Y, s, rows) -> tuple:
     after another, added in order (the same bits wherever it runs).  ``s`` indexed by row of
     ``X`` (empty for unit weights).  What the start of a stochastic fit on the raw design
     needs of the columns (:class:`linreg.deferred_start.DeferredStart`), which runs it beside the
-    first epoch (:func:`in_background`)."""
+    first epoch (:func:`linreg.parallel.in_background`)."""
     d = X.shape[1]
     Y = np.ascontiguousarray(Y, dtype=np.float64)
     k = Y.shape[1]
     sxx, sxy = np.zeros(d), np.zeros(d * k)
-    for lo, hi in _pieces(rows.shape[0], PASS_BLOCK_ROWS, d * (k + 1)):
+    for lo, hi in pass_pieces(rows.shape[0], PASS_BLOCK_ROWS, d * (k + 1)):
         part_xx, part_xy = np.zeros(d), np.zeros(d * k)
         if hasattr(X, "indptr"):
             _csr_raw_sums(X.indptr, X.indices, X.data, Y, s, rows, lo, hi, part_xx, part_xy)
@@ -357,18 +305,6 @@ def raw_column_sums(X, Y, s, rows) -> tuple:
         sxx += part_xx
         sxy += part_xy
     return sxx, sxy.reshape(d, k)
-
-
-_background: list[ThreadPoolExecutor] = []
-
-
-def in_background(fn, *args):
-    """``fn(*args)`` on a thread kept for work that runs beside a compiled kernel in the
-    caller's thread (the kernels release the GIL): a ``Future``."""
-    with _pools_lock:
-        if not _background:
-            _background.append(ThreadPoolExecutor(1, "linreg-beside"))
-    return _background[0].submit(contextvars.copy_context().run, fn, *args)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST)
@@ -466,7 +402,7 @@ def dense_moments(X, Y, s=None) -> tuple:
     s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
     X, Y, s = read_only(X), read_only(Y), read_only(s)      # one compiled version (kernel_types)
     block = int(max(1, min(PASS_BLOCK_ROWS, MOMENT_BLOCK_VALUES // max(d, 1))))
-    pieces = _pieces(n, block, d * (k + 2))
+    pieces = pass_pieces(n, block, d * (k + 2))
     parts = map_pieces(lambda b: _dense_moments(X, Y, s, b[0], b[1], block), pieces, n * (d + k))
     total = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
     for part in parts:
@@ -508,7 +444,7 @@ def csr_column_sums(X, s=None, Yc=None) -> tuple:
     s = np.empty(0) if s is None else np.ascontiguousarray(s, dtype=np.float64)
     Yc = np.empty((n, 0)) if Yc is None else np.ascontiguousarray(Yc, dtype=np.float64)
     k = Yc.shape[1]
-    pieces = _pieces(n, 4 * PASS_BLOCK_ROWS, d * (k + 2))
+    pieces = pass_pieces(n, 4 * PASS_BLOCK_ROWS, d * (k + 2))
 
     def piece(bounds):
         # one target: the three sums of a column side by side (one cache line per entry
