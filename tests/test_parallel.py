@@ -163,7 +163,7 @@ def _same_factor(R, M):
 
 @pytest.mark.parametrize("rows1, rows2", [(9, 40), (9, 3), (2, 3), (0, 12), (12, 0)])
 def test_merging_factors_equals_factoring_the_stacked_rows(rows1, rows2):
-    from linreg.closed_form import merge_qr_factors
+    from linreg.tsqr import merge_qr_factors
     rng = np.random.default_rng(rows1 * 100 + rows2)
     M1, M2 = rng.standard_normal((rows1, 6)), rng.standard_normal((rows2, 6)) * 1e3
     R1 = np.linalg.qr(M1, mode="r")
@@ -172,7 +172,7 @@ def test_merging_factors_equals_factoring_the_stacked_rows(rows1, rows2):
 
 
 def test_the_qr_factor_of_many_pieces_is_the_factor_of_all_rows(workers, monkeypatch):
-    import linreg.closed_form as cf
+    import linreg.tsqr as cf
     from linreg.design import Design
     monkeypatch.setattr(cf, "QR_BLOCK_ROWS", 50)
     rng = np.random.default_rng(14)

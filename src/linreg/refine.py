@@ -1,7 +1,7 @@
 """Iterative refinement of the streamed QR solution, for rows that can be read again (files,
 Dask): corrected semi-normal equations (Björck, 1987), one pass over the rows per step.
 
-The streamed QR (:func:`linreg.closed_form.streamed_qr_factor`, TSQR) keeps only the
+The streamed QR (:func:`linreg.tsqr.streamed_qr_factor`, TSQR) keeps only the
 triangular factor ``R`` of ``[A, b]`` (``A = √s·[1, X̃]``, ``b = √s·(y − y_shift)``).  Its
 solution ``x₀ = R₁₁⁻¹z`` is backward stable, with a relative error of about
 

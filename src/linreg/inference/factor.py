@@ -114,7 +114,7 @@ class GramFactor:
 
     def use_row_factor(self, R: np.ndarray) -> None:
         """Take ``T_φ = diag(1, D⁻¹) R₁₁⁻¹`` from the triangular factor ``R`` of the rows
-        ``√s·[1, (x − shift)/D, y]`` (see :func:`linreg.closed_form.streamed_qr_factor`):
+        ``√s·[1, (x − shift)/D, y]`` (see :func:`linreg.tsqr.streamed_qr_factor`):
         ``R₁₁ᵀR₁₁`` is the Gram matrix in those coordinates, computed without squaring
         the condition number.  (Full-rank designs only.)"""
         p = self.n_features + self.fit_intercept

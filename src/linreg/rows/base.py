@@ -180,7 +180,7 @@ class Rows(ABC):
 
     def qr_factor(self, design, y_shift=None) -> np.ndarray:
         """The triangular factor of ``√s·[1, X̃, y − y_shift]`` over all rows (one pass)."""
-        from ..closed_form import streamed_qr_factor
+        from ..tsqr import streamed_qr_factor
         return streamed_qr_factor(self.blocks(), design, y_shift)
 
 
@@ -258,7 +258,7 @@ class AccumulatedRows(StatsRows):
     """What ``partial_fit`` keeps of the chunks so far: their statistics relative to one
     fixed point ``K`` (so merging chunks keeps full accuracy however large the means), and,
     for ``solver="qr"``, one triangular factor of them around ``K``, re-framed to any design
-    without a pass (:func:`linreg.closed_form.reframe_qr_factor`)."""
+    without a pass (:func:`linreg.tsqr.reframe_qr_factor`)."""
 
     def __init__(self, origin: np.ndarray, relative: SufficientStats, factor=None,
                  single_target: bool = True):
@@ -291,7 +291,7 @@ class AccumulatedRows(StatsRows):
         """The accumulation with one more chunk (a new object).  ``sparse``: the chunk as
         :class:`~linreg.rows.SparseRows` (a ``scipy.sparse`` ``X``), read as it reads rows:
         statistics from sparse products, the factor from dense blocks of bounded size."""
-        from ..closed_form import merge_qr_factors, qr_factor_around
+        from ..tsqr import merge_qr_factors, qr_factor_around
         from ..design import Design
         from ..stats import shifted_stats
         K, factor = self.origin, None
@@ -313,7 +313,7 @@ class AccumulatedRows(StatsRows):
         return self.factor is not None
 
     def qr_factor(self, design, y_shift=None) -> np.ndarray:
-        from ..closed_form import reframe_qr_factor
+        from ..tsqr import reframe_qr_factor
         if self.factor is None:
             return super().qr_factor(design, y_shift)
         return reframe_qr_factor(self.factor, self.origin, design, y_shift)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..closed_form import merge_qr_factors, qr_factor
+from ..tsqr import merge_qr_factors, qr_factor
 from ..dask_support import is_dask_frame, is_dask_series
 from ..stats import SufficientStats, representative_point, shifted_stats, unshift
 from ..validation import name_list

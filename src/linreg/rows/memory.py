@@ -105,5 +105,5 @@ class MemoryRows(Rows):
         return map_row_pieces(piece, self.X.shape[0], self.block_rows)
 
     def qr_factor(self, design, y_shift=None) -> np.ndarray:
-        from ..closed_form import qr_factor
+        from ..tsqr import qr_factor
         return qr_factor(self.X, self.Y, design, self.sample_weight, y_shift)
