@@ -1,7 +1,7 @@
 """Checkpoints: a long iterative fit survives being killed.
 
 ``LinearRegression(solver="gd"|"sgd"|"minibatch").fit(X, y, checkpoint="run.ckpt",
-checkpoint_every=10)`` writes the whole training state (:class:`linreg.descent.TrainingState`:
+checkpoint_every=10)`` writes the whole training state (:class:`linreg.training_state.TrainingState`:
 parameters, optimizer moments and step, the random generator's state, the epoch counter,
 learning rate, best parameters, histories, early-stopping counters) every ``checkpoint_every``
 epochs and at the end.  Run the same fit again with the same checkpoint and it continues

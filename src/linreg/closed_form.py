@@ -52,7 +52,7 @@ class Solution:
     rank: int
     dependent_columns: list[int] = field(default_factory=list)  # columns in a dependency
     refinement_steps: int = 0
-    #: the iterative solvers' linreg.descent.TrainingOutcome (state, why it stopped), and the
+    #: the iterative solvers' linreg.training_state.TrainingOutcome (state, why it stopped), and the
     #: TrainingSettings it ran with
     training: object = None
     settings: object = None

@@ -194,7 +194,7 @@ class LinearRegression(IncrementalMixin, ResultsMixin, RegressorMixin, BaseEstim
         distance from the exact optimum and advice; the policy, and its exceptions (``tol=0``,
         a callback, ``partial_fit``), is in :mod:`linreg.stopping`.  No ``fit`` ends 1 % or
         more above the optimum without a warning.
-    training_state_ : linreg.descent.TrainingState
+    training_state_ : linreg.training_state.TrainingState
         Iterative solvers: parameters, optimizer state, random generator and counters, from
         which ``partial_fit`` continues.
     solver_ : str

@@ -253,8 +253,8 @@ def stop_warning(reason: str, settings, state, gap: OptimalityGap | None,
                  from_rows: bool = False) -> ConvergenceWarning | None:
     """The warning an iterative fit that stopped for ``reason`` deserves (None: none), by the
     policy of this module's docstring.  ``settings`` are the run's
-    :class:`~linreg.descent.TrainingSettings`, ``state`` its final
-    :class:`~linreg.descent.TrainingState`, ``ds`` the statistics it trained on (for the
+    :class:`~linreg.training_state.TrainingSettings`, ``state`` its final
+    :class:`~linreg.training_state.TrainingState`, ``ds`` the statistics it trained on (for the
     iterations to suggest); ``from_rows``: the fit formed no statistics
     (:mod:`linreg.solvers.paths`), which is why a missing gap is missing."""
     far = gap is not None and gap.relative_loss >= GAP_WORTH_A_WARNING

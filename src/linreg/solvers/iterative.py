@@ -12,7 +12,8 @@ import numpy as np
 
 from ..checkpoint import fingerprint as checkpoint_fingerprint
 from ..closed_form import Solution
-from ..descent import TrainingSettings, fit_iterative
+from ..descent import fit_iterative
+from ..training_state import TrainingSettings
 from ..design import Design
 from ..optimizers import get_optimizer, scheduled_learning_rate
 from ..stopping import divergence_warning, optimality_gap, stop_warning

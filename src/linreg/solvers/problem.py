@@ -19,7 +19,7 @@ class Problem:
     (:class:`linreg.rows.Rows`: in memory, in files, on Dask, or only their statistics);
     for the iterative solvers also the columns' means and variances (``moments``: a
     :class:`linreg.training_objective.ColumnMoments`, from which their design comes) and how
-    to train (``training``: a :class:`linreg.descent.TrainingSettings`; ``seed``, ``init``
+    to train (``training``: a :class:`linreg.training_state.TrainingSettings`; ``seed``, ``init``
     the starting parameters ``[θ.ravel(), β]`` or None, ``report`` ``params -> (coef,
     intercept)`` in original units for the callback, ``checkpoint`` a
     :class:`linreg.checkpoint.Checkpoint` or None).
