@@ -133,6 +133,11 @@ def test_messages_speak_the_command_lines_options(cars, tmp_path):
         (["fit", cars["csv"], "--target", "mpg", "--early-stopping",
           "--validation-fraction", "1.5"],
          ["--validation-fraction 1.5 must be in (0, 1)"]),
+        (["fit", cars["csv"], "--target", "mpg", "--solver", "minibatch", "--batch-size", "100"],
+         ["--batch-size 100 is larger than the number of training rows: 40 samples"]),
+        (["fit", cars["csv"], "--target", "mpg", "--solver", "minibatch", "--early-stopping",
+          "--chunk-rows", "10"],
+         ["--early-stopping needs the rows in memory"]),
     ]
     for argv, expected in cases:
         code, _, err = run(argv)

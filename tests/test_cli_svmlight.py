@@ -248,6 +248,9 @@ def test_wide_file_report_and_summary_refusal(tmp_path):
     assert load(model).n_features_in_ == d
     code, _, err = run(["summary", model, path])
     assert code == 1 and "too wide" in err and "Traceback" not in err
+    assert "refit with --solver normal" in err and "solver='normal'" not in err
+    code, _, err = run(["report", model, path, "-o", tmp_path / "r.html"])
+    assert code == 1 and "refit with --solver normal" in err, err
     code, out, err = run(["summary", model])
     assert code == 0, err
     assert f"(no standard errors or p-values: their covariance would be a {d} × {d}" in out

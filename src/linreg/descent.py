@@ -26,7 +26,7 @@ import dataclasses
 import numpy as np
 
 from . import objective
-from .exceptions import DivergenceError, MessageBuilder
+from .exceptions import DivergenceError, MessageBuilder, bad_value
 from .optimizers import OptimizerState, scheduled_learning_rate
 from .deferred_start import BlockDeferredStart, DeferredStart, streamed_mean_weight
 from .design import Design
@@ -323,7 +323,8 @@ def fit_iterative(problem, settings: TrainingSettings, seed, init_params=None,
     val, train_ds = None, ds
     if settings.early_stopping:
         if X is None:
-            raise ValueError("early_stopping=True needs the rows of X in memory to hold some out")
+            raise bad_value("early_stopping", True, " needs the rows in memory to hold some "
+                            "out (a file or a Dask collection is read in blocks)")
         n_val = int(np.ceil(settings.validation_fraction * n))
         if n_val < 1 or n - n_val < 1:
             raise ValueError(f"validation_fraction={settings.validation_fraction} of n={n} rows "

@@ -18,11 +18,13 @@ __all__ = [
     "ConvergenceWarning",
     "DivergenceError",
     "IllConditionedWarning",
+    "NoStatisticsError",
     "ParameterValueError",
     "ParameterWording",
     "PenalizedInferenceError",
     "RankDeficiencyWarning",
     "TrainingDataMismatchError",
+    "no_statistics",
     "python_setting",
     "warn_user",
 ]
@@ -159,3 +161,17 @@ class IllConditionedWarning(ParameterWording, UserWarning):
 
 class PenalizedInferenceError(ParameterWording, ValueError):
     """Ordinary-least-squares inference was asked of a penalized fit (``alpha > 0``)."""
+
+
+class NoStatisticsError(ParameterWording, ValueError):
+    """What needs the d × d statistics was asked of a model fitted by LSQR without them."""
+
+
+def no_statistics(d: int, needs: str) -> NoStatisticsError:
+    """The error for ``needs`` (what the d × d statistics would give) of a model fitted by
+    LSQR without them; its advice worded by the interface that shows it."""
+    return NoStatisticsError(
+        MessageBuilder.text(f"this model was fitted by LSQR without the {d} × {d} statistics "
+                            f"(a design too wide for them), and {needs}: refit with ")
+        + "{p0}" + MessageBuilder.text(" if they fit in memory, or reduce the features"),
+        parameters={"p0": ("solver", "normal")})

@@ -128,11 +128,9 @@ class ResultsMixin:
         stats = getattr(self, "stats_", None)
         stats = stats if isinstance(stats, SufficientStats) else None
         if stats is None and getattr(self, "solver_", None) == "lsqr":
-            raise ValueError(
-                f"this model was fitted by LSQR without the {self.n_features_in_} × "
-                f"{self.n_features_in_} statistics (a design too wide for them), and summary()'s "
-                "covariance of the coefficients is a matrix of that size: refit with "
-                "solver='normal' if it fits in memory, or reduce the features")
+            from .exceptions import no_statistics
+            raise no_statistics(self.n_features_in_, "the summary's covariance of the "
+                                "coefficients is a matrix of that size")
         if stats is None and getattr(self, "training_path_", None) == "rows" and X is None:
             stats = self._statistics_from_held_rows()
         if is_penalized(self.alpha) and (stats is not None or X is not None):

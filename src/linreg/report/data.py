@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..exceptions import no_statistics
 from .diagnostics import MAX_POINTS
 from .sample import RowSample, sample_pass
 
@@ -229,10 +230,7 @@ def report_data(model, X, y=None, sample_weight=None, target_names=None,
     table = getattr(fitted, "encoding_", None) is not None
     if trained is None and getattr(fitted, "solver_", None) == "lsqr":
         d = fitted.n_features_in_
-        raise ValueError(f"this model was fitted by LSQR without the {d} × {d} statistics (a "
-                         "design too wide for them), and the report's numbers come from them: "
-                         "refit with solver='normal' if they fit in memory, or reduce the "
-                         "features")
+        raise no_statistics(d, "the report's numbers come from them")
     coef, intercept = _coefficients(fitted)
     names = _target_names(fitted, rows, target_names, coef.shape[1])
     try:

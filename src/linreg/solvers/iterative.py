@@ -15,6 +15,7 @@ from ..closed_form import Solution
 from ..descent import fit_iterative
 from ..training_state import TrainingSettings
 from ..design import Design
+from ..exceptions import bad_value
 from ..optimizers import get_optimizer, scheduled_learning_rate
 from ..stopping import divergence_warning, optimality_gap, stop_warning
 from ..stopping import warn as warn_stopping
@@ -179,9 +180,9 @@ def solve(problem: Problem) -> Solution:
             n = int(problem.rows.weight_total()[0])
         n_train = n - int(np.ceil(settings.validation_fraction * n)) if settings.early_stopping else n
         if settings.batch_size > n_train:
-            raise ValueError(f"batch_size={settings.batch_size} is larger than the number of "
-                             f"training rows (n_samples={n_train}); use a batch_size between 1 "
-                             f"and {n_train}")
+            raise bad_value("batch_size", settings.batch_size, " is larger than the number of "
+                            f"training rows: {n_train} sample{'' if n_train == 1 else 's'}; use "
+                            f"a batch size between 1 and {n_train}")
     if problem.checkpoint is not None:
         problem.checkpoint.fingerprint = checkpoint_fingerprint(
             settings, problem.moments, problem.design, problem.seed)
