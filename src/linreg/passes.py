@@ -59,13 +59,10 @@ def _dense_pass(X, Y, s, rows, lo, hi, shift, inv_scale, theta, beta, targets, g
     target: ``u = θ/scale`` and ``g`` gets ``s (x − shift) r`` (scaled by the caller), so a
     row is read with one array beside it (two with ``centred``, when the shift is not 0).
     With ``sums``, also adds ``s x²`` and ``s x yᵀ`` of the raw rows to ``sxx`` and ``sxy``
-    (flat (d·k,)) from the same read.  One target and rows of ``GROUP_MIN_WIDTH`` columns or
-    more: four rows at a time (:func:`linreg.dense_groups.dense_group_pass`)."""
+    (flat (d·k,)) from the same read.  (One target and rows of ``GROUP_MIN_WIDTH`` columns or
+    more go to :func:`linreg.dense_groups.dense_group_pass` instead: four rows at a time.)"""
     d = X.shape[1]
     k = beta.shape[0]
-    if k == 1 and d >= GROUP_MIN_WIDTH:
-        return dense_group_pass(X, Y, s, rows, lo, hi, shift, beta, targets, g, rsum,
-                                centred, u, sums, sxx, sxy)
     weighted = s.shape[0] > 0
     r = np.empty(k)
     total = 0.0
@@ -206,10 +203,16 @@ def residual_pass(X, Y, s, rows, shift, inv_scale, theta, beta, targets: bool = 
         # the inputs read-only: one compiled version for writable and read-only rows
         X, Y, s, rows = read_only(X), read_only(Y), read_only(s), read_only(rows)
 
+        grouped = k == 1 and d >= GROUP_MIN_WIDTH    # (chosen here: narrow rows never compile it)
+
         def piece(bounds):
             g, rsum, extra = np.zeros(d * k), np.zeros(k), sums_arrays()
-            total = _dense_pass(X, Y, s, rows, bounds[0], bounds[1], shift, inv_scale, flat,
-                                beta, targets, g, rsum, centred, u, column_sums, *extra)
+            if grouped:
+                total = dense_group_pass(X, Y, s, rows, bounds[0], bounds[1], shift, beta,
+                                         targets, g, rsum, centred, u, column_sums, *extra)
+            else:
+                total = _dense_pass(X, Y, s, rows, bounds[0], bounds[1], shift, inv_scale, flat,
+                                    beta, targets, g, rsum, centred, u, column_sums, *extra)
             return total, g, rsum, extra
 
     nnz = X.nnz if sparse else rows.shape[0] * d
