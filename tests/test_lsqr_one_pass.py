@@ -13,9 +13,9 @@ import scipy.sparse as sp
 
 from linreg import LinearRegression
 from linreg.csr_products import csr_times, csr_times_and_normal, csr_transpose_times
-from linreg.parallel import PARALLEL_MIN_VALUES
 from linreg.solvers import lsqr
 from linreg.solvers.lsqr_products import MemoryProducts
+from sparse_rows import threaded_csr
 
 
 def _design(seed: int, ill: bool):
@@ -107,10 +107,8 @@ def test_products_in_any_order_are_exact():
 
 def test_fused_product_has_the_bits_of_the_two_products_on_any_thread_count():
     rng = np.random.default_rng(32)
-    n, d, per_row = PARALLEL_MIN_VALUES // 8, 300, 8          # nnz = PARALLEL_MIN_VALUES
-    indices = (rng.integers(0, d - per_row, size=n)[:, None] + np.arange(per_row)).ravel()
-    X = sp.csr_matrix((rng.normal(size=n * per_row), indices,
-                       np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+    X = threaded_csr(rng)                                     # nnz = PARALLEL_MIN_VALUES
+    n, d = X.shape
     v, root_s = rng.normal(size=d), np.sqrt(rng.uniform(0.5, 2.0, n))
     t = csr_times(X, v, 0.25, root_s, workers=1)
     g, total = csr_transpose_times(X, t, root_s, workers=1)

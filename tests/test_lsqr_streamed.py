@@ -173,11 +173,10 @@ def test_streamed_lsqr_names_a_nonfinite_value_and_a_negative_weight(monkeypatch
 def test_csr_products_equal_scipy_and_give_the_same_bits_on_any_thread_count():
     from linreg.csr_products import csr_times, csr_transpose_times
     from linreg.parallel import PARALLEL_MIN_VALUES
+    from sparse_rows import threaded_csr
     rng = np.random.default_rng(32)
-    n, d, per_row = PARALLEL_MIN_VALUES // 8, 300, 8          # nnz = PARALLEL_MIN_VALUES
-    indices = (rng.integers(0, d - per_row, size=n)[:, None] + np.arange(per_row)).ravel()
-    X = sp.csr_matrix((rng.normal(size=n * per_row), indices,
-                       np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+    X = threaded_csr(rng)                                     # nnz = PARALLEL_MIN_VALUES
+    n, d = X.shape
     assert X.has_canonical_format and X.nnz >= PARALLEL_MIN_VALUES     # run on threads
     v, t, s = rng.normal(size=d), rng.normal(size=n), rng.uniform(0.5, 2.0, n)
     one, two = (csr_times(X, v, 0.25, np.sqrt(s), workers=k) for k in (1, 2))

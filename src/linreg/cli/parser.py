@@ -96,36 +96,29 @@ def _add_sep(p: argparse.ArgumentParser) -> None:
                         "'\\t' for a tab)")
 
 
-def _chunk_rows(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of rows")
-    return value
+def _positive_count(what: str):
+    """An argparse type: a whole number ≥ 1 of ``what`` (rows, features)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of {what}")
+        return value
+    return parse
 
 
 def _add_chunk_rows(p: argparse.ArgumentParser) -> None:
     """--chunk-rows for the commands that read a data file."""
-    p.add_argument("--chunk-rows", type=_chunk_rows, metavar="N",
+    p.add_argument("--chunk-rows", type=_positive_count("rows"), metavar="N",
                    help="read DATA in blocks of N rows, in bounded memory (default: the whole "
                         "file at once)")
 
 
-def _n_features(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of features")
-    return value
-
-
 def _add_svmlight(p: argparse.ArgumentParser) -> None:
     """--n-features and --zero-based for the commands that fit an svmlight file."""
-    p.add_argument("--n-features", type=_n_features, metavar="N",
+    p.add_argument("--n-features", type=_positive_count("features"), metavar="N",
                    help="svmlight files: the number of features (default: the largest index "
                         "in the file; a larger index is an error)")
     p.add_argument("--zero-based", action="store_true",
