@@ -42,8 +42,9 @@ import numpy as np
 
 from ..parallel import one_blas_thread
 from ..csr_products import csr_times, csr_times_and_normal, csr_transpose_times, product_workers
-from ..passes import dense_moments, merge_moments
+from ..passes import merge_moments
 from ..rows.base import NonFiniteRows
+from ..training_objective import block_moments
 
 __all__ = ["MemoryProducts", "StreamedProducts", "streamed_moments"]
 
@@ -232,17 +233,10 @@ def _block_moments(block, start: int) -> tuple:
     n_w = float(m if w is None else np.sum(w))
     if m == 0 or n_w == 0:
         moments = (0.0, np.zeros(d), np.zeros(d), np.zeros(k), np.zeros(k), np.zeros((d, k)))
-    elif hasattr(X, "tocsr"):
-        from ..rows.sparse import as_csr, column_moments
-        s = np.ones(m) if w is None else np.asarray(w, dtype=np.float64)
-        with np.errstate(invalid="ignore", over="ignore"):
-            mean_y = (s @ Y) / n_w
-            Yc = Y - mean_y
-            n_w, mean_x, m2_x, cross = column_moments(as_csr(X), w, Yc)
-            moments = (n_w, mean_x, m2_x, mean_y, s @ (Yc * Yc), cross)
     else:
+        from ..rows.sparse import as_csr
         with np.errstate(invalid="ignore", over="ignore"):
-            moments = dense_moments(X, Y, w)
+            moments = block_moments(as_csr(X) if hasattr(X, "tocsr") else X, Y, w)
     finite = all(np.all(np.isfinite(a)) for a in moments[1:])
     if not finite:
         raise NonFiniteRows(f"the rows from row {start} hold a NaN or an infinity (or values "
