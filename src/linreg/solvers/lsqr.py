@@ -94,7 +94,7 @@ from .lsqr_operator import OnePassOperator
 from .lsqr_products import MemoryProducts, StreamedProducts, streamed_moments
 from .problem import Problem
 
-__all__ = ["solve", "fit_matrix_free", "matrix_free", "column_moments", "lsqr_solve",
+__all__ = ["solve", "fit_matrix_free", "matrix_free", "lsqr_solve",
            "forward_error", "GRAM_MAX_FEATURES", "LSQR_TOL", "LSQR_TOL_MIN", "COEF_TOL",
            "LSQR_MIN_ITER", "LSQR_ITER_PER_FEATURE"]
 
@@ -137,22 +137,6 @@ def matrix_free(requested: str, rows) -> bool:
         return False
     return d > GRAM_MAX_FEATURES or float(d) ** 3 > max(GRAM_FLOPS_PER_NONZERO * matrix[0].nnz,
                                                          GRAM_FREE_FLOPS)
-
-
-def column_moments(X, w=None) -> tuple[float, np.ndarray, np.ndarray]:
-    """``(n_w, x̄, Σ s (x − x̄)²)`` per column of dense or sparse ``X``, in one pass
-    (O(nnz) for sparse; dense: blocks of rows, centred on the mean)."""
-    if hasattr(X, "tocsr"):
-        from ..rows.sparse import column_moments as sparse_moments
-        return sparse_moments(X, w)
-    s = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=np.float64)
-    n_w = float(s.sum())
-    mean = (s @ X) / n_w
-    var = np.zeros(X.shape[1])
-    for lo in range(0, X.shape[0], 4096):
-        Z = X[lo:lo + 4096] - mean
-        var += s[lo:lo + 4096] @ (Z * Z)
-    return n_w, mean, var
 
 
 def _design(n_w, mean, var, fit_intercept: bool, standardize: bool) -> Design:
@@ -322,10 +306,11 @@ def _moments(rows) -> tuple:
     if matrix is None:
         return (*streamed_moments(rows), None)
     X, Y, w = matrix
-    sums = Y.sum(axis=0) if w is None else np.asarray(w, dtype=np.float64) @ Y
     if not hasattr(X, "tocsr"):
-        n_w, mean, var = column_moments(X, w)
-        return X.shape[0], n_w, mean, var, sums / n_w, None
+        from ..passes import dense_moments
+        n_w, mean, var, mean_y, _, _ = dense_moments(X, Y, w)
+        return X.shape[0], n_w, mean, var, mean_y, None
+    sums = Y.sum(axis=0) if w is None else np.asarray(w, dtype=np.float64) @ Y
     from ..rows.sparse import check_sparse_finite, column_moments as sparse_moments
     n_w = float(X.shape[0] if w is None else np.sum(w))
     with np.errstate(over="ignore", invalid="ignore"):
